@@ -1,0 +1,92 @@
+import { createInterface } from 'node:readline/promises';
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, execute, requireString, UsageError, type Command } from './command';
+import { formatBytes } from './render';
+
+async function confirm(question: string): Promise<boolean> {
+  if (!process.stdin.isTTY) return false;
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return (await rl.question(question)).trim().toLowerCase() === 'yes';
+  } finally {
+    rl.close();
+  }
+}
+
+export const flashCommand: Command = {
+  name: 'flash',
+  summary: "Write an image (file, URL or catalog id) and the board's loader to a card, then verify",
+  usage: [
+    'cardsmith flash <image|url|catalog-id> --device <dev> [--board <id>] [--no-verify] [--eject] [--yes] [--json]',
+    '  without --yes, shows the target and asks; --allow-loop (development) accepts a loop device',
+  ].join('\n'),
+  options: {
+    device: { type: 'string', short: 'd' },
+    board: { type: 'string' },
+    'no-verify': { type: 'boolean', default: false },
+    eject: { type: 'boolean', default: false },
+    yes: { type: 'boolean', short: 'y', default: false },
+    'allow-loop': { type: 'boolean', default: false },
+  },
+  allowPositionals: true,
+  async run(values, positionals, io) {
+    const [source] = positionals;
+    if (!source) throw new UsageError('an image, URL or catalog id is required');
+    const device = requireString(values, 'device');
+    if (values.yes !== true) {
+      const ok = await confirm(`Everything on ${device} will be erased and replaced by ${source}. Type "yes" to continue: `);
+      if (!ok) {
+        io.err('Not confirmed; nothing was written. Use --yes to skip the question.\n');
+        return EXIT_USAGE;
+      }
+    }
+    const outcome = await execute<'flash'>(
+      {
+        op: 'flash',
+        source,
+        device,
+        board: typeof values.board === 'string' ? values.board : undefined,
+        verify: values['no-verify'] !== true,
+        eject: values.eject === true,
+        allowLoop: values['allow-loop'] === true,
+      },
+      io,
+      values.verbose === true,
+    );
+    if (!outcome.ok) return outcome.exitCode;
+    if (!io.json) {
+      const r = outcome.result;
+      io.out(`${r.device}: wrote ${formatBytes(r.bytesWritten)}, ${r.verified ? 'verified' : 'not verified'}${r.logFile ? `; log ${r.logFile}` : ''}\n`);
+    }
+    return EXIT_OK;
+  },
+};
+
+export const verifyCommand: Command = {
+  name: 'verify',
+  summary: 'Compare a card with an image (or its bmap checksums) and the board loader',
+  usage: 'cardsmith verify --device <dev> <image|url|bmap> [--board <id>] [--json]',
+  options: { device: { type: 'string', short: 'd' }, board: { type: 'string' }, 'allow-loop': { type: 'boolean', default: false } },
+  allowPositionals: true,
+  async run(values, positionals, io) {
+    const [source] = positionals;
+    if (!source) throw new UsageError('an image, URL or bmap is required');
+    const outcome = await execute<'verify'>(
+      {
+        op: 'verify',
+        source,
+        device: requireString(values, 'device'),
+        board: typeof values.board === 'string' ? values.board : undefined,
+        allowLoop: values['allow-loop'] === true,
+      },
+      io,
+      values.verbose === true,
+    );
+    if (!outcome.ok) return outcome.exitCode;
+    const r = outcome.result;
+    if (!io.json) {
+      if (r.ok) io.out(`${r.device}: verified ${formatBytes(r.bytesChecked)}, identical\n`);
+      else for (const m of r.mismatches) io.out(`${r.device}: MISMATCH bytes ${m.start}..${m.end}\n`);
+    }
+    return r.ok ? EXIT_OK : EXIT_FAILED;
+  },
+};

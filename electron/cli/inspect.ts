@@ -1,0 +1,25 @@
+import { formatBytes } from './render';
+import { requestCommand, UsageError } from './command';
+
+export const inspectCommand = requestCommand<'inspect'>({
+  name: 'inspect',
+  summary: 'Show the partition table, partitions and loaders found on an image or card',
+  usage: 'cardsmith inspect <image|device> [--json]',
+  allowPositionals: true,
+  toRequest: (_values, positionals) => {
+    const [target] = positionals;
+    if (!target) throw new UsageError('an image file or device is required');
+    return { op: 'inspect', target };
+  },
+  printHuman({ inspection }, io) {
+    io.out(`${inspection.target}: ${formatBytes(inspection.sizeBytes)}, partition table ${inspection.table}${inspection.diskId ? ` (id ${inspection.diskId})` : ''}\n`);
+    for (const p of inspection.partitions) {
+      io.out(`  part ${p.index}: ${p.start}..${p.start + p.size} (${formatBytes(p.size)}) type ${p.type}${p.bootable ? ' bootable' : ''}${p.filesystem ? ` ${p.filesystem}` : ''}${p.label ? ` "${p.label}"` : ''}\n`);
+    }
+    for (const l of inspection.loaders) {
+      io.out(`  loader ${l.kind} at byte ${l.offset}${l.length ? ` (${l.length} bytes)` : ''}: ${l.valid ? 'valid' : 'INVALID'} ${l.detail}\n`);
+    }
+    if (inspection.loaders.length === 0) io.out('  no loader found\n');
+    io.out(`  consistent with: ${inspection.consistentBoards.length ? inspection.consistentBoards.join(', ') : 'no known board'}\n`);
+  },
+});

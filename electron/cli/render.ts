@@ -1,0 +1,88 @@
+/**
+ * Renders a job's events for a person (progress bars on a terminal, plain lines otherwise) or
+ * as NDJSON (`--json`: one contract event per line on stdout, nothing else on stdout).
+ */
+import type { JobEvent, Phase } from '../engine/api';
+import type { ErrorInfo } from '../engine/errors';
+
+export interface Renderer {
+  onEvent(event: JobEvent): void;
+  close(): void;
+}
+
+export function jsonRenderer(write: (line: string) => void = (l) => process.stdout.write(l)): Renderer {
+  return {
+    onEvent: (event) => write(`${JSON.stringify(event)}\n`),
+    close: () => undefined,
+  };
+}
+
+const BAR_WIDTH = 30;
+
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+}
+
+export function progressLine(phase: Phase, done: number, total: number | null, speed: number, eta: number | null): string {
+  const speedText = `${formatBytes(speed)}/s`;
+  if (total === null || total === 0) return `${phase.padEnd(10)} ${formatBytes(done)}  ${speedText}`;
+  const fraction = Math.min(1, done / total);
+  const filled = Math.round(fraction * BAR_WIDTH);
+  const bar = `${'#'.repeat(filled)}${'-'.repeat(BAR_WIDTH - filled)}`;
+  const etaText = eta === null ? '' : `  ETA ${Math.ceil(eta)}s`;
+  return `${phase.padEnd(10)} [${bar}] ${(fraction * 100).toFixed(0).padStart(3)}%  ${formatBytes(done)}/${formatBytes(total)}  ${speedText}${etaText}`;
+}
+
+export function formatError(error: ErrorInfo): string {
+  const lines = [`error (${error.cause}): ${error.message}`];
+  if (error.details && Object.keys(error.details).length > 0) lines.push(`  details: ${JSON.stringify(error.details)}`);
+  if (error.hint) lines.push(`  try: ${error.hint}`);
+  if (error.logFile) lines.push(`  log: ${error.logFile}`);
+  return lines.join('\n');
+}
+
+/** Human output on stderr: progress bars redrawn in place on a TTY, one line per phase otherwise. */
+export function humanRenderer(stream: NodeJS.WriteStream = process.stderr, verbose = false): Renderer {
+  const tty = stream.isTTY === true;
+  let barShown = false;
+  const clearBar = (): void => {
+    if (barShown) stream.write('\r\x1b[2K');
+    barShown = false;
+  };
+  return {
+    onEvent(event) {
+      switch (event.type) {
+        case 'progress':
+          if (tty) {
+            stream.write(`\r\x1b[2K${progressLine(event.phase, event.bytesDone, event.bytesTotal, event.bytesPerSecond, event.etaSeconds)}`);
+            barShown = true;
+          }
+          return;
+        case 'phase':
+          clearBar();
+          if (event.state !== 'start' || verbose || !tty) stream.write(`${event.phase}: ${event.state}${event.detail ? ` (${event.detail})` : ''}\n`);
+          return;
+        case 'log':
+          if (event.level === 'debug' && !verbose) return;
+          clearBar();
+          stream.write(`${event.level === 'info' ? '' : `${event.level}: `}${event.message}\n`);
+          return;
+        case 'error':
+          clearBar();
+          stream.write(`${formatError(event.error)}\n`);
+          return;
+        case 'result':
+          clearBar();
+          return;
+      }
+    },
+    close: clearBar,
+  };
+}

@@ -1,0 +1,177 @@
+/**
+ * THE contract. Every process boundary — renderer ↔ main (preload's `window.cardsmith`),
+ * main ↔ privileged worker (NDJSON over the worker's own stdin/stdout), CLI `--json` output
+ * (NDJSON) and the test bridge — carries exactly these shapes, and every receiver validates with
+ * these schemas. Adding an operation means adding it here first.
+ *
+ * Model: a client starts a job with a Request; the job emits Events (phase changes, progress,
+ * log lines) and ends with exactly one terminal event, `result` or `error`.
+ * This file imports nothing from Node, so the renderer type-checks against it.
+ */
+import { z } from 'zod';
+import { BoardSchema } from './boards/model';
+import { DriveSchema } from './drives/model';
+import { CatalogEntrySchema, ImageInfoSchema } from './sources/model';
+import { InspectionSchema } from './disk/model';
+import { ErrorInfoSchema } from './errors';
+
+/** A source of image bytes: a local path, an http(s) URL or a catalog entry id. */
+export const SourceRefSchema = z.string().min(1);
+
+export const RootSizeSchema = z.union([
+  z.object({ mode: z.literal('minimal'), headroomBytes: z.number().int().nonnegative().optional() }),
+  z.object({ mode: z.literal('fixed'), bytes: z.number().int().positive() }),
+  z.object({ mode: z.literal('fill') }),
+]);
+
+export const BuildRecipeSchema = z.object({
+  board: z.string(),
+  rootfs: z.string(),
+  bootFiles: z.string().optional(),
+  kernel: z.string().optional(),
+  dtb: z.string().optional(),
+  initrd: z.string().optional(),
+  cmdline: z.string().optional(),
+  rootSize: RootSizeSchema.default({ mode: 'minimal' }),
+  output: z.string(),
+  bmap: z.string().optional(),
+  loaderFrom: z.string().optional(),
+});
+export type BuildRecipe = z.infer<typeof BuildRecipeSchema>;
+
+export const RequestSchema = z.discriminatedUnion('op', [
+  z.object({ op: z.literal('listBoards') }),
+  z.object({ op: z.literal('listDrives'), all: z.boolean().default(false), includeLoop: z.boolean().default(false) }),
+  z.object({ op: z.literal('inspect'), target: z.string() }),
+  z.object({ op: z.literal('catalog'), board: z.string().optional() }),
+  z.object({ op: z.literal('build'), recipe: BuildRecipeSchema }),
+  z.object({ op: z.literal('fetch'), source: SourceRefSchema, output: z.string().optional() }),
+  z.object({
+    op: z.literal('flash'),
+    source: SourceRefSchema,
+    device: z.string(),
+    board: z.string().optional(),
+    verify: z.boolean().default(true),
+    eject: z.boolean().default(false),
+    /** Development and test only: allow a loop device as the card. */
+    allowLoop: z.boolean().default(false),
+  }),
+  z.object({
+    op: z.literal('verify'),
+    source: SourceRefSchema,
+    device: z.string(),
+    board: z.string().optional(),
+    allowLoop: z.boolean().default(false),
+  }),
+  z.object({
+    op: z.literal('installLoader'),
+    board: z.string(),
+    target: z.string(),
+    from: z.string().optional(),
+    allowLoop: z.boolean().default(false),
+  }),
+]);
+export type Request = z.infer<typeof RequestSchema>;
+export type RequestInput = z.input<typeof RequestSchema>;
+export type Op = Request['op'];
+
+export const PhaseSchema = z.enum(['fetch', 'build', 'decompress', 'unmount', 'write', 'bootloader', 'verify', 'eject']);
+export type Phase = z.infer<typeof PhaseSchema>;
+
+export const ByteRangeSchema = z.object({ start: z.number().int().nonnegative(), end: z.number().int().nonnegative() });
+
+export const FlashResultSchema = z.object({
+  device: z.string(),
+  bytesWritten: z.number().int().nonnegative(),
+  verified: z.boolean(),
+  sourceSha256: z.string().optional(),
+  logFile: z.string().optional(),
+});
+export const VerifyResultSchema = z.object({
+  device: z.string(),
+  ok: z.boolean(),
+  bytesChecked: z.number().int().nonnegative(),
+  mismatches: z.array(ByteRangeSchema),
+});
+export const BuildResultSchema = z.object({
+  output: z.string(),
+  bmap: z.string().optional(),
+  sizeBytes: z.number().int().nonnegative(),
+  dataBytes: z.number().int().nonnegative(),
+  metadataBytes: z.number().int().nonnegative(),
+  freeBytes: z.number().int().nonnegative(),
+});
+export const FetchResultSchema = z.object({ path: z.string(), sha256: z.string(), sizeBytes: z.number().int() });
+export const LoaderWriteDoneSchema = z.object({ file: z.string(), offset: z.number().int(), length: z.number().int() });
+
+/** The result payload of each operation, keyed by op. */
+export const ResultSchemas = {
+  listBoards: z.object({ boards: z.array(BoardSchema) }),
+  listDrives: z.object({ drives: z.array(DriveSchema) }),
+  inspect: z.object({ inspection: InspectionSchema, image: ImageInfoSchema.optional() }),
+  catalog: z.object({ entries: z.array(CatalogEntrySchema), problems: z.array(z.string()) }),
+  build: BuildResultSchema,
+  fetch: FetchResultSchema,
+  flash: FlashResultSchema,
+  verify: VerifyResultSchema,
+  installLoader: z.object({ target: z.string(), writes: z.array(LoaderWriteDoneSchema) }),
+} as const satisfies Record<Op, z.ZodType>;
+export type ResultOf<O extends Op> = z.infer<(typeof ResultSchemas)[O]>;
+
+export const ProgressSchema = z.object({
+  phase: PhaseSchema,
+  bytesDone: z.number().nonnegative(),
+  bytesTotal: z.number().nonnegative().nullable(),
+  bytesPerSecond: z.number().nonnegative(),
+  etaSeconds: z.number().nonnegative().nullable(),
+});
+export type Progress = z.infer<typeof ProgressSchema>;
+
+export const EventSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('phase'), phase: PhaseSchema, state: z.enum(['start', 'done', 'skipped']), detail: z.string().optional() }),
+  z.object({ type: z.literal('progress'), ...ProgressSchema.shape }),
+  z.object({ type: z.literal('log'), level: z.enum(['debug', 'info', 'warn', 'error']), message: z.string() }),
+  z.object({ type: z.literal('result'), op: z.string(), result: z.unknown() }),
+  z.object({ type: z.literal('error'), error: ErrorInfoSchema }),
+]);
+export type JobEvent = z.infer<typeof EventSchema>;
+
+/** One line of the worker protocol and of the main↔renderer event channel. */
+export const EnvelopeSchema = z.object({ job: z.string().min(1).max(64), event: EventSchema });
+export type Envelope = z.infer<typeof EnvelopeSchema>;
+
+/** Lines the parent sends to the privileged worker on its stdin. */
+export const WorkerCommandSchema = z.discriminatedUnion('cmd', [
+  z.object({ cmd: z.literal('start'), job: z.string().min(1).max(64), request: RequestSchema }),
+  z.object({ cmd: z.literal('cancel'), job: z.string().min(1).max(64) }),
+  z.object({ cmd: z.literal('shutdown') }),
+]);
+export type WorkerCommand = z.infer<typeof WorkerCommandSchema>;
+
+/** Validates a terminal result against its operation's schema. */
+export function parseResult<O extends Op>(op: O, value: unknown): ResultOf<O> {
+  return ResultSchemas[op].parse(value) as ResultOf<O>;
+}
+
+/**
+ * The object the preload exposes as `window.cardsmith` (and the test bridge imitates).
+ * `run` starts a job (named by `job`, generated when absent) and resolves with its result or
+ * rejects with an ErrorInfo-carrying error; `onEvent` sees every event of that job.
+ */
+export interface CardsmithApi {
+  run<O extends Op>(
+    request: Extract<RequestInput, { op: O }>,
+    onEvent?: (event: JobEvent) => void,
+    job?: string,
+  ): Promise<ResultOf<O>>;
+  cancel(job: string): Promise<void>;
+  chooseImageFile(): Promise<string | null>;
+  platform: string;
+}
+
+/** Operations that write to a device and therefore run in the privileged worker. */
+export const PRIVILEGED_OPS: ReadonlySet<Op> = new Set<Op>(['flash', 'verify', 'installLoader']);
+
+export function assertNever(value: never): never {
+  throw new Error(`unexpected value: ${JSON.stringify(value)}`);
+}

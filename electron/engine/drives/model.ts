@@ -1,0 +1,19 @@
+/** A drive as the scanner reports it, and why it may not be written. Pure types. */
+import { z } from 'zod';
+
+export const ReaderKindSchema = z.enum(['sd', 'usb', 'internal', 'loop', 'virtual', 'unknown']);
+
+export const DriveSchema = z.object({
+  device: z.string(),
+  description: z.string(),
+  sizeBytes: z.number().int().nonnegative().nullable(),
+  readerKind: ReaderKindSchema,
+  removable: z.boolean(),
+  readOnly: z.boolean(),
+  system: z.boolean(),
+  mountpoints: z.array(z.string()),
+  /** Empty when the drive is a safe target; otherwise every reason it is not. */
+  unsafeReasons: z.array(z.string()),
+  warnings: z.array(z.string()),
+});
+export type Drive = z.infer<typeof DriveSchema>;

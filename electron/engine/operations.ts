@@ -1,0 +1,63 @@
+/**
+ * The engine's single entry point: one handler per contract operation. The CLI, the Electron main
+ * process, the privileged worker and the test bridge all call `runRequest`; none of them
+ * implements an operation itself.
+ */
+import { parseResult, RequestSchema, type JobEvent, type Op, type Request, type RequestInput, type ResultOf } from './api';
+import { notImplemented, toErrorInfo } from './errors';
+import { createJobContext, type JobContext } from './job';
+
+type Handler<O extends Op> = (request: Extract<Request, { op: O }>, ctx: JobContext) => Promise<ResultOf<O>>;
+type Handlers = { [O in Op]: Handler<O> };
+
+const handlers: Handlers = {
+  listBoards: async () => {
+    throw notImplemented('listBoards');
+  },
+  listDrives: async () => {
+    throw notImplemented('drives');
+  },
+  inspect: async () => {
+    throw notImplemented('inspect');
+  },
+  catalog: async () => {
+    throw notImplemented('catalog');
+  },
+  build: async () => {
+    throw notImplemented('build');
+  },
+  fetch: async () => {
+    throw notImplemented('fetch');
+  },
+  flash: async () => {
+    throw notImplemented('flash');
+  },
+  verify: async () => {
+    throw notImplemented('verify');
+  },
+  installLoader: async () => {
+    throw notImplemented('bootloader install');
+  },
+};
+
+/**
+ * Validates the request, runs its handler and reports through `emit`; always ends with exactly
+ * one `result` or `error` event. Resolves with the result, or undefined after an error.
+ */
+export async function runRequest<O extends Op>(
+  input: Extract<RequestInput, { op: O }> | unknown,
+  emit: (event: JobEvent) => void,
+  signal: AbortSignal = new AbortController().signal,
+): Promise<ResultOf<O> | undefined> {
+  try {
+    const request = RequestSchema.parse(input) as Extract<Request, { op: O }>;
+    const ctx = createJobContext(emit, signal);
+    const handler = handlers[request.op] as Handler<O>;
+    const result = parseResult(request.op, await handler(request, ctx));
+    emit({ type: 'result', op: request.op, result });
+    return result;
+  } catch (error) {
+    emit({ type: 'error', error: toErrorInfo(error) });
+    return undefined;
+  }
+}

@@ -1,0 +1,31 @@
+/** What Cardsmith knows about an image source before writing it. Pure types. */
+import { z } from 'zod';
+
+export const CompressionSchema = z.enum(['none', 'gz', 'xz', 'zst', 'bz2', 'zip']);
+
+export const ImageInfoSchema = z.object({
+  path: z.string(),
+  compression: CompressionSchema,
+  /** Size of the decompressed image. */
+  sizeBytes: z.number().int().nonnegative().nullable(),
+  sizeIsEstimate: z.boolean(),
+  hasBmap: z.boolean(),
+});
+export type ImageInfo = z.infer<typeof ImageInfoSchema>;
+
+export const CatalogEntrySchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  description: z.string().default(''),
+  kind: z.enum(['image', 'rootfs']),
+  boards: z.array(z.string()),
+  url: z.string(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  checksumUrl: z.string().optional(),
+  downloadSize: z.number().int().nonnegative().optional(),
+  extractSize: z.number().int().nonnegative().optional(),
+  releaseDate: z.string().optional(),
+  bmapUrl: z.string().optional(),
+  cached: z.boolean().default(false),
+});
+export type CatalogEntry = z.infer<typeof CatalogEntrySchema>;

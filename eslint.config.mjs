@@ -1,0 +1,55 @@
+// Lint enforces the house's walls: the engine never touches electron/react/zustand, the renderer
+// never touches Node built-ins, and raw ipcMain/ipcRenderer live only in ipc.ts and preload.ts.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import { builtinModules } from 'node:module';
+
+const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'out/**', 'dist/**', '.cache/**', 'test-artifacts/**'] },
+  js.configs.recommended,
+  { files: ['**/*.cjs'], languageOptions: { sourceType: 'commonjs' }, rules: { '@typescript-eslint/no-require-imports': 'off' } },
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', performance: 'readonly', require: 'readonly', module: 'readonly', __dirname: 'readonly', AbortController: 'readonly', TextEncoder: 'readonly', TextDecoder: 'readonly', fetch: 'readonly' } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-explicit-any': 'error',
+      'no-restricted-syntax': ['error', { selector: 'ExportDefaultDeclaration', message: 'Use named exports.' }],
+    },
+  },
+  { files: ['*.config.{ts,mjs}', 'renderer/vite.config.ts'], rules: { 'no-restricted-syntax': 'off' } },
+  {
+    files: ['electron/engine/**/*.ts', 'electron/cli.ts', 'electron/cli/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: ['electron', 'react', 'react-dom', 'zustand'].map((name) => ({ name, message: 'The engine and CLI run without Electron or React.' })),
+        patterns: [{ group: ['electron/*', 'react/*', 'react-dom/*', 'zustand/*', '**/main/*', '**/renderer/**'], message: 'The engine and CLI run without Electron or React.' }],
+      }],
+    },
+  },
+  {
+    files: ['renderer/src/**/*.{ts,tsx}'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [...nodeBuiltins.map((name) => ({ name, message: 'The renderer has no Node; use window.cardsmith.' })), { name: 'electron', message: 'The renderer reaches the engine only through window.cardsmith.' }],
+      }],
+      '@typescript-eslint/no-restricted-imports': ['error', {
+        patterns: [{ group: ['**/electron/**'], allowTypeImports: true, message: 'The renderer may import engine types only (import type); it calls window.cardsmith.' }],
+      }],
+    },
+  },
+  {
+    files: ['electron/**/*.ts'],
+    ignores: ['electron/main/ipc.ts', 'electron/main/preload.ts'],
+    rules: {
+      'no-restricted-properties': ['error',
+        { object: 'electron', property: 'ipcMain', message: 'Raw IPC lives only in electron/main/ipc.ts.' },
+        { object: 'electron', property: 'ipcRenderer', message: 'Raw IPC lives only in electron/main/preload.ts.' }],
+      'no-restricted-syntax': ['error',
+        { selector: 'ImportSpecifier[imported.name=/^ipc(Main|Renderer)$/]', message: 'Raw IPC lives only in electron/main/ipc.ts and preload.ts.' },
+        { selector: 'ExportDefaultDeclaration', message: 'Use named exports.' }],
+    },
+  },
+);

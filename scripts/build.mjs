@@ -1,0 +1,19 @@
+// Builds what runs outside the type-checker: the CLI bundle (dist/cli.cjs, also the privileged
+// worker's entry), the Electron main and preload bundles (out/main), and the renderer (out/renderer).
+// Usage: node scripts/build.mjs cli|all
+import { build } from 'esbuild';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const target = process.argv[2] ?? 'all';
+const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, logLevel: 'warning', absWorkingDir: root };
+
+await build({ ...common, entryPoints: ['electron/cli.ts'], outfile: 'dist/cli.cjs', external: ['drivelist'] });
+
+if (target === 'all') {
+  await build({ ...common, entryPoints: ['electron/main/main.ts'], outfile: 'out/main/main.cjs', external: ['electron', 'drivelist'] });
+  await build({ ...common, entryPoints: ['electron/main/preload.ts'], outfile: 'out/main/preload.cjs', external: ['electron'] });
+  const { build: viteBuild } = await import('vite');
+  await viteBuild({ configFile: join(root, 'renderer/vite.config.ts'), logLevel: 'warn' });
+}

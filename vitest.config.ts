@@ -1,0 +1,27 @@
+import { defineConfig } from 'vitest/config';
+
+// Projects: unit (pure engine/CLI logic), renderer (React components in jsdom), integration (real
+// loop devices and host tools, run one file at a time), e2e (Chromium), boot (QEMU).
+export default defineConfig({
+  test: {
+    projects: [
+      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], exclude: ['test/unit/renderer/**'], environment: 'node' } },
+      {
+        esbuild: { jsx: 'automatic' },
+        test: { name: 'renderer', include: ['test/unit/renderer/**/*.test.{ts,tsx}'], environment: 'jsdom' },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          environment: 'node',
+          fileParallelism: false,
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
+        },
+      },
+      { test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], fileParallelism: false, testTimeout: 300_000, hookTimeout: 300_000 } },
+      { test: { name: 'boot', include: ['test/boot/**/*.test.ts'], fileParallelism: false, testTimeout: 600_000, hookTimeout: 600_000 } },
+    ],
+  },
+});
