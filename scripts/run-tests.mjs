@@ -1,4 +1,4 @@
-// The README's test command (`npm test`): builds what the tests run (CLI bundle, renderer), runs
+// The README's test command (`npm test`): sets up host tools and fixtures, builds what the tests run (CLI bundle, renderer), runs
 // every vitest project (unit, renderer, integration, e2e, boot) and ends with the plain line
 // `N passed, N failed, N skipped` that CI reads. Extra arguments go to vitest (e.g. --project unit).
 import { spawnSync } from 'node:child_process';
@@ -10,6 +10,10 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const artifacts = join(root, 'test-artifacts');
 mkdirSync(artifacts, { recursive: true });
 const report = join(artifacts, 'vitest-report.json');
+
+// Host tools and Debian fixtures (idempotent; installs only when something is missing and we are root).
+const setup = spawnSync('bash', [join(root, 'scripts/setup-host.sh')], { cwd: root, stdio: 'inherit' });
+if (setup.status !== 0) console.log('host set-up incomplete: tests that need the missing parts will say so');
 
 const build = spawnSync(process.execPath, [join(root, 'scripts/build.mjs'), 'all'], { cwd: root, stdio: 'inherit' });
 if (build.status !== 0) {
