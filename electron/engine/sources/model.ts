@@ -2,6 +2,7 @@
 import { z } from 'zod';
 
 export const CompressionSchema = z.enum(['none', 'gz', 'xz', 'zst', 'bz2', 'zip']);
+export type Compression = z.infer<typeof CompressionSchema>;
 
 export const ImageInfoSchema = z.object({
   path: z.string(),

@@ -1,0 +1,202 @@
+/**
+ * Compression formats of image files and their streaming decoders.
+ *
+ * A format is recognised by the magic bytes at the start of the file, never by its name. Every
+ * decoder is a Node Duplex (bytes in, decompressed bytes out) whose memory stays bounded by its
+ * codec window plus one output chunk. A decoder that meets corrupt or truncated input fails with
+ * CardsmithError('source-corrupt') naming the format and the compressed byte offset at which the
+ * failure was noticed (the decoder reads ahead by at most one input chunk, so the damage lies at or
+ * before that offset).
+ */
+import { spawn } from 'node:child_process';
+import { Duplex, PassThrough, Readable, Writable } from 'node:stream';
+import zlib from 'node:zlib';
+import { XzReadableStream } from 'xz-decompress';
+import { assertNever } from '../api';
+import { CardsmithError } from '../errors';
+import type { Compression } from './model';
+
+/** Formats that decode as one byte stream; zip is a container and goes through zip-image.ts. */
+export type StreamCompression = Exclude<Compression, 'zip'>;
+
+const OUTPUT_CHUNK = 1 << 20;
+
+/** How many leading bytes `detectFormat` looks at. */
+export const MAGIC_BYTES = 6;
+
+const startsWith = (head: Uint8Array, magic: readonly number[]): boolean =>
+  head.length >= magic.length && magic.every((byte, index) => head[index] === byte);
+
+/** Recognises a compressed or container format from the first bytes of a file. */
+export function detectFormat(head: Uint8Array): Compression {
+  if (startsWith(head, [0x1f, 0x8b])) return 'gz';
+  if (startsWith(head, [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00])) return 'xz';
+  if (startsWith(head, [0x28, 0xb5, 0x2f, 0xfd])) return 'zst';
+  // "BZh" then the block size digit 1–9.
+  if (startsWith(head, [0x42, 0x5a, 0x68]) && head.length >= 4 && head[3]! >= 0x31 && head[3]! <= 0x39) return 'bz2';
+  // Local file header, or the end-of-central-directory record of an empty archive.
+  if (startsWith(head, [0x50, 0x4b, 0x03, 0x04]) || startsWith(head, [0x50, 0x4b, 0x05, 0x06])) return 'zip';
+  return 'none';
+}
+
+export function corruptSource(format: Compression, offset: number, reason: string): CardsmithError {
+  return new CardsmithError(
+    'source-corrupt',
+    `The ${format} data is damaged or cut short near compressed byte ${offset}: ${reason}`,
+    { format, offset, reason },
+  );
+}
+
+/** Creates a streaming decoder for one format; 'none' is a pass-through. */
+export function createDecompressor(format: StreamCompression): Duplex {
+  switch (format) {
+    case 'none':
+      return new PassThrough({ highWaterMark: OUTPUT_CHUNK });
+    case 'gz':
+      return guard('gz', zlib.createGunzip({ chunkSize: OUTPUT_CHUNK }));
+    case 'zst':
+      return guard('zst', hasZlibZstd() ? createZlibZstd() : spawnDecoder('zstd', ['-dc']));
+    case 'xz':
+      return guard('xz', createWasmXzDecoder());
+    case 'bz2':
+      return guard('bz2', spawnDecoder('bzip2', ['-dc']));
+    default:
+      return assertNever(format);
+  }
+}
+
+/** node:zlib gained zstd in Node 22.15; Electron 40+ embeds Node 24. */
+export function hasZlibZstd(): boolean {
+  return typeof (zlib as { createZstdDecompress?: unknown }).createZstdDecompress === 'function';
+}
+
+function createZlibZstd(): Duplex {
+  const factory = (zlib as unknown as { createZstdDecompress(options: { chunkSize: number }): Duplex }).createZstdDecompress;
+  return factory({ chunkSize: OUTPUT_CHUNK });
+}
+
+/**
+ * xz through the xz-embedded WASM build in the `xz-decompress` package. Its web-stream wrapper
+ * reads past the end of a truncated input without noticing; the guard reports that case because
+ * the output ends without the decoder having finished (see `guard`'s end check).
+ */
+function createWasmXzDecoder(): Duplex {
+  const input = new PassThrough({ highWaterMark: OUTPUT_CHUNK });
+  const web = new XzReadableStream(Readable.toWeb(input) as unknown as ReadableStream<Uint8Array>);
+  const output = Readable.fromWeb(web as unknown as import('node:stream/web').ReadableStream<Uint8Array>);
+  return Duplex.from({ writable: input, readable: output });
+}
+
+/**
+ * A decoder in a child process (bzip2 always; zstd only where node:zlib lacks it). The tool's
+ * stdin is the compressed input, its stdout the image; a non-zero exit is corrupt input.
+ */
+function spawnDecoder(tool: string, args: readonly string[]): Duplex {
+  const child = spawn(tool, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (text: string) => {
+    if (stderr.length < 4096) stderr += text;
+  });
+  const exited = new Promise<void>((resolve, reject) => {
+    child.on('error', (error) =>
+      reject(new CardsmithError('source-corrupt', `Cannot run ${tool} to decompress: ${error.message}`, { tool }, `Install ${tool}.`)),
+    );
+    child.on('close', (code, signal) => {
+      if (code === 0) resolve();
+      else reject(new Error(stderr.trim() || `${tool} exited with ${code ?? signal}`));
+    });
+  });
+  const readable = new PassThrough({ highWaterMark: OUTPUT_CHUNK });
+  child.stdout.on('data', (chunk: Buffer) => {
+    if (!readable.write(chunk)) {
+      child.stdout.pause();
+      readable.once('drain', () => child.stdout.resume());
+    }
+  });
+  child.stdout.on('end', () => {
+    exited.then(
+      () => readable.end(),
+      (error: unknown) => readable.destroy(error as Error),
+    );
+  });
+  exited.catch((error: unknown) => readable.destroy(error as Error));
+  const writable = new Writable({
+    highWaterMark: OUTPUT_CHUNK,
+    // Destroying kills the tool, so only an explicit destroy (consumer gave up) may do it.
+    autoDestroy: false,
+    write(chunk: Buffer, _encoding, callback) {
+      if (child.stdin.write(chunk)) callback();
+      else child.stdin.once('drain', () => callback());
+    },
+    final(callback) {
+      child.stdin.end();
+      callback();
+    },
+    destroy(error, callback) {
+      if (child.exitCode === null) child.kill();
+      callback(error);
+    },
+  });
+  // A tool that quits early (corrupt data) closes its stdin; the exit code carries the reason.
+  child.stdin.on('error', () => undefined);
+  return Duplex.from({ writable, readable });
+}
+
+/**
+ * Wraps a decoder so that every failure becomes source-corrupt with the compressed byte offset.
+ * Bytes after the end of the compressed stream (xz stream padding, trailing zeros) are counted and
+ * discarded. A decoder that meets the end of its input too early fails on its own (zlib "unexpected
+ * end of file", xz-embedded without a stream footer, a tool's non-zero exit), so nothing truncated
+ * reaches the consumer as a complete image.
+ */
+function guard(format: StreamCompression, inner: Duplex): Duplex {
+  let consumed = 0;
+  let inputEnded = false;
+  let decoderEnded = false;
+  let waitingWrite: (() => void) | null = null;
+  const fail = (error: unknown): CardsmithError => {
+    if (error instanceof CardsmithError) return error;
+    const reason = error instanceof Error ? error.message : String(error);
+    return corruptSource(format, consumed, inputEnded ? `input ended early (${reason})` : reason);
+  };
+  const outer = new Duplex({
+    readableHighWaterMark: OUTPUT_CHUNK,
+    writableHighWaterMark: OUTPUT_CHUNK,
+    write(chunk: Buffer, _encoding, callback) {
+      consumed += chunk.length;
+      if (decoderEnded || inner.write(chunk)) {
+        callback();
+        return;
+      }
+      waitingWrite = () => {
+        waitingWrite = null;
+        callback();
+      };
+      inner.once('drain', () => waitingWrite?.());
+    },
+    final(callback) {
+      inputEnded = true;
+      if (decoderEnded) outer.push(null);
+      else inner.end();
+      callback();
+    },
+    read() {
+      inner.resume();
+    },
+    destroy(error, callback) {
+      inner.destroy();
+      callback(error);
+    },
+  });
+  inner.on('data', (chunk: Buffer) => {
+    if (!outer.push(chunk)) inner.pause();
+  });
+  inner.on('end', () => {
+    decoderEnded = true;
+    waitingWrite?.();
+    if (inputEnded) outer.push(null);
+  });
+  inner.on('error', (error) => outer.destroy(fail(error)));
+  return outer;
+}
