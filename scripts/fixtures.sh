@@ -72,7 +72,7 @@ done
 for k in "$CACHE"/fixtures/linux-image-*; do
   for moddir in "$k"/lib/modules/*; do
     [ -d "$moddir" ] || continue
-    [ -f "$moddir/modules.dep" ] || depmod -b "$k" "$(basename "$moddir")"
+    [ -f "$moddir/modules.dep" ] || /sbin/depmod -b "$k" "$(basename "$moddir")"
   done
 done
 echo "fixtures: ready in $CACHE"
