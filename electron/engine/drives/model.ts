@@ -3,6 +3,9 @@ import { z } from 'zod';
 
 export const ReaderKindSchema = z.enum(['sd', 'usb', 'internal', 'loop', 'virtual', 'unknown']);
 
+/** Drives above this size get a warning: SD cards are rarely larger, backup disks often are. */
+export const LARGE_DRIVE_BYTES = 128e9;
+
 export const DriveSchema = z.object({
   device: z.string(),
   description: z.string(),
@@ -11,6 +14,7 @@ export const DriveSchema = z.object({
   removable: z.boolean(),
   readOnly: z.boolean(),
   system: z.boolean(),
+  /** Mount points of the drive and all its partitions. */
   mountpoints: z.array(z.string()),
   /** Empty when the drive is a safe target; otherwise every reason it is not. */
   unsafeReasons: z.array(z.string()),

@@ -1,0 +1,120 @@
+/**
+ * Which drives may be written. A drive is a safe target only when none of these hold: it carries
+ * the running system (/, /boot, /boot/efi, swap, or the disk that holds them), it is read-only,
+ * it is virtual (zram — which drivelist calls removable —, ram, device-mapper, md, nbd, or a loop
+ * device unless the caller explicitly allows loops for tests), its size is unknown, it holds the
+ * image being written, or it is an internal fixed disk. SD readers are recognised from sysfs
+ * because internal mmc readers report rm=0. Pure: every fact about the host comes in as data.
+ */
+import type { Drive } from './model';
+import { LARGE_DRIVE_BYTES } from './model';
+import { descendants, type BlockDevice } from './lsblk';
+
+/** What sysfs says about one top-level device (/sys/block/<kname>). */
+export interface SysfsFacts {
+  /** Contents of device/type for mmc devices: "SD", "MMC", "SDIO"; null otherwise. */
+  readonly mmcType: string | null;
+  /** The device hangs off a USB bus (its sysfs path runs through a usb node). */
+  readonly usb: boolean;
+  /** /sys/block/<kname>/removable */
+  readonly removable: boolean;
+}
+
+export interface HostFacts {
+  /** Device paths listed in /proc/swaps. */
+  readonly swapDevices: ReadonlySet<string>;
+  /**
+   * Where the source image lives: "major:minor" of its filesystem and the device path of its
+   * mount source; a drive whose tree contains either holds the image.
+   */
+  readonly sourceHolders: ReadonlySet<string>;
+  /** Offer loop devices (development and tests only). */
+  readonly allowLoop: boolean;
+  readonly sysfs: (kname: string) => SysfsFacts;
+}
+
+const SYSTEM_MOUNTS = new Set(['/', '/boot', '/boot/efi', '/efi', '/usr', '/var', '[SWAP]']);
+const VIRTUAL_NAME = /^(zram|ram|dm-|md|nbd|loop)\d*/;
+
+function readerKind(device: BlockDevice, sysfs: SysfsFacts): Drive['readerKind'] {
+  if (device.type === 'loop' || device.kname.startsWith('loop')) return 'loop';
+  if (VIRTUAL_NAME.test(device.kname) || device.type === 'rom') return 'virtual';
+  if (sysfs.mmcType === 'SD' || sysfs.mmcType === 'MMC' || device.transport === 'mmc') return 'sd';
+  if (sysfs.usb || device.transport === 'usb') return 'usb';
+  if (sysfs.removable || device.removable || device.hotplug) return 'unknown';
+  return 'internal';
+}
+
+function describe(device: BlockDevice, kind: Drive['readerKind'], sysfs: SysfsFacts): string {
+  const name = [device.vendor, device.model].filter((p) => p !== null).join(' ');
+  if (name) return name;
+  switch (kind) {
+    case 'sd':
+      return sysfs.mmcType === 'MMC' ? 'eMMC / MMC card' : 'SD card';
+    case 'usb':
+      return 'USB drive';
+    case 'loop':
+      return 'Loop device';
+    case 'virtual':
+      return 'Virtual device';
+    case 'internal':
+      return 'Internal disk';
+    case 'unknown':
+      return 'Removable drive';
+  }
+}
+
+/** Classifies one top-level device from lsblk with the host's facts. */
+export function classifyDrive(device: BlockDevice, host: HostFacts): Drive {
+  const sysfs = host.sysfs(device.kname);
+  const kind = readerKind(device, sysfs);
+  const tree = descendants(device);
+  const mountpoints = tree.flatMap((d) => d.mountpoints);
+  const unsafe: string[] = [];
+
+  const systemMounts = mountpoints.filter((m) => SYSTEM_MOUNTS.has(m));
+  const swapping = tree.filter((d) => host.swapDevices.has(d.path));
+  const system = systemMounts.length > 0 || swapping.length > 0;
+  if (systemMounts.length > 0) unsafe.push(`system drive: holds ${systemMounts.join(', ')}`);
+  else if (swapping.length > 0) unsafe.push(`system drive: swap on ${swapping.map((d) => d.path).join(', ')}`);
+  if (device.readOnly) unsafe.push('read-only');
+  if (kind === 'virtual') unsafe.push(`virtual device (${device.type} ${device.kname}), not a card`);
+  if (kind === 'loop' && !host.allowLoop) unsafe.push('loop device (offered only with the development option allowLoop)');
+  if (device.sizeBytes === null) unsafe.push('size unknown');
+  if (tree.some((d) => host.sourceHolders.has(d.path) || (d.majMin !== null && host.sourceHolders.has(d.majMin)))) {
+    unsafe.push('holds the source image');
+  }
+  if (kind === 'internal' && !system) unsafe.push('internal fixed disk (not removable, not USB, not an SD reader)');
+
+  const warnings: string[] = [];
+  if (device.sizeBytes !== null && device.sizeBytes > LARGE_DRIVE_BYTES) {
+    warnings.push(`larger than ${LARGE_DRIVE_BYTES / 1e9} GB: make sure this is a card and not a backup disk`);
+  }
+  const nonSystemMounts = mountpoints.filter((m) => !SYSTEM_MOUNTS.has(m));
+  if (nonSystemMounts.length > 0 && unsafe.length === 0) warnings.push(`mounted at ${nonSystemMounts.join(', ')}; it will be unmounted`);
+
+  return {
+    device: device.path,
+    description: describe(device, kind, sysfs),
+    sizeBytes: device.sizeBytes,
+    readerKind: kind,
+    removable: device.removable || sysfs.removable || kind === 'sd',
+    readOnly: device.readOnly,
+    system,
+    mountpoints,
+    unsafeReasons: unsafe,
+    warnings,
+  };
+}
+
+/**
+ * Every top-level device as a Drive. Unattached loop devices (size 0) are not drives at all and
+ * are dropped; `all` keeps unsafe drives (with their reasons), otherwise only safe targets remain.
+ */
+export function classifyDrives(devices: readonly BlockDevice[], host: HostFacts, all: boolean): Drive[] {
+  return devices
+    .filter((d) => d.type !== 'part' && !(d.type === 'loop' && d.sizeBytes === null))
+    .filter((d) => d.type !== 'loop' || host.allowLoop || all)
+    .map((d) => classifyDrive(d, host))
+    .filter((drive) => all || drive.unsafeReasons.length === 0);
+}

@@ -1,0 +1,172 @@
+/**
+ * The drive scanner's I/O edge: runs lsblk and reads sysfs, /proc/swaps and /proc/self/mountinfo
+ * on Linux (drivelist drops loop devices and misreads zram and internal SD readers there), and
+ * maps drivelist's report on macOS and Windows. Classification itself is pure (classify.ts).
+ */
+import { execFile } from 'node:child_process';
+import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { CardsmithError } from '../errors';
+import { classifyDrives, type HostFacts, type SysfsFacts } from './classify';
+import { LSBLK_ARGS, parseLsblk, type BlockDevice } from './lsblk';
+import { LARGE_DRIVE_BYTES, type Drive } from './model';
+
+const run = promisify(execFile);
+
+export interface ScanOptions {
+  readonly all?: boolean;
+  readonly allowLoop?: boolean;
+  /** The image about to be written: the drive holding it is never a target. */
+  readonly sourcePath?: string;
+}
+
+export async function runLsblk(): Promise<BlockDevice[]> {
+  try {
+    const { stdout } = await run('lsblk', [...LSBLK_ARGS], { maxBuffer: 16 * 1024 * 1024 });
+    return parseLsblk(stdout);
+  } catch (error) {
+    throw new CardsmithError('internal', `Could not list block devices with lsblk: ${(error as Error).message}`);
+  }
+}
+
+function readText(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch {
+    return null;
+  }
+}
+
+export function readSysfs(kname: string): SysfsFacts {
+  const base = `/sys/block/${kname}`;
+  let sysPath = '';
+  try {
+    sysPath = realpathSync(base);
+  } catch {
+    // a device that vanished between lsblk and here: no facts
+  }
+  return {
+    mmcType: kname.startsWith('mmcblk') ? readText(`${base}/device/type`) : null,
+    usb: /\/usb\d*\//.test(sysPath),
+    removable: readText(`${base}/removable`) === '1',
+  };
+}
+
+/** Device paths in /proc/swaps (the first column, header skipped). */
+export function parseSwaps(text: string): Set<string> {
+  return new Set(
+    text
+      .split('\n')
+      .slice(1)
+      .map((line) => line.split(/\s+/)[0])
+      .filter((name): name is string => name !== undefined && name.startsWith('/dev/')),
+  );
+}
+
+/** Mount points and their sources from /proc/self/mountinfo (fields 5 and the one after " - "). */
+export function parseMountinfo(text: string): { mountPoint: string; source: string; majMin: string }[] {
+  const unescape = (s: string): string => s.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
+  return text
+    .split('\n')
+    .filter((line) => line.includes(' - '))
+    .map((line) => {
+      const [left = '', right = ''] = line.split(' - ');
+      const fields = left.split(' ');
+      return { majMin: fields[2] ?? '', mountPoint: unescape(fields[4] ?? ''), source: unescape(right.split(' ')[1] ?? '') };
+    });
+}
+
+/** "major:minor" and mount source of the filesystem holding `path`. */
+export function sourceHoldersOf(path: string | undefined): Set<string> {
+  const holders = new Set<string>();
+  if (!path || /^[a-z]+:\/\//i.test(path)) return holders;
+  let real: string;
+  try {
+    real = realpathSync(resolve(path));
+  } catch {
+    return holders;
+  }
+  const dev = statSync(real, { bigint: true }).dev;
+  const major = ((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn);
+  const minor = (dev & 0xffn) | ((dev >> 12n) & ~0xffn);
+  holders.add(`${major}:${minor}`);
+  const mounts = parseMountinfo(readText('/proc/self/mountinfo') ?? '');
+  const containing = mounts
+    .filter((m) => real === m.mountPoint || real.startsWith(m.mountPoint.endsWith('/') ? m.mountPoint : `${m.mountPoint}/`))
+    .sort((a, b) => b.mountPoint.length - a.mountPoint.length)[0];
+  if (containing?.source.startsWith('/dev/')) {
+    holders.add(containing.source);
+    try {
+      holders.add(realpathSync(containing.source));
+    } catch {
+      // the mount source is not a device node here
+    }
+  }
+  return holders;
+}
+
+export function linuxHostFacts(options: ScanOptions): HostFacts {
+  return {
+    swapDevices: parseSwaps(readText('/proc/swaps') ?? ''),
+    sourceHolders: sourceHoldersOf(options.sourcePath),
+    allowLoop: options.allowLoop ?? false,
+    sysfs: readSysfs,
+  };
+}
+
+interface DrivelistDrive {
+  device: string;
+  description: string;
+  size: number | null;
+  isReadOnly: boolean;
+  isSystem: boolean;
+  isVirtual: boolean | null;
+  isRemovable: boolean;
+  isCard: boolean | null;
+  isUSB: boolean | null;
+  mountpoints: { path: string }[];
+}
+
+/** macOS and Windows: drivelist's own classification, held to the same rules. */
+export function fromDrivelist(drive: DrivelistDrive): Drive {
+  const readerKind: Drive['readerKind'] = drive.isVirtual ? 'virtual' : drive.isCard ? 'sd' : drive.isUSB ? 'usb' : drive.isRemovable ? 'unknown' : 'internal';
+  const unsafe: string[] = [];
+  if (drive.isSystem) unsafe.push('system drive');
+  if (drive.isReadOnly) unsafe.push('read-only');
+  if (drive.isVirtual) unsafe.push('virtual device, not a card');
+  if (!drive.size) unsafe.push('size unknown');
+  if (readerKind === 'internal' && !drive.isSystem) unsafe.push('internal fixed disk (not removable, not USB, not an SD reader)');
+  const warnings = drive.size !== null && drive.size > LARGE_DRIVE_BYTES ? [`larger than ${LARGE_DRIVE_BYTES / 1e9} GB: make sure this is a card and not a backup disk`] : [];
+  return {
+    device: drive.device,
+    description: drive.description,
+    sizeBytes: drive.size,
+    readerKind,
+    removable: drive.isRemovable,
+    readOnly: drive.isReadOnly,
+    system: drive.isSystem,
+    mountpoints: drive.mountpoints.map((m) => m.path),
+    unsafeReasons: unsafe,
+    warnings,
+  };
+}
+
+/** Lists drives: safe targets only, or every drive with its reasons when `all`. */
+export async function scanDrives(options: ScanOptions = {}): Promise<Drive[]> {
+  if (process.platform === 'linux') {
+    return classifyDrives(await runLsblk(), linuxHostFacts(options), options.all ?? false);
+  }
+  const drivelist = (await import('drivelist')) as { list(): Promise<DrivelistDrive[]> };
+  const drives = (await drivelist.list()).map(fromDrivelist);
+  return options.all ? drives : drives.filter((d) => d.unsafeReasons.length === 0);
+}
+
+/** The canonical path of a device the user named (symlinks such as /dev/disk/by-id resolved). */
+export function canonicalDevice(device: string): string {
+  try {
+    return realpathSync(device);
+  } catch {
+    return device;
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * Releasing a card before writing: every filesystem mounted from the card or any of its
+ * partitions is unmounted (deepest mount point first, so nested mounts go before their parents),
+ * and the kernel's mount table is read again to prove nothing is left. A write never starts
+ * while anything on the card is mounted.
+ */
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { CardsmithError } from '../errors';
+import { descendants, type BlockDevice } from './lsblk';
+import { parseMountinfo } from './scan';
+import { which } from './which';
+
+const run = promisify(execFile);
+
+export interface Mount {
+  readonly device: string;
+  readonly mountPoint: string;
+}
+
+/** Mounts whose source is the card or one of its partitions, deepest mount point first. */
+export function mountsOnTree(tree: BlockDevice, mountinfo: string): Mount[] {
+  const paths = new Set(descendants(tree).map((d) => d.path));
+  const majMins = new Set(descendants(tree).flatMap((d) => (d.majMin ? [d.majMin] : [])));
+  return parseMountinfo(mountinfo)
+    .filter((m) => paths.has(m.source) || majMins.has(m.majMin))
+    .map((m) => ({ device: m.source, mountPoint: m.mountPoint }))
+    .sort((a, b) => b.mountPoint.split('/').length - a.mountPoint.split('/').length);
+}
+
+async function unmountOne(mount: Mount, log: (message: string) => void): Promise<void> {
+  if (which('udisksctl')) {
+    try {
+      await run('udisksctl', ['unmount', '--block-device', mount.device, '--no-user-interaction']);
+      log(`unmounted ${mount.mountPoint} (${mount.device}) with udisksctl`);
+      return;
+    } catch (error) {
+      log(`udisksctl could not unmount ${mount.mountPoint}: ${(error as Error).message.trim()}; trying umount`);
+    }
+  }
+  try {
+    await run('umount', [mount.mountPoint]);
+    log(`unmounted ${mount.mountPoint} (${mount.device})`);
+  } catch (error) {
+    const stderr = (error as { stderr?: string }).stderr?.trim() ?? (error as Error).message;
+    throw new CardsmithError('busy', `Could not unmount ${mount.mountPoint} (${mount.device}): ${stderr}`, { ...mount });
+  }
+}
+
+/** Unmounts everything on the card (Linux) and checks the mount table again afterwards. */
+export async function unmountTree(tree: BlockDevice, log: (message: string) => void): Promise<number> {
+  const readMounts = (): string => readFileSync('/proc/self/mountinfo', 'utf8');
+  const mounts = mountsOnTree(tree, readMounts());
+  for (const mount of mounts) await unmountOne(mount, log);
+  const left = mountsOnTree(tree, readMounts());
+  if (left.length > 0) {
+    throw new CardsmithError('busy', `${tree.path} is still mounted at ${left.map((m) => m.mountPoint).join(', ')}`, {
+      device: tree.path,
+      mounts: left,
+    });
+  }
+  return mounts.length;
+}
+
+/** macOS: `diskutil unmountDisk` releases every volume of the disk at once. */
+export async function unmountDiskMac(device: string, log: (message: string) => void): Promise<void> {
+  try {
+    await run('diskutil', ['unmountDisk', device]);
+    log(`unmounted every volume of ${device} with diskutil`);
+  } catch (error) {
+    throw new CardsmithError('busy', `Could not unmount ${device}: ${(error as Error).message.trim()}`, { device });
+  }
+}
