@@ -1,0 +1,143 @@
+/**
+ * The HTTP edge: one GET with redirects and an idle timeout, classified failures, and the retry
+ * policy shared by downloads and catalog fetches.
+ *
+ * Failures fall in two kinds. Retryable: connection errors, timeouts, 5xx, 408 and 429 — retried
+ * with exponential backoff a bounded number of times (a download that made progress starts its
+ * count again). Final: 4xx such as 404, too many redirects, unsupported URL schemes.
+ */
+import http, { type IncomingMessage } from 'node:http';
+import https from 'node:https';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CardsmithError } from '../errors';
+
+export interface RetryPolicy {
+  readonly attempts: number;
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 5, baseDelayMs: 1000, maxDelayMs: 30_000 };
+export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
+const MAX_REDIRECTS = 8;
+
+export interface HttpOptions {
+  readonly signal?: AbortSignal;
+  readonly idleTimeoutMs?: number;
+  readonly retry?: RetryPolicy;
+}
+
+/** A failure worth another attempt (the connection, the server's load), as opposed to a final answer. */
+export class RetryableError extends Error {}
+
+export function isHttpUrl(ref: string): boolean {
+  return /^https?:\/\//i.test(ref);
+}
+
+export function backoffDelay(policy: RetryPolicy, failure: number): number {
+  return Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (failure - 1));
+}
+
+function finalStatusError(url: string, status: number): CardsmithError {
+  const what = status === 404 || status === 410 ? 'was not found on the server' : `was refused by the server`;
+  return new CardsmithError('network', `${url} ${what} (HTTP ${status})`, { url, status }, 'Check the URL or the catalog entry.');
+}
+
+/**
+ * Sends one GET and resolves with a response whose status is 2xx (or 416 for a range past the
+ * end). Redirects are followed; the idle timeout also covers the body that is read afterwards.
+ */
+export async function get(url: string, headers: Record<string, string>, options: HttpOptions = {}): Promise<IncomingMessage> {
+  let current = url;
+  for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+    const response = await requestOnce(current, headers, options);
+    const status = response.statusCode ?? 0;
+    if (status >= 300 && status < 400 && response.headers.location) {
+      response.resume();
+      current = new URL(response.headers.location, current).toString();
+      continue;
+    }
+    if ((status >= 200 && status < 300) || status === 416) return response;
+    response.resume();
+    if (status >= 500 || status === 408 || status === 429) throw new RetryableError(`HTTP ${status} from ${current}`);
+    throw finalStatusError(current, status);
+  }
+  throw new CardsmithError('network', `Too many redirects starting at ${url}`, { url });
+}
+
+function requestOnce(url: string, headers: Record<string, string>, options: HttpOptions): Promise<IncomingMessage> {
+  const parsed = new URL(url);
+  const client = parsed.protocol === 'https:' ? https : parsed.protocol === 'http:' ? http : null;
+  if (!client) throw new CardsmithError('bad-input', `Unsupported URL scheme in ${url}`, { url });
+  return new Promise((resolve, reject) => {
+    const request = client.get(parsed, { headers: { 'user-agent': 'cardsmith', ...headers }, signal: options.signal }, resolve);
+    request.setTimeout(options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, () => {
+      request.destroy(new RetryableError(`no data from ${parsed.host} for ${(options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS) / 1000} s`));
+    });
+    request.on('error', (error) => reject(classify(error, options.signal)));
+  });
+}
+
+/** Maps socket-level errors to retryable ones and an abort to `cancelled`. */
+export function classify(error: unknown, signal?: AbortSignal): Error {
+  if (signal?.aborted) return new CardsmithError('cancelled', 'Download cancelled');
+  if (error instanceof CardsmithError || error instanceof RetryableError) return error;
+  return new RetryableError(error instanceof Error ? error.message : String(error));
+}
+
+/**
+ * Runs `attempt` until it succeeds, fails finally, or has failed `policy.attempts` times in a row.
+ * `attempt` calls `progressed()` when it moved forward, which resets the count.
+ */
+export async function withRetries<T>(
+  what: string,
+  policy: RetryPolicy,
+  signal: AbortSignal | undefined,
+  attempt: (progressed: () => void) => Promise<T>,
+  onRetry?: (message: string, delayMs: number) => void,
+): Promise<T> {
+  let failures = 0;
+  for (;;) {
+    try {
+      return await attempt(() => {
+        failures = 0;
+      });
+    } catch (error) {
+      const classified = classify(error, signal);
+      if (!(classified instanceof RetryableError)) throw classified;
+      failures += 1;
+      if (failures >= policy.attempts) {
+        throw new CardsmithError('network', `${what} failed after ${failures} attempts: ${classified.message}`, {
+          attempts: failures,
+          reason: classified.message,
+        });
+      }
+      const delay = backoffDelay(policy, failures);
+      onRetry?.(classified.message, delay);
+      await sleep(delay, undefined, { signal }).catch(() => {
+        throw new CardsmithError('cancelled', 'Download cancelled');
+      });
+    }
+  }
+}
+
+/** Fetches a small text document (a catalog, a checksum file) with retries and a size cap. */
+export async function getText(url: string, options: HttpOptions & { readonly maxBytes?: number } = {}): Promise<string> {
+  const maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
+  return withRetries(`Fetching ${url}`, options.retry ?? DEFAULT_RETRY, options.signal, async () => {
+    const response = await get(url, {}, options);
+    const parts: Buffer[] = [];
+    let size = 0;
+    try {
+      for await (const chunk of response) {
+        size += (chunk as Buffer).length;
+        if (size > maxBytes) throw new CardsmithError('bad-input', `${url} is larger than ${maxBytes} bytes`, { url });
+        parts.push(chunk as Buffer);
+      }
+    } catch (error) {
+      throw classify(error, options.signal);
+    }
+    if (!response.complete) throw new RetryableError(`connection closed early by ${new URL(url).host}`);
+    return Buffer.concat(parts).toString('utf8');
+  });
+}
