@@ -1,0 +1,153 @@
+/**
+ * The window: header with the main sections (flash, verify, inspect, settings), the step list,
+ * the open page with its heading (focused on every change, for keyboard and screen-reader users),
+ * and Back/Next. Theme and language are applied to the document here.
+ */
+import { useEffect, useRef, type ReactNode } from 'react';
+import { StepNav } from './components/step-nav';
+import type { MessageKey } from './i18n/translate';
+import { BoardPage } from './pages/board-page';
+import { CardPage } from './pages/card-page';
+import { DonePage } from './pages/done-page';
+import { FlashPage } from './pages/flash-page';
+import { ImagePage } from './pages/image-page';
+import { InspectPage } from './pages/inspect-page';
+import { ReviewPage } from './pages/review-page';
+import { SettingsPage } from './pages/settings-page';
+import { VerifyPage } from './pages/verify-page';
+import { canEnter, FLOW_STEPS, nextStep, previousStep, type FlowStep, type Screen } from './store/flow';
+import { useActions, useApp, useI18n } from './store/store-context';
+
+function screenKey(screen: Screen): string {
+  return screen.kind === 'flow' ? `flow-${screen.step}` : screen.kind;
+}
+
+const HEADINGS: Readonly<Record<FlowStep, MessageKey>> = {
+  board: 'board.heading',
+  image: 'image.heading',
+  card: 'card.heading',
+  review: 'review.heading',
+  flash: 'flash.heading',
+  done: 'done.heading',
+};
+
+function headingOf(screen: Screen): MessageKey {
+  switch (screen.kind) {
+    case 'flow':
+      return HEADINGS[screen.step];
+    case 'verify':
+      return 'verify.heading';
+    case 'inspect':
+      return 'inspect.heading';
+    case 'settings':
+      return 'settings.heading';
+  }
+}
+
+function StepPage({ step }: { step: FlowStep }): ReactNode {
+  switch (step) {
+    case 'board':
+      return <BoardPage />;
+    case 'image':
+      return <ImagePage />;
+    case 'card':
+      return <CardPage />;
+    case 'review':
+      return <ReviewPage />;
+    case 'flash':
+      return <FlashPage />;
+    case 'done':
+      return <DonePage />;
+  }
+}
+
+function ScreenPage({ screen }: { screen: Screen }): ReactNode {
+  switch (screen.kind) {
+    case 'flow':
+      return <StepPage step={screen.step} />;
+    case 'verify':
+      return <VerifyPage />;
+    case 'inspect':
+      return <InspectPage />;
+    case 'settings':
+      return <SettingsPage />;
+  }
+}
+
+function useDocumentLook(): void {
+  const theme = useApp((s) => s.settings.theme);
+  const { language } = useI18n();
+  useEffect(() => {
+    document.documentElement.dataset.theme = theme;
+    document.documentElement.lang = language;
+  }, [theme, language]);
+}
+
+export function App(): ReactNode {
+  const { t } = useI18n();
+  const actions = useActions();
+  const screen = useApp((s) => s.flow.screen);
+  const flowState = useApp((s) => s.flow);
+  const jobRunning = useApp((s) => s.job?.status === 'running');
+  const heading = useRef<HTMLHeadingElement>(null);
+  const key = screenKey(screen);
+  useDocumentLook();
+  useEffect(() => {
+    heading.current?.focus();
+  }, [key]);
+
+  const sections = [
+    { kind: 'flow', label: t('nav.flow') },
+    { kind: 'verify', label: t('nav.verify') },
+    { kind: 'inspect', label: t('nav.inspect') },
+    { kind: 'settings', label: t('nav.settings') },
+  ] as const;
+  const step = screen.kind === 'flow' ? screen.step : null;
+  const back = step ? previousStep(step) : null;
+  const next = step ? nextStep(step) : null;
+  const showNext = next !== null && next !== 'flash' && next !== 'done';
+
+  return (
+    <div className="app">
+      <header className="app-header">
+        <div className="brand">
+          <span className="app-title">{t('app.title')}</span>
+          <span className="tagline">{t('app.tagline')}</span>
+        </div>
+        <nav aria-label={t('nav.main')}>
+          {sections.map((s) => (
+            <button
+              key={s.kind}
+              type="button"
+              aria-current={screen.kind === s.kind ? 'page' : undefined}
+              disabled={jobRunning && screen.kind !== s.kind}
+              onClick={() => actions.openScreen(s.kind)}
+            >
+              {s.label}
+            </button>
+          ))}
+        </nav>
+      </header>
+      {step ? <StepNav current={step} /> : null}
+      <main className="content" data-screen={key}>
+        <h1 ref={heading} tabIndex={-1}>
+          {t(headingOf(screen))}
+        </h1>
+        {step ? <p className="step-of">{t('step.of', { n: FLOW_STEPS.indexOf(step) + 1, total: FLOW_STEPS.length })}</p> : null}
+        <ScreenPage screen={screen} />
+      </main>
+      {step && step !== 'flash' && step !== 'done' ? (
+        <footer className="app-footer">
+          <button type="button" disabled={!back || jobRunning} onClick={() => back && actions.goTo(back)}>
+            {t('nav.back')}
+          </button>
+          {showNext ? (
+            <button type="button" className="primary" disabled={!canEnter(flowState, next)} onClick={() => actions.goTo(next)}>
+              {t('nav.next')}
+            </button>
+          ) : null}
+        </footer>
+      ) : null}
+    </div>
+  );
+}

@@ -1,0 +1,118 @@
+/**
+ * The renderer's only door to the engine: a typed wrapper over `window.cardsmith` (built by the
+ * preload in the app, imitated by the test bridge in e2e). Every call resolves with an Outcome —
+ * a result or a classified ErrorInfo — so pages never handle raw rejections, and a missing
+ * bridge shows up as a readable error instead of a crash.
+ */
+import type { CardsmithApi, JobEvent, Op, RequestInput, ResultOf } from '../../../electron/engine/api';
+import type { ErrorCause, ErrorInfo } from '../../../electron/engine/errors';
+
+export type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: ErrorInfo };
+
+export type RequestFor<O extends Op> = Extract<RequestInput, { op: O }>;
+
+export interface CardsmithClient {
+  run<O extends Op>(request: RequestFor<O>, onEvent?: (event: JobEvent) => void, job?: string): Promise<Outcome<ResultOf<O>>>;
+  cancel(job: string): Promise<void>;
+  chooseImageFile(): Promise<Outcome<string | null>>;
+  newJobId(prefix: string): string;
+}
+
+const KNOWN_CAUSES: Readonly<Record<ErrorCause, true>> = {
+  'bad-input': true,
+  'unknown-board': true,
+  overlap: true,
+  'too-small': true,
+  permission: true,
+  busy: true,
+  'device-gone': true,
+  'unsafe-target': true,
+  io: true,
+  'source-corrupt': true,
+  'checksum-mismatch': true,
+  network: true,
+  'no-space': true,
+  cancelled: true,
+  'not-implemented': true,
+  internal: true,
+};
+
+export function isErrorCause(value: unknown): value is ErrorCause {
+  return typeof value === 'string' && Object.hasOwn(KNOWN_CAUSES, value);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+function asErrorInfo(value: unknown): ErrorInfo | null {
+  if (!isRecord(value) || !isErrorCause(value.cause) || typeof value.message !== 'string') return null;
+  return {
+    cause: value.cause,
+    message: value.message,
+    ...(typeof value.hint === 'string' ? { hint: value.hint } : {}),
+    ...(isRecord(value.details) ? { details: value.details } : {}),
+    ...(typeof value.logFile === 'string' ? { logFile: value.logFile } : {}),
+  };
+}
+
+/**
+ * Reads the ErrorInfo out of whatever `window.cardsmith` rejected with: an Error carrying
+ * `.info`, a bare ErrorInfo, or (across some IPC layers) an Error whose message is its JSON.
+ */
+export function errorInfoFrom(thrown: unknown): ErrorInfo {
+  const direct = asErrorInfo(thrown) ?? (isRecord(thrown) ? asErrorInfo(thrown.info) : null);
+  if (direct) return direct;
+  if (thrown instanceof Error) {
+    try {
+      const parsed = asErrorInfo(JSON.parse(thrown.message));
+      if (parsed) return parsed;
+    } catch {
+      // the message is plain text, not an encoded ErrorInfo
+    }
+    return { cause: 'internal', message: thrown.message };
+  }
+  return { cause: 'internal', message: String(thrown) };
+}
+
+const DISCONNECTED: ErrorInfo = {
+  cause: 'internal',
+  message: 'The Cardsmith engine is not connected to this window.',
+  details: { missing: 'window.cardsmith' },
+};
+
+export function createClient(api: CardsmithApi | undefined): CardsmithClient {
+  let counter = 0;
+  return {
+    async run<O extends Op>(request: RequestFor<O>, onEvent?: (event: JobEvent) => void, job?: string) {
+      if (!api) return { ok: false, error: DISCONNECTED } as const;
+      try {
+        const value = await api.run<O>(request, onEvent, job);
+        return { ok: true, value } as const;
+      } catch (thrown) {
+        return { ok: false, error: errorInfoFrom(thrown) } as const;
+      }
+    },
+    async cancel(job) {
+      await api?.cancel(job);
+    },
+    async chooseImageFile() {
+      if (!api) return { ok: false, error: DISCONNECTED } as const;
+      try {
+        return { ok: true, value: await api.chooseImageFile() } as const;
+      } catch (thrown) {
+        return { ok: false, error: errorInfoFrom(thrown) } as const;
+      }
+    },
+    newJobId(prefix) {
+      counter += 1;
+      return `${prefix}-${Date.now().toString(36)}-${counter}`.slice(0, 64);
+    },
+  };
+}
+
+declare global {
+  interface Window {
+    cardsmith?: CardsmithApi;
+  }
+}

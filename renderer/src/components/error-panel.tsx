@@ -1,0 +1,52 @@
+/**
+ * A classified error in plain words: the cause as a translated title, the engine's message, what
+ * to try, the log file when there is one, and the details behind a disclosure with "copy details".
+ */
+import { useState, type ReactNode } from 'react';
+import type { ErrorInfo } from '../../../electron/engine/errors';
+import { useI18n } from '../store/store-context';
+
+export function errorDetailsText(error: ErrorInfo): string {
+  return JSON.stringify(error, null, 2);
+}
+
+export function ErrorPanel({ error, onRetry, extra }: { error: ErrorInfo; onRetry?: () => void; extra?: ReactNode }): ReactNode {
+  const { t } = useI18n();
+  const [copied, setCopied] = useState(false);
+  const hint = error.cause === 'not-implemented' ? t('hint.not-implemented') : error.hint;
+  const copy = (): void => {
+    void navigator.clipboard?.writeText(errorDetailsText(error)).then(
+      () => setCopied(true),
+      () => setCopied(false),
+    );
+  };
+  return (
+    <section className="error-panel" role="alert" aria-labelledby="error-title" data-cause={error.cause}>
+      <h3 id="error-title">{t(`cause.${error.cause}`)}</h3>
+      <p className="error-message">{error.message}</p>
+      {hint ? (
+        <p className="error-hint">
+          <strong>{t('error.whatToTry')}:</strong> {hint}
+        </p>
+      ) : null}
+      {error.logFile ? <p className="error-log">{t('error.log', { path: error.logFile })}</p> : null}
+      {error.details && Object.keys(error.details).length > 0 ? (
+        <details>
+          <summary>{t('error.details')}</summary>
+          <pre>{JSON.stringify(error.details, null, 2)}</pre>
+        </details>
+      ) : null}
+      <div className="button-row">
+        <button type="button" onClick={copy}>
+          {copied ? t('error.copied') : t('error.copy')}
+        </button>
+        {onRetry ? (
+          <button type="button" onClick={onRetry}>
+            {t('error.retry')}
+          </button>
+        ) : null}
+        {extra}
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,100 @@
+/**
+ * Step 3: the card. The list refreshes itself while the step is open; unsafe drives stay hidden
+ * until the person asks to see all (and confirms), and even then they cannot be chosen.
+ */
+import { useEffect, useState, type ReactNode } from 'react';
+import type { Drive } from '../../../electron/engine/drives/model';
+import { ErrorPanel } from '../components/error-panel';
+import { useActions, useApp, useI18n } from '../store/store-context';
+import { driveRows, hiddenDriveCount, type DriveBlock } from '../view/drives';
+import { formatBytes } from '../view/format';
+
+export const DRIVE_REFRESH_MS = 2000;
+
+export function CardPage(): ReactNode {
+  const { t, language } = useI18n();
+  const actions = useActions();
+  const drives = useApp((s) => s.drives);
+  const showAll = useApp((s) => s.showAllDrives);
+  const chosen = useApp((s) => s.flow.drive);
+  const imageBytes = useApp((s) => (s.imageInfo.status === 'ready' ? (s.imageInfo.value.image?.sizeBytes ?? s.imageInfo.value.inspection.sizeBytes) : null));
+  const [asking, setAsking] = useState(false);
+
+  useEffect(() => {
+    const timer = setInterval(() => void actions.refreshDrives(), DRIVE_REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [actions]);
+
+  const list: readonly Drive[] = drives.status === 'ready' ? drives.value : [];
+  const rows = driveRows(list, imageBytes, showAll);
+  const hidden = showAll ? 0 : hiddenDriveCount(list);
+  const blockText = (block: DriveBlock): string =>
+    block.kind === 'too-small' ? t('card.tooSmall', { size: formatBytes(block.needBytes, language) }) : t('card.unsafe', { reasons: block.reasons.join(', ') });
+
+  return (
+    <div className="page card-page">
+      {drives.status === 'loading' ? <p aria-live="polite">{t('card.loading')}</p> : null}
+      {drives.status === 'failed' ? <ErrorPanel error={drives.error} onRetry={() => void actions.refreshDrives()} /> : null}
+      {drives.status === 'ready' && rows.length === 0 ? <p>{t('card.none')}</p> : null}
+      <div className="drive-list" role="radiogroup" aria-label={t('card.list')}>
+        {rows.map(({ drive, block }) => (
+          <label key={drive.device} className={`choice ${chosen?.device === drive.device ? 'chosen' : ''} ${block ? 'disabled' : ''}`}>
+            <input
+              type="radio"
+              name="drive"
+              value={drive.device}
+              disabled={block !== null}
+              checked={chosen?.device === drive.device}
+              onChange={() => actions.chooseDrive(drive)}
+              aria-describedby={block ? `why-${drive.device}` : undefined}
+            />
+            <span className="choice-title">
+              {drive.description || drive.device} — {formatBytes(drive.sizeBytes, language)}
+            </span>
+            <span className="choice-sub">
+              {drive.device} · {t(`card.reader.${drive.readerKind}`)}
+              {drive.mountpoints.length > 0 ? ` · ${t('card.mounted', { mounts: drive.mountpoints.join(', ') })}` : ''}
+            </span>
+            {drive.warnings.map((w) => (
+              <span key={w} className="choice-warning">
+                {w}
+              </span>
+            ))}
+            {block ? (
+              <span id={`why-${drive.device}`} className="choice-blocked">
+                {blockText(block)}
+              </span>
+            ) : null}
+          </label>
+        ))}
+      </div>
+      <div className="button-row">
+        {hidden > 0 ? <span className="muted">{t('card.hidden', { count: hidden })}</span> : null}
+        <label className="radio-line">
+          <input type="checkbox" checked={showAll || asking} onChange={(e) => (e.target.checked ? setAsking(true) : actions.setShowAllDrives(false))} />
+          {t('card.showAll')}
+        </label>
+        <button type="button" onClick={() => void actions.refreshDrives()}>
+          {t('card.refresh')}
+        </button>
+      </div>
+      {asking ? (
+        <div role="alertdialog" aria-labelledby="show-all-question" className="confirm-box">
+          <p id="show-all-question">{t('card.showAllConfirm')}</p>
+          <button
+            type="button"
+            onClick={() => {
+              setAsking(false);
+              actions.setShowAllDrives(true);
+            }}
+          >
+            {t('nav.next')}
+          </button>
+          <button type="button" onClick={() => setAsking(false)}>
+            {t('flash.cancel')}
+          </button>
+        </div>
+      ) : null}
+    </div>
+  );
+}

@@ -1,0 +1,107 @@
+/** Step 4: what will happen, drawn — the card now (to be erased) and after flashing — then Flash. */
+import { useState, type ReactNode } from 'react';
+import { ErrorPanel } from '../components/error-panel';
+import { LayoutPicture } from '../components/layout-picture';
+import { canEnter, confirmationWord, needsTypedConfirmation, type FlowState, type ImageChoice } from '../store/flow';
+import { useActions, useApp, useI18n } from '../store/store-context';
+import { formatBytes } from '../view/format';
+import { loaderSlotsOf, loadersFoundOf, type LayoutInput } from '../view/layout';
+import type { InspectResult } from '../store/app-store';
+import type { Loadable } from '../store/loadable';
+
+export function imageName(image: ImageChoice): string {
+  switch (image.kind) {
+    case 'catalog':
+      return image.entry.name;
+    case 'file':
+      return image.path;
+    case 'url':
+      return image.url;
+    case 'rootfs':
+      return image.rootfs;
+  }
+}
+
+/** The card after flashing: the image's partitions (when known) plus the board's loader slots. */
+export function afterLayout(flow: FlowState, imageInfo: Loadable<InspectResult>): LayoutInput | null {
+  const size = flow.drive?.sizeBytes ?? null;
+  if (size === null) return null;
+  const loaders = flow.board?.kind === 'board' ? loaderSlotsOf(flow.board.board) : [];
+  if (imageInfo.status === 'ready' && flow.image?.kind === 'file') {
+    const { inspection } = imageInfo.value;
+    return { sizeBytes: size, table: inspection.table, partitions: inspection.partitions, loaders: [...loaders, ...loadersFoundOf(inspection).filter(() => loaders.length === 0)] };
+  }
+  return loaders.length > 0 ? { sizeBytes: size, table: 'none', partitions: [], loaders } : null;
+}
+
+export function ReviewPage(): ReactNode {
+  const { t, language } = useI18n();
+  const actions = useActions();
+  const flowState = useApp((s) => s.flow);
+  const imageInfo = useApp((s) => s.imageInfo);
+  const reviewCard = useApp((s) => s.reviewCard);
+  const settings = useApp((s) => s.settings);
+  const [typed, setTyped] = useState('');
+  const { board, image, drive } = flowState;
+  if (!board || !image || !drive) return null;
+  const after = afterLayout(flowState, imageInfo);
+  const needsWord = needsTypedConfirmation(drive);
+  const word = confirmationWord(drive);
+
+  return (
+    <div className="page review-page">
+      <dl className="facts">
+        <dt>{t('review.board')}</dt>
+        <dd>{board.kind === 'board' ? board.board.name : t('board.generic')}</dd>
+        <dt>{t('review.image')}</dt>
+        <dd>{imageName(image)}</dd>
+        <dt>{t('review.card')}</dt>
+        <dd>
+          {drive.description} ({drive.device}, {formatBytes(drive.sizeBytes, language)})
+        </dd>
+      </dl>
+      {reviewCard.status === 'ready' ? (
+        <LayoutPicture
+          title={t('review.now')}
+          input={{
+            sizeBytes: reviewCard.value.inspection.sizeBytes,
+            table: reviewCard.value.inspection.table,
+            partitions: reviewCard.value.inspection.partitions,
+            loaders: loadersFoundOf(reviewCard.value.inspection),
+          }}
+        />
+      ) : null}
+      {reviewCard.status === 'failed' ? <ErrorPanel error={reviewCard.error} /> : null}
+      {after ? <LayoutPicture title={t('review.after')} input={after} /> : <p className="muted">{t('review.afterUnknown')}</p>}
+      <p className="erase-warning" role="note">
+        {t('review.erase', { device: drive.device, size: formatBytes(drive.sizeBytes, language) })}
+      </p>
+      <div className="button-row">
+        <label className="radio-line">
+          <input type="checkbox" checked={settings.verify} onChange={(e) => actions.updateSettings({ verify: e.target.checked })} />
+          {t('review.verify')}
+        </label>
+        <label className="radio-line">
+          <input type="checkbox" checked={settings.eject} onChange={(e) => actions.updateSettings({ eject: e.target.checked })} />
+          {t('review.eject')}
+        </label>
+      </div>
+      {needsWord ? (
+        <label className="field">
+          <span>{t('review.confirm', { word })}</span>
+          <input
+            aria-label={t('review.confirmLabel')}
+            value={typed}
+            onChange={(e) => {
+              setTyped(e.target.value);
+              actions.setConfirmed(e.target.value.trim() === word);
+            }}
+          />
+        </label>
+      ) : null}
+      <button type="button" className="primary" disabled={!canEnter(flowState, 'flash')} onClick={() => void actions.startFlash()}>
+        {t('review.flash')}
+      </button>
+    </div>
+  );
+}

@@ -1,0 +1,65 @@
+/** Settings: theme, language, verify/eject defaults, cache folder and limit, catalog URLs. */
+import type { ReactNode } from 'react';
+import { LANGUAGE_NAMES, LANGUAGES } from '../i18n/translate';
+import type { LanguageSetting, Theme } from '../store/settings';
+import { useActions, useApp, useI18n } from '../store/store-context';
+
+export function SettingsPage(): ReactNode {
+  const { t } = useI18n();
+  const actions = useActions();
+  const settings = useApp((s) => s.settings);
+  return (
+    <form className="page settings-page stack-form" onSubmit={(e) => e.preventDefault()}>
+      <label className="field">
+        <span>{t('settings.theme')}</span>
+        <select value={settings.theme} onChange={(e) => actions.updateSettings({ theme: e.target.value as Theme })}>
+          {(['system', 'light', 'dark'] as const).map((theme) => (
+            <option key={theme} value={theme}>
+              {t(`settings.theme.${theme}`)}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label className="field">
+        <span>{t('settings.language')}</span>
+        <select value={settings.language} onChange={(e) => actions.updateSettings({ language: e.target.value as LanguageSetting })}>
+          <option value="auto">{t('settings.language.auto')}</option>
+          {LANGUAGES.map((lang) => (
+            <option key={lang} value={lang}>
+              {LANGUAGE_NAMES[lang]}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label className="radio-line">
+        <input type="checkbox" checked={settings.verify} onChange={(e) => actions.updateSettings({ verify: e.target.checked })} />
+        {t('settings.verify')}
+      </label>
+      <label className="radio-line">
+        <input type="checkbox" checked={settings.eject} onChange={(e) => actions.updateSettings({ eject: e.target.checked })} />
+        {t('settings.eject')}
+      </label>
+      <label className="field">
+        <span>{t('settings.cacheFolder')}</span>
+        <input value={settings.cacheFolder} onChange={(e) => actions.updateSettings({ cacheFolder: e.target.value })} spellCheck={false} />
+      </label>
+      <label className="field">
+        <span>{t('settings.cacheLimit')}</span>
+        <input
+          type="number"
+          min={1}
+          value={settings.cacheLimitGiB}
+          onChange={(e) => Number(e.target.value) > 0 && actions.updateSettings({ cacheLimitGiB: Number(e.target.value) })}
+        />
+      </label>
+      <label className="field">
+        <span>{t('settings.catalogUrls')}</span>
+        <textarea
+          rows={3}
+          value={settings.catalogUrls.join('\n')}
+          onChange={(e) => actions.updateSettings({ catalogUrls: e.target.value.split('\n').map((u) => u.trim()).filter(Boolean) })}
+        />
+      </label>
+    </form>
+  );
+}

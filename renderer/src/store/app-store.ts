@@ -1,0 +1,269 @@
+/**
+ * The renderer's single zustand store, assembled from the slices' pure update functions
+ * (flow, job, settings, loadables). Actions here only sequence engine calls through the client
+ * and hand their outcomes to those functions; nothing in this file decides what a step means.
+ */
+import { createStore, type StoreApi } from 'zustand/vanilla';
+import type { JobEvent, ResultOf } from '../../../electron/engine/api';
+import type { Board } from '../../../electron/engine/boards/model';
+import type { Drive } from '../../../electron/engine/drives/model';
+import type { ErrorInfo } from '../../../electron/engine/errors';
+import type { CardsmithClient, Outcome } from '../client/cardsmith-client';
+import * as flow from './flow';
+import { applyJobEvent, finishJob, startJob, type JobState } from './job';
+import { buildOutputPath, buildRequest, flashRequest, planFlash } from './flash-plan';
+import { fromOutcome, IDLE, LOADING, type Loadable } from './loadable';
+import { DEFAULT_SETTINGS, parseSettings, serializeSettings, SETTINGS_KEY, type Settings } from './settings';
+
+export type InspectResult = ResultOf<'inspect'>;
+export type CatalogResult = ResultOf<'catalog'>;
+
+export interface AppData {
+  readonly flow: flow.FlowState;
+  readonly settings: Settings;
+  readonly systemLanguages: readonly string[];
+  readonly boards: Loadable<readonly Board[]>;
+  readonly boardQuery: string;
+  readonly catalog: Loadable<CatalogResult>;
+  readonly imageInfo: Loadable<InspectResult>;
+  readonly drives: Loadable<readonly Drive[]>;
+  readonly showAllDrives: boolean;
+  readonly reviewCard: Loadable<InspectResult>;
+  readonly job: JobState | null;
+  readonly flashResult: ResultOf<'flash'> | null;
+  /** The source the last flash wrote (a built image's path for rootfs flows), for "verify again". */
+  readonly flashedSource: string | null;
+  readonly verifyResult: Loadable<ResultOf<'verify'>>;
+  readonly inspectTarget: string;
+  readonly inspectResult: Loadable<InspectResult>;
+}
+
+export interface AppActions {
+  loadBoards(): Promise<void>;
+  setBoardQuery(query: string): void;
+  chooseBoard(choice: flow.BoardChoice): void;
+  chooseImage(choice: flow.ImageChoice | null): void;
+  chooseImageFile(): Promise<string | null>;
+  refreshDrives(): Promise<void>;
+  setShowAllDrives(show: boolean): void;
+  chooseDrive(drive: Drive | null): void;
+  goTo(step: flow.FlowStep): void;
+  openScreen(screen: flow.Screen['kind']): void;
+  setConfirmed(confirmed: boolean): void;
+  startFlash(): Promise<void>;
+  cancelJob(): Promise<void>;
+  flashAnother(): void;
+  startVerify(source: string, device: string): Promise<void>;
+  startInspect(target: string): Promise<void>;
+  updateSettings(patch: Partial<Settings>): void;
+}
+
+export type AppState = AppData & { readonly actions: AppActions };
+export type AppStore = StoreApi<AppState>;
+
+export interface StoreDeps {
+  readonly client: CardsmithClient;
+  readonly storage: Pick<Storage, 'getItem' | 'setItem'> | null;
+  readonly systemLanguages: readonly string[];
+  readonly now?: () => number;
+}
+
+export function initialData(settings: Settings = DEFAULT_SETTINGS, systemLanguages: readonly string[] = []): AppData {
+  return {
+    flow: flow.INITIAL_FLOW,
+    settings,
+    systemLanguages,
+    boards: IDLE,
+    boardQuery: '',
+    catalog: IDLE,
+    imageInfo: IDLE,
+    drives: IDLE,
+    showAllDrives: false,
+    reviewCard: IDLE,
+    job: null,
+    flashResult: null,
+    flashedSource: null,
+    verifyResult: IDLE,
+    inspectTarget: '',
+    inspectResult: IDLE,
+  };
+}
+
+export function createAppStore(deps: StoreDeps): AppStore {
+  const { client } = deps;
+  const now = deps.now ?? Date.now;
+  const settings = parseSettings(deps.storage?.getItem(SETTINGS_KEY) ?? null);
+
+  return createStore<AppState>()((set, get) => {
+    const setFlow = (update: (state: flow.FlowState) => flow.FlowState): void => set((s) => ({ flow: update(s.flow) }));
+    const onJobEvent = (event: JobEvent): void =>
+      set((s) => (s.job ? { job: applyJobEvent(s.job, event, now()) } : {}));
+    const setJobId = (id: string): void => set((s) => (s.job ? { job: { ...s.job, currentJobId: id } } : {}));
+
+    /** Runs one engine job as part of the current UI job; stops early once cancelled. */
+    async function step<T>(run: (jobId: string) => Promise<Outcome<T>>, prefix: string): Promise<Outcome<T>> {
+      if (get().job?.cancelling) return { ok: false, error: { cause: 'cancelled', message: 'Cancelled by the user' } };
+      const id = client.newJobId(prefix);
+      setJobId(id);
+      return run(id);
+    }
+
+    const finish = (outcome: { ok: true } | { ok: false; error: ErrorInfo }): void =>
+      set((s) => (s.job ? { job: finishJob(s.job, outcome, now()) } : {}));
+
+    const actions: AppActions = {
+      async loadBoards() {
+        set({ boards: LOADING });
+        const outcome = await client.run({ op: 'listBoards' });
+        set({ boards: fromOutcome(outcome, (r) => r.boards) });
+      },
+      setBoardQuery(boardQuery) {
+        set({ boardQuery });
+      },
+      chooseBoard(choice) {
+        const before = flow.boardId(get().flow.board);
+        setFlow((f) => flow.chooseBoard(f, choice));
+        const id = flow.boardId(choice);
+        if (get().catalog.status === 'idle' || before !== id) {
+          set({ catalog: LOADING, imageInfo: IDLE });
+          void client.run({ op: 'catalog', ...(id ? { board: id } : {}) }).then((outcome) => set({ catalog: fromOutcome(outcome, (r) => r) }));
+        }
+      },
+      chooseImage(choice) {
+        setFlow((f) => flow.chooseImage(f, choice));
+        if (choice?.kind === 'file') {
+          set({ imageInfo: LOADING });
+          void client.run({ op: 'inspect', target: choice.path }).then((outcome) => {
+            const current = get().flow.image;
+            if (current?.kind === 'file' && current.path === choice.path) set({ imageInfo: fromOutcome(outcome, (r) => r) });
+          });
+        } else {
+          set({ imageInfo: IDLE });
+        }
+      },
+      async chooseImageFile() {
+        const outcome = await client.chooseImageFile();
+        if (!outcome.ok) {
+          set({ imageInfo: { status: 'failed', error: outcome.error } });
+          return null;
+        }
+        if (outcome.value) actions.chooseImage({ kind: 'file', path: outcome.value });
+        return outcome.value;
+      },
+      async refreshDrives() {
+        if (get().drives.status !== 'ready') set({ drives: LOADING });
+        const outcome = await client.run({ op: 'listDrives', all: get().showAllDrives });
+        const drives = fromOutcome(outcome, (r) => r.drives);
+        set({ drives });
+        const chosen = get().flow.drive;
+        if (chosen && drives.status === 'ready' && !drives.value.some((d) => d.device === chosen.device)) {
+          setFlow((f) => flow.chooseDrive(f, null));
+        }
+      },
+      setShowAllDrives(showAllDrives) {
+        set({ showAllDrives });
+        void actions.refreshDrives();
+      },
+      chooseDrive(drive) {
+        setFlow((f) => flow.chooseDrive(f, drive));
+      },
+      goTo(target) {
+        setFlow((f) => flow.goTo(f, target));
+        const { flow: f } = get();
+        if (f.screen.kind !== 'flow' || f.screen.step !== target) return;
+        if (target === 'board' && get().boards.status === 'idle') void actions.loadBoards();
+        if (target === 'card') void actions.refreshDrives();
+        if (target === 'review' && f.drive) {
+          set({ reviewCard: LOADING });
+          const device = f.drive.device;
+          void client.run({ op: 'inspect', target: device }).then((outcome) => {
+            if (get().flow.drive?.device === device) set({ reviewCard: fromOutcome(outcome, (r) => r) });
+          });
+        }
+      },
+      openScreen(kind) {
+        if (kind === 'flow') {
+          setFlow((f) => ({ ...f, screen: { kind: 'flow', step: 'board' } }));
+          return;
+        }
+        setFlow((f) => ({ ...f, screen: { kind } }));
+        if (kind === 'verify' && get().drives.status === 'idle') void actions.refreshDrives();
+      },
+      setConfirmed(confirmed) {
+        setFlow((f) => ({ ...f, confirmed }));
+      },
+      async startFlash() {
+        const state = get();
+        if (state.job?.status === 'running' || !flow.canEnter(state.flow, 'flash')) return;
+        const plan = planFlash(state.flow, state.settings);
+        if (!plan) return;
+        set({ job: startJob('flash', plan.phases, now()), flashResult: null, flow: { ...state.flow, screen: { kind: 'flow', step: 'flash' } } });
+
+        let rootfs = plan.build?.rootfs ?? null;
+        if (plan.fetchSource !== null) {
+          const fetched = await step((id) => client.run({ op: 'fetch', source: plan.fetchSource as string }, onJobEvent, id), 'fetch');
+          if (!fetched.ok) return finish(fetched);
+          rootfs = fetched.value.path;
+        }
+        let source = plan.flashSource;
+        if (plan.build && rootfs !== null) {
+          const stamp = new Date(now()).toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
+          const output = buildOutputPath(rootfs, plan.board, get().settings.cacheFolder, stamp);
+          const built = await step((id) => client.run(buildRequest(plan, rootfs as string, output), onJobEvent, id), 'build');
+          if (!built.ok) return finish(built);
+          source = built.value.output;
+        }
+        if (source === null) return finish({ ok: false, error: { cause: 'internal', message: 'No image to flash was produced.' } });
+        const flashed = await step((id) => client.run(flashRequest(plan, source as string), onJobEvent, id), 'flash');
+        if (!flashed.ok) return finish(flashed);
+        set({ flashResult: flashed.value, flashedSource: source });
+        finish({ ok: true });
+        setFlow((f) => ({ ...f, screen: { kind: 'flow', step: 'done' } }));
+      },
+      async cancelJob() {
+        const job = get().job;
+        if (!job || job.status !== 'running') return;
+        set({ job: { ...job, cancelling: true } });
+        if (job.currentJobId) await client.cancel(job.currentJobId);
+      },
+      flashAnother() {
+        setFlow(flow.flashAnother);
+        set({ job: null, flashResult: null });
+        void actions.refreshDrives();
+      },
+      async startVerify(source, device) {
+        if (get().job?.status === 'running') return;
+        const board = flow.boardId(get().flow.board);
+        set({ job: startJob('verify', ['verify'], now()), verifyResult: LOADING });
+        setFlow((f) => ({ ...f, screen: { kind: 'verify' } }));
+        const outcome = await step((id) => client.run({ op: 'verify', source, device, ...(board ? { board } : {}) }, onJobEvent, id), 'verify');
+        set({ verifyResult: fromOutcome(outcome, (r) => r) });
+        finish(outcome.ok ? (outcome.value.ok ? { ok: true } : { ok: false, error: mismatchError(outcome.value) }) : outcome);
+      },
+      async startInspect(target) {
+        set({ inspectTarget: target, inspectResult: LOADING });
+        const outcome = await client.run({ op: 'inspect', target });
+        if (get().inspectTarget === target) set({ inspectResult: fromOutcome(outcome, (r) => r) });
+      },
+      updateSettings(patch) {
+        const next = { ...get().settings, ...patch };
+        set({ settings: next });
+        deps.storage?.setItem(SETTINGS_KEY, serializeSettings(next));
+      },
+    };
+
+    return { ...initialData(settings, deps.systemLanguages), actions };
+  });
+}
+
+/** A verify that ran to the end but found differences, as an error a person can act on. */
+export function mismatchError(result: ResultOf<'verify'>): ErrorInfo {
+  const first = result.mismatches[0];
+  return {
+    cause: 'checksum-mismatch',
+    message: first
+      ? `The card differs from the image in ${result.mismatches.length} range(s), first at byte ${first.start}.`
+      : 'The card differs from the image.',
+    details: { device: result.device, mismatches: result.mismatches },
+  };
+}

@@ -1,0 +1,68 @@
+/**
+ * Turns the flow's choices into the engine jobs one "Flash" click runs: an optional download of a
+ * catalog rootfs, an optional build of a rootfs into an image, then the flash itself. The plan
+ * also names the phases the person will see, so every progress row exists before it starts.
+ */
+import type { Phase, RequestInput } from '../../../electron/engine/api';
+import type { Settings } from './settings';
+import { boardId, sourceOf, type FlowState, type RootSize } from './flow';
+
+export interface FlashPlan {
+  /** Catalog rootfs entry to download first; its path becomes the build's rootfs. */
+  readonly fetchSource: string | null;
+  /** Build a rootfs (given path, or the fetched one when null) into an image first. */
+  readonly build: { readonly rootfs: string | null; readonly rootSize: RootSize } | null;
+  /** The flash source; null means "the image the build step wrote". */
+  readonly flashSource: string | null;
+  readonly device: string;
+  readonly board: string | undefined;
+  readonly verify: boolean;
+  readonly eject: boolean;
+  readonly phases: readonly Phase[];
+}
+
+export function planFlash(flow: FlowState, settings: Pick<Settings, 'verify' | 'eject'>): FlashPlan | null {
+  const { image, drive } = flow;
+  if (!image || !drive || !flow.board) return null;
+  const board = boardId(flow.board);
+  const fetchSource = image.kind === 'catalog' && image.entry.kind === 'rootfs' ? image.entry.id : null;
+  const build =
+    image.kind === 'rootfs'
+      ? { rootfs: image.rootfs, rootSize: image.rootSize }
+      : fetchSource !== null
+        ? { rootfs: null, rootSize: { mode: 'minimal' } as const }
+        : null;
+  const remote = image.kind === 'url' || (image.kind === 'catalog' && image.entry.kind === 'image');
+  const phases: Phase[] = [];
+  if (fetchSource !== null || remote) phases.push('fetch');
+  if (build) phases.push('build');
+  phases.push('unmount', 'write');
+  if (board) phases.push('bootloader');
+  if (settings.verify) phases.push('verify');
+  if (settings.eject) phases.push('eject');
+  return { fetchSource, build, flashSource: sourceOf(image), device: drive.device, board, verify: settings.verify, eject: settings.eject, phases };
+}
+
+function separatorOf(path: string): string {
+  return path.includes('\\') && !path.includes('/') ? '\\' : '/';
+}
+
+/** Where a built image goes: the cache folder when set, otherwise beside its rootfs. */
+export function buildOutputPath(rootfs: string, board: string | undefined, cacheFolder: string, stamp: string): string {
+  const sep = separatorOf(cacheFolder || rootfs);
+  const trimmed = rootfs.replace(/[\\/]+$/, '');
+  const base = (trimmed.split(/[\\/]/).pop() ?? 'rootfs').replace(/\.(tar(\.(gz|xz|zst|bz2))?|tgz)$/, '');
+  const name = `${base}-${board ?? 'generic'}-${stamp}.img`;
+  if (cacheFolder) return `${cacheFolder.replace(/[\\/]+$/, '')}${sep}${name}`;
+  const parent = trimmed.slice(0, Math.max(0, trimmed.length - (trimmed.split(/[\\/]/).pop() ?? '').length)).replace(/[\\/]+$/, '');
+  return `${parent || '.'}${sep}${name}`;
+}
+
+export function buildRequest(plan: FlashPlan, rootfs: string, output: string): Extract<RequestInput, { op: 'build' }> {
+  const rootSize = plan.build?.rootSize ?? { mode: 'minimal' };
+  return { op: 'build', recipe: { board: plan.board ?? 'generic', rootfs, rootSize, output } };
+}
+
+export function flashRequest(plan: FlashPlan, source: string): Extract<RequestInput, { op: 'flash' }> {
+  return { op: 'flash', source, device: plan.device, verify: plan.verify, eject: plan.eject, ...(plan.board ? { board: plan.board } : {}) };
+}

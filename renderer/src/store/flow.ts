@@ -1,0 +1,117 @@
+/**
+ * The guided flow as data: which screen is open, what the person picked on each step, and which
+ * steps may be entered. Picking something upstream (another board, another image) clears the
+ * choices that depended on it, so the Review never shows a stale combination.
+ */
+import type { BuildRecipe } from '../../../electron/engine/api';
+import type { Board } from '../../../electron/engine/boards/model';
+import type { Drive } from '../../../electron/engine/drives/model';
+import type { CatalogEntry } from '../../../electron/engine/sources/model';
+
+export const FLOW_STEPS = ['board', 'image', 'card', 'review', 'flash', 'done'] as const;
+export type FlowStep = (typeof FLOW_STEPS)[number];
+
+export type Screen =
+  | { readonly kind: 'flow'; readonly step: FlowStep }
+  | { readonly kind: 'verify' }
+  | { readonly kind: 'inspect' }
+  | { readonly kind: 'settings' };
+
+export type BoardChoice = { readonly kind: 'generic' } | { readonly kind: 'board'; readonly board: Board };
+
+export type RootSize = BuildRecipe['rootSize'];
+
+export type ImageChoice =
+  | { readonly kind: 'catalog'; readonly entry: CatalogEntry }
+  | { readonly kind: 'file'; readonly path: string }
+  | { readonly kind: 'url'; readonly url: string }
+  | { readonly kind: 'rootfs'; readonly rootfs: string; readonly rootSize: RootSize };
+
+export interface FlowState {
+  readonly screen: Screen;
+  readonly board: BoardChoice | null;
+  readonly image: ImageChoice | null;
+  readonly drive: Drive | null;
+  /** The person typed the confirmation a large drive needs. */
+  readonly confirmed: boolean;
+}
+
+export const INITIAL_FLOW: FlowState = { screen: { kind: 'flow', step: 'board' }, board: null, image: null, drive: null, confirmed: false };
+
+/** Drives above this size ask for a typed confirmation: they are more often a backup disk than a card. */
+export const CONFIRM_ABOVE_BYTES = 128 * 1000 ** 3;
+
+export function needsTypedConfirmation(drive: Drive | null): boolean {
+  return drive !== null && (drive.sizeBytes ?? 0) > CONFIRM_ABOVE_BYTES;
+}
+
+/** What a person must type to confirm: the device's last path segment (sdb, disk4, PhysicalDrive2). */
+export function confirmationWord(drive: Drive): string {
+  return drive.device.split(/[\\/]/).filter(Boolean).pop() ?? drive.device;
+}
+
+export function chooseBoard(state: FlowState, board: BoardChoice): FlowState {
+  const same = boardId(state.board) === boardId(board) && state.board !== null;
+  return same ? { ...state, board } : { ...state, board, image: null, confirmed: false };
+}
+
+export function chooseImage(state: FlowState, image: ImageChoice | null): FlowState {
+  return { ...state, image, confirmed: false };
+}
+
+export function chooseDrive(state: FlowState, drive: Drive | null): FlowState {
+  return { ...state, drive, confirmed: false };
+}
+
+export function boardId(choice: BoardChoice | null): string | undefined {
+  return choice?.kind === 'board' ? choice.board.id : undefined;
+}
+
+/** Whether a step can be opened given what is chosen so far (flash and done come from actions). */
+export function canEnter(state: FlowState, step: FlowStep): boolean {
+  switch (step) {
+    case 'board':
+      return true;
+    case 'image':
+      return state.board !== null;
+    case 'card':
+      return state.board !== null && state.image !== null;
+    case 'review':
+      return state.board !== null && state.image !== null && state.drive !== null;
+    case 'flash':
+      return canEnter(state, 'review') && (state.confirmed || !needsTypedConfirmation(state.drive));
+    case 'done':
+      return false;
+  }
+}
+
+export function nextStep(step: FlowStep): FlowStep | null {
+  return FLOW_STEPS[FLOW_STEPS.indexOf(step) + 1] ?? null;
+}
+
+export function previousStep(step: FlowStep): FlowStep | null {
+  return FLOW_STEPS[FLOW_STEPS.indexOf(step) - 1] ?? null;
+}
+
+export function goTo(state: FlowState, step: FlowStep): FlowState {
+  return canEnter(state, step) ? { ...state, screen: { kind: 'flow', step } } : state;
+}
+
+/** After a finished flash: keep board and image, pick a new card. */
+export function flashAnother(state: FlowState): FlowState {
+  return { ...state, drive: null, confirmed: false, screen: { kind: 'flow', step: 'card' } };
+}
+
+/** The source string the engine understands for a chosen image (built images have none yet). */
+export function sourceOf(image: ImageChoice): string | null {
+  switch (image.kind) {
+    case 'catalog':
+      return image.entry.kind === 'image' ? image.entry.id : null;
+    case 'file':
+      return image.path;
+    case 'url':
+      return image.url;
+    case 'rootfs':
+      return null;
+  }
+}

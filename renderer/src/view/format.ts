@@ -1,0 +1,43 @@
+/** Numbers a person reads: sizes in the units card packages use, speeds, time left, offsets. */
+
+const UNITS = ['B', 'kB', 'MB', 'GB', 'TB'] as const;
+
+/** Decimal units, as printed on cards ("32 GB"), with one decimal below 10. */
+export function formatBytes(bytes: number | null, locale: string): string {
+  if (bytes === null || !Number.isFinite(bytes)) return '—';
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < UNITS.length - 1) {
+    value /= 1000;
+    unit += 1;
+  }
+  const digits = unit === 0 || value >= 10 ? 0 : 1;
+  return `${value.toLocaleString(locale, { maximumFractionDigits: digits, minimumFractionDigits: digits })} ${UNITS[unit]}`;
+}
+
+export function formatSpeed(bytesPerSecond: number, locale: string): string {
+  return `${formatBytes(bytesPerSecond, locale)}/s`;
+}
+
+/** "1:05" or "1:02:03"; null (unknown) becomes an em dash. */
+export function formatEta(seconds: number | null): string {
+  if (seconds === null || !Number.isFinite(seconds)) return '—';
+  const total = Math.max(0, Math.round(seconds));
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  const mm = h > 0 ? String(m).padStart(2, '0') : String(m);
+  return `${h > 0 ? `${h}:` : ''}${mm}:${String(s).padStart(2, '0')}`;
+}
+
+/** A byte offset as boot-ROM documentation writes it: KiB when aligned, else bytes, plus hex. */
+export function formatOffset(offset: number): string {
+  const hex = `0x${offset.toString(16)}`;
+  if (offset === 0) return '0';
+  if (offset % 1024 === 0) return `${offset / 1024} KiB (${hex})`;
+  return `${offset} B (${hex})`;
+}
+
+export function formatPercent(fraction: number, locale: string): string {
+  return fraction.toLocaleString(locale, { style: 'percent', maximumFractionDigits: 0 });
+}
