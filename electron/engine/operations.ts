@@ -6,20 +6,19 @@
 import { parseResult, RequestSchema, type JobEvent, type Op, type Request, type RequestInput, type ResultOf } from './api';
 import { notImplemented, toErrorInfo } from './errors';
 import { createJobContext, type JobContext } from './job';
+import { listBoards } from './boards/db';
+import { inspectTarget } from './boards/inspect';
+import { installLoader } from './boards/install';
 
 type Handler<O extends Op> = (request: Extract<Request, { op: O }>, ctx: JobContext) => Promise<ResultOf<O>>;
 type Handlers = { [O in Op]: Handler<O> };
 
 const handlers: Handlers = {
-  listBoards: async () => {
-    throw notImplemented('listBoards');
-  },
+  listBoards: async () => ({ boards: [...listBoards()] }),
   listDrives: async () => {
     throw notImplemented('drives');
   },
-  inspect: async () => {
-    throw notImplemented('inspect');
-  },
+  inspect: async (request) => ({ inspection: await inspectTarget(request.target) }),
   catalog: async () => {
     throw notImplemented('catalog');
   },
@@ -35,9 +34,7 @@ const handlers: Handlers = {
   verify: async () => {
     throw notImplemented('verify');
   },
-  installLoader: async () => {
-    throw notImplemented('bootloader install');
-  },
+  installLoader: async (request, ctx) => installLoader(request, ctx),
 };
 
 /**

@@ -1,0 +1,146 @@
+/**
+ * The `inspect` operation: what is on an image or card — its partition table and partitions
+ * (with the filesystem recognised from its superblock), every loader signature at the offsets
+ * boards use, and which boards of the database the card is consistent with: every write of one
+ * of the board's layouts whose file has a recognisable header is found, valid, at its offset
+ * (sunxi SPLs also name their device tree, which must be the board's), and the partition table
+ * and first partition respect the board's rules.
+ */
+import { open, stat } from 'node:fs/promises';
+import type { DiskLayout, Inspection, LoaderFound, Partition } from '../disk/model';
+import { readDiskLayout, type ReadAt } from '../disk/read-layout';
+import { CardsmithError } from '../errors';
+import { listBoards } from './db';
+import { scanLoaders, type LoaderKind } from './detect';
+import { readerOf, targetSize } from './target-io';
+import type { Board, LoaderWrite } from './model';
+
+/** The header kinds a loader file shows at its offset; null when it has none we recognise. */
+export function expectedKinds(write: LoaderWrite): readonly LoaderKind[] | null {
+  switch (write.file) {
+    case 'u-boot-sunxi-with-spl.bin':
+    case 'sunxi-spl.bin':
+      return ['allwinner-egon'];
+    case 'idbloader.img':
+    case 'u-boot-rockchip.bin':
+      return ['rockchip-idbloader'];
+    case 'SPL':
+    case 'u-boot-dtb.imx':
+    case 'flash.bin':
+      return ['imx-ivt'];
+    case 'MLO':
+      return ['ti-toc'];
+    case 'u-boot.itb':
+    case 'u-boot.img':
+    case 'u-boot-sunxi-with-spl.fit.itb':
+      return ['uboot-fit', 'uboot-uimage'];
+    case 'u-boot.bin.sd.bin':
+      return write.offsetBytes === 512 ? ['amlogic-bl2'] : null;
+    default:
+      return null;
+  }
+}
+
+const dtName = (loader: LoaderFound): string | null => /device tree (\S+)/.exec(loader.detail)?.[1] ?? null;
+const dtbStem = (dtb: string | undefined): string | null => (dtb ? (dtb.split('/').pop() ?? '').replace(/\.dtb$/, '') : null);
+
+function layoutMatches(board: Board, writes: readonly LoaderWrite[], loaders: readonly LoaderFound[]): boolean {
+  let recognised = 0;
+  for (const write of writes) {
+    const kinds = expectedKinds(write);
+    if (!kinds) continue;
+    const hit = loaders.find((loader) => loader.offset === write.offsetBytes && loader.valid && (kinds as readonly string[]).includes(loader.kind));
+    if (!hit) return false;
+    const dt = dtName(hit);
+    if (dt && dtbStem(board.dtb) !== dt) return false;
+    recognised++;
+  }
+  return recognised > 0;
+}
+
+/** Boards whose loader layout and partition rules agree with what the card holds. */
+export function consistentBoards(layout: DiskLayout, loaders: readonly LoaderFound[], boards: readonly Board[]): string[] {
+  const matches: string[] = [];
+  for (const board of boards) {
+    if (board.bootMethod !== 'raw-offset') continue;
+    const layouts = [{ writes: board.writes, tables: board.partitionTables }, ...board.alternativeWrites.map((alt) => ({ writes: alt.writes, tables: alt.partitionTables ?? board.partitionTables }))];
+    const first = layout.partitions.filter((partition) => partition.size > 0).reduce<Partition | null>((low, p) => (low === null || p.start < low.start ? p : low), null);
+    if (first && first.start < board.firstPartitionMinStart) continue;
+    const fits = layouts.some((candidate) => {
+      if (layout.table === 'gpt') {
+        const moved = (layout.gpt?.entriesLba ?? 2) !== 2;
+        const allowed = candidate.tables.includes('gpt') || (moved && candidate.tables.includes('gpt-moved-entries'));
+        if (!allowed) return false;
+      }
+      return layoutMatches(board, candidate.writes, loaders);
+    });
+    if (fits) matches.push(board.id);
+  }
+  return matches;
+}
+
+/** Recognises ext2/3/4, FAT and swap from the first sectors of a partition. */
+export function filesystemOf(head: Uint8Array): string | undefined {
+  const at = (i: number): number => head[i] ?? 0;
+  if (head.length >= 1082 && at(1080) === 0x53 && at(1081) === 0xef) {
+    const compat = at(1116) | (at(1117) << 8);
+    const incompat = at(1120) | (at(1121) << 8);
+    if (incompat & 0x40 || incompat & 0x200) return 'ext4';
+    return compat & 0x4 ? 'ext3' : 'ext2';
+  }
+  const text = (start: number, length: number): string => String.fromCharCode(...head.subarray(start, start + length));
+  if (at(510) === 0x55 && at(511) === 0xaa) {
+    if (text(82, 5) === 'FAT32') return 'vfat';
+    if (text(54, 5) === 'FAT16' || text(54, 5) === 'FAT12') return 'vfat';
+  }
+  if (head.length >= 4096 && text(4086, 10) === 'SWAPSPACE2') return 'swap';
+  return undefined;
+}
+
+function fatLabel(head: Uint8Array): string | undefined {
+  const text = (start: number, length: number): string => String.fromCharCode(...head.subarray(start, start + length)).trim();
+  const label = text(82, 5) === 'FAT32' ? text(71, 11) : text(43, 11);
+  return label && label !== 'NO NAME' ? label : undefined;
+}
+
+function extLabel(head: Uint8Array): string | undefined {
+  const bytes = head.subarray(1024 + 120, 1024 + 136);
+  const end = bytes.indexOf(0);
+  const label = new TextDecoder().decode(end >= 0 ? bytes.subarray(0, end) : bytes);
+  return label || undefined;
+}
+
+/** Inspects a readable disk: pure apart from the reads. */
+export async function inspectDisk(target: string, read: ReadAt, sizeBytes: number, boards: readonly Board[] = listBoards()): Promise<Inspection> {
+  const layout = await readDiskLayout(read, sizeBytes);
+  const partitions: Partition[] = [];
+  for (const partition of layout.partitions) {
+    const head = partition.size >= 4096 ? await read(partition.start, 4096) : new Uint8Array(0);
+    const filesystem = filesystemOf(head);
+    const label = filesystem === 'vfat' ? fatLabel(head) : filesystem?.startsWith('ext') ? extLabel(head) : undefined;
+    partitions.push({ ...partition, ...(filesystem ? { filesystem } : {}), ...(label ? { label } : {}) });
+  }
+  const loaders = await scanLoaders(read, sizeBytes);
+  return {
+    target,
+    sizeBytes,
+    table: layout.table,
+    ...(layout.diskId ? { diskId: layout.diskId } : {}),
+    partitions,
+    loaders,
+    consistentBoards: consistentBoards(layout, loaders, boards),
+  };
+}
+
+export async function inspectTarget(target: string): Promise<Inspection> {
+  await stat(target).catch(() => {
+    throw new CardsmithError('bad-input', `${target} does not exist`, { path: target });
+  });
+  const handle = await open(target, 'r');
+  try {
+    const { size } = await targetSize(target, handle);
+    return await inspectDisk(target, readerOf(handle), size);
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * The `installLoader` operation: read the target's partition table, resolve the board's loader
+ * files, plan the writes (planner.ts refuses overlaps), write them in place with dd
+ * conv=notrunc semantics, flush, and read every byte back. The target is an image file or a
+ * block device that passes the drive safety check.
+ */
+import { open, stat } from 'node:fs/promises';
+import type { ResultOf } from '../api';
+import { readDiskLayout } from '../disk/read-layout';
+import { checkTarget } from '../drives/safety';
+import { CardsmithError } from '../errors';
+import type { JobContext } from '../job';
+import { findBoard } from './db';
+import { chooseLayout, resolveLoaderFiles } from './loader-source';
+import { planLoaderWrites } from './planner';
+import { readerOf, targetSize } from './target-io';
+
+export interface InstallRequest {
+  readonly board: string;
+  readonly target: string;
+  readonly from?: string;
+  readonly allowLoop: boolean;
+}
+
+export async function installLoader(request: InstallRequest, ctx: JobContext): Promise<ResultOf<'installLoader'>> {
+  const board = findBoard(request.board);
+  const info = await stat(request.target).catch(() => {
+    throw new CardsmithError('bad-input', `${request.target} does not exist`, { path: request.target });
+  });
+  if (info.isBlockDevice()) await checkTarget(request.target, { allowLoop: request.allowLoop });
+  else if (!info.isFile()) throw new CardsmithError('bad-input', `${request.target} is neither an image file nor a block device`, { path: request.target });
+
+  const handle = await open(request.target, 'r+');
+  try {
+    const { size } = await targetSize(request.target, handle);
+    const layout = await readDiskLayout(readerOf(handle), size);
+    ctx.log('info', `${request.target}: ${layout.table} partition table, ${layout.partitions.length} partition(s)`);
+    const loader = await resolveLoaderFiles(board, request.from, {
+      imagePath: info.isFile() ? request.target : undefined,
+      partitionStarts: layout.partitions.map((partition) => partition.start),
+      signal: ctx.signal,
+    });
+    const chosen = chooseLayout(board, new Set(loader.files.keys()), loader.origin);
+    if (chosen.label) ctx.log('info', `using the "${chosen.label}" layout`);
+    const sizes = new Map([...loader.files].map(([name, bytes]) => [name, bytes.length]));
+    const planned = planLoaderWrites(board, layout, sizes, chosen.writes);
+    ctx.throwIfCancelled();
+
+    const total = planned.reduce((sum, write) => sum + write.length, 0);
+    ctx.phase('bootloader', 'start', `${board.name} from ${loader.origin}`);
+    const progress = ctx.progress('bootloader', total);
+    let done = 0;
+    for (const write of planned) {
+      const bytes = loader.files.get(write.file)?.subarray(write.sourceOffset, write.sourceOffset + write.length);
+      if (!bytes || bytes.length !== write.length) throw new CardsmithError('internal', `planned write of ${write.file} has no matching bytes`);
+      await handle.write(bytes, 0, bytes.length, write.offset);
+      done += bytes.length;
+      progress.update(done);
+    }
+    await handle.sync();
+    progress.finish();
+    for (const write of planned) {
+      const expected = loader.files.get(write.file)?.subarray(write.sourceOffset, write.sourceOffset + write.length);
+      const actual = await readerOf(handle)(write.offset, write.length);
+      if (!expected || Buffer.compare(Buffer.from(expected), Buffer.from(actual)) !== 0) {
+        throw new CardsmithError('checksum-mismatch', `Read-back of ${write.file} at byte ${write.offset} differs from what was written`, { file: write.file, offset: write.offset });
+      }
+    }
+    ctx.phase('bootloader', 'done', `${planned.length} write(s) verified`);
+    return { target: request.target, writes: planned.map((write) => ({ file: write.file, offset: write.offset, length: write.length })) };
+  } finally {
+    await handle.close();
+  }
+}
