@@ -1,3 +1,4 @@
+import { boardDatabase } from '../engine/boards/db';
 import { formatBytes } from './render';
 import { requestCommand, UsageError } from './command';
 
@@ -21,5 +22,9 @@ export const inspectCommand = requestCommand<'inspect'>({
     }
     if (inspection.loaders.length === 0) io.out('  no loader found\n');
     io.out(`  consistent with: ${inspection.consistentBoards.length ? inspection.consistentBoards.join(', ') : 'no known board'}\n`);
+    const db = boardDatabase();
+    const families = new Set(inspection.consistentBoards.map((id) => db.boards.find((board) => board.id === id)?.family ?? ''));
+    const names = [...families].filter(Boolean).map((family) => db.families[family]?.name ?? family);
+    if (names.length) io.out(`  board family: ${names.join('; ')}\n`);
   },
 });
