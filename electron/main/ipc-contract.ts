@@ -1,0 +1,26 @@
+/**
+ * The renderer ↔ main channel names and payload shapes. The preload sends these and the main
+ * process receives them (and the reverse for events); each receiver validates with these schemas,
+ * built from the engine contract in ../engine/api.
+ */
+import { z } from 'zod';
+import { RequestSchema } from '../engine/api';
+
+export const IPC_CHANNELS = {
+  run: 'cardsmith:run',
+  cancel: 'cardsmith:cancel',
+  chooseImageFile: 'cardsmith:choose-image-file',
+  /** main → renderer: one Envelope per message. */
+  event: 'cardsmith:event',
+} as const;
+
+export const JobIdSchema = z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/);
+export const RunPayloadSchema = z.object({ job: JobIdSchema, request: RequestSchema });
+export const CancelPayloadSchema = z.object({ job: JobIdSchema });
+export const ChosenFileSchema = z.string().min(1).nullable();
+
+/** What the open dialog offers: disk images, raw and compressed, and archives holding one. */
+export const IMAGE_FILE_FILTERS: readonly { readonly name: string; readonly extensions: readonly string[] }[] = [
+  { name: 'Disk images', extensions: ['img', 'raw', 'iso', 'wic', 'gz', 'xz', 'zst', 'bz2', 'zip'] },
+  { name: 'All files', extensions: ['*'] },
+];

@@ -1,0 +1,88 @@
+/**
+ * Where a job runs. Reading operations (boards, drives, inspect, build, fetch, catalog) run in
+ * the unprivileged main process through the engine's runRequest; operations that write or read a
+ * device (PRIVILEGED_OPS) go to the elevated worker. Either way the job's events reach `emit`
+ * ending with exactly one `result` or `error`, and `cancel(job)` reaches whichever side runs it.
+ */
+import { PRIVILEGED_OPS, type JobEvent, type Request } from '../engine/api';
+import { toErrorInfo } from '../engine/errors';
+import { runRequest } from '../engine/operations';
+
+export interface PrivilegedWorker {
+  run(job: string, request: Request, onEvent: (event: JobEvent) => void): Promise<unknown>;
+  cancel(job: string): void;
+}
+
+export interface JobRouterOptions {
+  /** Starts (or reuses) the elevated worker; rejects with a CardsmithError when elevation fails. */
+  readonly privilegedWorker: () => Promise<PrivilegedWorker>;
+}
+
+type Running = { readonly where: 'local'; readonly controller: AbortController } | { readonly where: 'worker'; cancelled: boolean; worker?: PrivilegedWorker };
+
+export class JobRouter {
+  private readonly running = new Map<string, Running>();
+
+  constructor(private readonly options: JobRouterOptions) {}
+
+  /** Starts `request` as `job`; resolves when the job has ended. */
+  async start(job: string, request: Request, emit: (event: JobEvent) => void): Promise<void> {
+    if (this.running.has(job)) {
+      emit({ type: 'error', error: { cause: 'bad-input', message: `job ${job} is already running` } });
+      return;
+    }
+    try {
+      if (PRIVILEGED_OPS.has(request.op)) await this.startPrivileged(job, request, emit);
+      else await this.startLocal(job, request, emit);
+    } finally {
+      this.running.delete(job);
+    }
+  }
+
+  cancel(job: string): void {
+    const running = this.running.get(job);
+    if (!running) return;
+    switch (running.where) {
+      case 'local':
+        running.controller.abort();
+        return;
+      case 'worker':
+        running.cancelled = true;
+        running.worker?.cancel(job);
+        return;
+    }
+  }
+
+  cancelAll(): void {
+    for (const job of [...this.running.keys()]) this.cancel(job);
+  }
+
+  get size(): number {
+    return this.running.size;
+  }
+
+  private async startLocal(job: string, request: Request, emit: (event: JobEvent) => void): Promise<void> {
+    const controller = new AbortController();
+    this.running.set(job, { where: 'local', controller });
+    await runRequest(request, emit, controller.signal);
+  }
+
+  private async startPrivileged(job: string, request: Request, emit: (event: JobEvent) => void): Promise<void> {
+    const entry: Running = { where: 'worker', cancelled: false };
+    this.running.set(job, entry);
+    let worker: PrivilegedWorker;
+    try {
+      worker = await this.options.privilegedWorker();
+    } catch (error) {
+      emit({ type: 'error', error: toErrorInfo(error) });
+      return;
+    }
+    // Cancelled while the password prompt was open: nothing was started, nothing to undo.
+    if (entry.cancelled) {
+      emit({ type: 'error', error: { cause: 'cancelled', message: 'Cancelled before the privileged writer started; nothing was written' } });
+      return;
+    }
+    entry.worker = worker;
+    await worker.run(job, request, emit);
+  }
+}

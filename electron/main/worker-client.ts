@@ -1,0 +1,188 @@
+/**
+ * The GUI's side of the privileged worker protocol. The worker (`cardsmith worker`, started
+ * elevated) reads WorkerCommand lines on its stdin and writes Envelope lines on its stdout; this
+ * client frames those lines, validates every one with the contract's schemas (the worker is
+ * another process: nothing it sends is trusted unchecked), routes each event to its job and ends
+ * every job exactly once — with its result, its error, or an error when the worker goes away.
+ */
+import type { Readable, Writable } from 'node:stream';
+import {
+  EnvelopeSchema,
+  parseResult,
+  WorkerCommandSchema,
+  type JobEvent,
+  type Op,
+  type RequestInput,
+  type ResultOf,
+  type WorkerCommand,
+} from '../engine/api';
+import type { ErrorInfo } from '../engine/errors';
+import { createLineSplitter } from './ndjson';
+
+export interface WorkerStreams {
+  readonly stdin: Writable;
+  readonly stdout: Readable;
+}
+
+export interface WorkerClientOptions {
+  /** Resolves, once the worker process has ended, with what to tell jobs that were still open. */
+  readonly exited?: Promise<ErrorInfo>;
+  /** Lines that are not valid envelopes, or envelopes for no open job. */
+  readonly onProtocolProblem?: (problem: string) => void;
+}
+
+interface OpenJob {
+  readonly op: Op;
+  readonly onEvent: (event: JobEvent) => void;
+  readonly settle: (result: unknown) => void;
+}
+
+const WORKER_GONE: ErrorInfo = {
+  cause: 'internal',
+  message: 'The privileged writer stopped before the job finished',
+  hint: 'Start the job again; if it keeps happening, attach the log to a report.',
+};
+
+export class WorkerClient {
+  private readonly jobs = new Map<string, OpenJob>();
+  private ended = false;
+  private readonly finished: Promise<void>;
+
+  constructor(
+    private readonly streams: WorkerStreams,
+    private readonly options: WorkerClientOptions = {},
+  ) {
+    const splitter = createLineSplitter();
+    streams.stdout.setEncoding('utf8');
+    // A write after the worker died raises EPIPE here; the end of stdout reports the loss.
+    streams.stdin.on('error', () => undefined);
+    this.finished = new Promise((resolve) => {
+      const finish = (): void => {
+        if (this.ended) return;
+        this.ended = true;
+        for (const line of splitter.end()) this.receive(line);
+        void this.failOpenJobs().then(resolve);
+      };
+      streams.stdout.on('data', (chunk: string) => {
+        try {
+          for (const line of splitter.push(chunk)) this.receive(line);
+        } catch (error) {
+          this.problem((error as Error).message);
+          streams.stdout.destroy();
+          finish();
+        }
+      });
+      streams.stdout.on('end', finish);
+      streams.stdout.on('close', finish);
+      streams.stdout.on('error', finish);
+    });
+  }
+
+  /** True once the worker's stdout has ended; new jobs then fail at once. */
+  get closed(): boolean {
+    return this.ended;
+  }
+
+  /**
+   * Starts `request` as `job` in the worker. Every event goes to `onEvent` in order, ending with
+   * exactly one `result` or `error`; resolves with the result, or undefined after an error.
+   */
+  run<O extends Op>(
+    job: string,
+    request: Extract<RequestInput, { op: O }>,
+    onEvent: (event: JobEvent) => void,
+  ): Promise<ResultOf<O> | undefined> {
+    return new Promise((resolve) => {
+      const fail = (error: ErrorInfo): void => {
+        onEvent({ type: 'error', error });
+        resolve(undefined);
+      };
+      if (this.ended) return fail(WORKER_GONE);
+      if (this.jobs.has(job)) return fail({ cause: 'bad-input', message: `job ${job} is already running` });
+      const command = WorkerCommandSchema.safeParse({ cmd: 'start', job, request });
+      if (!command.success) return fail({ cause: 'bad-input', message: `Invalid request: ${command.error.message}` });
+      this.jobs.set(job, { op: request.op, onEvent, settle: resolve as (result: unknown) => void });
+      this.send(command.data);
+    });
+  }
+
+  cancel(job: string): void {
+    if (this.jobs.has(job)) this.send({ cmd: 'cancel', job });
+  }
+
+  /** Asks the worker to finish its jobs' cancellation and exit; resolves when its stdout ends. */
+  async shutdown(): Promise<void> {
+    if (!this.ended) {
+      for (const job of this.jobs.keys()) this.send({ cmd: 'cancel', job });
+      this.send({ cmd: 'shutdown' });
+      this.streams.stdin.end();
+    }
+    await this.finished;
+  }
+
+  private send(command: WorkerCommand): void {
+    if (this.streams.stdin.writable) this.streams.stdin.write(`${JSON.stringify(command)}\n`);
+  }
+
+  private receive(line: string): void {
+    let json: unknown;
+    try {
+      json = JSON.parse(line);
+    } catch {
+      return this.problem(`not JSON: ${line.slice(0, 200)}`);
+    }
+    const parsed = EnvelopeSchema.safeParse(json);
+    if (!parsed.success) return this.problem(`not an envelope: ${line.slice(0, 200)}`);
+    const { job, event } = parsed.data;
+    const open = this.jobs.get(job);
+    if (!open) {
+      const what = event.type === 'error' ? event.error.message : event.type;
+      return this.problem(`event for ${job === 'protocol' ? 'the protocol' : `unknown job ${job}`}: ${what}`);
+    }
+    switch (event.type) {
+      case 'phase':
+      case 'progress':
+      case 'log':
+        open.onEvent(event);
+        return;
+      case 'result':
+        return this.settleResult(job, open, event.result);
+      case 'error':
+        this.jobs.delete(job);
+        open.onEvent(event);
+        open.settle(undefined);
+        return;
+    }
+  }
+
+  private settleResult(job: string, open: OpenJob, raw: unknown): void {
+    this.jobs.delete(job);
+    let result: unknown;
+    try {
+      result = parseResult(open.op, raw);
+    } catch {
+      open.onEvent({
+        type: 'error',
+        error: { cause: 'internal', message: `The privileged writer sent a ${open.op} result that does not match the contract` },
+      });
+      open.settle(undefined);
+      return;
+    }
+    open.onEvent({ type: 'result', op: open.op, result });
+    open.settle(result);
+  }
+
+  private async failOpenJobs(): Promise<void> {
+    if (this.jobs.size === 0) return;
+    const error = this.options.exited ? await this.options.exited : WORKER_GONE;
+    for (const [job, open] of this.jobs) {
+      this.jobs.delete(job);
+      open.onEvent({ type: 'error', error });
+      open.settle(undefined);
+    }
+  }
+
+  private problem(message: string): void {
+    this.options.onProtocolProblem?.(message);
+  }
+}

@@ -1,0 +1,235 @@
+/**
+ * Starts the privileged worker from an ElevationPlan and connects a WorkerClient to its stdio:
+ * directly for pkexec (and for an unelevated worker), through FIFOs for macOS's osascript, through
+ * named pipes for Windows UAC (see elevation.ts for why). A start that fails before the worker
+ * speaks becomes a classified error a person can act on.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, constants, open, promises as fs } from 'node:fs';
+import { createServer, Socket, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { CardsmithError, type ErrorInfo } from '../engine/errors';
+import { classifyElevationFailure, linuxPlan, macPlan, missingElevationTool, windowsPlan, type ElevationPlan, type Relay, type WorkerEntry } from './elevation';
+import type { PrivilegedWorker } from './jobs';
+import { WorkerClient } from './worker-client';
+
+export interface LaunchedWorker {
+  readonly client: WorkerClient;
+  /** Resolves when the worker (or its elevation tool) has exited, with what to tell open jobs. */
+  readonly exited: Promise<ErrorInfo>;
+}
+
+export interface LaunchOptions {
+  readonly platform?: NodeJS.Platform;
+  readonly onProtocolProblem?: (problem: string) => void;
+}
+
+/** Runs the worker without elevation (tests, or a GUI already started by an administrator). */
+export function directPlan(entry: WorkerEntry): ElevationPlan {
+  return { kind: 'inherit', command: entry.executable, args: entry.args, env: entry.env };
+}
+
+function toError(info: ErrorInfo): CardsmithError {
+  return new CardsmithError(info.cause, info.message, info.details, info.hint);
+}
+
+interface Exit {
+  readonly code: number | null;
+  readonly stderr: string;
+  readonly spawnError?: NodeJS.ErrnoException;
+}
+
+function watchExit(child: ChildProcess): Promise<Exit> {
+  let stderr = '';
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (text: string) => {
+    stderr = (stderr + text).slice(-8192);
+  });
+  return new Promise((resolve) => {
+    child.once('error', (spawnError: NodeJS.ErrnoException) => resolve({ code: null, stderr, spawnError }));
+    child.once('close', (code) => resolve({ code, stderr }));
+  });
+}
+
+function explain(plan: ElevationPlan, platform: NodeJS.Platform, exit: Exit): ErrorInfo {
+  if (exit.spawnError?.code === 'ENOENT') return missingElevationTool(platform, plan.command);
+  return classifyElevationFailure(platform, exit.code, exit.stderr);
+}
+
+export async function launchWorker(plan: ElevationPlan, options: LaunchOptions = {}): Promise<LaunchedWorker> {
+  const platform = options.platform ?? process.platform;
+  switch (plan.kind) {
+    case 'inherit': {
+      const child = spawn(plan.command, [...plan.args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...plan.env }, windowsHide: true });
+      const exited = watchExit(child).then((exit) => explain(plan, platform, exit));
+      const client = new WorkerClient({ stdin: child.stdin, stdout: child.stdout }, { exited, onProtocolProblem: options.onProtocolProblem });
+      return { client, exited };
+    }
+    case 'fifo':
+      return launchRelayed(plan, platform, options, fifoRelay);
+    case 'named-pipe':
+      return launchRelayed(plan, platform, options, namedPipeRelay);
+  }
+}
+
+interface RelayEnds {
+  /** Resolves when the elevated worker has opened both ends. */
+  readonly connected: Promise<{ stdin: Writable; stdout: Readable }>;
+  /** Unblocks a pending connection after the elevation tool gave up. */
+  abandon(): Promise<void>;
+}
+
+type RelayFactory = (relay: Relay) => Promise<RelayEnds>;
+
+async function launchRelayed(
+  plan: Extract<ElevationPlan, { kind: 'fifo' | 'named-pipe' }>,
+  platform: NodeJS.Platform,
+  options: LaunchOptions,
+  makeRelay: RelayFactory,
+): Promise<LaunchedWorker> {
+  const ends = await makeRelay(plan.relay);
+  const child = spawn(plan.command, [...plan.args], { stdio: ['ignore', 'ignore', 'pipe'], windowsHide: true });
+  const exit = watchExit(child);
+  const exited = exit.then(async (result) => {
+    const workerErrors = await fs.readFile(plan.relay.errors, 'utf8').catch(() => '');
+    await fs.rm(plan.kind === 'fifo' ? dirname(plan.relay.errors) : plan.relay.errors, { recursive: true, force: true });
+    return explain(plan, platform, { ...result, stderr: `${result.stderr}\n${workerErrors}` });
+  });
+  const outcome = await Promise.race([ends.connected.then((streams) => ({ streams })), exit.then(() => ({ streams: null }))]);
+  if (outcome.streams === null) {
+    await ends.abandon();
+    throw toError(await exited);
+  }
+  const client = new WorkerClient(outcome.streams, { exited, onProtocolProblem: options.onProtocolProblem });
+  return { client, exited };
+}
+
+/** A private directory holding the two FIFOs and the stderr file; removed when the worker ends. */
+export async function createFifoRelay(): Promise<Relay> {
+  const dir = await fs.mkdtemp(join(tmpdir(), 'cardsmith-worker-'));
+  await fs.chmod(dir, 0o700);
+  const relay: Relay = { input: join(dir, 'stdin'), output: join(dir, 'stdout'), errors: join(dir, 'stderr') };
+  const made = spawnSync('mkfifo', ['-m', '600', relay.input, relay.output], { encoding: 'utf8' });
+  if (made.status !== 0) throw new CardsmithError('internal', `mkfifo failed: ${made.stderr || made.error?.message}`, { dir });
+  return relay;
+}
+
+function openFd(path: string, flags: number): Promise<number> {
+  return new Promise((resolve, reject) => open(path, flags, (error, fd) => (error ? reject(error) : resolve(fd))));
+}
+
+const fifoRelay: RelayFactory = async (relay) => {
+  // Opening a FIFO blocks until the other side opens it; these run on libuv's thread pool.
+  // Plain descriptors, not FileHandles: the Sockets own them from here on.
+  const writer = openFd(relay.input, constants.O_WRONLY);
+  const reader = openFd(relay.output, constants.O_RDONLY);
+  const connected = Promise.all([writer, reader]).then(([input, output]) => ({
+    stdin: new Socket({ fd: input, readable: false, writable: true }),
+    stdout: new Socket({ fd: output, readable: true, writable: false }),
+  }));
+  return {
+    connected,
+    async abandon() {
+      // Open the far ends without blocking so the pending opens return, then close everything.
+      const far = await Promise.allSettled([
+        fs.open(relay.input, constants.O_RDONLY | constants.O_NONBLOCK),
+        fs.open(relay.output, constants.O_WRONLY | constants.O_NONBLOCK),
+      ]);
+      for (const fd of await Promise.allSettled([writer, reader])) if (fd.status === 'fulfilled') closeSync(fd.value);
+      for (const handle of far) if (handle.status === 'fulfilled') await handle.value.close();
+    },
+  };
+};
+
+/** Windows: a named pipe per direction; each accepts exactly one connection, then stops listening. */
+export function createNamedPipeRelay(errorsDir: string): Relay {
+  const name = `\\\\.\\pipe\\cardsmith-${process.pid}-${randomBytes(16).toString('hex')}`;
+  return { input: `${name}-in`, output: `${name}-out`, errors: join(errorsDir, `cardsmith-worker-${randomBytes(8).toString('hex')}.log`) };
+}
+
+function acceptOne(path: string): { server: Server; socket: Promise<Socket> } {
+  const server = createServer();
+  const socket = new Promise<Socket>((resolve, reject) => {
+    server.once('connection', (connection) => {
+      server.close();
+      resolve(connection);
+    });
+    server.once('error', reject);
+  });
+  server.listen(path);
+  return { server, socket };
+}
+
+const namedPipeRelay: RelayFactory = async (relay) => {
+  const input = acceptOne(relay.input);
+  const output = acceptOne(relay.output);
+  return {
+    connected: Promise.all([input.socket, output.socket]).then(([stdin, stdout]) => ({ stdin, stdout })),
+    async abandon() {
+      input.server.close();
+      output.server.close();
+    },
+  };
+};
+
+/** The elevated way to start `entry` on this OS, with its relay created when the OS needs one. */
+export async function elevatedPlan(platform: NodeJS.Platform, entry: WorkerEntry, linuxLauncher: string | null): Promise<ElevationPlan> {
+  switch (platform) {
+    case 'linux':
+      return linuxPlan(entry, linuxLauncher);
+    case 'darwin':
+      return macPlan(entry, await createFifoRelay());
+    case 'win32':
+      return windowsPlan(entry, createNamedPipeRelay(tmpdir()));
+    default:
+      throw new CardsmithError('permission', `Cardsmith cannot ask for administrator rights on ${platform}`, { platform }, 'Run the cardsmith command line tool as root instead.');
+  }
+}
+
+/**
+ * One privileged worker at a time, started on first use (that is when the password prompt
+ * appears) and started again if it has gone away.
+ */
+export class PrivilegedWorkerSource {
+  private current: Promise<LaunchedWorker> | null = null;
+
+  constructor(
+    private readonly plan: () => Promise<ElevationPlan>,
+    private readonly options: LaunchOptions = {},
+  ) {}
+
+  get(): Promise<PrivilegedWorker> {
+    const attempt = this.current ?? this.launch();
+    return attempt.then(
+      (launched) => {
+        if (!launched.client.closed) return launched.client;
+        if (this.current === attempt) this.current = null;
+        return this.get();
+      },
+      (error: unknown) => {
+        // A refused prompt is not remembered: the next job asks again.
+        if (this.current === attempt) this.current = null;
+        throw error;
+      },
+    );
+  }
+
+  private launch(): Promise<LaunchedWorker> {
+    this.current = this.plan().then((plan) => launchWorker(plan, this.options));
+    return this.current;
+  }
+
+  /** True while a worker is started or starting. */
+  get hasWorker(): boolean {
+    return this.current !== null;
+  }
+
+  async shutdown(): Promise<void> {
+    const launched = this.current ? await this.current.catch(() => null) : null;
+    this.current = null;
+    await launched?.client.shutdown();
+  }
+}
