@@ -21,7 +21,10 @@ export const CatalogEntrySchema = z.object({
   kind: z.enum(['image', 'rootfs']),
   boards: z.array(z.string()),
   url: z.string(),
+  /** sha256 of the file as downloaded. */
   sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  /** sha256 of the decompressed image (Raspberry Pi Imager's extract_sha256). */
+  extractSha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
   checksumUrl: z.string().optional(),
   downloadSize: z.number().int().nonnegative().optional(),
   extractSize: z.number().int().nonnegative().optional(),

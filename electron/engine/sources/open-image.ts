@@ -1,0 +1,252 @@
+/**
+ * Opening an image source: a local file, an http(s) URL or a catalog id becomes one stream of
+ * decompressed image bytes, plus what is known about it before reading (format by magic bytes,
+ * size exact or estimated, block map, the hashes it must match).
+ *
+ * The contract with consumers (flash, verify, build): the stream from `stream()` ends without an
+ * error only if decoding succeeded and every known checksum matched — the published sha256 of the
+ * downloaded/compressed bytes and, where a catalog gives one, the sha256 of the image itself.
+ * A URL that is not cached yet is streamed while it downloads (into the cache, resumably), and the
+ * stream still ends only after the download's hash matched.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { open, readFile, stat } from 'node:fs/promises';
+import { PassThrough, Readable, Transform } from 'node:stream';
+import { basename } from 'node:path';
+import { CardsmithError } from '../errors';
+import type { JobContext } from '../job';
+import { parseBmap, type Bmap } from './bmap';
+import { DownloadCache } from './cache';
+import { createDecompressor, detectFormat, MAGIC_BYTES, type StreamCompression } from './decompress';
+import { download } from './fetch';
+import { getText, isHttpUrl, type RetryPolicy } from './http';
+import { probeSize } from './image-size';
+import type { CatalogEntry, Compression, ImageInfo } from './model';
+import { openZipImage } from './zip-image';
+
+export interface OpenImageOptions {
+  readonly cache?: DownloadCache;
+  readonly ctx?: JobContext;
+  readonly signal?: AbortSignal;
+  readonly retry?: RetryPolicy;
+  /** The image to use inside a zip holding several. */
+  readonly zipEntry?: string;
+  /** Looks up a catalog id (see catalog.ts `loadCatalogs`). */
+  readonly findCatalogEntry?: (id: string) => CatalogEntry | null;
+  /** Published sha256 of the source bytes as stored (compressed), for a local file or URL. */
+  readonly expectedSha256?: string;
+  /** Published sha256 of the decompressed image. */
+  readonly expectedImageSha256?: string;
+}
+
+export interface OpenedImage {
+  readonly info: ImageInfo;
+  readonly bmap: Bmap | null;
+  readonly expected: { readonly sourceSha256: string | null; readonly imageSha256: string | null };
+  /** The decompressed image; call once. Ends without error only if all checks passed. */
+  stream(): Readable;
+  /** Releases the source when `stream()` will not be read to its end. */
+  close(): void;
+}
+
+type Resolved =
+  | { readonly kind: 'file'; readonly path: string; readonly entry: CatalogEntry | null }
+  | { readonly kind: 'url'; readonly url: string; readonly entry: CatalogEntry | null };
+
+async function resolve(ref: string, options: OpenImageOptions): Promise<Resolved> {
+  if (isHttpUrl(ref)) return { kind: 'url', url: ref, entry: null };
+  if (await stat(ref).then((info) => info.isFile() || info.isBlockDevice(), () => false)) return { kind: 'file', path: ref, entry: null };
+  const entry = options.findCatalogEntry?.(ref) ?? null;
+  if (entry) return isHttpUrl(entry.url) ? { kind: 'url', url: entry.url, entry } : { kind: 'file', path: entry.url, entry };
+  throw new CardsmithError('bad-input', `"${ref}" is not a file, an http(s) URL or a catalog id`, { ref }, 'Run `cardsmith catalog` for the ids.');
+}
+
+/** Opens a source by path, URL or catalog id. */
+export async function openImage(ref: string, options: OpenImageOptions = {}): Promise<OpenedImage> {
+  const resolved = await resolve(ref, options);
+  const entry = resolved.entry;
+  const expected = {
+    sourceSha256: (options.expectedSha256 ?? entry?.sha256 ?? null)?.toLowerCase() ?? null,
+    imageSha256: (options.expectedImageSha256 ?? entry?.extractSha256 ?? null)?.toLowerCase() ?? null,
+  };
+  const bmapFromUrl = entry?.bmapUrl ? parseBmap(await getText(entry.bmapUrl, { signal: options.signal, retry: options.retry })) : null;
+  if (resolved.kind === 'file') return openLocal(resolved.path, expected, bmapFromUrl, options, true);
+
+  const cache = options.cache ?? new DownloadCache();
+  const cached = expected.sourceSha256 ? await cache.get(expected.sourceSha256) : null;
+  if (cached) return openLocal(cached.path, { ...expected, sourceSha256: null }, bmapFromUrl, options, false, resolved.url);
+
+  const tee = new PassThrough({ highWaterMark: 1 << 20 });
+  const downloaded = download(resolved.url, { cache, expectedSha256: expected.sourceSha256, ctx: options.ctx, signal: options.signal, retry: options.retry, tee });
+  downloaded.catch(() => undefined);
+  const { head, rest } = await peek(tee, MAGIC_BYTES);
+  const format = detectFormat(head);
+  if (format === 'zip') {
+    // A zip's directory is at its end: the whole archive must be here before it can be read.
+    rest.resume();
+    const object = await downloaded;
+    return openLocal(object.path, { ...expected, sourceSha256: null }, bmapFromUrl, options, false, resolved.url);
+  }
+  const info: ImageInfo = {
+    path: resolved.url,
+    compression: format,
+    sizeBytes: entry?.extractSize ?? null,
+    sizeIsEstimate: true,
+    hasBmap: bmapFromUrl !== null,
+  };
+  return {
+    info,
+    bmap: bmapFromUrl,
+    expected,
+    stream: () => decodeChecked(rest, format, expected.imageSha256),
+    close: () => rest.destroy(),
+  };
+}
+
+async function openLocal(
+  path: string,
+  expected: OpenedImage['expected'],
+  bmapFromUrl: Bmap | null,
+  options: OpenImageOptions,
+  lookForSidecar: boolean,
+  shownAs: string = path,
+): Promise<OpenedImage> {
+  const file = await open(path, 'r');
+  let format: Compression;
+  let probe;
+  try {
+    const { size } = await file.stat();
+    const head = Buffer.alloc(Math.min(64 * 1024, size));
+    await file.read(head, 0, head.length, 0);
+    format = detectFormat(head);
+    probe = format === 'zip' ? null : await probeSize(format, file, size, head);
+  } finally {
+    await file.close();
+  }
+  const sidecar = bmapFromUrl ?? (lookForSidecar ? await readSidecarBmap(path) : null);
+  if (format === 'zip') {
+    const zip = await openZipImage(path, options.zipEntry);
+    const bmap = sidecar ?? (zip.bmapXml ? parseBmap(zip.bmapXml) : null);
+    let consumed = false;
+    return {
+      info: { path: shownAs, compression: 'zip', sizeBytes: zip.uncompressedSize, sizeIsEstimate: false, hasBmap: bmap !== null },
+      bmap,
+      expected,
+      stream() {
+        consumed = true;
+        const out = new PassThrough({ highWaterMark: 1 << 20 });
+        const raw = hashChecked(createReadStream(path, { highWaterMark: 1 << 20 }), expected.sourceSha256, path);
+        // The archive bytes are checked (when a hash is known) alongside reading the entry.
+        raw.resume();
+        const archiveOk = new Promise<void>((ok, fail) => {
+          raw.once('end', ok);
+          raw.once('error', fail);
+        });
+        zip.open().then(
+          (entryStream) => {
+            const decoded = sniffAndDecode(entryStream);
+            decoded.on('error', (error) => out.destroy(error));
+            decoded.pipe(out, { end: false });
+            decoded.once('end', () => archiveOk.then(() => out.end(), (error: unknown) => out.destroy(error as Error)));
+          },
+          (error: unknown) => out.destroy(error as Error),
+        );
+        return imageHashChecked(out, expected.imageSha256);
+      },
+      close: () => {
+        if (!consumed) zip.close();
+      },
+    };
+  }
+  const raw = (): Readable => hashChecked(createReadStream(path, { highWaterMark: 1 << 20 }), expected.sourceSha256, path);
+  return {
+    info: { path: shownAs, compression: format, sizeBytes: probe!.sizeBytes, sizeIsEstimate: probe!.sizeIsEstimate, hasBmap: sidecar !== null },
+    bmap: sidecar,
+    expected,
+    stream: () => decodeChecked(raw(), format as StreamCompression, expected.imageSha256),
+    close: () => undefined,
+  };
+}
+
+/** `image.img.bmap`, or for `image.img.xz` also `image.img.bmap`. */
+async function readSidecarBmap(path: string): Promise<Bmap | null> {
+  const candidates = [`${path}.bmap`, `${path.replace(/\.(gz|xz|zst|bz2|zip)$/i, '')}.bmap`];
+  for (const candidate of candidates) {
+    const xml = await readFile(candidate, 'utf8').catch(() => null);
+    if (xml !== null) return parseBmap(xml);
+  }
+  return null;
+}
+
+function decodeChecked(raw: Readable, format: StreamCompression, imageSha256: string | null): Readable {
+  const decoder = createDecompressor(format);
+  raw.on('error', (error) => decoder.destroy(error));
+  return imageHashChecked(raw.pipe(decoder), imageSha256);
+}
+
+/** Zip entries may themselves be compressed (image.img.xz inside a zip). */
+function sniffAndDecode(stream: Readable): Readable {
+  const out = new PassThrough({ highWaterMark: 1 << 20 });
+  peek(stream, MAGIC_BYTES).then(
+    ({ head, rest }) => {
+      const format = detectFormat(head);
+      const decoded = format === 'zip' ? rest : decodeChecked(rest, format, null);
+      decoded.on('error', (error) => out.destroy(error));
+      decoded.pipe(out);
+    },
+    (error: unknown) => out.destroy(error as Error),
+  );
+  return out;
+}
+
+/** Passes bytes through and fails at the end if their sha256 is not `expected`. */
+function hashChecked(source: Readable, expected: string | null, what: string): Readable {
+  if (!expected) return source;
+  const hash = createHash('sha256');
+  const check = new Transform({
+    highWaterMark: 1 << 20,
+    transform(chunk: Buffer, _encoding, callback) {
+      hash.update(chunk);
+      callback(null, chunk);
+    },
+    flush(callback) {
+      const actual = hash.digest('hex');
+      if (actual === expected) callback();
+      else callback(new CardsmithError('checksum-mismatch', `${basename(what)} does not match its published sha256`, { path: what, expected, actual }));
+    },
+  });
+  source.on('error', (error) => check.destroy(error));
+  return source.pipe(check);
+}
+
+function imageHashChecked(decoded: Readable, expected: string | null): Readable {
+  if (!expected) return decoded;
+  return hashChecked(decoded, expected, 'The decompressed image');
+}
+
+/** Reads at least `count` bytes (unless the stream is shorter) and gives back a stream of all of it. */
+export async function peek(stream: Readable, count: number): Promise<{ head: Buffer; rest: Readable }> {
+  const iterator = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const taken: Buffer[] = [];
+  let length = 0;
+  while (length < count) {
+    const next = await iterator.next();
+    if (next.done) break;
+    taken.push(next.value);
+    length += next.value.length;
+  }
+  async function* all(): AsyncGenerator<Buffer> {
+    yield* taken;
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) return;
+      yield next.value;
+    }
+  }
+  const rest = Readable.from(all(), { objectMode: false, highWaterMark: 1 << 20 });
+  rest.once('close', () => {
+    if (!rest.readableEnded) void iterator.return?.();
+  });
+  return { head: Buffer.concat(taken).subarray(0, count), rest };
+}

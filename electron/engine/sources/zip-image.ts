@@ -1,0 +1,98 @@
+/**
+ * Images inside a .zip archive: which entry is the image, its size from the central directory,
+ * an optional block map beside it, and a stream of the entry's bytes.
+ *
+ * Vendors ship a zip with one image and perhaps a README, checksums or an image.bmap. Candidate
+ * images are the file entries of at least MIN_IMAGE_BYTES that are not block maps; several
+ * candidates need the person to choose one (`entry`), and the error lists them.
+ */
+import type { Readable } from 'node:stream';
+import yauzl, { type Entry, type ZipFile } from 'yauzl';
+import { CardsmithError } from '../errors';
+
+const MIN_IMAGE_BYTES = 64 * 1024;
+
+export interface ZipImage {
+  readonly entryName: string;
+  readonly uncompressedSize: number;
+  readonly bmapXml: string | null;
+  /** The entry's bytes (inflated by yauzl); the archive closes when the stream ends. */
+  open(): Promise<Readable>;
+  close(): void;
+}
+
+async function listEntries(zip: ZipFile): Promise<Entry[]> {
+  return new Promise((resolve, reject) => {
+    const entries: Entry[] = [];
+    zip.on('entry', (entry: Entry) => {
+      entries.push(entry);
+      zip.readEntry();
+    });
+    zip.on('end', () => resolve(entries));
+    zip.on('error', reject);
+    zip.readEntry();
+  });
+}
+
+async function readSmallEntry(zip: ZipFile, entry: Entry): Promise<string> {
+  const stream = await zip.openReadStreamPromise(entry);
+  const parts: Buffer[] = [];
+  for await (const part of stream) parts.push(part as Buffer);
+  return Buffer.concat(parts).toString('utf8');
+}
+
+function corruptZip(path: string, error: unknown): CardsmithError {
+  return new CardsmithError('source-corrupt', `The zip archive ${path} is damaged: ${(error as Error).message}`, { format: 'zip', path });
+}
+
+/** Opens the archive and picks its image entry (`entry` chooses when there are several). */
+export async function openZipImage(path: string, entry?: string): Promise<ZipImage> {
+  const zip = await yauzl.openPromise(path, { lazyEntries: true, autoClose: false }).catch((error: unknown) => {
+    throw corruptZip(path, error);
+  });
+  try {
+    const entries = await listEntries(zip).catch((error: unknown) => {
+      throw corruptZip(path, error);
+    });
+    const files = entries.filter((candidate) => !candidate.fileName.endsWith('/'));
+    const bmaps = files.filter((candidate) => /\.bmap$/i.test(candidate.fileName));
+    const images = files.filter((candidate) => !/\.bmap$/i.test(candidate.fileName) && candidate.uncompressedSize >= MIN_IMAGE_BYTES);
+    const names = images.map((candidate) => candidate.fileName);
+    let chosen: Entry | undefined;
+    if (entry !== undefined) {
+      chosen = images.find((candidate) => candidate.fileName === entry);
+      if (!chosen) throw new CardsmithError('bad-input', `The zip archive has no image named "${entry}"`, { path, images: names });
+    } else if (images.length === 1) {
+      chosen = images[0];
+    } else if (images.length === 0) {
+      throw new CardsmithError('bad-input', `The zip archive ${path} holds no image`, { path, entries: files.map((f) => f.fileName) });
+    } else {
+      throw new CardsmithError(
+        'bad-input',
+        `The zip archive holds ${images.length} images: ${names.join(', ')}`,
+        { path, images: names },
+        'Choose one with --zip-entry <name>.',
+      );
+    }
+    const image = chosen!;
+    const stem = image.fileName.replace(/\.[^./]*$/, '');
+    const bmapEntry = bmaps.find((candidate) => candidate.fileName.replace(/\.bmap$/i, '') === stem) ?? (bmaps.length === 1 ? bmaps[0] : undefined);
+    const bmapXml = bmapEntry ? await readSmallEntry(zip, bmapEntry) : null;
+    return {
+      entryName: image.fileName,
+      uncompressedSize: image.uncompressedSize,
+      bmapXml,
+      async open() {
+        const stream = await zip.openReadStreamPromise(image).catch((error: unknown) => {
+          throw corruptZip(path, error);
+        });
+        stream.once('close', () => zip.close());
+        return stream;
+      },
+      close: () => zip.close(),
+    };
+  } catch (error) {
+    zip.close();
+    throw error;
+  }
+}
