@@ -10,19 +10,19 @@ export function SettingsPage(): ReactNode {
   const settings = useApp((s) => s.settings);
   return (
     <form className="page settings-page stack-form" onSubmit={(e) => e.preventDefault()}>
-      <label className="field">
-        <span>{t('settings.theme')}</span>
-        <select value={settings.theme} onChange={(e) => actions.updateSettings({ theme: e.target.value as Theme })}>
+      <div className="field">
+        <label htmlFor="settings-theme">{t('settings.theme')}</label>
+        <select id="settings-theme" value={settings.theme} onChange={(e) => actions.updateSettings({ theme: e.target.value as Theme })}>
           {(['system', 'light', 'dark'] as const).map((theme) => (
             <option key={theme} value={theme}>
               {t(`settings.theme.${theme}`)}
             </option>
           ))}
         </select>
-      </label>
-      <label className="field">
-        <span>{t('settings.language')}</span>
-        <select value={settings.language} onChange={(e) => actions.updateSettings({ language: e.target.value as LanguageSetting })}>
+      </div>
+      <div className="field">
+        <label htmlFor="settings-language">{t('settings.language')}</label>
+        <select id="settings-language" value={settings.language} onChange={(e) => actions.updateSettings({ language: e.target.value as LanguageSetting })}>
           <option value="auto">{t('settings.language.auto')}</option>
           {LANGUAGES.map((lang) => (
             <option key={lang} value={lang}>
@@ -30,7 +30,7 @@ export function SettingsPage(): ReactNode {
             </option>
           ))}
         </select>
-      </label>
+      </div>
       <label className="radio-line">
         <input type="checkbox" checked={settings.verify} onChange={(e) => actions.updateSettings({ verify: e.target.checked })} />
         {t('settings.verify')}

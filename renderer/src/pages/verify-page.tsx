@@ -32,9 +32,9 @@ export function VerifyPage(): ReactNode {
         <button type="button" onClick={() => void actions.chooseImageFile().then((p) => p && setSource(p))}>
           {t('image.file.choose')}
         </button>
-        <label className="field">
-          <span>{t('verify.device')}</span>
-          <select value={device} onChange={(e) => setDevice(e.target.value)}>
+        <div className="field">
+          <label htmlFor="verify-device">{t('verify.device')}</label>
+          <select id="verify-device" value={device} onChange={(e) => setDevice(e.target.value)}>
             <option value="">{t('verify.chooseCard')}</option>
             {device && !(drives.status === 'ready' && drives.value.some((d) => d.device === device)) ? <option value={device}>{device}</option> : null}
             {drives.status === 'ready'
@@ -45,7 +45,7 @@ export function VerifyPage(): ReactNode {
                 ))
               : null}
           </select>
-        </label>
+        </div>
         {drives.status === 'failed' ? <ErrorPanel error={drives.error} onRetry={() => void actions.refreshDrives()} /> : null}
         <button type="submit" className="primary" disabled={running || !source.trim() || !device}>
           {t('verify.start')}
