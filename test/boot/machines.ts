@@ -102,7 +102,7 @@ export const MACHINES: Readonly<Record<MachineId, Machine>> = {
     guestArch: 'aarch64',
     rootDevice: /^\/dev\/vda\d$/,
     milestones: fromSpl.slice(1),
-    deadlineMs: 40_000,
+    deadlineMs: 60_000,
   },
   // The harness plays the VideoCore firmware: config.txt, u-boot.bin and the dtb come from the
   // card's FAT. U-Boot prints on the mini UART (second serial), Linux on the PL011 (first).
@@ -118,7 +118,7 @@ export const MACHINES: Readonly<Record<MachineId, Machine>> = {
     guestArch: 'aarch64',
     rootDevice: /^\/dev\/mmcblk0p\d$/,
     milestones: fromSpl.slice(1),
-    deadlineMs: 75_000,
+    deadlineMs: 90_000,
   },
 };
 
