@@ -4,9 +4,9 @@ import { requestCommand } from './command';
 export const drivesCommand = requestCommand<'listDrives'>({
   name: 'drives',
   summary: 'List the cards that can be written (--all: every drive, with why it is unsafe)',
-  usage: 'cardsmith drives [--all] [--json]',
-  options: { all: { type: 'boolean', default: false } },
-  toRequest: (values) => ({ op: 'listDrives', all: values.all === true }),
+  usage: 'cardsmith drives [--all] [--json]\n  --allow-loop (development) also lists loop devices as cards',
+  options: { all: { type: 'boolean', default: false }, 'allow-loop': { type: 'boolean', default: false } },
+  toRequest: (values) => ({ op: 'listDrives', all: values.all === true, includeLoop: values['allow-loop'] === true }),
   printHuman(result, io) {
     for (const drive of result.drives) {
       const size = drive.sizeBytes === null ? 'unknown size' : formatBytes(drive.sizeBytes);

@@ -1,6 +1,17 @@
 import { createInterface } from 'node:readline/promises';
+import { runRequest } from '../engine/operations';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, execute, requireString, UsageError, type Command } from './command';
 import { formatBytes } from './render';
+
+/** One line naming the drive about to be erased, from a fresh scan (every drive, with reasons). */
+async function describeTarget(device: string, allowLoop: boolean): Promise<string> {
+  const listed = await runRequest<'listDrives'>({ op: 'listDrives', all: true, includeLoop: allowLoop }, () => undefined);
+  const drive = listed?.drives.find((d) => d.device === device);
+  if (!drive) return `${device} (not found among the drives; the writer will refuse it)`;
+  const size = drive.sizeBytes === null ? 'unknown size' : formatBytes(drive.sizeBytes);
+  const notes = [...drive.unsafeReasons.map((r) => `UNSAFE: ${r}`), ...drive.warnings];
+  return `${drive.device}: ${drive.description}, ${size}${drive.mountpoints.length ? `, mounted at ${drive.mountpoints.join(', ')}` : ''}${notes.length ? ` (${notes.join('; ')})` : ''}`;
+}
 
 async function confirm(question: string): Promise<boolean> {
   if (!process.stdin.isTTY) return false;
@@ -33,6 +44,7 @@ export const flashCommand: Command = {
     if (!source) throw new UsageError('an image, URL or catalog id is required');
     const device = requireString(values, 'device');
     if (values.yes !== true) {
+      io.err(`Target: ${await describeTarget(device, values['allow-loop'] === true)}\n`);
       const ok = await confirm(`Everything on ${device} will be erased and replaced by ${source}. Type "yes" to continue: `);
       if (!ok) {
         io.err('Not confirmed; nothing was written. Use --yes to skip the question.\n');
@@ -85,7 +97,7 @@ export const verifyCommand: Command = {
     const r = outcome.result;
     if (!io.json) {
       if (r.ok) io.out(`${r.device}: verified ${formatBytes(r.bytesChecked)}, identical\n`);
-      else for (const m of r.mismatches) io.out(`${r.device}: MISMATCH bytes ${m.start}..${m.end}\n`);
+      else for (const m of r.mismatches) io.out(`${r.device}: MISMATCH bytes ${m.start}..${m.end - 1} (${m.end - m.start} bytes)\n`);
     }
     return r.ok ? EXIT_OK : EXIT_FAILED;
   },

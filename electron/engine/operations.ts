@@ -9,15 +9,15 @@ import { createJobContext, type JobContext } from './job';
 import { listBoards } from './boards/db';
 import { inspectTarget } from './boards/inspect';
 import { installLoader } from './boards/install';
+import { scanDrives } from './drives/scan';
+import { flash, verify } from './flash/flash';
 
 type Handler<O extends Op> = (request: Extract<Request, { op: O }>, ctx: JobContext) => Promise<ResultOf<O>>;
 type Handlers = { [O in Op]: Handler<O> };
 
 const handlers: Handlers = {
   listBoards: async () => ({ boards: [...listBoards()] }),
-  listDrives: async () => {
-    throw notImplemented('drives');
-  },
+  listDrives: async (request) => ({ drives: await scanDrives({ all: request.all, allowLoop: request.includeLoop }) }),
   inspect: async (request) => ({ inspection: await inspectTarget(request.target) }),
   catalog: async () => {
     throw notImplemented('catalog');
@@ -28,12 +28,8 @@ const handlers: Handlers = {
   fetch: async () => {
     throw notImplemented('fetch');
   },
-  flash: async () => {
-    throw notImplemented('flash');
-  },
-  verify: async () => {
-    throw notImplemented('verify');
-  },
+  flash: (request, ctx) => flash(request, ctx),
+  verify: (request, ctx) => verify(request, ctx),
   installLoader: async (request, ctx) => installLoader(request, ctx),
 };
 

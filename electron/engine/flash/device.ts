@@ -1,0 +1,151 @@
+/**
+ * The card as a file descriptor. On Linux it is opened O_EXCL (the kernel refuses while anything
+ * holds the device, e.g. a mounted partition) and O_DIRECT (bypassing the page cache, so writes
+ * reach the card and a readback reads the card, not memory). OS error codes become classified
+ * CardsmithErrors carrying the byte offset where they happened.
+ */
+import { close, constants, fsync, open, read, readFileSync, write } from 'node:fs';
+import { basename } from 'node:path';
+import { promisify } from 'node:util';
+import { CardsmithError, type ErrorCause } from '../errors';
+
+const openAsync = promisify(open);
+const closeAsync = promisify(close);
+const fsyncAsync = promisify(fsync);
+
+function writeAsync(fd: number, data: Uint8Array, offset: number, length: number, position: number): Promise<number> {
+  return new Promise((resolve, reject) => write(fd, data, offset, length, position, (error, n) => (error ? reject(error) : resolve(n))));
+}
+
+function readAsync(fd: number, into: Uint8Array, offset: number, length: number, position: number): Promise<number> {
+  return new Promise((resolve, reject) => read(fd, into, offset, length, position, (error, n) => (error ? reject(error) : resolve(n))));
+}
+
+export interface TargetDevice {
+  readonly path: string;
+  readonly fd: number;
+  readonly direct: boolean;
+  /** Transfers must be multiples of this (the logical block size; 1 without O_DIRECT). */
+  readonly blockSize: number;
+  write(data: Uint8Array, offset: number): Promise<void>;
+  /** Reads into `into`; fewer bytes only at the end of the device. */
+  read(into: Uint8Array, offset: number): Promise<number>;
+  sync(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const CAUSES: Record<string, ErrorCause> = {
+  EIO: 'io',
+  EACCES: 'permission',
+  EPERM: 'permission',
+  EROFS: 'permission',
+  EBUSY: 'busy',
+  ENODEV: 'device-gone',
+  ENXIO: 'device-gone',
+  ENOENT: 'device-gone',
+  ENOMEDIUM: 'device-gone',
+  ENOSPC: 'too-small',
+};
+
+function describeFailure(cause: ErrorCause, action: string, device: string, where: string): string {
+  switch (cause) {
+    case 'permission':
+      return `No permission for ${action} ${device}`;
+    case 'busy':
+      return `${device} is busy (mounted or open in another program)`;
+    case 'device-gone':
+      return `${device} disappeared while ${action}${where}`;
+    case 'too-small':
+      return `${device} ended${where}: the card is smaller than the image`;
+    default:
+      return `I/O error ${action} ${device}${where}`;
+  }
+}
+
+/** Classifies an OS error raised while `action` ("writing", "reading") `device` at `offset`. */
+export function deviceError(error: unknown, action: string, device: string, offset?: number, length?: number): CardsmithError {
+  if (error instanceof CardsmithError) return error;
+  const code = (error as { code?: string }).code ?? 'unknown';
+  const cause = CAUSES[code] ?? 'io';
+  const where = offset === undefined ? '' : ` at byte ${offset}`;
+  return new CardsmithError(cause, `${describeFailure(cause, action, device, where)} (${code})`, {
+    device,
+    code,
+    ...(offset === undefined ? {} : { offset }),
+    ...(length === undefined ? {} : { length }),
+  });
+}
+
+function logicalBlockSize(device: string): number {
+  try {
+    const value = Number(readFileSync(`/sys/class/block/${basename(device)}/queue/logical_block_size`, 'utf8'));
+    return Number.isInteger(value) && value >= 512 ? value : 512;
+  } catch {
+    return 512;
+  }
+}
+
+export interface OpenOptions {
+  readonly writable: boolean;
+  /** Exclusive open: refused while a partition is mounted or the device is held (Linux). */
+  readonly exclusive: boolean;
+  readonly log: (message: string) => void;
+}
+
+export async function openTarget(path: string, options: OpenOptions): Promise<TargetDevice> {
+  const base = (options.writable ? constants.O_RDWR : constants.O_RDONLY) | (options.exclusive ? constants.O_EXCL : 0);
+  const directFlag = process.platform === 'linux' ? constants.O_DIRECT : 0;
+  let direct = directFlag !== 0;
+  let fd: number;
+  try {
+    fd = await openAsync(path, base | directFlag);
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'EINVAL' || !direct) throw deviceError(error, 'opening', path);
+    options.log(`${path} refuses O_DIRECT; falling back to buffered I/O with fsync`);
+    direct = false;
+    try {
+      fd = await openAsync(path, base);
+    } catch (retry) {
+      throw deviceError(retry, 'opening', path);
+    }
+  }
+  return {
+    path,
+    fd,
+    direct,
+    blockSize: direct ? logicalBlockSize(path) : 1,
+    async write(data, offset) {
+      let done = 0;
+      while (done < data.length) {
+        try {
+          const n = await writeAsync(fd, data, done, data.length - done, offset + done);
+          if (n === 0) throw Object.assign(new Error('short write'), { code: 'ENOSPC' });
+          done += n;
+        } catch (error) {
+          throw deviceError(error, 'writing', path, offset + done, data.length - done);
+        }
+      }
+    },
+    async read(into, offset) {
+      let done = 0;
+      while (done < into.length) {
+        try {
+          const n = await readAsync(fd, into, done, into.length - done, offset + done);
+          if (n === 0) break;
+          done += n;
+        } catch (error) {
+          throw deviceError(error, 'reading', path, offset + done, into.length - done);
+        }
+      }
+      return done;
+    },
+    async sync() {
+      try {
+        await fsyncAsync(fd);
+      } catch (error) {
+        throw deviceError(error, 'flushing', path);
+      }
+    },
+    close: () => closeAsync(fd),
+  };
+}

@@ -1,0 +1,165 @@
+/**
+ * The flash and verify operations, end to end: open the image, re-check the target's safety in
+ * this (privileged) process, refuse a card that is too small before touching it, unmount, open
+ * exclusively, write, fsync, read back, eject. Every step goes to the job's log file; every
+ * failure leaves as a classified error that names the log file.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import type { Request, ResultOf } from '../api';
+import { checkTarget, type SafeTarget } from '../drives/safety';
+import { unmountDiskMac, unmountTree } from '../drives/unmount';
+import { which } from '../drives/which';
+import { CardsmithError, toErrorInfo } from '../errors';
+import type { JobContext } from '../job';
+import { openTarget, type TargetDevice } from './device';
+import { bmapRanges, openImageInput, readBmapFile, type ImageInput } from './image-input';
+import { JobLog } from './log';
+import { HEAD_BYTES, planWrite, type ByteRange } from './plan';
+import { verifyAgainstBmap, verifyAgainstImage, verifyWritten, type VerifyOutcome } from './verify';
+import { InterruptedWrite, writeImage, zeroHead } from './write';
+
+const run = promisify(execFile);
+
+type FlashRequest = Extract<Request, { op: 'flash' }>;
+type VerifyRequest = Extract<Request, { op: 'verify' }>;
+
+/** The error a person sees, with the log file named. */
+function reported(error: unknown, log: JobLog): CardsmithError {
+  const info = toErrorInfo(error);
+  const out = new CardsmithError(info.cause, info.message, info.details, info.hint);
+  out.info.logFile = log.path;
+  log.line('error', `${info.cause}: ${info.message} ${JSON.stringify(info.details ?? {})}`);
+  return out;
+}
+
+function describeRanges(ranges: readonly ByteRange[]): string {
+  const shown = ranges.slice(0, 5).map((r) => `${r.start}..${r.end - 1}`);
+  return `bytes ${shown.join(', ')}${ranges.length > 5 ? ` and ${ranges.length - 5} more ranges` : ''}`;
+}
+
+async function releaseCard(target: SafeTarget, ctx: JobContext): Promise<void> {
+  ctx.phase('unmount', 'start');
+  const log = (message: string): void => ctx.log('info', message);
+  if (target.tree) {
+    const count = await unmountTree(target.tree, log);
+    ctx.phase('unmount', 'done', count === 0 ? 'nothing was mounted' : `${count} mount(s) released`);
+  } else if (process.platform === 'darwin') {
+    await unmountDiskMac(target.drive.device, log);
+    ctx.phase('unmount', 'done');
+  } else {
+    ctx.phase('unmount', 'skipped', `unmounting is not implemented on ${process.platform}; the exclusive open refuses a card in use`);
+  }
+}
+
+async function eject(device: string, ctx: JobContext): Promise<void> {
+  ctx.phase('eject', 'start');
+  const attempts: [string, string[]][] =
+    process.platform === 'darwin' ? [['diskutil', ['eject', device]]] : [['udisksctl', ['power-off', '--block-device', device, '--no-user-interaction']], ['eject', [device]]];
+  for (const [tool, args] of attempts) {
+    if (!which(tool)) continue;
+    try {
+      await run(tool, args);
+      ctx.phase('eject', 'done', `${tool} ${args.join(' ')}`);
+      return;
+    } catch (error) {
+      ctx.log('warn', `${tool} could not eject ${device}: ${(error as Error).message.trim()}`);
+    }
+  }
+  ctx.phase('eject', 'skipped', 'no eject tool succeeded; remove the card when its light stops');
+}
+
+export async function flash(request: FlashRequest, outer: JobContext): Promise<ResultOf<'flash'>> {
+  const log = JobLog.create('flash', request.device);
+  const ctx = log.wrap(outer);
+  ctx.log('info', `flash ${request.source} → ${request.device} (verify ${request.verify}, log ${log.path})`);
+  let input: ImageInput | null = null;
+  let target: TargetDevice | null = null;
+  try {
+    input = await openImageInput(request.source);
+    ctx.log('info', `image: ${input.compression}, ${input.sizeBytes ?? 'unknown'} bytes${input.bmap ? `, bmap with ${input.bmap.ranges.length} ranges` : ''}`);
+    const safe = await checkTarget(request.device, { allowLoop: request.allowLoop, sourcePath: request.source });
+    const deviceBytes = safe.drive.sizeBytes as number;
+    const plan = planWrite({ deviceBytes, imageBytes: input.sizeBytes, mapped: input.bmap ? bmapRanges(input.bmap) : null });
+    ctx.log('info', `target ${safe.drive.device}: ${safe.drive.description}, ${deviceBytes} bytes; ${plan.dataBytes ?? 'unknown'} data bytes to write`);
+    for (const warning of safe.drive.warnings) ctx.log('warn', warning);
+
+    await releaseCard(safe, ctx);
+    target = await openTarget(safe.drive.device, { writable: true, exclusive: true, log: (m) => ctx.log('warn', m) });
+    ctx.log('debug', `opened ${target.path} exclusively${target.direct ? ' with O_DIRECT' : ''}, block size ${target.blockSize}`);
+
+    ctx.phase('write', 'start');
+    const written = await writeImage(input, target, plan, ctx, { recordDigests: request.verify, deviceBytes });
+    ctx.phase('write', 'done', `${written.dataBytes} bytes of data, ${written.imageBytes}-byte image`);
+    ctx.phase('bootloader', 'skipped', request.board ? `the loader for ${request.board} is written by \`cardsmith bootloader\`` : 'the image carries its loader');
+
+    let verified = false;
+    if (request.verify) {
+      ctx.phase('verify', 'start');
+      let outcome: VerifyOutcome;
+      try {
+        outcome = await verifyWritten(target, written.pieces, ctx);
+      } catch (error) {
+        const zeroed = await zeroHead(target, null, Math.min(HEAD_BYTES, deviceBytes), ctx);
+        throw new InterruptedWrite(error, zeroed);
+      }
+      if (outcome.mismatches.length > 0) {
+        throw new CardsmithError('checksum-mismatch', `${target.path} does not read back what was written: ${describeRanges(outcome.mismatches)}`, {
+          device: target.path,
+          mismatches: outcome.mismatches,
+        });
+      }
+      verified = true;
+      ctx.phase('verify', 'done', `${outcome.bytesChecked} bytes identical`);
+    } else {
+      ctx.phase('verify', 'skipped');
+    }
+    await target.close();
+    target = null;
+    if (request.eject) await eject(safe.drive.device, ctx);
+    return { device: safe.drive.device, bytesWritten: written.dataBytes, verified, logFile: log.path };
+  } catch (error) {
+    throw reported(interruption(error, request.device), log);
+  } finally {
+    await target?.close().catch(() => undefined);
+    await input?.close().catch(() => undefined);
+    log.close();
+  }
+}
+
+/** Unwraps an interrupted write into the error a person should read, saying what the card holds. */
+function interruption(error: unknown, device: string): unknown {
+  if (!(error instanceof InterruptedWrite)) return error;
+  const state = error.headZeroed ? `the first MiB of ${device} is zeroed, so the partial card will not boot or mount` : `the first MiB of ${device} could not be zeroed`;
+  const info = toErrorInfo(error.reason);
+  if (info.cause === 'cancelled') return new CardsmithError('cancelled', `Cancelled; ${state}`, { device, headZeroed: error.headZeroed });
+  return new CardsmithError(info.cause, `${info.message}; ${state}`, { ...info.details, headZeroed: error.headZeroed }, info.hint);
+}
+
+export async function verify(request: VerifyRequest, outer: JobContext): Promise<ResultOf<'verify'>> {
+  const log = JobLog.create('verify', request.device);
+  const ctx = log.wrap(outer);
+  ctx.log('info', `verify ${request.device} against ${request.source} (log ${log.path})`);
+  let input: ImageInput | null = null;
+  let target: TargetDevice | null = null;
+  try {
+    const bmapOnly = /\.bmap$/i.test(request.source);
+    const bmap = bmapOnly ? await readBmapFile(request.source) : null;
+    if (!bmapOnly) input = await openImageInput(request.source);
+    const safe = await checkTarget(request.device, { allowLoop: request.allowLoop, sourcePath: request.source });
+    const deviceBytes = safe.drive.sizeBytes as number;
+    target = await openTarget(safe.drive.device, { writable: false, exclusive: false, log: (m) => ctx.log('warn', m) });
+    ctx.phase('verify', 'start');
+    const outcome = bmap ? await verifyAgainstBmap(target, bmap, ctx) : await verifyAgainstImage(target, input as ImageInput, deviceBytes, ctx);
+    const ok = outcome.mismatches.length === 0;
+    ctx.phase('verify', 'done', ok ? `${outcome.bytesChecked} bytes identical` : `differs at ${describeRanges(outcome.mismatches)}`);
+    if (request.board) ctx.log('warn', `the loader region of ${request.board} is not checked separately yet; it is covered when it lies inside the image`);
+    return { device: safe.drive.device, ok, bytesChecked: outcome.bytesChecked, mismatches: [...outcome.mismatches] };
+  } catch (error) {
+    throw reported(error, log);
+  } finally {
+    await target?.close().catch(() => undefined);
+    await input?.close().catch(() => undefined);
+    log.close();
+  }
+}

@@ -1,0 +1,195 @@
+/**
+ * The write pipeline: source bytes into page-aligned 4 MiB chunks, several O_DIRECT writes in
+ * flight while the next chunk is read (or decompressed), in the order plan.ts lays down — pre-zero
+ * head and tail, data and zeroed holes in image order, the image's first MiB last, then fsync.
+ * Whatever stops it (cancel, an I/O error, a damaged source) it waits for the writes in flight and
+ * leaves the card's first MiB zeroed, so a half-written card never passes for a good one.
+ */
+import { CardsmithError } from '../errors';
+import type { JobContext } from '../job';
+import { alignedBuffers, alignUp } from './aligned';
+import { digestPiece, type WrittenPiece } from './digests';
+import type { TargetDevice } from './device';
+import type { ImageInput } from './image-input';
+import { HEAD_BYTES, tooSmall, type ByteRange, type WritePlan } from './plan';
+
+export const CHUNK_BYTES = 4 << 20;
+export const WRITES_IN_FLIGHT = 3;
+
+export interface WriteOptions {
+  /** Keep per-block digests of what was written, for the readback. */
+  readonly recordDigests: boolean;
+  readonly deviceBytes: number;
+}
+
+export interface WriteOutcome {
+  /** Size of the image as it turned out (a stream's size is known only at its end). */
+  readonly imageBytes: number;
+  /** Bytes of image data written (holes excluded). */
+  readonly dataBytes: number;
+  readonly pieces: readonly WrittenPiece[];
+}
+
+/** Thrown inside the pipeline; carries whether the card's first MiB is known to be zero. */
+export class InterruptedWrite extends Error {
+  constructor(
+    readonly reason: unknown,
+    readonly headZeroed: boolean,
+  ) {
+    super('write interrupted');
+  }
+}
+
+export class Writer {
+  private readonly free: Buffer[];
+  private readonly zero: Buffer;
+  readonly head: Buffer;
+  private readonly inflight: Promise<void>[] = [];
+
+  constructor(private readonly target: TargetDevice) {
+    const buffers = alignedBuffers(WRITES_IN_FLIGHT + 3, CHUNK_BYTES);
+    this.zero = buffers.pop() as Buffer;
+    this.head = (buffers.pop() as Buffer).subarray(0, HEAD_BYTES);
+    this.free = buffers;
+  }
+
+  /** A free chunk buffer; waits for the oldest write when all are in use. */
+  async acquire(): Promise<Buffer> {
+    while (this.free.length === 0) await this.inflight.shift();
+    return this.free.pop() as Buffer;
+  }
+
+  async submit(data: Buffer, offset: number, owned: Buffer | null): Promise<void> {
+    while (this.inflight.length >= WRITES_IN_FLIGHT) await this.inflight.shift();
+    const write = this.target.write(data, offset).finally(() => {
+      if (owned) this.free.push(owned);
+    });
+    write.catch(() => undefined);
+    this.inflight.push(write);
+  }
+
+  /** Writes zeros over [start, end), in chunk-sized aligned writes. */
+  async zeroRange(start: number, end: number): Promise<void> {
+    for (let at = start; at < end; at += CHUNK_BYTES) {
+      await this.submit(this.zero.subarray(0, Math.min(CHUNK_BYTES, end - at)), at, null);
+    }
+  }
+
+  async drain(): Promise<void> {
+    while (this.inflight.length > 0) await this.inflight.shift();
+  }
+
+  async settle(): Promise<void> {
+    await Promise.allSettled(this.inflight.splice(0));
+  }
+
+  release(buffer: Buffer): void {
+    this.free.push(buffer);
+  }
+}
+
+export async function writeImage(input: ImageInput, target: TargetDevice, plan: WritePlan, ctx: JobContext, options: WriteOptions): Promise<WriteOutcome> {
+  const writer = new Writer(target);
+  const align = (n: number, from: number): number => Math.min(alignUp(n, target.blockSize), options.deviceBytes - from);
+  const pieces: WrittenPiece[] = [];
+  const headData: ByteRange[] = [];
+  let headZeroed = false;
+  let headTouched = false;
+  let position = 0;
+  let dataBytes = 0;
+  const progress = ctx.progress('write', input.sizeBytes);
+
+  try {
+    for (const range of plan.preZero) await writer.zeroRange(range.start, range.end);
+    await writer.drain();
+    headZeroed = true;
+    ctx.log('debug', `zeroed the first and last MiB of ${target.path}`);
+
+    for (const segment of plan.segments) {
+      if (segment.kind === 'hole') {
+        const end = segment.end as number;
+        if ((await input.skip(end - position)) !== end - position) throw shortSource(input, position, end);
+        const from = Math.max(HEAD_BYTES, segment.start);
+        if (from < end) await writer.zeroRange(from, align(end, 0));
+        position = end;
+        progress.update(position);
+        continue;
+      }
+      // Data that falls in the card's first MiB goes to the held-back head buffer.
+      if (position < HEAD_BYTES) {
+        const want = Math.min(HEAD_BYTES, segment.end ?? HEAD_BYTES) - position;
+        const got = await input.read(writer.head.subarray(position, position + want));
+        if (got > 0) headData.push({ start: position, end: position + got });
+        position += got;
+        dataBytes += got;
+        if (got < want) {
+          if (segment.end !== null) throw shortSource(input, position, segment.end);
+          break;
+        }
+      }
+      while (segment.end === null || position < segment.end) {
+        ctx.throwIfCancelled();
+        const buffer = await writer.acquire();
+        const want = Math.min(CHUNK_BYTES, (segment.end ?? Infinity) - position);
+        const got = await input.read(buffer.subarray(0, want));
+        if (got === 0) {
+          writer.release(buffer);
+          if (segment.end !== null) throw shortSource(input, position, segment.end);
+          break;
+        }
+        if (position + got > options.deviceBytes) throw tooSmall(position + got, options.deviceBytes, target.path);
+        const padded = align(got, position);
+        buffer.fill(0, got, padded);
+        if (options.recordDigests) pieces.push(digestPiece(buffer.subarray(0, got), position));
+        await writer.submit(buffer.subarray(0, padded), position, buffer);
+        position += got;
+        dataBytes += got;
+        progress.update(position);
+        if (got < want) break;
+      }
+    }
+    await writer.drain();
+    ctx.throwIfCancelled();
+
+    const headEnd = headData.length > 0 ? (headData[headData.length - 1] as ByteRange).end : 0;
+    if (headEnd > 0) {
+      headTouched = true;
+      await target.write(writer.head.subarray(0, align(headEnd, 0)), 0);
+      if (options.recordDigests) for (const r of headData) pieces.push(digestPiece(writer.head.subarray(r.start, r.end), r.start));
+    }
+    await target.sync();
+    progress.setTotal(position);
+    progress.finish();
+    pieces.sort((a, b) => a.start - b.start);
+    return { imageBytes: position, dataBytes, pieces };
+  } catch (error) {
+    await writer.settle();
+    if (headTouched || !headZeroed) headZeroed = await zeroHead(target, writer, Math.min(HEAD_BYTES, options.deviceBytes), ctx);
+    throw new InterruptedWrite(error, headZeroed);
+  }
+}
+
+function shortSource(input: ImageInput, at: number, expected: number): CardsmithError {
+  return new CardsmithError('source-corrupt', `The image ${input.path} ended at byte ${at}, before byte ${expected} that its size or block map promises`, {
+    path: input.path,
+    offset: at,
+    expected,
+  });
+}
+
+/** Best effort after a failure: zero the first MiB again; reports whether that worked. */
+export async function zeroHead(target: TargetDevice, writer: Writer | null, bytes: number, ctx: JobContext): Promise<boolean> {
+  try {
+    if (writer) {
+      await writer.zeroRange(0, bytes);
+      await writer.drain();
+    } else {
+      await target.write((alignedBuffers(1, HEAD_BYTES)[0] as Buffer).subarray(0, bytes), 0);
+    }
+    await target.sync();
+    return true;
+  } catch (error) {
+    ctx.log('error', `could not zero the first MiB of ${target.path}: ${(error as Error).message}`);
+    return false;
+  }
+}
