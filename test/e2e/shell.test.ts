@@ -16,6 +16,21 @@ import { runRequest } from '../../electron/engine/operations';
 import { describeWith } from '../helpers/needs';
 import { CHROMIUM, openSession, type Session } from './harness';
 
+// Callbacks given to page.evaluate run in the browser. These few declarations type them without
+// adding the DOM library to the Node type-check of the whole test tree.
+interface BrowserElement {
+  readonly tagName: string;
+  readonly textContent: string | null;
+  readonly name?: string;
+  closest(selector: string): object | null;
+}
+declare const document: {
+  readonly body: object;
+  readonly documentElement: { readonly dataset: Record<string, string | undefined>; readonly scrollWidth: number };
+  readonly activeElement: BrowserElement | null;
+};
+declare function getComputedStyle(element: object): { readonly backgroundColor: string; readonly outlineStyle: string };
+
 async function engine(request: unknown): Promise<{ ok: true; result: unknown } | { ok: false; error: ErrorInfo }> {
   let error: ErrorInfo | null = null;
   const result = await runRequest(request, (event: JobEvent) => {
@@ -146,7 +161,7 @@ describeWith([`file:${CHROMIUM}`, 'tool:sfdisk'], 'renderer shell in Chromium', 
     let reached = false;
     for (let i = 0; i < 40 && !reached; i += 1) {
       await page.keyboard.press('Tab');
-      reached = await page.evaluate(() => (document.activeElement as HTMLInputElement | null)?.name === 'board');
+      reached = await page.evaluate(() => document.activeElement?.name === 'board');
     }
     expect(reached).toBe(true);
     const outline = await page.evaluate(() => {
