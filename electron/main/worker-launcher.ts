@@ -93,7 +93,13 @@ async function launchRelayed(
   const ends = await makeRelay(plan.relay);
   const child = spawn(plan.command, [...plan.args], { stdio: ['ignore', 'ignore', 'pipe'], windowsHide: true });
   const exit = watchExit(child);
+  // The relay files are removed after the exit, but never while a blocked open still needs them.
+  let relaySettled: () => void = () => undefined;
+  const relayDone = new Promise<void>((resolve) => {
+    relaySettled = resolve;
+  });
   const exited = exit.then(async (result) => {
+    await relayDone;
     const workerErrors = await fs.readFile(plan.relay.errors, 'utf8').catch(() => '');
     await fs.rm(plan.kind === 'fifo' ? dirname(plan.relay.errors) : plan.relay.errors, { recursive: true, force: true });
     return explain(plan, platform, { ...result, stderr: `${result.stderr}\n${workerErrors}` });
@@ -101,8 +107,10 @@ async function launchRelayed(
   const outcome = await Promise.race([ends.connected.then((streams) => ({ streams })), exit.then(() => ({ streams: null }))]);
   if (outcome.streams === null) {
     await ends.abandon();
+    relaySettled();
     throw toError(await exited);
   }
+  relaySettled();
   const client = new WorkerClient(outcome.streams, { exited, onProtocolProblem: options.onProtocolProblem });
   return { client, exited };
 }
@@ -122,23 +130,31 @@ function openFd(path: string, flags: number): Promise<number> {
 }
 
 const fifoRelay: RelayFactory = async (relay) => {
-  // Opening a FIFO blocks until the other side opens it; these run on libuv's thread pool.
+  // Opening a FIFO blocks until the other side opens it; these wait on libuv's thread pool.
   // Plain descriptors, not FileHandles: the Sockets own them from here on.
-  const writer = openFd(relay.input, constants.O_WRONLY);
-  const reader = openFd(relay.output, constants.O_RDONLY);
-  const connected = Promise.all([writer, reader]).then(([input, output]) => ({
-    stdin: new Socket({ fd: input, readable: false, writable: true }),
-    stdout: new Socket({ fd: output, readable: true, writable: false }),
-  }));
+  const opens = Promise.allSettled([openFd(relay.input, constants.O_WRONLY), openFd(relay.output, constants.O_RDONLY)]);
+  let abandoned = false;
+  const connected = opens.then(([input, output]) => {
+    if (abandoned || input.status === 'rejected' || output.status === 'rejected') {
+      for (const fd of [input, output]) if (fd.status === 'fulfilled') closeSync(fd.value);
+      throw new Error('the worker never opened its FIFOs');
+    }
+    return {
+      stdin: new Socket({ fd: input.value, readable: false, writable: true }),
+      stdout: new Socket({ fd: output.value, readable: true, writable: false }),
+    };
+  });
+  connected.catch(() => undefined);
   return {
     connected,
     async abandon() {
-      // Open the far ends without blocking so the pending opens return, then close everything.
+      abandoned = true;
+      // Open the far ends without blocking so the pending opens return; `connected` closes ours.
       const far = await Promise.allSettled([
         fs.open(relay.input, constants.O_RDONLY | constants.O_NONBLOCK),
         fs.open(relay.output, constants.O_WRONLY | constants.O_NONBLOCK),
       ]);
-      for (const fd of await Promise.allSettled([writer, reader])) if (fd.status === 'fulfilled') closeSync(fd.value);
+      await opens;
       for (const handle of far) if (handle.status === 'fulfilled') await handle.value.close();
     },
   };
