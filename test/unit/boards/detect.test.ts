@@ -28,7 +28,7 @@ describe('eGON.BT0', () => {
 
   it('reports a damaged image as invalid with both checksums', () => {
     const image = egonImage(24576, 'sun7i-a20-pcduino3');
-    image[5000] ^= 0xff;
+    image[5000] = (image[5000] ?? 0) ^ 0xff;
     const found = checkEgon(image, 8192);
     expect(found?.valid).toBe(false);
     expect(found?.detail).toMatch(/MISMATCH \(computed 0x[0-9a-f]+\)/);
@@ -71,7 +71,7 @@ describe('other loader headers', () => {
     header.set(new TextEncoder().encode('U-Boot test'), 32);
     view.setUint32(4, crc32(header));
     expect(checkUboot(header, 40960)).toMatchObject({ kind: 'uboot-uimage', valid: true, length: 1064 });
-    header[40] ^= 1;
+    header[40] = (header[40] ?? 0) ^ 1;
     expect(checkUboot(header, 40960)?.valid).toBe(false);
     const fit = new Uint8Array(64);
     new DataView(fit.buffer).setUint32(0, 0xd00dfeed);
