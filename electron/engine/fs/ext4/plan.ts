@@ -1,0 +1,358 @@
+/**
+ * Exact ext4 sizing and allocation, before a single byte is written.
+ *
+ * The planner numbers every inode (2 = root, 8 = journal, 11 = lost+found, then the tree
+ * depth-first), works out each inode's blocks (directory blocks from packed entries, file blocks
+ * from data segments so holes stay unallocated, slow-symlink and xattr blocks), then lays out a
+ * filesystem of a candidate size: group metadata, the journal, directories, files in content
+ * order, extent-tree blocks after each file. The plan is the real allocation, so "it fits" is
+ * exact, not an estimate. `minimal` searches upward for the smallest size that fits with the
+ * requested free headroom; `fixed` lays out the given size or fails with 'too-small' stating
+ * needed vs given bytes (fill-the-card is `fixed` at the card's size).
+ */
+import { CardsmithError } from '../../errors';
+import { dataSegments, newDir, sortedNames, type DirNode, type FileNode, type FsNode, type FsTree } from '../tree';
+import { packDirectory, type DirEntry } from './directory';
+import {
+  BLOCK_SIZE,
+  BLOCKS_PER_GROUP,
+  BlockAllocator,
+  INODES_PER_BLOCK,
+  makeGeometry,
+  placeGroupMetadata,
+  type Geometry,
+  type GroupMeta,
+  type Run,
+} from './geometry';
+import { extentTreeBlocks, MAX_EXTENT_LENGTH, type Extent } from './inode';
+import { xattrPlacement, type XattrPlacement } from './xattr';
+
+export type Ext4Size = { readonly kind: 'minimal'; readonly headroomBytes?: number } | { readonly kind: 'fixed'; readonly bytes: number };
+
+export interface Ext4Options {
+  readonly size: Ext4Size;
+  /** Seeds the filesystem UUID, directory hash seed and journal sequence. */
+  readonly seed: string;
+  /** SOURCE_DATE_EPOCH: creation time, and the time of directories the source implies. */
+  readonly timestamp: number;
+  readonly label?: string;
+  /** Blocks reserved for root, in percent; default 0 for minimal, 5 (like mke2fs) otherwise. */
+  readonly reservedPercent?: number;
+}
+
+export const ROOT_INO = 2;
+export const JOURNAL_INO = 8;
+export const FIRST_INO = 11;
+export const DEFAULT_HEADROOM = 16 * 1024 * 1024;
+const SLOW_SYMLINK_MAX = BLOCK_SIZE - 1;
+
+export interface InodePlan {
+  readonly ino: number;
+  /** Tree node; the journal is a synthetic file node. */
+  readonly node: FsNode;
+  readonly path: string;
+  readonly links: number;
+  readonly xattrs: XattrPlacement;
+  /** Directory contents, blocks in order (directories only). */
+  readonly dirBlocks: readonly (readonly DirEntry[])[];
+  extents: Extent[];
+  treeBlocks: number[];
+  xattrBlock: number;
+}
+
+export interface Ext4Report {
+  readonly sizeBytes: number;
+  /** Smallest filesystem that holds this tree (no headroom). */
+  readonly neededBytes: number;
+  readonly dataBytes: number;
+  readonly metadataBytes: number;
+  readonly freeBytes: number;
+  readonly inodesUsed: number;
+  readonly inodesTotal: number;
+}
+
+export interface Ext4Plan {
+  readonly geometry: Geometry;
+  readonly groups: readonly GroupMeta[];
+  /** Final block bitmap of the whole filesystem. */
+  readonly allocator: BlockAllocator;
+  /** Inodes by number (1-based; index 0 unused; reserved inodes absent). */
+  readonly inodes: readonly (InodePlan | undefined)[];
+  readonly fileInodes: ReadonlyMap<FileNode, InodePlan>;
+  readonly reservedBlocks: number;
+  readonly options: Ext4Options;
+  readonly report: Ext4Report;
+}
+
+const DIRENT_TYPE: Record<FsNode['kind'], number> = { file: 1, dir: 2, char: 3, block: 4, fifo: 5, socket: 6, symlink: 7 };
+
+/** Logical block runs holding data (block-aligned union of the data segments). */
+export function logicalRuns(file: FileNode): Run[] {
+  const runs: Run[] = [];
+  for (const segment of dataSegments(file)) {
+    if (segment.length === 0) continue;
+    const first = Math.floor(segment.offset / BLOCK_SIZE);
+    const end = Math.ceil((segment.offset + segment.length) / BLOCK_SIZE);
+    const last = runs[runs.length - 1];
+    if (last && first <= last.start + last.length) {
+      runs[runs.length - 1] = { start: last.start, length: Math.max(last.start + last.length, end) - last.start };
+    } else runs.push({ start: first, length: end - first });
+  }
+  return runs;
+}
+
+function dataBlocksOf(plan: InodePlan): number {
+  const node = plan.node;
+  switch (node.kind) {
+    case 'file':
+      return logicalRuns(node).reduce((n, r) => n + r.length, 0);
+    case 'dir':
+      return plan.dirBlocks.length;
+    case 'symlink':
+      return Buffer.byteLength(node.target) < 60 ? 0 : 1;
+    case 'char':
+    case 'block':
+    case 'fifo':
+    case 'socket':
+      return 0;
+  }
+}
+
+/** Numbers the inodes and packs directories: everything that does not depend on the size. */
+function numberInodes(tree: FsTree, options: Ext4Options): { inodes: InodePlan[]; journal: InodePlan } {
+  const implied = { uid: 0, gid: 0, mtime: options.timestamp, xattrs: new Map<string, Uint8Array>() };
+  const lostFound = tree.root.entries.get('lost+found');
+  const extraLostFound = lostFound ? null : newDir({ mode: 0o700, ...implied });
+  const ino = new Map<FsNode, number>();
+  const paths = new Map<FsNode, string>();
+  const order: FsNode[] = [];
+  const links = new Map<FsNode, number>();
+  const parents = new Map<FsNode, number>();
+  const childrenOf = (dir: DirNode): [string, FsNode][] => {
+    const names = sortedNames(dir).map((name): [string, FsNode] => [name, dir.entries.get(name)!]);
+    if (dir === tree.root && extraLostFound) names.push(['lost+found', extraLostFound]);
+    return names;
+  };
+  ino.set(tree.root, ROOT_INO);
+  paths.set(tree.root, '');
+  let next = FIRST_INO;
+  if (extraLostFound) {
+    ino.set(extraLostFound, next++);
+    paths.set(extraLostFound, 'lost+found');
+  }
+  const visit = (dir: DirNode, path: string): void => {
+    for (const [name, node] of childrenOf(dir)) {
+      const child = path ? `${path}/${name}` : name;
+      links.set(node, (links.get(node) ?? 0) + 1);
+      if (!ino.has(node)) {
+        ino.set(node, next++);
+        paths.set(node, child);
+        parents.set(node, ino.get(dir)!);
+        order.push(node);
+      }
+      if (node.kind === 'dir') visit(node, child);
+    }
+  };
+  visit(tree.root, '');
+
+  const planOf = (node: FsNode, number: number): InodePlan => {
+    const path = paths.get(node) ?? '';
+    let dirBlocks: DirEntry[][] = [];
+    let count = links.get(node) ?? 1;
+    if (node.kind === 'dir') {
+      const children = childrenOf(node);
+      const parent = parents.get(node) ?? ROOT_INO;
+      const entries: DirEntry[] = [
+        { name: Buffer.from('.'), ino: number, type: 2 },
+        { name: Buffer.from('..'), ino: parent, type: 2 },
+        ...children.map(([name, child]) => ({ name: Buffer.from(name), ino: ino.get(child)!, type: DIRENT_TYPE[child.kind] })),
+      ];
+      dirBlocks = packDirectory(entries, node === extraLostFound || path === 'lost+found' ? 4 : 1);
+      const subdirs = children.filter(([, child]) => child.kind === 'dir').length;
+      // dir_nlink: past the 16-bit limit a directory's link count is 1 ("many").
+      count = 2 + subdirs > 65000 ? 1 : 2 + subdirs;
+    }
+    if (node.kind === 'symlink' && Buffer.byteLength(node.target) > SLOW_SYMLINK_MAX) {
+      throw new CardsmithError('bad-input', `The symlink "${path}" has a target longer than ${SLOW_SYMLINK_MAX} bytes`, { path });
+    }
+    return { ino: number, node, path, links: count, xattrs: xattrPlacement(node.xattrs, path), dirBlocks, extents: [], treeBlocks: [], xattrBlock: 0 };
+  };
+
+  const inodes = [planOf(tree.root, ROOT_INO)];
+  if (extraLostFound) inodes.push(planOf(extraLostFound, FIRST_INO));
+  for (const node of order) inodes.push(planOf(node, ino.get(node)!));
+  const journalNode: FileNode = { kind: 'file', size: 0, sparseMap: null, mode: 0o600, ...implied };
+  const journal: InodePlan = { ino: JOURNAL_INO, node: journalNode, path: '<journal>', links: 1, xattrs: 'none', dirBlocks: [], extents: [], treeBlocks: [], xattrBlock: 0 };
+  return { inodes, journal };
+}
+
+/** Maps logical runs onto allocated physical runs, split at 32768 blocks. */
+function mapExtents(logical: readonly Run[], physical: readonly Run[]): Extent[] {
+  const extents: Extent[] = [];
+  let p = 0;
+  let pUsed = 0;
+  for (const run of logical) {
+    let done = 0;
+    while (done < run.length) {
+      const phys = physical[p]!;
+      const length = Math.min(run.length - done, phys.length - pUsed, MAX_EXTENT_LENGTH);
+      extents.push({ logical: run.start + done, physical: phys.start + pUsed, length });
+      done += length;
+      pUsed += length;
+      if (pUsed === phys.length) {
+        p++;
+        pUsed = 0;
+      }
+    }
+  }
+  return extents;
+}
+
+interface Attempt {
+  readonly plan: Ext4Plan | null;
+  /** Blocks short (allocation failed or headroom missing) when plan is null. */
+  readonly shortBy: number;
+}
+
+function attempt(
+  blocksCount: number,
+  inodesWanted: number,
+  numbered: { inodes: InodePlan[]; journal: InodePlan },
+  options: Ext4Options,
+  headroomBlocks: number,
+  files: readonly FileNode[],
+): Attempt {
+  const geometry = makeGeometry(blocksCount, inodesWanted);
+  const lastIno = numbered.inodes.reduce((m, i) => Math.max(m, i.ino), FIRST_INO);
+  if (geometry.inodesPerGroup * geometry.groups < lastIno) return { plan: null, shortBy: BLOCKS_PER_GROUP };
+  const alloc = new BlockAllocator(blocksCount);
+  const groups = placeGroupMetadata(geometry, alloc);
+  if (!groups) return { plan: null, shortBy: BLOCKS_PER_GROUP / 4 };
+  const fresh = (plan: InodePlan): InodePlan => ({ ...plan, extents: [], treeBlocks: [], xattrBlock: 0 });
+  const inodes = numbered.inodes.map(fresh);
+  const journal = fresh(numbered.journal);
+  const byNode = new Map(inodes.map((plan) => [plan.node, plan]));
+  let short = 0;
+
+  const place = (plan: InodePlan, logical: readonly Run[]): void => {
+    const count = logical.reduce((n, r) => n + r.length, 0);
+    if (count > 0) {
+      const physical = alloc.allocate(count);
+      if (!physical) {
+        short += count;
+        return;
+      }
+      plan.extents = mapExtents(logical, physical);
+      const tree = extentTreeBlocks(plan.extents.length);
+      if (tree > 0) {
+        const treeRuns = alloc.allocate(tree);
+        if (!treeRuns) short += tree;
+        else plan.treeBlocks = treeRuns.flatMap((r) => Array.from({ length: r.length }, (_, i) => r.start + i));
+      }
+    }
+    if (plan.xattrs === 'block') {
+      const block = alloc.allocate(1);
+      if (!block) short += 1;
+      else plan.xattrBlock = block[0]!.start;
+    }
+  };
+
+  place(journal, [{ start: 0, length: geometry.journalBlocks }]);
+  for (const plan of inodes) {
+    if (plan.node.kind !== 'file') place(plan, [{ start: 0, length: dataBlocksOf(plan) }]);
+  }
+  for (const file of files) {
+    const plan = byNode.get(file);
+    if (plan) place(plan, logicalRuns(file));
+  }
+
+  const used = alloc.usedIn(0, blocksCount);
+  const free = blocksCount - used;
+  if (short > 0 || free < headroomBlocks) return { plan: null, shortBy: short + Math.max(0, headroomBlocks - free) };
+
+  const table: (InodePlan | undefined)[] = [];
+  for (const plan of [journal, ...inodes]) table[plan.ino] = plan;
+  const fileInodes = new Map<FileNode, InodePlan>();
+  for (const file of files) {
+    const plan = byNode.get(file);
+    if (plan) fileInodes.set(file, plan);
+  }
+  const dataBlocks = inodes
+    .filter((p) => p.node.kind === 'file' || p.node.kind === 'symlink')
+    .reduce((n, p) => n + p.extents.reduce((m, e) => m + e.length, 0), 0);
+  const percent = options.reservedPercent ?? (options.size.kind === 'minimal' ? 0 : 5);
+  return {
+    shortBy: 0,
+    plan: {
+      geometry,
+      groups,
+      allocator: alloc,
+      inodes: table,
+      fileInodes,
+      reservedBlocks: Math.floor((blocksCount * percent) / 100),
+      options,
+      report: {
+        sizeBytes: blocksCount * BLOCK_SIZE,
+        neededBytes: 0,
+        dataBytes: dataBlocks * BLOCK_SIZE,
+        metadataBytes: (used - dataBlocks) * BLOCK_SIZE,
+        freeBytes: free * BLOCK_SIZE,
+        inodesUsed: lastIno,
+        inodesTotal: geometry.inodesPerGroup * geometry.groups,
+      },
+    },
+  };
+}
+
+/** Keeps the last group big enough for its own metadata; a tiny tail is left unused. */
+function trimTail(blocks: number): number {
+  const tail = blocks % BLOCKS_PER_GROUP;
+  return blocks > BLOCKS_PER_GROUP && tail > 0 && tail < 1024 ? blocks - tail : blocks;
+}
+
+function searchMinimal(
+  tree: FsTree,
+  numbered: ReturnType<typeof numberInodes>,
+  options: Ext4Options,
+  headroomBlocks: number,
+  inodesWanted: number,
+): Ext4Plan {
+  const estimate = numbered.inodes.reduce((n, p) => n + dataBlocksOf(p) + (p.xattrs === 'block' ? 1 : 0), 0);
+  let blocks = Math.max(2048, estimate + headroomBlocks + 1024 + Math.ceil(inodesWanted / INODES_PER_BLOCK));
+  for (let tries = 0; tries < 64; tries++) {
+    const tail = blocks % BLOCKS_PER_GROUP;
+    if (blocks > BLOCKS_PER_GROUP && tail > 0 && tail < 1024) blocks += 1024 - tail;
+    const result = attempt(blocks, inodesWanted, numbered, options, headroomBlocks, tree.files);
+    if (result.plan) return result.plan;
+    blocks += Math.max(16, result.shortBy);
+  }
+  throw new CardsmithError('internal', 'ext4 sizing did not converge', { blocks });
+}
+
+/** Lays out `tree` as an ext4 filesystem of the requested size. Pure; nothing is written. */
+export function planExt4(tree: FsTree, options: Ext4Options): Ext4Plan {
+  const numbered = numberInodes(tree, options);
+  const used = numbered.inodes.length + FIRST_INO;
+  const spareInodes = (n: number): number => Math.ceil(n * 1.1) + 256;
+  const needed = searchMinimal(tree, numbered, { ...options, size: { kind: 'minimal', headroomBytes: 0 } }, 0, spareInodes(used));
+  const neededBytes = needed.report.sizeBytes;
+  let plan: Ext4Plan;
+  if (options.size.kind === 'minimal') {
+    const headroom = Math.ceil((options.size.headroomBytes ?? DEFAULT_HEADROOM) / BLOCK_SIZE);
+    plan = headroom === 0 ? needed : searchMinimal(tree, numbered, options, headroom, spareInodes(used) + Math.floor((headroom * BLOCK_SIZE) / 16384));
+  } else {
+    const given = options.size.bytes;
+    const blocks = trimTail(Math.floor(given / BLOCK_SIZE));
+    const byRatio = Math.floor((blocks * BLOCK_SIZE) / 16384);
+    const result = blocks >= 2048 ? attempt(blocks, Math.max(spareInodes(used), byRatio), numbered, options, 0, tree.files) : null;
+    const fallback = result?.plan ?? (blocks >= 2048 ? attempt(blocks, spareInodes(used), numbered, options, 0, tree.files).plan : null);
+    if (!fallback) {
+      throw new CardsmithError('too-small', `The root filesystem needs ${neededBytes} bytes but only ${given} bytes were given`, {
+        neededBytes,
+        givenBytes: given,
+      });
+    }
+    plan = fallback;
+  }
+  return { ...plan, report: { ...plan.report, neededBytes } };
+}
