@@ -11,7 +11,7 @@ import { afterAll, expect, it } from 'vitest';
 import { describeWith, type Need } from '../helpers/needs';
 import { bootCard } from './boot-card';
 import { copySparse, readAt } from './card-file';
-import { makeCard, CARDSMITH_CLI, type Card } from './cards';
+import { inspectCard, makeCard, CARDSMITH_CLI, type Card } from './cards';
 import { checkEgon, H3_SPL_MAX_BYTES, H3_SPL_OFFSET } from './egon';
 import { dtbPath, MACHINES, NANOPI_NEO_LOADER, U_BOOT_QEMU_ARM64, type Machine } from './machines';
 import { assertMilestonesInOrder, outcomeText, type BootRun } from './qemu';
@@ -72,10 +72,12 @@ describeWith([...common, ...needsOf(orangePi), `file:${SPL_FILE}`], 'orangepi-pc
     expectBooted(orangePi, card, run);
   });
 
-  it('carries an SPL whose eGON header and checksum the H3 boot ROM would accept', () => {
+  it('carries an SPL whose eGON header and checksum the H3 boot ROM would accept', async () => {
     const spl = readAt(card.file, H3_SPL_OFFSET, H3_SPL_MAX_BYTES);
     expect(checkEgon(spl)).toMatchObject({ ok: true });
     expect(spl.equals(readFileSync(SPL_FILE).subarray(0, H3_SPL_MAX_BYTES))).toBe(true);
+    const { inspection } = await inspectCard(card.file);
+    expect(inspection.loaders).toContainEqual(expect.objectContaining({ kind: 'allwinner-egon', offset: H3_SPL_OFFSET, valid: true }));
   });
 
   // A good card prints "U-Boot SPL" within about 0.2 s; 8 s of silence means the ROM found nothing.
@@ -101,6 +103,8 @@ describeWith([...common, ...needsOf(orangePi), `file:${SPL_FILE}`], 'orangepi-pc
       writeFileSync(damaged, head, { flag: 'r+' });
 
       expect(checkEgon(readAt(damaged, H3_SPL_OFFSET, H3_SPL_MAX_BYTES))).toMatchObject({ ok: false });
+      const { inspection } = await inspectCard(damaged);
+      expect(inspection.loaders.filter((loader) => loader.offset === H3_SPL_OFFSET && loader.valid)).toEqual([]);
       const run = await bootCard({ machine: orangePi, card: damaged, cardBytes: card.sizeBytes, work, name: `orangepi-pc-${name.replace(/\W+/g, '-')}`, marker: /U-Boot SPL/, deadlineMs: 8_000 });
       expect(run.outcome.kind, outcomeText(run)).toBe('deadline');
       expect(run.milestones).toEqual([]);

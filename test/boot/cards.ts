@@ -9,6 +9,7 @@ import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { ResultSchemas, type ResultOf } from '../../electron/engine/api';
 import { withLoopDevice } from '../helpers/loop';
 import { copySparse } from './card-file';
 import { buildInitramfs } from './initramfs';
@@ -28,6 +29,14 @@ export async function cardsmith(args: readonly string[]): Promise<string> {
     const failed = error as { code?: number; stdout?: string; stderr?: string };
     throw new Error(`cardsmith ${args.join(' ')} exited with ${failed.code}:\n${failed.stderr ?? ''}${failed.stdout ?? ''}`);
   }
+}
+
+/** `cardsmith inspect --json` of a card file: its table, partitions and the loaders found. */
+export async function inspectCard(card: string): Promise<ResultOf<'inspect'>> {
+  const events = (await cardsmith(['inspect', card, '--json'])).trim().split('\n').map((line) => JSON.parse(line) as { type: string; result?: unknown });
+  const result = events.find((event) => event.type === 'result');
+  if (!result) throw new Error(`cardsmith inspect ${card} printed no result`);
+  return ResultSchemas.inspect.parse(result.result);
 }
 
 export interface CardRequest {
