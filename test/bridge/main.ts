@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import { startBridge } from './server';
 
-const bridge = await startBridge({ root: join(process.cwd(), 'out', 'renderer'), allowLoop: process.argv.includes('--allow-loop') });
-console.log(`Cardsmith bridge: ${bridge.url}`);
-process.once('SIGINT', () => void bridge.close().then(() => process.exit(0)));
+void startBridge({ root: join(process.cwd(), 'out', 'renderer'), allowLoop: process.argv.includes('--allow-loop') }).then((bridge) => {
+  console.log(`Cardsmith bridge: ${bridge.url}`);
+  process.once('SIGINT', () => void bridge.close().then(() => process.exit(0)));
+});
