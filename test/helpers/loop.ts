@@ -3,7 +3,7 @@
  * with `losetup`, offered to the code under test as if it were a card. Every device attached here
  * is detached by name in a finally block, whatever the test body does.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { closeSync, ftruncateSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,10 +45,14 @@ export function detachLoop(device: string): void {
   execFileSync('losetup', ['--detach', device], { stdio: 'ignore' });
 }
 
-/** Re-reads the partition table of a loop device after the test wrote one. */
+/**
+ * Creates the partition devices (/dev/loopNp1 …) for the table a test just wrote. `losetup -P`
+ * alone does not reliably do it on this kernel; `partx --add` does.
+ */
 export function rescanPartitions(device: string): void {
-  execFileSync('partx', ['--update', device], { stdio: 'ignore' });
-  execFileSync('udevadm', ['settle'], { stdio: 'ignore' });
+  // Drop partition devices of an earlier table first; partx fails when there are none.
+  spawnSync('partx', ['--delete', device], { stdio: 'ignore' });
+  execFileSync('partx', ['--add', device], { stdio: 'ignore' });
 }
 
 /** Attaches a fresh loop device, runs `body`, and always detaches it and removes its file. */

@@ -1,0 +1,299 @@
+/**
+ * Flash and verify on real loop devices: every source format the sources module decodes, bmap
+ * sparse writes, a flipped byte found by verify, a card too small, a mounted card, a card that
+ * fails mid-write (a loop device over a FUSE file returning EIO), cancel, and the CLI.
+ */
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { JobEvent, RequestInput } from '../../../electron/engine/api';
+import type { ErrorInfo } from '../../../electron/engine/errors';
+import { runRequest } from '../../../electron/engine/operations';
+import { describeWith } from '../../helpers/needs';
+import { attachLoop, detachLoop, rescanPartitions, withLoopDevice } from '../../helpers/loop';
+
+const MiB = 1 << 20;
+const root = join(__dirname, '..', '..', '..');
+let work: string;
+
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), 'cardsmith-flash-'));
+  process.env.CARDSMITH_LOG_DIR = join(work, 'logs');
+});
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+interface Run {
+  readonly result: unknown;
+  readonly error: ErrorInfo | undefined;
+  readonly events: JobEvent[];
+}
+
+async function run(request: RequestInput, onEvent?: (event: JobEvent, abort: () => void) => void): Promise<Run> {
+  const controller = new AbortController();
+  const events: JobEvent[] = [];
+  const result = await runRequest(
+    request,
+    (event) => {
+      events.push(event);
+      onEvent?.(event, () => controller.abort());
+    },
+    controller.signal,
+  );
+  const failure = events.find((e): e is Extract<JobEvent, { type: 'error' }> => e.type === 'error');
+  return { result, error: failure?.error, events };
+}
+
+/** A deterministic pseudo-random image: distinct bytes everywhere, so misplaced data shows. */
+function makeImage(path: string, bytes: number, seed = 1): Buffer {
+  const data = Buffer.alloc(bytes);
+  let x = seed;
+  for (let i = 0; i < bytes; i += 4) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    data.writeUInt32LE(x, i);
+  }
+  writeFileSync(path, data);
+  return data;
+}
+
+function readDevice(device: string, offset: number, length: number): Buffer {
+  const fd = openSync(device, 'r');
+  try {
+    const out = Buffer.alloc(length);
+    readSync(fd, out, 0, length, offset);
+    return out;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function fill(device: string, byte: number, bytes: number): void {
+  const fd = openSync(device, 'r+');
+  try {
+    writeSync(fd, Buffer.alloc(bytes, byte), 0, bytes, 0);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+describeWith(['root', 'tool:losetup'], 'flash to a loop device', () => {
+  it('writes a raw image, verifies it, zeroes the stale tail and logs every step', async () => {
+    const image = makeImage(join(work, 'raw.img'), 12 * MiB + 512);
+    await withLoopDevice({ sizeBytes: 64 * MiB }, async (loop) => {
+      fill(loop.device, 0xaa, 64 * MiB);
+      const { result, error, events } = await run({ op: 'flash', source: join(work, 'raw.img'), device: loop.device, allowLoop: true });
+      expect(error).toBeUndefined();
+      expect(result).toMatchObject({ device: loop.device, bytesWritten: image.length, verified: true });
+      expect(readDevice(loop.device, 0, image.length).equals(image)).toBe(true);
+      expect(readDevice(loop.device, 63 * MiB, MiB).every((b) => b === 0)).toBe(true);
+      const phases = events.filter((e) => e.type === 'phase').map((e) => `${e.phase}:${e.state}`);
+      expect(phases).toEqual(['unmount:start', 'unmount:done', 'write:start', 'write:done', 'bootloader:skipped', 'verify:start', 'verify:done']);
+      const log = readFileSync((result as { logFile: string }).logFile, 'utf8');
+      expect(log).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z info {2}flash /);
+      expect(log).toMatch(/phase write done/);
+    });
+  });
+
+  it.each([
+    ['gz', ['gzip', '-kn']],
+    ['xz', ['xz', '-k', '-T2']],
+    ['zst', ['zstd', '-q', '-k']],
+  ])('writes a %s-compressed image', async (ext, command) => {
+    const path = join(work, `packed-${ext}.img`);
+    const image = makeImage(path, 6 * MiB + 4096, 7);
+    execFileSync(command[0] as string, [...command.slice(1), path]);
+    await withLoopDevice({ sizeBytes: 32 * MiB }, async (loop) => {
+      const { result, error } = await run({ op: 'flash', source: `${path}.${ext}`, device: loop.device, allowLoop: true });
+      expect(error).toBeUndefined();
+      expect(result).toMatchObject({ bytesWritten: image.length, verified: true });
+      expect(readDevice(loop.device, 0, image.length).equals(image)).toBe(true);
+      const standalone = await run({ op: 'verify', source: `${path}.${ext}`, device: loop.device, allowLoop: true });
+      expect(standalone.result).toMatchObject({ ok: true, bytesChecked: image.length });
+    });
+  });
+
+  it('verify names the range of a single flipped byte, against the image and against its bmap', async () => {
+    const path = join(work, 'flip.img');
+    makeImage(path, 8 * MiB, 3);
+    execFileSync('bmaptool', ['create', '-o', join(work, 'flip.bmap'), path], { stdio: 'ignore' });
+    await withLoopDevice({ sizeBytes: 16 * MiB }, async (loop) => {
+      expect((await run({ op: 'flash', source: path, device: loop.device, allowLoop: true })).error).toBeUndefined();
+      const at = 5 * MiB + 12345;
+      const fd = openSync(loop.device, 'r+');
+      writeSync(fd, Buffer.from([readDevice(loop.device, at, 1)[0]! ^ 0xff]), 0, 1, at);
+      closeSync(fd);
+      execFileSync('blockdev', ['--flushbufs', loop.device]);
+      const vsImage = await run({ op: 'verify', source: path, device: loop.device, allowLoop: true });
+      expect(vsImage.result).toMatchObject({ ok: false, mismatches: [{ start: at, end: at + 1 }] });
+      const vsBmap = await run({ op: 'verify', source: join(work, 'flip.bmap'), device: loop.device, allowLoop: true });
+      const mismatches = (vsBmap.result as { mismatches: { start: number; end: number }[] }).mismatches;
+      expect(mismatches).toHaveLength(1);
+      expect(mismatches[0]!.start <= at && at < mismatches[0]!.end).toBe(true);
+    });
+  });
+
+  it('writes only the mapped ranges of a bmap image and zeroes its holes', async () => {
+    const path = join(work, 'sparse.img');
+    const data = makeImage(join(work, 'chunk.bin'), 2 * MiB, 9);
+    const fd = openSync(path, 'w');
+    writeSync(fd, data, 0, data.length, 0);
+    writeSync(fd, data, 0, data.length, 10 * MiB);
+    closeSync(fd);
+    execFileSync('truncate', ['-s', `${16 * MiB}`, path]);
+    execFileSync('bmaptool', ['create', '-o', join(work, 'sparse.img.bmap'), path], { stdio: 'ignore' });
+    await withLoopDevice({ sizeBytes: 32 * MiB }, async (loop) => {
+      fill(loop.device, 0x5a, 32 * MiB);
+      const { result, error } = await run({ op: 'flash', source: path, device: loop.device, allowLoop: true });
+      expect(error).toBeUndefined();
+      expect(result).toMatchObject({ bytesWritten: 4 * MiB, verified: true });
+      expect(readDevice(loop.device, 0, 16 * MiB).equals(readFileSync(path))).toBe(true);
+      expect(readDevice(loop.device, 16 * MiB, MiB).every((b) => b === 0x5a)).toBe(true);
+    });
+  });
+
+  it('refuses a card too small before writing anything', async () => {
+    makeImage(join(work, 'big.img'), 20 * MiB);
+    await withLoopDevice({ sizeBytes: 16 * MiB }, async (loop) => {
+      fill(loop.device, 0x33, 16 * MiB);
+      const { error } = await run({ op: 'flash', source: join(work, 'big.img'), device: loop.device, allowLoop: true });
+      expect(error).toMatchObject({ cause: 'too-small', details: { imageBytes: 20 * MiB, deviceBytes: 16 * MiB } });
+      expect(error?.logFile).toMatch(/flash-.*loop\d+\.log$/);
+      expect(readDevice(loop.device, 0, 16 * MiB).every((b) => b === 0x33)).toBe(true);
+    });
+  });
+
+  it('refuses loop devices unless allowed, and partitions of a card', async () => {
+    makeImage(join(work, 'small.img'), MiB);
+    await withLoopDevice({ sizeBytes: 8 * MiB }, async (loop) => {
+      const { error } = await run({ op: 'flash', source: join(work, 'small.img'), device: loop.device });
+      expect(error).toMatchObject({ cause: 'unsafe-target' });
+      expect(error?.message).toMatch(/loop device/);
+    });
+    const system = await run({ op: 'flash', source: join(work, 'small.img'), device: '/dev/vda', allowLoop: true });
+    expect(system.error?.cause).toMatch(/unsafe-target|device-gone/);
+  });
+
+  it('cancel mid-write stops and leaves the first MiB zeroed', async () => {
+    const path = join(work, 'cancel.img');
+    makeImage(path, 4 * MiB, 5);
+    execFileSync('truncate', ['-s', `${768 * MiB}`, path]);
+    await withLoopDevice({ sizeBytes: 800 * MiB, ram: true }, async (loop) => {
+      fill(loop.device, 0x77, 2 * MiB);
+      let abortedAt = 0;
+      const { error } = await run({ op: 'flash', source: path, device: loop.device, allowLoop: true }, (event, abort) => {
+        if (event.type === 'progress' && event.bytesDone > 0 && abortedAt === 0) {
+          abortedAt = performance.now();
+          abort();
+        }
+      });
+      const stoppedAfter = performance.now() - abortedAt;
+      expect(error).toMatchObject({ cause: 'cancelled', details: { headZeroed: true } });
+      expect(error?.message).toMatch(/first MiB .* is zeroed/);
+      expect(stoppedAfter).toBeLessThan(1000);
+      expect(readDevice(loop.device, 0, MiB).every((b) => b === 0)).toBe(true);
+    });
+  });
+});
+
+describeWith(['root', 'tool:losetup', 'tool:mkfs.ext4', 'tool:sfdisk', 'tool:partx'], 'flash to a card with a mounted partition', () => {
+  function partitionedCard(loop: string, mount: string): void {
+    execFileSync('sfdisk', ['-q', loop], { input: 'label: dos\nstart=2048, type=83\n' });
+    rescanPartitions(loop);
+    execFileSync('mkfs.ext4', ['-q', `${loop}p1`]);
+    mkdirSync(mount, { recursive: true });
+    execFileSync('mount', [`${loop}p1`, mount]);
+  }
+  const mounted = (mount: string): boolean => spawnSync('mountpoint', ['-q', mount]).status === 0;
+
+  it('unmounts the partition, then writes', async () => {
+    const image = makeImage(join(work, 'over-mounted.img'), 3 * MiB, 11);
+    await withLoopDevice({ sizeBytes: 32 * MiB, partscan: true }, async (loop) => {
+      const mount = join(work, 'mnt-a');
+      partitionedCard(loop.device, mount);
+      try {
+        const { result, error, events } = await run({ op: 'flash', source: join(work, 'over-mounted.img'), device: loop.device, allowLoop: true });
+        expect(error).toBeUndefined();
+        expect(result).toMatchObject({ verified: true });
+        expect(mounted(mount)).toBe(false);
+        expect(events.some((e) => e.type === 'log' && /unmounted .*mnt-a/.test(e.message))).toBe(true);
+        expect(readDevice(loop.device, 0, image.length).equals(image)).toBe(true);
+      } finally {
+        if (mounted(mount)) execFileSync('umount', [mount]);
+        spawnSync('partx', ['-d', loop.device]);
+      }
+    });
+  });
+
+  it('refuses, without writing, when the partition cannot be unmounted', async () => {
+    makeImage(join(work, 'over-busy.img'), 3 * MiB, 12);
+    await withLoopDevice({ sizeBytes: 32 * MiB, partscan: true }, async (loop) => {
+      const mount = join(work, 'mnt-b');
+      partitionedCard(loop.device, mount);
+      const before = readDevice(loop.device, 0, 4 * MiB);
+      const holder: ChildProcess = spawn('sleep', ['60'], { cwd: mount, stdio: 'ignore' });
+      try {
+        const { error } = await run({ op: 'flash', source: join(work, 'over-busy.img'), device: loop.device, allowLoop: true });
+        expect(error).toMatchObject({ cause: 'busy' });
+        expect(error?.message).toMatch(/mnt-b/);
+        expect(mounted(mount)).toBe(true);
+        expect(readDevice(loop.device, 0, 4 * MiB).equals(before)).toBe(true);
+      } finally {
+        holder.kill();
+        await new Promise((resolve) => holder.once('exit', resolve));
+        if (mounted(mount)) execFileSync('umount', [mount]);
+        spawnSync('partx', ['-d', loop.device]);
+      }
+    });
+  });
+});
+
+describeWith(['root', 'tool:losetup', 'tool:cc', 'tool:pkg-config', 'tool:fusermount3', 'file:/dev/fuse'], 'a card that fails mid-write', () => {
+  it('ends with an I/O error naming the offset, and the first MiB zeroed', async () => {
+    const binary = join(work, 'fuse-eio');
+    const flags = execFileSync('pkg-config', ['--cflags', '--libs', 'fuse3'], { encoding: 'utf8' }).trim().split(/\s+/);
+    execFileSync('cc', ['-O1', '-o', binary, join(__dirname, 'fuse-eio.c'), ...flags]);
+    const mount = join(work, 'fuse');
+    mkdirSync(mount);
+    const bad = { start: 10 * MiB + 4096, end: 11 * MiB };
+    const fuse = spawn(binary, [mount, `${64 * MiB}`, `${bad.start}`, `${bad.end}`], { stdio: 'ignore' });
+    try {
+      for (let i = 0; i < 50 && !existsSync(join(mount, 'card')); i++) await new Promise((r) => setTimeout(r, 100));
+      makeImage(join(work, 'eio.img'), 20 * MiB, 13);
+      const device = attachLoop(join(mount, 'card'));
+      try {
+        const { error } = await run({ op: 'flash', source: join(work, 'eio.img'), device, allowLoop: true });
+        expect(error).toMatchObject({ cause: 'io', details: { code: 'EIO', headZeroed: true } });
+        const { offset, length } = error?.details as { offset: number; length: number };
+        expect(offset).toBeLessThanOrEqual(bad.start);
+        expect(offset + length).toBeGreaterThan(bad.start);
+        expect(error?.message).toContain(`at byte ${offset}`);
+        expect(error?.logFile).toBeTruthy();
+        expect(readFileSync(error?.logFile as string, 'utf8')).toMatch(/error io: I\/O error writing/);
+      } finally {
+        detachLoop(device);
+      }
+    } finally {
+      spawnSync('fusermount3', ['-u', mount]);
+      fuse.kill();
+    }
+  });
+});
+
+describeWith(['root', 'tool:losetup'], 'the cardsmith CLI', () => {
+  it('flash --allow-loop --yes --json prints NDJSON events ending in the result; verify exits 0', async () => {
+    execFileSync(process.execPath, [join(root, 'scripts/build.mjs'), 'cli'], { cwd: root });
+    const image = makeImage(join(work, 'cli.img'), 5 * MiB, 17);
+    await withLoopDevice({ sizeBytes: 16 * MiB }, async (loop) => {
+      const cli = (args: string[]): { status: number | null; stdout: string } =>
+        spawnSync(process.execPath, [join(root, 'bin/cardsmith.cjs'), ...args], { encoding: 'utf8', env: { ...process.env } });
+      const out = cli(['flash', join(work, 'cli.img'), '--device', loop.device, '--allow-loop', '--yes', '--json']);
+      expect(out.status).toBe(0);
+      const lines = out.stdout.trim().split('\n').map((l) => JSON.parse(l) as JobEvent);
+      expect(lines.at(-1)).toMatchObject({ type: 'result', op: 'flash', result: { device: loop.device, bytesWritten: image.length, verified: true } });
+      expect(cli(['verify', '--device', loop.device, join(work, 'cli.img'), '--allow-loop']).status).toBe(0);
+      const refused = cli(['flash', join(work, 'cli.img'), '--device', loop.device, '--json']);
+      expect(refused.status).toBe(2);
+    });
+  });
+});
