@@ -6,6 +6,7 @@
 import { parseResult, RequestSchema, type JobEvent, type Op, type Request, type RequestInput, type ResultOf } from './api';
 import { notImplemented, toErrorInfo } from './errors';
 import { createJobContext, type JobContext } from './job';
+import { runCatalog, runFetch } from './sources/source-operations';
 import { listBoards } from './boards/db';
 import { inspectTarget } from './boards/inspect';
 import { installLoader } from './boards/install';
@@ -19,15 +20,11 @@ const handlers: Handlers = {
   listBoards: async () => ({ boards: [...listBoards()] }),
   listDrives: async (request) => ({ drives: await scanDrives({ all: request.all, allowLoop: request.includeLoop }) }),
   inspect: async (request) => ({ inspection: await inspectTarget(request.target) }),
-  catalog: async () => {
-    throw notImplemented('catalog');
-  },
+  catalog: runCatalog,
   build: async () => {
     throw notImplemented('build');
   },
-  fetch: async () => {
-    throw notImplemented('fetch');
-  },
+  fetch: runFetch,
   flash: (request, ctx) => flash(request, ctx),
   verify: (request, ctx) => verify(request, ctx),
   installLoader: async (request, ctx) => installLoader(request, ctx),

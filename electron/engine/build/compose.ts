@@ -1,0 +1,181 @@
+/**
+ * The image builder: recipe → card image. Order matters for safety — every decision is made and
+ * checked before a byte is written: read the rootfs metadata (a damaged archive fails here), plan
+ * the ext4 root exactly, plan the FAT boot partition, place the partitions, check the loader writes
+ * against the resulting table (genimage-style overlap refusal) and check the free space. Only
+ * then is the image written, under a temporary name beside the output: ext4 first (its content
+ * stream also yields the kernel, initrd and device tree for the FAT), then the FAT, the partition
+ * table and the loader; the file is synced, the bmap computed, and both renamed into place.
+ * Any failure removes the partial file.
+ */
+import { open, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import type { BuildRecipe, ResultOf } from '../api';
+import { findBoard } from '../boards/db';
+import type { Board } from '../boards/model';
+import { planLoaderWrites } from '../boards/planner';
+import { CardsmithError } from '../errors';
+import { planExt4, writeExt4, type Ext4Plan, type Ext4Size } from '../fs/ext4/ext4';
+import { fatSizeFor, planFat, SECTOR, type FatPlan } from '../fs/fat/layout';
+import { writeFat } from '../fs/fat/write';
+import { FileSink, offsetSink } from '../fs/sink';
+import type { FileNode, TreeSource } from '../fs/tree';
+import { u32FromSeed } from '../disk/guid';
+import type { JobContext } from '../job';
+import { blockRuns, bmapXml, hashRuns } from './bmap';
+import { captureContents, findBootArtifacts, type FoundFile } from './boot-artifacts';
+import { kernelCommandLine } from './boot-config';
+import { bootTree, hostFile, hostFolder, type BootFile } from './boot-tree';
+import { layoutOf, placePartitions, planDisk, rootPartUuid, type TableKind } from './disk-plan';
+import { checkFreeSpace, loaderFor, openRootfs } from './inputs';
+
+const MIB = 1024 * 1024;
+const BOOT_MIN_BYTES = 32 * MIB;
+const BOOT_MIN_HEADROOM = 16 * MIB;
+
+export interface BuildSettings {
+  /** Seeds every UUID, GUID, disk signature and volume id. */
+  readonly seed: string;
+  /** SOURCE_DATE_EPOCH: the time of everything generated. */
+  readonly timestamp: number;
+  readonly table: TableKind;
+}
+
+/** Settings from the environment: SOURCE_DATE_EPOCH and CARDSMITH_SEED make builds reproducible. */
+export function settingsFromEnv(env: NodeJS.ProcessEnv, recipe: BuildRecipe): BuildSettings {
+  const epoch = Number(env.SOURCE_DATE_EPOCH);
+  const timestamp = Number.isInteger(epoch) && epoch >= 0 ? epoch : Math.floor(Date.now() / 1000);
+  return { seed: env.CARDSMITH_SEED ?? `${recipe.board}:${timestamp}`, timestamp, table: 'mbr' };
+}
+
+function ext4Size(recipe: BuildRecipe): Ext4Size {
+  switch (recipe.rootSize.mode) {
+    case 'minimal':
+      return { kind: 'minimal', ...(recipe.rootSize.headroomBytes !== undefined ? { headroomBytes: recipe.rootSize.headroomBytes } : {}) };
+    case 'fixed':
+      return { kind: 'fixed', bytes: Math.floor(recipe.rootSize.bytes / MIB) * MIB };
+    case 'fill':
+      throw new CardsmithError('bad-input', '--root-size fill sizes the filesystem to a card, so it applies when flashing; an image file needs minimal or a size', {
+        rootSize: 'fill',
+      });
+  }
+}
+
+/** A minimal plan rounded up to whole MiB, so the filesystem fills its MiB-aligned partition. */
+function planRoot(source: TreeSource, recipe: BuildRecipe, settings: BuildSettings): Ext4Plan {
+  const options = { seed: settings.seed, timestamp: settings.timestamp, label: 'rootfs' };
+  const plan = planExt4(source.tree, { ...options, size: ext4Size(recipe) });
+  if (plan.report.sizeBytes % MIB === 0) return plan;
+  return planExt4(source.tree, { ...options, size: { kind: 'fixed', bytes: Math.ceil(plan.report.sizeBytes / MIB) * MIB } });
+}
+
+function fromRootfs(found: FoundFile | null, captured: ReadonlyMap<FileNode, Uint8Array>): BootFile | null {
+  if (!found) return null;
+  return {
+    size: found.node.size,
+    async *content() {
+      const bytes = captured.get(found.node);
+      if (!bytes) throw new CardsmithError('internal', `/${found.path} was not captured from the rootfs`, { path: found.path });
+      yield bytes;
+    },
+  };
+}
+
+async function override(path: string | undefined, fallback: BootFile | null): Promise<BootFile | null> {
+  return path === undefined ? fallback : hostFile(path);
+}
+
+export async function buildImage(recipe: BuildRecipe, ctx: JobContext, settings: BuildSettings): Promise<ResultOf<'build'>> {
+  const board: Board = findBoard(recipe.board);
+  ctx.phase('build', 'start', `${board.name}: reading ${recipe.rootfs}`);
+  const source = await openRootfs(recipe.rootfs, settings.timestamp);
+  ctx.throwIfCancelled();
+  const root = planRoot(source, recipe, settings);
+  ctx.log('info', `root filesystem: ${root.report.sizeBytes} bytes (needs ${root.report.neededBytes})`);
+
+  const artifacts = findBootArtifacts(source.tree, board.dtb);
+  const wanted = new Set([artifacts.kernel, artifacts.initrd, artifacts.dtb].flatMap((f) => (f ? [f.node] : [])));
+  const capture = captureContents(source.contents(), wanted);
+  const loader = await loaderFor(board, recipe.loaderFrom, ctx.signal);
+  const version = artifacts.version ?? 'cardsmith';
+  const tree = bootTree({
+    board,
+    mtime: settings.timestamp,
+    hostFiles: recipe.bootFiles ? await hostFolder(recipe.bootFiles, settings.timestamp) : [],
+    kernel: await override(recipe.kernel, fromRootfs(artifacts.kernel, capture.captured)),
+    kernelName: recipe.kernel ? basename(recipe.kernel) : `vmlinuz-${version}`,
+    initrd: await override(recipe.initrd, fromRootfs(artifacts.initrd, capture.captured)),
+    initrdName: recipe.initrd ? basename(recipe.initrd) : `initrd.img-${version}`,
+    dtb: await override(recipe.dtb, fromRootfs(artifacts.dtb, capture.captured)),
+    uboot: loader.uboot,
+    append: kernelCommandLine(rootPartUuid(settings.table, settings.seed), board.console, recipe.cmdline),
+  });
+  const contentBytes = tree.children.reduce(function sum(total: number, node): number {
+    return node.kind === 'file' ? total + node.size : node.children.reduce(sum, total);
+  }, 0);
+  const bootBytes = fatSizeFor(tree, { minBytes: BOOT_MIN_BYTES, headroomBytes: Math.max(BOOT_MIN_HEADROOM, contentBytes / 2) });
+  const fatType = bootBytes < 512 * MIB ? 'fat16' : 'fat32';
+
+  const diskInput = { board, table: settings.table, loaderWrites: loader.writes, bootBytes, bootFat: fatType, seed: settings.seed } as const;
+  const disk = planDisk({ ...diskInput, rootBytes: root.report.sizeBytes });
+  const fat: FatPlan = planFat(tree, {
+    sizeBytes: disk.boot.size,
+    label: 'BOOT',
+    volumeId: u32FromSeed(settings.seed, 'fat-volume-id'),
+    type: fatType,
+    hiddenSectors: disk.boot.start / SECTOR,
+    mtime: settings.timestamp,
+  });
+  const placedLoader = planLoaderWrites(board, await layoutOf(disk), new Map([...loader.files].map(([name, bytes]) => [name, bytes.length])), loader.writes);
+  if (placePartitions(diskInput).rootStart !== disk.root.start) throw new CardsmithError('internal', 'partition placement changed between plans');
+
+  const fatMapped = fat.geometry.dataStartSector * SECTOR + fat.usedClusters * fat.geometry.sectorsPerCluster * SECTOR;
+  const loaderBytes = placedLoader.reduce((sum, w) => sum + w.length, 0);
+  const mappedEstimate = fatMapped + (root.report.sizeBytes - root.report.freeBytes) + loaderBytes + 2 * MIB;
+  await checkFreeSpace(recipe.output, mappedEstimate + (recipe.bmap ? 1 * MIB : 0));
+
+  const partial = join(dirname(recipe.output), `.${basename(recipe.output)}.partial-${process.pid}`);
+  const bmapPartial = recipe.bmap ? join(dirname(recipe.bmap), `.${basename(recipe.bmap)}.partial-${process.pid}`) : null;
+  const sink = await FileSink.create(partial, disk.sizeBytes);
+  let closed = false;
+  try {
+    const progress = ctx.progress('build', root.report.dataBytes + fat.fileBytes);
+    await writeExt4(root, offsetSink(sink, disk.root.start), capture.stream, { signal: ctx.signal, onProgress: (bytes) => progress.update(bytes) });
+    ctx.throwIfCancelled();
+    const fatReport = await writeFat(fat, offsetSink(sink, disk.boot.start), (bytes) => progress.update(root.report.dataBytes + bytes));
+    for (const write of disk.tableWrites) await sink.write(write.offset, write.bytes);
+    for (const write of placedLoader) {
+      const bytes = loader.files.get(write.file)!;
+      await sink.write(write.offset, bytes.subarray(write.sourceOffset, write.sourceOffset + write.length));
+    }
+    progress.finish();
+    const ranges = sink.mappedRanges();
+    await sink.close();
+    closed = true;
+    if (recipe.bmap && bmapPartial) {
+      const handle = await open(partial, 'r');
+      try {
+        await writeFile(bmapPartial, bmapXml(disk.sizeBytes, await hashRuns(handle, disk.sizeBytes, blockRuns(ranges, disk.sizeBytes))));
+      } finally {
+        await handle.close();
+      }
+    }
+    ctx.throwIfCancelled();
+    await rename(partial, recipe.output);
+    if (recipe.bmap && bmapPartial) await rename(bmapPartial, recipe.bmap);
+    ctx.phase('build', 'done', recipe.output);
+    return {
+      output: recipe.output,
+      ...(recipe.bmap ? { bmap: recipe.bmap } : {}),
+      sizeBytes: disk.sizeBytes,
+      dataBytes: root.report.dataBytes + fatReport.dataBytes,
+      metadataBytes: root.report.metadataBytes + fatReport.metadataBytes + loaderBytes + disk.tableWrites.reduce((sum, w) => sum + w.bytes.length, 0),
+      freeBytes: root.report.freeBytes + fatReport.freeBytes,
+    };
+  } catch (error) {
+    if (!closed) await sink.close().catch(() => undefined);
+    await rm(partial, { force: true });
+    if (bmapPartial) await rm(bmapPartial, { force: true });
+    throw error;
+  }
+}
