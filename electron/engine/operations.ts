@@ -12,6 +12,7 @@ import { inspectTarget } from './boards/inspect';
 import { installLoader } from './boards/install';
 import { scanDrives } from './drives/scan';
 import { flash, verify } from './flash/flash';
+import { buildImage, settingsFromEnv } from './build/compose';
 
 type Handler<O extends Op> = (request: Extract<Request, { op: O }>, ctx: JobContext) => Promise<ResultOf<O>>;
 type Handlers = { [O in Op]: Handler<O> };
@@ -21,9 +22,7 @@ const handlers: Handlers = {
   listDrives: async (request) => ({ drives: await scanDrives({ all: request.all, allowLoop: request.includeLoop }) }),
   inspect: async (request) => ({ inspection: await inspectTarget(request.target) }),
   catalog: runCatalog,
-  build: async () => {
-    throw notImplemented('build');
-  },
+  build: (request, ctx) => buildImage(request.recipe, ctx, settingsFromEnv(process.env, request.recipe)),
   fetch: runFetch,
   flash: (request, ctx) => flash(request, ctx),
   verify: (request, ctx) => verify(request, ctx),
