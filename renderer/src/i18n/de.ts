@@ -102,7 +102,7 @@ export const de: Readonly<Record<MessageKey, string>> = {
   'review.erase': 'Alles auf {device} ({size}) wird gelöscht.',
   'review.confirm': 'Dieses Laufwerk ist größer als 128 GB. Zur Bestätigung {word} eingeben.',
   'review.confirmLabel': 'Bestätigung',
-  'review.flash': 'Schreiben',
+  'review.flash': 'Jetzt schreiben',
   'review.verify': 'Nach dem Schreiben prüfen',
   'review.eject': 'Danach auswerfen',
 

@@ -100,7 +100,7 @@ export const en = {
   'review.erase': 'Everything on {device} ({size}) will be erased.',
   'review.confirm': 'This drive is larger than 128 GB. Type {word} to confirm it is the right one.',
   'review.confirmLabel': 'Confirmation',
-  'review.flash': 'Flash',
+  'review.flash': 'Flash the card',
   'review.verify': 'Verify after writing',
   'review.eject': 'Eject when done',
 

@@ -1,0 +1,186 @@
+/**
+ * Component tests of the whole flow in jsdom, against a scripted `window.cardsmith`: each step
+ * renders what the contract returns, choices move the flow, engine errors are shown by cause,
+ * progress is drawn per phase, and cancel reaches the api with the running job's id.
+ */
+import { act, cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { JobEvent, RequestInput } from '../../../electron/engine/api';
+import { App } from '../../../renderer/src/app';
+import { createClient } from '../../../renderer/src/client/cardsmith-client';
+import { createAppStore, type AppStore } from '../../../renderer/src/store/app-store';
+import { StoreProvider } from '../../../renderer/src/store/store-context';
+import { board, drive, fakeApi, type FakeApi } from './samples';
+
+afterEach(cleanup);
+
+const BOARDS = [board(), board({ id: 'rock64', name: 'ROCK64', vendor: 'Pine64', soc: 'Rockchip RK3328', family: 'rockchip', arch: 'aarch64' })];
+const INSPECTION = {
+  inspection: {
+    target: '/img/a.img',
+    sizeBytes: 64 * 1024 * 1024,
+    table: 'mbr' as const,
+    partitions: [{ index: 1, start: 1048576, size: 32 * 1024 * 1024, type: 'c', bootable: true, label: 'BOOT' }],
+    loaders: [],
+    consistentBoards: [],
+  },
+  image: { path: '/img/a.img', compression: 'xz' as const, sizeBytes: 64 * 1024 * 1024, sizeIsEstimate: false, hasBmap: false },
+};
+
+function mount(api: FakeApi, languages: readonly string[] = ['en-US']): AppStore {
+  const store = createAppStore({ client: createClient(api), storage: null, systemLanguages: languages });
+  render(
+    <StoreProvider store={store}>
+      <App />
+    </StoreProvider>,
+  );
+  return store;
+}
+
+const heading = (): string | null => screen.getByRole('heading', { level: 1 }).textContent;
+
+async function toCardStep(api: FakeApi): Promise<AppStore> {
+  const store = mount(api);
+  fireEvent.click(await screen.findByRole('radio', { name: /Orange Pi PC/ }));
+  fireEvent.click(screen.getByRole('button', { name: 'Next' }));
+  fireEvent.click(screen.getByRole('tab', { name: 'Local file' }));
+  api.chosenFile = '/img/a.img';
+  fireEvent.click(screen.getByRole('button', { name: 'Choose image file…' }));
+  await screen.findByText('Chosen image: /img/a.img');
+  await screen.findByText('xz');
+  fireEvent.click(screen.getByRole('button', { name: 'Next' }));
+  return store;
+}
+
+describe('the guided flow', () => {
+  it('groups boards by vendor and SoC, searches, and offers generic', async () => {
+    const api = fakeApi({ listBoards: async () => ({ boards: BOARDS }), catalog: async () => ({ entries: [], problems: [] }) });
+    mount(api);
+    expect(heading()).toBe('Which board will the card boot?');
+    expect(await screen.findByRole('group', { name: 'Pine64' })).toBeTruthy();
+    expect(screen.getByRole('group', { name: 'Xunlong Allwinner H3' })).toBeTruthy();
+    fireEvent.change(screen.getByLabelText('Search boards'), { target: { value: 'rockchip' } });
+    expect(screen.queryByRole('radio', { name: /Orange Pi PC/ })).toBeNull();
+    expect(screen.getByRole('radio', { name: /ROCK64/ })).toBeTruthy();
+    expect(screen.getByRole('radio', { name: /Generic — no bootloader/ })).toBeTruthy();
+    expect((screen.getByRole('button', { name: 'Next' }) as HTMLButtonElement).disabled).toBe(true);
+    fireEvent.click(screen.getByRole('radio', { name: /ROCK64/ }));
+    expect((screen.getByRole('button', { name: 'Next' }) as HTMLButtonElement).disabled).toBe(false);
+  });
+
+  it('shows a not-implemented engine error by its cause, with the hint and copy details', async () => {
+    mount(fakeApi({}));
+    const alert = await screen.findByRole('alert');
+    expect(within(alert).getByRole('heading').textContent).toBe('Not available yet');
+    expect(alert.textContent).toContain('listBoards: not implemented yet');
+    expect(within(alert).getByRole('button', { name: 'Copy details' })).toBeTruthy();
+    expect(within(alert).getByRole('button', { name: 'Try again' })).toBeTruthy();
+  });
+
+  it('lists cards, disables one that is too small, hides system drives, and reviews the layout', async () => {
+    const api = fakeApi({
+      listBoards: async () => ({ boards: BOARDS }),
+      catalog: async () => ({ entries: [], problems: [] }),
+      inspect: async () => INSPECTION,
+      listDrives: async () => ({
+        drives: [drive(), drive({ device: '/dev/sdc', description: 'Tiny', sizeBytes: 16 * 1024 * 1024 }), drive({ device: '/dev/sda', system: true, unsafeReasons: ['holds /'] })],
+      }),
+    });
+    await toCardStep(api);
+    expect(heading()).toBe('Which card should be written?');
+    const big = await screen.findByRole('radio', { name: /Generic SD reader — 32 GB/ });
+    const tiny = screen.getByRole('radio', { name: /Tiny/ }) as HTMLInputElement;
+    expect(tiny.disabled).toBe(true);
+    expect(screen.getByText(/Too small: the image needs 67 MB/)).toBeTruthy();
+    expect(screen.queryByRole('radio', { name: /sda/ })).toBeNull();
+    expect(screen.getByText('1 system or unsafe drive(s) hidden')).toBeTruthy();
+    fireEvent.click(big);
+    fireEvent.click(screen.getByRole('button', { name: 'Next' }));
+    expect(heading()).toBe('Check before writing');
+    expect(screen.getByText('Everything on /dev/sdb (32 GB) will be erased.')).toBeTruthy();
+    await waitFor(() => expect(screen.getAllByRole('img', { name: /Card layout/ }).length).toBe(2));
+    expect(screen.getByText(/Loader “u-boot-sunxi-with-spl.bin” — 8 KiB/)).toBeTruthy();
+    expect(api.calls.some((c) => c.op === 'inspect' && c.target === '/dev/sdb')).toBe(true);
+  });
+
+  it('asks for the device name before flashing a drive over 128 GB', async () => {
+    const api = fakeApi({
+      listBoards: async () => ({ boards: BOARDS }),
+      catalog: async () => ({ entries: [], problems: [] }),
+      inspect: async () => INSPECTION,
+      listDrives: async () => ({ drives: [drive({ device: '/dev/sdx', sizeBytes: 256e9 })] }),
+    });
+    await toCardStep(api);
+    fireEvent.click(await screen.findByRole('radio', { name: /256 GB/ }));
+    fireEvent.click(screen.getByRole('button', { name: 'Next' }));
+    const flash = screen.getByRole('button', { name: 'Flash the card' }) as HTMLButtonElement;
+    expect(flash.disabled).toBe(true);
+    fireEvent.change(screen.getByLabelText('Confirmation'), { target: { value: 'sdx' } });
+    expect(flash.disabled).toBe(false);
+  });
+
+  it('draws one progress row per phase, cancels the running job, and reports the cancel', async () => {
+    let release: (() => void) | null = null;
+    const api = fakeApi({
+      listBoards: async () => ({ boards: BOARDS }),
+      catalog: async () => ({ entries: [], problems: [] }),
+      inspect: async () => INSPECTION,
+      listDrives: async () => ({ drives: [drive()] }),
+      flash: (_request: RequestInput, emit: (e: JobEvent) => void) =>
+        new Promise((_resolve, reject) => {
+          emit({ type: 'phase', phase: 'unmount', state: 'done' });
+          emit({ type: 'phase', phase: 'write', state: 'start' });
+          emit({ type: 'progress', phase: 'write', bytesDone: 16e6, bytesTotal: 64e6, bytesPerSecond: 8e6, etaSeconds: 6 });
+          release = () => reject(Object.assign(new Error('Cancelled by the user'), { info: { cause: 'cancelled', message: 'Cancelled by the user' } }));
+        }),
+    });
+    await toCardStep(api);
+    fireEvent.click(await screen.findByRole('radio', { name: /Generic SD reader/ }));
+    fireEvent.click(screen.getByRole('button', { name: 'Next' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Flash the card' }));
+    expect(heading()).toBe('Writing the card');
+    const write = await screen.findByRole('progressbar', { name: 'Write' });
+    await waitFor(() => expect(write.getAttribute('value')).toBe('0.25'));
+    expect(screen.getByText(/16 MB \/ 64 MB · 8.0 MB\/s · 0:06 left/)).toBeTruthy();
+    expect(screen.getAllByRole('progressbar').map((p) => p.getAttribute('aria-label'))).toEqual(['Unmount', 'Write', 'Bootloader', 'Verify', 'Eject']);
+    fireEvent.click(screen.getByRole('button', { name: 'Cancel' }));
+    await waitFor(() => expect(api.cancelled).toHaveLength(1));
+    expect(api.cancelled[0]).toMatch(/^flash-/);
+    await act(async () => release?.());
+    expect(await screen.findByText('Cancelled. The card is incomplete; flash it again before use.')).toBeTruthy();
+    expect(screen.getByRole('button', { name: 'Back to review' })).toBeTruthy();
+  });
+
+  it('ends on Done with verify-again and flash-another after a successful flash', async () => {
+    const api = fakeApi({
+      listBoards: async () => ({ boards: BOARDS }),
+      catalog: async () => ({ entries: [], problems: [] }),
+      inspect: async () => INSPECTION,
+      listDrives: async () => ({ drives: [drive()] }),
+      flash: async (request, emit) => {
+        emit({ type: 'phase', phase: 'write', state: 'done' });
+        return { device: (request as { device: string }).device, bytesWritten: 64e6, verified: true };
+      },
+      verify: async () => ({ device: '/dev/sdb', ok: false, bytesChecked: 64e6, mismatches: [{ start: 4096, end: 8192 }] }),
+    });
+    await toCardStep(api);
+    fireEvent.click(await screen.findByRole('radio', { name: /Generic SD reader/ }));
+    fireEvent.click(screen.getByRole('button', { name: 'Next' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Flash the card' }));
+    await waitFor(() => expect(heading()).toBe('The card is ready'));
+    expect(screen.getByText('It is safe to remove the card.')).toBeTruthy();
+    expect(screen.getByText('Verified: the card matches the image.')).toBeTruthy();
+    const flashCall = api.calls.find((c) => c.op === 'flash');
+    expect(flashCall).toEqual({ op: 'flash', source: '/img/a.img', device: '/dev/sdb', verify: true, eject: true, board: 'orangepi-pc' });
+    fireEvent.click(screen.getByRole('button', { name: 'Verify again' }));
+    await waitFor(() => expect(heading()).toBe('Verify a card against an image'));
+    expect(await screen.findByText('Bytes 4 KiB (0x1000) to 8 KiB (0x2000)')).toBeTruthy();
+    expect(screen.getByRole('alert').getAttribute('data-cause')).toBe('checksum-mismatch');
+  });
+
+  it('speaks German when the system does', async () => {
+    mount(fakeApi({ listBoards: async () => ({ boards: [] }) }), ['de-DE']);
+    expect(heading()).toBe('Welches Board soll von der Karte starten?');
+    expect(screen.getByRole('button', { name: 'Weiter' })).toBeTruthy();
+  });
+});
