@@ -34,6 +34,7 @@ export const de: Readonly<Record<MessageKey, string>> = {
   'bootMethod.raw-offset': 'Loader an festen Offsets',
   'bootMethod.firmware-files': 'Firmware-Dateien',
   'bootMethod.none': 'kein Loader',
+  'board.uncertain': 'Noch nicht auf echter Hardware bestätigt',
   'board.chosen': 'Gewählt: {name}',
 
   'image.heading': 'Was soll auf die Karte?',

@@ -32,6 +32,7 @@ export const en = {
   'bootMethod.raw-offset': 'loader at fixed offsets',
   'bootMethod.firmware-files': 'firmware files',
   'bootMethod.none': 'no loader',
+  'board.uncertain': 'Not yet confirmed on hardware',
   'board.chosen': 'Chosen: {name}',
 
   'image.heading': 'What should go on the card?',

@@ -49,6 +49,11 @@ export function BoardPage(): ReactNode {
                     <span className="choice-sub">
                       {t('board.arch')}: {board.arch} · {t('board.bootMethod')}: {t(`bootMethod.${board.bootMethod}`)}
                     </span>
+                    {board.uncertain.length > 0 ? (
+                      <span className="choice-warning" title={board.uncertain.join('\n')}>
+                        {t('board.uncertain')}
+                      </span>
+                    ) : null}
                   </label>
                 ))}
               </div>

@@ -19,7 +19,7 @@ export function board(overrides: Partial<Board> = {}): Board {
     bootMethod: 'raw-offset',
     writes: [{ file: 'u-boot-sunxi-with-spl.bin', offsetBytes: 8192, maxBytes: 1040384, sourceOffsetBytes: 0 }],
     alternativeWrites: [],
-    preserve: [],
+    uncertain: [],
     partitionTables: ['mbr'],
     firstPartitionMinStart: 1048576,
     bootPartition: { fat: false, mustBeFirst: false, active: false, firmwareFiles: [], configTxt: [] },
