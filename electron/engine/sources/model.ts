@@ -14,6 +14,17 @@ export const ImageInfoSchema = z.object({
 });
 export type ImageInfo = z.infer<typeof ImageInfoSchema>;
 
+/**
+ * Where a rootfs entry's board loader (U-Boot/SPL) comes from: the board database's own source,
+ * a Debian package (URL of the .deb and the folder inside it), or a folder inside the rootfs.
+ */
+export const LoaderOriginSchema = z.discriminatedUnion('from', [
+  z.object({ from: z.literal('board') }),
+  z.object({ from: z.literal('debian'), url: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(), dir: z.string() }),
+  z.object({ from: z.literal('rootfs'), dir: z.string() }),
+]);
+export type LoaderOrigin = z.infer<typeof LoaderOriginSchema>;
+
 export const CatalogEntrySchema = z.object({
   id: z.string(),
   name: z.string(),
@@ -30,6 +41,10 @@ export const CatalogEntrySchema = z.object({
   extractSize: z.number().int().nonnegative().optional(),
   releaseDate: z.string().optional(),
   bmapUrl: z.string().optional(),
+  /** For rootfs entries: where the board loader comes from. */
+  loader: LoaderOriginSchema.optional(),
+  /** The catalog the entry came from (URL or "default"). */
+  catalog: z.string().optional(),
   cached: z.boolean().default(false),
 });
 export type CatalogEntry = z.infer<typeof CatalogEntrySchema>;

@@ -1,0 +1,154 @@
+/**
+ * Loading catalogs: the embedded default, the catalogs it includes, and extra catalog URLs from
+ * the settings, merged into one list of entries plus the problems met on the way.
+ *
+ * The app works without a network: the embedded default always loads, and every catalog fetched
+ * once is kept in the cache (catalogs/<key>.json) and used when it cannot be fetched again — a
+ * problem line says so. Linked documents (`includes`, os_list `subitems_url`) are followed to a
+ * bounded depth and count. An entry id seen twice keeps its first definition.
+ */
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CardsmithError } from '../errors';
+import { DownloadCache, urlKey } from './cache';
+import { parseCatalog } from './catalog-formats';
+import defaultCatalog from './catalogs/default.json';
+import { getText, type RetryPolicy } from './http';
+import type { CatalogEntry } from './model';
+
+const MAX_DEPTH = 3;
+const MAX_DOCUMENTS = 64;
+const CATALOG_RETRY: RetryPolicy = { attempts: 2, baseDelayMs: 500, maxDelayMs: 2000 };
+
+export interface CatalogOptions {
+  /** Board ids that catalog board names are mapped onto. */
+  readonly boardIds: readonly string[];
+  /** Catalog URLs from the settings, loaded after the default. */
+  readonly extraUrls?: readonly string[];
+  /** Follow the default catalog's `includes` (the public Raspberry Pi and Armbian catalogs). */
+  readonly followIncludes?: boolean;
+  readonly cache?: DownloadCache;
+  readonly signal?: AbortSignal;
+  readonly retry?: RetryPolicy;
+}
+
+export interface LoadedCatalog {
+  readonly entries: readonly CatalogEntry[];
+  readonly problems: readonly string[];
+}
+
+/** Catalog URLs from the environment (CARDSMITH_CATALOGS, comma or space separated). */
+export function catalogUrlsFromEnv(): readonly string[] {
+  return (process.env.CARDSMITH_CATALOGS ?? '').split(/[\s,]+/).filter(Boolean);
+}
+
+async function fetchCatalogText(url: string, cache: DownloadCache, options: CatalogOptions): Promise<{ text: string; stale: string | null }> {
+  const file = join(cache.root, 'catalogs', `${urlKey(url)}.json`);
+  try {
+    const text = await getText(url, { signal: options.signal, retry: options.retry ?? CATALOG_RETRY });
+    await mkdir(join(cache.root, 'catalogs'), { recursive: true });
+    await writeFile(`${file}.tmp`, text);
+    await rename(`${file}.tmp`, file);
+    return { text, stale: null };
+  } catch (error) {
+    if (error instanceof CardsmithError && error.info.cause === 'cancelled') throw error;
+    const kept = await readFile(file, 'utf8').catch(() => null);
+    if (kept === null) throw error;
+    return { text: kept, stale: (error as Error).message };
+  }
+}
+
+export async function loadCatalogs(options: CatalogOptions): Promise<LoadedCatalog> {
+  const cache = options.cache ?? new DownloadCache();
+  const entries: CatalogEntry[] = [];
+  const problems: string[] = [];
+  const ids = new Set<string>();
+  const add = (found: readonly CatalogEntry[]): void => {
+    for (const entry of found) {
+      if (ids.has(entry.id)) {
+        problems.push(`${entry.catalog ?? 'catalog'}: entry ${entry.id} is defined more than once; the first is kept`);
+        continue;
+      }
+      ids.add(entry.id);
+      entries.push(entry);
+    }
+  };
+  const embedded = parseCatalog(defaultCatalog, 'default', options.boardIds);
+  add(embedded.entries);
+  problems.push(...embedded.problems);
+
+  const queue: { url: string; prefix: string; depth: number }[] = [
+    ...(options.followIncludes === false ? [] : embedded.links.map((link) => ({ ...link, depth: 1 }))),
+    ...(options.extraUrls ?? []).map((url) => ({ url, prefix: '', depth: 1 })),
+  ];
+  const visited = new Set<string>();
+  while (queue.length > 0) {
+    const next = queue.shift()!;
+    if (visited.has(next.url)) continue;
+    if (visited.size >= MAX_DOCUMENTS) {
+      problems.push(`more than ${MAX_DOCUMENTS} linked catalogs; ${next.url} and later ones were not loaded`);
+      break;
+    }
+    visited.add(next.url);
+    let document: unknown;
+    try {
+      const { text, stale } = await fetchCatalogText(next.url, cache, options);
+      if (stale) problems.push(`${next.url}: unreachable (${stale}); using the copy saved earlier`);
+      document = JSON.parse(text);
+    } catch (error) {
+      if (error instanceof CardsmithError && error.info.cause === 'cancelled') throw error;
+      problems.push(`${next.url}: ${error instanceof SyntaxError ? `not valid JSON (${error.message})` : (error as Error).message}`);
+      continue;
+    }
+    const parsed = parseCatalog(document, next.url, options.boardIds, next.prefix);
+    add(parsed.entries);
+    problems.push(...parsed.problems);
+    for (const link of parsed.links) {
+      if (next.depth >= MAX_DEPTH) problems.push(`${link.url}: linked too deeply, not loaded`);
+      else queue.push({ ...link, depth: next.depth + 1 });
+    }
+  }
+  return { entries: await markCached(entries, cache), problems };
+}
+
+async function markCached(entries: readonly CatalogEntry[], cache: DownloadCache): Promise<CatalogEntry[]> {
+  return Promise.all(
+    entries.map(async (entry) => {
+      const hit = entry.sha256 ? await cache.get(entry.sha256) : await cache.getByUrl(entry.url);
+      return hit ? { ...entry, cached: true } : entry;
+    }),
+  );
+}
+
+export function entriesForBoard(entries: readonly CatalogEntry[], board: string | undefined): readonly CatalogEntry[] {
+  return board === undefined ? entries : entries.filter((entry) => entry.boards.includes(board));
+}
+
+/**
+ * The sha256 of `fileName` in a published checksum file: `sha256sum` lines ("<hex>  name" or
+ * "<hex> *name"), or a file holding a single hash. Null when the file names no sha256 for it.
+ */
+export function findSha256(checksumText: string, fileName: string): string | null {
+  const lines = checksumText
+    .split(/\r?\n/)
+    .map((line) => /^([0-9a-fA-F]{64})(?:\s+\*?(.+?))?\s*$/.exec(line.trim()))
+    .filter((match): match is RegExpExecArray => match !== null);
+  const named = lines.find((match) => match[2] !== undefined && match[2].split('/').pop() === fileName);
+  if (named) return named[1]!.toLowerCase();
+  return lines.length === 1 ? lines[0]![1]!.toLowerCase() : null;
+}
+
+/** The entry with its sha256 filled in from its checksum URL when it has none of its own. */
+export async function withPublishedSha256(entry: CatalogEntry, options: { signal?: AbortSignal; retry?: RetryPolicy } = {}): Promise<CatalogEntry> {
+  if (entry.sha256 || !entry.checksumUrl) return entry;
+  const text = await getText(entry.checksumUrl, { signal: options.signal, retry: options.retry ?? CATALOG_RETRY, maxBytes: 1 << 20 });
+  const fileName = decodeURIComponent(new URL(entry.url).pathname.split('/').pop() ?? '');
+  const sha256 = findSha256(text, fileName);
+  if (!sha256) {
+    throw new CardsmithError('bad-input', `The checksum file ${entry.checksumUrl} has no sha256 for ${fileName}`, {
+      checksumUrl: entry.checksumUrl,
+      fileName,
+    });
+  }
+  return { ...entry, sha256 };
+}

@@ -1,0 +1,63 @@
+/**
+ * The `catalog` and `fetch` operations: thin glue from contract requests to catalogs, downloads
+ * and the cache. Catalog URLs beyond the default come from CARDSMITH_CATALOGS (the settings of the
+ * CLI and the app), the cache root from CARDSMITH_CACHE.
+ */
+import { copyFile, rename, rm } from 'node:fs/promises';
+import type { Request, ResultOf } from '../api';
+import { boardDatabase } from '../boards/db';
+import { CardsmithError } from '../errors';
+import type { JobContext } from '../job';
+import { DownloadCache, sha256OfFile } from './cache';
+import { catalogUrlsFromEnv, entriesForBoard, loadCatalogs, withPublishedSha256 } from './catalog';
+import { download } from './fetch';
+import { isHttpUrl } from './http';
+import type { CatalogEntry } from './model';
+
+const boardIds = (): readonly string[] => boardDatabase().boards.map((board) => board.id);
+
+export async function runCatalog(request: Extract<Request, { op: 'catalog' }>, ctx: JobContext): Promise<ResultOf<'catalog'>> {
+  if (request.board !== undefined && !boardIds().includes(request.board)) {
+    throw new CardsmithError('unknown-board', `There is no board "${request.board}"`, { board: request.board });
+  }
+  const loaded = await loadCatalogs({ boardIds: boardIds(), extraUrls: catalogUrlsFromEnv(), signal: ctx.signal });
+  return { entries: [...entriesForBoard(loaded.entries, request.board)], problems: [...loaded.problems] };
+}
+
+/** Finds a catalog entry by id, loading the catalogs only when the reference is not a URL. */
+export async function findCatalogEntry(id: string, ctx: JobContext): Promise<CatalogEntry | null> {
+  const loaded = await loadCatalogs({ boardIds: boardIds(), extraUrls: catalogUrlsFromEnv(), signal: ctx.signal });
+  return loaded.entries.find((entry) => entry.id === id) ?? null;
+}
+
+export async function runFetch(request: Extract<Request, { op: 'fetch' }>, ctx: JobContext): Promise<ResultOf<'fetch'>> {
+  const cache = new DownloadCache();
+  let url = request.source;
+  let expectedSha256: string | null = null;
+  if (!isHttpUrl(request.source)) {
+    const entry = await findCatalogEntry(request.source, ctx);
+    if (!entry) {
+      throw new CardsmithError('bad-input', `"${request.source}" is neither an http(s) URL nor a catalog id`, { source: request.source }, 'Run `cardsmith catalog` for the ids.');
+    }
+    const resolved = await withPublishedSha256(entry, { signal: ctx.signal });
+    url = resolved.url;
+    expectedSha256 = resolved.sha256 ?? null;
+    if (!expectedSha256) ctx.log('warn', `${entry.id} publishes no sha256: the download is checked only against itself`);
+  }
+  ctx.phase('fetch', 'start', url);
+  const object = await download(url, { cache, expectedSha256, ctx, signal: ctx.signal });
+  ctx.phase('fetch', 'done');
+  if (!request.output) return { path: object.path, sha256: object.sha256, sizeBytes: object.sizeBytes };
+  const temporary = `${request.output}.cardsmith-partial`;
+  try {
+    await copyFile(object.path, temporary);
+    if ((await sha256OfFile(temporary)) !== object.sha256) {
+      throw new CardsmithError('io', `The copy at ${request.output} does not match the cached file`, { path: request.output });
+    }
+    await rename(temporary, request.output);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
+  }
+  return { path: request.output, sha256: object.sha256, sizeBytes: object.sizeBytes };
+}
