@@ -1,0 +1,219 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync, copyFileSync, existsSync, openSync, readSync, closeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { BuildRecipe, JobEvent } from '../../../electron/engine/api';
+import { inspectTarget } from '../../../electron/engine/boards/inspect';
+import { buildImage } from '../../../electron/engine/build/compose';
+import { createJobContext } from '../../../electron/engine/job';
+import { runRequest } from '../../../electron/engine/operations';
+import { debPath, fixturePath } from '../../helpers/fixtures';
+import { describeWith } from '../../helpers/needs';
+import { makeRootfs, walk, KERNEL_VERSION } from './fixture';
+
+const MIB = 1024 * 1024;
+const ENV = { SOURCE_DATE_EPOCH: '1700000000', CARDSMITH_SEED: 'cardsmith-test' };
+let dir = '';
+let rootfs = { folder: '', tarball: '' };
+let firmware = '';
+
+interface SfdiskTable {
+  partitiontable: { label: string; id: string; partitions: { start: number; size: number; type: string; bootable?: boolean; uuid?: string }[] };
+}
+const sfdisk = (image: string): SfdiskTable['partitiontable'] => (JSON.parse(execFileSync('sfdisk', ['--json', image]).toString()) as SfdiskTable).partitiontable;
+
+async function build(recipe: Omit<BuildRecipe, 'rootSize'> & Partial<Pick<BuildRecipe, 'rootSize'>>): Promise<{ result: unknown; events: JobEvent[] }> {
+  const events: JobEvent[] = [];
+  Object.assign(process.env, ENV);
+  const result = await runRequest({ op: 'build', recipe }, (event) => events.push(event));
+  return { result, events };
+}
+function errorOf(events: readonly JobEvent[]): Extract<JobEvent, { type: 'error' }>['error'] | undefined {
+  const last = events.find((e) => e.type === 'error');
+  return last?.type === 'error' ? last.error : undefined;
+}
+function readAt(path: string, offset: number, length: number): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const out = Buffer.alloc(length);
+    readSync(fd, out, 0, length, offset);
+    return out;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Attaches the byte range of a partition read-only, runs `body` with the loop device, detaches. */
+function withPartition<T>(image: string, start: number, size: number, body: (device: string) => T): T {
+  const device = execFileSync('losetup', ['--find', '--show', '--read-only', '--offset', String(start), '--sizelimit', String(size), image]).toString().trim();
+  try {
+    return body(device);
+  } finally {
+    execFileSync('losetup', ['--detach', device]);
+  }
+}
+
+function checkFat(image: string, start: number, size: number): void {
+  withPartition(image, start, size, (device) => execFileSync('fsck.fat', ['-n', device]));
+}
+
+/** e2fsck -fn, then a read-only kernel mount whose tree must equal the source folder's. */
+function checkExt4Tree(image: string, start: number, size: number, sourceFolder: string): void {
+  withPartition(image, start, size, (device) => {
+    execFileSync('e2fsck', ['-fn', device]);
+    const mnt = mkdtempSync(join(tmpdir(), 'cardsmith-mnt-'));
+    execFileSync('mount', ['-t', 'ext4', '-o', 'ro', device, mnt]);
+    try {
+      expect(walk(mnt)).toEqual(walk(sourceFolder));
+    } finally {
+      execFileSync('umount', [mnt]);
+      rmSync(mnt, { recursive: true, force: true });
+    }
+  });
+}
+
+function mtypeAt(image: string, offset: number, path: string): Buffer {
+  return execFileSync('mcopy', ['-n', '-i', `${image}@@${offset}`, `::${path}`, '-'], { env: { ...process.env, MTOOLS_SKIP_CHECK: '1' }, maxBuffer: 64 * MIB });
+}
+
+describeWith(
+  ['root', 'tool:tar', 'tool:sfdisk', 'tool:fsck.fat', 'tool:e2fsck', 'tool:mcopy', 'tool:bmaptool', 'tool:losetup', `file:${fixturePath('busybox-static_arm64', 'bin', 'busybox')}`, `file:${debPath('u-boot-sunxi_armhf')}`, `file:${debPath('u-boot-rockchip_arm64')}`],
+  'cardsmith build',
+  () => {
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), 'cardsmith-build-'));
+      rootfs = makeRootfs(dir);
+      firmware = join(dir, 'firmware');
+      mkdirSync(firmware);
+      for (const name of ['bootcode.bin', 'start.elf', 'fixup.dat']) writeFileSync(join(firmware, name), createHash('sha256').update(name).digest());
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('Raspberry Pi: firmware, config.txt, U-Boot, extlinux; clean FAT and ext4; the mounted tree equals the tarball; bmaptool accepts the bmap', async () => {
+      const out = join(dir, 'rpi');
+      mkdirSync(out);
+      const image = join(out, 'card.img');
+      const uboot = fixturePath('u-boot-rpi_arm64', 'usr/lib/u-boot/rpi_3');
+      const { result, events } = await build({ board: 'rpi-3-b', rootfs: rootfs.tarball, bootFiles: firmware, loaderFrom: uboot, output: image, bmap: join(out, 'card.bmap') });
+      expect(errorOf(events)).toBeUndefined();
+      expect(readdirSync(out).sort()).toEqual(['card.bmap', 'card.img']);
+      const table = sfdisk(image);
+      expect(table.label).toBe('dos');
+      expect(table.partitions.map((p) => [p.type, p.bootable === true])).toEqual([['e', true], ['83', false]]);
+      const [boot, root] = table.partitions.map((p) => ({ start: p.start * 512, size: p.size * 512 }));
+      checkFat(image, boot!.start, boot!.size);
+      expect(mtypeAt(image, boot!.start, '/config.txt').toString()).toMatch(/^arm_64bit=1\nkernel=u-boot\.bin\nenable_uart=1$/m);
+      expect(mtypeAt(image, boot!.start, '/u-boot.bin').equals(readFileSync(join(uboot, 'u-boot.bin')))).toBe(true);
+      expect(mtypeAt(image, boot!.start, '/bootcode.bin').equals(readFileSync(join(firmware, 'bootcode.bin')))).toBe(true);
+      expect(mtypeAt(image, boot!.start, `/vmlinuz-${KERNEL_VERSION}`).equals(readFileSync(join(rootfs.folder, 'boot', `vmlinuz-${KERNEL_VERSION}`)))).toBe(true);
+      expect(mtypeAt(image, boot!.start, '/bcm2837-rpi-3-b.dtb').length).toBe(20_000);
+      const conf = mtypeAt(image, boot!.start, '/extlinux/extlinux.conf').toString();
+      expect(conf).toContain(`append root=PARTUUID=${table.id.slice(2)}-02 rootwait rw console=ttyS1,115200`);
+      expect(conf).toContain(`initrd /initrd.img-${KERNEL_VERSION}`);
+      checkExt4Tree(image, root!.start, root!.size, rootfs.folder);
+      const copy = join(dir, 'rpi-copy.img');
+      execFileSync('bmaptool', ['copy', '--bmap', join(out, 'card.bmap'), image, copy], { stdio: 'ignore' });
+      expect(execFileSync('cmp', [image, copy]).length).toBe(0);
+      rmSync(copy);
+      expect(result).toMatchObject({ output: image, sizeBytes: readFileSync(image).length });
+    });
+
+    it('Allwinner (loader from the Debian .deb): the loader sits at 8 KiB and inspect recognises the board', async () => {
+      const image = join(dir, 'opi.img');
+      const { events } = await build({ board: 'orangepi-plus', rootfs: rootfs.tarball, loaderFrom: debPath('u-boot-sunxi_armhf'), output: image });
+      expect(errorOf(events)).toBeUndefined();
+      const loader = readFileSync(fixturePath('u-boot-sunxi_armhf', 'usr/lib/u-boot/orangepi_plus/u-boot-sunxi-with-spl.bin'));
+      expect(readAt(image, 8192, loader.length).equals(loader)).toBe(true);
+      const table = sfdisk(image);
+      expect(table.partitions[0]!.start * 512).toBeGreaterThanOrEqual(4 * MIB);
+      const conf = mtypeAt(image, table.partitions[0]!.start * 512, '/extlinux/extlinux.conf').toString();
+      expect(conf).toContain('fdt /dtbs/sun8i-h3-orangepi-plus.dtb');
+      expect(conf).toContain('console=ttyS0,115200');
+      const inspection = await inspectTarget(image);
+      expect(inspection.partitions.map((p) => p.filesystem)).toEqual(['vfat', 'ext4']);
+      expect(inspection.consistentBoards).toContain('orangepi-plus');
+    });
+
+    it('Rockchip on GPT: idbloader at 32 KiB, u-boot.itb at 8 MiB, partitions from 16 MiB, clean filesystems', async () => {
+      const image = join(dir, 'rock64.img');
+      const recipe: BuildRecipe = { board: 'rock64', rootfs: rootfs.tarball, loaderFrom: debPath('u-boot-rockchip_arm64'), output: image, rootSize: { mode: 'minimal' } };
+      const ctx = createJobContext(() => undefined, new AbortController().signal);
+      const result = await buildImage(recipe, ctx, { seed: 'gpt-test', timestamp: 1700000000, table: 'gpt' });
+      const folder = fixturePath('u-boot-rockchip_arm64', 'usr/lib/u-boot/rock64-rk3328');
+      const idb = readFileSync(join(folder, 'idbloader.img'));
+      const itb = readFileSync(join(folder, 'u-boot.itb'));
+      expect(readAt(image, 32768, idb.length).equals(idb)).toBe(true);
+      expect(readAt(image, 8 * MIB, itb.length).equals(itb)).toBe(true);
+      const table = sfdisk(image);
+      expect(table.label).toBe('gpt');
+      expect(table.partitions[0]!.start * 512).toBe(16 * MIB);
+      execFileSync('sfdisk', ['--verify', image]);
+      const [boot, root] = table.partitions.map((p) => ({ start: p.start * 512, size: p.size * 512 }));
+      checkFat(image, boot!.start, boot!.size);
+      checkExt4Tree(image, root!.start, root!.size, rootfs.folder);
+      expect(result.dataBytes).toBeGreaterThan(0);
+      expect(result.freeBytes).toBeGreaterThan(0);
+      const inspection = await inspectTarget(image);
+      expect(inspection.consistentBoards).toContain('rock64');
+    });
+
+    it('is reproducible: same inputs, seed and SOURCE_DATE_EPOCH give the same bytes', async () => {
+      const hashes: string[] = [];
+      for (const name of ['a.img', 'b.img']) {
+        const image = join(dir, name);
+        const { events } = await build({ board: 'rock64', rootfs: rootfs.tarball, loaderFrom: debPath('u-boot-rockchip_arm64'), output: image, bmap: `${image}.bmap` });
+        expect(errorOf(events)).toBeUndefined();
+        hashes.push(createHash('sha256').update(readFileSync(image)).update(readFileSync(`${image}.bmap`)).digest('hex'));
+        rmSync(image);
+      }
+      expect(hashes[0]).toBe(hashes[1]);
+    });
+
+    it('a truncated archive fails as source-corrupt and leaves no file behind', async () => {
+      const out = join(dir, 'truncated');
+      mkdirSync(out);
+      const cut = join(out, 'cut.tar.gz');
+      copyFileSync(rootfs.tarball, cut);
+      truncateSync(cut, Math.floor(readFileSync(cut).length / 2));
+      const { events } = await build({ board: 'rock64', rootfs: cut, loaderFrom: debPath('u-boot-rockchip_arm64'), output: join(out, 'card.img'), bmap: join(out, 'card.bmap') });
+      expect(errorOf(events)?.cause).toBe('source-corrupt');
+      expect(readdirSync(out)).toEqual(['cut.tar.gz']);
+    });
+
+    it('a rootfs larger than --root-size fails stating needed vs given, before any write', async () => {
+      const out = join(dir, 'small');
+      mkdirSync(out);
+      const { events } = await build({ board: 'rock64', rootfs: rootfs.tarball, loaderFrom: debPath('u-boot-rockchip_arm64'), output: join(out, 'card.img'), rootSize: { mode: 'fixed', bytes: 2 * MIB } });
+      const error = errorOf(events);
+      expect(error?.cause).toBe('too-small');
+      expect(error?.details).toMatchObject({ givenBytes: 2 * MIB });
+      expect(Number(error?.details?.neededBytes)).toBeGreaterThan(2 * MIB);
+      expect(readdirSync(out)).toEqual([]);
+    });
+
+    it('not enough free space fails as no-space before any write', async () => {
+      const out = join(dir, 'tiny-fs');
+      mkdirSync(out);
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', out]);
+      try {
+        const { events } = await build({ board: 'rock64', rootfs: rootfs.tarball, loaderFrom: debPath('u-boot-rockchip_arm64'), output: join(out, 'card.img') });
+        const error = errorOf(events);
+        expect(error?.cause).toBe('no-space');
+        expect(Number(error?.details?.neededBytes)).toBeGreaterThan(Number(error?.details?.availableBytes));
+        expect(readdirSync(out)).toEqual([]);
+      } finally {
+        spawnSync('umount', [out]);
+      }
+    });
+
+    it('refuses fill for an image file and an unknown board, naming them', async () => {
+      const fill = await build({ board: 'rock64', rootfs: rootfs.tarball, output: join(dir, 'fill.img'), rootSize: { mode: 'fill' } });
+      expect(errorOf(fill.events)?.cause).toBe('bad-input');
+      const unknown = await build({ board: 'rock65', rootfs: rootfs.tarball, output: join(dir, 'x.img') });
+      expect(errorOf(unknown.events)?.message).toMatch(/rock64/);
+      expect(existsSync(join(dir, 'fill.img')) || existsSync(join(dir, 'x.img'))).toBe(false);
+    });
+  },
+);
