@@ -1,0 +1,64 @@
+/**
+ * builder-config.yml as electron-builder reads it (its own loader), checked against
+ * electron-builder's own JSON schema, plus the promises the packaging makes: every OS gets its
+ * installer, the bundles and the worker entry are in, drivelist's addon is unpacked.
+ */
+import { accessSync, constants, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Ajv from 'ajv';
+import { getConfig } from 'app-builder-lib/out/util/config/load';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const root = join(__dirname, '..', '..', '..');
+
+interface Config {
+  files: string[];
+  asarUnpack: string[];
+  linux: { target: string[]; executableName: string; extraResources: { from: string; to: string }[] };
+  mac: { target: string[] };
+  win: { target: string[] };
+}
+
+function schemaValidator(): (config: unknown) => string[] {
+  const schema = JSON.parse(readFileSync(join(root, 'node_modules/app-builder-lib/scheme.json'), 'utf8')) as object;
+  const validate = new Ajv({ strict: false, allErrors: true }).compile(schema);
+  return (config) => (validate(config) ? [] : (validate.errors ?? []).map((error) => `${error.instancePath} ${error.message ?? ''} ${JSON.stringify(error.params)}`));
+}
+
+describe('builder-config.yml', () => {
+  let config: Config;
+  const problems = schemaValidator();
+
+  beforeAll(async () => {
+    const read = await getConfig<Config>({ packageKey: 'build', configFilename: 'electron-builder', projectDir: root, packageMetadata: null }, 'builder-config.yml');
+    if (!read) throw new Error('electron-builder found no configuration');
+    config = read.result;
+  });
+
+  it("passes electron-builder's own schema", () => {
+    expect(problems(config)).toEqual([]);
+  });
+
+  it('the schema check bites: a misspelt option is refused', () => {
+    expect(problems({ ...config, asarUnpak: ['x'] }).join('\n')).toContain('asarUnpak');
+    expect(problems({ ...config, linux: { ...config.linux, target: 7 } })).not.toEqual([]);
+  });
+
+  it('builds an installer for every OS', () => {
+    expect(config.linux.target).toEqual(['AppImage', 'deb']);
+    expect(config.mac.target).toEqual(['dmg']);
+    expect(config.win.target).toEqual(['nsis']);
+  });
+
+  it('ships the built bundles (main, preload, renderer, the CLI that is the worker) and package.json', () => {
+    expect(config.files).toEqual(expect.arrayContaining(['package.json', 'out/**', 'dist/**']));
+    expect(config.asarUnpack).toContain('node_modules/drivelist/**/*.node');
+  });
+
+  it('ships the pkexec launcher, executable', () => {
+    const launcher = config.linux.extraResources.find((resource) => resource.to === 'cardsmith-worker');
+    expect(launcher?.from).toBe('electron/main/launcher/cardsmith-worker');
+    accessSync(join(root, launcher?.from ?? ''), constants.X_OK);
+    expect(config.linux.executableName).toBe('cardsmith');
+  });
+});
