@@ -29,13 +29,12 @@ const RK_HEADER0_MAGIC = 0x0ff0aa55;
 const FIP_TOC_MAGIC = 0xaa640001;
 
 /** Card offsets where some board's ROM or SPL looks for each kind of image. */
-export const SCAN_OFFSETS: Readonly<Record<LoaderKind, readonly number[]>> = {
+export const SCAN_OFFSETS: Readonly<Record<Exclude<LoaderKind, 'amlogic-fip'>, readonly number[]>> = {
   'allwinner-egon': [8 * KiB, 128 * KiB, 256 * KiB],
   'rockchip-idbloader': [32 * KiB],
   'imx-ivt': [1 * KiB, 32 * KiB, 33 * KiB],
   'ti-toc': [0, 128 * KiB, 256 * KiB, 384 * KiB],
   'amlogic-bl2': [512],
-  'amlogic-fip': [],
   // sunxi32 U-Boot proper / sunxi64 FIT (40 KiB), sunxi @128 KiB (160 KiB), i.MX6 u-boot.img (69 KiB),
   // Rockchip puma (256 KiB), AM335x u-boot.img (384 KiB), Rockchip u-boot.itb (8 MiB).
   'uboot-fit': [40 * KiB, 69 * KiB, 160 * KiB, 256 * KiB, 384 * KiB, 8 * MiB],
@@ -208,7 +207,7 @@ export async function scanLoaders(read: ReadAt, sizeBytes: number): Promise<Load
     const result = head && checkRockchip(head, offset);
     if (result) found.push(result);
   }
-  const simple: readonly [LoaderKind, (head: Uint8Array, offset: number) => LoaderFound | null][] = [
+  const simple: readonly [keyof typeof SCAN_OFFSETS, (head: Uint8Array, offset: number) => LoaderFound | null][] = [
     ['imx-ivt', checkImxIvt],
     ['ti-toc', checkTiToc],
     ['amlogic-bl2', checkAmlogicBl2],
@@ -226,6 +225,7 @@ export async function scanLoaders(read: ReadAt, sizeBytes: number): Promise<Load
     const result = head && checkUboot(head, offset);
     if (result) found.push(result);
   }
+  // The FIP has no fixed offset; look for its table of contents only where an Amlogic BL2 is.
   if (found.some((loader) => loader.kind === 'amlogic-bl2')) {
     const area = await probe(0, 4 * MiB);
     for (let at = 512; area && at + 8 <= area.length; at += 512) {

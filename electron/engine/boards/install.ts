@@ -11,8 +11,10 @@ import { checkTarget } from '../drives/safety';
 import { CardsmithError } from '../errors';
 import type { JobContext } from '../job';
 import { findBoard } from './db';
-import { chooseLayout, resolveLoaderFiles } from './loader-source';
-import { planLoaderWrites } from './planner';
+import type { Board } from './model';
+import type { DiskLayout } from '../disk/model';
+import { fittingLayouts, resolveLoaderFiles, type ChosenLayout } from './loader-source';
+import { planLoaderWrites, type LoaderSizes, type PlannedWrite } from './planner';
 import { readerOf, targetSize } from './target-io';
 
 export interface InstallRequest {
@@ -20,6 +22,26 @@ export interface InstallRequest {
   readonly target: string;
   readonly from?: string;
   readonly allowLoop: boolean;
+}
+
+/**
+ * Plans the first layout the files complete that fits the card: the primary one, else an
+ * alternative the boot ROM also reads (sunxi H3+ at 128 KiB beside a standard GPT). When none
+ * fits, the primary layout's refusal is the one reported.
+ */
+function planFirstFitting(board: Board, layout: DiskLayout, sizes: LoaderSizes, layouts: readonly ChosenLayout[], ctx: JobContext): PlannedWrite[] {
+  let firstRefusal: CardsmithError | undefined;
+  for (const candidate of layouts) {
+    try {
+      const planned = planLoaderWrites(board, layout, sizes, candidate.writes);
+      if (candidate.label) ctx.log('info', `using the "${candidate.label}" layout`);
+      return planned;
+    } catch (error) {
+      if (!(error instanceof CardsmithError) || error.info.cause !== 'overlap') throw error;
+      firstRefusal ??= error;
+    }
+  }
+  throw firstRefusal ?? new CardsmithError('internal', `no loader layout for ${board.name}`);
 }
 
 export async function installLoader(request: InstallRequest, ctx: JobContext): Promise<ResultOf<'installLoader'>> {
@@ -40,10 +62,8 @@ export async function installLoader(request: InstallRequest, ctx: JobContext): P
       partitionStarts: layout.partitions.map((partition) => partition.start),
       signal: ctx.signal,
     });
-    const chosen = chooseLayout(board, new Set(loader.files.keys()), loader.origin);
-    if (chosen.label) ctx.log('info', `using the "${chosen.label}" layout`);
     const sizes = new Map([...loader.files].map(([name, bytes]) => [name, bytes.length]));
-    const planned = planLoaderWrites(board, layout, sizes, chosen.writes);
+    const planned = planFirstFitting(board, layout, sizes, fittingLayouts(board, new Set(loader.files.keys()), loader.origin), ctx);
     ctx.throwIfCancelled();
 
     const total = planned.reduce((sum, write) => sum + write.length, 0);

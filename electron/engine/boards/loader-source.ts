@@ -42,14 +42,14 @@ export function debianFolderOf(board: Board): DebianFolder | undefined {
 
 const filesOf = (writes: readonly LoaderWrite[]): string[] => [...new Set(writes.map((write) => write.file))];
 
-/** The first layout (primary, then alternatives) whose every file is among `available`. */
-export function chooseLayout(board: Board, available: ReadonlySet<string>, origin: string): ChosenLayout {
+/** The layouts (primary first, then alternatives) whose every file is among `available`; throws when none is. */
+export function fittingLayouts(board: Board, available: ReadonlySet<string>, origin: string): ChosenLayout[] {
   const layouts: ChosenLayout[] = [
     { label: undefined, writes: board.writes },
     ...board.alternativeWrites.map((alternative) => ({ label: alternative.label, writes: alternative.writes })),
   ];
-  const fits = layouts.find((layout) => layout.writes.length > 0 && filesOf(layout.writes).every((file) => available.has(file)));
-  if (fits) return fits;
+  const fits = layouts.filter((layout) => layout.writes.length > 0 && filesOf(layout.writes).every((file) => available.has(file)));
+  if (fits.length > 0) return fits;
   const needed = layouts.map((layout) => filesOf(layout.writes).join(' + ')).filter(Boolean);
   throw new CardsmithError('bad-input', `${origin} does not hold the loader files ${board.name} needs (${needed.join(', or ')}); it has: ${[...available].sort().join(', ') || 'nothing'}`, {
     board: board.id,
@@ -57,6 +57,13 @@ export function chooseLayout(board: Board, available: ReadonlySet<string>, origi
     needed,
     available: [...available].sort(),
   });
+}
+
+/** The first layout (primary, then alternatives) the files complete. */
+export function chooseLayout(board: Board, available: ReadonlySet<string>, origin: string): ChosenLayout {
+  const [first] = fittingLayouts(board, available, origin);
+  if (!first) throw new CardsmithError('internal', `no loader layout for ${board.name}`);
+  return first;
 }
 
 /** Renames a lone file to the board's single file name when its own name is not one the board uses. */

@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { buildGpt } from '../../../electron/engine/disk/gpt';
 import { debPath, fixturePath } from '../../helpers/fixtures';
 import { attachLoop, detachLoop } from '../../helpers/loop';
 import { describeWith } from '../../helpers/needs';
@@ -53,6 +54,31 @@ describeWith([`file:${debPath('u-boot-sunxi_armhf')}`, `file:${fixturePath('u-bo
     expect(!rpi.ok && rpi.error.message).toMatch(/no loader at raw card offsets; its files \(bootcode.bin, .*u-boot.bin, config.txt\) go into the first FAT partition/);
     const tegra = await install('jetson-tk1', image);
     expect(!tegra.ok && tegra.error.message).toMatch(/Jetson TK1 has no loader at raw card offsets \(U-Boot lives in the on-board eMMC/);
+  });
+
+  it('falls back to the 128 KiB location when a standard GPT occupies 8 KiB (H3), and refuses where there is none (A20)', async () => {
+    const image = join(work, 'gpt.img');
+    const size = 16 * MiB;
+    const built = buildGpt({
+      diskSectors: size / 512,
+      diskGuid: '3F0A8E8C-1B2D-4E5F-8A9B-0C1D2E3F4A5B',
+      partitions: [{ typeGuid: '0FC63DAF-8483-4772-8E79-3D69D8477DE4', uniqueGuid: '3F0A8E8C-1B2D-4E5F-8A9B-0C1D2E3F4A60', firstLba: 2048, lastLba: size / 512 - 40, name: 'root' }],
+    });
+    blankMbrImage(image, size, 0);
+    const fd = openSync(image, 'r+');
+    try {
+      for (const piece of built.writes) writeSync(fd, piece.bytes, 0, piece.bytes.length, piece.offset);
+    } finally {
+      closeSync(fd);
+    }
+    const gptBefore = readFileSync(image).subarray(512, 17408);
+    const a20 = await install('cubietruck', image, SUNXI_DIR);
+    expect(!a20.ok && a20.error.message).toMatch(/overlaps the GPT entry array \(bytes 1024\.\.17407\)/);
+    const h3Dir = fixturePath('u-boot-sunxi_armhf', 'usr/lib/u-boot/orangepi_zero');
+    const h3 = await install('orangepi-zero', image, h3Dir);
+    expect(h3.ok ? h3.result.writes.map((write) => write.offset) : h3.error.message).toEqual([128 * 1024]);
+    expect(h3.events.some((event) => event.type === 'log' && event.message.includes('128 KiB'))).toBe(true);
+    expect(readFileSync(image).subarray(512, 17408).equals(gptBefore)).toBe(true);
   });
 
   it('an unknown board lists the closest ids', async () => {
