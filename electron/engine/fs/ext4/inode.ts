@@ -17,7 +17,7 @@ import { EXTRA_ISIZE } from './xattr';
 
 export const MAX_EXTENT_LENGTH = 32768;
 const EXTENT_MAGIC = 0xf30a;
-const PER_BLOCK = (BLOCK_SIZE - 12) / 12;
+const PER_BLOCK = Math.floor((BLOCK_SIZE - 12 - 4) / 12);
 export const EXTENTS_FL = 0x80000;
 const HUGE_FILE_FL = 0x40000;
 
