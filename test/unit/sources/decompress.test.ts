@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { CardsmithError } from '../../../electron/engine/errors';
-import { createDecompressor, detectFormat, hasZlibZstd, type StreamCompression } from '../../../electron/engine/sources/decompress';
+import { createDecompressor, detectFormat, hasZlibZstd, type DecoderChoice, type StreamCompression } from '../../../electron/engine/sources/decompress';
 import { which } from '../../helpers/needs';
 
 /** A small image with incompressible, zero and text regions, like a real card image. */
@@ -18,12 +18,12 @@ function compressWith(tool: string, args: string[], data: Buffer): Buffer {
   return execFileSync(tool, args, { input: data, maxBuffer: 64 << 20 });
 }
 
-async function decode(format: StreamCompression, data: Buffer, chunk = 65_536): Promise<Buffer> {
+async function decode(format: StreamCompression, data: Buffer, chunk = 65_536, choice: DecoderChoice = {}): Promise<Buffer> {
   const parts: Buffer[] = [];
   const chunks = function* () {
     for (let offset = 0; offset < data.length; offset += chunk) yield data.subarray(offset, offset + chunk);
   };
-  await pipeline(Readable.from(chunks()), createDecompressor(format), async (source: AsyncIterable<Buffer>) => {
+  await pipeline(Readable.from(chunks()), createDecompressor(format, choice), async (source: AsyncIterable<Buffer>) => {
     for await (const part of source) parts.push(part);
   });
   return Buffer.concat(parts);
@@ -98,6 +98,18 @@ describe('createDecompressor', () => {
       });
     });
   }
+
+  describe.skipIf(which('xz') === null)('xz through the in-process WASM decoder', () => {
+    const compressed = which('xz') ? encoders.xz(image) : Buffer.alloc(0);
+    it('decodes to the original bytes', async () => {
+      expect(sha(await decode('xz', compressed, 65_536, { xz: 'wasm' }))).toBe(sha(image));
+    });
+    it('reports truncation with the offset', async () => {
+      const cut = compressed.subarray(0, compressed.length >> 1);
+      const error = await decode('xz', cut, 65_536, { xz: 'wasm' }).then(() => null, (e: unknown) => e);
+      expect((error as CardsmithError).info).toMatchObject({ cause: 'source-corrupt', details: { format: 'xz', offset: cut.length } });
+    });
+  });
 
   it('uses node:zlib for zstd on Node 24', () => {
     const major = Number(process.versions.node.split('.')[0]);
