@@ -89,7 +89,10 @@ export async function flash(request: FlashRequest, outer: JobContext): Promise<R
     ctx.log('debug', `opened ${target.path} exclusively${target.direct ? ' with O_DIRECT' : ''}, block size ${target.blockSize}`);
 
     ctx.phase('write', 'start');
-    const written = await writeImage(input, target, plan, ctx, { recordDigests: request.verify, deviceBytes });
+    // A raw image is re-read for verification and compared byte for byte (exact ranges, no
+    // hashing); a decompressed stream cannot be re-read cheaply, so its blocks are hashed as written.
+    const rereadable = input.compression === 'none';
+    const written = await writeImage(input, target, plan, ctx, { recordDigests: request.verify && !rereadable, deviceBytes });
     ctx.phase('write', 'done', `${written.dataBytes} bytes of data, ${written.imageBytes}-byte image`);
     ctx.phase('bootloader', 'skipped', request.board ? `the loader for ${request.board} is written by \`cardsmith bootloader\`` : 'the image carries its loader');
 
@@ -98,7 +101,13 @@ export async function flash(request: FlashRequest, outer: JobContext): Promise<R
       ctx.phase('verify', 'start');
       let outcome: VerifyOutcome;
       try {
-        outcome = await verifyWritten(target, written.pieces, ctx);
+        if (rereadable) {
+          await input.close();
+          input = await openImageInput(request.source);
+          outcome = await verifyAgainstImage(target, input, deviceBytes, ctx);
+        } else {
+          outcome = await verifyWritten(target, written.pieces, ctx);
+        }
       } catch (error) {
         const zeroed = await zeroHead(target, null, Math.min(HEAD_BYTES, deviceBytes), ctx);
         throw new InterruptedWrite(error, zeroed);

@@ -248,28 +248,24 @@ describeWith(['root', 'tool:losetup', 'tool:mkfs.ext4', 'tool:sfdisk', 'tool:par
   });
 });
 
-describeWith(['root', 'tool:losetup', 'tool:cc', 'tool:pkg-config', 'tool:fusermount3', 'file:/dev/fuse'], 'a card that fails mid-write', () => {
-  it('ends with an I/O error naming the offset, and the first MiB zeroed', async () => {
-    const binary = join(work, 'fuse-eio');
+describeWith(['root', 'tool:losetup', 'tool:cc', 'tool:pkg-config', 'tool:fusermount3', 'file:/dev/fuse'], 'a card that fails', () => {
+  let binary: string;
+  beforeAll(() => {
+    binary = join(work, 'fuse-eio');
     const flags = execFileSync('pkg-config', ['--cflags', '--libs', 'fuse3'], { encoding: 'utf8' }).trim().split(/\s+/);
     execFileSync('cc', ['-O1', '-o', binary, join(__dirname, 'fuse-eio.c'), ...flags]);
-    const mount = join(work, 'fuse');
+  });
+
+  /** A loop device over a FUSE file that reads as zeros and fails writes touching [badStart, badEnd). */
+  async function withFuseCard(name: string, badStart: number, badEnd: number, body: (device: string) => Promise<void>): Promise<void> {
+    const mount = join(work, name);
     mkdirSync(mount);
-    const bad = { start: 10 * MiB + 4096, end: 11 * MiB };
-    const fuse = spawn(binary, [mount, `${64 * MiB}`, `${bad.start}`, `${bad.end}`], { stdio: 'ignore' });
+    const fuse = spawn(binary, [mount, `${64 * MiB}`, `${badStart}`, `${badEnd}`], { stdio: 'ignore' });
     try {
       for (let i = 0; i < 50 && !existsSync(join(mount, 'card')); i++) await new Promise((r) => setTimeout(r, 100));
-      makeImage(join(work, 'eio.img'), 20 * MiB, 13);
       const device = attachLoop(join(mount, 'card'));
       try {
-        const { error } = await run({ op: 'flash', source: join(work, 'eio.img'), device, allowLoop: true });
-        expect(error).toMatchObject({ cause: 'io', details: { code: 'EIO', headZeroed: true } });
-        const { offset, length } = error?.details as { offset: number; length: number };
-        expect(offset).toBeLessThanOrEqual(bad.start);
-        expect(offset + length).toBeGreaterThan(bad.start);
-        expect(error?.message).toContain(`at byte ${offset}`);
-        expect(error?.logFile).toBeTruthy();
-        expect(readFileSync(error?.logFile as string, 'utf8')).toMatch(/error io: I\/O error writing/);
+        await body(device);
       } finally {
         detachLoop(device);
       }
@@ -277,6 +273,32 @@ describeWith(['root', 'tool:losetup', 'tool:cc', 'tool:pkg-config', 'tool:fuserm
       spawnSync('fusermount3', ['-u', mount]);
       fuse.kill();
     }
+  }
+
+  it('mid-write ends with an I/O error naming the offset, and the first MiB zeroed', async () => {
+    const bad = { start: 10 * MiB + 4096, end: 11 * MiB };
+    makeImage(join(work, 'eio.img'), 20 * MiB, 13);
+    await withFuseCard('mnt-eio', bad.start, bad.end, async (device) => {
+      const { error } = await run({ op: 'flash', source: join(work, 'eio.img'), device, allowLoop: true });
+      expect(error).toMatchObject({ cause: 'io', details: { code: 'EIO', headZeroed: true } });
+      const { offset, length } = error?.details as { offset: number; length: number };
+      expect(offset).toBeLessThanOrEqual(bad.start);
+      expect(offset + length).toBeGreaterThan(bad.start);
+      expect(error?.message).toContain(`at byte ${offset}`);
+      expect(readFileSync(error?.logFile as string, 'utf8')).toMatch(/error io: I\/O error writing/);
+    });
+  });
+
+  it.each([['raw', 'lost.img'], ['xz (hashed while written)', 'lost.img.xz']])('that loses what was written fails the %s verify with the ranges', async (_kind, name) => {
+    makeImage(join(work, 'lost.img'), 3 * MiB, 21);
+    execFileSync('xz', ['-k', '-f', '-0', join(work, 'lost.img')]);
+    await withFuseCard(`fuse-lost-${name}`, 0, 0, async (device) => {
+      const { error } = await run({ op: 'flash', source: join(work, name), device, allowLoop: true });
+      expect(error).toMatchObject({ cause: 'checksum-mismatch' });
+      const mismatches = (error?.details as { mismatches: { start: number; end: number }[] }).mismatches;
+      expect(mismatches[0]?.start).toBeLessThan(4096);
+      expect(mismatches.at(-1)?.end).toBe(3 * MiB);
+    });
   });
 });
 

@@ -1,0 +1,130 @@
+/**
+ * Flash benchmark (not a test): Cardsmith's CLI against the reference tools, side by side in one
+ * run, on RAM-backed loop devices (backing files in /dev/shm), so the card is never the limit.
+ * Prints seconds, MiB/s and the ratios the Flash issue sets as targets, and Cardsmith's peak RSS.
+ * Usage (root): npx tsx scripts/bench-flash.ts [image MiB, default 1024]
+ * Needs: losetup, dd, sha256sum, bmaptool, zstd, xz, /usr/bin/time; builds the CLI bundle first.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomFillSync } from 'node:crypto';
+
+const MiB = 1 << 20;
+const imageMiB = Number(process.argv[2] ?? 1024);
+const root = join(__dirname, '..');
+const cli = join(root, 'bin/cardsmith.cjs');
+const dir = mkdtempSync('/dev/shm/cardsmith-bench-');
+
+interface Timing {
+  readonly seconds: number;
+  readonly rssMiB: number | null;
+}
+
+/** Runs a shell command under GNU time; returns wall seconds and peak RSS of the command. */
+function timed(command: string): Timing {
+  const out = spawnSync('/usr/bin/time', ['-f', 'BENCH %e %M', 'bash', '-c', command], { encoding: 'utf8', maxBuffer: 64 * MiB });
+  if (out.status !== 0) throw new Error(`failed: ${command}\n${out.stderr}`);
+  const match = /BENCH ([\d.]+) (\d+)/.exec(out.stderr);
+  if (!match) throw new Error(`no timing for ${command}`);
+  return { seconds: Number(match[1]), rssMiB: Number(match[2]) / 1024 };
+}
+
+/** Image of `mib` MiB: 4 MiB stretches, data (random or pattern) where `mapped(i)` holds, holes elsewhere. */
+function makeImage(path: string, mib: number, mapped: (chunk: number) => boolean, random: boolean): void {
+  const chunk = Buffer.alloc(4 * MiB);
+  const fd = openSync(path, 'w');
+  try {
+    for (let i = 0; i < mib / 4; i++) {
+      if (!mapped(i)) continue;
+      if (random) randomFillSync(chunk);
+      else chunk.fill(i & 0xff);
+      writeSync(fd, chunk, 0, chunk.length, i * 4 * MiB);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  execFileSync('truncate', ['-s', `${mib * MiB}`, path]);
+}
+
+/** A fresh RAM-backed loop device for one run, detached afterwards. */
+function withCard<T>(mib: number, body: (device: string) => T): T {
+  const file = join(dir, 'card');
+  execFileSync('truncate', ['-s', `${mib * MiB + 16 * MiB}`, file]);
+  const device = execFileSync('losetup', ['--find', '--show', file], { encoding: 'utf8' }).trim();
+  try {
+    return body(device);
+  } finally {
+    execFileSync('losetup', ['--detach', device]);
+    rmSync(file);
+  }
+}
+
+const cardsmith = (source: string, device: string, verify: boolean): string =>
+  `node ${cli} flash ${source} --device ${device} --allow-loop --yes --json ${verify ? '' : '--no-verify'} >/dev/null`;
+
+interface Row {
+  readonly name: string;
+  readonly ours: Timing;
+  readonly reference: Timing;
+  readonly referenceName: string;
+  /** 'speed': reference time / our time, higher is better; 'time': our time / reference time. */
+  readonly kind: 'speed' | 'time';
+  readonly target: number;
+  readonly mib: number;
+}
+
+const rows: Row[] = [];
+function compare(name: string, mib: number, ours: () => Timing, referenceName: string, reference: () => Timing, kind: Row['kind'], target: number): void {
+  const r = reference();
+  const o = ours();
+  rows.push({ name, ours: o, reference: r, referenceName, kind, target, mib });
+}
+
+try {
+  execFileSync(process.execPath, [join(root, 'scripts/build.mjs'), 'cli'], { cwd: root });
+  process.env.CARDSMITH_LOG_DIR = join(dir, 'logs');
+  const raw = join(dir, 'raw.img');
+  makeImage(raw, imageMiB, () => true, true);
+
+  compare('raw write', imageMiB, () => withCard(imageMiB, (d) => timed(cardsmith(raw, d, false))), 'dd bs=4M oflag=direct conv=fsync',
+    () => withCard(imageMiB, (d) => timed(`dd if=${raw} of=${d} bs=4M oflag=direct conv=fsync status=none`)), 'speed', 1.0);
+
+  compare('write + verify', imageMiB, () => withCard(imageMiB, (d) => timed(cardsmith(raw, d, true))), 'dd write + dd iflag=direct | sha256sum',
+    () => withCard(imageMiB, (d) => timed(`dd if=${raw} of=${d} bs=4M oflag=direct conv=fsync status=none && dd if=${d} bs=4M iflag=direct count=${imageMiB / 4} status=none | sha256sum >/dev/null`)), 'time', 1.2);
+
+  const sparse = join(dir, 'sparse.img');
+  makeImage(sparse, imageMiB, (i) => i % 2 === 0, true);
+  execFileSync('bmaptool', ['create', '-o', `${sparse}.bmap`, sparse], { stdio: 'ignore' });
+  compare('bmap 50% mapped', imageMiB, () => withCard(imageMiB, (d) => timed(cardsmith(sparse, d, false))), 'bmaptool copy',
+    () => withCard(imageMiB, (d) => timed(`bmaptool -q copy --bmap ${sparse}.bmap ${sparse} ${d}`)), 'time', 1.0);
+
+  // Compressed sources: a quarter of the size, half random and half repeating, so the codecs work.
+  const packedMiB = Math.max(64, imageMiB / 4);
+  const mixed = join(dir, 'mixed.img');
+  makeImage(mixed, packedMiB, () => true, false);
+  const randomPart = join(dir, 'part.img');
+  makeImage(randomPart, packedMiB / 2, () => true, true);
+  execFileSync('dd', [`if=${randomPart}`, `of=${mixed}`, 'bs=4M', 'conv=notrunc', 'status=none']);
+  execFileSync('zstd', ['-q', '-3', '-T0', '-f', mixed]);
+  execFileSync('xz', ['-1', '-T0', '-k', '-f', mixed]);
+  compare('zst source', packedMiB, () => withCard(packedMiB, (d) => timed(cardsmith(`${mixed}.zst`, d, false))), 'zstd -dc | dd oflag=direct',
+    () => withCard(packedMiB, (d) => timed(`zstd -dc ${mixed}.zst | dd of=${d} bs=4M iflag=fullblock oflag=direct conv=fsync status=none`)), 'speed', 0.9);
+  compare('xz source', packedMiB, () => withCard(packedMiB, (d) => timed(cardsmith(`${mixed}.xz`, d, false))), 'xz -dc -T0 | dd oflag=direct',
+    () => withCard(packedMiB, (d) => timed(`xz -dc -T0 ${mixed}.xz | dd of=${d} bs=4M iflag=fullblock oflag=direct conv=fsync status=none`)), 'speed', 0.9);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+const pad = (s: string, n: number): string => s.padEnd(n);
+console.log(`\nflash benchmark, ${imageMiB} MiB image, RAM-backed loop devices, node ${process.version}\n`);
+console.log(`${pad('case', 17)}${pad('cardsmith', 22)}${pad('reference', 22)}ratio   target  reference command`);
+for (const row of rows) {
+  const rate = (t: Timing): string => `${t.seconds.toFixed(2)} s ${(row.mib / t.seconds).toFixed(0).padStart(5)} MiB/s`;
+  const ratio = row.kind === 'speed' ? row.reference.seconds / row.ours.seconds : row.ours.seconds / row.reference.seconds;
+  const ok = row.kind === 'speed' ? ratio >= row.target : ratio <= row.target;
+  const target = `${row.kind === 'speed' ? '≥' : '≤'}${row.target.toFixed(1)}`;
+  console.log(`${pad(row.name, 17)}${pad(rate(row.ours), 22)}${pad(rate(row.reference), 22)}${pad(`${ratio.toFixed(2)} ${ok ? 'ok' : 'MISS'}`, 8)}${pad(target, 8)}${row.referenceName}`);
+}
+const peak = Math.max(...rows.map((r) => r.ours.rssMiB ?? 0));
+console.log(`\npeak RSS of cardsmith: ${peak.toFixed(0)} MiB (target ≤ 200 MB) ${peak * 1.048576 <= 200 ? 'ok' : 'MISS'}`);
