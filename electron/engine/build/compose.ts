@@ -26,8 +26,8 @@ import { blockRuns, bmapXml, hashRuns } from './bmap';
 import { captureContents, findBootArtifacts, type FoundFile } from './boot-artifacts';
 import { kernelCommandLine } from './boot-config';
 import { bootTree, hostFile, hostFolder, type BootFile } from './boot-tree';
-import { layoutOf, placePartitions, planDisk, rootPartUuid, type TableKind } from './disk-plan';
-import { checkFreeSpace, loaderFor, openRootfs } from './inputs';
+import { layoutOf, planDisk, rootPartUuid, type TableKind } from './disk-plan';
+import { checkOutput, loaderFor, openRootfs } from './inputs';
 
 const MIB = 1024 * 1024;
 const BOOT_MIN_BYTES = 32 * MIB;
@@ -64,7 +64,14 @@ function ext4Size(recipe: BuildRecipe): Ext4Size {
 /** A minimal plan rounded up to whole MiB, so the filesystem fills its MiB-aligned partition. */
 function planRoot(source: TreeSource, recipe: BuildRecipe, settings: BuildSettings): Ext4Plan {
   const options = { seed: settings.seed, timestamp: settings.timestamp, label: 'rootfs' };
-  const plan = planExt4(source.tree, { ...options, size: ext4Size(recipe) });
+  let plan: Ext4Plan;
+  try {
+    plan = planExt4(source.tree, { ...options, size: ext4Size(recipe) });
+  } catch (error) {
+    if (!(error instanceof CardsmithError) || error.info.cause !== 'too-small') throw error;
+    const needed = Number(error.info.details?.neededBytes);
+    throw new CardsmithError('too-small', `The rootfs ${recipe.rootfs} needs ${needed} bytes but --root-size gives ${Number(error.info.details?.givenBytes)}`, error.info.details, `Use --root-size minimal, or at least ${Math.ceil(needed / MIB)}M.`);
+  }
   if (plan.report.sizeBytes % MIB === 0) return plan;
   return planExt4(source.tree, { ...options, size: { kind: 'fixed', bytes: Math.ceil(plan.report.sizeBytes / MIB) * MIB } });
 }
@@ -88,6 +95,7 @@ async function override(path: string | undefined, fallback: BootFile | null): Pr
 export async function buildImage(recipe: BuildRecipe, ctx: JobContext, settings: BuildSettings): Promise<ResultOf<'build'>> {
   const board: Board = findBoard(recipe.board);
   ctx.phase('build', 'start', `${board.name}: reading ${recipe.rootfs}`);
+  const loader = await loaderFor(board, recipe.loaderFrom, ctx.signal);
   const source = await openRootfs(recipe.rootfs, settings.timestamp);
   ctx.throwIfCancelled();
   const root = planRoot(source, recipe, settings);
@@ -96,7 +104,6 @@ export async function buildImage(recipe: BuildRecipe, ctx: JobContext, settings:
   const artifacts = findBootArtifacts(source.tree, board.dtb);
   const wanted = new Set([artifacts.kernel, artifacts.initrd, artifacts.dtb].flatMap((f) => (f ? [f.node] : [])));
   const capture = captureContents(source.contents(), wanted);
-  const loader = await loaderFor(board, recipe.loaderFrom, ctx.signal);
   const version = artifacts.version ?? 'cardsmith';
   const tree = bootTree({
     board,
@@ -116,8 +123,7 @@ export async function buildImage(recipe: BuildRecipe, ctx: JobContext, settings:
   const bootBytes = fatSizeFor(tree, { minBytes: BOOT_MIN_BYTES, headroomBytes: Math.max(BOOT_MIN_HEADROOM, contentBytes / 2) });
   const fatType = bootBytes < 512 * MIB ? 'fat16' : 'fat32';
 
-  const diskInput = { board, table: settings.table, loaderWrites: loader.writes, bootBytes, bootFat: fatType, seed: settings.seed } as const;
-  const disk = planDisk({ ...diskInput, rootBytes: root.report.sizeBytes });
+  const disk = planDisk({ board, table: settings.table, loaderWrites: loader.writes, bootBytes, bootFat: fatType, rootBytes: root.report.sizeBytes, seed: settings.seed });
   const fat: FatPlan = planFat(tree, {
     sizeBytes: disk.boot.size,
     label: 'BOOT',
@@ -127,12 +133,11 @@ export async function buildImage(recipe: BuildRecipe, ctx: JobContext, settings:
     mtime: settings.timestamp,
   });
   const placedLoader = planLoaderWrites(board, await layoutOf(disk), new Map([...loader.files].map(([name, bytes]) => [name, bytes.length])), loader.writes);
-  if (placePartitions(diskInput).rootStart !== disk.root.start) throw new CardsmithError('internal', 'partition placement changed between plans');
 
   const fatMapped = fat.geometry.dataStartSector * SECTOR + fat.usedClusters * fat.geometry.sectorsPerCluster * SECTOR;
   const loaderBytes = placedLoader.reduce((sum, w) => sum + w.length, 0);
   const mappedEstimate = fatMapped + (root.report.sizeBytes - root.report.freeBytes) + loaderBytes + 2 * MIB;
-  await checkFreeSpace(recipe.output, mappedEstimate + (recipe.bmap ? 1 * MIB : 0));
+  await checkOutput(recipe.output, mappedEstimate + (recipe.bmap ? 1 * MIB : 0));
 
   const partial = join(dirname(recipe.output), `.${basename(recipe.output)}.partial-${process.pid}`);
   const bmapPartial = recipe.bmap ? join(dirname(recipe.bmap), `.${basename(recipe.bmap)}.partial-${process.pid}`) : null;

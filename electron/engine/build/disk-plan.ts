@@ -44,22 +44,16 @@ export interface DiskPlan {
   readonly tableWrites: readonly { readonly offset: number; readonly bytes: Uint8Array }[];
 }
 
-/** Offsets and identities only; `rootBytes` may still change (fill), so no table bytes yet. */
-export function placePartitions(input: Omit<DiskPlanInput, 'rootBytes'>): { bootStart: number; rootStart: number } {
+/** Partition starts: boot at the board's minimum (≥ 4 MiB, MiB-aligned), root right after it. */
+function placePartitions(input: Omit<DiskPlanInput, 'rootBytes'>): { bootStart: number; rootStart: number } {
   const minimum = minFirstPartitionStart(input.board, input.table, input.loaderWrites);
   const bootStart = roundUp(Math.max(MIN_FIRST_START, minimum), MIB);
   return { bootStart, rootStart: roundUp(bootStart + input.bootBytes, MIB) };
 }
 
 /** The image size a root of `rootBytes` leads to (GPT keeps a MiB at the end for its backup). */
-export function imageSizeFor(rootStart: number, rootBytes: number, table: TableKind): number {
+function imageSizeFor(rootStart: number, rootBytes: number, table: TableKind): number {
   return rootStart + roundUp(rootBytes, MIB) + (table === 'gpt' ? MIB : 0);
-}
-
-/** The largest root that fits a card of `cardBytes` with this layout. */
-export function rootBytesForCard(rootStart: number, cardBytes: number, table: TableKind): number {
-  const spare = cardBytes - rootStart - (table === 'gpt' ? MIB : 0);
-  return Math.floor(spare / MIB) * MIB;
 }
 
 /** The root partition's PARTUUID, known from the seed alone (the boot config needs it early). */

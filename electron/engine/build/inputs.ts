@@ -68,8 +68,15 @@ export async function loaderFor(board: Board, from: string | undefined, signal: 
   }
 }
 
-/** Fails with 'no-space' when the folder of `output` has less than `neededBytes` free. */
-export async function checkFreeSpace(output: string, neededBytes: number): Promise<void> {
+/**
+ * Fails with 'no-space' when the folder of `output` has less than `neededBytes` free. The output
+ * must be (or become) a regular file: a card is written by `flash`, which checks it is safe.
+ */
+export async function checkOutput(output: string, neededBytes: number): Promise<void> {
+  const existing = await stat(output).catch(() => null);
+  if (existing && !existing.isFile()) {
+    throw new CardsmithError('bad-input', `${output} is not a regular file; build writes an image file (flash it to a card with \`cardsmith flash\`)`, { path: output });
+  }
   const folder = dirname(output);
   const fs = await statfs(folder).catch(() => {
     throw new CardsmithError('bad-input', `The output folder ${folder} does not exist`, { path: folder });

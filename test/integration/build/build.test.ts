@@ -190,6 +190,7 @@ describeWith(
       expect(error?.cause).toBe('too-small');
       expect(error?.details).toMatchObject({ givenBytes: 2 * MIB });
       expect(Number(error?.details?.neededBytes)).toBeGreaterThan(2 * MIB);
+      expect(error?.hint).toMatch(/--root-size minimal, or at least \d+M/);
       expect(readdirSync(out)).toEqual([]);
     });
 
@@ -206,6 +207,13 @@ describeWith(
       } finally {
         spawnSync('umount', [out]);
       }
+    });
+
+    it('refuses to build onto anything but a regular file', async () => {
+      const before = readdirSync('/dev').length;
+      const { events } = await build({ board: 'rock64', rootfs: rootfs.tarball, loaderFrom: debPath('u-boot-rockchip_arm64'), output: '/dev/null' });
+      expect(errorOf(events)?.message).toMatch(/\/dev\/null is not a regular file/);
+      expect(readdirSync('/dev').length).toBe(before);
     });
 
     it('refuses fill for an image file and an unknown board, naming them', async () => {
