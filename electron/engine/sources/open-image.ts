@@ -32,8 +32,8 @@ export interface OpenImageOptions {
   readonly retry?: RetryPolicy;
   /** The image to use inside a zip holding several. */
   readonly zipEntry?: string;
-  /** Looks up a catalog id (see catalog.ts `loadCatalogs`). */
-  readonly findCatalogEntry?: (id: string) => CatalogEntry | null;
+  /** Looks up a catalog id (source-operations.ts `openImageRef` wires the loaded catalogs). */
+  readonly findCatalogEntry?: (id: string) => Promise<CatalogEntry | null>;
   /** Published sha256 of the source bytes as stored (compressed), for a local file or URL. */
   readonly expectedSha256?: string;
   /** Published sha256 of the decompressed image. */
@@ -57,7 +57,7 @@ type Resolved =
 async function resolve(ref: string, options: OpenImageOptions): Promise<Resolved> {
   if (isHttpUrl(ref)) return { kind: 'url', url: ref, entry: null };
   if (await stat(ref).then((info) => info.isFile() || info.isBlockDevice(), () => false)) return { kind: 'file', path: ref, entry: null };
-  const entry = options.findCatalogEntry?.(ref) ?? null;
+  const entry = (await options.findCatalogEntry?.(ref)) ?? null;
   if (entry) return isHttpUrl(entry.url) ? { kind: 'url', url: entry.url, entry } : { kind: 'file', path: entry.url, entry };
   throw new CardsmithError('bad-input', `"${ref}" is not a file, an http(s) URL or a catalog id`, { ref }, 'Run `cardsmith catalog` for the ids.');
 }

@@ -1,6 +1,6 @@
 /**
- * The `catalog` and `fetch` operations: thin glue from contract requests to catalogs, downloads
- * and the cache. Catalog URLs beyond the default come from CARDSMITH_CATALOGS (the settings of the
+ * The `catalog` and `fetch` operations, and `openImageRef` for the operations that take an image:
+ * thin glue from contract requests to catalogs, downloads and the cache. Catalog URLs beyond the default come from CARDSMITH_CATALOGS (the settings of the
  * CLI and the app), the cache root from CARDSMITH_CACHE.
  */
 import { copyFile, rename, rm } from 'node:fs/promises';
@@ -13,6 +13,7 @@ import { catalogUrlsFromEnv, entriesForBoard, loadCatalogs, withPublishedSha256 
 import { download } from './fetch';
 import { isHttpUrl } from './http';
 import type { CatalogEntry } from './model';
+import { openImage, type OpenedImage } from './open-image';
 
 const boardIds = (): readonly string[] => boardDatabase().boards.map((board) => board.id);
 
@@ -28,6 +29,22 @@ export async function runCatalog(request: Extract<Request, { op: 'catalog' }>, c
 export async function findCatalogEntry(id: string, ctx: JobContext): Promise<CatalogEntry | null> {
   const loaded = await loadCatalogs({ boardIds: boardIds(), extraUrls: catalogUrlsFromEnv(), signal: ctx.signal });
   return loaded.entries.find((entry) => entry.id === id) ?? null;
+}
+
+/**
+ * Opens an image reference for flash/verify/inspect: a path, a URL or a catalog id (the catalogs
+ * are loaded only for an id; its checksum file is read when it publishes no sha256 itself).
+ */
+export async function openImageRef(ref: string, ctx: JobContext, options: { readonly zipEntry?: string } = {}): Promise<OpenedImage> {
+  return openImage(ref, {
+    ctx,
+    signal: ctx.signal,
+    zipEntry: options.zipEntry,
+    findCatalogEntry: async (id) => {
+      const entry = await findCatalogEntry(id, ctx);
+      return entry ? withPublishedSha256(entry, { signal: ctx.signal }) : null;
+    },
+  });
 }
 
 export async function runFetch(request: Extract<Request, { op: 'fetch' }>, ctx: JobContext): Promise<ResultOf<'fetch'>> {

@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobEvent } from '../../../electron/engine/api';
 import { boardDatabase } from '../../../electron/engine/boards/db';
+import { createJobContext } from '../../../electron/engine/job';
 import { runRequest } from '../../../electron/engine/operations';
+import { openImageRef } from '../../../electron/engine/sources/source-operations';
 import { DownloadCache } from '../../../electron/engine/sources/cache';
 import { loadCatalogs } from '../../../electron/engine/sources/catalog';
 import { startTestServer, type TestServer } from './test-server';
@@ -76,7 +78,7 @@ describe('catalogs over HTTP', () => {
     expect(offline.problems.join('\n')).toMatch(/unreachable .*copy saved earlier/);
   });
 
-  it('runs the catalog and fetch operations: checksum file, cache, -o output, cached flag', async () => {
+  it('runs the catalog and fetch operations and opens catalog ids: checksum file, cache, -o output, cached flag', async () => {
     process.env.CARDSMITH_CACHE = root;
     process.env.CARDSMITH_CATALOGS = `${server.base}/cardsmith.json`;
     try {
@@ -89,6 +91,13 @@ describe('catalogs over HTTP', () => {
       const listed = await runRequest<'catalog'>({ op: 'catalog', board: 'rock64' }, () => undefined);
       expect(listed?.entries.find((entry) => entry.id === 'test-image')?.cached).toBe(true);
       expect(listed?.entries.every((entry) => entry.boards.includes('rock64'))).toBe(true);
+      const ctx = createJobContext(() => undefined, new AbortController().signal);
+      const opened = await openImageRef('test-image', ctx);
+      // Served from the cache, where it was stored only after its published hash matched.
+      expect(opened.info).toMatchObject({ path: `${server.base}/images/test.img`, compression: 'none', sizeBytes: image.length });
+      const parts: Buffer[] = [];
+      for await (const part of opened.stream()) parts.push(part as Buffer);
+      expect(sha(Buffer.concat(parts))).toBe(sha(image));
       const errors: JobEvent[] = [];
       await runRequest({ op: 'catalog', board: 'no-such-board' }, (event) => errors.push(event));
       expect(errors.at(-1)).toMatchObject({ type: 'error', error: { cause: 'unknown-board' } });

@@ -132,7 +132,7 @@ describeWith(['tool:xz', 'tool:zstd', 'tool:bzip2', 'tool:gzip', 'tool:zip', 'to
 
   it('resolves catalog ids and rejects unknown references', async () => {
     const opened = await openImage('my-image', {
-      findCatalogEntry: (id) =>
+      findCatalogEntry: async (id) =>
         id === 'my-image' ? { id, name: 'x', description: '', kind: 'image', boards: [], url: files.xz!, extractSha256: imageSha, cached: false } : null,
     });
     expect(sha(await drain(opened.stream()))).toBe(imageSha);
