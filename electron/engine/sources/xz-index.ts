@@ -60,6 +60,7 @@ export async function readXzLayout(fileSize: number, readAt: ReadAt): Promise<Xz
   const blocks: XzBlock[] = [];
   let end = fileSize;
   while (end > 0) {
+    if (end < 4) return null;
     // Skip stream padding (4 zero bytes at a time).
     const tail = await readAt(end - 4, 4);
     if (tail.every((byte) => byte === 0)) {
@@ -87,5 +88,6 @@ export async function readXzLayout(fileSize: number, readAt: ReadAt): Promise<Xz
     blocks.unshift(...streamBlocks);
     end = streamStart;
   }
+  if (blocks.length === 0) return null;
   return { uncompressedSize: blocks.reduce((sum, block) => sum + block.uncompressedSize, 0), blocks };
 }
