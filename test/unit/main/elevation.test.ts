@@ -100,8 +100,9 @@ describe('the FIFO relay (the macOS path) with sh standing in for osascript', ()
     const fifo = await createFifoRelay();
     const { client, exited } = await launchWorker({ kind: 'fifo', command: 'sh', args: ['-c', relayedShellCommand(workerEntryFor(bin), fifo)], relay: fifo });
     const events: JobEvent[] = [];
-    await client.run('through-fifo', { op: 'inspect', target: '/nonexistent/fifo.img' }, (event) => events.push(event));
-    expect(events.at(-1)).toMatchObject({ type: 'error', error: { details: { path: '/nonexistent/fifo.img' } } });
+    await client.run('through-fifo', { op: 'installLoader', board: 'orangepi-pc', target: '/nonexistent/fifo-card' }, (event) => events.push(event));
+    expect(events.at(-1)?.type).toBe('error');
+    expect(JSON.stringify(events)).toContain('/nonexistent/fifo-card');
     await client.shutdown();
     await exited;
     expect(existsSync(dirname(fifo.input))).toBe(false);

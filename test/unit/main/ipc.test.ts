@@ -98,10 +98,10 @@ describe('window.cardsmith over the main-process handlers', () => {
   it('sends device operations to the privileged worker process', async () => {
     const api = loopback(router, APP_FRAME);
     const events: JobEvent[] = [];
-    const failure = await failureOf(api.run({ op: 'verify', source: '/nonexistent/image.img', device: '/nonexistent/card' }, (event) => events.push(event), 'verify-1'));
-    expect(workerRuns).toEqual(['verify']);
-    expect(failure.info.cause).not.toBe('internal');
-    expect(events.filter((event) => event.type === 'error')).toHaveLength(1);
+    const failure = await failureOf(api.run({ op: 'installLoader', board: 'orangepi-pc', target: '/nonexistent/card' }, (event) => events.push(event), 'loader-1'));
+    expect(workerRuns).toEqual(['installLoader']);
+    expect(failure.name).toBe('CardsmithError');
+    expect(events.filter((event) => event.type === 'error')).toEqual([{ type: 'error', error: failure.info }]);
   });
 
   it('refuses a request that breaks the contract, on the receiving side', async () => {

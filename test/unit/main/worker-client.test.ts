@@ -23,8 +23,8 @@ describe('WorkerClient against the real `cardsmith worker`', () => {
     const a = collector();
     const b = collector();
     const [ra, rb] = await Promise.all([
-      client.run('job-a', { op: 'inspect', target: '/nonexistent/a.img' }, a.onEvent),
-      client.run('job-b', { op: 'verify', source: '/nonexistent/b.img', device: '/nonexistent/dev' }, b.onEvent),
+      client.run('job-a', { op: 'verify', source: '/nonexistent/a.img', device: '/nonexistent/a-card' }, a.onEvent),
+      client.run('job-b', { op: 'installLoader', board: 'orangepi-pc', target: '/nonexistent/b-card' }, b.onEvent),
     ]);
     expect(ra).toBeUndefined();
     expect(rb).toBeUndefined();
@@ -32,11 +32,20 @@ describe('WorkerClient against the real `cardsmith worker`', () => {
       expect(events.filter((event) => event.type === 'result' || event.type === 'error')).toHaveLength(1);
       expect(events.at(-1)?.type).toBe('error');
     }
-    const last = a.events.at(-1);
-    expect(last?.type === 'error' && JSON.stringify(last.error)).toContain('/nonexistent/a.img');
+    expect(JSON.stringify(a.events)).toContain('/nonexistent/a-card');
+    expect(JSON.stringify(a.events)).not.toContain('/nonexistent/b-card');
+    expect(JSON.stringify(b.events)).not.toContain('/nonexistent/a-card');
     await client.shutdown();
     expect(client.closed).toBe(true);
     expect((await exited).details).toMatchObject({ exitCode: 0 });
+  });
+
+  it('passes on the worker\'s own refusal of an operation it does not run', async () => {
+    const { client } = await launchWorker(unelevatedPlan(bin));
+    const c = collector();
+    expect(await client.run('not-here', { op: 'inspect', target: '/nonexistent/x.img' }, c.onEvent)).toBeUndefined();
+    expect(c.events).toEqual([expect.objectContaining({ type: 'error', error: expect.objectContaining({ cause: 'bad-input' }) })]);
+    await client.shutdown();
   });
 
   it('refuses an invalid request before it reaches the worker', async () => {
