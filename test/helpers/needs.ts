@@ -3,23 +3,12 @@
  * skips the suite and prints why; with CI=true it fails, because CI installs everything.
  */
 import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
 import { describe, it } from 'vitest';
+import { which } from '../../electron/engine/drives/which';
+
+export { which };
 
 export type Need = 'root' | `tool:${string}` | `file:${string}`;
-
-export function which(tool: string): string | null {
-  for (const dir of (process.env.PATH ?? '').split(delimiter).concat(['/usr/sbin', '/sbin'])) {
-    const candidate = join(dir, tool);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not in this folder
-    }
-  }
-  return null;
-}
 
 export function missingNeeds(needs: readonly Need[]): string[] {
   const missing: string[] = [];
