@@ -4,7 +4,7 @@
  * implements an operation itself.
  */
 import { parseResult, RequestSchema, type JobEvent, type Op, type Request, type RequestInput, type ResultOf } from './api';
-import { notImplemented, toErrorInfo } from './errors';
+import { toErrorInfo } from './errors';
 import { createJobContext, type JobContext } from './job';
 import { runCatalog, runFetch } from './sources/source-operations';
 import { listBoards } from './boards/db';
