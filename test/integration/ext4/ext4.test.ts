@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWith } from '../../helpers/needs';
 import { buildImage, fsck, snapshot, withMountedImage, xattrs } from './oracle';
 
-const NEEDS = ['root', 'tool:tar', 'tool:e2fsck', 'tool:losetup', 'tool:getfattr', 'tool:setfattr', 'tool:mknod'] as const;
+const NEEDS = ['root', 'tool:tar', 'tool:e2fsck', 'tool:losetup', 'tool:getfattr', 'tool:setfattr', 'tool:mknod', 'tool:xz', 'tool:zstd', 'tool:gzip'] as const;
 
 /** security.capability v2 granting cap_net_raw, effective. */
 const CAP_NET_RAW = '0x0100000200200000000000000000000000000000';
@@ -109,6 +109,49 @@ describeWith(NEEDS, 'ext4 image from a tarball, judged by e2fsck and the kernel'
       expect(statSync(join(mnt, 'lost+found')).mode & 0o7777).toBe(0o700);
     });
   });
+
+  it('builds the same tree straight from the directory', async () => {
+    const fromDir = join(dir, 'from-dir.img');
+    await buildImage(root, fromDir);
+    expect(fsck(fromDir).status).toBe(0);
+    await withMountedImage(fromDir, (mnt) => {
+      const actual = snapshot(mnt, ['lost+found']);
+      actual.set('', { ...actual.get('')!, nlink: actual.get('')!.nlink - 1 });
+      const expected = snapshot(root);
+      for (const [path, entry] of expected) {
+        if (entry.type === 'dir') expect({ path, ...actual.get(path), size: undefined }).toEqual({ path, ...entry, size: undefined });
+        else expect({ path, ...actual.get(path) }).toEqual({ path, ...entry });
+      }
+      expect(actual.size).toBe(expected.size);
+      expect(xattrs(mnt)).toEqual(xattrs(root));
+      expect(statSync(join(mnt, 'sparse-2g')).blocks * 512).toBeLessThanOrEqual(4 * 4096);
+    });
+    rmSync(fromDir);
+  });
+
+  for (const [format, command] of [
+    ['gz', ['gzip', '-1']],
+    ['xz', ['xz', '-0', '-T1']],
+    ['zst', ['zstd', '-1', '-q']],
+  ] as const) {
+    it(`reads a ${format}-compressed tarball`, async () => {
+      const small = join(dir, `small-${format}.tar`);
+      const excluded = ['./big-dir', './sparse-2g', './dense.bin'];
+      execFileSync('tar', ['-C', root, '--format=pax', '--xattrs', '--xattrs-include=*', '--numeric-owner', ...excluded.map((e) => `--exclude=${e}`), '-cf', small, '.']);
+      execFileSync(command[0], [...command.slice(1), small]);
+      const image = join(dir, `small-${format}.img`);
+      await buildImage(`${small}.${format}`, image);
+      expect(fsck(image).status).toBe(0);
+      await withMountedImage(image, (mnt) => {
+        const actual = snapshot(mnt, ['lost+found']);
+        const expected = snapshot(root, excluded.map((e) => e.slice(2)));
+        expect([...actual.keys()].sort()).toEqual([...expected.keys()].sort());
+        expect(actual.get('ping')).toEqual(expected.get('ping'));
+        expect(actual.get('etc/hostname')).toEqual(expected.get('etc/hostname'));
+      });
+      rmSync(image);
+    });
+  }
 
   it('keeps holes as holes', async () => {
     await withMountedImage(image, (mnt) => {

@@ -6,18 +6,19 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, lstatSync, mkdtempSync, openSync, readdirSync, readlinkSync, readSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, lstatSync, mkdtempSync, openSync, readdirSync, readlinkSync, readSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { planExt4, writeExt4, type Ext4Options, type Ext4Plan } from '../../../electron/engine/fs/ext4/ext4';
 import { FileSink } from '../../../electron/engine/fs/sink';
-import { treeFromTar } from '../../../electron/engine/fs/tree-tar';
+import { openRootfs } from '../../../electron/engine/fs/rootfs';
 import { detachLoop } from '../../helpers/loop';
 
 export const EPOCH = 1_700_000_000;
 
-export async function buildImage(tarPath: string, image: string, options: Partial<Ext4Options> = {}): Promise<Ext4Plan> {
-  const source = await treeFromTar(() => createReadStream(tarPath, { highWaterMark: 1 << 20 }), { defaultMtime: EPOCH });
+/** Builds `image` from a tarball (any compression) or a directory, as the builder would. */
+export async function buildImage(rootfs: string, image: string, options: Partial<Ext4Options> = {}): Promise<Ext4Plan> {
+  const source = await openRootfs(rootfs, { defaultMtime: EPOCH });
   const plan = planExt4(source.tree, { size: { kind: 'minimal' }, seed: 'test-seed', timestamp: EPOCH, ...options });
   const partial = `${image}.partial`;
   const sink = await FileSink.create(partial, plan.report.sizeBytes);
