@@ -23,8 +23,8 @@ interface Timing {
 
 /** Runs a shell command under GNU time; returns wall seconds and peak RSS of the command. */
 function timed(command: string): Timing {
-  const out = spawnSync('/usr/bin/time', ['-f', 'BENCH %e %M', 'bash', '-c', command], { encoding: 'utf8', maxBuffer: 64 * MiB });
-  if (out.status !== 0) throw new Error(`failed: ${command}\n${out.stderr}`);
+  const out = spawnSync('/usr/bin/time', ['-f', 'BENCH %e %M', 'bash', '-o', 'pipefail', '-c', command], { encoding: 'utf8', maxBuffer: 64 * MiB });
+  if (out.status !== 0) throw new Error(`failed: ${command}\n${out.stderr}${out.stdout.slice(-2000)}`);
   const match = /BENCH ([\d.]+) (\d+)/.exec(out.stderr);
   if (!match) throw new Error(`no timing for ${command}`);
   return { seconds: Number(match[1]), rssMiB: Number(match[2]) / 1024 };
@@ -61,7 +61,7 @@ function withCard<T>(mib: number, body: (device: string) => T): T {
 }
 
 const cardsmith = (source: string, device: string, verify: boolean): string =>
-  `node ${cli} flash ${source} --device ${device} --allow-loop --yes --json ${verify ? '' : '--no-verify'} >/dev/null`;
+  `node ${cli} flash ${source} --device ${device} --allow-loop --yes --json ${verify ? '' : '--no-verify'} | tail -1`;
 
 interface Row {
   readonly name: string;

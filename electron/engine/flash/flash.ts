@@ -76,7 +76,7 @@ export async function flash(request: FlashRequest, outer: JobContext): Promise<R
   let input: ImageInput | null = null;
   let target: TargetDevice | null = null;
   try {
-    input = await openImageInput(request.source);
+    input = await openImageInput(request.source, ctx);
     ctx.log('info', `image: ${input.compression}, ${input.sizeBytes ?? 'unknown'} bytes${input.bmap ? `, bmap with ${input.bmap.ranges.length} ranges` : ''}`);
     const safe = await checkTarget(request.device, { allowLoop: request.allowLoop, sourcePath: request.source });
     const deviceBytes = safe.drive.sizeBytes as number;
@@ -103,7 +103,7 @@ export async function flash(request: FlashRequest, outer: JobContext): Promise<R
       try {
         if (rereadable) {
           await input.close();
-          input = await openImageInput(request.source);
+          input = await openImageInput(request.source, ctx);
           outcome = await verifyAgainstImage(target, input, deviceBytes, ctx);
         } else {
           outcome = await verifyWritten(target, written.pieces, ctx);
@@ -154,7 +154,7 @@ export async function verify(request: VerifyRequest, outer: JobContext): Promise
   try {
     const bmapOnly = /\.bmap$/i.test(request.source);
     const bmap = bmapOnly ? await readBmapFile(request.source) : null;
-    if (!bmapOnly) input = await openImageInput(request.source);
+    if (!bmapOnly) input = await openImageInput(request.source, ctx);
     const safe = await checkTarget(request.device, { allowLoop: request.allowLoop, sourcePath: request.source });
     const deviceBytes = safe.drive.sizeBytes as number;
     target = await openTarget(safe.drive.device, { writable: false, exclusive: false, log: (m) => ctx.log('warn', m) });

@@ -1,18 +1,20 @@
 /**
  * What the writer and verifier read an image through: sequential bytes of the decompressed image
  * (read into the caller's aligned buffer, or skipped over holes), its size when known and its
- * block map when one sits beside it. A raw file is read straight into the aligned buffers with
- * positional reads (skips cost nothing); a compressed file goes through the sources module's
- * decoders. Kept behind this interface so the sources module's open-image can replace
- * `openImageInput` without touching the pipeline.
+ * block map. Every source — file, URL, catalog id, any compression, zip — is opened by the sources
+ * module (open-image.ts), whose stream ends without error only when decoding and every known
+ * checksum succeeded, so the writer reads each stream to its very end. A plain local raw file with
+ * no published hash takes a shorter path: positional reads straight into the aligned buffers, and
+ * holes skipped without reading.
  */
-import { createReadStream, existsSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { parseBmap, rangeBytes, type Bmap } from '../sources/bmap';
 import { ByteReader } from '../sources/byte-reader';
-import { createDecompressor, detectFormat, MAGIC_BYTES } from '../sources/decompress';
 import type { Compression } from '../sources/model';
+import { openImageRef } from '../sources/source-operations';
 import { CardsmithError } from '../errors';
+import type { JobContext } from '../job';
 import type { ByteRange } from './plan';
 
 export interface ImageInput {
@@ -25,7 +27,13 @@ export interface ImageInput {
   read(target: Uint8Array): Promise<number>;
   /** Moves past `length` bytes; returns how many there were. */
   skip(length: number): Promise<number>;
+  /** Reads to the end of the source, so its checks run; fails if bytes remain past `position`. */
+  finish(position: number): Promise<void>;
   close(): Promise<void>;
+}
+
+function tooLong(path: string, position: number): CardsmithError {
+  return new CardsmithError('source-corrupt', `The image ${path} continues past byte ${position}, the size its header or block map declares`, { path, offset: position });
 }
 
 class RawFileInput implements ImageInput {
@@ -56,17 +64,20 @@ class RawFileInput implements ImageInput {
     return skipped;
   }
 
+  async finish(position: number): Promise<void> {
+    if (this.sizeBytes > position) throw tooLong(this.path, position);
+  }
+
   async close(): Promise<void> {
     await this.handle.close();
   }
 }
 
 class StreamInput implements ImageInput {
-  readonly sizeBytes = null;
-
   constructor(
     readonly path: string,
     readonly compression: Compression,
+    readonly sizeBytes: number | null,
     private readonly reader: ByteReader,
     readonly bmap: Bmap | null,
   ) {}
@@ -86,17 +97,13 @@ class StreamInput implements ImageInput {
     return this.reader.skip(length);
   }
 
+  async finish(position: number): Promise<void> {
+    if ((await this.reader.readSome(1)) !== null) throw tooLong(this.path, position);
+  }
+
   close(): Promise<void> {
     return this.reader.close();
   }
-}
-
-const COMPRESSED_SUFFIX = /\.(gz|xz|zst|bz2|zip)$/i;
-
-/** The bmap beside an image: `card.img.bmap`, or `card.bmap` for `card.img` / `card.img.xz`. */
-export function sidecarBmapPaths(imagePath: string): string[] {
-  const plain = imagePath.replace(COMPRESSED_SUFFIX, '');
-  return [...new Set([`${imagePath}.bmap`, `${plain}.bmap`, plain.replace(/\.[^./]+$/, '.bmap')])];
 }
 
 export async function readBmapFile(path: string): Promise<Bmap> {
@@ -108,44 +115,30 @@ export function bmapRanges(bmap: Bmap): ByteRange[] {
   return bmap.ranges.map((range) => rangeBytes(bmap, range));
 }
 
-export interface OpenImageOptions {
-  /** Use this bmap instead of looking for one beside the image; null: ignore any bmap. */
-  readonly bmapPath?: string | null;
+async function isLocalFile(ref: string): Promise<boolean> {
+  return stat(ref).then((info) => info.isFile(), () => false);
 }
 
-export async function openImageInput(path: string, options: OpenImageOptions = {}): Promise<ImageInput> {
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) {
-    throw new CardsmithError('not-implemented', `Flashing from a URL (${path}) needs the sources module's open-image; fetch it first with \`cardsmith fetch\``);
-  }
-  let handle: FileHandle;
-  try {
-    handle = await open(path, 'r');
-  } catch (error) {
-    const code = (error as { code?: string }).code;
-    throw new CardsmithError(code === 'ENOENT' ? 'bad-input' : 'permission', `Cannot open the image ${path}: ${(error as Error).message}`, { path, code });
-  }
-  try {
-    const head = new Uint8Array(MAGIC_BYTES);
-    await handle.read(head, 0, MAGIC_BYTES, 0);
-    const format = detectFormat(head);
-    const bmapPath = options.bmapPath === undefined ? sidecarBmapPaths(path).find((p) => existsSync(p)) : options.bmapPath;
-    const bmap = bmapPath ? await readBmapFile(bmapPath) : null;
-    if (format === 'none') {
-      const size = (await handle.stat()).size;
-      if (bmap && bmap.imageSize !== size) {
-        throw new CardsmithError('bad-input', `The bmap ${bmapPath} describes a ${bmap.imageSize}-byte image but ${path} has ${size} bytes`, { path, bmapPath, imageSize: size, bmapImageSize: bmap.imageSize });
-      }
-      return new RawFileInput(path, handle, size, bmap);
+/** Opens any image reference (path, URL, catalog id) for sequential reading. */
+export async function openImageInput(ref: string, ctx: JobContext): Promise<ImageInput> {
+  const opened = await openImageRef(ref, ctx);
+  const bmap = opened.bmap;
+  const checked = opened.expected.sourceSha256 !== null || opened.expected.imageSha256 !== null;
+  if (opened.info.compression === 'none' && !checked && (await isLocalFile(ref))) {
+    opened.close();
+    let handle: FileHandle;
+    try {
+      handle = await open(ref, 'r');
+    } catch (error) {
+      throw new CardsmithError('permission', `Cannot open the image ${ref}: ${(error as Error).message}`, { path: ref });
     }
-    await handle.close();
-    if (format === 'zip') throw new CardsmithError('not-implemented', `${path} is a zip archive; flashing from zip needs the sources module's open-image`, { path });
-    const decoder = createDecompressor(format);
-    const compressed = createReadStream(path, { highWaterMark: 1 << 20 });
-    compressed.on('error', (error) => decoder.destroy(error));
-    compressed.pipe(decoder);
-    return new StreamInput(path, format, new ByteReader(decoder), bmap);
-  } catch (error) {
-    await handle.close().catch(() => undefined);
-    throw error;
+    const size = (await handle.stat()).size;
+    if (bmap && bmap.imageSize !== size) {
+      await handle.close();
+      throw new CardsmithError('bad-input', `The bmap describes a ${bmap.imageSize}-byte image but ${ref} has ${size} bytes`, { path: ref, imageSize: size, bmapImageSize: bmap.imageSize });
+    }
+    return new RawFileInput(ref, handle, size, bmap);
   }
+  const size = opened.info.sizeIsEstimate ? (bmap?.imageSize ?? null) : opened.info.sizeBytes;
+  return new StreamInput(opened.info.path, opened.info.compression, size, new ByteReader(opened.stream()), bmap);
 }

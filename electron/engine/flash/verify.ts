@@ -103,11 +103,15 @@ export async function verifyAgainstImage(target: TargetDevice, input: ImageInput
   };
   if (ranges) {
     const bytesChecked = await readAhead(target, ranges, ctx, compare);
+    const imageBytes = (input.bmap as Bmap).imageSize;
+    await input.skip(imageBytes - position);
+    await input.finish(imageBytes);
     return { bytesChecked, mismatches: mergeRanges(mismatches) };
   }
   if (input.sizeBytes !== null) {
     if (input.sizeBytes > deviceBytes) throw new CardsmithError('too-small', `The image has ${input.sizeBytes} bytes but ${target.path} only ${deviceBytes}`, { imageBytes: input.sizeBytes, deviceBytes });
     const bytesChecked = await readAhead(target, [{ start: 0, end: input.sizeBytes }], ctx, compare);
+    await input.finish(input.sizeBytes);
     return { bytesChecked, mismatches: mergeRanges(mismatches) };
   }
   // A stream of unknown size: read the image first, one chunk at a time, then the card there.
@@ -125,6 +129,7 @@ export async function verifyAgainstImage(target: TargetDevice, input: ImageInput
     progress.update(position);
     if (got < expected.length) break;
   }
+  await input.finish(position);
   progress.finish();
   return { bytesChecked: position, mismatches: mergeRanges(mismatches) };
 }

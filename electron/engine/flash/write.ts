@@ -148,6 +148,7 @@ export async function writeImage(input: ImageInput, target: TargetDevice, plan: 
         if (got < want) break;
       }
     }
+    await input.finish(position);
     await writer.drain();
     ctx.throwIfCancelled();
 

@@ -96,13 +96,14 @@ describeWith(['root', 'tool:losetup'], 'flash to a loop device', () => {
   });
 
   it.each([
-    ['gz', ['gzip', '-kn']],
-    ['xz', ['xz', '-k', '-T2']],
-    ['zst', ['zstd', '-q', '-k']],
-  ])('writes a %s-compressed image', async (ext, command) => {
+    ['gz', (p: string) => execFileSync('gzip', ['-kn', p])],
+    ['xz', (p: string) => execFileSync('xz', ['-k', '-T2', p])],
+    ['zst', (p: string) => execFileSync('zstd', ['-q', '-k', p])],
+    ['zip', (p: string) => execFileSync('zip', ['-qj', `${p}.zip`, p])],
+  ])('writes a %s-compressed image and verifies it standalone', async (ext, compress) => {
     const path = join(work, `packed-${ext}.img`);
     const image = makeImage(path, 6 * MiB + 4096, 7);
-    execFileSync(command[0] as string, [...command.slice(1), path]);
+    compress(path);
     await withLoopDevice({ sizeBytes: 32 * MiB }, async (loop) => {
       const { result, error } = await run({ op: 'flash', source: `${path}.${ext}`, device: loop.device, allowLoop: true });
       expect(error).toBeUndefined();
@@ -110,6 +111,19 @@ describeWith(['root', 'tool:losetup'], 'flash to a loop device', () => {
       expect(readDevice(loop.device, 0, image.length).equals(image)).toBe(true);
       const standalone = await run({ op: 'verify', source: `${path}.${ext}`, device: loop.device, allowLoop: true });
       expect(standalone.result).toMatchObject({ ok: true, bytesChecked: image.length });
+    });
+  });
+
+  it('refuses a truncated compressed image as source-corrupt, leaving the first MiB zeroed', async () => {
+    const path = join(work, 'cut.img');
+    makeImage(path, 6 * MiB, 8);
+    execFileSync('gzip', ['-kn', path]);
+    const packed = readFileSync(`${path}.gz`);
+    writeFileSync(`${path}.gz`, packed.subarray(0, Math.floor(packed.length * 0.7)));
+    await withLoopDevice({ sizeBytes: 32 * MiB }, async (loop) => {
+      const { error } = await run({ op: 'flash', source: `${path}.gz`, device: loop.device, allowLoop: true });
+      expect(error).toMatchObject({ cause: 'source-corrupt', details: { headZeroed: true } });
+      expect(readDevice(loop.device, 0, MiB).every((b) => b === 0)).toBe(true);
     });
   });
 
