@@ -2,7 +2,7 @@
  * Benchmark (not a test): decompress + sha256 throughput of Cardsmith's decoders against the
  * reference CLIs in the same run, on a generated mixed image (random, zero and text regions).
  *
- *   npx tsx scripts/bench-sources.ts [--mib 256] [--formats gz,xz,zst,bz2] [--keep]
+ *   npx tsx scripts/bench-sources.ts [--mib 256] [--formats gz,xz,zst,bz2] [--xz auto|cli|wasm] [--keep]
  *
  * Each Cardsmith run happens in its own child process so its peak RSS is its own. Ratios above
  * 1.0 mean Cardsmith is faster than the CLI piped into sha256sum.
@@ -23,10 +23,10 @@ const FORMATS = [
   { format: 'bz2', tool: 'bzip2', compress: ['-c', '-9'], reference: 'bzip2 -dc' },
 ] as const;
 
-async function childRun(format: StreamCompression, file: string): Promise<void> {
+async function childRun(format: StreamCompression, file: string, xz: 'auto' | 'cli' | 'wasm'): Promise<void> {
   const hash = createHash('sha256');
   const started = performance.now();
-  await pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), createDecompressor(format), async (source: AsyncIterable<Buffer>) => {
+  await pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), createDecompressor(format, { xz }), async (source: AsyncIterable<Buffer>) => {
     for await (const chunk of source) hash.update(chunk);
   });
   const seconds = (performance.now() - started) / 1000;
@@ -53,8 +53,9 @@ function timeShell(command: string): { seconds: number; sha256: string } {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { mib: { type: 'string', default: '256' }, formats: { type: 'string', default: 'gz,xz,zst,bz2' }, keep: { type: 'boolean', default: false }, child: { type: 'string' }, file: { type: 'string' } } });
-  if (values.child) return childRun(values.child as StreamCompression, values.file!);
+  const { values } = parseArgs({ options: { mib: { type: 'string', default: '256' }, formats: { type: 'string', default: 'gz,xz,zst,bz2' }, xz: { type: 'string', default: 'auto' }, keep: { type: 'boolean', default: false }, child: { type: 'string' }, file: { type: 'string' } } });
+  const xzDecoder = values.xz as 'auto' | 'cli' | 'wasm';
+  if (values.child) return childRun(values.child as StreamCompression, values.file!, xzDecoder);
 
   const mib = Number(values.mib);
   const dir = mkdtempSync(join(tmpdir(), 'cardsmith-bench-'));
@@ -73,7 +74,7 @@ async function main(): Promise<void> {
       const compressed = join(dir, `image.${format}`);
       execFileSync('bash', ['-c', `${tool} ${compress.join(' ')} ${image} > ${compressed}`]);
       const ref = timeShell(`${reference} ${compressed}`);
-      const child = spawnSync(process.execPath, ['--import', 'tsx', import.meta.filename, '--child', format, '--file', compressed], { encoding: 'utf8' });
+      const child = spawnSync(process.execPath, ['--import', 'tsx', import.meta.filename, '--child', format, '--file', compressed, '--xz', xzDecoder], { encoding: 'utf8' });
       if (child.status !== 0) throw new Error(`cardsmith ${format}: ${child.stderr}`);
       const ours = JSON.parse(child.stdout) as { seconds: number; sha256: string; maxRssKiB: number };
       if (ours.sha256 !== imageSha || ref.sha256 !== imageSha) throw new Error(`${format}: hash mismatch (ours ${ours.sha256}, reference ${ref.sha256}, image ${imageSha})`);
