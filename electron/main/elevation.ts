@@ -14,6 +14,11 @@
  *   pipe is a local kernel object, not a network socket, but it IS a listening endpoint for that
  *   moment — the one exception to "stdio only", forced by UAC.
  * The classification of a failed start (no polkit agent, prompt dismissed) is here too.
+ *
+ * Known limits: the macOS and Windows paths are built and unit-checked here but have only run
+ * on Linux (the FIFO relay with sh standing in for osascript). An AppImage is a FUSE mount that
+ * root cannot read, so pkexec cannot start the worker from inside it; the deb install can.
+ * Electron's RunAsNode fuse must stay enabled, since the worker is Electron in Node mode.
  */
 import type { ErrorInfo } from '../engine/errors';
 

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EventSchema, type JobEvent } from '../../../electron/engine/api';
-import { launchWorker } from '../../../electron/main/worker-launcher';
+import { createFifoRelay, launchWorker, PrivilegedWorkerSource } from '../../../electron/main/worker-launcher';
 import { WorkerClient } from '../../../electron/main/worker-client';
 import { buildWorkerBin, root, unelevatedPlan } from './worker-bin';
 
@@ -133,5 +133,34 @@ describe('WorkerClient protocol edges (scripted worker process)', () => {
     expect(c.events.map((event) => event.type)).toEqual(['phase', 'error']);
     expect(c.events[1]).toMatchObject({ error: { cause: 'cancelled', message: 'cancelled slow' } });
     await client.shutdown();
+  });
+});
+
+describe('PrivilegedWorkerSource', () => {
+  let bin: string;
+  beforeAll(async () => {
+    bin = await buildWorkerBin('worker-source');
+  }, 60_000);
+
+  it('asks again after a refused prompt, shares one worker, and restarts one that went away', async () => {
+    let plans = 0;
+    const source = new PrivilegedWorkerSource(async () => {
+      plans += 1;
+      if (plans === 1) {
+        const fifo = await createFifoRelay();
+        return { kind: 'fifo', command: 'sh', args: ['-c', 'echo "Error executing command as another user: Not authorized" >&2; exit 126'], relay: fifo };
+      }
+      return unelevatedPlan(bin);
+    }, { platform: 'linux' });
+    await expect(source.get()).rejects.toMatchObject({ info: { cause: 'permission', message: expect.stringMatching(/refused/) } });
+    const [first, again] = await Promise.all([source.get(), source.get()]);
+    expect(first).toBe(again);
+    expect(plans).toBe(2);
+    await (first as WorkerClient).shutdown();
+    const restarted = await source.get();
+    expect(restarted).not.toBe(first);
+    expect(plans).toBe(3);
+    await source.shutdown();
+    expect(source.hasWorker).toBe(false);
   });
 });
