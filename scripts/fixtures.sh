@@ -11,7 +11,7 @@ CACHE="${CARDSMITH_FIXTURES:-$PWD/.cache}"
 mkdir -p "$CACHE/debs" "$CACHE/fixtures"
 
 PACKAGES=(
-  u-boot-sunxi:armhf u-boot-sunxi:arm64 u-boot-rockchip:arm64 u-boot-imx:armhf u-boot-omap:armhf
+  u-boot-sunxi:armhf u-boot-sunxi:arm64 u-boot-rockchip:arm64 u-boot-rockchip:armhf u-boot-imx:armhf u-boot-omap:armhf
   u-boot-rpi:arm64 u-boot-rpi:armhf u-boot-exynos:armhf u-boot-amlogic:arm64 u-boot-tegra:armhf
   u-boot-qemu:all busybox-static:armhf busybox-static:arm64
   linux-image-armmp:armhf linux-image-arm64:arm64
