@@ -9,7 +9,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createOverlay, mbrPartitions, nextPowerOfTwo, readAt } from './card-file';
-import { readFatFile } from './fat-reader';
+import { listFatRoot, readFatFile } from './fat-reader';
 import { MILESTONES, U_BOOT_QEMU_ARM64, type Machine, type MachineId } from './machines';
 import { runQemu, type BootRun } from './qemu';
 import { parseConfigTxt } from './rpi-firmware';
@@ -45,14 +45,12 @@ export function playPiFirmware(card: string, work: string): { readonly kernel: s
   const choice = parseConfigTxt(readFatFile(card, first.startBytes, 'config.txt').toString('utf8'));
   const kernel = join(work, 'firmware-kernel.bin');
   writeFileSync(kernel, readFatFile(card, first.startBytes, choice.kernel));
-  // Without its dtb the firmware starts the kernel with no device tree; U-Boot then uses its own.
-  let dtb: string | null = join(work, 'firmware.dtb');
-  try {
-    writeFileSync(dtb, readFatFile(card, first.startBytes, choice.deviceTree));
-  } catch (error) {
-    if (!(error instanceof Error && /no file/.test(error.message))) throw error;
-    dtb = null;
-  }
+  // Without any of its dtbs the firmware starts the kernel with no device tree.
+  const fatFiles = listFatRoot(card, first.startBytes);
+  const found = choice.deviceTrees.find((name) => fatFiles.includes(name.toLowerCase()));
+  if (found === undefined) return { kernel, dtb: null };
+  const dtb = join(work, 'firmware.dtb');
+  writeFileSync(dtb, readFatFile(card, first.startBytes, found));
   return { kernel, dtb };
 }
 

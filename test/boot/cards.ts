@@ -6,7 +6,7 @@
  * what QEMU boots (never written: overlays or snapshot=on). The harness adds nothing to the card.
  */
 import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ResultSchemas, type ResultOf } from '../../electron/engine/api';
@@ -65,11 +65,18 @@ export async function makeCard(request: CardRequest): Promise<Card> {
   writeFileSync(tarball, rootfs.tarball);
   writeFileSync(initrd, buildInitramfs({ busybox: machine.busybox, kernelRoot: machine.kernelRoot, modules: machine.modules }));
 
+  const bootFiles = join(work, 'boot-files');
+  for (const name of machine.firmwareStandIns ?? []) {
+    mkdirSync(bootFiles, { recursive: true });
+    writeFileSync(join(bootFiles, name), `Cardsmith boot test stand-in for ${name}: QEMU cannot run the VideoCore firmware, the harness plays it.\n`);
+  }
+
   const dtb = dtbPath(machine);
   await cardsmith([
     'build', '--board', machine.board, '--rootfs', tarball, '--kernel', kernelImage(machine.kernelRoot), '--initrd', initrd,
     ...(dtb ? ['--dtb', dtb] : []),
     ...(machine.loaderFrom ? ['--loader-from', machine.loaderFrom] : []),
+    ...(machine.firmwareStandIns ? ['--boot-files', bootFiles] : []),
     ...(request.rootSize ? ['--root-size', request.rootSize] : []),
     '--cmdline', `console=${machine.console} loglevel=4`,
     '-o', image,

@@ -137,12 +137,27 @@ function parseDirectory(bytes: Buffer): readonly DirEntry[] {
   return entries;
 }
 
+/** Names (lower case) of the files in the root folder of the FAT at `partitionOffset`. */
+export function listFatRoot(image: string, partitionOffset: number): readonly string[] {
+  const fd = openSync(image, 'r');
+  try {
+    const g = geometry(fd, partitionOffset);
+    return rootListing(g).filter((entry) => !entry.isDir).map((entry) => entry.name.toLowerCase());
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function rootListing(g: Geometry): readonly DirEntry[] {
+  return parseDirectory(g.bits === 32 ? readChain(g, g.rootCluster, Infinity) : read(g.fd, g.rootDirOffset, g.rootDirBytes));
+}
+
 /** The bytes of `path` ("a/b.txt" or "/a/b.txt") in the FAT filesystem starting at `partitionOffset`. */
 export function readFatFile(image: string, partitionOffset: number, path: string): Buffer {
   const fd = openSync(image, 'r');
   try {
     const g = geometry(fd, partitionOffset);
-    let listing = parseDirectory(g.bits === 32 ? readChain(g, g.rootCluster, Infinity) : read(fd, g.rootDirOffset, g.rootDirBytes));
+    let listing = rootListing(g);
     const parts = path.split('/').filter((part) => part !== '');
     for (const [index, part] of parts.entries()) {
       const found = listing.find((entry) => entry.name.toLowerCase() === part.toLowerCase());

@@ -53,6 +53,11 @@ export interface Machine {
   readonly dtb?: string;
   /** Loader folder for boards whose database entry asks the user for one (--loader-from). */
   readonly loaderFrom?: string;
+  /**
+   * Boot files the board needs that no Debian main package ships and QEMU would not run anyway
+   * (the VideoCore firmware); the card gets marked stand-ins through --boot-files.
+   */
+  readonly firmwareStandIns?: readonly string[];
   readonly modules: readonly string[];
   readonly console: string;
   readonly guestArch: string;
@@ -87,7 +92,7 @@ export const MACHINES: Readonly<Record<MachineId, Machine>> = {
     guestArch: 'armv7l',
     rootDevice: /^\/dev\/mmcblk0p\d$/,
     milestones: fromSpl,
-    deadlineMs: 90_000,
+    deadlineMs: 150_000,
     endLine: /reboot: System halted/,
   },
   // u-boot-qemu is the machine's flash (-bios); the card is a virtio disk.
@@ -102,7 +107,7 @@ export const MACHINES: Readonly<Record<MachineId, Machine>> = {
     guestArch: 'aarch64',
     rootDevice: /^\/dev\/vda\d$/,
     milestones: fromSpl.slice(1),
-    deadlineMs: 60_000,
+    deadlineMs: 90_000,
   },
   // The harness plays the VideoCore firmware: config.txt, u-boot.bin and the dtb come from the
   // card's FAT. U-Boot prints on the mini UART (second serial), Linux on the PL011 (first).
@@ -113,12 +118,14 @@ export const MACHINES: Readonly<Record<MachineId, Machine>> = {
     kernelRoot: arm64Kernel,
     busybox: fixturePath('busybox-static_arm64', 'bin/busybox'),
     dtb: 'broadcom/bcm2837-rpi-3-b.dtb',
+    loaderFrom: fixturePath('u-boot-rpi_arm64', 'usr/lib/u-boot/rpi_3'),
+    firmwareStandIns: ['bootcode.bin', 'start.elf', 'fixup.dat'],
     modules: RPI_MODULES,
     console: 'ttyAMA0,115200',
     guestArch: 'aarch64',
     rootDevice: /^\/dev\/mmcblk0p\d$/,
     milestones: fromSpl.slice(1),
-    deadlineMs: 90_000,
+    deadlineMs: 150_000,
   },
 };
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { copySparse, createOverlay, mbrPartitions, nextPowerOfTwo, readAt } from '../../boot/card-file';
-import { readFatFile } from '../../boot/fat-reader';
+import { listFatRoot, readFatFile } from '../../boot/fat-reader';
 import { runQemu } from '../../boot/qemu';
 import { ustarArchive } from '../../boot/tar';
 import { file, symlink, withParents } from '../../boot/tree';
@@ -56,6 +56,7 @@ describeWith(['tool:mkfs.vfat', 'tool:mcopy', 'tool:mmd', 'tool:sfdisk'], 'FAT r
       expect(readFatFile(card, first!.startBytes, 'config.txt').toString()).toBe('kernel=u-boot.bin\n');
       expect(readFatFile(card, first!.startBytes, '/extlinux/extlinux.conf').toString()).toBe('kernel=u-boot.bin\n');
       expect(() => readFatFile(card, first!.startBytes, 'u-boot.bin')).toThrow(/no file u-boot.bin/);
+      expect([...listFatRoot(card, first!.startBytes)].sort()).toEqual(['bcm2837-rpi-3-b.dtb', 'config.txt']);
     });
   }
 });

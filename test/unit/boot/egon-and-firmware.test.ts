@@ -41,11 +41,12 @@ describe('eGON.BT0 check', () => {
 describe('config.txt as the Pi 3 firmware reads it', () => {
   it('takes kernel= and device_tree= from [all]/[pi3] sections and skips others', () => {
     const text = '# boot\narm_64bit=1\n[pi4]\nkernel=pi4.bin\n[pi3]\nkernel=u-boot.bin\n[all]\nenable_uart=1 # uart\ndevice_tree=bcm2837-rpi-3-b.dtb\n';
-    expect(parseConfigTxt(text)).toEqual({ kernel: 'u-boot.bin', deviceTree: 'bcm2837-rpi-3-b.dtb' });
+    expect(parseConfigTxt(text)).toEqual({ kernel: 'u-boot.bin', deviceTrees: ['bcm2837-rpi-3-b.dtb'] });
   });
 
   it('falls back to the firmware defaults', () => {
-    expect(parseConfigTxt('arm_64bit=1\n')).toEqual({ kernel: 'kernel8.img', deviceTree: 'bcm2710-rpi-3-b.dtb' });
-    expect(parseConfigTxt('')).toEqual({ kernel: 'kernel7.img', deviceTree: 'bcm2710-rpi-3-b.dtb' });
+    expect(parseConfigTxt('arm_64bit=1\n')).toEqual({ kernel: 'kernel8.img', deviceTrees: ['bcm2710-rpi-3-b.dtb'] });
+    expect(parseConfigTxt('')).toEqual({ kernel: 'kernel7.img', deviceTrees: ['bcm2710-rpi-3-b.dtb'] });
+    expect(parseConfigTxt('upstream_kernel=1\n').deviceTrees).toEqual(['bcm2837-rpi-3-b.dtb', 'bcm2710-rpi-3-b.dtb']);
   });
 });
