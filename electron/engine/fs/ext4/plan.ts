@@ -318,15 +318,33 @@ function searchMinimal(
   inodesWanted: number,
 ): Ext4Plan {
   const estimate = numbered.inodes.reduce((n, p) => n + dataBlocksOf(p) + (p.xattrs === 'block' ? 1 : 0), 0);
-  let blocks = Math.max(2048, estimate + headroomBlocks + 1024 + Math.ceil(inodesWanted / INODES_PER_BLOCK));
-  for (let tries = 0; tries < 64; tries++) {
+  const tryBlocks = (blocks: number): Attempt => {
     const tail = blocks % BLOCKS_PER_GROUP;
-    if (blocks > BLOCKS_PER_GROUP && tail > 0 && tail < 1024) blocks += 1024 - tail;
-    const result = attempt(blocks, inodesWanted, numbered, options, headroomBlocks, tree.files);
-    if (result.plan) return result.plan;
-    blocks += Math.max(16, result.shortBy);
+    const usable = blocks > BLOCKS_PER_GROUP && tail > 0 && tail < 1024 ? blocks + 1024 - tail : blocks;
+    return attempt(usable, inodesWanted, numbered, options, headroomBlocks, tree.files);
+  };
+  // Grow from a low estimate until it fits, then bisect back down to the smallest size that fits.
+  let low = 2047;
+  let high = Math.max(2048, estimate + headroomBlocks + Math.ceil(inodesWanted / INODES_PER_BLOCK));
+  let best: Ext4Plan | null = null;
+  for (let tries = 0; tries < 64 && !best; tries++) {
+    const result = tryBlocks(high);
+    if (result.plan) best = result.plan;
+    else {
+      low = high;
+      high += Math.max(16, result.shortBy);
+    }
   }
-  throw new CardsmithError('internal', 'ext4 sizing did not converge', { blocks });
+  if (!best) throw new CardsmithError('internal', 'ext4 sizing did not converge', { blocks: high });
+  while (high - low > 1) {
+    const mid = Math.floor((low + high) / 2);
+    const result = tryBlocks(mid);
+    if (result.plan) {
+      best = result.plan;
+      high = mid;
+    } else low = mid;
+  }
+  return best;
 }
 
 /** Lays out `tree` as an ext4 filesystem of the requested size. Pure; nothing is written. */
