@@ -7,6 +7,9 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Request, ResultOf } from '../api';
+import { findBoard } from '../boards/db';
+import { inspectTarget } from '../boards/inspect';
+import type { Board } from '../boards/model';
 import { checkTarget, type SafeTarget } from '../drives/safety';
 import { unmountDiskMac, unmountTree } from '../drives/unmount';
 import { which } from '../drives/which';
@@ -15,7 +18,7 @@ import type { JobContext } from '../job';
 import { openTarget, type TargetDevice } from './device';
 import { bmapRanges, openImageInput, readBmapFile, type ImageInput } from './image-input';
 import { JobLog } from './log';
-import { HEAD_BYTES, planWrite, type ByteRange } from './plan';
+import { HEAD_BYTES, mergeRanges, planWrite, subtractRanges, type ByteRange } from './plan';
 import { verifyAgainstBmap, verifyAgainstImage, verifyWritten, type VerifyOutcome } from './verify';
 import { InterruptedWrite, writeImage, zeroHead } from './write';
 
@@ -145,6 +148,29 @@ function interruption(error: unknown, device: string): unknown {
   return new CardsmithError(info.cause, `${info.message}; ${state}`, { ...info.details, headZeroed: error.headZeroed }, info.hint);
 }
 
+/** The card bytes a board's loader may occupy (every layout it knows). */
+function loaderSlots(board: Board): ByteRange[] {
+  const writes = [...board.writes, ...board.alternativeWrites.flatMap((alt) => alt.writes)];
+  return mergeRanges(writes.map((w) => ({ start: w.offsetBytes, end: w.offsetBytes + w.maxBytes })));
+}
+
+/**
+ * The loader region is judged by the board's rules, not by the image: a loader installed after
+ * the image (`cardsmith bootloader`) legitimately differs from the image's bytes there. The card
+ * passes when the loader signatures found (with their own checksums) fit the board; otherwise
+ * the board's loader slots are reported.
+ */
+async function loaderMismatch(board: Board, device: string, ctx: JobContext): Promise<ByteRange[]> {
+  const inspection = await inspectTarget(device);
+  const found = inspection.loaders.map((l) => `${l.kind} at ${l.offset}${l.valid ? '' : ' (damaged)'}`).join(', ') || 'no loader';
+  if (inspection.consistentBoards.includes(board.id)) {
+    ctx.log('info', `loader region fits ${board.name}: ${found}`);
+    return [];
+  }
+  ctx.log('warn', `loader region does not fit ${board.name}: found ${found}`);
+  return loaderSlots(board);
+}
+
 export async function verify(request: VerifyRequest, outer: JobContext): Promise<ResultOf<'verify'>> {
   const log = JobLog.create('verify', request.device);
   const ctx = log.wrap(outer);
@@ -152,6 +178,7 @@ export async function verify(request: VerifyRequest, outer: JobContext): Promise
   let input: ImageInput | null = null;
   let target: TargetDevice | null = null;
   try {
+    const board = request.board ? findBoard(request.board) : null;
     const bmapOnly = /\.bmap$/i.test(request.source);
     const bmap = bmapOnly ? await readBmapFile(request.source) : null;
     if (!bmapOnly) input = await openImageInput(request.source, ctx);
@@ -160,10 +187,11 @@ export async function verify(request: VerifyRequest, outer: JobContext): Promise
     target = await openTarget(safe.drive.device, { writable: false, exclusive: false, log: (m) => ctx.log('warn', m) });
     ctx.phase('verify', 'start');
     const outcome = bmap ? await verifyAgainstBmap(target, bmap, ctx) : await verifyAgainstImage(target, input as ImageInput, deviceBytes, ctx);
-    const ok = outcome.mismatches.length === 0;
-    ctx.phase('verify', 'done', ok ? `${outcome.bytesChecked} bytes identical` : `differs at ${describeRanges(outcome.mismatches)}`);
-    if (request.board) ctx.log('warn', `the loader region of ${request.board} is not checked separately yet; it is covered when it lies inside the image`);
-    return { device: safe.drive.device, ok, bytesChecked: outcome.bytesChecked, mismatches: [...outcome.mismatches] };
+    let mismatches = [...outcome.mismatches];
+    if (board) mismatches = mergeRanges([...subtractRanges(mismatches, loaderSlots(board)), ...(await loaderMismatch(board, safe.drive.device, ctx))]);
+    const ok = mismatches.length === 0;
+    ctx.phase('verify', 'done', ok ? `${outcome.bytesChecked} bytes identical` : `differs at ${describeRanges(mismatches)}`);
+    return { device: safe.drive.device, ok, bytesChecked: outcome.bytesChecked, mismatches };
   } catch (error) {
     throw reported(error, log);
   } finally {

@@ -103,3 +103,18 @@ export function mergeRanges(ranges: readonly ByteRange[]): ByteRange[] {
   }
   return merged;
 }
+
+/** `ranges` with every byte inside `cut` removed (ranges split where a cut falls inside). */
+export function subtractRanges(ranges: readonly ByteRange[], cut: readonly ByteRange[]): ByteRange[] {
+  let out = [...ranges];
+  for (const c of cut) {
+    out = out.flatMap((r) => {
+      if (c.end <= r.start || c.start >= r.end) return [r];
+      const parts: ByteRange[] = [];
+      if (r.start < c.start) parts.push({ start: r.start, end: c.start });
+      if (c.end < r.end) parts.push({ start: c.end, end: r.end });
+      return parts;
+    });
+  }
+  return out;
+}

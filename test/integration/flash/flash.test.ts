@@ -11,6 +11,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { JobEvent, RequestInput } from '../../../electron/engine/api';
 import type { ErrorInfo } from '../../../electron/engine/errors';
 import { runRequest } from '../../../electron/engine/operations';
+import { fixturePath } from '../../helpers/fixtures';
 import { describeWith } from '../../helpers/needs';
 import { attachLoop, detachLoop, rescanPartitions, withLoopDevice } from '../../helpers/loop';
 
@@ -312,6 +313,42 @@ describeWith(['root', 'tool:losetup', 'tool:cc', 'tool:pkg-config', 'tool:fuserm
       const mismatches = (error?.details as { mismatches: { start: number; end: number }[] }).mismatches;
       expect(mismatches[0]?.start).toBeLessThan(4096);
       expect(mismatches.at(-1)?.end).toBe(3 * MiB);
+    });
+  });
+});
+
+const SUNXI_SPL = fixturePath('u-boot-sunxi_armhf', 'usr/lib/u-boot/orangepi_zero/u-boot-sunxi-with-spl.bin');
+
+describeWith(['root', 'tool:losetup', 'tool:sfdisk', `file:${SUNXI_SPL}`], 'verify --board', () => {
+  it('judges the loader region by the board, not by the image', async () => {
+    const path = join(work, 'board.img');
+    makeImage(path, 8 * MiB, 23);
+    const fd = openSync(path, 'r+');
+    writeSync(fd, Buffer.alloc(MiB), 0, MiB, 0);
+    closeSync(fd);
+    execFileSync('sfdisk', ['-q', path], { input: 'label: dos\nstart=2048, type=83\n' });
+    const loader = readFileSync(SUNXI_SPL);
+    await withLoopDevice({ sizeBytes: 16 * MiB }, async (loop) => {
+      expect((await run({ op: 'flash', source: path, device: loop.device, allowLoop: true })).error).toBeUndefined();
+      // What `cardsmith bootloader` does after the image: the loader at 8 KiB.
+      const card = openSync(loop.device, 'r+');
+      writeSync(card, loader, 0, loader.length, 8192);
+      closeSync(card);
+      execFileSync('blockdev', ['--flushbufs', loop.device]);
+      const plain = await run({ op: 'verify', source: path, device: loop.device, allowLoop: true });
+      expect((plain.result as { ok: boolean }).ok).toBe(false);
+      const withBoard = await run({ op: 'verify', source: path, device: loop.device, board: 'orangepi-zero', allowLoop: true });
+      expect(withBoard.error).toBeUndefined();
+      expect(withBoard.result).toMatchObject({ ok: true, mismatches: [] });
+
+      const damaged = openSync(loop.device, 'r+');
+      writeSync(damaged, Buffer.from([loader[600]! ^ 0xff]), 0, 1, 8192 + 600);
+      closeSync(damaged);
+      execFileSync('blockdev', ['--flushbufs', loop.device]);
+      const broken = await run({ op: 'verify', source: path, device: loop.device, board: 'orangepi-zero', allowLoop: true });
+      expect(broken.result).toMatchObject({ ok: false });
+      const ranges = (broken.result as { mismatches: { start: number; end: number }[] }).mismatches;
+      expect(ranges.some((r) => r.start <= 8192 + 600 && 8192 + 600 < r.end)).toBe(true);
     });
   });
 });
