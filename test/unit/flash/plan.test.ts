@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CardsmithError } from '../../../electron/engine/errors';
 import { alignedBuffers } from '../../../electron/engine/flash/aligned';
 import { differingRanges, digestPiece, mismatchedBlocks, VERIFY_BLOCK } from '../../../electron/engine/flash/digests';
-import { HEAD_BYTES, mergeRanges, planWrite } from '../../../electron/engine/flash/plan';
+import { HEAD_BYTES, mergeRanges, planWrite, subtractRanges } from '../../../electron/engine/flash/plan';
 
 const MiB = 1 << 20;
 
@@ -57,6 +57,15 @@ describe('write plan', () => {
     const plan = planWrite({ deviceBytes: 2 * MiB, imageBytes: null, mapped: null });
     expect(plan.segments).toEqual([{ kind: 'data', start: 0, end: null }]);
     expect(plan.preZero).toEqual([{ start: 0, end: MiB }, { start: MiB, end: 2 * MiB }]);
+  });
+
+  it('cuts ranges out of ranges', () => {
+    expect(subtractRanges([{ start: 0, end: 100 }, { start: 200, end: 300 }], [{ start: 50, end: 250 }])).toEqual([
+      { start: 0, end: 50 },
+      { start: 250, end: 300 },
+    ]);
+    expect(subtractRanges([{ start: 10, end: 20 }], [{ start: 0, end: 30 }])).toEqual([]);
+    expect(subtractRanges([{ start: 0, end: 30 }], [{ start: 10, end: 20 }])).toEqual([{ start: 0, end: 10 }, { start: 20, end: 30 }]);
   });
 
   it('merges touching ranges', () => {
