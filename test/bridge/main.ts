@@ -5,7 +5,10 @@
 import { join } from 'node:path';
 import { startBridge } from './server';
 
-void startBridge({ root: join(process.cwd(), 'out', 'renderer'), allowLoop: process.argv.includes('--allow-loop') }).then((bridge) => {
+async function main(): Promise<void> {
+  const bridge = await startBridge({ root: join(process.cwd(), 'out', 'renderer'), allowLoop: process.argv.includes('--allow-loop') });
   console.log(`Cardsmith bridge: ${bridge.url}`);
   process.once('SIGINT', () => void bridge.close().then(() => process.exit(0)));
-});
+}
+
+void main();

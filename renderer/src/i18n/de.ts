@@ -72,6 +72,8 @@ export const de: Readonly<Record<MessageKey, string>> = {
   'image.rootfs.fill': 'Ganze Karte füllen',
   'image.rootfs.fixed': 'Feste Größe',
   'image.rootfs.fixedMiB': 'Größe in MiB',
+  'image.rootfs.loaderFrom': 'Loader-Dateien (optional: Ordner, .deb oder URL; sonst das installierte Debian-Paket)',
+  'image.rootfs.needsBoard': 'Zum Bauen braucht es ein Board-Profil. Zurückgehen und das Board oder ein allgemeines armv7/aarch64-Profil wählen.',
   'image.rootfs.use': 'Dieses Rootfs verwenden',
   'image.chosen': 'Gewähltes Abbild: {name}',
 

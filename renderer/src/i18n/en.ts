@@ -70,6 +70,8 @@ export const en = {
   'image.rootfs.fill': 'Fill the card',
   'image.rootfs.fixed': 'Fixed size',
   'image.rootfs.fixedMiB': 'Size in MiB',
+  'image.rootfs.loaderFrom': 'Loader files (optional: folder, .deb or URL; default: the installed Debian package)',
+  'image.rootfs.needsBoard': 'Building needs a board profile. Go back and pick your board, or a generic armv7/aarch64 profile.',
   'image.rootfs.use': 'Use this rootfs',
   'image.chosen': 'Chosen image: {name}',
 

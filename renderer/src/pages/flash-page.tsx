@@ -27,7 +27,7 @@ export function JobView({ job }: { job: JobState }): ReactNode {
       ) : null}
       {job.status === 'cancelled' ? (
         <p className="cancelled-note" role="status">
-          {t('flash.cancelled')}
+          {t('flash.cancelled')} {job.error?.message}
         </p>
       ) : null}
       {job.status === 'failed' && job.error ? <ErrorPanel error={job.error} extra={<CopyLogButton job={job} />} /> : null}

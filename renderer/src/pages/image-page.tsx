@@ -171,13 +171,18 @@ function RootfsTab(): ReactNode {
   const [rootfs, setRootfs] = useState(image?.kind === 'rootfs' ? image.rootfs : '');
   const [mode, setMode] = useState<RootSize['mode']>(image?.kind === 'rootfs' ? image.rootSize.mode : 'minimal');
   const [fixedMiB, setFixedMiB] = useState(1024);
+  const [loaderFrom, setLoaderFrom] = useState(image?.kind === 'rootfs' ? (image.loaderFrom ?? '') : '');
+  const board = useApp((s) => s.flow.board);
+  if (board?.kind === 'generic') return <p className="muted">{t('image.rootfs.needsBoard')}</p>;
   const rootSize = (): RootSize => (mode === 'fixed' ? { mode, bytes: Math.max(1, Math.round(fixedMiB)) * MiB } : { mode });
   return (
     <form
       className="stack-form"
       onSubmit={(e) => {
         e.preventDefault();
-        if (rootfs.trim()) actions.chooseImage({ kind: 'rootfs', rootfs: rootfs.trim(), rootSize: rootSize() });
+        if (rootfs.trim()) {
+          actions.chooseImage({ kind: 'rootfs', rootfs: rootfs.trim(), rootSize: rootSize(), ...(loaderFrom.trim() ? { loaderFrom: loaderFrom.trim() } : {}) });
+        }
       }}
     >
       <label className="field">
@@ -199,6 +204,12 @@ function RootfsTab(): ReactNode {
           </label>
         ) : null}
       </fieldset>
+      {board?.kind === 'board' && board.board.bootMethod !== 'none' ? (
+        <label className="field">
+          <span>{t('image.rootfs.loaderFrom')}</span>
+          <input value={loaderFrom} onChange={(e) => setLoaderFrom(e.target.value)} spellCheck={false} />
+        </label>
+      ) : null}
       <button type="submit">{t('image.rootfs.use')}</button>
       {image?.kind === 'rootfs' ? <p className="chosen-line">{t('image.chosen', { name: image.rootfs })}</p> : null}
     </form>

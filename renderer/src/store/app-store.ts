@@ -207,9 +207,10 @@ export function createAppStore(deps: StoreDeps): AppStore {
         }
         let source = plan.flashSource;
         if (plan.build && rootfs !== null) {
+          if (!plan.board) return finish({ ok: false, error: NEEDS_BOARD });
           const stamp = new Date(now()).toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
           const output = buildOutputPath(rootfs, plan.board, get().settings.cacheFolder, stamp);
-          const built = await step((id) => client.run(buildRequest(plan, rootfs as string, output), onJobEvent, id), 'build');
+          const built = await step((id) => client.run(buildRequest(plan, plan.board as string, rootfs as string, output), onJobEvent, id), 'build');
           if (!built.ok) return finish(built);
           source = built.value.output;
         }
@@ -255,6 +256,12 @@ export function createAppStore(deps: StoreDeps): AppStore {
     return { ...initialData(settings, deps.systemLanguages), actions };
   });
 }
+
+const NEEDS_BOARD: ErrorInfo = {
+  cause: 'bad-input',
+  message: 'Building an image needs a board profile; "Generic — no bootloader" only writes finished images.',
+  hint: 'Go back to Board and pick your board, or one of the generic armv7/aarch64 profiles.',
+};
 
 /** A verify that ran to the end but found differences, as an error a person can act on. */
 export function mismatchError(result: ResultOf<'verify'>): ErrorInfo {

@@ -11,7 +11,7 @@ export interface FlashPlan {
   /** Catalog rootfs entry to download first; its path becomes the build's rootfs. */
   readonly fetchSource: string | null;
   /** Build a rootfs (given path, or the fetched one when null) into an image first. */
-  readonly build: { readonly rootfs: string | null; readonly rootSize: RootSize } | null;
+  readonly build: { readonly rootfs: string | null; readonly rootSize: RootSize; readonly loaderFrom?: string } | null;
   /** The flash source; null means "the image the build step wrote". */
   readonly flashSource: string | null;
   readonly device: string;
@@ -28,7 +28,7 @@ export function planFlash(flow: FlowState, settings: Pick<Settings, 'verify' | '
   const fetchSource = image.kind === 'catalog' && image.entry.kind === 'rootfs' ? image.entry.id : null;
   const build =
     image.kind === 'rootfs'
-      ? { rootfs: image.rootfs, rootSize: image.rootSize }
+      ? { rootfs: image.rootfs, rootSize: image.rootSize, ...(image.loaderFrom ? { loaderFrom: image.loaderFrom } : {}) }
       : fetchSource !== null
         ? { rootfs: null, rootSize: { mode: 'minimal' } as const }
         : null;
@@ -58,9 +58,11 @@ export function buildOutputPath(rootfs: string, board: string | undefined, cache
   return `${parent || '.'}${sep}${name}`;
 }
 
-export function buildRequest(plan: FlashPlan, rootfs: string, output: string): Extract<RequestInput, { op: 'build' }> {
+/** A build needs a board profile (a generic one names its arch); "no bootloader" alone cannot build. */
+export function buildRequest(plan: FlashPlan, board: string, rootfs: string, output: string): Extract<RequestInput, { op: 'build' }> {
   const rootSize = plan.build?.rootSize ?? { mode: 'minimal' };
-  return { op: 'build', recipe: { board: plan.board ?? 'generic', rootfs, rootSize, output } };
+  const loaderFrom = plan.build?.loaderFrom;
+  return { op: 'build', recipe: { board, rootfs, rootSize, output, ...(loaderFrom ? { loaderFrom } : {}) } };
 }
 
 export function flashRequest(plan: FlashPlan, source: string): Extract<RequestInput, { op: 'flash' }> {

@@ -25,7 +25,13 @@ export type ImageChoice =
   | { readonly kind: 'catalog'; readonly entry: CatalogEntry }
   | { readonly kind: 'file'; readonly path: string }
   | { readonly kind: 'url'; readonly url: string }
-  | { readonly kind: 'rootfs'; readonly rootfs: string; readonly rootSize: RootSize };
+  | {
+      readonly kind: 'rootfs';
+      readonly rootfs: string;
+      readonly rootSize: RootSize;
+      /** Where the board's loader files come from when the host has no Debian u-boot package. */
+      readonly loaderFrom?: string;
+    };
 
 export interface FlowState {
   readonly screen: Screen;

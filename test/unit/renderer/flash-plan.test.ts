@@ -34,10 +34,15 @@ describe('flash plan', () => {
     const catalog = planFlash(state({ kind: 'catalog', entry }), on);
     expect(catalog).toMatchObject({ fetchSource: 'debian-rootfs', build: { rootfs: null }, flashSource: null });
     expect(catalog?.phases.slice(0, 2)).toEqual(['fetch', 'build']);
-    expect(rootfs && buildRequest(rootfs, '/r/root.tar.gz', '/r/out.img')).toEqual({
+    expect(rootfs && buildRequest(rootfs, 'orangepi-pc', '/r/root.tar.gz', '/r/out.img')).toEqual({
       op: 'build',
       recipe: { board: 'orangepi-pc', rootfs: '/r/root.tar.gz', rootSize: { mode: 'fill' }, output: '/r/out.img' },
     });
+  });
+
+  it('passes the loader folder of a rootfs build on to the recipe', () => {
+    const plan = planFlash(state({ kind: 'rootfs', rootfs: '/r.tar', rootSize: { mode: 'minimal' }, loaderFrom: '/u-boot/rock64' }), on);
+    expect(plan && buildRequest(plan, 'rock64', '/r.tar', '/o.img').recipe).toEqual({ board: 'rock64', rootfs: '/r.tar', rootSize: { mode: 'minimal' }, output: '/o.img', loaderFrom: '/u-boot/rock64' });
   });
 
   it('puts a built image in the cache folder, or beside its rootfs', () => {
