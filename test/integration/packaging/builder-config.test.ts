@@ -15,6 +15,8 @@ interface Config {
   files: string[];
   asarUnpack: string[];
   linux: { target: string[]; executableName: string; extraResources: { from: string; to: string }[] };
+  productName: string;
+  deb: { fpm: string[] };
   mac: { target: string[] };
   win: { target: string[] };
 }
@@ -60,5 +62,11 @@ describe('builder-config.yml', () => {
     expect(launcher?.from).toBe('electron/main/launcher/cardsmith-worker');
     accessSync(join(root, launcher?.from ?? ''), constants.X_OK);
     expect(config.linux.executableName).toBe('cardsmith');
+  });
+
+  it('the deb installs the polkit action, which names the launcher where the deb puts it', () => {
+    const mapping = config.deb.fpm.find((entry) => entry.endsWith('=/usr/share/polkit-1/actions/org.cardsmith.worker.policy'));
+    const policy = readFileSync(join(root, mapping?.split('=')[0] ?? 'missing'), 'utf8');
+    expect(policy).toContain(`<annotate key="org.freedesktop.policykit.exec.path">/opt/${config.productName}/resources/cardsmith-worker</annotate>`);
   });
 });
