@@ -4,16 +4,29 @@
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const target = process.argv[2] ?? 'all';
 const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, logLevel: 'warning', absWorkingDir: root };
 
-await build({ ...common, entryPoints: ['electron/cli.ts'], outfile: 'dist/cli.cjs', external: ['drivelist'] });
+// Bundles in memory, then replaces each output by rename: a test or worker that starts the CLI
+// while another process rebuilds it always loads a complete file.
+async function bundle(options) {
+  const { outputFiles } = await build({ ...common, ...options, write: false });
+  for (const file of outputFiles) {
+    mkdirSync(dirname(file.path), { recursive: true });
+    const temporary = `${file.path}.${process.pid}.tmp`;
+    writeFileSync(temporary, file.contents);
+    renameSync(temporary, file.path);
+  }
+}
+
+await bundle({ entryPoints: ['electron/cli.ts'], outfile: 'dist/cli.cjs', external: ['drivelist'] });
 
 if (target === 'all') {
-  await build({ ...common, entryPoints: ['electron/main/main.ts'], outfile: 'out/main/main.cjs', external: ['electron', 'drivelist'] });
-  await build({ ...common, entryPoints: ['electron/main/preload.ts'], outfile: 'out/main/preload.cjs', external: ['electron'] });
+  await bundle({ entryPoints: ['electron/main/main.ts'], outfile: 'out/main/main.cjs', external: ['electron', 'drivelist'] });
+  await bundle({ entryPoints: ['electron/main/preload.ts'], outfile: 'out/main/preload.cjs', external: ['electron'] });
   const { build: viteBuild } = await import('vite');
   await viteBuild({ configFile: join(root, 'renderer/vite.config.ts'), logLevel: 'warn' });
 }
