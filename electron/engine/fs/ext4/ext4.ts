@@ -74,7 +74,7 @@ const TYPE_BITS: Record<InodePlan['node']['kind'], number> = {
 class BlockStager {
   private start = -1;
   private touched = 0;
-  private buffer = new Uint8Array(STAGE_BLOCKS * BLOCK_SIZE);
+  private readonly buffer = new Uint8Array(STAGE_BLOCKS * BLOCK_SIZE);
 
   constructor(private readonly sink: BlockSink) {}
 
@@ -98,8 +98,10 @@ class BlockStager {
 
   async flush(): Promise<void> {
     if (this.start >= 0 && this.touched > 0) {
-      await this.sink.write(this.start * BLOCK_SIZE, this.buffer.subarray(0, this.touched * BLOCK_SIZE));
-      this.buffer = new Uint8Array(STAGE_BLOCKS * BLOCK_SIZE);
+      const used = this.buffer.subarray(0, this.touched * BLOCK_SIZE);
+      // Sinks are done with the bytes once write() resolves, so the buffer is reused.
+      await this.sink.write(this.start * BLOCK_SIZE, used);
+      used.fill(0);
     }
     this.start = -1;
     this.touched = 0;
