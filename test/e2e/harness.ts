@@ -49,6 +49,7 @@ export async function openSession(suite: string, options: { allowLoop?: boolean;
   const bridge = await startBridge({ root: RENDERER_OUT, allowLoop: options.allowLoop ?? false });
   const profile = mkdtempSync(join(tmpdir(), 'cardsmith-chromium-'));
   const shots = join(ROOT, 'test-artifacts', 'e2e', suite);
+  rmSync(shots, { recursive: true, force: true });
   mkdirSync(shots, { recursive: true });
   let context: BrowserContext | null = null;
   try {

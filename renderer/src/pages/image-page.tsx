@@ -36,11 +36,18 @@ function CatalogTab(): ReactNode {
   if (catalog.status === 'failed') return <ErrorPanel error={catalog.error} onRetry={() => board && actions.chooseBoard(board)} />;
   if (catalog.value.entries.length === 0) return <p>{t('image.catalog.empty')}</p>;
   const chosenId = image?.kind === 'catalog' ? image.entry.id : null;
+  const canBuild = board?.kind === 'board';
   return (
     <div role="radiogroup" aria-label={t('image.tab.catalog')} className="catalog-list">
       {catalog.value.entries.map((entry: CatalogEntry) => (
         <label key={entry.id} className={`choice ${chosenId === entry.id ? 'chosen' : ''}`}>
-          <input type="radio" name="catalog" checked={chosenId === entry.id} onChange={() => actions.chooseImage({ kind: 'catalog', entry })} />
+          <input
+            type="radio"
+            name="catalog"
+            checked={chosenId === entry.id}
+            disabled={entry.kind === 'rootfs' && !canBuild}
+            onChange={() => actions.chooseImage({ kind: 'catalog', entry })}
+          />
           <span className="choice-title">{entry.name}</span>
           <span className="choice-sub">
             {t(`image.catalog.kind.${entry.kind}`)}
@@ -48,6 +55,7 @@ function CatalogTab(): ReactNode {
             {entry.releaseDate ? ` · ${t('image.catalog.date', { date: entry.releaseDate })}` : ''}
             {entry.cached ? ` · ${t('image.catalog.cached')}` : ''}
           </span>
+          {entry.kind === 'rootfs' && !canBuild ? <span className="choice-blocked">{t('image.rootfs.needsBoard')}</span> : null}
         </label>
       ))}
     </div>

@@ -106,9 +106,10 @@ export function finishJob(job: JobState, outcome: { ok: true } | { ok: false; er
   return { ...job, status, cancelling: false, currentJobId: null, phases, error: outcome.error, log: appendLog(job.log, { at: now, level: 'error', message: `${job.kind} ${status}: ${outcome.error.message}` }) };
 }
 
-/** Fraction 0..1 of a row, or null when the total is unknown. */
+/** Fraction 0..1 of a row, or null (an indeterminate bar) while it runs with an unknown total. */
 export function rowFraction(row: PhaseRow): number | null {
   if (row.status === 'done' || row.status === 'skipped') return 1;
+  if (row.status === 'pending') return 0;
   if (row.bytesTotal === null || row.bytesTotal <= 0) return null;
   return Math.min(1, row.bytesDone / row.bytesTotal);
 }
