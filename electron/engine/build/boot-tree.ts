@@ -102,13 +102,17 @@ export function bootTree(input: BootTreeInput): FatDir {
     throw new CardsmithError('bad-input', `No device tree ${dtbName} for ${board.name}: not in the rootfs (/usr/lib/linux-image-*/, /boot/dtbs/) and no --dtb given`, { board: board.id, dtb: dtbName });
   }
   if (board.bootMethod === 'firmware-files') {
-    // The firmware loads the device tree from the FAT root by its base name and passes it on.
-    if (input.dtb && dtbName) put(children, dtbName.split('/').pop()!, input.dtb, mtime);
+    // The firmware loads the device tree from the FAT root and passes it on to U-Boot. Its default
+    // file names follow the vendor kernel (bcm2710-…), not the upstream ones (bcm2837-…), so the
+    // file placed here is named explicitly with device_tree=.
+    const dtbFile = input.dtb && dtbName ? dtbName.split('/').pop()! : undefined;
+    if (input.dtb && dtbFile) put(children, dtbFile, input.dtb, mtime);
     if (input.uboot) put(children, 'u-boot.bin', input.uboot, mtime);
     else if (!children.some((n) => n.kind === 'file' && n.name.toLowerCase() === 'u-boot.bin')) {
       throw new CardsmithError('bad-input', `${board.name} needs u-boot.bin: pass --loader-from (file, folder or .deb) or put it in --boot-files`, { board: board.id });
     }
-    put(children, 'config.txt', bytesFile(new TextEncoder().encode(configTxt(board.bootPartition.configTxt, board.name))), mtime);
+    const configLines = [...board.bootPartition.configTxt, ...(dtbFile ? [`device_tree=${dtbFile}`] : [])];
+    put(children, 'config.txt', bytesFile(new TextEncoder().encode(configTxt(configLines, board.name))), mtime);
     const missing = board.bootPartition.firmwareFiles.filter((name) => !children.some((n) => n.kind === 'file' && n.name.toLowerCase() === name.toLowerCase()));
     if (missing.length > 0) {
       throw new CardsmithError('bad-input', `${board.name} needs the firmware files ${missing.join(', ')} in --boot-files`, { board: board.id, missing });

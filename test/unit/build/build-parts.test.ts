@@ -72,13 +72,19 @@ describe('boot configuration', () => {
     expect(text).toMatch(/^\s+append root=PARTUUID=x$/m);
   });
 
-  it('gives a Raspberry Pi config.txt, u-boot.bin, the dtb in the FAT root, and refuses missing firmware', () => {
+  it('gives a Raspberry Pi config.txt, u-boot.bin, the dtb in the FAT root, and refuses missing firmware', async () => {
     const board = findBoard('rpi-3-b');
     const common = { board, mtime: 0, kernel: bytesFile(new Uint8Array(10)), kernelName: 'vmlinuz-6.1', initrd: null, initrdName: '', dtb: bytesFile(new Uint8Array(5)), uboot: bytesFile(new Uint8Array(7)), append: 'root=x' };
     expect(() => bootTree({ ...common, hostFiles: [] })).toThrow(/bootcode\.bin, start\.elf, fixup\.dat/);
     const firmware = ['bootcode.bin', 'start.elf', 'fixup.dat'].map((name) => ({ kind: 'file' as const, name, size: 1, mtime: 0, content: bytesFile(new Uint8Array(1)).content }));
     const tree = bootTree({ ...common, hostFiles: firmware });
     expect(tree.children.map((n) => n.name).sort()).toEqual(['bcm2837-rpi-3-b.dtb', 'bootcode.bin', 'config.txt', 'extlinux', 'fixup.dat', 'start.elf', 'u-boot.bin', 'vmlinuz-6.1']);
+    const config = tree.children.find((n) => n.name === 'config.txt');
+    if (config?.kind !== 'file') throw new Error('no config.txt');
+    let text = '';
+    for await (const chunk of config.content()) text += new TextDecoder().decode(chunk);
+    // The firmware must be told which device tree to load: its default names are the vendor ones.
+    expect(text.split('\n')).toEqual(expect.arrayContaining(['arm_64bit=1', 'kernel=u-boot.bin', 'device_tree=bcm2837-rpi-3-b.dtb']));
   });
 
   it('puts the dtb under /dtbs for U-Boot boards and refuses a board without its dtb', () => {
