@@ -27,11 +27,12 @@ import { captureContents, findBootArtifacts, type FoundFile } from './boot-artif
 import { kernelCommandLine } from './boot-config';
 import { bootTree, hostFile, hostFolder, type BootFile } from './boot-tree';
 import { layoutOf, planDisk, rootPartUuid, type TableKind } from './disk-plan';
-import { checkOutput, loaderFor, openRootfs } from './inputs';
+import { checkOutput, loaderFor, openRootfsInput } from './inputs';
 
 const MIB = 1024 * 1024;
-const BOOT_MIN_BYTES = 32 * MIB;
-const BOOT_MIN_HEADROOM = 16 * MIB;
+/** The boot partition holds its files plus room for a kernel update by hand, and no more. */
+const BOOT_MIN_BYTES = 16 * MIB;
+const BOOT_MIN_HEADROOM = 8 * MIB;
 
 export interface BuildSettings {
   /** Seeds every UUID, GUID, disk signature and volume id. */
@@ -96,7 +97,7 @@ export async function buildImage(recipe: BuildRecipe, ctx: JobContext, settings:
   const board: Board = findBoard(recipe.board);
   ctx.phase('build', 'start', `${board.name}: reading ${recipe.rootfs}`);
   const loader = await loaderFor(board, recipe.loaderFrom, ctx.signal);
-  const source = await openRootfs(recipe.rootfs, settings.timestamp);
+  const source = await openRootfsInput(recipe.rootfs, settings.timestamp);
   ctx.throwIfCancelled();
   const root = planRoot(source, recipe, settings);
   ctx.log('info', `root filesystem: ${root.report.sizeBytes} bytes (needs ${root.report.neededBytes})`);
@@ -120,7 +121,7 @@ export async function buildImage(recipe: BuildRecipe, ctx: JobContext, settings:
   const contentBytes = tree.children.reduce(function sum(total: number, node): number {
     return node.kind === 'file' ? total + node.size : node.children.reduce(sum, total);
   }, 0);
-  const bootBytes = fatSizeFor(tree, { minBytes: BOOT_MIN_BYTES, headroomBytes: Math.max(BOOT_MIN_HEADROOM, contentBytes / 2) });
+  const bootBytes = fatSizeFor(tree, { minBytes: BOOT_MIN_BYTES, headroomBytes: Math.max(BOOT_MIN_HEADROOM, contentBytes / 4) });
   const fatType = bootBytes < 512 * MIB ? 'fat16' : 'fat32';
 
   const disk = planDisk({ board, table: settings.table, loaderWrites: loader.writes, bootBytes, bootFat: fatType, rootBytes: root.report.sizeBytes, seed: settings.seed });

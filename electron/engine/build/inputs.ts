@@ -1,37 +1,21 @@
 /**
- * The build's inputs from the host: the rootfs archive (a tar, plain or compressed, read twice —
- * metadata first, contents while writing), the loader files for the board, and the free space
- * where the image will be written. Thin I/O edges; the decisions are in compose.ts and the planners.
+ * The build's inputs from the host: the rootfs (a tarball, read twice — metadata first, contents
+ * while writing — or a folder), the loader files for the board, and the output file's folder with
+ * its free space. Thin I/O edges; the decisions are in compose.ts and the planners.
  */
-import { createReadStream } from 'node:fs';
-import { open, readFile, stat, statfs } from 'node:fs/promises';
+import { readFile, stat, statfs } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { filesFromDeb, chooseLayout, resolveLoaderFiles } from '../boards/loader-source';
 import type { Board, LoaderWrite } from '../boards/model';
 import { CardsmithError } from '../errors';
-import { treeFromTar } from '../fs/tree-tar';
+import { openRootfs } from '../fs/rootfs';
 import type { TreeSource } from '../fs/tree';
-import { createDecompressor, detectFormat, MAGIC_BYTES } from '../sources/decompress';
 import { bytesFile, hostFile, type BootFile } from './boot-tree';
 
-/** Opens a rootfs tar (none/gz/xz/zst/bz2) as a tree source; only its metadata is read now. */
-export async function openRootfs(path: string, defaultMtime: number): Promise<TreeSource> {
-  const info = await stat(path).catch(() => null);
-  if (!info) throw new CardsmithError('bad-input', `--rootfs ${path} does not exist`, { path });
-  if (info.isDirectory()) {
-    throw new CardsmithError('not-implemented', `--rootfs ${path} is a folder; building from a folder is not supported yet, pass a tar archive`, { path });
-  }
-  const handle = await open(path, 'r');
-  const head = new Uint8Array(MAGIC_BYTES);
-  try {
-    await handle.read(head, 0, MAGIC_BYTES, 0);
-  } finally {
-    await handle.close();
-  }
-  const format = detectFormat(head);
-  if (format === 'zip') throw new CardsmithError('bad-input', `--rootfs ${path} is a zip archive; pass a tar (plain, .gz, .xz, .zst or .bz2)`, { path });
-  const openStream = (): AsyncIterable<Uint8Array> => createReadStream(path, { highWaterMark: 1 << 20 }).pipe(createDecompressor(format));
-  return treeFromTar(openStream, { defaultMtime });
+/** Opens the rootfs (a tarball, plain or compressed, or a folder); only metadata is read now. */
+export async function openRootfsInput(path: string, defaultMtime: number): Promise<TreeSource> {
+  if (!(await stat(path).catch(() => null))) throw new CardsmithError('bad-input', `--rootfs ${path} does not exist`, { path });
+  return openRootfs(path, { defaultMtime });
 }
 
 export interface LoaderInput {

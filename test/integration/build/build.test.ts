@@ -159,6 +159,19 @@ describeWith(
       expect(inspection.consistentBoards).toContain('rock64');
     });
 
+    it('builds from a folder as well: the mounted root equals the folder', async () => {
+      const image = join(dir, 'from-folder.img');
+      const { events } = await build({ board: 'qemu-virt-aarch64', rootfs: rootfs.folder, output: image });
+      expect(errorOf(events)).toBeUndefined();
+      const table = sfdisk(image);
+      const [boot, root] = table.partitions.map((p) => ({ start: p.start * 512, size: p.size * 512 }));
+      checkFat(image, boot!.start, boot!.size);
+      // QEMU hands U-Boot its own device tree, so there is no fdt line.
+      expect(mtypeAt(image, boot!.start, '/extlinux/extlinux.conf').toString()).not.toContain('fdt ');
+      checkExt4Tree(image, root!.start, root!.size, rootfs.folder);
+      rmSync(image);
+    });
+
     it('is reproducible: same inputs, seed and SOURCE_DATE_EPOCH give the same bytes', async () => {
       const hashes: string[] = [];
       for (const name of ['a.img', 'b.img']) {
