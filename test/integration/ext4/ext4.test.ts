@@ -187,7 +187,7 @@ describeWith(NEEDS, 'ext4 image from a tarball, judged by e2fsck and the kernel'
     rmSync(again);
   });
 
-  it('builds at a fixed larger size (fill the card) and still checks clean', async () => {
+  it('builds at a fixed larger size (fill the card), checks clean, and survives read-write use', async () => {
     const big = join(dir, 'big.img');
     const plan = await buildImage(tarball, big, { size: { kind: 'fixed', bytes: 3 * 1024 ** 3 } });
     expect(plan.geometry.groups).toBe(24);
@@ -195,6 +195,24 @@ describeWith(NEEDS, 'ext4 image from a tarball, judged by e2fsck and the kernel'
     // Lazy inode tables: far less than the filesystem size is actually written.
     const onDisk = statSync(big).blocks * 512;
     expect(onDisk).toBeLessThan(150 * 1024 ** 2);
+    // The kernel can use it read-write (journal, uninitialised groups) and leaves it clean.
+    const mnt = mkdtempSync(join(tmpdir(), 'cardsmith-rw-'));
+    const device = execFileSync('losetup', ['-f', '--show', big], { encoding: 'utf8' }).trim();
+    try {
+      execFileSync('mount', ['-t', 'ext4', device, mnt]);
+      try {
+        mkdirSync(join(mnt, 'new'));
+        for (let i = 0; i < 2000; i++) writeFileSync(join(mnt, 'new', `f${i}`), `${i}\n`);
+        writeFileSync(join(mnt, 'new', 'big'), Buffer.alloc(40 << 20, 7));
+        writeFileSync(join(mnt, 'etc', 'hostname'), 'changed\n');
+      } finally {
+        execFileSync('umount', [mnt]);
+      }
+    } finally {
+      execFileSync('losetup', ['-d', device]);
+      rmSync(mnt, { recursive: true, force: true });
+    }
+    expect(fsck(big).status).toBe(0);
     rmSync(big);
   });
 });
