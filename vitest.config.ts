@@ -2,6 +2,10 @@ import { defineConfig } from 'vitest/config';
 
 // Projects: unit (pure engine/CLI logic), renderer (React components in jsdom), integration (real
 // loop devices and host tools, run one file at a time), e2e (Chromium), boot (QEMU).
+// No test may reach a host outside this machine: the default catalog's public includes are off
+// (set here, in the process every test worker and spawned CLI inherits its environment from).
+process.env.CARDSMITH_PUBLIC_CATALOGS = '0';
+
 export default defineConfig({
   test: {
     projects: [

@@ -42,6 +42,14 @@ export function catalogUrlsFromEnv(): readonly string[] {
   return (process.env.CARDSMITH_CATALOGS ?? '').split(/[\s,]+/).filter(Boolean);
 }
 
+/**
+ * Whether the default catalog's public `includes` are followed. CARDSMITH_PUBLIC_CATALOGS=0 turns
+ * them off; the test suite does, so no test reaches a host outside this machine.
+ */
+export function publicCatalogsFromEnv(): boolean {
+  return process.env.CARDSMITH_PUBLIC_CATALOGS !== '0';
+}
+
 async function fetchCatalogText(url: string, cache: DownloadCache, options: CatalogOptions): Promise<{ text: string; stale: string | null }> {
   const file = join(cache.root, 'catalogs', `${urlKey(url)}.json`);
   try {

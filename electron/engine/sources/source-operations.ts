@@ -9,7 +9,7 @@ import { boardDatabase } from '../boards/db';
 import { CardsmithError } from '../errors';
 import type { JobContext } from '../job';
 import { DownloadCache, sha256OfFile } from './cache';
-import { catalogUrlsFromEnv, entriesForBoard, loadCatalogs, withPublishedSha256 } from './catalog';
+import { catalogUrlsFromEnv, entriesForBoard, publicCatalogsFromEnv, loadCatalogs, withPublishedSha256 } from './catalog';
 import { download } from './fetch';
 import { isHttpUrl } from './http';
 import type { CatalogEntry } from './model';
@@ -21,13 +21,13 @@ export async function runCatalog(request: Extract<Request, { op: 'catalog' }>, c
   if (request.board !== undefined && !boardIds().includes(request.board)) {
     throw new CardsmithError('unknown-board', `There is no board "${request.board}"`, { board: request.board });
   }
-  const loaded = await loadCatalogs({ boardIds: boardIds(), extraUrls: catalogUrlsFromEnv(), signal: ctx.signal });
+  const loaded = await loadCatalogs({ boardIds: boardIds(), extraUrls: catalogUrlsFromEnv(), followIncludes: publicCatalogsFromEnv(), signal: ctx.signal });
   return { entries: [...entriesForBoard(loaded.entries, request.board)], problems: [...loaded.problems] };
 }
 
 /** Finds a catalog entry by id, loading the catalogs only when the reference is not a URL. */
 export async function findCatalogEntry(id: string, ctx: JobContext): Promise<CatalogEntry | null> {
-  const loaded = await loadCatalogs({ boardIds: boardIds(), extraUrls: catalogUrlsFromEnv(), signal: ctx.signal });
+  const loaded = await loadCatalogs({ boardIds: boardIds(), extraUrls: catalogUrlsFromEnv(), followIncludes: publicCatalogsFromEnv(), signal: ctx.signal });
   return loaded.entries.find((entry) => entry.id === id) ?? null;
 }
 
