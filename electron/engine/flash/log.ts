@@ -4,8 +4,10 @@
  * cache root. Lines are appended synchronously: the log survives a crash of the writer.
  */
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { JobEvent, Phase } from '../api';
+import { CardsmithError } from '../errors';
 import { createJobContext, type JobContext } from '../job';
 import { defaultCacheRoot } from '../sources/cache';
 
@@ -25,11 +27,19 @@ export class JobLog {
 
   /** Opens a new log named after the operation, the device and the time. */
   static create(operation: string, device: string): JobLog {
-    const dir = logDir();
-    mkdirSync(dir, { recursive: true });
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-    const path = join(dir, `${operation}-${stamp}-${basename(device).replace(/[^\w.-]/g, '_')}.log`);
-    return new JobLog(path, openSync(path, 'a', 0o644));
+    const name = `${operation}-${stamp}-${basename(device).replace(/[^\w.-]/g, '_')}.log`;
+    // A log dir that cannot be written (read-only home, odd permissions) must not stop a flash.
+    for (const dir of [logDir(), join(tmpdir(), 'cardsmith-logs')]) {
+      try {
+        mkdirSync(dir, { recursive: true });
+        const path = join(dir, name);
+        return new JobLog(path, openSync(path, 'a', 0o644));
+      } catch {
+        // try the next place
+      }
+    }
+    throw new CardsmithError('no-space', `Cannot create a log file in ${logDir()} or the temp folder`, { dir: logDir() });
   }
 
   line(level: string, message: string): void {
