@@ -107,7 +107,7 @@ try {
   makeImage(randomPart, packedMiB / 2, () => true, true);
   execFileSync('dd', [`if=${randomPart}`, `of=${mixed}`, 'bs=4M', 'conv=notrunc', 'status=none']);
   execFileSync('zstd', ['-q', '-3', '-T0', '-f', mixed]);
-  execFileSync('xz', ['-1', '-T0', '-k', '-f', mixed]);
+  execFileSync('xz', ['-0', '-T0', '-k', '-f', mixed]);
   compare('zst source', packedMiB, () => withCard(packedMiB, (d) => timed(cardsmith(`${mixed}.zst`, d, false))), 'zstd -dc | dd oflag=direct',
     () => withCard(packedMiB, (d) => timed(`zstd -dc ${mixed}.zst | dd of=${d} bs=4M iflag=fullblock oflag=direct conv=fsync status=none`)), 'speed', 0.9);
   compare('xz source', packedMiB, () => withCard(packedMiB, (d) => timed(cardsmith(`${mixed}.xz`, d, false))), 'xz -dc -T0 | dd oflag=direct',
