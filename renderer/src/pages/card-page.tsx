@@ -5,6 +5,7 @@
 import { useEffect, useState, type ReactNode } from 'react';
 import type { Drive } from '../../../electron/engine/drives/model';
 import { ErrorPanel } from '../components/error-panel';
+import { imageBytesOf } from '../store/app-store';
 import { useActions, useApp, useI18n } from '../store/store-context';
 import { driveRows, hiddenDriveCount, type DriveBlock } from '../view/drives';
 import { formatBytes } from '../view/format';
@@ -17,7 +18,7 @@ export function CardPage(): ReactNode {
   const drives = useApp((s) => s.drives);
   const showAll = useApp((s) => s.showAllDrives);
   const chosen = useApp((s) => s.flow.drive);
-  const imageBytes = useApp((s) => (s.imageInfo.status === 'ready' ? (s.imageInfo.value.image?.sizeBytes ?? s.imageInfo.value.inspection.sizeBytes) : null));
+  const imageBytes = useApp((s) => imageBytesOf(s.imageInfo));
   const [asking, setAsking] = useState(false);
 
   useEffect(() => {

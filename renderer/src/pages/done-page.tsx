@@ -19,6 +19,7 @@ export function DonePage(): ReactNode {
       </p>
       <p>{t('done.written', { size: formatBytes(result.bytesWritten, language), device: result.device })}</p>
       <p>{result.verified ? t('done.verified') : t('done.notVerified')}</p>
+      {result.logFile ? <p className="muted">{t('error.log', { path: result.logFile })}</p> : null}
       <div className="button-row">
         {source ? (
           <button type="button" onClick={() => void actions.startVerify(source, result.device)}>

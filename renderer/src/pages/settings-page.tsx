@@ -1,5 +1,5 @@
 /** Settings: theme, language, verify/eject defaults, cache folder and limit, catalog URLs. */
-import type { ReactNode } from 'react';
+import { useState, type ReactNode } from 'react';
 import { LANGUAGE_NAMES, LANGUAGES } from '../i18n/translate';
 import type { LanguageSetting, Theme } from '../store/settings';
 import { useActions, useApp, useI18n } from '../store/store-context';
@@ -8,6 +8,7 @@ export function SettingsPage(): ReactNode {
   const { t } = useI18n();
   const actions = useActions();
   const settings = useApp((s) => s.settings);
+  const [urls, setUrls] = useState(settings.catalogUrls.join('\n'));
   return (
     <form className="page settings-page stack-form" onSubmit={(e) => e.preventDefault()}>
       <div className="field">
@@ -56,8 +57,9 @@ export function SettingsPage(): ReactNode {
         <span>{t('settings.catalogUrls')}</span>
         <textarea
           rows={3}
-          value={settings.catalogUrls.join('\n')}
-          onChange={(e) => actions.updateSettings({ catalogUrls: e.target.value.split('\n').map((u) => u.trim()).filter(Boolean) })}
+          value={urls}
+          onChange={(e) => setUrls(e.target.value)}
+          onBlur={() => actions.updateSettings({ catalogUrls: urls.split('\n').map((u) => u.trim()).filter(Boolean) })}
         />
       </label>
     </form>

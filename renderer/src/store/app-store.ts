@@ -13,6 +13,7 @@ import * as flow from './flow';
 import { applyJobEvent, finishJob, startJob, type JobState } from './job';
 import { buildOutputPath, buildRequest, flashRequest, planFlash } from './flash-plan';
 import { fromOutcome, IDLE, LOADING, type Loadable } from './loadable';
+import { driveRows } from '../view/drives';
 import { DEFAULT_SETTINGS, parseSettings, serializeSettings, SETTINGS_KEY, type Settings } from './settings';
 
 export type InspectResult = ResultOf<'inspect'>;
@@ -126,7 +127,16 @@ export function createAppStore(deps: StoreDeps): AppStore {
         const id = flow.boardId(choice);
         if (get().catalog.status === 'idle' || before !== id) {
           set({ catalog: LOADING, imageInfo: IDLE });
-          void client.run({ op: 'catalog', ...(id ? { board: id } : {}) }).then((outcome) => set({ catalog: fromOutcome(outcome, (r) => r) }));
+          void client.run({ op: 'catalog', ...(id ? { board: id } : {}) }).then((outcome) => {
+            if (flow.boardId(get().flow.board) !== id) return;
+            const catalog = fromOutcome(outcome, (r) => r);
+            set({ catalog });
+            const current = get().flow;
+            if (catalog.status === 'ready' && current.image === null) {
+              const image = flow.defaultCatalogImage(catalog.value.entries, current.board);
+              if (image) actions.chooseImage(image);
+            }
+          });
         }
       },
       chooseImage(choice) {
@@ -155,9 +165,13 @@ export function createAppStore(deps: StoreDeps): AppStore {
         const outcome = await client.run({ op: 'listDrives', all: get().showAllDrives });
         const drives = fromOutcome(outcome, (r) => r.drives);
         set({ drives });
+        if (drives.status !== 'ready') return;
         const chosen = get().flow.drive;
-        if (chosen && drives.status === 'ready' && !drives.value.some((d) => d.device === chosen.device)) {
-          setFlow((f) => flow.chooseDrive(f, null));
+        if (chosen && !drives.value.some((d) => d.device === chosen.device)) setFlow((f) => flow.chooseDrive(f, null));
+        if (get().flow.drive === null) {
+          const choosable = driveRows(drives.value, imageBytesOf(get().imageInfo), false).filter((row) => row.block === null);
+          const only = flow.onlyChoosableDrive(choosable.map((row) => row.drive));
+          if (only) setFlow((f) => flow.chooseDrive(f, only));
         }
       },
       setShowAllDrives(showAllDrives) {
@@ -256,6 +270,11 @@ export function createAppStore(deps: StoreDeps): AppStore {
 
     return { ...initialData(settings, deps.systemLanguages), actions };
   });
+}
+
+/** The image's size when known: decompressed size from the engine, else the inspected layout's. */
+export function imageBytesOf(info: Loadable<InspectResult>): number | null {
+  return info.status === 'ready' ? (info.value.image?.sizeBytes ?? info.value.inspection.sizeBytes) : null;
 }
 
 const NEEDS_BOARD: ErrorInfo = {

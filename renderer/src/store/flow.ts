@@ -103,6 +103,20 @@ export function goTo(state: FlowState, step: FlowStep): FlowState {
   return canEnter(state, step) ? { ...state, screen: { kind: 'flow', step } } : state;
 }
 
+/**
+ * Defaults that make "launch to a verified card" a handful of clicks: the catalog's first entry
+ * this board can use, and the card when exactly one can be chosen. Nothing is ever flashed
+ * without the Review step's explicit click.
+ */
+export function defaultCatalogImage(entries: readonly CatalogEntry[], board: BoardChoice | null): ImageChoice | null {
+  const usable = entries.find((entry) => entry.kind === 'image' || board?.kind === 'board');
+  return usable ? { kind: 'catalog', entry: usable } : null;
+}
+
+export function onlyChoosableDrive(choosable: readonly Drive[]): Drive | null {
+  return choosable.length === 1 ? (choosable[0] ?? null) : null;
+}
+
 /** After a finished flash: keep board and image, pick a new card. */
 export function flashAnother(state: FlowState): FlowState {
   return { ...state, drive: null, confirmed: false, screen: { kind: 'flow', step: 'card' } };

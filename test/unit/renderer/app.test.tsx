@@ -180,6 +180,34 @@ describe('the guided flow', { timeout: 30_000 }, () => {
     expect(screen.queryByRole('alert')).toBeNull();
   });
 
+  it('goes from launch to a verified card in five clicks with the defaults', async () => {
+    const entry = { id: 'debian-12-orangepi-pc', name: 'Debian 12 minimal', description: '', kind: 'image' as const, boards: ['orangepi-pc'], url: 'https://example.org/d.img.xz', cached: true };
+    const api = fakeApi({
+      listBoards: async () => ({ boards: BOARDS }),
+      catalog: async () => ({ entries: [entry], problems: [] }),
+      inspect: async () => INSPECTION,
+      listDrives: async () => ({ drives: [drive(), drive({ device: '/dev/sda', system: true, unsafeReasons: ['holds /'] })] }),
+      flash: async (request) => ({ device: (request as { device: string }).device, bytesWritten: 64e6, verified: true }),
+    });
+    mount(api);
+    let clicks = 0;
+    const click = (element: HTMLElement): void => {
+      clicks += 1;
+      fireEvent.click(element);
+    };
+    click(await screen.findByRole('radio', { name: /Orange Pi PC/ }));
+    click(screen.getByRole('button', { name: 'Next' }));
+    await waitFor(() => expect((screen.getByRole('radio', { name: /Debian 12 minimal/ }) as HTMLInputElement).checked).toBe(true));
+    click(screen.getByRole('button', { name: 'Next' }));
+    await waitFor(() => expect((screen.getByRole('radio', { name: /Generic SD reader/ }) as HTMLInputElement).checked).toBe(true));
+    click(screen.getByRole('button', { name: 'Next' }));
+    click(screen.getByRole('button', { name: 'Flash the card' }));
+    await waitFor(() => expect(heading()).toBe('The card is ready'));
+    expect(screen.getByText('Verified: the card matches the image.')).toBeTruthy();
+    expect(clicks).toBe(5);
+    expect(api.calls.find((c) => c.op === 'flash')).toMatchObject({ source: 'debian-12-orangepi-pc', device: '/dev/sdb', verify: true });
+  });
+
   it('speaks German when the system does', async () => {
     mount(fakeApi({ listBoards: async () => ({ boards: [] }) }), ['de-DE']);
     expect(heading()).toBe('Welches Board soll von der Karte starten?');

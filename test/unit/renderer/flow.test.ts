@@ -42,6 +42,16 @@ describe('flow navigation', () => {
     expect(flow.sourceOf({ kind: 'rootfs', rootfs: '/r.tar', rootSize: { mode: 'fill' } })).toBeNull();
   });
 
+  it('defaults to the first catalog entry the board can use, and to the only choosable card', () => {
+    const image = { id: 'img', name: 'I', description: '', kind: 'image' as const, boards: [], url: 'u', cached: false };
+    const rootfs = { ...image, id: 'root', kind: 'rootfs' as const };
+    expect(flow.defaultCatalogImage([rootfs, image], { kind: 'generic' })).toEqual({ kind: 'catalog', entry: image });
+    expect(flow.defaultCatalogImage([rootfs, image], { kind: 'board', board: board() })).toEqual({ kind: 'catalog', entry: rootfs });
+    expect(flow.defaultCatalogImage([], null)).toBeNull();
+    expect(flow.onlyChoosableDrive([drive()])).toEqual(drive());
+    expect(flow.onlyChoosableDrive([drive(), drive({ device: '/dev/sdc' })])).toBeNull();
+  });
+
   it('flash another keeps board and image and returns to the card step', () => {
     const next = flow.flashAnother({ ...withAll(), screen: { kind: 'flow', step: 'done' } });
     expect(next.screen).toEqual({ kind: 'flow', step: 'card' });
