@@ -1,0 +1,94 @@
+/**
+ * Build benchmark (not a test): the whole `cardsmith build` (rootfs tarball → partitioned card
+ * image with FAT boot and ext4 root) against the Linux reference for the same root — extract as
+ * root, `mkfs.ext4 -d`, sfdisk, dd into the image, e2fsck — one run each on the same machine.
+ * Prints seconds, the time ratio (target ≤ 1.0), the image size against the data it holds
+ * (target ≤ data + 5 %) and Cardsmith's peak RSS (target ≤ 300 MB), the Builder issue's targets.
+ * (scripts/bench-ext4.ts measures the ext4 writer alone.)
+ * Usage (root): npx tsx scripts/bench-build.ts [rootfs MiB, default 1024]
+ * Needs: tar, mkfs.ext4, e2fsck, sfdisk, dd, /usr/bin/time; builds the CLI bundle first.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { randomFillSync } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const MiB = 1 << 20;
+const targetMiB = Number(process.argv[2] ?? 1024);
+const root = join(__dirname, '..');
+const cli = join(root, 'bin/cardsmith.cjs');
+const dir = mkdtempSync('/tmp/cardsmith-bench-build-');
+
+function timed(command: string): { seconds: number; rssMiB: number; stdout: string } {
+  const out = spawnSync('/usr/bin/time', ['-f', 'BENCH %e %M', 'bash', '-c', command], { encoding: 'utf8', maxBuffer: 64 * MiB });
+  if (out.status !== 0) throw new Error(`failed: ${command}\n${out.stderr}`);
+  const match = /BENCH ([\d.]+) (\d+)/.exec(out.stderr);
+  if (!match) throw new Error(`no timing for ${command}`);
+  return { seconds: Number(match[1]), rssMiB: Number(match[2]) / 1024, stdout: out.stdout };
+}
+
+/** A rootfs of about `mib` MiB: many small files in nested folders, large ones, symlinks, a kernel. */
+function makeRootfs(folder: string, mib: number): number {
+  let data = 0;
+  const block = Buffer.alloc(4 * MiB);
+  const write = (path: string, size: number): void => {
+    randomFillSync(block, 0, Math.min(size, block.length));
+    writeFileSync(path, size <= block.length ? block.subarray(0, size) : Buffer.concat(Array.from({ length: Math.ceil(size / block.length) }, () => block)).subarray(0, size));
+    data += size;
+  };
+  mkdirSync(join(folder, 'boot'), { recursive: true });
+  write(join(folder, 'boot/vmlinuz-6.1.0-bench-arm64'), 8 * MiB);
+  const small = Math.floor((mib * MiB * 0.3) / (16 * 1024));
+  for (let i = 0; i < small; i++) {
+    const sub = join(folder, 'usr/share', `pkg${i % 300}`, `d${i % 7}`);
+    mkdirSync(sub, { recursive: true });
+    write(join(sub, `file-${i}.dat`), (i * 7919) % (32 * 1024));
+    if (i % 50 === 0) symlinkSync(`file-${i}.dat`, join(sub, `link-${i}`));
+  }
+  mkdirSync(join(folder, 'usr/lib/big'), { recursive: true });
+  for (let i = 0; data < mib * MiB; i++) write(join(folder, 'usr/lib/big', `blob-${i}.bin`), Math.min(24 * MiB, mib * MiB - data));
+  return data;
+}
+
+try {
+  console.log(`making a ${targetMiB} MiB rootfs tarball in ${dir} …`);
+  const source = join(dir, 'source');
+  const dataBytes = makeRootfs(source, targetMiB);
+  const tarball = join(dir, 'rootfs.tar');
+  execFileSync('tar', ['--numeric-owner', '-cf', tarball, '-C', source, '.']);
+  rmSync(source, { recursive: true, force: true });
+  execFileSync('sync');
+  execFileSync('node', [join(root, 'scripts/build.mjs'), 'cli'], { stdio: 'ignore' });
+
+  const image = join(dir, 'cardsmith.img');
+  const ours = timed(`SOURCE_DATE_EPOCH=1700000000 node ${cli} build --board qemu-virt-aarch64 --rootfs ${tarball} -o ${image} --root-size minimal --json`);
+  const resultLine = ours.stdout.trim().split('\n').filter((line) => line.includes('"result"')).pop();
+  if (!resultLine) throw new Error(`no result from cardsmith build:\n${ours.stdout}`);
+  const result = (JSON.parse(resultLine) as { result: { sizeBytes: number } }).result;
+  const layout = JSON.parse(execFileSync('sfdisk', ['--json', image]).toString()) as { partitiontable: { partitions: { start: number; size: number }[] } };
+  const [bootPart, rootPart] = layout.partitiontable.partitions;
+  if (!bootPart || !rootPart) throw new Error('the built image has no boot and root partitions');
+
+  const extracted = join(dir, 'extracted');
+  const refImage = join(dir, 'reference.img');
+  const rootImg = join(dir, 'root.ext4');
+  const reference = timed(
+    [
+      `mkdir -p ${extracted} && tar -xpf ${tarball} -C ${extracted}`,
+      `mkfs.ext4 -q -F -L rootfs -d ${extracted} ${rootImg} ${(rootPart.size * 512) / 1024}k`,
+      `truncate -s ${result.sizeBytes} ${refImage}`,
+      `printf 'label: dos\\nstart=${bootPart.start}, size=${bootPart.size}, type=e\\nstart=${rootPart.start}, size=${rootPart.size}, type=83\\n' | sfdisk -q ${refImage}`,
+      `dd if=${rootImg} of=${refImage} bs=4M seek=${rootPart.start * 512} oflag=seek_bytes conv=sparse,notrunc status=none`,
+      `e2fsck -fn ${rootImg} >/dev/null`,
+    ].join(' && '),
+  );
+  const allocated = (path: string): number => statSync(path).blocks * 512;
+  console.log(`data in the rootfs: ${(dataBytes / MiB).toFixed(1)} MiB (tarball ${(statSync(tarball).size / MiB).toFixed(1)} MiB)`);
+  console.log(`cardsmith build: ${ours.seconds.toFixed(2)} s, peak RSS ${ours.rssMiB.toFixed(0)} MiB, image ${(result.sizeBytes / MiB).toFixed(1)} MiB (allocated ${(allocated(image) / MiB).toFixed(1)} MiB)`);
+  console.log(`reference (tar -x + mkfs.ext4 -d + sfdisk + dd + e2fsck): ${reference.seconds.toFixed(2)} s`);
+  console.log(`time ratio cardsmith/reference: ${(ours.seconds / reference.seconds).toFixed(2)} (target ≤ 1.0)`);
+  console.log(`image size / data: ${(result.sizeBytes / dataBytes).toFixed(3)} (target ≤ 1.05)`);
+  console.log(`peak RSS: ${ours.rssMiB.toFixed(0)} MiB (target ≤ 286 MiB = 300 MB)`);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
