@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWith } from '../../helpers/needs';
 import { buildImage, fsck, snapshot, withMountedImage, xattrs } from './oracle';
 
-const NEEDS = ['root', 'tool:tar', 'tool:e2fsck', 'tool:losetup', 'tool:getfattr', 'tool:setfattr', 'tool:mknod', 'tool:xz', 'tool:zstd', 'tool:gzip'] as const;
+const NEEDS = ['root', 'tool:tar', 'tool:e2fsck', 'tool:losetup', 'tool:getfattr', 'tool:setfattr', 'tool:mknod', 'tool:xz', 'tool:zstd', 'tool:gzip', 'tool:python3'] as const;
 
 /** security.capability v2 granting cap_net_raw, effective. */
 const CAP_NET_RAW = '0x0100000200200000000000000000000000000000';
@@ -110,14 +110,25 @@ describeWith(NEEDS, 'ext4 image from a tarball, judged by e2fsck and the kernel'
     });
   });
 
-  it('builds the same tree straight from the directory', async () => {
+  it('builds the same tree straight from the directory, sockets included', async () => {
     const fromDir = join(dir, 'from-dir.img');
-    await buildImage(root, fromDir);
+    // tar cannot carry sockets; a directory can.
+    const socket = join(root, 'tmp', 'daemon.sock');
+    const before = statSync(join(root, 'tmp'));
+    const keepTimes = (): void => utimesSync(join(root, 'tmp'), before.atime, before.mtime);
+    execFileSync('python3', ['-c', 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])', socket]);
+    keepTimes();
+    await buildImage(root, fromDir).finally(() => {
+      rmSync(socket);
+      keepTimes();
+    });
     expect(fsck(fromDir).status).toBe(0);
     await withMountedImage(fromDir, (mnt) => {
       const actual = snapshot(mnt, ['lost+found']);
       actual.set('', { ...actual.get('')!, nlink: actual.get('')!.nlink - 1 });
       const expected = snapshot(root);
+      expect(actual.get('tmp/daemon.sock')?.type).toBe('socket');
+      actual.delete('tmp/daemon.sock');
       for (const [path, entry] of expected) {
         if (entry.type === 'dir') expect({ path, ...actual.get(path), size: undefined }).toEqual({ path, ...entry, size: undefined });
         else expect({ path, ...actual.get(path) }).toEqual({ path, ...entry });
