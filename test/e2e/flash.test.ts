@@ -168,6 +168,8 @@ describeWith(['root', 'tool:losetup', 'tool:sfdisk', 'tool:xz', `file:${CHROMIUM
   it('flashes a local .xz image, and a card corrupted afterwards shows the failed range', async () => {
     const { page, shot, bridge } = session;
     const image = makeXzImage(dir);
+    // This run happens at the smallest supported window size; no step may scroll sideways.
+    await page.setViewportSize({ width: 800, height: 600 });
     await page.getByRole('button', { name: 'Flash a card' }).click();
     await page.getByRole('radio', { name: /Generic — no bootloader/ }).check();
     await page.getByRole('button', { name: 'Next' }).click();
@@ -179,10 +181,11 @@ describeWith(['root', 'tool:losetup', 'tool:sfdisk', 'tool:xz', `file:${CHROMIUM
     await page.getByRole('button', { name: 'Next' }).click();
     await pickCard(card);
     await page.getByRole('button', { name: 'Next' }).click();
-    await flashFromReview('09-review-xz');
+    expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(800);
+    await flashFromReview('09-review-xz-800x600');
     await waitForDone();
     expect(await page.getByText('Verified: the card matches the image.').count()).toBe(1);
-    await shot('10-done-xz');
+    await shot('10-done-xz-800x600');
     expect(sha256Of(card, image.size)).toBe(sha256Of(image.raw, image.size));
 
     const badStart = 5 * MiB + 12_288;
@@ -206,7 +209,8 @@ describeWith(['root', 'tool:losetup', 'tool:sfdisk', 'tool:xz', `file:${CHROMIUM
     expect(shown).toEqual([[badStart, badStart + 4096]]);
     expect(await page.getByText(`Bytes ${Math.floor(badStart / 1024)} KiB`).count()).toBeGreaterThan(0);
     expect(await page.getByText('The card differs from the image.').count()).toBe(1);
-    await shot('11-verify-corrupted');
+    await shot('11-verify-corrupted-800x600');
+    await page.setViewportSize({ width: 1024, height: 720 });
   });
 
   it('cancels a running flash and says the card is incomplete', async () => {

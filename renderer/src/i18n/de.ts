@@ -100,6 +100,7 @@ export const de: Readonly<Record<MessageKey, string>> = {
   'review.image': 'Abbild',
   'review.card': 'Karte',
   'review.now': 'Jetzt auf der Karte — wird gelöscht',
+  'review.blank': 'Die Karte enthält weder Partitionstabelle noch Loader.',
   'review.after': 'Nach dem Schreiben',
   'review.afterUnknown': 'Das neue Layout steht fest, sobald das Abbild gebaut oder geladen ist.',
   'review.erase': 'Alles auf {device} ({size}) wird gelöscht.',

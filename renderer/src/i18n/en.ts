@@ -98,6 +98,7 @@ export const en = {
   'review.image': 'Image',
   'review.card': 'Card',
   'review.now': 'On the card now — will be erased',
+  'review.blank': 'The card holds no partition table and no loader.',
   'review.after': 'After flashing',
   'review.afterUnknown': 'The new layout is known once the image is built or downloaded.',
   'review.erase': 'Everything on {device} ({size}) will be erased.',

@@ -22,12 +22,17 @@ export function imageName(image: ImageChoice): string {
   }
 }
 
+/** Nothing recognisable: no table, no partitions, no loader (a blank card, or a compressed image). */
+export function isBlank(inspection: InspectResult['inspection']): boolean {
+  return inspection.table === 'none' && inspection.partitions.length === 0 && inspection.loaders.length === 0;
+}
+
 /** The card after flashing: the image's partitions (when known) plus the board's loader slots. */
 export function afterLayout(flow: FlowState, imageInfo: Loadable<InspectResult>): LayoutInput | null {
   const size = flow.drive?.sizeBytes ?? null;
   if (size === null) return null;
   const loaders = flow.board?.kind === 'board' ? loaderSlotsOf(flow.board.board) : [];
-  if (imageInfo.status === 'ready' && flow.image?.kind === 'file') {
+  if (imageInfo.status === 'ready' && flow.image?.kind === 'file' && !isBlank(imageInfo.value.inspection)) {
     const { inspection } = imageInfo.value;
     return { sizeBytes: size, table: inspection.table, partitions: inspection.partitions, loaders: [...loaders, ...loadersFoundOf(inspection).filter(() => loaders.length === 0)] };
   }
@@ -60,7 +65,8 @@ export function ReviewPage(): ReactNode {
           {drive.description} ({drive.device}, {formatBytes(drive.sizeBytes, language)})
         </dd>
       </dl>
-      {reviewCard.status === 'ready' ? (
+      {reviewCard.status === 'ready' && isBlank(reviewCard.value.inspection) ? <p className="muted">{t('review.blank')}</p> : null}
+      {reviewCard.status === 'ready' && !isBlank(reviewCard.value.inspection) ? (
         <LayoutPicture
           title={t('review.now')}
           input={{
