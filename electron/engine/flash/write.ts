@@ -68,9 +68,10 @@ export class Writer {
     this.inflight.push(write);
   }
 
-  /** Writes zeros over [start, end), in chunk-sized aligned writes. */
-  async zeroRange(start: number, end: number): Promise<void> {
+  /** Writes zeros over [start, end), in chunk-sized aligned writes; `check` runs before each. */
+  async zeroRange(start: number, end: number, check: () => void = () => undefined): Promise<void> {
     for (let at = start; at < end; at += CHUNK_BYTES) {
+      check();
       await this.submit(this.zero.subarray(0, Math.min(CHUNK_BYTES, end - at)), at, null);
     }
   }
@@ -110,7 +111,7 @@ export async function writeImage(input: ImageInput, target: TargetDevice, plan: 
         const end = segment.end as number;
         if ((await input.skip(end - position)) !== end - position) throw shortSource(input, position, end);
         const from = Math.max(HEAD_BYTES, segment.start);
-        if (from < end) await writer.zeroRange(from, align(end, 0));
+        if (from < end) await writer.zeroRange(from, align(end, 0), () => ctx.throwIfCancelled());
         position = end;
         progress.update(position);
         continue;
@@ -145,7 +146,10 @@ export async function writeImage(input: ImageInput, target: TargetDevice, plan: 
         position += got;
         dataBytes += got;
         progress.update(position);
-        if (got < want) break;
+        if (got < want) {
+          if (segment.end !== null) throw shortSource(input, position, segment.end);
+          break;
+        }
       }
     }
     await input.finish(position);
