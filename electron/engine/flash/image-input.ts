@@ -7,8 +7,7 @@
  * no published hash takes a shorter path: positional reads straight into the aligned buffers, and
  * holes skipped without reading.
  */
-import { stat } from 'node:fs/promises';
-import { open, readFile, type FileHandle } from 'node:fs/promises';
+import { open, readFile, stat, type FileHandle } from 'node:fs/promises';
 import { parseBmap, rangeBytes, type Bmap } from '../sources/bmap';
 import { ByteReader } from '../sources/byte-reader';
 import type { Compression } from '../sources/model';
