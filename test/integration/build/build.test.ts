@@ -172,6 +172,22 @@ describeWith(
       rmSync(image);
     });
 
+    it('an empty rootfs builds when the kernel comes from --kernel', async () => {
+      const empty = join(dir, 'empty');
+      mkdirSync(empty);
+      const tarball = join(dir, 'empty.tar');
+      execFileSync('tar', ['-cf', tarball, '-C', empty, '.']);
+      const kernel = join(rootfs.folder, 'boot', `vmlinuz-${KERNEL_VERSION}`);
+      const image = join(dir, 'empty.img');
+      const { events } = await build({ board: 'qemu-virt-armv7', rootfs: tarball, kernel, output: image });
+      expect(errorOf(events)).toBeUndefined();
+      const [boot, root] = sfdisk(image).partitions.map((p) => ({ start: p.start * 512, size: p.size * 512 }));
+      expect(mtypeAt(image, boot!.start, `/vmlinuz-${KERNEL_VERSION}`).equals(readFileSync(kernel))).toBe(true);
+      expect(mtypeAt(image, boot!.start, '/extlinux/extlinux.conf').toString()).not.toContain('initrd');
+      checkExt4Tree(image, root!.start, root!.size, empty);
+      rmSync(image);
+    });
+
     it('is reproducible: same inputs, seed and SOURCE_DATE_EPOCH give the same bytes', async () => {
       const hashes: string[] = [];
       for (const name of ['a.img', 'b.img']) {
