@@ -16,7 +16,7 @@ import type { Board } from '../boards/model';
 import { planLoaderWrites } from '../boards/planner';
 import { CardsmithError } from '../errors';
 import { planExt4, writeExt4, type Ext4Plan, type Ext4Size } from '../fs/ext4/ext4';
-import { fatSizeFor, planFat, SECTOR, type FatPlan } from '../fs/fat/layout';
+import { chooseGeometry, fatSizeFor, planFat, SECTOR, type FatPlan } from '../fs/fat/layout';
 import { writeFat } from '../fs/fat/write';
 import { FileSink, offsetSink } from '../fs/sink';
 import type { FileNode, TreeSource } from '../fs/tree';
@@ -122,7 +122,7 @@ export async function buildImage(recipe: BuildRecipe, ctx: JobContext, settings:
     return node.kind === 'file' ? total + node.size : node.children.reduce(sum, total);
   }, 0);
   const bootBytes = fatSizeFor(tree, { minBytes: BOOT_MIN_BYTES, headroomBytes: Math.max(BOOT_MIN_HEADROOM, contentBytes / 4) });
-  const fatType = bootBytes < 512 * MIB ? 'fat16' : 'fat32';
+  const fatType = chooseGeometry(bootBytes).type;
 
   const disk = planDisk({ board, table: settings.table, loaderWrites: loader.writes, bootBytes, bootFat: fatType, rootBytes: root.report.sizeBytes, seed: settings.seed });
   const fat: FatPlan = planFat(tree, {

@@ -52,10 +52,15 @@ export interface GptHeader {
   readonly entriesCrc: number;
 }
 
+/** A partition to write; attributes default to none. */
+export interface GptPartitionSpec extends Omit<GptPartition, 'attributes'> {
+  readonly attributes?: bigint;
+}
+
 export interface GptBuildOptions {
   readonly diskSectors: number;
   readonly diskGuid: string;
-  readonly partitions: readonly Omit<GptPartition, 'attributes'>[] | readonly GptPartition[];
+  readonly partitions: readonly GptPartitionSpec[];
   /** Where the primary entry array starts (default 2). */
   readonly entriesLba?: number;
   readonly entryCount?: number;
@@ -86,7 +91,7 @@ export function gptUsableRange(diskSectors: number, entriesLba = 2, entryCount =
   return { first: Math.max(2 + arraySectors, entriesLba + arraySectors, firstUsableLba), last: diskSectors - 2 - arraySectors };
 }
 
-function encodeEntries(partitions: readonly GptBuildOptions['partitions'][number][], entryCount: number): Uint8Array {
+function encodeEntries(partitions: readonly GptPartitionSpec[], entryCount: number): Uint8Array {
   const array = new Uint8Array(entryCount * GPT_ENTRY_SIZE);
   const view = new DataView(array.buffer);
   partitions.forEach((p, i) => {
@@ -95,7 +100,7 @@ function encodeEntries(partitions: readonly GptBuildOptions['partitions'][number
     array.set(guidToBytes(p.uniqueGuid), at + 16);
     view.setBigUint64(at + 32, BigInt(p.firstLba), true);
     view.setBigUint64(at + 40, BigInt(p.lastLba), true);
-    view.setBigUint64(at + 48, 'attributes' in p ? p.attributes : 0n, true);
+    view.setBigUint64(at + 48, p.attributes ?? 0n, true);
     if (p.name.length > 36) throw new CardsmithError('bad-input', `GPT partition name "${p.name}" is longer than 36 characters`);
     for (let c = 0; c < p.name.length; c++) view.setUint16(at + 56 + c * 2, p.name.charCodeAt(c), true);
   });

@@ -94,7 +94,7 @@ export function buildProtectiveMbr(diskSectors: number): Uint8Array {
   return sector;
 }
 
-export function hasBootSignature(sector: Uint8Array): boolean {
+function hasBootSignature(sector: Uint8Array): boolean {
   return sector.length >= SECTOR && sector[510] === 0x55 && sector[511] === 0xaa;
 }
 

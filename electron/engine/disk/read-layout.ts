@@ -132,8 +132,3 @@ async function readGpt(read: ReadAt, sizeBytes: number): Promise<DiskLayout | nu
     problems,
   };
 }
-
-/** A ReadAt over an in-memory image (tests, small buffers). */
-export function readFromBytes(bytes: Uint8Array): ReadAt {
-  return async (offset, length) => bytes.subarray(offset, Math.min(bytes.length, offset + length));
-}

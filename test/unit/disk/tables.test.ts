@@ -7,11 +7,15 @@ import { crc32 } from '../../../electron/engine/disk/crc32';
 import { buildGpt, GPT_ATTR_LEGACY_BOOTABLE, GPT_TYPES } from '../../../electron/engine/disk/gpt';
 import { guidFromBytes, guidFromSeed, guidToBytes } from '../../../electron/engine/disk/guid';
 import { buildMbr } from '../../../electron/engine/disk/mbr';
-import { readDiskLayout, readFromBytes, type ReadAt } from '../../../electron/engine/disk/read-layout';
+import { readDiskLayout, type ReadAt } from '../../../electron/engine/disk/read-layout';
 import { describeWith } from '../../helpers/needs';
 
 const dir = mkdtempSync(join(tmpdir(), 'cardsmith-disk-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function readFromBytes(bytes: Uint8Array): ReadAt {
+  return async (offset, length) => bytes.subarray(offset, Math.min(bytes.length, offset + length));
+}
 
 function fileReader(path: string): ReadAt {
   return async (offset, length) => {

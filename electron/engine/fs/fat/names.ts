@@ -10,7 +10,6 @@
 import { CardsmithError } from '../../errors';
 
 export const ENTRY_SIZE = 32;
-export const ATTR_READ_ONLY = 0x01;
 export const ATTR_VOLUME_ID = 0x08;
 export const ATTR_DIRECTORY = 0x10;
 export const ATTR_ARCHIVE = 0x20;
