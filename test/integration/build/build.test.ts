@@ -238,6 +238,23 @@ describeWith(
       }
     });
 
+    it('through the CLI: --json events end in a result, and a bad --root-size exits non-zero with needed vs given', () => {
+      const repo = join(__dirname, '..', '..', '..');
+      execFileSync(process.execPath, [join(repo, 'scripts/build.mjs'), 'cli'], { cwd: repo, stdio: 'ignore' });
+      const cli = (args: string[]): ReturnType<typeof spawnSync> => spawnSync(process.execPath, [join(repo, 'bin/cardsmith.cjs'), 'build', ...args], { encoding: 'utf8', env: { ...process.env, ...ENV } });
+      const out = join(dir, 'cli');
+      mkdirSync(out);
+      const common = ['--board', 'rock64', '--rootfs', rootfs.tarball, '--loader-from', debPath('u-boot-rockchip_arm64')];
+      const ok = cli([...common, '-o', join(out, 'card.img'), '--bmap', join(out, 'card.bmap'), '--root-size', 'minimal+8M', '--json']);
+      expect(ok.status).toBe(0);
+      const last = JSON.parse(String(ok.stdout).trim().split('\n').pop()!) as { type: string; result: { output: string; dataBytes: number } };
+      expect(last).toMatchObject({ type: 'result', result: { output: join(out, 'card.img') } });
+      const small = cli([...common, '-o', join(out, 'small.img'), '--root-size', '3M']);
+      expect(small.status).not.toBe(0);
+      expect(String(small.stderr)).toMatch(/needs \d+ bytes but --root-size gives 3145728/);
+      expect(readdirSync(out).sort()).toEqual(['card.bmap', 'card.img']);
+    });
+
     it('refuses to build onto anything but a regular file', async () => {
       const before = readdirSync('/dev').length;
       const { events } = await build({ board: 'rock64', rootfs: rootfs.tarball, loaderFrom: debPath('u-boot-rockchip_arm64'), output: '/dev/null' });
