@@ -78,6 +78,12 @@ export interface Run {
   readonly length: number;
 }
 
+const POPCOUNT = Uint8Array.from({ length: 256 }, (_, n) => {
+  let bits = 0;
+  for (let x = n; x > 0; x >>= 1) bits += x & 1;
+  return bits;
+});
+
 /** One bit per block; set = in use. Allocation is first-fit from a moving cursor. */
 export class BlockAllocator {
   readonly bits: Uint8Array;
@@ -92,7 +98,14 @@ export class BlockAllocator {
   }
 
   mark(start: number, length: number): void {
-    for (let b = start; b < start + length; b++) this.bits[b >>> 3]! |= 1 << (b & 7);
+    const end = start + length;
+    let b = start;
+    for (; b < end && (b & 7) !== 0; b++) this.bits[b >>> 3]! |= 1 << (b & 7);
+    if (b + 8 <= end) {
+      this.bits.fill(0xff, b >>> 3, (end >>> 3));
+      b = end - (end & 7);
+    }
+    for (; b < end; b++) this.bits[b >>> 3]! |= 1 << (b & 7);
   }
 
   /** `count` blocks as runs, first fit from `from` (default: the cursor); null when full. */
@@ -123,8 +136,12 @@ export class BlockAllocator {
   }
 
   usedIn(start: number, length: number): number {
+    const end = start + length;
     let used = 0;
-    for (let b = start; b < start + length; b++) if (this.isUsed(b)) used++;
+    let b = start;
+    for (; b < end && (b & 7) !== 0; b++) if (this.isUsed(b)) used++;
+    for (; b + 8 <= end; b += 8) used += POPCOUNT[this.bits[b >>> 3]!]!;
+    for (; b < end; b++) if (this.isUsed(b)) used++;
     return used;
   }
 }

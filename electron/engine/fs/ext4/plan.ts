@@ -212,6 +212,8 @@ interface Attempt {
   readonly plan: Ext4Plan | null;
   /** Blocks short (allocation failed or headroom missing) when plan is null. */
   readonly shortBy: number;
+  /** Free blocks beyond the headroom when the plan fits. */
+  readonly surplus?: number;
 }
 
 function attempt(
@@ -283,6 +285,7 @@ function attempt(
   const percent = options.reservedPercent ?? (options.size.kind === 'minimal' ? 0 : 5);
   return {
     shortBy: 0,
+    surplus: free - headroomBlocks,
     plan: {
       geometry,
       groups,
@@ -323,27 +326,25 @@ function searchMinimal(
     const usable = blocks > BLOCKS_PER_GROUP && tail > 0 && tail < 1024 ? blocks + 1024 - tail : blocks;
     return attempt(usable, inodesWanted, numbered, options, headroomBlocks, tree.files);
   };
-  // Grow from a low estimate until it fits, then bisect back down to the smallest size that fits.
-  let low = 2047;
-  let high = Math.max(2048, estimate + headroomBlocks + Math.ceil(inodesWanted / INODES_PER_BLOCK));
+  // Step by the exact shortfall or surplus each attempt reports (a few attempts), then bisect
+  // the small window left by metadata that changes with the size.
+  let low = Math.max(2047, estimate + headroomBlocks - 1);
+  let high = Number.POSITIVE_INFINITY;
   let best: Ext4Plan | null = null;
-  for (let tries = 0; tries < 64 && !best; tries++) {
-    const result = tryBlocks(high);
-    if (result.plan) best = result.plan;
-    else {
-      low = high;
-      high += Math.max(16, result.shortBy);
-    }
-  }
-  if (!best) throw new CardsmithError('internal', 'ext4 sizing did not converge', { blocks: high });
-  while (high - low > 1) {
-    const mid = Math.floor((low + high) / 2);
-    const result = tryBlocks(mid);
+  let blocks = Math.max(2048, estimate + headroomBlocks + Math.ceil(inodesWanted / INODES_PER_BLOCK));
+  for (let tries = 0; tries < 64 && high - low > 1; tries++) {
+    const result = tryBlocks(blocks);
     if (result.plan) {
       best = result.plan;
-      high = mid;
-    } else low = mid;
+      high = blocks;
+      blocks = blocks - Math.max(1, result.surplus ?? 0);
+    } else {
+      low = blocks;
+      blocks = blocks + Math.max(1, result.shortBy);
+    }
+    if (blocks <= low || blocks >= high) blocks = high === Number.POSITIVE_INFINITY ? low + 2 * Math.max(16, blocks - low) : Math.floor((low + high) / 2);
   }
+  if (!best) throw new CardsmithError('internal', 'ext4 sizing did not converge', { blocks });
   return best;
 }
 
