@@ -18,7 +18,7 @@ export default tseslint.config(
       'no-restricted-syntax': ['error', { selector: 'ExportDefaultDeclaration', message: 'Use named exports.' }],
     },
   },
-  { files: ['*.config.{ts,mjs}', 'renderer/vite.config.ts'], rules: { 'no-restricted-syntax': 'off' } },
+  { files: ['*.config.{ts,mts,mjs}', 'renderer/vite.config.mts'], rules: { 'no-restricted-syntax': 'off' } },
   {
     files: ['electron/engine/**/*.ts', 'electron/cli.ts', 'electron/cli/**/*.ts'],
     rules: {

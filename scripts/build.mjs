@@ -28,5 +28,5 @@ if (target === 'all') {
   await bundle({ entryPoints: ['electron/main/main.ts'], outfile: 'out/main/main.cjs', external: ['electron', 'drivelist'] });
   await bundle({ entryPoints: ['electron/main/preload.ts'], outfile: 'out/main/preload.cjs', external: ['electron'] });
   const { build: viteBuild } = await import('vite');
-  await viteBuild({ configFile: join(root, 'renderer/vite.config.ts'), logLevel: 'warn' });
+  await viteBuild({ configFile: join(root, 'renderer/vite.config.mts'), logLevel: 'warn' });
 }

@@ -29,7 +29,7 @@ let built: Promise<void> | null = null;
 /** Builds the renderer once per test process (Vite's API, the same config the app build uses). */
 export function buildRenderer(): Promise<void> {
   built ??= import('vite').then(async ({ build }) => {
-    await build({ configFile: join(ROOT, 'renderer', 'vite.config.ts'), logLevel: 'warn' });
+    await build({ configFile: join(ROOT, 'renderer', 'vite.config.mts'), logLevel: 'warn' });
   });
   return built;
 }
