@@ -1,6 +1,6 @@
 import { formatBytes } from './render';
 import { requestCommand, requireString, UsageError, type ParsedValues } from './command';
-import type { BuildRecipe } from '../engine/api';
+import type { BuildRecipe, FlashBuild } from '../engine/api';
 
 const SIZE_UNITS: Record<string, number> = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 };
 
@@ -16,9 +16,51 @@ export function parseRootSize(text: string): BuildRecipe['rootSize'] {
   throw new UsageError(`--root-size "${text}": expected minimal, minimal+<size>, fill or a size like 2G`);
 }
 
+/** Parses a byte size such as `512M`, `64G` or `1000000000`. */
+export function parseSize(text: string, option: string): number {
+  const size = /^(\d+)([KMGT]?)i?B?$/i.exec(text);
+  if (!size) throw new UsageError(`--${option} "${text}": expected a size like 512M or 64G`);
+  return Number(size[1]) * SIZE_UNITS[(size[2] ?? '').toUpperCase()]!;
+}
+
+function parseTable(text: string | undefined): FlashBuild['table'] {
+  if (text === undefined || text === 'mbr' || text === 'gpt') return text ?? 'mbr';
+  throw new UsageError(`--table "${text}": expected mbr or gpt`);
+}
+
 function optional(values: ParsedValues, name: string): string | undefined {
   const value = values[name];
   return typeof value === 'string' ? value : undefined;
+}
+
+/** The recipe options `cardsmith build` and `cardsmith flash` share. */
+export const RECIPE_OPTIONS = {
+  board: { type: 'string' },
+  rootfs: { type: 'string' },
+  'boot-files': { type: 'string' },
+  kernel: { type: 'string' },
+  dtb: { type: 'string' },
+  initrd: { type: 'string' },
+  cmdline: { type: 'string' },
+  'root-size': { type: 'string' },
+  table: { type: 'string' },
+  'loader-from': { type: 'string' },
+} as const;
+
+/** The recipe those options describe (the image's name and bmap are the build command's own). */
+export function recipeFrom(values: ParsedValues): FlashBuild {
+  return {
+    board: requireString(values, 'board'),
+    rootfs: requireString(values, 'rootfs'),
+    rootSize: parseRootSize(optional(values, 'root-size') ?? 'minimal'),
+    table: parseTable(optional(values, 'table')),
+    bootFiles: optional(values, 'boot-files'),
+    kernel: optional(values, 'kernel'),
+    dtb: optional(values, 'dtb'),
+    initrd: optional(values, 'initrd'),
+    cmdline: optional(values, 'cmdline'),
+    loaderFrom: optional(values, 'loader-from'),
+  };
 }
 
 export const buildCommand = requestCommand<'build'>({
@@ -27,34 +69,23 @@ export const buildCommand = requestCommand<'build'>({
   usage: [
     'cardsmith build --board <id> --rootfs <tar|dir> -o card.img [--bmap card.bmap]',
     '  [--boot-files <dir>] [--kernel <path>] [--dtb <path>] [--initrd <path>] [--cmdline <text>]',
-    '  [--root-size minimal|minimal+<size>|<size>|fill] [--loader-from <file|dir|deb|url>]',
+    '  [--root-size minimal|minimal+<size>|<size>|fill] [--card-size <size>] [--table mbr|gpt]',
+    '  [--loader-from <file|dir|deb|url>]',
+    '  --root-size fill needs --card-size: the image (and its root filesystem) is built at that size',
   ].join('\n'),
   options: {
-    board: { type: 'string' },
-    rootfs: { type: 'string' },
+    ...RECIPE_OPTIONS,
     output: { type: 'string', short: 'o' },
     bmap: { type: 'string' },
-    'boot-files': { type: 'string' },
-    kernel: { type: 'string' },
-    dtb: { type: 'string' },
-    initrd: { type: 'string' },
-    cmdline: { type: 'string' },
-    'root-size': { type: 'string' },
-    'loader-from': { type: 'string' },
+    'card-size': { type: 'string' },
   },
   toRequest(values) {
+    const cardSize = optional(values, 'card-size');
     const recipe: BuildRecipe = {
-      board: requireString(values, 'board'),
-      rootfs: requireString(values, 'rootfs'),
+      ...recipeFrom(values),
       output: requireString(values, 'output'),
-      rootSize: parseRootSize(optional(values, 'root-size') ?? 'minimal'),
       bmap: optional(values, 'bmap'),
-      bootFiles: optional(values, 'boot-files'),
-      kernel: optional(values, 'kernel'),
-      dtb: optional(values, 'dtb'),
-      initrd: optional(values, 'initrd'),
-      cmdline: optional(values, 'cmdline'),
-      loaderFrom: optional(values, 'loader-from'),
+      ...(cardSize === undefined ? {} : { cardSizeBytes: parseSize(cardSize, 'card-size') }),
     };
     return { op: 'build', recipe };
   },

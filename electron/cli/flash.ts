@@ -2,6 +2,7 @@ import { createInterface } from 'node:readline/promises';
 import { runRequest } from '../engine/operations';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, execute, requireString, UsageError, type Command } from './command';
 import { formatBytes } from './render';
+import { recipeFrom, RECIPE_OPTIONS } from './build';
 
 /** One line naming the drive about to be erased, from a fresh scan (every drive, with reasons). */
 async function describeTarget(device: string, allowLoop: boolean): Promise<string> {
@@ -27,12 +28,16 @@ export const flashCommand: Command = {
   name: 'flash',
   summary: "Write an image (file, URL or catalog id) and the board's loader to a card, then verify",
   usage: [
-    'cardsmith flash <image|url|catalog-id> --device <dev> [--board <id>] [--no-verify] [--eject] [--yes] [--json]',
+    'cardsmith flash <image|url|catalog-id> --device <dev> [--board <id>] [--loader-from <file|dir|deb|url>]',
+    '  [--no-verify] [--eject] [--yes] [--json]',
+    'cardsmith flash --board <id> --rootfs <tar|dir> --device <dev> [--root-size …|fill] [--table mbr|gpt]',
+    '  [--boot-files <dir>] [--kernel …] [--initrd …] [--dtb …] [--cmdline …] [--loader-from …]',
+    '  builds the recipe for this card (fill: root filesystem at card size) and flashes it',
     '  without --yes, shows the target and asks; --allow-loop (development) accepts a loop device',
   ].join('\n'),
   options: {
+    ...RECIPE_OPTIONS,
     device: { type: 'string', short: 'd' },
-    board: { type: 'string' },
     'no-verify': { type: 'boolean', default: false },
     eject: { type: 'boolean', default: false },
     yes: { type: 'boolean', short: 'y', default: false },
@@ -41,11 +46,14 @@ export const flashCommand: Command = {
   allowPositionals: true,
   async run(values, positionals, io) {
     const [source] = positionals;
-    if (!source) throw new UsageError('an image, URL or catalog id is required');
+    const building = typeof values.rootfs === 'string';
+    if (building === (source !== undefined)) throw new UsageError('give either an image, URL or catalog id, or a recipe (--rootfs with --board)');
+    const build = building ? recipeFrom(values) : undefined;
     const device = requireString(values, 'device');
     if (values.yes !== true) {
       io.err(`Target: ${await describeTarget(device, values['allow-loop'] === true)}\n`);
-      const ok = await confirm(`Everything on ${device} will be erased and replaced by ${source}. Type "yes" to continue: `);
+      const what = build ? `a build of ${build.rootfs}` : source;
+      const ok = await confirm(`Everything on ${device} will be erased and replaced by ${what}. Type "yes" to continue: `);
       if (!ok) {
         io.err('Not confirmed; nothing was written. Use --yes to skip the question.\n');
         return EXIT_USAGE;
@@ -54,9 +62,10 @@ export const flashCommand: Command = {
     const outcome = await execute<'flash'>(
       {
         op: 'flash',
-        source,
+        ...(build ? { build } : { source }),
         device,
         board: typeof values.board === 'string' ? values.board : undefined,
+        loaderFrom: typeof values['loader-from'] === 'string' ? values['loader-from'] : undefined,
         verify: values['no-verify'] !== true,
         eject: values.eject === true,
         allowLoop: values['allow-loop'] === true,

@@ -33,11 +33,19 @@ export const BuildRecipeSchema = z.object({
   initrd: z.string().optional(),
   cmdline: z.string().optional(),
   rootSize: RootSizeSchema.default({ mode: 'minimal' }),
+  /** Partition table of the image; GPT relocates its entry array past a low loader. */
+  table: z.enum(['mbr', 'gpt']).default('mbr'),
+  /** The card the image is for: with root size `fill`, the image (and its ext4) is this big. */
+  cardSizeBytes: z.number().int().positive().optional(),
   output: z.string(),
   bmap: z.string().optional(),
   loaderFrom: z.string().optional(),
 });
 export type BuildRecipe = z.infer<typeof BuildRecipeSchema>;
+
+/** A recipe flashed straight to a card: built into a temporary file, so it names no output. */
+export const FlashBuildSchema = BuildRecipeSchema.omit({ output: true, bmap: true, cardSizeBytes: true });
+export type FlashBuild = z.infer<typeof FlashBuildSchema>;
 
 export const RequestSchema = z.discriminatedUnion('op', [
   z.object({ op: z.literal('listBoards') }),
@@ -46,15 +54,21 @@ export const RequestSchema = z.discriminatedUnion('op', [
   z.object({ op: z.literal('catalog'), board: z.string().optional() }),
   z.object({ op: z.literal('build'), recipe: BuildRecipeSchema }),
   z.object({ op: z.literal('fetch'), source: SourceRefSchema, output: z.string().optional() }),
+  /** Exactly one of `source` (an existing image) and `build` (a recipe built for this card). */
   z.object({
     op: z.literal('flash'),
-    source: SourceRefSchema,
+    source: SourceRefSchema.optional(),
+    build: FlashBuildSchema.optional(),
     device: z.string(),
     board: z.string().optional(),
+    /** Where the board's loader comes from (file, folder, .deb or URL); see boards/loader-source.ts. */
+    loaderFrom: z.string().optional(),
     verify: z.boolean().default(true),
     eject: z.boolean().default(false),
     /** Development and test only: allow a loop device as the card. */
     allowLoop: z.boolean().default(false),
+  }).refine((request) => (request.source === undefined) !== (request.build === undefined), {
+    message: 'a flash takes exactly one of source (an image) and build (a recipe)',
   }),
   z.object({
     op: z.literal('verify'),

@@ -13,7 +13,7 @@ import type { JobContext } from '../job';
 import { findBoard } from './db';
 import type { Board } from './model';
 import type { DiskLayout } from '../disk/model';
-import { fittingLayouts, resolveLoaderFiles, type ChosenLayout } from './loader-source';
+import { fittingLayouts, resolveLoaderFiles, type ChosenLayout, type LoaderFiles } from './loader-source';
 import { planLoaderWrites, type LoaderSizes, type PlannedWrite } from './planner';
 import { readerOf, targetSize } from './target-io';
 
@@ -44,6 +44,19 @@ function planFirstFitting(board: Board, layout: DiskLayout, sizes: LoaderSizes, 
   throw firstRefusal ?? new CardsmithError('internal', `no loader layout for ${board.name}`);
 }
 
+/** The bytes of `write`, sliced from its loader file. */
+export function plannedBytes(loader: LoaderFiles, write: PlannedWrite): Uint8Array {
+  const bytes = loader.files.get(write.file)?.subarray(write.sourceOffset, write.sourceOffset + write.length);
+  if (!bytes || bytes.length !== write.length) throw new CardsmithError('internal', `planned write of ${write.file} has no matching bytes`);
+  return bytes;
+}
+
+/** Plans `loader` onto a disk with `layout`: the first fitting layout, overlaps refused. */
+export function planLoader(board: Board, layout: DiskLayout, loader: LoaderFiles, ctx: JobContext): PlannedWrite[] {
+  const sizes = new Map([...loader.files].map(([name, bytes]) => [name, bytes.length]));
+  return planFirstFitting(board, layout, sizes, fittingLayouts(board, new Set(loader.files.keys()), loader.origin), ctx);
+}
+
 export async function installLoader(request: InstallRequest, ctx: JobContext): Promise<ResultOf<'installLoader'>> {
   const board = findBoard(request.board);
   const info = await stat(request.target).catch(() => {
@@ -62,8 +75,7 @@ export async function installLoader(request: InstallRequest, ctx: JobContext): P
       partitionStarts: layout.partitions.map((partition) => partition.start),
       signal: ctx.signal,
     });
-    const sizes = new Map([...loader.files].map(([name, bytes]) => [name, bytes.length]));
-    const planned = planFirstFitting(board, layout, sizes, fittingLayouts(board, new Set(loader.files.keys()), loader.origin), ctx);
+    const planned = planLoader(board, layout, loader, ctx);
     ctx.throwIfCancelled();
 
     const total = planned.reduce((sum, write) => sum + write.length, 0);
@@ -71,8 +83,7 @@ export async function installLoader(request: InstallRequest, ctx: JobContext): P
     const progress = ctx.progress('bootloader', total);
     let done = 0;
     for (const write of planned) {
-      const bytes = loader.files.get(write.file)?.subarray(write.sourceOffset, write.sourceOffset + write.length);
-      if (!bytes || bytes.length !== write.length) throw new CardsmithError('internal', `planned write of ${write.file} has no matching bytes`);
+      const bytes = plannedBytes(loader, write);
       await handle.write(bytes, 0, bytes.length, write.offset);
       done += bytes.length;
       progress.update(done);
@@ -80,9 +91,9 @@ export async function installLoader(request: InstallRequest, ctx: JobContext): P
     await handle.sync();
     progress.finish();
     for (const write of planned) {
-      const expected = loader.files.get(write.file)?.subarray(write.sourceOffset, write.sourceOffset + write.length);
+      const expected = plannedBytes(loader, write);
       const actual = await readerOf(handle)(write.offset, write.length);
-      if (!expected || Buffer.compare(Buffer.from(expected), Buffer.from(actual)) !== 0) {
+      if (Buffer.compare(Buffer.from(expected), Buffer.from(actual)) !== 0) {
         throw new CardsmithError('checksum-mismatch', `Read-back of ${write.file} at byte ${write.offset} differs from what was written`, { file: write.file, offset: write.offset });
       }
     }

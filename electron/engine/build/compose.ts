@@ -26,7 +26,7 @@ import { blockRuns, bmapXml, hashRuns } from './bmap';
 import { captureContents, findBootArtifacts, type FoundFile } from './boot-artifacts';
 import { kernelCommandLine } from './boot-config';
 import { bootTree, hostFile, hostFolder, type BootFile } from './boot-tree';
-import { layoutOf, planDisk, rootPartUuid, type TableKind } from './disk-plan';
+import { layoutOf, planDisk, rootPartUuid, rootStartOf, type DiskPlanInput, type TableKind } from './disk-plan';
 import { checkOutput, loaderFor, openRootfsInput } from './inputs';
 
 const MIB = 1024 * 1024;
@@ -46,28 +46,49 @@ export interface BuildSettings {
 export function settingsFromEnv(env: NodeJS.ProcessEnv, recipe: BuildRecipe): BuildSettings {
   const epoch = Number(env.SOURCE_DATE_EPOCH);
   const timestamp = Number.isInteger(epoch) && epoch >= 0 ? epoch : Math.floor(Date.now() / 1000);
-  return { seed: env.CARDSMITH_SEED ?? `${recipe.board}:${timestamp}`, timestamp, table: 'mbr' };
+  return { seed: env.CARDSMITH_SEED ?? `${recipe.board}:${timestamp}`, timestamp, table: recipe.table };
 }
 
-function ext4Size(recipe: BuildRecipe): Ext4Size {
+/** `fillBytes`: the room a `fill` root has on the card (from the partition placement). */
+function ext4Size(recipe: BuildRecipe, fillBytes: number | null): Ext4Size {
   switch (recipe.rootSize.mode) {
     case 'minimal':
       return { kind: 'minimal', ...(recipe.rootSize.headroomBytes !== undefined ? { headroomBytes: recipe.rootSize.headroomBytes } : {}) };
     case 'fixed':
       return { kind: 'fixed', bytes: Math.floor(recipe.rootSize.bytes / MIB) * MIB };
     case 'fill':
-      throw new CardsmithError('bad-input', '--root-size fill sizes the filesystem to a card, so it applies when flashing; an image file needs minimal or a size', {
-        rootSize: 'fill',
-      });
+      if (fillBytes === null) {
+        throw new CardsmithError('bad-input', '--root-size fill sizes the filesystem to a card: give the card size (--card-size), or flash the recipe to the card', {
+          rootSize: 'fill',
+        });
+      }
+      return { kind: 'fixed', bytes: fillBytes };
   }
 }
 
+/**
+ * The root size that fills a card of `cardBytes`: from the root's start (which the boot partition
+ * decides) to the card's end, whole MiB, less the MiB a GPT keeps for its backup.
+ */
+function fillRootBytes(recipe: BuildRecipe, placement: Omit<DiskPlanInput, 'rootBytes'>, table: TableKind): number | null {
+  if (recipe.rootSize.mode !== 'fill' || recipe.cardSizeBytes === undefined) return null;
+  const rootStart = rootStartOf(placement);
+  const room = Math.floor((recipe.cardSizeBytes - rootStart - (table === 'gpt' ? MIB : 0)) / MIB) * MIB;
+  if (room <= 0) {
+    throw new CardsmithError('too-small', `The card (${recipe.cardSizeBytes} bytes) ends before the root partition could start at byte ${rootStart}`, {
+      cardSizeBytes: recipe.cardSizeBytes,
+      rootStart,
+    });
+  }
+  return room;
+}
+
 /** A minimal plan rounded up to whole MiB, so the filesystem fills its MiB-aligned partition. */
-function planRoot(source: TreeSource, recipe: BuildRecipe, settings: BuildSettings): Ext4Plan {
+function planRoot(source: TreeSource, recipe: BuildRecipe, settings: BuildSettings, fillBytes: number | null): Ext4Plan {
   const options = { seed: settings.seed, timestamp: settings.timestamp, label: 'rootfs' };
   let plan: Ext4Plan;
   try {
-    plan = planExt4(source.tree, { ...options, size: ext4Size(recipe) });
+    plan = planExt4(source.tree, { ...options, size: ext4Size(recipe, fillBytes) });
   } catch (error) {
     if (!(error instanceof CardsmithError) || error.info.cause !== 'too-small') throw error;
     const needed = Number(error.info.details?.neededBytes);
@@ -99,8 +120,6 @@ export async function buildImage(recipe: BuildRecipe, ctx: JobContext, settings:
   const loader = await loaderFor(board, recipe.loaderFrom, ctx.signal);
   const source = await openRootfsInput(recipe.rootfs, settings.timestamp);
   ctx.throwIfCancelled();
-  const root = planRoot(source, recipe, settings);
-  ctx.log('info', `root filesystem: ${root.report.sizeBytes} bytes (needs ${root.report.neededBytes})`);
 
   const artifacts = findBootArtifacts(source.tree, board.dtb);
   const wanted = new Set([artifacts.kernel, artifacts.initrd, artifacts.dtb].flatMap((f) => (f ? [f.node] : [])));
@@ -124,7 +143,10 @@ export async function buildImage(recipe: BuildRecipe, ctx: JobContext, settings:
   const bootBytes = fatSizeFor(tree, { minBytes: BOOT_MIN_BYTES, headroomBytes: Math.max(BOOT_MIN_HEADROOM, contentBytes / 4) });
   const fatType = chooseGeometry(bootBytes).type;
 
-  const disk = planDisk({ board, table: settings.table, loaderWrites: loader.writes, bootBytes, bootFat: fatType, rootBytes: root.report.sizeBytes, seed: settings.seed });
+  const diskInput = { board, table: settings.table, loaderWrites: loader.writes, bootBytes, bootFat: fatType, seed: settings.seed };
+  const root = planRoot(source, recipe, settings, fillRootBytes(recipe, diskInput, settings.table));
+  ctx.log('info', `root filesystem: ${root.report.sizeBytes} bytes (needs ${root.report.neededBytes})`);
+  const disk = planDisk({ ...diskInput, rootBytes: root.report.sizeBytes });
   const fat: FatPlan = planFat(tree, {
     sizeBytes: disk.boot.size,
     label: 'BOOT',

@@ -51,6 +51,11 @@ function placePartitions(input: Omit<DiskPlanInput, 'rootBytes'>): { bootStart: 
   return { bootStart, rootStart: roundUp(bootStart + input.bootBytes, MIB) };
 }
 
+/** Where the root partition starts (the boot partition before it decides), before its size is known. */
+export function rootStartOf(input: Omit<DiskPlanInput, 'rootBytes'>): number {
+  return placePartitions(input).rootStart;
+}
+
 /** The image size a root of `rootBytes` leads to (GPT keeps a MiB at the end for its backup). */
 function imageSizeFor(rootStart: number, rootBytes: number, table: TableKind): number {
   return rootStart + roundUp(rootBytes, MIB) + (table === 'gpt' ? MIB : 0);

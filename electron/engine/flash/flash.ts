@@ -21,10 +21,15 @@ import { JobLog } from './log';
 import { HEAD_BYTES, mergeRanges, planWrite, subtractRanges, type ByteRange } from './plan';
 import { verifyAgainstBmap, verifyAgainstImage, verifyWritten, type VerifyOutcome } from './verify';
 import { InterruptedWrite, writeImage, zeroHead } from './write';
+import { loaderPatches, prepareLoader, type LoaderStep } from './board-loader';
+import { buildForCard, type BuiltImage } from './built-image';
+import { deviceZeroOut } from './zero-out';
+import type { ReadAt } from '../disk/read-layout';
 
 const run = promisify(execFile);
 
 type FlashRequest = Extract<Request, { op: 'flash' }>;
+type FlashBuild = NonNullable<FlashRequest['build']>;
 type VerifyRequest = Extract<Request, { op: 'verify' }>;
 
 /** The error a person sees, with the log file named. */
@@ -72,20 +77,44 @@ async function eject(device: string, ctx: JobContext): Promise<void> {
   ctx.phase('eject', 'skipped', 'no eject tool succeeded; remove the card when its light stops');
 }
 
+/** The flash request's image: exactly one of an existing image and a recipe built for the card. */
+function imageOrigin(request: FlashRequest): { kind: 'source'; source: string } | { kind: 'build'; build: FlashBuild } {
+  if (request.source !== undefined && request.build === undefined) return { kind: 'source', source: request.source };
+  if (request.build !== undefined && request.source === undefined) return { kind: 'build', build: request.build };
+  throw new CardsmithError('bad-input', 'A flash needs exactly one of an image (source) and a build recipe (build)', {
+    source: request.source ?? null,
+    build: request.build ? 'given' : null,
+  });
+}
+
+/** The loader step: none without a board; a built image already holds the loader its build placed. */
+async function loaderStep(request: FlashRequest, origin: ReturnType<typeof imageOrigin>, image: string, deviceBytes: number, ctx: JobContext): Promise<LoaderStep> {
+  const boardId = request.board ?? (origin.kind === 'build' ? origin.build.board : undefined);
+  if (boardId === undefined) return { kind: 'skip', reason: 'no board given; the image carries its loader' };
+  if (origin.kind === 'build') return { kind: 'skip', reason: `the build placed the loader for ${boardId} in the image` };
+  return prepareLoader(findBoard(boardId), request.loaderFrom, () => openImageInput(image, ctx), deviceBytes, ctx);
+}
+
 export async function flash(request: FlashRequest, outer: JobContext): Promise<ResultOf<'flash'>> {
+  const origin = imageOrigin(request);
   const log = JobLog.create('flash', request.device);
   const ctx = log.wrap(outer);
-  ctx.log('info', `flash ${request.source} → ${request.device} (verify ${request.verify}, log ${log.path})`);
+  const shown = origin.kind === 'source' ? origin.source : `a build of ${origin.build.rootfs} for ${origin.build.board}`;
+  ctx.log('info', `flash ${shown} → ${request.device} (verify ${request.verify}, log ${log.path})`);
   let input: ImageInput | null = null;
   let target: TargetDevice | null = null;
+  let built: BuiltImage | null = null;
   try {
-    input = await openImageInput(request.source, ctx);
-    ctx.log('info', `image: ${input.compression}, ${input.sizeBytes ?? 'unknown'} bytes${input.bmap ? `, bmap with ${input.bmap.ranges.length} ranges` : ''}`);
-    const safe = await checkTarget(request.device, { allowLoop: request.allowLoop, sourcePath: request.source });
+    const safe = await checkTarget(request.device, { allowLoop: request.allowLoop, sourcePath: origin.kind === 'source' ? origin.source : origin.build.rootfs });
     const deviceBytes = safe.drive.sizeBytes as number;
+    if (origin.kind === 'build') built = await buildForCard({ ...origin.build, loaderFrom: origin.build.loaderFrom ?? request.loaderFrom }, deviceBytes, ctx);
+    const image = built ? built.path : (origin as { source: string }).source;
+    input = await openImageInput(image, ctx);
+    ctx.log('info', `image: ${input.compression}, ${input.sizeBytes ?? 'unknown'} bytes${input.bmap ? `, bmap with ${input.bmap.ranges.length} ranges` : ''}`);
     const plan = planWrite({ deviceBytes, imageBytes: input.sizeBytes, mapped: input.bmap ? bmapRanges(input.bmap) : null });
     ctx.log('info', `target ${safe.drive.device}: ${safe.drive.description}, ${deviceBytes} bytes; ${plan.dataBytes ?? 'unknown'} data bytes to write`);
     for (const warning of safe.drive.warnings) ctx.log('warn', warning);
+    const step = await loaderStep(request, origin, image, deviceBytes, ctx);
 
     await releaseCard(safe, ctx);
     target = await openTarget(safe.drive.device, { writable: true, exclusive: true, log: (m) => ctx.log('warn', m) });
@@ -95,9 +124,17 @@ export async function flash(request: FlashRequest, outer: JobContext): Promise<R
     // A raw image is re-read for verification and compared byte for byte (exact ranges, no
     // hashing); a decompressed stream cannot be re-read cheaply, so its blocks are hashed as written.
     const rereadable = input.compression === 'none';
-    const written = await writeImage(input, target, plan, ctx, { recordDigests: request.verify && !rereadable, deviceBytes });
-    ctx.phase('write', 'done', `${written.dataBytes} bytes of data, ${written.imageBytes}-byte image`);
-    ctx.phase('bootloader', 'skipped', request.board ? `the loader for ${request.board} is written by \`cardsmith bootloader\`` : 'the image carries its loader');
+    const written = await writeImage(input, target, plan, ctx, {
+      recordDigests: request.verify && !rereadable,
+      deviceBytes,
+      zeroOut: deviceZeroOut(target.path, (m) => ctx.log('warn', m)),
+      ...(step.kind === 'write' ? { patches: (read: ReadAt) => loaderPatches(step, read, deviceBytes, ctx) } : {}),
+    });
+    const zeroedOut = written.zeroedOutBytes > 0 ? `, ${written.zeroedOutBytes} bytes of holes zeroed by the device` : '';
+    ctx.phase('write', 'done', `${written.dataBytes} bytes of data, ${written.imageBytes}-byte image${zeroedOut}`);
+    const loaderRanges = mergeRanges(written.patchPieces.map((p) => ({ start: p.start, end: p.start + p.length })));
+    if (step.kind === 'write') ctx.phase('bootloader', 'done', `${describeRanges(loaderRanges)} from ${step.loader.origin}`);
+    else ctx.phase('bootloader', 'skipped', step.reason);
 
     let verified = false;
     if (request.verify) {
@@ -106,10 +143,13 @@ export async function flash(request: FlashRequest, outer: JobContext): Promise<R
       try {
         if (rereadable) {
           await input.close();
-          input = await openImageInput(request.source, ctx);
-          outcome = await verifyAgainstImage(target, input, deviceBytes, ctx);
+          input = await openImageInput(image, ctx);
+          // Where the loader went, the card holds the loader, not the image: those bytes are checked against what was written.
+          const body = await verifyAgainstImage(target, input, deviceBytes, ctx);
+          const loader = await verifyWritten(target, written.patchPieces, ctx);
+          outcome = { bytesChecked: body.bytesChecked, mismatches: mergeRanges([...subtractRanges(body.mismatches, loaderRanges), ...loader.mismatches]) };
         } else {
-          outcome = await verifyWritten(target, written.pieces, ctx);
+          outcome = await verifyWritten(target, [...written.pieces, ...written.patchPieces].sort((a, b) => a.start - b.start), ctx);
         }
       } catch (error) {
         const zeroed = await zeroHead(target, null, Math.min(HEAD_BYTES, deviceBytes), ctx);
@@ -122,7 +162,7 @@ export async function flash(request: FlashRequest, outer: JobContext): Promise<R
         });
       }
       verified = true;
-      ctx.phase('verify', 'done', `${outcome.bytesChecked} bytes identical`);
+      ctx.phase('verify', 'done', `${outcome.bytesChecked} bytes identical${loaderRanges.length > 0 ? ', loader included' : ''}`);
     } else {
       ctx.phase('verify', 'skipped');
     }
@@ -135,6 +175,7 @@ export async function flash(request: FlashRequest, outer: JobContext): Promise<R
   } finally {
     await target?.close().catch(() => undefined);
     await input?.close().catch(() => undefined);
+    await built?.remove().catch(() => undefined);
     log.close();
   }
 }

@@ -11,7 +11,10 @@ import { alignedBuffers, alignUp } from './aligned';
 import { digestPiece, type WrittenPiece } from './digests';
 import type { TargetDevice } from './device';
 import type { ImageInput } from './image-input';
+import { pendingCardReader, patchPieces, writePatchBody, type Patch } from './patch';
 import { HEAD_BYTES, tooSmall, type ByteRange, type WritePlan } from './plan';
+import type { ReadAt } from '../disk/read-layout';
+import type { ZeroOut } from './zero-out';
 
 export const CHUNK_BYTES = 4 << 20;
 export const WRITES_IN_FLIGHT = 3;
@@ -20,6 +23,14 @@ export interface WriteOptions {
   /** Keep per-block digests of what was written, for the readback. */
   readonly recordDigests: boolean;
   readonly deviceBytes: number;
+  /**
+   * Called once the image body is on the card, before its first MiB; `read` sees the card as it
+   * will be. The patches it returns (the board's loader) are written before the first MiB, and
+   * those inside the first MiB go out with it.
+   */
+  readonly patches?: (read: ReadAt) => Promise<readonly Patch[]>;
+  /** Zeroes large holes without writing them (BLKZEROOUT), when the target allows. */
+  readonly zeroOut?: ZeroOut | null;
 }
 
 export interface WriteOutcome {
@@ -28,6 +39,10 @@ export interface WriteOutcome {
   /** Bytes of image data written (holes excluded). */
   readonly dataBytes: number;
   readonly pieces: readonly WrittenPiece[];
+  /** Digests of the patches as written (always kept: they differ from the image there). */
+  readonly patchPieces: readonly WrittenPiece[];
+  /** Bytes zeroed by BLKZEROOUT instead of written. */
+  readonly zeroedOutBytes: number;
 }
 
 /** Thrown inside the pipeline; carries whether the card's first MiB is known to be zero. */
@@ -98,6 +113,8 @@ export async function writeImage(input: ImageInput, target: TargetDevice, plan: 
   let headTouched = false;
   let position = 0;
   let dataBytes = 0;
+  let zeroedOutBytes = 0;
+  const written: WrittenPiece[] = [];
   const progress = ctx.progress('write', input.sizeBytes);
 
   try {
@@ -111,7 +128,7 @@ export async function writeImage(input: ImageInput, target: TargetDevice, plan: 
         const end = segment.end as number;
         if ((await input.skip(end - position)) !== end - position) throw shortSource(input, position, end);
         const from = Math.max(HEAD_BYTES, segment.start);
-        if (from < end) await writer.zeroRange(from, align(end, 0), () => ctx.throwIfCancelled());
+        if (from < end) zeroedOutBytes += await zeroHole(writer, options.zeroOut ?? null, from, align(end, 0), () => ctx.throwIfCancelled());
         position = end;
         progress.update(position);
         continue;
@@ -156,7 +173,17 @@ export async function writeImage(input: ImageInput, target: TargetDevice, plan: 
     await writer.drain();
     ctx.throwIfCancelled();
 
-    const headEnd = headData.length > 0 ? (headData[headData.length - 1] as ByteRange).end : 0;
+    let headEnd = headData.length > 0 ? (headData[headData.length - 1] as ByteRange).end : 0;
+    if (options.patches) {
+      for (const patch of await options.patches(pendingCardReader(target, writer.head, options.deviceBytes))) {
+        const inHead = patch.bytes.subarray(0, Math.max(0, HEAD_BYTES - patch.offset));
+        writer.head.set(inHead, patch.offset);
+        headEnd = Math.max(headEnd, patch.offset + inHead.length);
+        if (inHead.length < patch.bytes.length) await writePatchBody(target, patch.offset + inHead.length, patch.bytes.subarray(inHead.length));
+        written.push(...patchPieces(patch, CHUNK_BYTES));
+      }
+      ctx.throwIfCancelled();
+    }
     if (headEnd > 0) {
       headTouched = true;
       await target.write(writer.head.subarray(0, align(headEnd, 0)), 0);
@@ -166,12 +193,24 @@ export async function writeImage(input: ImageInput, target: TargetDevice, plan: 
     progress.setTotal(position);
     progress.finish();
     pieces.sort((a, b) => a.start - b.start);
-    return { imageBytes: position, dataBytes, pieces };
+    return { imageBytes: position, dataBytes, pieces, patchPieces: written, zeroedOutBytes };
   } catch (error) {
     await writer.settle();
     if (headTouched || !headZeroed) headZeroed = await zeroHead(target, writer, Math.min(HEAD_BYTES, options.deviceBytes), ctx);
     throw new InterruptedWrite(error, headZeroed);
   }
+}
+
+/** Zeroes a hole: the aligned middle of a large one by BLKZEROOUT when possible, the rest by writes. Returns the bytes zeroed out. */
+async function zeroHole(writer: Writer, zeroOut: ZeroOut | null, start: number, end: number, check: () => void): Promise<number> {
+  const done = zeroOut ? await zeroOut(start, end, check) : null;
+  if (!done) {
+    await writer.zeroRange(start, end, check);
+    return 0;
+  }
+  await writer.zeroRange(start, done.start, check);
+  await writer.zeroRange(done.end, end, check);
+  return done.end - done.start;
 }
 
 function shortSource(input: ImageInput, at: number, expected: number): CardsmithError {

@@ -24,7 +24,7 @@ interface SfdiskTable {
 }
 const sfdisk = (image: string): SfdiskTable['partitiontable'] => (JSON.parse(execFileSync('sfdisk', ['--json', image]).toString()) as SfdiskTable).partitiontable;
 
-async function build(recipe: Omit<BuildRecipe, 'rootSize'> & Partial<Pick<BuildRecipe, 'rootSize'>>): Promise<{ result: unknown; events: JobEvent[] }> {
+async function build(recipe: Omit<BuildRecipe, 'rootSize' | 'table'> & Partial<Pick<BuildRecipe, 'rootSize' | 'table'>>): Promise<{ result: unknown; events: JobEvent[] }> {
   const events: JobEvent[] = [];
   Object.assign(process.env, ENV);
   const result = await runRequest({ op: 'build', recipe }, (event) => events.push(event));
@@ -138,7 +138,7 @@ describeWith(
 
     it('Rockchip on GPT: idbloader at 32 KiB, u-boot.itb at 8 MiB, partitions from 16 MiB, clean filesystems', async () => {
       const image = join(dir, 'rock64.img');
-      const recipe: BuildRecipe = { board: 'rock64', rootfs: rootfs.tarball, loaderFrom: debPath('u-boot-rockchip_arm64'), output: image, rootSize: { mode: 'minimal' } };
+      const recipe: BuildRecipe = { board: 'rock64', rootfs: rootfs.tarball, loaderFrom: debPath('u-boot-rockchip_arm64'), output: image, rootSize: { mode: 'minimal' }, table: 'gpt' };
       const ctx = createJobContext(() => undefined, new AbortController().signal);
       const result = await buildImage(recipe, ctx, { seed: 'gpt-test', timestamp: 1700000000, table: 'gpt' });
       const folder = fixturePath('u-boot-rockchip_arm64', 'usr/lib/u-boot/rock64-rk3328');

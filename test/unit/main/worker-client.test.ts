@@ -52,7 +52,7 @@ describe('WorkerClient against the real `cardsmith worker`', () => {
     const { client } = await launchWorker(unelevatedPlan(bin));
     const c = collector();
     // @ts-expect-error: the contract forbids this shape; the client must still refuse it at run time.
-    await client.run('bad', { op: 'flash', device: '/dev/sdz' }, c.onEvent);
+    await client.run('bad', { op: 'flash', source: 'a.img' }, c.onEvent);
     expect(c.events).toHaveLength(1);
     expect(c.events[0]).toMatchObject({ type: 'error', error: { cause: 'bad-input' } });
     await client.shutdown();

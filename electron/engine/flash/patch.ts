@@ -1,0 +1,58 @@
+/**
+ * Patches: bytes laid on the card after the image body and before its held-back first MiB — the
+ * board's loader, placed by the boards planner. A patch may start or end inside a logical block,
+ * so outside the first MiB it is written read-modify-write over whole aligned blocks; inside the
+ * first MiB it goes into the held-back head buffer and reaches the card in the final write. The
+ * card is read "as it will be": its own bytes, with the pending first MiB laid over them.
+ */
+import type { ReadAt } from '../disk/read-layout';
+import { alignedBuffers, alignUp } from './aligned';
+import { digestPiece, type WrittenPiece } from './digests';
+import type { TargetDevice } from './device';
+import { HEAD_BYTES } from './plan';
+
+const WASM_PAGE = 65536;
+
+export interface Patch {
+  readonly offset: number;
+  readonly bytes: Uint8Array;
+}
+
+function alignedSpan(target: TargetDevice, offset: number, length: number): { start: number; buffer: Buffer } {
+  const start = Math.floor(offset / target.blockSize) * target.blockSize;
+  const end = alignUp(offset + length, target.blockSize);
+  const buffer = (alignedBuffers(1, alignUp(end - start, WASM_PAGE))[0] as Buffer).subarray(0, end - start);
+  return { start, buffer };
+}
+
+/** Reads the card with O_DIRECT-safe alignment, the pending first MiB (`head`) overlaid. */
+export function pendingCardReader(target: TargetDevice, head: Uint8Array, deviceBytes: number): ReadAt {
+  return async (offset, length) => {
+    const end = Math.min(offset + length, deviceBytes);
+    if (end <= offset) return new Uint8Array(0);
+    const out = new Uint8Array(end - offset);
+    if (end > HEAD_BYTES) {
+      const from = Math.max(offset, HEAD_BYTES);
+      const { start, buffer } = alignedSpan(target, from, end - from);
+      const got = await target.read(buffer.subarray(0, Math.min(buffer.length, deviceBytes - start)), start);
+      out.set(buffer.subarray(from - start, Math.min(got, end - start)), from - offset);
+    }
+    if (offset < HEAD_BYTES) out.set(head.subarray(offset, Math.min(end, HEAD_BYTES)), 0);
+    return out;
+  };
+}
+
+/** Writes `bytes` at `offset` (past the first MiB), keeping the card's bytes around it in partial blocks. */
+export async function writePatchBody(target: TargetDevice, offset: number, bytes: Uint8Array): Promise<void> {
+  const { start, buffer } = alignedSpan(target, offset, bytes.length);
+  if (start !== offset || buffer.length !== bytes.length) await target.read(buffer, start);
+  buffer.set(bytes, offset - start);
+  await target.write(buffer, start);
+}
+
+/** Digests of a patch in pieces of at most `maxPiece` bytes (the verifier reads one chunk per piece). */
+export function patchPieces(patch: Patch, maxPiece: number): WrittenPiece[] {
+  const pieces: WrittenPiece[] = [];
+  for (let at = 0; at < patch.bytes.length; at += maxPiece) pieces.push(digestPiece(patch.bytes.subarray(at, at + maxPiece), patch.offset + at));
+  return pieces;
+}

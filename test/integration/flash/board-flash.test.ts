@@ -1,0 +1,176 @@
+/**
+ * Flash with a board: the board's loader written by the planner's plan through the flash writer
+ * (and verified), an overlapping layout refused before any write, and a recipe built at the card's
+ * size and flashed in one step (root partition to the card's end, no temporary image left).
+ */
+import { execFileSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { JobEvent, RequestInput } from '../../../electron/engine/api';
+import { readDiskLayout } from '../../../electron/engine/disk/read-layout';
+import type { ErrorInfo } from '../../../electron/engine/errors';
+import { runRequest } from '../../../electron/engine/operations';
+import { fixturePath } from '../../helpers/fixtures';
+import { detachLoop, withLoopDevice } from '../../helpers/loop';
+import { describeWith } from '../../helpers/needs';
+import { makeRootfs } from '../build/fixture';
+
+const MiB = 1 << 20;
+let work = '';
+
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), 'cardsmith-board-flash-'));
+  process.env.CARDSMITH_LOG_DIR = join(work, 'logs');
+  process.env.CARDSMITH_CACHE = join(work, 'cache');
+});
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+async function run(request: RequestInput): Promise<{ result: unknown; error: ErrorInfo | undefined; events: JobEvent[] }> {
+  const events: JobEvent[] = [];
+  const result = await runRequest(request, (event) => events.push(event));
+  const error = events.find((e): e is Extract<JobEvent, { type: 'error' }> => e.type === 'error')?.error;
+  return { result, error, events };
+}
+
+function readBytes(path: string, offset: number, length: number): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const out = Buffer.alloc(length);
+    readSync(fd, out, 0, length, offset);
+    return out;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** An MBR image with one Linux partition at `startSector` and a pattern inside it, no loader. */
+function imageWithPartition(name: string, startSector: number): string {
+  const path = join(work, name);
+  writeFileSync(path, Buffer.alloc(16 * MiB));
+  execFileSync('sfdisk', ['--quiet', path], { input: `label: dos\nstart=${startSector}, type=83\n` });
+  const fd = openSync(path, 'r+');
+  try {
+    writeSync(fd, Buffer.alloc(64 * 1024, 0x5a), 0, 64 * 1024, 8 * MiB);
+  } finally {
+    closeSync(fd);
+  }
+  return path;
+}
+
+const sha = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex');
+
+describeWith(['root', 'tool:losetup', 'tool:sfdisk', `file:${fixturePath('u-boot-sunxi_armhf', 'usr/lib/u-boot/nanopi_neo')}`], 'flash --board writes the loader', () => {
+  const loaderDir = fixturePath('u-boot-sunxi_armhf', 'usr/lib/u-boot/nanopi_neo');
+  const spl = readFileSync(join(loaderDir, 'u-boot-sunxi-with-spl.bin'));
+
+  it('writes the loader at 8 KiB through the flash writer, and verify covers it', async () => {
+    const image = imageWithPartition('plain.img', 2048 * 4);
+    await withLoopDevice({ sizeBytes: 64 * MiB }, async (loop) => {
+      const { result, error, events } = await run({ op: 'flash', source: image, device: loop.device, board: 'nanopi-neo', loaderFrom: loaderDir, allowLoop: true });
+      expect(error).toBeUndefined();
+      expect(result).toMatchObject({ verified: true });
+      expect(events).toContainEqual(expect.objectContaining({ type: 'phase', phase: 'bootloader', state: 'done' }));
+      expect(readBytes(loop.device, 8192, spl.length).equals(spl)).toBe(true);
+      // The image's table and data are there too; the loader did not trample the MBR.
+      expect(readBytes(loop.device, 0, 512).equals(readBytes(image, 0, 512))).toBe(true);
+      expect(readBytes(loop.device, 8 * MiB, 64 * 1024).equals(readBytes(image, 8 * MiB, 64 * 1024))).toBe(true);
+
+      // Flashing the card's own bytes again without a loader source: the loader is already there.
+      const copy = join(work, 'with-loader.img');
+      writeFileSync(copy, readBytes(loop.device, 0, 16 * MiB));
+      const again = await run({ op: 'flash', source: copy, device: loop.device, board: 'nanopi-neo', allowLoop: true });
+      expect(again.error).toBeUndefined();
+      expect(again.events).toContainEqual(expect.objectContaining({ type: 'phase', phase: 'bootloader', state: 'skipped', detail: expect.stringMatching(/already holds a valid loader/) }));
+    });
+  });
+
+  it('without a loader source and none in the image: a bad-input error saying where to get it, card untouched', async () => {
+    const image = imageWithPartition('no-loader.img', 2048 * 4);
+    await withLoopDevice({ sizeBytes: 32 * MiB }, async (loop) => {
+      writeFileSync(loop.device, Buffer.alloc(2 * MiB, 0xab));
+      const before = sha(loop.device);
+      const { error } = await run({ op: 'flash', source: image, device: loop.device, board: 'nanopi-neo', allowLoop: true });
+      expect(error?.cause).toBe('bad-input');
+      expect(error?.hint).toMatch(/--loader-from/);
+      expect(sha(loop.device)).toBe(before);
+    });
+  });
+
+  it('refuses a layout the loader would overlap before writing anything', async () => {
+    // The partition starts at 64 KiB, inside the SPL's slot (8 KiB .. 8 KiB + ~600 KiB).
+    const image = imageWithPartition('overlap.img', 128);
+    await withLoopDevice({ sizeBytes: 32 * MiB }, async (loop) => {
+      writeFileSync(loop.device, Buffer.alloc(2 * MiB, 0xab));
+      const before = sha(loop.device);
+      const { error } = await run({ op: 'flash', source: image, device: loop.device, board: 'nanopi-neo', loaderFrom: loaderDir, allowLoop: true });
+      expect(error?.cause).toBe('overlap');
+      expect(sha(loop.device)).toBe(before);
+    });
+  });
+});
+
+const ORANGEPI_LOADER = fixturePath('u-boot-sunxi_armhf', 'usr/lib/u-boot/orangepi_plus');
+
+describeWith(['root', 'tool:losetup', 'tool:e2fsck', 'tool:dumpe2fs', 'tool:sfdisk', `file:${ORANGEPI_LOADER}`], 'build and flash in one step', () => {
+  it('fills a 512 MiB card: root partition to the card end, clean ext4 at partition size, no temp image left', async () => {
+    const rootfs = makeRootfs(join(work, 'rootfs'));
+    await withLoopDevice({ sizeBytes: 512 * MiB }, async (loop) => {
+      // Stale bytes in what will be a hole of the image: they must read as zeros afterwards.
+      const stale = openSync(loop.device, 'r+');
+      writeSync(stale, Buffer.alloc(MiB, 0xcd), 0, MiB, 500 * MiB);
+      closeSync(stale);
+      const { result, error, events } = await run({
+        op: 'flash',
+        build: { board: 'orangepi-plus', rootfs: rootfs.tarball, rootSize: { mode: 'fill' }, loaderFrom: ORANGEPI_LOADER },
+        device: loop.device,
+        allowLoop: true,
+      });
+      expect(error).toBeUndefined();
+      expect(result).toMatchObject({ verified: true });
+      const phases = events.flatMap((e) => (e.type === 'phase' && e.state === 'start' ? [e.phase] : []));
+      expect(phases[0]).toBe('build');
+      expect(phases).toContain('verify');
+      expect(events).toContainEqual(expect.objectContaining({ type: 'phase', phase: 'write', state: 'done', detail: expect.stringMatching(/zeroed by the device/) }));
+      expect(readBytes(loop.device, 500 * MiB, MiB).equals(Buffer.alloc(MiB))).toBe(true);
+
+      const fd = openSync(loop.device, 'r');
+      const layout = await readDiskLayout(async (offset, length) => {
+        const out = Buffer.alloc(length);
+        const got = readSync(fd, out, 0, length, offset);
+        return out.subarray(0, got);
+      }, 512 * MiB).finally(() => closeSync(fd));
+      const rootPart = layout.partitions.at(-1)!;
+      expect(rootPart.start + rootPart.size).toBe(512 * MiB);
+
+      const part = execFileSync('losetup', ['--find', '--show', '--read-only', '--offset', String(rootPart.start), '--sizelimit', String(rootPart.size), loop.device], { encoding: 'utf8' }).trim();
+      try {
+        execFileSync('e2fsck', ['-fn', part], { stdio: 'pipe' });
+        const header = execFileSync('dumpe2fs', ['-h', part], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+        const blocks = Number(/Block count:\s+(\d+)/.exec(header)?.[1]);
+        const blockSize = Number(/Block size:\s+(\d+)/.exec(header)?.[1]);
+        expect(blocks * blockSize).toBe(rootPart.size);
+      } finally {
+        detachLoop(part);
+      }
+      const builds = join(work, 'cache', 'builds');
+      expect(readdirSync(builds)).toEqual([]);
+    });
+  });
+
+  it('builds a GPT image from the CLI that sfdisk --verify accepts, and a fill image for a card size', () => {
+    const rootfs = makeRootfs(join(work, 'rootfs-cli'));
+    const cli = join(__dirname, '..', '..', '..', 'bin', 'cardsmith.cjs');
+    const gpt = join(work, 'gpt.img');
+    execFileSync('node', [cli, 'build', '--board', 'orangepi-plus', '--rootfs', rootfs.tarball, '--loader-from', ORANGEPI_LOADER, '--table', 'gpt', '-o', gpt], { stdio: 'pipe' });
+    expect(execFileSync('sfdisk', ['--verify', gpt], { encoding: 'utf8' })).toMatch(/No errors detected/);
+    expect(JSON.parse(execFileSync('sfdisk', ['--json', gpt], { encoding: 'utf8' })).partitiontable.label).toBe('gpt');
+
+    const fill = join(work, 'fill.img');
+    execFileSync('node', [cli, 'build', '--board', 'orangepi-plus', '--rootfs', rootfs.tarball, '--loader-from', ORANGEPI_LOADER, '--root-size', 'fill', '--card-size', '256M', '-o', fill], { stdio: 'pipe' });
+    const parts = JSON.parse(execFileSync('sfdisk', ['--json', fill], { encoding: 'utf8' })).partitiontable.partitions as { start: number; size: number }[];
+    expect((parts.at(-1)!.start + parts.at(-1)!.size) * 512).toBe(256 * MiB);
+  });
+});
