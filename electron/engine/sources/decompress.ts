@@ -8,8 +8,8 @@
  * failure was noticed (the decoder reads ahead by at most one input chunk, so the damage lies at or
  * before that offset).
  */
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { closeSync, createReadStream, existsSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { Duplex, PassThrough, Readable, Writable } from 'node:stream';
 import zlib from 'node:zlib';
@@ -58,24 +58,95 @@ export interface DecoderChoice {
   readonly xz?: 'auto' | 'cli' | 'wasm';
 }
 
+/** The command that decodes `format` in a child process, or null when it is decoded in-process. */
+function decoderTool(format: StreamCompression, choice: DecoderChoice): { readonly tool: string; readonly args: readonly string[] } | null {
+  switch (format) {
+    case 'none':
+    case 'gz':
+      return null;
+    case 'zst':
+      return hasZlibZstd() ? null : { tool: 'zstd', args: ['-dc'] };
+    case 'xz': {
+      const useCli = choice.xz === 'cli' || ((choice.xz ?? 'auto') === 'auto' && toolOnPath('xz'));
+      return useCli ? { tool: 'xz', args: ['-dc', '-T0'] } : null;
+    }
+    case 'bz2':
+      return { tool: 'bzip2', args: ['-dc'] };
+    default:
+      return assertNever(format);
+  }
+}
+
 /** Creates a streaming decoder for one format; 'none' is a pass-through. */
 export function createDecompressor(format: StreamCompression, choice: DecoderChoice = {}): Duplex {
+  const command = decoderTool(format, choice);
+  if (command) return guard(format, spawnDecoder(command.tool, command.args));
   switch (format) {
     case 'none':
       return new PassThrough({ highWaterMark: OUTPUT_CHUNK });
     case 'gz':
       return guard('gz', zlib.createGunzip({ chunkSize: OUTPUT_CHUNK }));
     case 'zst':
-      return guard('zst', hasZlibZstd() ? createZlibZstd() : spawnDecoder('zstd', ['-dc']));
-    case 'xz': {
-      const useCli = choice.xz === 'cli' || ((choice.xz ?? 'auto') === 'auto' && toolOnPath('xz'));
-      return guard('xz', useCli ? spawnDecoder('xz', ['-dc', '-T0']) : createWasmXzDecoder());
-    }
+      return guard('zst', createZlibZstd());
+    case 'xz':
+      return guard('xz', createWasmXzDecoder());
     case 'bz2':
-      return guard('bz2', spawnDecoder('bzip2', ['-dc']));
+      throw new Error('bzip2 is always decoded by its tool');
     default:
       return assertNever(format);
   }
+}
+
+/**
+ * Decodes a local file. A decoding tool gets the file itself as its stdin instead of having Node
+ * copy every compressed byte into a pipe: measured for a 256 MiB image, `zstd -dc` into Node ran
+ * at ~900 MiB/s reading the file itself against 580–770 MiB/s fed through a pipe (the feeding
+ * doubled Node's CPU time). In-process decoders read the file in OUTPUT_CHUNK pieces.
+ */
+export function decompressFile(format: StreamCompression, path: string, choice: DecoderChoice = {}): Readable {
+  const command = decoderTool(format, choice);
+  if (command === null) {
+    const file = createReadStream(path, { highWaterMark: OUTPUT_CHUNK });
+    if (format === 'none') return file;
+    const decoder = createDecompressor(format, choice);
+    file.on('error', (error) => decoder.destroy(error));
+    return file.pipe(decoder);
+  }
+  const fd = openSync(path, 'r');
+  const size = fstatSync(fd).size;
+  // The tool shares this open file description, so its read position is ours to look at when it
+  // fails (Linux /proc); elsewhere the failure is placed at the end of the file.
+  const position = (): number => {
+    try {
+      return Number(/^pos:\s*(\d+)/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))?.[1] ?? size);
+    } catch {
+      return size;
+    }
+  };
+  let closed = false;
+  const release = (): void => {
+    if (!closed) closeSync(fd);
+    closed = true;
+  };
+  const tool = startTool(command.tool, command.args, fd);
+  const output = new Readable({
+    highWaterMark: 4 * OUTPUT_CHUNK,
+    read() {
+      tool.child.stdout.resume();
+    },
+    destroy(error, callback) {
+      tool.kill();
+      release();
+      callback(error);
+    },
+  });
+  gatherOutput(tool, output, (error) => {
+    const reason = error instanceof Error ? error.message : String(error);
+    const at = position();
+    return error instanceof CardsmithError ? error : corruptSource(format, at, at >= size ? `input ended early (${reason})` : reason);
+  });
+  tool.exited.then(release, release);
+  return output;
 }
 
 const toolCache = new Map<string, boolean>();
@@ -112,12 +183,17 @@ function createWasmXzDecoder(): Duplex {
   return Duplex.from({ writable: input, readable: output });
 }
 
-/**
- * A decoder in a child process (bzip2 always; zstd only where node:zlib lacks it). The tool's
- * stdin is the compressed input, its stdout the image; a non-zero exit is corrupt input.
- */
-function spawnDecoder(tool: string, args: readonly string[]): Duplex {
-  const child = spawn(tool, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+interface ToolProcess {
+  readonly child: ChildProcessByStdio<Writable | null, Readable, Readable>;
+  /** Settles when the tool has exited and its output is closed: resolves on exit code 0. */
+  readonly exited: Promise<void>;
+  kill(): void;
+}
+
+/** Starts a decoding tool whose stdin is a pipe or an open file descriptor. */
+function startTool(tool: string, args: readonly string[], stdin: 'pipe' | number): ToolProcess {
+  // stdout and stderr are pipes by the stdio option; the typings cannot see that through a union stdin.
+  const child = spawn(tool, args, { stdio: [stdin, 'pipe', 'pipe'] }) as ChildProcessByStdio<Writable | null, Readable, Readable>;
   let stderr = '';
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (text: string) => {
@@ -132,40 +208,83 @@ function spawnDecoder(tool: string, args: readonly string[]): Duplex {
       else reject(new Error(stderr.trim() || `${tool} exited with ${code ?? signal}`));
     });
   });
-  const readable = new PassThrough({ highWaterMark: OUTPUT_CHUNK });
-  child.stdout.on('data', (chunk: Buffer) => {
-    if (!readable.write(chunk)) {
-      child.stdout.pause();
-      readable.once('drain', () => child.stdout.resume());
+  exited.catch(() => undefined);
+  const kill = (): void => {
+    if (child.exitCode === null && child.signalCode === null) child.kill();
+  };
+  return { child, exited, kill };
+}
+
+/**
+ * Forwards a tool's stdout into `output`, ending it after a clean exit and destroying it with
+ * `fail(reason)` otherwise. `output.read()` must resume the tool's stdout.
+ *
+ * Node reads a child's stdout in 64 KiB pieces (libuv's read size), and every piece then costs a
+ * trip through each stream stage behind it. The pieces are gathered into OUTPUT_CHUNK buffers
+ * here (one copy, cheap next to the per-chunk overhead), so later stages see 1 MiB chunks.
+ */
+function gatherOutput(tool: ToolProcess, output: Readable, fail: (error: unknown) => Error = (error) => error as Error): void {
+  const stdout = tool.child.stdout;
+  let gathered: Buffer | null = null;
+  let filled = 0;
+  const pushGathered = (): void => {
+    const full = gathered!.subarray(0, filled);
+    gathered = null;
+    if (!output.push(full)) stdout.pause();
+  };
+  stdout.on('data', (chunk: Buffer) => {
+    let offset = 0;
+    while (offset < chunk.length) {
+      if (gathered === null) {
+        gathered = Buffer.allocUnsafeSlow(OUTPUT_CHUNK);
+        filled = 0;
+      }
+      const copied = chunk.copy(gathered, filled, offset);
+      filled += copied;
+      offset += copied;
+      if (filled === OUTPUT_CHUNK) pushGathered();
     }
   });
-  child.stdout.on('end', () => {
-    exited.then(
-      () => readable.end(),
-      (error: unknown) => readable.destroy(error as Error),
-    );
-  });
-  exited.catch((error: unknown) => readable.destroy(error as Error));
-  const writable = new Writable({
-    highWaterMark: OUTPUT_CHUNK,
-    // Destroying kills the tool, so only an explicit destroy (consumer gave up) may do it.
-    autoDestroy: false,
+  tool.exited.then(
+    () => {
+      if (gathered !== null) pushGathered();
+      output.push(null);
+    },
+    (error: unknown) => output.destroy(fail(error)),
+  );
+}
+
+/**
+ * A decoder in a child process fed through a pipe (xz with -T0, bzip2, and zstd where node:zlib
+ * lacks it). The tool's stdin is the compressed input, its stdout the image; a non-zero exit is
+ * corrupt input (`guard` adds the offset).
+ */
+function spawnDecoder(tool: string, args: readonly string[]): Duplex {
+  const running = startTool(tool, args, 'pipe');
+  const stdin = running.child.stdin!;
+  const duplex = new Duplex({
+    readableHighWaterMark: OUTPUT_CHUNK,
+    writableHighWaterMark: OUTPUT_CHUNK,
     write(chunk: Buffer, _encoding, callback) {
-      if (child.stdin.write(chunk)) callback();
-      else child.stdin.once('drain', () => callback());
+      if (stdin.write(chunk)) callback();
+      else stdin.once('drain', () => callback());
     },
     final(callback) {
-      child.stdin.end();
+      stdin.end();
       callback();
     },
+    read() {
+      running.child.stdout.resume();
+    },
     destroy(error, callback) {
-      if (child.exitCode === null) child.kill();
+      running.kill();
       callback(error);
     },
   });
+  gatherOutput(running, duplex);
   // A tool that quits early (corrupt data) closes its stdin; the exit code carries the reason.
-  child.stdin.on('error', () => undefined);
-  return Duplex.from({ writable, readable });
+  stdin.on('error', () => undefined);
+  return duplex;
 }
 
 /**

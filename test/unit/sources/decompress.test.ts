@@ -1,12 +1,15 @@
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { CardsmithError } from '../../../electron/engine/errors';
-import { createDecompressor, detectFormat, hasZlibZstd, type DecoderChoice, type StreamCompression } from '../../../electron/engine/sources/decompress';
-import { which } from '../../helpers/needs';
+import { createDecompressor, decompressFile, detectFormat, hasZlibZstd, type DecoderChoice, type StreamCompression } from '../../../electron/engine/sources/decompress';
+import { describeWith, which } from '../../helpers/needs';
 
 /** A small image with incompressible, zero and text regions, like a real card image. */
 function sampleImage(): Buffer {
@@ -115,5 +118,63 @@ describe('createDecompressor', () => {
     const major = Number(process.versions.node.split('.')[0]);
     if (major >= 23) expect(hasZlibZstd()).toBe(true);
     else expect(typeof hasZlibZstd()).toBe('boolean');
+  });
+});
+
+async function decodeFile(format: StreamCompression, data: Buffer, choice: DecoderChoice = {}): Promise<{ bytes: Buffer; chunkSizes: number[] }> {
+  const dir = mkdtempSync(join(tmpdir(), 'cardsmith-decompress-'));
+  try {
+    const path = join(dir, 'image');
+    writeFileSync(path, data);
+    const parts: Buffer[] = [];
+    for await (const part of decompressFile(format, path, choice)) parts.push(part as Buffer);
+    return { bytes: Buffer.concat(parts), chunkSizes: parts.map((part) => part.length) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describeWith(['tool:xz', 'tool:zstd', 'tool:bzip2'], 'decompressFile (tools read the file themselves)', () => {
+  const big = Buffer.concat([image, image, image]);
+  for (const format of ['none', 'gz', 'xz', 'zst', 'bz2'] as const) {
+    it(`${format}: decodes a file to the original bytes`, async () => {
+      const { bytes } = await decodeFile(format, format === 'none' ? big : encoders[format](big));
+      expect(sha(bytes)).toBe(sha(big));
+    });
+  }
+
+  it('hands on a tool\'s output in 1 MiB chunks, not its 64 KiB pipe reads', async () => {
+    const { chunkSizes } = await decodeFile('xz', encoders.xz(big), { xz: 'cli' });
+    expect(chunkSizes.slice(0, -1).every((size) => size === 1 << 20)).toBe(true);
+    expect(chunkSizes.reduce((a, b) => a + b, 0)).toBe(big.length);
+  });
+
+  for (const format of ['xz', 'zst', 'bz2'] as const) {
+    it(`${format}: a truncated file is source-corrupt at an offset within the file`, async () => {
+      const compressed = encoders[format](big);
+      const cut = compressed.subarray(0, Math.floor(compressed.length * 0.6));
+      const error = await decodeFile(format, cut, { xz: 'cli' }).then(() => null, (e: unknown) => e);
+      expect(error).toBeInstanceOf(CardsmithError);
+      const info = (error as CardsmithError).info;
+      expect(info).toMatchObject({ cause: 'source-corrupt', details: { format } });
+      expect(info.details?.offset).toBeGreaterThan(0);
+      expect(info.details?.offset).toBeLessThanOrEqual(cut.length);
+    });
+  }
+
+  it('stops the tool when the reader gives up early', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cardsmith-decompress-'));
+    try {
+      const path = join(dir, 'image.zst');
+      writeFileSync(path, encoders.zst(big));
+      const stream = decompressFile('zst', path);
+      for await (const part of stream) {
+        expect((part as Buffer).length).toBeGreaterThan(0);
+        break;
+      }
+      expect(stream.destroyed).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
