@@ -12,7 +12,7 @@
  * Board names are mapped onto Cardsmith board ids where one clearly matches; unmatched ones are
  * left out of `boards` rather than guessed. One bad entry is a problem naming it; the rest stay.
  */
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import schema from './catalogs/catalog.schema.json';
 import { CatalogEntrySchema, type CatalogEntry } from './model';
 
@@ -61,15 +61,28 @@ export function parseCatalog(json: unknown, source: string, boardIds: readonly s
   }
 }
 
-const ajv = new Ajv({ allErrors: true, strict: false });
-const validateDocument = ajv.compile({ ...schema, properties: { ...schema.properties, entries: { type: 'array' } } });
-const validateEntry = ajv.compile({ ...schema.definitions.entry, definitions: schema.definitions });
+/**
+ * Compiled on the first Cardsmith catalog parsed: compiling costs ~90 ms, which every CLI start
+ * (flash, inspect, the privileged worker) paid at load time before.
+ */
+let validators: { readonly document: ValidateFunction; readonly entry: ValidateFunction } | null = null;
+function catalogValidators(): NonNullable<typeof validators> {
+  if (!validators) {
+    const ajv = new Ajv({ allErrors: true, strict: false });
+    validators = {
+      document: ajv.compile({ ...schema, properties: { ...schema.properties, entries: { type: 'array' } } }),
+      entry: ajv.compile({ ...schema.definitions.entry, definitions: schema.definitions }),
+    };
+  }
+  return validators;
+}
 
 function describeErrors(errors: readonly ErrorObject[] | null | undefined): string {
   return (errors ?? []).map((error) => `${error.instancePath || '(entry)'} ${error.message ?? 'is invalid'}`).join('; ');
 }
 
 export function parseCardsmithCatalog(json: unknown, source: string): ParsedCatalog {
+  const { document: validateDocument, entry: validateEntry } = catalogValidators();
   if (!validateDocument(json)) return { entries: [], problems: [`${source}: ${describeErrors(validateDocument.errors)}`], links: [] };
   const document = json as { entries: unknown[]; includes?: string[] };
   const entries: CatalogEntry[] = [];
