@@ -72,17 +72,25 @@ export async function makeCard(request: CardRequest): Promise<Card> {
   }
 
   const dtb = dtbPath(machine);
-  await cardsmith([
-    'build', '--board', machine.board, '--rootfs', tarball, '--kernel', kernelImage(machine.kernelRoot), '--initrd', initrd,
+  const recipe = [
+    '--board', machine.board, '--rootfs', tarball, '--kernel', kernelImage(machine.kernelRoot), '--initrd', initrd,
     ...(dtb ? ['--dtb', dtb] : []),
     ...(machine.loaderFrom ? ['--loader-from', machine.loaderFrom] : []),
     ...(machine.firmwareStandIns ? ['--boot-files', bootFiles] : []),
     ...(request.rootSize ? ['--root-size', request.rootSize] : []),
     '--cmdline', `console=${machine.console} loglevel=4`,
-    '-o', image,
-  ]);
+  ];
 
   const file = join(work, 'card.img');
+  // A fill root is sized by the card, so that card is built and flashed in one step (flash verifies).
+  if (request.rootSize === 'fill') {
+    const sizeBytes = await withLoopDevice({ sizeBytes: request.cardBytes }, async (loop) => {
+      await cardsmith(['flash', ...recipe, '--device', loop.device, '--allow-loop', '--yes']);
+      return copySparse(loop.device, file);
+    });
+    return { file, sizeBytes, nonce: rootfs.nonce };
+  }
+  await cardsmith(['build', ...recipe, '-o', image]);
   const sizeBytes = await withLoopDevice({ sizeBytes: request.cardBytes }, async (loop) => {
     await cardsmith(['flash', image, '--device', loop.device, '--allow-loop', '--yes']);
     await cardsmith(['verify', image, '--device', loop.device, '--allow-loop']);
