@@ -5,15 +5,19 @@ import { requestCommand, UsageError } from './command';
 export const inspectCommand = requestCommand<'inspect'>({
   name: 'inspect',
   summary: 'Show the partition table, partitions and loaders found on an image or card',
-  usage: 'cardsmith inspect <image|device> [--json]',
+  usage: 'cardsmith inspect <image|url|catalog-id|device> [--json]',
   allowPositionals: true,
   toRequest: (_values, positionals) => {
     const [target] = positionals;
     if (!target) throw new UsageError('an image file or device is required');
     return { op: 'inspect', target };
   },
-  printHuman({ inspection }, io) {
+  printHuman({ inspection, image }, io) {
     io.out(`${inspection.target}: ${formatBytes(inspection.sizeBytes)}, partition table ${inspection.table}${inspection.diskId ? ` (id ${inspection.diskId})` : ''}\n`);
+    if (image) {
+      const size = image.sizeBytes === null ? 'size unknown' : `${image.sizeIsEstimate ? 'about ' : ''}${formatBytes(image.sizeBytes)} decompressed`;
+      io.out(`  image: ${image.compression === 'none' ? 'uncompressed' : image.compression}, ${size}${image.hasBmap ? ', with a bmap' : ''}\n`);
+    }
     for (const p of inspection.partitions) {
       io.out(`  part ${p.index}: ${p.start}..${p.start + p.size} (${formatBytes(p.size)}) type ${p.type}${p.bootable ? ' bootable' : ''}${p.filesystem ? ` ${p.filesystem}` : ''}${p.label ? ` "${p.label}"` : ''}\n`);
     }
@@ -26,5 +30,6 @@ export const inspectCommand = requestCommand<'inspect'>({
     const families = new Set(inspection.consistentBoards.map((id) => db.boards.find((board) => board.id === id)?.family ?? ''));
     const names = [...families].filter(Boolean).map((family) => db.families[family]?.name ?? family);
     if (names.length) io.out(`  board family: ${names.join('; ')}\n`);
+    for (const note of inspection.notes ?? []) io.out(`  note: ${note}\n`);
   },
 });

@@ -8,7 +8,7 @@ import { toErrorInfo } from './errors';
 import { createJobContext, type JobContext } from './job';
 import { runCatalog, runFetch } from './sources/source-operations';
 import { listBoards } from './boards/db';
-import { inspectTarget } from './boards/inspect';
+import { inspectSource } from './boards/inspect';
 import { installLoader } from './boards/install';
 import { scanDrives } from './drives/scan';
 import { flash, verify } from './flash/flash';
@@ -20,7 +20,7 @@ type Handlers = { [O in Op]: Handler<O> };
 const handlers: Handlers = {
   listBoards: async () => ({ boards: [...listBoards()] }),
   listDrives: async (request) => ({ drives: await scanDrives({ all: request.all, allowLoop: request.includeLoop }) }),
-  inspect: async (request) => ({ inspection: await inspectTarget(request.target) }),
+  inspect: (request, ctx) => inspectSource(request.target, ctx),
   catalog: runCatalog,
   build: (request, ctx) => buildImage(request.recipe, ctx, settingsFromEnv(process.env, request.recipe)),
   fetch: runFetch,

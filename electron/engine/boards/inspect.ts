@@ -5,15 +5,35 @@
  * of the board's layouts whose file has a recognisable header is found, valid, at its offset
  * (sunxi SPLs also name their device tree, which must be the board's), and the partition table
  * and first partition respect the board's rules.
+ *
+ * A raw image or a device is read where needed. A compressed image, a URL or a catalog id is a
+ * stream with no random access: only its decoded start is read (HEAD_BYTES, enough for MBR/GPT
+ * and every loader offset), then the first sectors of partitions that start within
+ * PARTITION_WINDOW_BYTES. Whatever lies beyond — the backup GPT in the last sectors, later
+ * partitions — is listed in the result's `notes` rather than guessed.
  */
 import { open, stat } from 'node:fs/promises';
+import type { ResultOf } from '../api';
 import type { DiskLayout, Inspection, LoaderFound, Partition } from '../disk/model';
 import { readDiskLayout, type ReadAt } from '../disk/read-layout';
 import { CardsmithError } from '../errors';
+import type { JobContext } from '../job';
+import { ByteReader } from '../sources/byte-reader';
+import { detectFormat, MAGIC_BYTES } from '../sources/decompress';
+import { isHttpUrl } from '../sources/http';
+import type { ImageInfo } from '../sources/model';
+import { openImageRef } from '../sources/source-operations';
 import { listBoards } from './db';
 import { scanLoaders, type LoaderKind } from './detect';
 import { readerOf, targetSize } from './target-io';
 import type { Board, LoaderWrite } from './model';
+
+const MiB = 1 << 20;
+/** Decoded bytes read from the start of a streamed image: MBR/GPT and every loader offset (the furthest, 8 MiB). */
+export const HEAD_BYTES = 16 * MiB;
+/** How far into a streamed image partitions still get their first sectors read (filesystem, label). */
+export const PARTITION_WINDOW_BYTES = 256 * MiB;
+const SUPERBLOCK_BYTES = 4096;
 
 /** The header kinds a loader file shows at its offset; null when it has none we recognise. */
 export function expectedKinds(write: LoaderWrite): readonly LoaderKind[] | null {
@@ -132,6 +152,13 @@ export async function inspectDisk(target: string, read: ReadAt, sizeBytes: numbe
   };
 }
 
+/** The `inspect` operation: an image file, device, compressed image, URL or catalog id. */
+export async function inspectSource(target: string, ctx: JobContext): Promise<ResultOf<'inspect'>> {
+  if (!isHttpUrl(target) && (await isRawFileOrDevice(target))) return { inspection: await inspectTarget(target) };
+  return inspectStream(target, ctx);
+}
+
+/** Inspects an uncompressed image file or a block device, reading where needed. */
 export async function inspectTarget(target: string): Promise<Inspection> {
   await stat(target).catch(() => {
     throw new CardsmithError('bad-input', `${target} does not exist`, { path: target });
@@ -143,4 +170,84 @@ export async function inspectTarget(target: string): Promise<Inspection> {
   } finally {
     await handle.close();
   }
+}
+
+/** True for an uncompressed image file or a block device; false for anything the source module opens. */
+async function isRawFileOrDevice(target: string): Promise<boolean> {
+  const info = await stat(target).catch(() => null);
+  // Not a file: a catalog id, or a mistake that the source module names.
+  if (info === null) return false;
+  if (info.isBlockDevice()) return true;
+  const handle = await open(target, 'r');
+  try {
+    const head = new Uint8Array(MAGIC_BYTES);
+    const { bytesRead } = await handle.read(head, 0, MAGIC_BYTES, 0);
+    return detectFormat(head.subarray(0, bytesRead)) === 'none';
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Decoded byte ranges of a streamed image: the head, plus the first sectors of later partitions. */
+class DecodedWindow {
+  private readonly pieces: { readonly start: number; readonly bytes: Uint8Array }[] = [];
+
+  add(start: number, bytes: Uint8Array): void {
+    this.pieces.push({ start, bytes });
+  }
+
+  /** Bytes at `offset` that lie inside one piece; short or empty where nothing was decoded. */
+  readonly read: ReadAt = async (offset, length) => {
+    const piece = this.pieces.find((p) => offset >= p.start && offset < p.start + p.bytes.length);
+    return piece ? piece.bytes.subarray(offset - piece.start, offset - piece.start + length) : new Uint8Array(0);
+  };
+}
+
+async function inspectStream(target: string, ctx: JobContext): Promise<ResultOf<'inspect'>> {
+  const opened = await openImageRef(target, ctx);
+  const reader = new ByteReader(opened.stream());
+  try {
+    const head = await reader.readExact(HEAD_BYTES);
+    const ended = head.length < HEAD_BYTES;
+    const window = new DecodedWindow();
+    window.add(0, head);
+    const known = ended ? { bytes: head.length, estimate: false } : knownSize(opened.info, opened.bmap?.imageSize ?? null);
+    const provisional = await readDiskLayout(window.read, known?.bytes ?? Number.MAX_SAFE_INTEGER);
+    const notes: string[] = [];
+    const unread: Partition[] = [];
+    for (const partition of [...provisional.partitions].sort((a, b) => a.start - b.start)) {
+      if (partition.start + SUPERBLOCK_BYTES <= head.length) continue;
+      if (partition.start + SUPERBLOCK_BYTES > PARTITION_WINDOW_BYTES || reader.offset > partition.start) {
+        unread.push(partition);
+        continue;
+      }
+      await reader.skip(partition.start - reader.offset);
+      window.add(partition.start, await reader.readExact(SUPERBLOCK_BYTES));
+    }
+    const decoded = reader.offset;
+    const sizeBytes = known?.bytes ?? provisional.partitions.reduce((end, p) => Math.max(end, p.start + p.size), decoded);
+    const inspection = await inspectDisk(target, window.read, sizeBytes);
+
+    if (!ended) notes.push(`Only the first ${decoded} bytes of the decompressed image were read (enough for the partition table and loaders).`);
+    if (known === null) notes.push(`The image size is not recorded in the ${opened.info.compression} file; the size shown is the end of the last partition.`);
+    else if (known.estimate) notes.push(`The image size is an estimate from the ${opened.info.compression} header.`);
+    if (inspection.table === 'gpt' && !ended) {
+      notes.push('The backup GPT in the last sectors of the image was not checked: that needs decompressing the whole image.');
+    }
+    for (const partition of unread) {
+      notes.push(`Partition ${partition.index} starts at byte ${partition.start}, beyond the ${PARTITION_WINDOW_BYTES} bytes decoded for filesystems: its filesystem was not identified.`);
+    }
+    const image: ImageInfo = { ...opened.info, ...(ended ? { sizeBytes: head.length, sizeIsEstimate: false } : {}) };
+    return { inspection: { ...inspection, ...(notes.length ? { notes } : {}) }, image };
+  } finally {
+    await reader.close();
+    opened.close();
+  }
+}
+
+/** The decoded size when the source says it (exactly or as an estimate); a bmap states it exactly. */
+function knownSize(info: ImageInfo, bmapSize: number | null): { readonly bytes: number; readonly estimate: boolean } | null {
+  if (info.sizeBytes !== null && !info.sizeIsEstimate) return { bytes: info.sizeBytes, estimate: false };
+  if (bmapSize !== null) return { bytes: bmapSize, estimate: false };
+  return info.sizeBytes !== null ? { bytes: info.sizeBytes, estimate: true } : null;
 }

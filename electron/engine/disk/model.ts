@@ -31,6 +31,11 @@ export const InspectionSchema = z.object({
   partitions: z.array(PartitionSchema),
   loaders: z.array(LoaderFoundSchema),
   consistentBoards: z.array(z.string()),
+  /**
+   * What was not checked, in words, when only the start of a compressed or remote image was
+   * decoded (the backup GPT in its last sectors, partitions starting further in, an estimated size).
+   */
+  notes: z.array(z.string()).optional(),
 });
 export type Inspection = z.infer<typeof InspectionSchema>;
 
