@@ -32,6 +32,22 @@ export function digestPiece(data: Uint8Array, start: number): WrittenPiece {
   return { start, length: data.length, digests: digestBlocks(data) };
 }
 
+/** Digest block `index` of `piece`: its byte range on the card. */
+export function blockRange(piece: WrittenPiece, index: number): ByteRange {
+  const start = piece.start + index * VERIFY_BLOCK;
+  return { start, end: Math.min(piece.start + piece.length, start + VERIFY_BLOCK) };
+}
+
+/** Whether `bytes` are what block `index` of `piece` recorded. */
+export function blockMatches(piece: WrittenPiece, index: number, bytes: Uint8Array): boolean {
+  return createHash('sha256').update(bytes).digest().equals(piece.digests.subarray(index * DIGEST, (index + 1) * DIGEST));
+}
+
+/** Records `bytes` as block `index` of `piece` (after something was written over it). */
+export function redigestBlock(piece: WrittenPiece, index: number, bytes: Uint8Array): void {
+  createHash('sha256').update(bytes).digest().copy(piece.digests, index * DIGEST);
+}
+
 /** Byte ranges of `piece` whose bytes read back as `actual` differ from what was written. */
 export function mismatchedBlocks(piece: WrittenPiece, actual: Uint8Array): ByteRange[] {
   const got = digestBlocks(actual.subarray(0, piece.length));

@@ -149,7 +149,9 @@ export async function flash(request: FlashRequest, outer: JobContext): Promise<R
           const loader = await verifyWritten(target, written.patchPieces, ctx);
           outcome = { bytesChecked: body.bytesChecked, mismatches: mergeRanges([...subtractRanges(body.mismatches, loaderRanges), ...loader.mismatches]) };
         } else {
-          outcome = await verifyWritten(target, [...written.pieces, ...written.patchPieces].sort((a, b) => a.start - b.start), ctx);
+          // Image blocks under the loader were read back and re-digested with the loader laid over them.
+          const all = await verifyWritten(target, [...written.pieces, ...written.patchPieces].sort((a, b) => a.start - b.start), ctx);
+          outcome = { bytesChecked: all.bytesChecked, mismatches: mergeRanges([...all.mismatches, ...written.earlyMismatches]) };
         }
       } catch (error) {
         const zeroed = await zeroHead(target, null, Math.min(HEAD_BYTES, deviceBytes), ctx);

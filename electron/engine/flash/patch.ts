@@ -7,9 +7,9 @@
  */
 import type { ReadAt } from '../disk/read-layout';
 import { alignedBuffers, alignUp } from './aligned';
-import { digestPiece, type WrittenPiece } from './digests';
+import { blockMatches, blockRange, digestPiece, redigestBlock, VERIFY_BLOCK, type WrittenPiece } from './digests';
 import type { TargetDevice } from './device';
-import { HEAD_BYTES } from './plan';
+import { HEAD_BYTES, type ByteRange } from './plan';
 
 const WASM_PAGE = 65536;
 
@@ -55,4 +55,34 @@ export function patchPieces(patch: Patch, maxPiece: number): WrittenPiece[] {
   const pieces: WrittenPiece[] = [];
   for (let at = 0; at < patch.bytes.length; at += maxPiece) pieces.push(digestPiece(patch.bytes.subarray(at, at + maxPiece), patch.offset + at));
   return pieces;
+}
+
+/**
+ * Before patches go over image data whose digests were recorded (a stream source): each digest
+ * block they touch is read back now and checked (its image bytes are about to disappear), then
+ * re-digested as it will be with the patches laid over it. Returns the blocks that did not read
+ * back as written.
+ */
+export async function redigestUnderPatches(pieces: readonly WrittenPiece[], patches: readonly Patch[], read: ReadAt): Promise<ByteRange[]> {
+  const mismatches: ByteRange[] = [];
+  for (const piece of pieces) {
+    const touched = new Set<number>();
+    for (const patch of patches) {
+      const from = Math.max(piece.start, patch.offset);
+      const to = Math.min(piece.start + piece.length, patch.offset + patch.bytes.length);
+      for (let at = from; at < to; at = piece.start + (Math.floor((at - piece.start) / VERIFY_BLOCK) + 1) * VERIFY_BLOCK) touched.add(Math.floor((at - piece.start) / VERIFY_BLOCK));
+    }
+    for (const index of touched) {
+      const range = blockRange(piece, index);
+      const bytes = await read(range.start, range.end - range.start);
+      if (!blockMatches(piece, index, bytes)) mismatches.push(range);
+      for (const patch of patches) {
+        const from = Math.max(range.start, patch.offset);
+        const to = Math.min(range.end, patch.offset + patch.bytes.length);
+        if (from < to) bytes.set(patch.bytes.subarray(from - patch.offset, to - patch.offset), from - range.start);
+      }
+      redigestBlock(piece, index, bytes);
+    }
+  }
+  return mismatches;
 }

@@ -11,7 +11,7 @@ import { alignedBuffers, alignUp } from './aligned';
 import { digestPiece, type WrittenPiece } from './digests';
 import type { TargetDevice } from './device';
 import type { ImageInput } from './image-input';
-import { pendingCardReader, patchPieces, writePatchBody, type Patch } from './patch';
+import { pendingCardReader, patchPieces, redigestUnderPatches, writePatchBody, type Patch } from './patch';
 import { HEAD_BYTES, tooSmall, type ByteRange, type WritePlan } from './plan';
 import type { ReadAt } from '../disk/read-layout';
 import type { ZeroOut } from './zero-out';
@@ -41,6 +41,8 @@ export interface WriteOutcome {
   readonly pieces: readonly WrittenPiece[];
   /** Digests of the patches as written (always kept: they differ from the image there). */
   readonly patchPieces: readonly WrittenPiece[];
+  /** Recorded blocks under the patches that did not read back as written (checked before patching). */
+  readonly earlyMismatches: readonly ByteRange[];
   /** Bytes zeroed by BLKZEROOUT instead of written. */
   readonly zeroedOutBytes: number;
 }
@@ -115,6 +117,7 @@ export async function writeImage(input: ImageInput, target: TargetDevice, plan: 
   let dataBytes = 0;
   let zeroedOutBytes = 0;
   const written: WrittenPiece[] = [];
+  const earlyMismatches: ByteRange[] = [];
   const progress = ctx.progress('write', input.sizeBytes);
 
   try {
@@ -175,10 +178,15 @@ export async function writeImage(input: ImageInput, target: TargetDevice, plan: 
 
     let headEnd = headData.length > 0 ? (headData[headData.length - 1] as ByteRange).end : 0;
     if (options.patches) {
-      for (const patch of await options.patches(pendingCardReader(target, writer.head, options.deviceBytes))) {
+      const read = pendingCardReader(target, writer.head, options.deviceBytes);
+      const patches = await options.patches(read);
+      if (options.recordDigests) earlyMismatches.push(...(await redigestUnderPatches(pieces, patches, read)));
+      for (const patch of patches) {
         const inHead = patch.bytes.subarray(0, Math.max(0, HEAD_BYTES - patch.offset));
-        writer.head.set(inHead, patch.offset);
-        headEnd = Math.max(headEnd, patch.offset + inHead.length);
+        if (inHead.length > 0) {
+          writer.head.set(inHead, patch.offset);
+          headEnd = Math.max(headEnd, patch.offset + inHead.length);
+        }
         if (inHead.length < patch.bytes.length) await writePatchBody(target, patch.offset + inHead.length, patch.bytes.subarray(inHead.length));
         written.push(...patchPieces(patch, CHUNK_BYTES));
       }
@@ -193,7 +201,7 @@ export async function writeImage(input: ImageInput, target: TargetDevice, plan: 
     progress.setTotal(position);
     progress.finish();
     pieces.sort((a, b) => a.start - b.start);
-    return { imageBytes: position, dataBytes, pieces, patchPieces: written, zeroedOutBytes };
+    return { imageBytes: position, dataBytes, pieces, patchPieces: written, earlyMismatches, zeroedOutBytes };
   } catch (error) {
     await writer.settle();
     if (headTouched || !headZeroed) headZeroed = await zeroHead(target, writer, Math.min(HEAD_BYTES, options.deviceBytes), ctx);

@@ -13,7 +13,7 @@ import type { JobEvent, RequestInput } from '../../../electron/engine/api';
 import { readDiskLayout } from '../../../electron/engine/disk/read-layout';
 import type { ErrorInfo } from '../../../electron/engine/errors';
 import { runRequest } from '../../../electron/engine/operations';
-import { fixturePath } from '../../helpers/fixtures';
+import { debPath, fixturePath } from '../../helpers/fixtures';
 import { detachLoop, withLoopDevice } from '../../helpers/loop';
 import { describeWith } from '../../helpers/needs';
 import { makeRootfs } from '../build/fixture';
@@ -46,10 +46,10 @@ function readBytes(path: string, offset: number, length: number): Buffer {
   }
 }
 
-/** An MBR image with one Linux partition at `startSector` and a pattern inside it, no loader. */
+/** A 32 MiB MBR image, one Linux partition at `startSector`, a pattern at 8 MiB, no loader. */
 function imageWithPartition(name: string, startSector: number): string {
   const path = join(work, name);
-  writeFileSync(path, Buffer.alloc(16 * MiB));
+  writeFileSync(path, Buffer.alloc(32 * MiB));
   execFileSync('sfdisk', ['--quiet', path], { input: `label: dos\nstart=${startSector}, type=83\n` });
   const fd = openSync(path, 'r+');
   try {
@@ -80,7 +80,7 @@ describeWith(['root', 'tool:losetup', 'tool:sfdisk', `file:${fixturePath('u-boot
 
       // Flashing the card's own bytes again without a loader source: the loader is already there.
       const copy = join(work, 'with-loader.img');
-      writeFileSync(copy, readBytes(loop.device, 0, 16 * MiB));
+      writeFileSync(copy, readBytes(loop.device, 0, 32 * MiB));
       const again = await run({ op: 'flash', source: copy, device: loop.device, board: 'nanopi-neo', allowLoop: true });
       expect(again.error).toBeUndefined();
       expect(again.events).toContainEqual(expect.objectContaining({ type: 'phase', phase: 'bootloader', state: 'skipped', detail: expect.stringMatching(/already holds a valid loader/) }));
@@ -109,6 +109,26 @@ describeWith(['root', 'tool:losetup', 'tool:sfdisk', `file:${fixturePath('u-boot
       expect(error?.cause).toBe('overlap');
       expect(sha(loop.device)).toBe(before);
     });
+  });
+});
+
+describeWith(['root', 'tool:losetup', 'tool:sfdisk', 'tool:xz', `file:${debPath('u-boot-rockchip_arm64')}`], 'flash --board with a loader past the first MiB', () => {
+  it('writes idbloader (first MiB) and u-boot.itb (8 MiB) from the .deb, verified for a raw and an xz image', async () => {
+    const raw = imageWithPartition('rock64.img', 32768);
+    execFileSync('xz', ['-0', '-k', '-T1', raw]);
+    const folder = fixturePath('u-boot-rockchip_arm64', 'usr/lib/u-boot/rock64-rk3328');
+    const idb = readFileSync(join(folder, 'idbloader.img'));
+    const itb = readFileSync(join(folder, 'u-boot.itb'));
+    for (const source of [raw, `${raw}.xz`]) {
+      await withLoopDevice({ sizeBytes: 64 * MiB }, async (loop) => {
+        const { result, error } = await run({ op: 'flash', source, device: loop.device, board: 'rock64', loaderFrom: debPath('u-boot-rockchip_arm64'), allowLoop: true });
+        expect(error).toBeUndefined();
+        expect(result).toMatchObject({ verified: true });
+        expect(readBytes(loop.device, 32 * 1024, idb.length).equals(idb)).toBe(true);
+        expect(readBytes(loop.device, 8 * MiB, itb.length).equals(itb)).toBe(true);
+        expect(readBytes(loop.device, 0, 512).equals(readBytes(raw, 0, 512))).toBe(true);
+      });
+    }
   });
 });
 
@@ -157,6 +177,25 @@ describeWith(['root', 'tool:losetup', 'tool:e2fsck', 'tool:dumpe2fs', 'tool:sfdi
       }
       const builds = join(work, 'cache', 'builds');
       expect(readdirSync(builds)).toEqual([]);
+    });
+  });
+
+  it('cancelled while writing: the temporary image is removed and the first MiB left zeroed', async () => {
+    const rootfs = makeRootfs(join(work, 'rootfs-cancel'));
+    await withLoopDevice({ sizeBytes: 256 * MiB }, async (loop) => {
+      const controller = new AbortController();
+      const events: JobEvent[] = [];
+      await runRequest(
+        { op: 'flash', build: { board: 'orangepi-plus', rootfs: rootfs.tarball, rootSize: { mode: 'fill' }, loaderFrom: ORANGEPI_LOADER }, device: loop.device, allowLoop: true },
+        (event) => {
+          events.push(event);
+          if (event.type === 'phase' && event.phase === 'write' && event.state === 'start') controller.abort();
+        },
+        controller.signal,
+      );
+      expect(events.at(-1)).toMatchObject({ type: 'error', error: { cause: 'cancelled' } });
+      expect(readdirSync(join(work, 'cache', 'builds'))).toEqual([]);
+      expect(readBytes(loop.device, 0, MiB).equals(Buffer.alloc(MiB))).toBe(true);
     });
   });
 
