@@ -5,7 +5,7 @@
  * must agree, `image` must describe the source, and what a stream cannot show must be said.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -14,6 +14,7 @@ import type { Inspection } from '../../../electron/engine/disk/model';
 import { runRequest } from '../../../electron/engine/operations';
 import { fixturePath } from '../../helpers/fixtures';
 import { describeWith } from '../../helpers/needs';
+import { startTestServer } from '../sources/test-server';
 import { install, MiB } from './images';
 
 const work = mkdtempSync(join(tmpdir(), 'cardsmith-inspect-packed-'));
@@ -103,6 +104,23 @@ describeWith([...needs], 'inspect reads the table and loaders of a compressed im
     expect(comparable(inspection)).toEqual(comparable(gptRaw));
     expect(image?.compression).toBe('xz');
     expect(inspection.notes).toContain('The backup GPT in the last sectors of the image was not checked: that needs decompressing the whole image.');
+  });
+
+  it('an xz at an http URL: the same, read while it downloads', async () => {
+    const server = await startTestServer();
+    const cache = process.env.CARDSMITH_CACHE;
+    process.env.CARDSMITH_CACHE = join(work, 'cache');
+    try {
+      const url = server.add('/pcduino3.img.xz', readFileSync(`${mbr}.xz`));
+      const { inspection, image } = await inspect(url);
+      expect(comparable(inspection)).toEqual(comparable(mbrRaw));
+      expect(inspection.target).toBe(url);
+      expect(image).toMatchObject({ path: url, compression: 'xz', hasBmap: false });
+    } finally {
+      if (cache === undefined) delete process.env.CARDSMITH_CACHE;
+      else process.env.CARDSMITH_CACHE = cache;
+      await server.close();
+    }
   });
 
   it('zst without a recorded size: partitions past the window are named, the size is the last partition end', async () => {
