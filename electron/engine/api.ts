@@ -47,13 +47,35 @@ export type BuildRecipe = z.infer<typeof BuildRecipeSchema>;
 export const FlashBuildSchema = BuildRecipeSchema.omit({ output: true, bmap: true, cardSizeBytes: true });
 export type FlashBuild = z.infer<typeof FlashBuildSchema>;
 
+/** An absolute path on POSIX (`/…`) or Windows (`C:\\…`, `\\\\server\\…`); checked without Node's path module. */
+const isAbsolutePath = (path: string): boolean => /^(\/|[A-Za-z]:[\\/]|\\\\)/.test(path);
+const isHttpUrlText = (text: string): boolean => {
+  try {
+    const url = new URL(text);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * Where sources are cached and which extra catalogs are read, as the app's Settings say. Each field
+ * given wins over its environment variable (CARDSMITH_CACHE, CARDSMITH_CATALOGS) for this job only.
+ */
+export const SourceSettingsSchema = z.strictObject({
+  cacheDir: z.string().refine(isAbsolutePath, 'the cache folder must be an absolute path').optional(),
+  cacheLimitBytes: z.number().int().positive().optional(),
+  catalogUrls: z.array(z.string().refine(isHttpUrlText, 'a catalog URL must be http(s)')).max(32).optional(),
+});
+export type SourceSettings = z.infer<typeof SourceSettingsSchema>;
+
 export const RequestSchema = z.discriminatedUnion('op', [
   z.object({ op: z.literal('listBoards') }),
   z.object({ op: z.literal('listDrives'), all: z.boolean().default(false), includeLoop: z.boolean().default(false) }),
-  z.object({ op: z.literal('inspect'), target: z.string() }),
-  z.object({ op: z.literal('catalog'), board: z.string().optional() }),
-  z.object({ op: z.literal('build'), recipe: BuildRecipeSchema }),
-  z.object({ op: z.literal('fetch'), source: SourceRefSchema, output: z.string().optional() }),
+  z.object({ op: z.literal('inspect'), target: z.string(), settings: SourceSettingsSchema.optional() }),
+  z.object({ op: z.literal('catalog'), board: z.string().optional(), settings: SourceSettingsSchema.optional() }),
+  z.object({ op: z.literal('build'), recipe: BuildRecipeSchema, settings: SourceSettingsSchema.optional() }),
+  z.object({ op: z.literal('fetch'), source: SourceRefSchema, output: z.string().optional(), settings: SourceSettingsSchema.optional() }),
   /** Exactly one of `source` (an existing image) and `build` (a recipe built for this card). */
   z.object({
     op: z.literal('flash'),
@@ -67,6 +89,7 @@ export const RequestSchema = z.discriminatedUnion('op', [
     eject: z.boolean().default(false),
     /** Development and test only: allow a loop device as the card. */
     allowLoop: z.boolean().default(false),
+    settings: SourceSettingsSchema.optional(),
   }).refine((request) => (request.source === undefined) !== (request.build === undefined), {
     message: 'a flash takes exactly one of source (an image) and build (a recipe)',
   }),
@@ -76,6 +99,7 @@ export const RequestSchema = z.discriminatedUnion('op', [
     device: z.string(),
     board: z.string().optional(),
     allowLoop: z.boolean().default(false),
+    settings: SourceSettingsSchema.optional(),
   }),
   z.object({
     op: z.literal('installLoader'),
@@ -180,6 +204,10 @@ export interface CardsmithApi {
   ): Promise<ResultOf<O>>;
   cancel(job: string): Promise<void>;
   chooseImageFile(): Promise<string | null>;
+  /** Shows a file in the system's file manager: the app's log folder or a file a job reported. */
+  showItemInFolder(path: string): Promise<void>;
+  /** The local path of a File the user dropped on the page ('' when it has none). */
+  pathForFile(file: File): string;
   platform: string;
 }
 

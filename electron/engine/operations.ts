@@ -7,6 +7,7 @@ import { parseResult, RequestSchema, type JobEvent, type Op, type Request, type 
 import { toErrorInfo } from './errors';
 import { createJobContext, type JobContext } from './job';
 import { runCatalog, runFetch } from './sources/source-operations';
+import { withSourceSettings } from './sources/source-settings';
 import { listBoards } from './boards/db';
 import { inspectSource } from './boards/inspect';
 import { installLoader } from './boards/install';
@@ -20,12 +21,12 @@ type Handlers = { [O in Op]: Handler<O> };
 const handlers: Handlers = {
   listBoards: async () => ({ boards: [...listBoards()] }),
   listDrives: async (request) => ({ drives: await scanDrives({ all: request.all, allowLoop: request.includeLoop }) }),
-  inspect: (request, ctx) => inspectSource(request.target, ctx),
-  catalog: runCatalog,
-  build: (request, ctx) => buildImage(request.recipe, ctx, settingsFromEnv(process.env, request.recipe)),
-  fetch: runFetch,
-  flash: (request, ctx) => flash(request, ctx),
-  verify: (request, ctx) => verify(request, ctx),
+  inspect: (request, ctx) => withSourceSettings(request.settings, () => inspectSource(request.target, ctx)),
+  catalog: (request, ctx) => withSourceSettings(request.settings, () => runCatalog(request, ctx)),
+  build: (request, ctx) => withSourceSettings(request.settings, () => buildImage(request.recipe, ctx, settingsFromEnv(process.env, request.recipe))),
+  fetch: (request, ctx) => withSourceSettings(request.settings, () => runFetch(request, ctx)),
+  flash: (request, ctx) => withSourceSettings(request.settings, () => flash(request, ctx)),
+  verify: (request, ctx) => withSourceSettings(request.settings, () => verify(request, ctx)),
   installLoader: async (request, ctx) => installLoader(request, ctx),
 };
 

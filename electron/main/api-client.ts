@@ -34,7 +34,16 @@ interface Listener {
   readonly reject: (reason: CardsmithFailure) => void;
 }
 
-export function createCardsmithApi(transport: IpcTransport, platform: string, newJobId: () => string): CardsmithApi {
+/**
+ * `pathForFile` answers for a File dropped on the page: only the preload can know its path
+ * (Electron's webUtils), so it is passed in rather than sent over IPC.
+ */
+export function createCardsmithApi(
+  transport: IpcTransport,
+  platform: string,
+  newJobId: () => string,
+  pathForFile: (file: File) => string,
+): CardsmithApi {
   const listeners = new Map<string, Listener>();
 
   const deliver = ({ job, event }: Envelope): void => {
@@ -93,6 +102,10 @@ export function createCardsmithApi(transport: IpcTransport, platform: string, ne
     async chooseImageFile() {
       return ChosenFileSchema.parse(await transport.invoke(IPC_CHANNELS.chooseImageFile));
     },
+    async showItemInFolder(path) {
+      await transport.invoke(IPC_CHANNELS.showItemInFolder, { path });
+    },
+    pathForFile,
     platform,
   };
 }

@@ -10,6 +10,7 @@ export const IPC_CHANNELS = {
   run: 'cardsmith:run',
   cancel: 'cardsmith:cancel',
   chooseImageFile: 'cardsmith:choose-image-file',
+  showItemInFolder: 'cardsmith:show-item-in-folder',
   /** main → renderer: one Envelope per message. */
   event: 'cardsmith:event',
 } as const;
@@ -18,6 +19,7 @@ export const JobIdSchema = z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/);
 export const RunPayloadSchema = z.object({ job: JobIdSchema, request: RequestSchema });
 export const CancelPayloadSchema = z.object({ job: JobIdSchema });
 export const ChosenFileSchema = z.string().min(1).nullable();
+export const ShowItemPayloadSchema = z.object({ path: z.string().min(1).max(4096) });
 
 /** What the open dialog offers: disk images, raw and compressed, and archives holding one. */
 export const IMAGE_FILE_FILTERS: readonly { readonly name: string; readonly extensions: readonly string[] }[] = [

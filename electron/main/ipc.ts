@@ -2,7 +2,8 @@
  * The only place with ipcMain: binds the renderer channels to the handlers in ipc-handlers.ts
  * (sender check + schema validation) and sends job events back to the page that asked.
  */
-import { dialog, ipcMain, type BrowserWindow, type IpcMainInvokeEvent } from 'electron';
+import { dialog, ipcMain, shell, type BrowserWindow, type IpcMainInvokeEvent } from 'electron';
+import { logDir } from '../engine/flash/log';
 import { createIpcHandlers, type SenderFrame } from './ipc-handlers';
 import { IMAGE_FILE_FILTERS, IPC_CHANNELS } from './ipc-contract';
 import type { JobRouter } from './jobs';
@@ -23,7 +24,11 @@ async function chooseImageFile(window: BrowserWindow | null): Promise<string | n
 }
 
 export function registerIpc(router: JobRouter, mainWindow: () => BrowserWindow | null): void {
-  const handlers = createIpcHandlers(router, () => chooseImageFile(mainWindow()));
+  const handlers = createIpcHandlers(router, {
+    chooseFile: () => chooseImageFile(mainWindow()),
+    showItemInFolder: (path) => shell.showItemInFolder(path),
+    logFolder: logDir(),
+  });
   ipcMain.handle(IPC_CHANNELS.run, (event, payload: unknown) => {
     const contents = event.sender;
     handlers.run(senderFrame(event), payload, (envelope) => {
@@ -32,4 +37,5 @@ export function registerIpc(router: JobRouter, mainWindow: () => BrowserWindow |
   });
   ipcMain.handle(IPC_CHANNELS.cancel, (event, payload: unknown) => handlers.cancel(senderFrame(event), payload));
   ipcMain.handle(IPC_CHANNELS.chooseImageFile, (event) => handlers.chooseImageFile(senderFrame(event)));
+  ipcMain.handle(IPC_CHANNELS.showItemInFolder, (event, payload: unknown) => handlers.showItemInFolder(senderFrame(event), payload));
 }

@@ -2,7 +2,7 @@
  * The sandboxed preload: the only code with ipcRenderer. It exposes exactly `window.cardsmith`
  * (CardsmithApi) to the isolated page; raw IPC objects never cross the bridge.
  */
-import { contextBridge, ipcRenderer } from 'electron';
+import { contextBridge, ipcRenderer, webUtils } from 'electron';
 import { createCardsmithApi } from './api-client';
 import { IPC_CHANNELS } from './ipc-contract';
 
@@ -20,6 +20,7 @@ const api = createCardsmithApi(
   },
   process.platform,
   newJobId,
+  (file) => webUtils.getPathForFile(file),
 );
 
 contextBridge.exposeInMainWorld('cardsmith', api);

@@ -3,18 +3,25 @@
  * Each job is one POST whose response is the job's NDJSON event stream; the terminal event
  * settles the promise (a `result` resolves, an `error` rejects with an Error carrying `.info`,
  * as the preload does). Bundled for the browser at bridge start; never shipped.
+ *
+ * `pathForFile` stands in for Electron's webUtils.getPathForFile: a page cannot learn a dropped
+ * File's path, so the test registers one per file name (`__cardsmithBridge.setDroppedFilePath`,
+ * through page.evaluate) and files it did not register have none (''), as in Electron.
  */
 import type { CardsmithApi, JobEvent, Op, RequestInput, ResultOf } from '../../electron/engine/api';
 import type { ErrorInfo } from '../../electron/engine/errors';
 
 interface BridgeConfig {
-  readonly platform: string;
+  readonly platform?: string;
+  setDroppedFilePath?: (name: string, path: string) => void;
 }
 
 /** The server serves this script under its token prefix, so relative URLs carry the token. */
 const base = new URL('./', (document as unknown as { currentScript: { src: string } }).currentScript.src);
 declare const document: unknown;
 declare const window: { cardsmith?: CardsmithApi; __cardsmithBridge?: BridgeConfig };
+
+const droppedFilePaths = new Map<string, string>();
 
 class BridgeJobError extends Error {
   readonly info: ErrorInfo;
@@ -67,7 +74,15 @@ const api: CardsmithApi = {
     const body = (await response.json()) as { path: string | null };
     return body.path;
   },
+  async showItemInFolder(path) {
+    await post('show-item-in-folder', { path });
+  },
+  pathForFile: (file) => droppedFilePaths.get(file.name) ?? '',
   platform: window.__cardsmithBridge?.platform ?? 'linux',
 };
 
 window.cardsmith = api;
+window.__cardsmithBridge = {
+  ...window.__cardsmithBridge,
+  setDroppedFilePath: (name, path) => void droppedFilePaths.set(name, path),
+};

@@ -30,6 +30,8 @@ export interface Bridge {
   readonly origin: string;
   /** What the next `chooseImageFile()` in the page returns (the stand-in for a native dialog). */
   setChosenFile(path: string | null): void;
+  /** Every path the page asked to show in the file manager (`showItemInFolder`), in order. */
+  readonly shownItems: readonly string[];
   /** Every request the page started, after the loop flags were applied, in order. */
   readonly requests: readonly unknown[];
   close(): Promise<void>;
@@ -104,6 +106,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   const clientScript = await bundleBrowserClient();
   const jobs = new Map<string, AbortController>();
   const requests: unknown[] = [];
+  const shownItems: string[] = [];
   let chosenFile: string | null = null;
 
   const send = (res: ServerResponse, status: number, type: string, body: string | Buffer): void => {
@@ -165,6 +168,12 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
         const path = chosenFile;
         return send(res, 200, 'application/json', JSON.stringify({ path }));
       }
+      if (rest === 'show-item-in-folder') {
+        const body = (await readBody(req)) as { path?: unknown };
+        if (typeof body.path !== 'string' || body.path === '') return send(res, 400, 'text/plain', 'no path');
+        shownItems.push(body.path);
+        return send(res, 200, 'application/json', '{}');
+      }
       send(res, 404, 'text/plain', 'not found');
     };
     handle().catch((error: unknown) => {
@@ -183,6 +192,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     url: `${origin}/${token}/`,
     origin,
     requests,
+    shownItems,
     setChosenFile(path) {
       chosenFile = path;
     },

@@ -1,7 +1,8 @@
 /**
  * The download cache: content-addressed, resumable, size-limited.
  *
- * Layout under the cache root (default ~/.cache/cardsmith, env CARDSMITH_CACHE, or a parameter):
+ * Layout under the cache root (a parameter, else the job's settings, env CARDSMITH_CACHE, or
+ * ~/.cache/cardsmith):
  *   objects/<sha256>        complete downloads, named by the sha256 of their bytes
  *   objects/<sha256>.json   { url, sizeBytes, verified, lastUsed } — lastUsed drives LRU eviction
  *   urls/<key>.json         url → sha256, so a URL is found offline without knowing its hash
@@ -16,6 +17,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { currentSourceSettings } from './source-settings';
 
 export const DEFAULT_CACHE_LIMIT_BYTES = 32 * 1024 ** 3;
 
@@ -49,7 +51,7 @@ export interface PartialMeta {
 }
 
 export function defaultCacheRoot(): string {
-  return process.env.CARDSMITH_CACHE || join(homedir(), '.cache', 'cardsmith');
+  return currentSourceSettings().cacheDir || process.env.CARDSMITH_CACHE || join(homedir(), '.cache', 'cardsmith');
 }
 
 export const urlKey = (url: string): string => createHash('sha256').update(url).digest('hex');
@@ -81,7 +83,7 @@ export class DownloadCache {
 
   constructor(options: CacheOptions = {}) {
     this.root = options.root ?? defaultCacheRoot();
-    this.limitBytes = options.limitBytes ?? DEFAULT_CACHE_LIMIT_BYTES;
+    this.limitBytes = options.limitBytes ?? currentSourceSettings().cacheLimitBytes ?? DEFAULT_CACHE_LIMIT_BYTES;
     this.now = options.now ?? Date.now;
   }
 

@@ -15,6 +15,7 @@ import { parseCatalog } from './catalog-formats';
 import defaultCatalog from './catalogs/default.json';
 import { getText, type RetryPolicy } from './http';
 import type { CatalogEntry } from './model';
+import { currentSourceSettings } from './source-settings';
 
 const MAX_DEPTH = 3;
 const MAX_DOCUMENTS = 64;
@@ -37,9 +38,12 @@ export interface LoadedCatalog {
   readonly problems: readonly string[];
 }
 
-/** Catalog URLs from the environment (CARDSMITH_CATALOGS, comma or space separated). */
+/**
+ * Extra catalog URLs: the job's settings when they name any list (an empty list means none),
+ * else the environment (CARDSMITH_CATALOGS, comma or space separated).
+ */
 export function catalogUrlsFromEnv(): readonly string[] {
-  return (process.env.CARDSMITH_CATALOGS ?? '').split(/[\s,]+/).filter(Boolean);
+  return currentSourceSettings().catalogUrls ?? (process.env.CARDSMITH_CATALOGS ?? '').split(/[\s,]+/).filter(Boolean);
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * The `catalog` and `fetch` operations, and `openImageRef` for the operations that take an image:
- * thin glue from contract requests to catalogs, downloads and the cache. Catalog URLs beyond the default come from CARDSMITH_CATALOGS (the settings of the
- * CLI and the app), the cache root from CARDSMITH_CACHE.
+ * thin glue from contract requests to catalogs, downloads and the cache. Catalog URLs beyond the
+ * default and the cache root come from the request's `settings` (the app's Settings; see
+ * source-settings.ts), else from CARDSMITH_CATALOGS and CARDSMITH_CACHE.
  */
 import { copyFile, rename, rm } from 'node:fs/promises';
 import type { Request, ResultOf } from '../api';

@@ -3,6 +3,11 @@
  * process's handlers through a loopback that structured-clones every message (as Electron's IPC
  * does); behind the handlers run the real job router, the real engine and a real worker process.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ResultSchemas, type Envelope, type JobEvent, type Request } from '../../../electron/engine/api';
 import { createCardsmithApi, type CardsmithFailure } from '../../../electron/main/api-client';
@@ -15,8 +20,10 @@ import { buildWorkerBin, unelevatedPlan } from './worker-bin';
 
 const APP_FRAME: SenderFrame = { url: APP_ENTRY_URL, isTopLevel: true };
 
-function loopback(router: JobRouter, frame: SenderFrame, chooseFile: () => Promise<string | null> = async () => null) {
-  const handlers = createIpcHandlers(router, chooseFile);
+const LOG_FOLDER = '/var/log/cardsmith-test';
+
+function loopback(router: JobRouter, frame: SenderFrame, chooseFile: () => Promise<string | null> = async () => null, shown: string[] = []) {
+  const handlers = createIpcHandlers(router, { chooseFile, showItemInFolder: (path) => void shown.push(path), logFolder: LOG_FOLDER });
   const listeners = new Set<(payload: unknown) => void>();
   const send = (envelope: Envelope): void => {
     for (const listener of listeners) listener(structuredClone(envelope));
@@ -33,6 +40,8 @@ function loopback(router: JobRouter, frame: SenderFrame, chooseFile: () => Promi
             return handlers.cancel(frame, copy);
           case IPC_CHANNELS.chooseImageFile:
             return structuredClone(await handlers.chooseImageFile(frame));
+          case IPC_CHANNELS.showItemInFolder:
+            return handlers.showItemInFolder(frame, copy);
           default:
             throw new Error(`no handler for ${channel}`);
         }
@@ -44,6 +53,7 @@ function loopback(router: JobRouter, frame: SenderFrame, chooseFile: () => Promi
     },
     'linux',
     () => `test-${(ids += 1)}`,
+    (file) => `/dropped/${file.name}`,
   );
 }
 
@@ -121,6 +131,7 @@ describe('window.cardsmith over the main-process handlers', () => {
       expect(failure.info.message).toMatch(/IPC refused/);
       await expect(api.chooseImageFile()).rejects.toThrow(/IPC refused/);
       await expect(api.cancel('x')).rejects.toThrow(/IPC refused/);
+      await expect(api.showItemInFolder(`${LOG_FOLDER}/flash.log`)).rejects.toThrow(/IPC refused/);
     }
     expect(router.size).toBe(0);
   });
@@ -128,6 +139,35 @@ describe('window.cardsmith over the main-process handlers', () => {
   it('passes the chosen image path through, or null when the dialog was cancelled', async () => {
     expect(await loopback(router, APP_FRAME, async () => '/home/me/armbian.img.xz').chooseImageFile()).toBe('/home/me/armbian.img.xz');
     expect(await loopback(router, APP_FRAME).chooseImageFile()).toBeNull();
+  });
+
+  it('shows files under the log folder and files a job reported, and nothing else', async () => {
+    const shown: string[] = [];
+    const api = loopback(router, APP_FRAME, undefined, shown);
+    await api.showItemInFolder(`${LOG_FOLDER}/flash-sdz.log`);
+    for (const path of ['/etc/shadow', `${LOG_FOLDER}/../../../etc/shadow`, `${LOG_FOLDER}-other/x.log`, 'flash.log', LOG_FOLDER]) {
+      await expect(api.showItemInFolder(path)).rejects.toThrow(/Only the app's logs/);
+    }
+
+    const dir = mkdtempSync(join(tmpdir(), 'cardsmith-ipc-show-'));
+    const server = createServer((_req, res) => res.end('image bytes'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const output = join(dir, 'download.img');
+      await expect(api.showItemInFolder(output)).rejects.toThrow(/Only the app's logs/);
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/download.img`;
+      const fetched = await api.run({ op: 'fetch', source: url, output, settings: { cacheDir: join(dir, 'cache') } });
+      expect(fetched.path).toBe(output);
+      await api.showItemInFolder(output);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(shown).toEqual([`${LOG_FOLDER}/flash-sdz.log`, join(dir, 'download.img')]);
+  });
+
+  it('answers pathForFile from the preload side without a round trip', () => {
+    expect(loopback(router, APP_FRAME).pathForFile(new File(['x'], 'card.img'))).toBe('/dropped/card.img');
   });
 
   it('refuses a second job with the same id while the first runs', async () => {
