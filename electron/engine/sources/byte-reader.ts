@@ -2,7 +2,15 @@
  * A pull reader over a stream of byte chunks: exact-length reads, skips and chunked pass-through
  * of a known number of bytes, while counting the absolute byte offset. Chunks are sliced, never
  * concatenated beyond the length asked for, so memory stays bounded by the largest exact read.
+ *
+ * A Node Readable is taken chunk by chunk as it is pushed (see `pullChunks`) rather than through
+ * its async iterator, which joins whatever is buffered into a new buffer on every step.
  */
+import { Readable } from 'node:stream';
+
+/** Bytes a Node stream may hold queued for the reader before it is paused. */
+const QUEUE_BYTES = 4 << 20;
+
 export class ByteReader {
   private readonly iterator: AsyncIterator<Uint8Array>;
   private pending: Uint8Array = new Uint8Array(0);
@@ -10,8 +18,8 @@ export class ByteReader {
   /** Bytes handed out (or skipped) so far. */
   offset = 0;
 
-  constructor(input: AsyncIterable<Uint8Array>) {
-    this.iterator = input[Symbol.asyncIterator]();
+  constructor(input: AsyncIterable<Uint8Array> | Readable) {
+    this.iterator = input instanceof Readable ? pullChunks(input) : input[Symbol.asyncIterator]();
   }
 
   private async fill(): Promise<boolean> {
@@ -71,3 +79,66 @@ export class ByteReader {
     await this.iterator.return?.();
   }
 }
+
+/**
+ * The chunks of a Node stream in order, each as pushed, with at most QUEUE_BYTES queued before
+ * the stream is paused. A stream error is thrown once the chunks that preceded it are taken.
+ * `return()` destroys the stream.
+ */
+function pullChunks(stream: Readable): AsyncIterator<Uint8Array> {
+  const queue: Uint8Array[] = [];
+  let head = 0;
+  let queued = 0;
+  let ended = false;
+  let failure: Error | null = null;
+  let wake: (() => void) | null = null;
+  const notify = (): void => {
+    const resolve = wake;
+    wake = null;
+    resolve?.();
+  };
+  stream.on('data', (chunk: Uint8Array) => {
+    queue.push(chunk);
+    queued += chunk.length;
+    if (queued >= QUEUE_BYTES) stream.pause();
+    notify();
+  });
+  stream.once('end', () => {
+    ended = true;
+    notify();
+  });
+  stream.once('error', (error) => {
+    failure = error;
+    notify();
+  });
+  stream.once('close', () => {
+    // Destroyed by someone else before its end: what was read is not the whole stream.
+    if (!ended && !failure) failure = new Error('the stream was closed before its end');
+    notify();
+  });
+  return {
+    async next(): Promise<IteratorResult<Uint8Array>> {
+      while (head === queue.length) {
+        if (failure) throw failure;
+        if (ended) return { done: true, value: undefined };
+        await new Promise<void>((resolve) => (wake = resolve));
+      }
+      const chunk = queue[head]!;
+      queue[head++] = EMPTY;
+      if (head === queue.length) {
+        queue.length = 0;
+        head = 0;
+      }
+      queued -= chunk.length;
+      if (queued < QUEUE_BYTES && stream.isPaused() && !ended) stream.resume();
+      return { done: false, value: chunk };
+    },
+    async return(): Promise<IteratorResult<Uint8Array>> {
+      ended = true;
+      stream.destroy();
+      return { done: true, value: undefined };
+    },
+  };
+}
+
+const EMPTY = new Uint8Array(0);
