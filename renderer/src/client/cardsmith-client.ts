@@ -4,7 +4,7 @@
  * a result or a classified ErrorInfo — so pages never handle raw rejections, and a missing
  * bridge shows up as a readable error instead of a crash.
  */
-import type { CardsmithApi, JobEvent, Op, RequestInput, ResultOf } from '../../../electron/engine/api';
+import type { CardsmithApi, JobEvent, Op, RequestInput, ResultOf, SourceSettings } from '../../../electron/engine/api';
 import type { ErrorCause, ErrorInfo } from '../../../electron/engine/errors';
 
 export type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: ErrorInfo };
@@ -15,6 +15,9 @@ export interface CardsmithClient {
   run<O extends Op>(request: RequestFor<O>, onEvent?: (event: JobEvent) => void, job?: string): Promise<Outcome<ResultOf<O>>>;
   cancel(job: string): Promise<void>;
   chooseImageFile(): Promise<Outcome<string | null>>;
+  showItemInFolder(path: string): Promise<Outcome<void>>;
+  /** The local path of a dropped File, or null when it has none (or no engine is connected). */
+  pathForFile(file: File): string | null;
   newJobId(prefix: string): string;
 }
 
@@ -104,9 +107,38 @@ export function createClient(api: CardsmithApi | undefined): CardsmithClient {
         return { ok: false, error: errorInfoFrom(thrown) } as const;
       }
     },
+    async showItemInFolder(path) {
+      if (!api) return { ok: false, error: DISCONNECTED } as const;
+      try {
+        await api.showItemInFolder(path);
+        return { ok: true, value: undefined } as const;
+      } catch (thrown) {
+        return { ok: false, error: errorInfoFrom(thrown) } as const;
+      }
+    },
+    pathForFile(file) {
+      return api?.pathForFile(file) || null;
+    },
     newJobId(prefix) {
       counter += 1;
       return `${prefix}-${Date.now().toString(36)}-${counter}`.slice(0, 64);
+    },
+  };
+}
+
+/** The operations that read sources or the cache, and so take the Settings' source settings. */
+const SETTINGS_OPS: ReadonlySet<Op> = new Set<Op>(['inspect', 'catalog', 'build', 'fetch', 'flash', 'verify']);
+
+/**
+ * A client that adds the current source settings (cache folder and limit, catalog URLs) to every
+ * request that takes them, read at call time so a change in Settings applies to the next job.
+ */
+export function withSourceSettings(client: CardsmithClient, current: () => SourceSettings): CardsmithClient {
+  return {
+    ...client,
+    run<O extends Op>(request: RequestFor<O>, onEvent?: (event: JobEvent) => void, job?: string) {
+      const withSettings = SETTINGS_OPS.has(request.op) ? ({ ...request, settings: current() } as RequestFor<O>) : request;
+      return client.run(withSettings, onEvent, job);
     },
   };
 }

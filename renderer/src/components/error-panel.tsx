@@ -5,6 +5,7 @@
 import { useState, type ReactNode } from 'react';
 import type { ErrorInfo } from '../../../electron/engine/errors';
 import { useI18n } from '../store/store-context';
+import { OpenLogButton } from './open-log-button';
 
 export function errorDetailsText(error: ErrorInfo): string {
   return JSON.stringify(error, null, 2);
@@ -29,7 +30,11 @@ export function ErrorPanel({ error, onRetry, extra }: { error: ErrorInfo; onRetr
           <strong>{t('error.whatToTry')}:</strong> {hint}
         </p>
       ) : null}
-      {error.logFile ? <p className="error-log">{t('error.log', { path: error.logFile })}</p> : null}
+      {error.logFile ? (
+        <p className="error-log">
+          {t('error.log', { path: error.logFile })} <OpenLogButton path={error.logFile} />
+        </p>
+      ) : null}
       {error.details && Object.keys(error.details).length > 0 ? (
         <details>
           <summary>{t('error.details')}</summary>

@@ -181,6 +181,8 @@ export const de: Readonly<Record<MessageKey, string>> = {
   'settings.cacheFolder': 'Cache-Ordner (leer: neben der Quelle)',
   'settings.cacheLimit': 'Größenlimit des Caches (GiB)',
   'settings.catalogUrls': 'Weitere Katalog-URLs, eine pro Zeile',
+  'settings.cacheFolder.relative': 'Bitte einen vollständigen Pfad angeben (beginnend mit / oder einem Laufwerksbuchstaben); bis dahin gilt der Standard-Cache.',
+  'settings.catalogUrls.invalid': 'Nur http(s)-URLs werden gelesen; ausgelassen: {urls}',
 
   'error.title': 'Etwas ist schiefgegangen',
   'error.whatToTry': 'Was Sie tun können',
@@ -188,6 +190,7 @@ export const de: Readonly<Record<MessageKey, string>> = {
   'error.copy': 'Details kopieren',
   'error.copied': 'Kopiert',
   'error.log': 'Protokolldatei: {path}',
+  'error.openLog': 'Protokoll öffnen',
   'error.retry': 'Erneut versuchen',
   'cause.bad-input': 'Die Eingabe ist ungültig',
   'cause.unknown-board': 'Unbekanntes Board',

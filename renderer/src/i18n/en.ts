@@ -179,6 +179,8 @@ export const en = {
   'settings.cacheFolder': 'Cache folder (empty: next to the source)',
   'settings.cacheLimit': 'Cache size limit (GiB)',
   'settings.catalogUrls': 'Extra catalog URLs, one per line',
+  'settings.cacheFolder.relative': 'Give a full path (starting with / or a drive letter); until then the default cache is used.',
+  'settings.catalogUrls.invalid': 'Only http(s) URLs are read; left out: {urls}',
 
   'error.title': 'Something went wrong',
   'error.whatToTry': 'What to try',
@@ -186,6 +188,7 @@ export const en = {
   'error.copy': 'Copy details',
   'error.copied': 'Copied',
   'error.log': 'Log file: {path}',
+  'error.openLog': 'Open log',
   'error.retry': 'Try again',
   'cause.bad-input': 'The input is not valid',
   'cause.unknown-board': 'Unknown board',

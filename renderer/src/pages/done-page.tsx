@@ -1,5 +1,6 @@
 /** Step 6: the card is written — safe to remove, verify again, or flash another. */
 import type { ReactNode } from 'react';
+import { OpenLogButton } from '../components/open-log-button';
 import { useActions, useApp, useI18n } from '../store/store-context';
 import { formatBytes } from '../view/format';
 import { CopyLogButton } from './flash-page';
@@ -19,7 +20,11 @@ export function DonePage(): ReactNode {
       </p>
       <p>{t('done.written', { size: formatBytes(result.bytesWritten, language), device: result.device })}</p>
       <p>{result.verified ? t('done.verified') : t('done.notVerified')}</p>
-      {result.logFile ? <p className="muted">{t('error.log', { path: result.logFile })}</p> : null}
+      {result.logFile ? (
+        <p className="muted">
+          {t('error.log', { path: result.logFile })} <OpenLogButton path={result.logFile} />
+        </p>
+      ) : null}
       <div className="button-row">
         {source ? (
           <button type="button" onClick={() => void actions.startVerify(source, result.device)}>

@@ -4,6 +4,7 @@ import type { CatalogEntry } from '../../../electron/engine/sources/model';
 import { ErrorPanel } from '../components/error-panel';
 import { Tabs } from '../components/tabs';
 import type { ImageChoice, RootSize } from '../store/flow';
+import { isHttpUrl } from '../store/settings';
 import { useActions, useApp, useI18n } from '../store/store-context';
 import { formatBytes } from '../view/format';
 
@@ -62,7 +63,10 @@ function CatalogTab(): ReactNode {
   );
 }
 
-/** A dropped file arrives as a file:// URL in text/uri-list; the path is what the engine needs. */
+/**
+ * A file dropped from a file manager arrives, in a browser, as a file:// URL in text/uri-list; in
+ * Electron the File's path comes from the preload (pathForFile), which is tried first.
+ */
 export function pathFromDrop(uriList: string): string | null {
   const first = uriList.split(/\r?\n/).find((line) => line && !line.startsWith('#'));
   if (!first?.startsWith('file://')) return null;
@@ -78,7 +82,8 @@ function FileTab(): ReactNode {
   const [typed, setTyped] = useState(image?.kind === 'file' ? image.path : '');
   const onDrop = (event: DragEvent): void => {
     event.preventDefault();
-    const path = pathFromDrop(event.dataTransfer.getData('text/uri-list'));
+    const file = event.dataTransfer.files[0];
+    const path = (file ? actions.pathForDroppedFile(file) : null) ?? pathFromDrop(event.dataTransfer.getData('text/uri-list'));
     if (path) {
       setTyped(path);
       actions.chooseImage({ kind: 'file', path });
@@ -130,15 +135,6 @@ function FileTab(): ReactNode {
       ) : null}
     </div>
   );
-}
-
-export function isHttpUrl(text: string): boolean {
-  try {
-    const url = new URL(text);
-    return url.protocol === 'http:' || url.protocol === 'https:';
-  } catch {
-    return false;
-  }
 }
 
 function UrlTab(): ReactNode {

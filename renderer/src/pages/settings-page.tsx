@@ -1,7 +1,7 @@
 /** Settings: theme, language, verify/eject defaults, cache folder and limit, catalog URLs. */
 import { useState, type ReactNode } from 'react';
 import { LANGUAGE_NAMES, LANGUAGES } from '../i18n/translate';
-import type { LanguageSetting, Theme } from '../store/settings';
+import { isAbsoluteFolder, isHttpUrl, type LanguageSetting, type Theme } from '../store/settings';
 import { useActions, useApp, useI18n } from '../store/store-context';
 
 export function SettingsPage(): ReactNode {
@@ -9,6 +9,9 @@ export function SettingsPage(): ReactNode {
   const actions = useActions();
   const settings = useApp((s) => s.settings);
   const [urls, setUrls] = useState(settings.catalogUrls.join('\n'));
+  const folder = settings.cacheFolder.trim();
+  const folderInvalid = folder !== '' && !isAbsoluteFolder(folder);
+  const badUrls = settings.catalogUrls.filter((url) => !isHttpUrl(url));
   return (
     <form className="page settings-page stack-form" onSubmit={(e) => e.preventDefault()}>
       <div className="field">
@@ -42,7 +45,16 @@ export function SettingsPage(): ReactNode {
       </label>
       <label className="field">
         <span>{t('settings.cacheFolder')}</span>
-        <input value={settings.cacheFolder} onChange={(e) => actions.updateSettings({ cacheFolder: e.target.value })} spellCheck={false} />
+        <input
+          value={settings.cacheFolder}
+          onChange={(e) => actions.updateSettings({ cacheFolder: e.target.value })}
+          spellCheck={false}
+          aria-invalid={folderInvalid}
+          aria-describedby="settings-cache-folder-error"
+        />
+        <span id="settings-cache-folder-error" className="field-error" aria-live="polite">
+          {folderInvalid ? t('settings.cacheFolder.relative') : ''}
+        </span>
       </label>
       <label className="field">
         <span>{t('settings.cacheLimit')}</span>
@@ -60,7 +72,12 @@ export function SettingsPage(): ReactNode {
           value={urls}
           onChange={(e) => setUrls(e.target.value)}
           onBlur={() => actions.updateSettings({ catalogUrls: urls.split('\n').map((u) => u.trim()).filter(Boolean) })}
+          aria-invalid={badUrls.length > 0}
+          aria-describedby="settings-catalog-urls-error"
         />
+        <span id="settings-catalog-urls-error" className="field-error" aria-live="polite">
+          {badUrls.length > 0 ? t('settings.catalogUrls.invalid', { urls: badUrls.join(', ') }) : ''}
+        </span>
       </label>
     </form>
   );

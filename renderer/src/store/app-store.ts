@@ -8,13 +8,13 @@ import type { JobEvent, ResultOf } from '../../../electron/engine/api';
 import type { Board } from '../../../electron/engine/boards/model';
 import type { Drive } from '../../../electron/engine/drives/model';
 import type { ErrorInfo } from '../../../electron/engine/errors';
-import type { CardsmithClient, Outcome } from '../client/cardsmith-client';
+import { withSourceSettings, type CardsmithClient, type Outcome } from '../client/cardsmith-client';
 import * as flow from './flow';
 import { applyJobEvent, finishJob, startJob, type JobState } from './job';
 import { buildOutputPath, buildRequest, flashRequest, planFlash } from './flash-plan';
 import { fromOutcome, IDLE, LOADING, type Loadable } from './loadable';
 import { driveRows } from '../view/drives';
-import { DEFAULT_SETTINGS, parseSettings, serializeSettings, SETTINGS_KEY, type Settings } from './settings';
+import { DEFAULT_SETTINGS, parseSettings, serializeSettings, SETTINGS_KEY, sourceSettingsOf, type Settings } from './settings';
 
 export type InspectResult = ResultOf<'inspect'>;
 export type CatalogResult = ResultOf<'catalog'>;
@@ -57,6 +57,10 @@ export interface AppActions {
   startVerify(source: string, device: string): Promise<void>;
   startInspect(target: string): Promise<void>;
   updateSettings(patch: Partial<Settings>): void;
+  /** Shows a file (a job's log) in the system's file manager. */
+  showItemInFolder(path: string): Promise<Outcome<void>>;
+  /** The local path of a File dropped on the page, or null when it has none. */
+  pathForDroppedFile(file: File): string | null;
 }
 
 export type AppState = AppData & { readonly actions: AppActions };
@@ -91,11 +95,11 @@ export function initialData(settings: Settings = DEFAULT_SETTINGS, systemLanguag
 }
 
 export function createAppStore(deps: StoreDeps): AppStore {
-  const { client } = deps;
   const now = deps.now ?? Date.now;
   const settings = parseSettings(deps.storage?.getItem(SETTINGS_KEY) ?? null);
 
   return createStore<AppState>()((set, get) => {
+    const client = withSourceSettings(deps.client, () => sourceSettingsOf(get().settings));
     const setFlow = (update: (state: flow.FlowState) => flow.FlowState): void => set((s) => ({ flow: update(s.flow) }));
     const onJobEvent = (event: JobEvent): void =>
       set((s) => (s.job ? { job: applyJobEvent(s.job, event, now()) } : {}));
@@ -107,6 +111,24 @@ export function createAppStore(deps: StoreDeps): AppStore {
       const id = client.newJobId(prefix);
       setJobId(id);
       return run(id);
+    }
+
+    /** Loads the catalog for a board; a later board choice or reload makes an earlier answer moot. */
+    let catalogRequest = 0;
+    function loadCatalog(id: string | undefined): void {
+      catalogRequest += 1;
+      const mine = catalogRequest;
+      set({ catalog: LOADING });
+      void client.run({ op: 'catalog', ...(id ? { board: id } : {}) }).then((outcome) => {
+        if (mine !== catalogRequest || flow.boardId(get().flow.board) !== id) return;
+        const catalog = fromOutcome(outcome, (r) => r);
+        set({ catalog });
+        const current = get().flow;
+        if (catalog.status === 'ready' && current.image === null) {
+          const image = flow.defaultCatalogImage(catalog.value.entries, current.board);
+          if (image) actions.chooseImage(image);
+        }
+      });
     }
 
     const finish = (outcome: { ok: true } | { ok: false; error: ErrorInfo }): void =>
@@ -126,17 +148,8 @@ export function createAppStore(deps: StoreDeps): AppStore {
         setFlow((f) => flow.chooseBoard(f, choice));
         const id = flow.boardId(choice);
         if (get().catalog.status === 'idle' || before !== id) {
-          set({ catalog: LOADING, imageInfo: IDLE });
-          void client.run({ op: 'catalog', ...(id ? { board: id } : {}) }).then((outcome) => {
-            if (flow.boardId(get().flow.board) !== id) return;
-            const catalog = fromOutcome(outcome, (r) => r);
-            set({ catalog });
-            const current = get().flow;
-            if (catalog.status === 'ready' && current.image === null) {
-              const image = flow.defaultCatalogImage(catalog.value.entries, current.board);
-              if (image) actions.chooseImage(image);
-            }
-          });
+          set({ imageInfo: IDLE });
+          loadCatalog(id);
         }
       },
       chooseImage(choice) {
@@ -262,10 +275,16 @@ export function createAppStore(deps: StoreDeps): AppStore {
         if (get().inspectTarget === target) set({ inspectResult: fromOutcome(outcome, (r) => r) });
       },
       updateSettings(patch) {
-        const next = { ...get().settings, ...patch };
+        const before = get().settings;
+        const next = { ...before, ...patch };
         set({ settings: next });
         deps.storage?.setItem(SETTINGS_KEY, serializeSettings(next));
+        // Other catalogs (or another cache holding them) change what the Image step offers.
+        const sourcesChanged = next.catalogUrls.join('\n') !== before.catalogUrls.join('\n') || next.cacheFolder !== before.cacheFolder;
+        if (sourcesChanged && get().catalog.status !== 'idle') loadCatalog(flow.boardId(get().flow.board));
       },
+      showItemInFolder: (path) => client.showItemInFolder(path),
+      pathForDroppedFile: (file) => client.pathForFile(file),
     };
 
     return { ...initialData(settings, deps.systemLanguages), actions };

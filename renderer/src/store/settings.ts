@@ -3,6 +3,8 @@
  * Persisted as JSON in localStorage; parsing is forgiving so an old or damaged entry falls back to
  * defaults field by field instead of losing everything.
  */
+import type { SourceSettings } from '../../../electron/engine/api';
+
 export type Theme = 'system' | 'light' | 'dark';
 export type LanguageSetting = 'auto' | 'en' | 'de';
 
@@ -51,6 +53,35 @@ export function parseSettings(text: string | null): Settings {
     cacheLimitGiB:
       typeof r.cacheLimitGiB === 'number' && Number.isFinite(r.cacheLimitGiB) && r.cacheLimitGiB > 0 ? r.cacheLimitGiB : d.cacheLimitGiB,
     catalogUrls: Array.isArray(r.catalogUrls) ? r.catalogUrls.filter((u): u is string => typeof u === 'string') : d.catalogUrls,
+  };
+}
+
+const GiB = 1024 ** 3;
+
+export const isAbsoluteFolder = (path: string): boolean => /^(\/|[A-Za-z]:[\\/]|\\\\)/.test(path);
+
+export function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * What the engine is told of these settings with each job that reads sources. An empty cache
+ * folder and an empty URL list say nothing, so the engine keeps its defaults (and environment);
+ * a relative folder or a non-http(s) URL is left out rather than failing every job — the
+ * Settings page marks them.
+ */
+export function sourceSettingsOf(settings: Settings): SourceSettings {
+  const cacheDir = settings.cacheFolder.trim();
+  const catalogUrls = settings.catalogUrls.filter(isHttpUrl);
+  return {
+    ...(isAbsoluteFolder(cacheDir) ? { cacheDir } : {}),
+    cacheLimitBytes: Math.max(1, Math.round(settings.cacheLimitGiB * GiB)),
+    ...(catalogUrls.length > 0 ? { catalogUrls } : {}),
   };
 }
 

@@ -160,7 +160,7 @@ describe('the guided flow', { timeout: 30_000 }, () => {
       listDrives: async () => ({ drives: [drive()] }),
       flash: async (request, emit) => {
         emit({ type: 'phase', phase: 'write', state: 'done' });
-        return { device: (request as { device: string }).device, bytesWritten: 64e6, verified: true };
+        return { device: (request as { device: string }).device, bytesWritten: 64e6, verified: true, logFile: '/home/me/.cache/cardsmith/logs/flash-sdb.log' };
       },
       verify: async () => ({ device: '/dev/sdb', ok: false, bytesChecked: 64e6, mismatches: [{ start: 4096, end: 8192 }] }),
     });
@@ -172,7 +172,10 @@ describe('the guided flow', { timeout: 30_000 }, () => {
     expect(screen.getByText('It is safe to remove the card.')).toBeTruthy();
     expect(screen.getByText('Verified: the card matches the image.')).toBeTruthy();
     const flashCall = api.calls.find((c) => c.op === 'flash');
-    expect(flashCall).toEqual({ op: 'flash', source: '/img/a.img', device: '/dev/sdb', verify: true, eject: true, board: 'orangepi-pc' });
+    expect(flashCall).toEqual({ op: 'flash', source: '/img/a.img', device: '/dev/sdb', verify: true, eject: true, board: 'orangepi-pc', settings: { cacheLimitBytes: 8 * 1024 ** 3 } });
+    expect(screen.getByText('Log file: /home/me/.cache/cardsmith/logs/flash-sdb.log')).toBeTruthy();
+    fireEvent.click(screen.getByRole('button', { name: 'Open log' }));
+    await waitFor(() => expect(api.shown).toEqual(['/home/me/.cache/cardsmith/logs/flash-sdb.log']));
     fireEvent.click(screen.getByRole('button', { name: 'Verify again' }));
     await waitFor(() => expect(heading()).toBe('Verify a card against an image'));
     expect(await screen.findByText('Bytes 4 KiB (0x1000) to 8 KiB (0x2000)')).toBeTruthy();

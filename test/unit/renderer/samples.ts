@@ -59,16 +59,24 @@ type Handler = (request: RequestInput, emit: (event: JobEvent) => void, job: str
 export interface FakeApi extends CardsmithApi {
   readonly calls: RequestInput[];
   readonly cancelled: string[];
+  /** Paths given to showItemInFolder, in order. */
+  readonly shown: string[];
   chosenFile: string | null;
+  /** What pathForFile answers per dropped file name (Electron's webUtils answers '' for none). */
+  readonly droppedPaths: Map<string, string>;
 }
 
 /** An api whose operations are the given handlers; an operation without one fails as not-implemented. */
 export function fakeApi(handlers: Partial<Record<Op, Handler>>): FakeApi {
   const calls: RequestInput[] = [];
   const cancelled: string[] = [];
+  const shown: string[] = [];
+  const droppedPaths = new Map<string, string>();
   const api: FakeApi = {
     calls,
     cancelled,
+    shown,
+    droppedPaths,
     chosenFile: null,
     platform: 'linux',
     async run<O extends Op>(request: Extract<RequestInput, { op: O }>, onEvent?: (event: JobEvent) => void, job = 'job'): Promise<ResultOf<O>> {
@@ -83,6 +91,10 @@ export function fakeApi(handlers: Partial<Record<Op, Handler>>): FakeApi {
     async chooseImageFile() {
       return api.chosenFile;
     },
+    async showItemInFolder(path) {
+      shown.push(path);
+    },
+    pathForFile: (file) => droppedPaths.get(file.name) ?? '',
   };
   return api;
 }
