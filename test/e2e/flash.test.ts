@@ -6,7 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -146,6 +146,11 @@ describeWith(['root', 'tool:losetup', 'tool:sfdisk', 'tool:xz', `file:${CHROMIUM
     await waitForDone();
     await shot('05-done-built');
     expect(await page.getByText('Verified: the card matches the image.').count()).toBe(1);
+    const logLine = (await page.locator('.done-page p', { hasText: 'Log file:' }).innerText()).trim();
+    const logFile = /^Log file: (\/.+?)\s*Open log$/.exec(logLine)?.[1];
+    expect(logFile && existsSync(logFile)).toBe(true);
+    await page.getByRole('button', { name: 'Open log' }).click();
+    await expect.poll(() => bridge.shownItems).toEqual([logFile]);
 
     const build = bridge.requests.find((r) => (r as { op?: string }).op === 'build') as { recipe: { board: string; output: string; loaderFrom?: string } };
     expect(build.recipe).toMatchObject({ board: 'rock64', loaderFrom: ROCK64_LOADER });
