@@ -107,7 +107,10 @@ const electron = {
     },
   },
   dialog: { showOpenDialog: async (_window, options) => ({ canceled: false, filePaths: ['/chosen.img'], options }) },
-  shell: { openExternal: async (url) => (report.openedExternally = url) },
+  shell: {
+    openExternal: async (url) => (report.openedExternally = url),
+    showItemInFolder: (path) => (report.shownItems = [...(report.shownItems ?? []), path]),
+  },
 };
 
 const resolve = Module._resolveFilename;
@@ -144,6 +147,16 @@ async function drive() {
   await new Promise((done) => setTimeout(done, 200));
   report.events = contents.sent.map(({ channel, payload }) => ({ channel, job: payload.job, type: payload.event.type }));
   report.chosen = await ipcHandlers.get('cardsmith:choose-image-file')(event('app://cardsmith/index.html'));
+  const show = async (path) => {
+    try {
+      await ipcHandlers.get('cardsmith:show-item-in-folder')(event('app://cardsmith/index.html'), { path });
+      return 'shown';
+    } catch (error) {
+      return error.message;
+    }
+  };
+  report.showLog = await show(`${process.env.CARDSMITH_LOG_DIR}/flash-sdz.log`);
+  report.showOther = await show('/etc/passwd');
   process.stdout.write(`${JSON.stringify(report)}\n`);
   process.exit(0);
 }

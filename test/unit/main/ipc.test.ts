@@ -102,7 +102,7 @@ describe('window.cardsmith over the main-process handlers', () => {
   it('rejects with the classified error and its details', async () => {
     const api = loopback(router, APP_FRAME);
     const failure = await failureOf(api.run({ op: 'inspect', target: '/nonexistent/card.img' }));
-    expect(failure).toMatchObject({ name: 'CardsmithError', info: { cause: 'bad-input', details: { path: '/nonexistent/card.img' } } });
+    expect(failure).toMatchObject({ name: 'CardsmithError', info: { cause: 'bad-input', details: { ref: '/nonexistent/card.img' } } });
   });
 
   it('sends device operations to the privileged worker process', async () => {

@@ -31,7 +31,7 @@ describe('the main-process bundle, wired to a stand-in electron', () => {
     const renderer = join(bundleDir, '..', 'renderer');
     mkdirSync(renderer, { recursive: true });
     writeFileSync(join(renderer, 'index.html'), '<!doctype html><title>Cardsmith</title>');
-    report = runMain();
+    report = runMain({ CARDSMITH_LOG_DIR: '/var/log/cardsmith-bundle-test' });
   }, 60_000);
 
   it('opens one isolated, sandboxed window on the app page, served with the CSP', () => {
@@ -57,7 +57,7 @@ describe('the main-process bundle, wired to a stand-in electron', () => {
     expect(report.navigationPrevented).toEqual({ foreign: true, own: false });
     expect(report.windowOpen).toEqual({ action: 'deny' });
     expect(report.openedExternally).toBe('https://www.debian.org/');
-    expect(report.ipcChannels).toEqual(['cardsmith:run', 'cardsmith:cancel', 'cardsmith:choose-image-file']);
+    expect(report.ipcChannels).toEqual(['cardsmith:run', 'cardsmith:cancel', 'cardsmith:choose-image-file', 'cardsmith:show-item-in-folder']);
     expect(report.foreignRun).toMatch(/IPC refused/);
   });
 
@@ -67,6 +67,12 @@ describe('the main-process bundle, wired to a stand-in electron', () => {
     expect(events.every((event) => event.channel === 'cardsmith:event' && event.job === 'j2')).toBe(true);
     expect(events.at(-1)?.type).toBe('result');
     expect(report.chosen).toBe('/chosen.img');
+  });
+
+  it('shows a log from the log folder in the file manager and refuses any other path', () => {
+    expect(report.showLog).toBe('shown');
+    expect(report.shownItems).toEqual(['/var/log/cardsmith-bundle-test/flash-sdz.log']);
+    expect(report.showOther).toMatch(/Only the app's logs/);
   });
 
   it('quits at once when another instance holds the lock', () => {
