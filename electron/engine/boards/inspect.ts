@@ -235,7 +235,7 @@ async function inspectStream(target: string, ctx: JobContext): Promise<ResultOf<
       notes.push('The backup GPT in the last sectors of the image was not checked: that needs decompressing the whole image.');
     }
     for (const partition of unread) {
-      notes.push(`Partition ${partition.index} starts at byte ${partition.start}, beyond the ${PARTITION_WINDOW_BYTES} bytes decoded for filesystems: its filesystem was not identified.`);
+      notes.push(`Partition ${partition.index} starts at byte ${partition.start}; its first sectors were not decoded (filesystems are read only within the first ${PARTITION_WINDOW_BYTES} bytes), so its filesystem was not identified.`);
     }
     const image: ImageInfo = { ...opened.info, ...(ended ? { sizeBytes: head.length, sizeIsEstimate: false } : {}) };
     return { inspection: { ...inspection, ...(notes.length ? { notes } : {}) }, image };

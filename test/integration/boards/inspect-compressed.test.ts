@@ -133,7 +133,7 @@ describeWith([...needs], 'inspect reads the table and loaders of a compressed im
     expect(inspection.sizeBytes).toBe(300 * MiB);
     expect(inspection.partitions.map((p) => [p.start, p.filesystem])).toEqual([[1 * MiB, 'vfat'], [280 * MiB, undefined]]);
     expect(raw.partitions[1]?.filesystem).toBe('ext4');
-    expect(inspection.notes).toContain(`Partition 2 starts at byte ${280 * MiB}, beyond the ${256 * MiB} bytes decoded for filesystems: its filesystem was not identified.`);
+    expect(inspection.notes).toContain(`Partition 2 starts at byte ${280 * MiB}; its first sectors were not decoded (filesystems are read only within the first ${256 * MiB} bytes), so its filesystem was not identified.`);
     expect(inspection.notes?.some((note) => note.includes('not recorded in the zst file'))).toBe(true);
   });
 });
