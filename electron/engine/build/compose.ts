@@ -95,7 +95,10 @@ function planRoot(source: TreeSource, recipe: BuildRecipe, settings: BuildSettin
     throw new CardsmithError('too-small', `The rootfs ${recipe.rootfs} needs ${needed} bytes but --root-size gives ${Number(error.info.details?.givenBytes)}`, error.info.details, `Use --root-size minimal, or at least ${Math.ceil(needed / MIB)}M.`);
   }
   if (plan.report.sizeBytes % MIB === 0) return plan;
-  return planExt4(source.tree, { ...options, size: { kind: 'fixed', bytes: Math.ceil(plan.report.sizeBytes / MIB) * MIB } });
+  // Rounding a minimal root up keeps minimal's policy: no blocks reserved for root, so the headroom
+  // is free for whoever logs in (a fixed size would default to mke2fs's 5 %).
+  const reservedPercent = recipe.rootSize.mode === 'minimal' ? 0 : undefined;
+  return planExt4(source.tree, { ...options, ...(reservedPercent === undefined ? {} : { reservedPercent }), size: { kind: 'fixed', bytes: Math.ceil(plan.report.sizeBytes / MIB) * MIB } });
 }
 
 function fromRootfs(found: FoundFile | null, captured: ReadonlyMap<FileNode, Uint8Array>): BootFile | null {

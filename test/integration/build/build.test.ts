@@ -169,6 +169,10 @@ describeWith(
       // QEMU hands U-Boot its own device tree, so there is no fdt line.
       expect(mtypeAt(image, boot!.start, '/extlinux/extlinux.conf').toString()).not.toContain('fdt ');
       checkExt4Tree(image, root!.start, root!.size, rootfs.folder);
+      // A minimal root keeps its headroom free for users: no blocks reserved for root.
+      const header = withPartition(image, root!.start, root!.size, (device) => execFileSync('dumpe2fs', ['-h', device], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+      expect(header).toMatch(/^Reserved block count:\s+0$/m);
+      expect(Number(/^Free blocks:\s+(\d+)$/m.exec(header)?.[1])).toBeGreaterThan(0);
       rmSync(image);
     });
 
