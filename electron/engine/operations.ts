@@ -6,28 +6,27 @@
 import { parseResult, RequestSchema, type JobEvent, type Op, type Request, type RequestInput, type ResultOf } from './api';
 import { toErrorInfo } from './errors';
 import { createJobContext, type JobContext } from './job';
-import { runCatalog, runFetch } from './sources/source-operations';
 import { withSourceSettings } from './sources/source-settings';
-import { listBoards } from './boards/db';
-import { inspectSource } from './boards/inspect';
-import { installLoader } from './boards/install';
-import { scanDrives } from './drives/scan';
-import { flash, verify } from './flash/flash';
-import { buildImage, settingsFromEnv } from './build/compose';
 
 type Handler<O extends Op> = (request: Extract<Request, { op: O }>, ctx: JobContext) => Promise<ResultOf<O>>;
 type Handlers = { [O in Op]: Handler<O> };
 
+// Each handler loads its domain on first use, so a command pays start-up only for what it runs
+// (the board database, ext4 and drive scanning stay unloaded for a flash, and so on).
 const handlers: Handlers = {
-  listBoards: async () => ({ boards: [...listBoards()] }),
-  listDrives: async (request) => ({ drives: await scanDrives({ all: request.all, allowLoop: request.includeLoop }) }),
-  inspect: (request, ctx) => withSourceSettings(request.settings, () => inspectSource(request.target, ctx)),
-  catalog: (request, ctx) => withSourceSettings(request.settings, () => runCatalog(request, ctx)),
-  build: (request, ctx) => withSourceSettings(request.settings, () => buildImage(request.recipe, ctx, settingsFromEnv(process.env, request.recipe))),
-  fetch: (request, ctx) => withSourceSettings(request.settings, () => runFetch(request, ctx)),
-  flash: (request, ctx) => withSourceSettings(request.settings, () => flash(request, ctx)),
-  verify: (request, ctx) => withSourceSettings(request.settings, () => verify(request, ctx)),
-  installLoader: async (request, ctx) => installLoader(request, ctx),
+  listBoards: async () => ({ boards: [...(await import('./boards/db')).listBoards()] }),
+  listDrives: async (request) => ({ drives: await (await import('./drives/scan')).scanDrives({ all: request.all, allowLoop: request.includeLoop }) }),
+  inspect: (request, ctx) => withSourceSettings(request.settings, async () => (await import('./boards/inspect')).inspectSource(request.target, ctx)),
+  catalog: (request, ctx) => withSourceSettings(request.settings, async () => (await import('./sources/source-operations')).runCatalog(request, ctx)),
+  build: (request, ctx) =>
+    withSourceSettings(request.settings, async () => {
+      const { buildImage, settingsFromEnv } = await import('./build/compose');
+      return buildImage(request.recipe, ctx, settingsFromEnv(process.env, request.recipe));
+    }),
+  fetch: (request, ctx) => withSourceSettings(request.settings, async () => (await import('./sources/source-operations')).runFetch(request, ctx)),
+  flash: (request, ctx) => withSourceSettings(request.settings, async () => (await import('./flash/flash')).flash(request, ctx)),
+  verify: (request, ctx) => withSourceSettings(request.settings, async () => (await import('./flash/flash')).verify(request, ctx)),
+  installLoader: async (request, ctx) => (await import('./boards/install')).installLoader(request, ctx),
 };
 
 /**
