@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync, copyFileSync, existsSync, openSync, readSync, closeSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync, copyFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -12,6 +12,7 @@ import { runRequest } from '../../../electron/engine/operations';
 import { debPath, fixturePath } from '../../helpers/fixtures';
 import { describeWith } from '../../helpers/needs';
 import { makeRootfs, walk, KERNEL_VERSION } from './fixture';
+import { readBytesAt } from '../../helpers/bytes';
 
 const MIB = 1024 * 1024;
 const ENV = { SOURCE_DATE_EPOCH: '1700000000', CARDSMITH_SEED: 'cardsmith-test' };
@@ -33,16 +34,6 @@ async function build(recipe: Omit<BuildRecipe, 'rootSize' | 'table'> & Partial<P
 function errorOf(events: readonly JobEvent[]): Extract<JobEvent, { type: 'error' }>['error'] | undefined {
   const last = events.find((e) => e.type === 'error');
   return last?.type === 'error' ? last.error : undefined;
-}
-function readAt(path: string, offset: number, length: number): Buffer {
-  const fd = openSync(path, 'r');
-  try {
-    const out = Buffer.alloc(length);
-    readSync(fd, out, 0, length, offset);
-    return out;
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** Attaches the byte range of a partition read-only, runs `body` with the loop device, detaches. */
@@ -125,7 +116,7 @@ describeWith(
       const { events } = await build({ board: 'orangepi-plus', rootfs: rootfs.tarball, loaderFrom: debPath('u-boot-sunxi_armhf'), output: image });
       expect(errorOf(events)).toBeUndefined();
       const loader = readFileSync(fixturePath('u-boot-sunxi_armhf', 'usr/lib/u-boot/orangepi_plus/u-boot-sunxi-with-spl.bin'));
-      expect(readAt(image, 8192, loader.length).equals(loader)).toBe(true);
+      expect(readBytesAt(image, 8192, loader.length).equals(loader)).toBe(true);
       const table = sfdisk(image);
       expect(table.partitions[0]!.start * 512).toBeGreaterThanOrEqual(4 * MIB);
       const conf = mtypeAt(image, table.partitions[0]!.start * 512, '/extlinux/extlinux.conf').toString();
@@ -144,8 +135,8 @@ describeWith(
       const folder = fixturePath('u-boot-rockchip_arm64', 'usr/lib/u-boot/rock64-rk3328');
       const idb = readFileSync(join(folder, 'idbloader.img'));
       const itb = readFileSync(join(folder, 'u-boot.itb'));
-      expect(readAt(image, 32768, idb.length).equals(idb)).toBe(true);
-      expect(readAt(image, 8 * MIB, itb.length).equals(itb)).toBe(true);
+      expect(readBytesAt(image, 32768, idb.length).equals(idb)).toBe(true);
+      expect(readBytesAt(image, 8 * MIB, itb.length).equals(itb)).toBe(true);
       const table = sfdisk(image);
       expect(table.label).toBe('gpt');
       expect(table.partitions[0]!.start * 512).toBe(16 * MIB);

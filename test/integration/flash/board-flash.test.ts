@@ -17,6 +17,7 @@ import { debPath, fixturePath } from '../../helpers/fixtures';
 import { detachLoop, withLoopDevice } from '../../helpers/loop';
 import { describeWith } from '../../helpers/needs';
 import { makeRootfs } from '../build/fixture';
+import { readBytesAt } from '../../helpers/bytes';
 
 const MiB = 1 << 20;
 let work = '';
@@ -35,16 +36,6 @@ async function run(request: RequestInput): Promise<{ result: unknown; error: Err
   return { result, error, events };
 }
 
-function readBytes(path: string, offset: number, length: number): Buffer {
-  const fd = openSync(path, 'r');
-  try {
-    const out = Buffer.alloc(length);
-    readSync(fd, out, 0, length, offset);
-    return out;
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /** A 32 MiB MBR image, one Linux partition at `startSector`, a pattern at 8 MiB, no loader. */
 function imageWithPartition(name: string, startSector: number): string {
@@ -73,14 +64,14 @@ describeWith(['root', 'tool:losetup', 'tool:sfdisk', `file:${fixturePath('u-boot
       expect(error).toBeUndefined();
       expect(result).toMatchObject({ verified: true });
       expect(events).toContainEqual(expect.objectContaining({ type: 'phase', phase: 'bootloader', state: 'done' }));
-      expect(readBytes(loop.device, 8192, spl.length).equals(spl)).toBe(true);
+      expect(readBytesAt(loop.device, 8192, spl.length).equals(spl)).toBe(true);
       // The image's table and data are there too; the loader did not trample the MBR.
-      expect(readBytes(loop.device, 0, 512).equals(readBytes(image, 0, 512))).toBe(true);
-      expect(readBytes(loop.device, 8 * MiB, 64 * 1024).equals(readBytes(image, 8 * MiB, 64 * 1024))).toBe(true);
+      expect(readBytesAt(loop.device, 0, 512).equals(readBytesAt(image, 0, 512))).toBe(true);
+      expect(readBytesAt(loop.device, 8 * MiB, 64 * 1024).equals(readBytesAt(image, 8 * MiB, 64 * 1024))).toBe(true);
 
       // Flashing the card's own bytes again without a loader source: the loader is already there.
       const copy = join(work, 'with-loader.img');
-      writeFileSync(copy, readBytes(loop.device, 0, 32 * MiB));
+      writeFileSync(copy, readBytesAt(loop.device, 0, 32 * MiB));
       const again = await run({ op: 'flash', source: copy, device: loop.device, board: 'nanopi-neo', allowLoop: true });
       expect(again.error).toBeUndefined();
       expect(again.events).toContainEqual(expect.objectContaining({ type: 'phase', phase: 'bootloader', state: 'skipped', detail: expect.stringMatching(/already holds a valid loader/) }));
@@ -124,9 +115,9 @@ describeWith(['root', 'tool:losetup', 'tool:sfdisk', 'tool:xz', `file:${debPath(
         const { result, error } = await run({ op: 'flash', source, device: loop.device, board: 'rock64', loaderFrom: debPath('u-boot-rockchip_arm64'), allowLoop: true });
         expect(error).toBeUndefined();
         expect(result).toMatchObject({ verified: true });
-        expect(readBytes(loop.device, 32 * 1024, idb.length).equals(idb)).toBe(true);
-        expect(readBytes(loop.device, 8 * MiB, itb.length).equals(itb)).toBe(true);
-        expect(readBytes(loop.device, 0, 512).equals(readBytes(raw, 0, 512))).toBe(true);
+        expect(readBytesAt(loop.device, 32 * 1024, idb.length).equals(idb)).toBe(true);
+        expect(readBytesAt(loop.device, 8 * MiB, itb.length).equals(itb)).toBe(true);
+        expect(readBytesAt(loop.device, 0, 512).equals(readBytesAt(raw, 0, 512))).toBe(true);
       });
     }
   });
@@ -154,7 +145,7 @@ describeWith(['root', 'tool:losetup', 'tool:e2fsck', 'tool:dumpe2fs', 'tool:sfdi
       expect(phases[0]).toBe('build');
       expect(phases).toContain('verify');
       expect(events).toContainEqual(expect.objectContaining({ type: 'phase', phase: 'write', state: 'done', detail: expect.stringMatching(/zeroed by the device/) }));
-      expect(readBytes(loop.device, 500 * MiB, MiB).equals(Buffer.alloc(MiB))).toBe(true);
+      expect(readBytesAt(loop.device, 500 * MiB, MiB).equals(Buffer.alloc(MiB))).toBe(true);
 
       const fd = openSync(loop.device, 'r');
       const layout = await readDiskLayout(async (offset, length) => {
@@ -195,7 +186,7 @@ describeWith(['root', 'tool:losetup', 'tool:e2fsck', 'tool:dumpe2fs', 'tool:sfdi
       );
       expect(events.at(-1)).toMatchObject({ type: 'error', error: { cause: 'cancelled' } });
       expect(readdirSync(join(work, 'cache', 'builds'))).toEqual([]);
-      expect(readBytes(loop.device, 0, MiB).equals(Buffer.alloc(MiB))).toBe(true);
+      expect(readBytesAt(loop.device, 0, MiB).equals(Buffer.alloc(MiB))).toBe(true);
     });
   });
 

@@ -4,7 +4,7 @@
  * fails mid-write (a loop device over a FUSE file returning EIO), cancel, and the CLI.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -14,6 +14,7 @@ import { runRequest } from '../../../electron/engine/operations';
 import { fixturePath } from '../../helpers/fixtures';
 import { describeWith } from '../../helpers/needs';
 import { attachLoop, detachLoop, rescanPartitions, withLoopDevice } from '../../helpers/loop';
+import { readBytesAt } from '../../helpers/bytes';
 
 const MiB = 1 << 20;
 const root = join(__dirname, '..', '..', '..');
@@ -58,16 +59,6 @@ function makeImage(path: string, bytes: number, seed = 1): Buffer {
   return data;
 }
 
-function readDevice(device: string, offset: number, length: number): Buffer {
-  const fd = openSync(device, 'r');
-  try {
-    const out = Buffer.alloc(length);
-    readSync(fd, out, 0, length, offset);
-    return out;
-  } finally {
-    closeSync(fd);
-  }
-}
 
 function fill(device: string, byte: number, bytes: number): void {
   const fd = openSync(device, 'r+');
@@ -86,8 +77,8 @@ describeWith(['root', 'tool:losetup'], 'flash to a loop device', () => {
       const { result, error, events } = await run({ op: 'flash', source: join(work, 'raw.img'), device: loop.device, allowLoop: true });
       expect(error).toBeUndefined();
       expect(result).toMatchObject({ device: loop.device, bytesWritten: image.length, verified: true });
-      expect(readDevice(loop.device, 0, image.length).equals(image)).toBe(true);
-      expect(readDevice(loop.device, 63 * MiB, MiB).every((b) => b === 0)).toBe(true);
+      expect(readBytesAt(loop.device, 0, image.length).equals(image)).toBe(true);
+      expect(readBytesAt(loop.device, 63 * MiB, MiB).every((b) => b === 0)).toBe(true);
       const phases = events.filter((e) => e.type === 'phase').map((e) => `${e.phase}:${e.state}`);
       expect(phases).toEqual(['unmount:start', 'unmount:done', 'write:start', 'write:done', 'bootloader:skipped', 'verify:start', 'verify:done']);
       const log = readFileSync((result as { logFile: string }).logFile, 'utf8');
@@ -109,7 +100,7 @@ describeWith(['root', 'tool:losetup'], 'flash to a loop device', () => {
       const { result, error } = await run({ op: 'flash', source: `${path}.${ext}`, device: loop.device, allowLoop: true });
       expect(error).toBeUndefined();
       expect(result).toMatchObject({ bytesWritten: image.length, verified: true });
-      expect(readDevice(loop.device, 0, image.length).equals(image)).toBe(true);
+      expect(readBytesAt(loop.device, 0, image.length).equals(image)).toBe(true);
       const standalone = await run({ op: 'verify', source: `${path}.${ext}`, device: loop.device, allowLoop: true });
       expect(standalone.result).toMatchObject({ ok: true, bytesChecked: image.length });
     });
@@ -124,7 +115,7 @@ describeWith(['root', 'tool:losetup'], 'flash to a loop device', () => {
     await withLoopDevice({ sizeBytes: 32 * MiB }, async (loop) => {
       const { error } = await run({ op: 'flash', source: `${path}.gz`, device: loop.device, allowLoop: true });
       expect(error).toMatchObject({ cause: 'source-corrupt', details: { headZeroed: true } });
-      expect(readDevice(loop.device, 0, MiB).every((b) => b === 0)).toBe(true);
+      expect(readBytesAt(loop.device, 0, MiB).every((b) => b === 0)).toBe(true);
     });
   });
 
@@ -136,7 +127,7 @@ describeWith(['root', 'tool:losetup'], 'flash to a loop device', () => {
       expect((await run({ op: 'flash', source: path, device: loop.device, allowLoop: true })).error).toBeUndefined();
       const at = 5 * MiB + 12345;
       const fd = openSync(loop.device, 'r+');
-      writeSync(fd, Buffer.from([readDevice(loop.device, at, 1)[0]! ^ 0xff]), 0, 1, at);
+      writeSync(fd, Buffer.from([readBytesAt(loop.device, at, 1)[0]! ^ 0xff]), 0, 1, at);
       closeSync(fd);
       execFileSync('blockdev', ['--flushbufs', loop.device]);
       const vsImage = await run({ op: 'verify', source: path, device: loop.device, allowLoop: true });
@@ -162,8 +153,8 @@ describeWith(['root', 'tool:losetup'], 'flash to a loop device', () => {
       const { result, error } = await run({ op: 'flash', source: path, device: loop.device, allowLoop: true });
       expect(error).toBeUndefined();
       expect(result).toMatchObject({ bytesWritten: 4 * MiB, verified: true });
-      expect(readDevice(loop.device, 0, 16 * MiB).equals(readFileSync(path))).toBe(true);
-      expect(readDevice(loop.device, 16 * MiB, MiB).every((b) => b === 0x5a)).toBe(true);
+      expect(readBytesAt(loop.device, 0, 16 * MiB).equals(readFileSync(path))).toBe(true);
+      expect(readBytesAt(loop.device, 16 * MiB, MiB).every((b) => b === 0x5a)).toBe(true);
     });
   });
 
@@ -174,7 +165,7 @@ describeWith(['root', 'tool:losetup'], 'flash to a loop device', () => {
       const { error } = await run({ op: 'flash', source: join(work, 'big.img'), device: loop.device, allowLoop: true });
       expect(error).toMatchObject({ cause: 'too-small', details: { imageBytes: 20 * MiB, deviceBytes: 16 * MiB } });
       expect(error?.logFile).toMatch(/flash-.*loop\d+\.log$/);
-      expect(readDevice(loop.device, 0, 16 * MiB).every((b) => b === 0x33)).toBe(true);
+      expect(readBytesAt(loop.device, 0, 16 * MiB).every((b) => b === 0x33)).toBe(true);
     });
   });
 
@@ -206,7 +197,7 @@ describeWith(['root', 'tool:losetup'], 'flash to a loop device', () => {
       expect(error).toMatchObject({ cause: 'cancelled', details: { headZeroed: true } });
       expect(error?.message).toMatch(/first MiB .* is zeroed/);
       expect(stoppedAfter).toBeLessThan(1000);
-      expect(readDevice(loop.device, 0, MiB).every((b) => b === 0)).toBe(true);
+      expect(readBytesAt(loop.device, 0, MiB).every((b) => b === 0)).toBe(true);
     });
   });
 });
@@ -232,7 +223,7 @@ describeWith(['root', 'tool:losetup', 'tool:mkfs.ext4', 'tool:sfdisk', 'tool:par
         expect(result).toMatchObject({ verified: true });
         expect(mounted(mount)).toBe(false);
         expect(events.some((e) => e.type === 'log' && /unmounted .*mnt-a/.test(e.message))).toBe(true);
-        expect(readDevice(loop.device, 0, image.length).equals(image)).toBe(true);
+        expect(readBytesAt(loop.device, 0, image.length).equals(image)).toBe(true);
       } finally {
         if (mounted(mount)) execFileSync('umount', [mount]);
         spawnSync('partx', ['-d', loop.device]);
@@ -245,14 +236,14 @@ describeWith(['root', 'tool:losetup', 'tool:mkfs.ext4', 'tool:sfdisk', 'tool:par
     await withLoopDevice({ sizeBytes: 32 * MiB, partscan: true }, async (loop) => {
       const mount = join(work, 'mnt-b');
       partitionedCard(loop.device, mount);
-      const before = readDevice(loop.device, 0, 4 * MiB);
+      const before = readBytesAt(loop.device, 0, 4 * MiB);
       const holder: ChildProcess = spawn('sleep', ['60'], { cwd: mount, stdio: 'ignore' });
       try {
         const { error } = await run({ op: 'flash', source: join(work, 'over-busy.img'), device: loop.device, allowLoop: true });
         expect(error).toMatchObject({ cause: 'busy' });
         expect(error?.message).toMatch(/mnt-b/);
         expect(mounted(mount)).toBe(true);
-        expect(readDevice(loop.device, 0, 4 * MiB).equals(before)).toBe(true);
+        expect(readBytesAt(loop.device, 0, 4 * MiB).equals(before)).toBe(true);
       } finally {
         holder.kill();
         await new Promise((resolve) => holder.once('exit', resolve));
