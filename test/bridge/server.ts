@@ -16,12 +16,18 @@ import { dirname, extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { runRequest } from '../../electron/engine/operations';
+import type { JobEvent } from '../../electron/engine/api';
+import type { Drive } from '../../electron/engine/drives/model';
 
 export interface BridgeOptions {
   /** Folder of the built renderer (index.html + assets/). */
   readonly root: string;
-  /** Offer loop devices as cards (listDrives includeLoop, flash/verify/installLoader allowLoop). */
-  readonly allowLoop?: boolean;
+  /**
+   * Offer loop devices as cards (listDrives includeLoop, flash/verify/installLoader allowLoop):
+   * `true` offers every loop device; a list offers only those, so a test running beside others that
+   * attach loop devices sees just its own card.
+   */
+  readonly allowLoop?: LoopPolicy;
 }
 
 export interface Bridge {
@@ -78,20 +84,34 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
   return JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
 }
 
+export type LoopPolicy = boolean | readonly string[];
+
+function loopAllowed(policy: LoopPolicy, device: unknown): boolean {
+  return policy === true || (Array.isArray(policy) && typeof device === 'string' && policy.includes(device));
+}
+
 /** Applies the bridge's loop policy to a request from the page; the page cannot ask for loops itself. */
-export function applyLoopPolicy(request: unknown, allowLoop: boolean): unknown {
+export function applyLoopPolicy(request: unknown, policy: LoopPolicy): unknown {
   if (typeof request !== 'object' || request === null) return request;
   const r = request as Record<string, unknown>;
   switch (r.op) {
     case 'listDrives':
-      return { ...r, includeLoop: allowLoop };
+      return { ...r, includeLoop: policy !== false };
     case 'flash':
     case 'verify':
+      return { ...r, allowLoop: loopAllowed(policy, r.device) };
     case 'installLoader':
-      return { ...r, allowLoop };
+      return { ...r, allowLoop: loopAllowed(policy, r.target) };
     default:
       return r;
   }
+}
+
+/** With a list policy, a drive list keeps only the loop devices on the list. */
+export function filterLoopDrives(event: JobEvent, policy: LoopPolicy): JobEvent {
+  if (!Array.isArray(policy) || event.type !== 'result' || event.op !== 'listDrives') return event;
+  const result = event.result as { drives: readonly Drive[] };
+  return { ...event, result: { ...result, drives: result.drives.filter((d) => d.readerKind !== 'loop' || policy.includes(d.device)) } };
 }
 
 function injectClient(html: string): string {
@@ -140,7 +160,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       if (!res.writableFinished) controller.abort();
     });
     try {
-      await runRequest(request, (event) => res.write(`${JSON.stringify(event)}\n`), controller.signal);
+      await runRequest(request, (event) => res.write(`${JSON.stringify(filterLoopDrives(event, allowLoop))}\n`), controller.signal);
     } finally {
       jobs.delete(job);
       res.end();

@@ -101,7 +101,8 @@ describeWith(['root', 'tool:losetup', 'tool:sfdisk', 'tool:xz', `file:${CHROMIUM
     const backing = join(dir, 'card.img');
     createSparseFile(backing, 128 * MiB);
     card = attachLoop(backing);
-    session = await openSession('five-clicks', { allowLoop: true });
+    // Only this card is offered: loop devices other tests attach meanwhile stay out of the list.
+    session = await openSession('five-clicks', { allowLoop: [card] });
   });
 
   afterAll(async () => {

@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { startBridge, type Bridge } from '../bridge/server';
+import { startBridge, type Bridge, type LoopPolicy } from '../bridge/server';
 
 export const ROOT = join(__dirname, '..', '..');
 export const CHROMIUM = '/usr/bin/chromium';
@@ -44,7 +44,7 @@ export interface Session {
   close(): Promise<void>;
 }
 
-export async function openSession(suite: string, options: { allowLoop?: boolean; width?: number; height?: number } = {}): Promise<Session> {
+export async function openSession(suite: string, options: { allowLoop?: LoopPolicy; width?: number; height?: number } = {}): Promise<Session> {
   await buildRenderer();
   const bridge = await startBridge({ root: RENDERER_OUT, allowLoop: options.allowLoop ?? false });
   const profile = mkdtempSync(join(tmpdir(), 'cardsmith-chromium-'));

@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { applyLoopPolicy, filterLoopDrives } from '../../bridge/server';
+import type { Drive } from '../../../electron/engine/drives/model';
+
+const drive = (device: string, readerKind: Drive['readerKind']): Drive => ({
+  device,
+  description: device,
+  sizeBytes: 1 << 30,
+  readerKind,
+  removable: true,
+  readOnly: false,
+  system: false,
+  mountpoints: [],
+  unsafeReasons: [],
+  warnings: [],
+});
+
+describe('test bridge loop policy', () => {
+  it('never lets the page ask for loop devices itself', () => {
+    expect(applyLoopPolicy({ op: 'flash', device: '/dev/loop3', allowLoop: true }, false)).toMatchObject({ allowLoop: false });
+    expect(applyLoopPolicy({ op: 'listDrives', includeLoop: true }, false)).toMatchObject({ includeLoop: false });
+  });
+
+  it('with a list, allows and lists only the named loop devices', () => {
+    const policy = ['/dev/loop3'];
+    expect(applyLoopPolicy({ op: 'flash', device: '/dev/loop3' }, policy)).toMatchObject({ allowLoop: true });
+    expect(applyLoopPolicy({ op: 'verify', device: '/dev/loop4' }, policy)).toMatchObject({ allowLoop: false });
+    expect(applyLoopPolicy({ op: 'installLoader', target: '/dev/loop4' }, policy)).toMatchObject({ allowLoop: false });
+    const listed = filterLoopDrives({ type: 'result', op: 'listDrives', result: { drives: [drive('/dev/loop3', 'loop'), drive('/dev/loop4', 'loop'), drive('/dev/sdb', 'sd')] } }, policy);
+    expect(listed.type === 'result' && (listed.result as { drives: Drive[] }).drives.map((d) => d.device)).toEqual(['/dev/loop3', '/dev/sdb']);
+  });
+});
