@@ -16,6 +16,7 @@ import type { Board } from '../boards/model';
 import { planLoaderWrites } from '../boards/planner';
 import { CardsmithError } from '../errors';
 import { planExt4, writeExt4, type Ext4Plan, type Ext4Size } from '../fs/ext4/ext4';
+import { MIN_JOURNAL_BLOCKS } from '../fs/ext4/geometry';
 import { chooseGeometry, fatSizeFor, planFat, SECTOR, type FatPlan } from '../fs/fat/layout';
 import { writeFat } from '../fs/fat/write';
 import { FileSink, offsetSink } from '../fs/sink';
@@ -53,7 +54,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv, recipe: BuildRecipe): Bu
 function ext4Size(recipe: BuildRecipe, fillBytes: number | null): Ext4Size {
   switch (recipe.rootSize.mode) {
     case 'minimal':
-      return { kind: 'minimal', ...(recipe.rootSize.headroomBytes !== undefined ? { headroomBytes: recipe.rootSize.headroomBytes } : {}) };
+      return { kind: 'minimal', alignBytes: MIB, ...(recipe.rootSize.headroomBytes !== undefined ? { headroomBytes: recipe.rootSize.headroomBytes } : {}) };
     case 'fixed':
       return { kind: 'fixed', bytes: Math.floor(recipe.rootSize.bytes / MIB) * MIB };
     case 'fill':
@@ -83,22 +84,24 @@ function fillRootBytes(recipe: BuildRecipe, placement: Omit<DiskPlanInput, 'root
   return room;
 }
 
-/** A minimal plan rounded up to whole MiB, so the filesystem fills its MiB-aligned partition. */
+/**
+ * The root's plan. A minimal root is rounded up to whole MiB, so the filesystem fills its
+ * MiB-aligned partition, and keeps minimal's policy of no blocks reserved for root, so the
+ * headroom is free for whoever logs in. It holds a finished system, not a working disk: it gets
+ * jbd2's smallest journal (4 MiB, what mke2fs gives filesystems under 128 MiB) instead of the
+ * 16–64 MiB mke2fs would size for the whole image, which would otherwise be most of the image's
+ * overhead. Fixed and fill roots keep mke2fs's journal for their size.
+ */
 function planRoot(source: TreeSource, recipe: BuildRecipe, settings: BuildSettings, fillBytes: number | null): Ext4Plan {
-  const options = { seed: settings.seed, timestamp: settings.timestamp, label: 'rootfs' };
-  let plan: Ext4Plan;
+  const minimal = recipe.rootSize.mode === 'minimal';
+  const options = { seed: settings.seed, timestamp: settings.timestamp, label: 'rootfs', ...(minimal ? { journalBlocks: MIN_JOURNAL_BLOCKS } : {}) };
   try {
-    plan = planExt4(source.tree, { ...options, size: ext4Size(recipe, fillBytes) });
+    return planExt4(source.tree, { ...options, size: ext4Size(recipe, fillBytes) });
   } catch (error) {
     if (!(error instanceof CardsmithError) || error.info.cause !== 'too-small') throw error;
     const needed = Number(error.info.details?.neededBytes);
     throw new CardsmithError('too-small', `The rootfs ${recipe.rootfs} needs ${needed} bytes but --root-size gives ${Number(error.info.details?.givenBytes)}`, error.info.details, `Use --root-size minimal, or at least ${Math.ceil(needed / MIB)}M.`);
   }
-  if (plan.report.sizeBytes % MIB === 0) return plan;
-  // Rounding a minimal root up keeps minimal's policy: no blocks reserved for root, so the headroom
-  // is free for whoever logs in (a fixed size would default to mke2fs's 5 %).
-  const reservedPercent = recipe.rootSize.mode === 'minimal' ? 0 : undefined;
-  return planExt4(source.tree, { ...options, ...(reservedPercent === undefined ? {} : { reservedPercent }), size: { kind: 'fixed', bytes: Math.ceil(plan.report.sizeBytes / MIB) * MIB } });
 }
 
 function fromRootfs(found: FoundFile | null, captured: ReadonlyMap<FileNode, Uint8Array>): BootFile | null {

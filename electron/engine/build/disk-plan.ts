@@ -1,8 +1,8 @@
 /**
  * Where the partitions of a built image go. The boot (FAT) partition comes first, at the board's
  * minimum first-partition start (after its loader area and, for GPT, after a possibly relocated
- * entry array) rounded up to whole MiB and never below 4 MiB; the root (ext4) partition follows,
- * MiB-aligned. The table's identity (MBR disk signature, GPT GUIDs) comes from the build seed, so
+ * entry array) rounded up to whole MiB — 1 MiB when nothing precedes it but the table, the
+ * alignment fdisk and parted use — and the root (ext4) partition follows, MiB-aligned. The table's identity (MBR disk signature, GPT GUIDs) comes from the build seed, so
  * PARTUUIDs in the boot config are known before anything is written. The resulting DiskLayout is
  * read back from the table bytes themselves, so the loader planner checks exactly what is written.
  */
@@ -15,7 +15,7 @@ import type { DiskLayout } from '../disk/model';
 import { readDiskLayout } from '../disk/read-layout';
 
 const MIB = 1024 * 1024;
-const MIN_FIRST_START = 4 * MIB;
+const MIN_FIRST_START = MIB;
 const roundUp = (n: number, to: number): number => Math.ceil(n / to) * to;
 
 export type TableKind = 'mbr' | 'gpt';
@@ -44,7 +44,7 @@ export interface DiskPlan {
   readonly tableWrites: readonly { readonly offset: number; readonly bytes: Uint8Array }[];
 }
 
-/** Partition starts: boot at the board's minimum (≥ 4 MiB, MiB-aligned), root right after it. */
+/** Partition starts: boot at the board's minimum (≥ 1 MiB, MiB-aligned), root right after it. */
 function placePartitions(input: Omit<DiskPlanInput, 'rootBytes'>): { bootStart: number; rootStart: number } {
   const minimum = minFirstPartitionStart(input.board, input.table, input.loaderWrites);
   const bootStart = roundUp(Math.max(MIN_FIRST_START, minimum), MIB);

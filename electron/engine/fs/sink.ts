@@ -18,31 +18,42 @@ export interface BlockSink {
   mappedRanges(): ByteRange[];
 }
 
-/** Keeps a sorted, merged list of written ranges. */
+/**
+ * Keeps a sorted, merged list of written ranges. Writers mostly append (each write starts at or
+ * after the last one's end), so that case is O(1); any other write finds its place by binary
+ * search and replaces only the ranges it touches, without copying the whole list.
+ */
 export class RangeSet {
-  private ranges: ByteRange[] = [];
+  private readonly ranges: ByteRange[] = [];
 
   add(start: number, end: number): void {
     if (end <= start) return;
-    const merged: ByteRange[] = [];
+    const last = this.ranges[this.ranges.length - 1];
+    if (!last || last.end < start) {
+      this.ranges.push({ start, end });
+      return;
+    }
+    if (last.start <= start) {
+      if (end > last.end) this.ranges[this.ranges.length - 1] = { start: last.start, end };
+      return;
+    }
+    // The first range that ends at or after `start` (touching ranges merge).
+    let low = 0;
+    let high = this.ranges.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if (this.ranges[mid]!.end < start) low = mid + 1;
+      else high = mid;
+    }
+    let past = low;
     let s = start;
     let e = end;
-    let inserted = false;
-    for (const r of this.ranges) {
-      if (r.end < s) merged.push(r);
-      else if (r.start > e) {
-        if (!inserted) {
-          merged.push({ start: s, end: e });
-          inserted = true;
-        }
-        merged.push(r);
-      } else {
-        s = Math.min(s, r.start);
-        e = Math.max(e, r.end);
-      }
+    while (past < this.ranges.length && this.ranges[past]!.start <= e) {
+      s = Math.min(s, this.ranges[past]!.start);
+      e = Math.max(e, this.ranges[past]!.end);
+      past++;
     }
-    if (!inserted) merged.push({ start: s, end: e });
-    this.ranges = merged;
+    this.ranges.splice(low, past - low, { start: s, end: e });
   }
 
   toArray(): ByteRange[] {

@@ -118,8 +118,11 @@ describeWith(
       const loader = readFileSync(fixturePath('u-boot-sunxi_armhf', 'usr/lib/u-boot/orangepi_plus/u-boot-sunxi-with-spl.bin'));
       expect(readBytesAt(image, 8192, loader.length).equals(loader)).toBe(true);
       const table = sfdisk(image);
-      expect(table.partitions[0]!.start * 512).toBeGreaterThanOrEqual(4 * MIB);
-      const conf = mtypeAt(image, table.partitions[0]!.start * 512, '/extlinux/extlinux.conf').toString();
+      // The boot partition starts at the first whole MiB past the loader (sunxi: 1 MiB).
+      const bootStart = table.partitions[0]!.start * 512;
+      expect(bootStart % MIB).toBe(0);
+      expect(bootStart).toBeGreaterThanOrEqual(8192 + loader.length);
+      const conf = mtypeAt(image, bootStart, '/extlinux/extlinux.conf').toString();
       expect(conf).toContain('fdt /dtbs/sun8i-h3-orangepi-plus.dtb');
       expect(conf).toContain('console=ttyS0,115200');
       const inspection = await inspectTarget(image);

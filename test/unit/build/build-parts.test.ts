@@ -151,6 +151,17 @@ describe('disk placement', () => {
     ]);
   });
 
+  it('starts the boot partition at 1 MiB on a board with no loader before it', async () => {
+    const board = findBoard('qemu-virt-aarch64');
+    const plan = planDisk({ board, table: 'mbr', loaderWrites: [], bootBytes: 16 * MIB, bootFat: 'fat16', rootBytes: 64 * MIB, seed: 's' });
+    expect(plan.boot.start).toBe(MIB);
+    expect(plan.root.start).toBe(17 * MIB);
+    expect(plan.sizeBytes).toBe(81 * MIB);
+    const gpt = planDisk({ board, table: 'gpt', loaderWrites: [], bootBytes: 16 * MIB, bootFat: 'fat16', rootBytes: 64 * MIB, seed: 's' });
+    expect(gpt.boot.start).toBe(MIB);
+    expect((await layoutOf(gpt)).problems).toEqual([]);
+  });
+
   it('moves the GPT entry array past the sunxi loader at 8 KiB', async () => {
     const board = findBoard('orangepi-plus');
     const plan = planDisk({ board, table: 'gpt', loaderWrites: board.writes, bootBytes: 32 * MIB, bootFat: 'fat16', rootBytes: 64 * MIB, seed: 's' });

@@ -93,6 +93,16 @@ describe('planExt4', () => {
     }
   });
 
+  it('sizes the journal like mke2fs unless told, and refuses sizes jbd2 cannot use', () => {
+    const { tree } = sampleTree(200 << 20);
+    const fixed = { kind: 'fixed', bytes: 256 << 20 } as const;
+    expect(planExt4(tree, options(fixed)).geometry.journalBlocks).toBe(4096);
+    const small = planExt4(tree, { ...options(fixed), journalBlocks: 1024 });
+    expect(small.geometry.journalBlocks).toBe(1024);
+    expect(small.report.freeBytes - planExt4(tree, options(fixed)).report.freeBytes).toBe(3072 * 4096);
+    expect(() => planExt4(tree, { ...options(fixed), journalBlocks: 512 })).toThrow(/journal of 512 blocks/);
+  });
+
   it('plans exactly the needed size when asked for it', () => {
     const { tree } = sampleTree(64 << 20);
     const needed = planExt4(tree, options({ kind: 'minimal', headroomBytes: 0 })).report.neededBytes;

@@ -33,9 +33,12 @@ export interface Geometry {
   readonly journalBlocks: number;
 }
 
+/** jbd2's smallest journal, and mke2fs's choice for filesystems under 128 MiB (4 MiB). */
+export const MIN_JOURNAL_BLOCKS = 1024;
+
 /** e2fsprogs' default journal size for a filesystem of `blocks`, capped at MAX_JOURNAL_BLOCKS. */
 export function journalBlocksFor(blocks: number): number {
-  if (blocks < 32768) return 1024;
+  if (blocks < 32768) return MIN_JOURNAL_BLOCKS;
   if (blocks < 256 * 1024) return 4096;
   if (blocks < 512 * 1024) return 8192;
   return MAX_JOURNAL_BLOCKS;
@@ -60,7 +63,8 @@ export function groupBlocks(geometry: Geometry, group: number): number {
   return Math.min(BLOCKS_PER_GROUP, geometry.blocksCount - groupStart(group));
 }
 
-export function makeGeometry(blocksCount: number, inodesWanted: number): Geometry {
+/** `journalBlocks` overrides the mke2fs default for the size (like `mke2fs -J size=`). */
+export function makeGeometry(blocksCount: number, inodesWanted: number, journalBlocks?: number): Geometry {
   const groups = Math.ceil(blocksCount / BLOCKS_PER_GROUP);
   const perGroup = Math.ceil(inodesWanted / groups / INODES_PER_BLOCK) * INODES_PER_BLOCK;
   return {
@@ -68,7 +72,7 @@ export function makeGeometry(blocksCount: number, inodesWanted: number): Geometr
     groups,
     inodesPerGroup: Math.min(MAX_INODES_PER_GROUP, Math.max(INODES_PER_BLOCK, perGroup)),
     gdtBlocks: Math.ceil((groups * DESC_SIZE) / BLOCK_SIZE),
-    journalBlocks: journalBlocksFor(blocksCount),
+    journalBlocks: journalBlocks ?? journalBlocksFor(blocksCount),
   };
 }
 

@@ -19,6 +19,8 @@ import {
   BlockAllocator,
   INODES_PER_BLOCK,
   makeGeometry,
+  MAX_JOURNAL_BLOCKS,
+  MIN_JOURNAL_BLOCKS,
   placeGroupMetadata,
   type Geometry,
   type GroupMeta,
@@ -27,7 +29,13 @@ import {
 import { extentTreeBlocks, MAX_EXTENT_LENGTH, type Extent } from './inode';
 import { xattrPlacement, type XattrPlacement } from './xattr';
 
-export type Ext4Size = { readonly kind: 'minimal'; readonly headroomBytes?: number } | { readonly kind: 'fixed'; readonly bytes: number };
+/**
+ * `minimal`'s `alignBytes` (a multiple of the block size) rounds the smallest fitting size up to
+ * a whole multiple, so the filesystem fills a partition aligned to it; the rest becomes headroom.
+ */
+export type Ext4Size =
+  | { readonly kind: 'minimal'; readonly headroomBytes?: number; readonly alignBytes?: number }
+  | { readonly kind: 'fixed'; readonly bytes: number };
 
 export interface Ext4Options {
   readonly size: Ext4Size;
@@ -38,6 +46,11 @@ export interface Ext4Options {
   readonly label?: string;
   /** Blocks reserved for root, in percent; default 0 for minimal, 5 (like mke2fs) otherwise. */
   readonly reservedPercent?: number;
+  /**
+   * Journal size in blocks (MIN_JOURNAL_BLOCKS…MAX_JOURNAL_BLOCKS), like `mke2fs -J size=`;
+   * default: mke2fs's size for the filesystem's size.
+   */
+  readonly journalBlocks?: number;
 }
 
 export const ROOT_INO = 2;
@@ -209,31 +222,53 @@ function mapExtents(logical: readonly Run[], physical: readonly Run[]): Extent[]
 }
 
 interface Attempt {
+  readonly fits: boolean;
+  /** The layout, when it fits and was asked for (a search only needs to know whether it fits). */
   readonly plan: Ext4Plan | null;
-  /** Blocks short (allocation failed or headroom missing) when plan is null. */
+  /** Blocks short (allocation failed or headroom missing) when it does not fit. */
   readonly shortBy: number;
   /** Free blocks beyond the headroom when the plan fits. */
   readonly surplus?: number;
 }
 
-function attempt(
-  blocksCount: number,
-  inodesWanted: number,
-  numbered: { inodes: InodePlan[]; journal: InodePlan },
-  options: Ext4Options,
-  headroomBlocks: number,
-  files: readonly FileNode[],
-): Attempt {
-  const geometry = makeGeometry(blocksCount, inodesWanted);
-  const lastIno = numbered.inodes.reduce((m, i) => Math.max(m, i.ino), FIRST_INO);
-  if (geometry.inodesPerGroup * geometry.groups < lastIno) return { plan: null, shortBy: BLOCKS_PER_GROUP };
+/**
+ * The numbered inodes plus what every attempt needs about the files, worked out once: which inode
+ * each file of the content order is and its logical runs (a search makes a dozen attempts).
+ */
+interface Numbered {
+  readonly inodes: InodePlan[];
+  readonly journal: InodePlan;
+  readonly lastIno: number;
+  readonly files: readonly { readonly file: FileNode; readonly index: number; readonly runs: readonly Run[] }[];
+}
+
+function prepare(numbered: { inodes: InodePlan[]; journal: InodePlan }, files: readonly FileNode[]): Numbered {
+  const indexOf = new Map(numbered.inodes.map((plan, index) => [plan.node, index]));
+  return {
+    ...numbered,
+    lastIno: numbered.inodes.reduce((m, i) => Math.max(m, i.ino), FIRST_INO),
+    files: files.flatMap((file) => {
+      const index = indexOf.get(file);
+      return index === undefined ? [] : [{ file, index, runs: logicalRuns(file) }];
+    }),
+  };
+}
+
+/**
+ * Lays out a filesystem of `blocksCount`. Without `keep` it only allocates, to learn whether the
+ * tree fits: a search's many attempts then leave no per-inode objects behind (on a large tree
+ * those would be most of the build's memory), and only the chosen size is laid out again, kept.
+ */
+function attempt(blocksCount: number, inodesWanted: number, numbered: Numbered, options: Ext4Options, headroomBlocks: number, keep: boolean): Attempt {
+  const geometry = makeGeometry(blocksCount, inodesWanted, options.journalBlocks);
+  const lastIno = numbered.lastIno;
+  if (geometry.inodesPerGroup * geometry.groups < lastIno) return { fits: false, plan: null, shortBy: BLOCKS_PER_GROUP };
   const alloc = new BlockAllocator(blocksCount);
   const groups = placeGroupMetadata(geometry, alloc);
-  if (!groups) return { plan: null, shortBy: BLOCKS_PER_GROUP / 4 };
+  if (!groups) return { fits: false, plan: null, shortBy: BLOCKS_PER_GROUP / 4 };
   const fresh = (plan: InodePlan): InodePlan => ({ ...plan, extents: [], treeBlocks: [], xattrBlock: 0 });
-  const inodes = numbered.inodes.map(fresh);
-  const journal = fresh(numbered.journal);
-  const byNode = new Map(inodes.map((plan) => [plan.node, plan]));
+  const inodes = keep ? numbered.inodes.map(fresh) : numbered.inodes;
+  const journal = keep ? fresh(numbered.journal) : numbered.journal;
   let short = 0;
 
   const place = (plan: InodePlan, logical: readonly Run[]): void => {
@@ -244,18 +279,19 @@ function attempt(
         short += count;
         return;
       }
-      plan.extents = mapExtents(logical, physical);
-      const tree = extentTreeBlocks(plan.extents.length);
+      const extents = mapExtents(logical, physical);
+      if (keep) plan.extents = extents;
+      const tree = extentTreeBlocks(extents.length);
       if (tree > 0) {
         const treeRuns = alloc.allocate(tree);
         if (!treeRuns) short += tree;
-        else plan.treeBlocks = treeRuns.flatMap((r) => Array.from({ length: r.length }, (_, i) => r.start + i));
+        else if (keep) plan.treeBlocks = treeRuns.flatMap((r) => Array.from({ length: r.length }, (_, i) => r.start + i));
       }
     }
     if (plan.xattrs === 'block') {
       const block = alloc.allocate(1);
       if (!block) short += 1;
-      else plan.xattrBlock = block[0]!.start;
+      else if (keep) plan.xattrBlock = block[0]!.start;
     }
   };
 
@@ -263,27 +299,23 @@ function attempt(
   for (const plan of inodes) {
     if (plan.node.kind !== 'file') place(plan, [{ start: 0, length: dataBlocksOf(plan) }]);
   }
-  for (const file of files) {
-    const plan = byNode.get(file);
-    if (plan) place(plan, logicalRuns(file));
-  }
+  for (const { index, runs } of numbered.files) place(inodes[index]!, runs);
 
   const used = alloc.usedIn(0, blocksCount);
   const free = blocksCount - used;
-  if (short > 0 || free < headroomBlocks) return { plan: null, shortBy: short + Math.max(0, headroomBlocks - free) };
+  if (short > 0 || free < headroomBlocks) return { fits: false, plan: null, shortBy: short + Math.max(0, headroomBlocks - free) };
+  if (!keep) return { fits: true, plan: null, shortBy: 0, surplus: free - headroomBlocks };
 
   const table: (InodePlan | undefined)[] = [];
   for (const plan of [journal, ...inodes]) table[plan.ino] = plan;
   const fileInodes = new Map<FileNode, InodePlan>();
-  for (const file of files) {
-    const plan = byNode.get(file);
-    if (plan) fileInodes.set(file, plan);
-  }
+  for (const { file, index } of numbered.files) fileInodes.set(file, inodes[index]!);
   const dataBlocks = inodes
     .filter((p) => p.node.kind === 'file' || p.node.kind === 'symlink')
     .reduce((n, p) => n + p.extents.reduce((m, e) => m + e.length, 0), 0);
   const percent = options.reservedPercent ?? (options.size.kind === 'minimal' ? 0 : 5);
   return {
+    fits: true,
     shortBy: 0,
     surplus: free - headroomBlocks,
     plan: {
@@ -313,29 +345,23 @@ function trimTail(blocks: number): number {
   return blocks > BLOCKS_PER_GROUP && tail > 0 && tail < 1024 ? blocks - tail : blocks;
 }
 
-function searchMinimal(
-  tree: FsTree,
-  numbered: ReturnType<typeof numberInodes>,
-  options: Ext4Options,
-  headroomBlocks: number,
-  inodesWanted: number,
-): Ext4Plan {
+/** The smallest block count that holds the tree with `headroomBlocks` free. */
+function searchMinimal(numbered: Numbered, options: Ext4Options, headroomBlocks: number, inodesWanted: number): number {
   const estimate = numbered.inodes.reduce((n, p) => n + dataBlocksOf(p) + (p.xattrs === 'block' ? 1 : 0), 0);
-  const tryBlocks = (blocks: number): Attempt => {
+  const usable = (blocks: number): number => {
     const tail = blocks % BLOCKS_PER_GROUP;
-    const usable = blocks > BLOCKS_PER_GROUP && tail > 0 && tail < 1024 ? blocks + 1024 - tail : blocks;
-    return attempt(usable, inodesWanted, numbered, options, headroomBlocks, tree.files);
+    return blocks > BLOCKS_PER_GROUP && tail > 0 && tail < 1024 ? blocks + 1024 - tail : blocks;
   };
   // Step by the exact shortfall or surplus each attempt reports (a few attempts), then bisect
   // the small window left by metadata that changes with the size.
   let low = Math.max(2047, estimate + headroomBlocks - 1);
   let high = Number.POSITIVE_INFINITY;
-  let best: Ext4Plan | null = null;
+  let best: number | null = null;
   let blocks = Math.max(2048, estimate + headroomBlocks + Math.ceil(inodesWanted / INODES_PER_BLOCK));
   for (let tries = 0; tries < 64 && high - low > 1; tries++) {
-    const result = tryBlocks(blocks);
-    if (result.plan) {
-      best = result.plan;
+    const result = attempt(usable(blocks), inodesWanted, numbered, options, headroomBlocks, false);
+    if (result.fits) {
+      best = usable(blocks);
       high = blocks;
       blocks = blocks - Math.max(1, result.surplus ?? 0);
     } else {
@@ -344,27 +370,39 @@ function searchMinimal(
     }
     if (blocks <= low || blocks >= high) blocks = high === Number.POSITIVE_INFINITY ? low + 2 * Math.max(16, blocks - low) : Math.floor((low + high) / 2);
   }
-  if (!best) throw new CardsmithError('internal', 'ext4 sizing did not converge', { blocks });
+  if (best === null) throw new CardsmithError('internal', 'ext4 sizing did not converge', { blocks });
   return best;
 }
 
 /** Lays out `tree` as an ext4 filesystem of the requested size. Pure; nothing is written. */
 export function planExt4(tree: FsTree, options: Ext4Options): Ext4Plan {
-  const numbered = numberInodes(tree, options);
+  const journal = options.journalBlocks;
+  if (journal !== undefined && !(Number.isInteger(journal) && journal >= MIN_JOURNAL_BLOCKS && journal <= MAX_JOURNAL_BLOCKS)) {
+    throw new CardsmithError('bad-input', `An ext4 journal of ${journal} blocks is outside jbd2's ${MIN_JOURNAL_BLOCKS}…${MAX_JOURNAL_BLOCKS}`, { journalBlocks: journal });
+  }
+  const numbered = prepare(numberInodes(tree, options), tree.files);
   const used = numbered.inodes.length + FIRST_INO;
   const spareInodes = (n: number): number => Math.ceil(n * 1.1) + 256;
-  const needed = searchMinimal(tree, numbered, { ...options, size: { kind: 'minimal', headroomBytes: 0 } }, 0, spareInodes(used));
-  const neededBytes = needed.report.sizeBytes;
+  const neededBlocks = searchMinimal(numbered, { ...options, size: { kind: 'minimal', headroomBytes: 0 } }, 0, spareInodes(used));
+  const neededBytes = neededBlocks * BLOCK_SIZE;
   let plan: Ext4Plan;
   if (options.size.kind === 'minimal') {
     const headroom = Math.ceil((options.size.headroomBytes ?? DEFAULT_HEADROOM) / BLOCK_SIZE);
-    plan = headroom === 0 ? needed : searchMinimal(tree, numbered, options, headroom, spareInodes(used) + Math.floor((headroom * BLOCK_SIZE) / 16384));
+    const inodesWanted = spareInodes(used) + Math.floor((headroom * BLOCK_SIZE) / 16384);
+    const found = headroom === 0 ? neededBlocks : searchMinimal(numbered, options, headroom, inodesWanted);
+    const alignBlocks = Math.max(1, Math.floor((options.size.alignBytes ?? 0) / BLOCK_SIZE));
+    // A found size's last group is empty or holds ≥ 1024 blocks, so rounding up adds no group
+    // and only frees blocks: the larger layout fits whenever the smaller one did.
+    const aligned = Math.ceil(found / alignBlocks) * alignBlocks;
+    const laid = attempt(aligned, inodesWanted, numbered, options, headroom, true).plan ?? attempt(found, inodesWanted, numbered, options, headroom, true).plan;
+    if (!laid) throw new CardsmithError('internal', 'ext4 sizing found a size that does not fit', { blocks: found });
+    plan = laid;
   } else {
     const given = options.size.bytes;
     const blocks = trimTail(Math.floor(given / BLOCK_SIZE));
     const byRatio = Math.floor((blocks * BLOCK_SIZE) / 16384);
-    const result = blocks >= 2048 ? attempt(blocks, Math.max(spareInodes(used), byRatio), numbered, options, 0, tree.files) : null;
-    const fallback = result?.plan ?? (blocks >= 2048 ? attempt(blocks, spareInodes(used), numbered, options, 0, tree.files).plan : null);
+    const result = blocks >= 2048 ? attempt(blocks, Math.max(spareInodes(used), byRatio), numbered, options, 0, true) : null;
+    const fallback = result?.plan ?? (blocks >= 2048 ? attempt(blocks, spareInodes(used), numbered, options, 0, true).plan : null);
     if (!fallback) {
       throw new CardsmithError('too-small', `The root filesystem needs ${neededBytes} bytes but only ${given} bytes were given`, {
         neededBytes,
