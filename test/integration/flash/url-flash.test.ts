@@ -1,0 +1,79 @@
+/**
+ * Flash and verify from http(s) through the same streaming interface as local files: every
+ * compressed format is served by a real HTTP server on 127.0.0.1 and written to a real loop device
+ * while it downloads; the card's bytes must equal the image, and a later standalone verify from the
+ * same URL must agree.
+ */
+import { execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { JobEvent, RequestInput } from '../../../electron/engine/api';
+import { runRequest } from '../../../electron/engine/operations';
+import { readBytesAt } from '../../helpers/bytes';
+import { attachLoop, createSparseFile, detachLoop } from '../../helpers/loop';
+import { describeWith } from '../../helpers/needs';
+import { startTestServer, type TestServer } from '../sources/test-server';
+
+const MiB = 1 << 20;
+const IMAGE_BYTES = 12 * MiB;
+
+async function run(request: RequestInput): Promise<{ result: unknown; events: JobEvent[] }> {
+  const events: JobEvent[] = [];
+  const result = await runRequest(request, (event) => events.push(event));
+  return { result, events };
+}
+
+const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
+
+describeWith(['root', 'tool:losetup', 'tool:gzip', 'tool:xz', 'tool:zstd', 'tool:bzip2', 'tool:zip'], 'flash and verify from a URL', () => {
+  let dir: string;
+  let server: TestServer;
+  let image: Buffer;
+  const files = new Map<string, string>();
+  const savedCache = process.env.CARDSMITH_CACHE;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'cardsmith-url-flash-'));
+    process.env.CARDSMITH_CACHE = join(dir, 'cache');
+    // Half random, half zeros: compressible like a real image, and misplaced bytes would show.
+    image = Buffer.concat([randomBytes(IMAGE_BYTES / 2), Buffer.alloc(IMAGE_BYTES / 2)]);
+    const raw = join(dir, 'card.img');
+    writeFileSync(raw, image);
+    execFileSync('gzip', ['-k', raw]);
+    execFileSync('xz', ['-k', '-T0', raw]);
+    execFileSync('zstd', ['-q', '-k', raw]);
+    execFileSync('bzip2', ['-k', raw]);
+    execFileSync('zip', ['-q', '-j', join(dir, 'card.img.zip'), raw]);
+    server = await startTestServer();
+    for (const suffix of ['', '.gz', '.xz', '.zst', '.bz2', '.zip']) {
+      files.set(suffix || 'raw', server.add(`/card.img${suffix}`, readFileSync(`${raw}${suffix}`)));
+    }
+  });
+
+  afterAll(async () => {
+    await server?.close();
+    if (savedCache === undefined) delete process.env.CARDSMITH_CACHE;
+    else process.env.CARDSMITH_CACHE = savedCache;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it.each(['raw', '.gz', '.xz', '.zst', '.bz2', '.zip'])('%s: the card holds the image, and verify from the URL agrees', async (format) => {
+    const url = files.get(format)!;
+    const backing = join(dir, `card-${format}.bin`);
+    createSparseFile(backing, 32 * MiB);
+    const device = attachLoop(backing);
+    try {
+      const flashed = await run({ op: 'flash', source: url, device, allowLoop: true, verify: true });
+      expect(flashed.events.find((e) => e.type === 'error')).toBeUndefined();
+      expect(flashed.result).toMatchObject({ device, verified: true });
+      expect(sha256(readBytesAt(device, 0, IMAGE_BYTES))).toBe(sha256(image));
+      const verified = await run({ op: 'verify', source: url, device, allowLoop: true });
+      expect(verified.result).toMatchObject({ ok: true, mismatches: [] });
+    } finally {
+      detachLoop(device);
+    }
+  });
+});
