@@ -106,7 +106,3 @@ interface NodeJSLikeError {
   code?: string;
   path?: string;
 }
-
-export function notImplemented(what: string): CardsmithError {
-  return new CardsmithError('not-implemented', `${what}: not implemented yet`);
-}

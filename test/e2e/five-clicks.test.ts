@@ -8,7 +8,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -17,6 +17,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { attachLoop, createSparseFile, detachLoop } from '../helpers/loop';
 import { describeWith } from '../helpers/needs';
 import { CHROMIUM, openSession, type Session } from './harness';
+import { sha256OfRange } from '../helpers/bytes';
 
 const MiB = 1024 * 1024;
 const IMAGE_BYTES = 64 * MiB;
@@ -24,22 +25,6 @@ const BOARD_NAME = 'Raspberry Pi 5';
 const ENTRY_NAME = 'Five-click test image for Raspberry Pi 5';
 const MAX_ACTIONS = 5;
 
-function sha256Of(path: string, length: number): string {
-  const hash = createHash('sha256');
-  const fd = openSync(path, 'r');
-  try {
-    const buffer = Buffer.alloc(4 * MiB);
-    for (let offset = 0; offset < length; ) {
-      const read = readSync(fd, buffer, 0, Math.min(buffer.length, length - offset), offset);
-      if (read === 0) break;
-      hash.update(buffer.subarray(0, read));
-      offset += read;
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return hash.digest('hex');
-}
 
 /** A 64 MiB MBR image (a FAT-typed boot partition, a Linux root) with random data in both, xz-compressed. */
 function makeImage(dir: string): { raw: string; xz: string } {
@@ -88,7 +73,7 @@ describeWith(['root', 'tool:losetup', 'tool:sfdisk', 'tool:xz', `file:${CHROMIUM
           boards: ['rpi-5'],
           url: `${base}/five-clicks.img.xz`,
           sha256: createHash('sha256').update(compressed).digest('hex'),
-          extractSha256: sha256Of(image.raw, IMAGE_BYTES),
+          extractSha256: sha256OfRange(image.raw, IMAGE_BYTES),
           downloadSize: compressed.length,
           extractSize: IMAGE_BYTES,
           releaseDate: '2026-11-26',
@@ -167,7 +152,7 @@ describeWith(['root', 'tool:losetup', 'tool:sfdisk', 'tool:xz', `file:${CHROMIUM
     const flash = bridge.requests.find((r) => (r as { op?: string }).op === 'flash');
     expect(flash).toMatchObject({ op: 'flash', source: 'e2e-five-clicks-rpi-5', device: card, verify: true, board: 'rpi-5', allowLoop: true });
     expect(statSync(card).isBlockDevice()).toBe(true);
-    expect(sha256Of(card, IMAGE_BYTES)).toBe(sha256Of(image.raw, IMAGE_BYTES));
+    expect(sha256OfRange(card, IMAGE_BYTES)).toBe(sha256OfRange(image.raw, IMAGE_BYTES));
     expect(session.pageErrors).toEqual([]);
   });
 });

@@ -5,7 +5,7 @@
  * The loop devices' bytes are compared with the images, so the UI's "verified" is not taken on faith.
  */
 import { execFileSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,27 +14,12 @@ import { fixturePath } from '../helpers/fixtures';
 import { attachLoop, createSparseFile, detachLoop } from '../helpers/loop';
 import { describeWith } from '../helpers/needs';
 import { CHROMIUM, openSession, type Session } from './harness';
+import { sha256OfRange } from '../helpers/bytes';
 
 const MiB = 1024 * 1024;
 const ROCK64_LOADER = fixturePath('u-boot-rockchip_arm64', 'usr/lib/u-boot/rock64-rk3328');
 const KERNEL = '6.1.0-50-arm64';
 
-function sha256Of(path: string, length: number): string {
-  const hash = createHash('sha256');
-  const fd = openSync(path, 'r');
-  try {
-    const buffer = Buffer.alloc(4 * MiB);
-    for (let offset = 0; offset < length; ) {
-      const read = readSync(fd, buffer, 0, Math.min(buffer.length, length - offset), offset);
-      if (read === 0) break;
-      hash.update(buffer.subarray(0, read));
-      offset += read;
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return hash.digest('hex');
-}
 
 /** A tiny Debian-shaped rootfs: kernel, initrd and the ROCK64 device tree where Debian puts them. */
 function makeRootfs(dir: string): string {
@@ -157,7 +142,7 @@ describeWith(['root', 'tool:losetup', 'tool:sfdisk', 'tool:xz', `file:${CHROMIUM
     const flash = bridge.requests.find((r) => (r as { op?: string }).op === 'flash') as { source: string; device: string; allowLoop: boolean };
     expect(flash).toMatchObject({ source: build.recipe.output, device: card, allowLoop: true });
     const size = statSync(flash.source).size;
-    expect(sha256Of(card, size)).toBe(sha256Of(flash.source, size));
+    expect(sha256OfRange(card, size)).toBe(sha256OfRange(flash.source, size));
 
     await page.getByRole('button', { name: 'Verify again' }).click();
     await expect.poll(() => page.locator('.verify-ok').count(), { timeout: 60_000 }).toBe(1);
@@ -191,7 +176,7 @@ describeWith(['root', 'tool:losetup', 'tool:sfdisk', 'tool:xz', `file:${CHROMIUM
     await waitForDone();
     expect(await page.getByText('Verified: the card matches the image.').count()).toBe(1);
     await shot('10-done-xz-800x600');
-    expect(sha256Of(card, image.size)).toBe(sha256Of(image.raw, image.size));
+    expect(sha256OfRange(card, image.size)).toBe(sha256OfRange(image.raw, image.size));
 
     const badStart = 5 * MiB + 12_288;
     const fd = openSync(card, 'r+');

@@ -1,19 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { applyLoopPolicy, filterLoopDrives } from '../../bridge/server';
 import type { Drive } from '../../../electron/engine/drives/model';
+import { drive } from '../renderer/samples';
 
-const drive = (device: string, readerKind: Drive['readerKind']): Drive => ({
-  device,
-  description: device,
-  sizeBytes: 1 << 30,
-  readerKind,
-  removable: true,
-  readOnly: false,
-  system: false,
-  mountpoints: [],
-  unsafeReasons: [],
-  warnings: [],
-});
 
 describe('test bridge loop policy', () => {
   it('never lets the page ask for loop devices itself', () => {
@@ -26,7 +15,7 @@ describe('test bridge loop policy', () => {
     expect(applyLoopPolicy({ op: 'flash', device: '/dev/loop3' }, policy)).toMatchObject({ allowLoop: true });
     expect(applyLoopPolicy({ op: 'verify', device: '/dev/loop4' }, policy)).toMatchObject({ allowLoop: false });
     expect(applyLoopPolicy({ op: 'installLoader', target: '/dev/loop4' }, policy)).toMatchObject({ allowLoop: false });
-    const listed = filterLoopDrives({ type: 'result', op: 'listDrives', result: { drives: [drive('/dev/loop3', 'loop'), drive('/dev/loop4', 'loop'), drive('/dev/sdb', 'sd')] } }, policy);
+    const listed = filterLoopDrives({ type: 'result', op: 'listDrives', result: { drives: [drive({ device: '/dev/loop3', readerKind: 'loop' }), drive({ device: '/dev/loop4', readerKind: 'loop' }), drive({ device: '/dev/sdb', readerKind: 'sd' })] } }, policy);
     expect(listed.type === 'result' && (listed.result as { drives: Drive[] }).drives.map((d) => d.device)).toEqual(['/dev/loop3', '/dev/sdb']);
   });
 });
