@@ -64,7 +64,7 @@ export interface DecoderChoice {
 }
 
 /** The command that decodes `format` in a child process, or null when it is decoded in-process. */
-function decoderTool(format: StreamCompression, choice: DecoderChoice): { readonly tool: string; readonly args: readonly string[] } | null {
+export function decoderTool(format: StreamCompression, choice: DecoderChoice): { readonly tool: string; readonly args: readonly string[] } | null {
   switch (format) {
     case 'none':
     case 'gz':
@@ -117,23 +117,8 @@ export function decompressFile(format: StreamCompression, path: string, choice: 
     file.on('error', (error) => decoder.destroy(error));
     return file.pipe(decoder);
   }
-  const fd = openSync(path, 'r');
-  const size = fstatSync(fd).size;
-  // The tool shares this open file description, so its read position is ours to look at when it
-  // fails (Linux /proc); elsewhere the failure is placed at the end of the file.
-  const position = (): number => {
-    try {
-      return Number(/^pos:\s*(\d+)/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))?.[1] ?? size);
-    } catch {
-      return size;
-    }
-  };
-  let closed = false;
-  const release = (): void => {
-    if (!closed) closeSync(fd);
-    closed = true;
-  };
-  const tool = startTool(command.tool, command.args, fd);
+  const input = openToolInput(path);
+  const tool = startTool(command.tool, command.args, input.fd);
   const output = new Readable({
     highWaterMark: TOOL_READ_AHEAD,
     read() {
@@ -141,22 +126,57 @@ export function decompressFile(format: StreamCompression, path: string, choice: 
     },
     destroy(error, callback) {
       tool.kill();
-      release();
+      input.release();
       callback(error);
     },
   });
-  forwardOutput(tool, output, (error) => {
-    const reason = error instanceof Error ? error.message : String(error);
-    const at = position();
-    return error instanceof CardsmithError ? error : corruptSource(format, at, at >= size ? `input ended early (${reason})` : reason);
-  });
-  tool.exited.then(release, release);
+  forwardOutput(tool, output, (error) => input.failure(format, error));
+  tool.exited.then(input.release, input.release);
   return output;
+}
+
+export interface ToolInput {
+  /** The open file, to be the tool's stdin. */
+  readonly fd: number;
+  /** The tool's failure as source-corrupt at the compressed offset the tool had read to. */
+  failure(format: StreamCompression, error: unknown): Error;
+  release(): void;
+}
+
+/**
+ * A compressed file opened as a decoding tool's stdin. The tool shares this open file
+ * description, so its read position is ours to look at when it fails (Linux /proc); elsewhere the
+ * failure is placed at the end of the file.
+ */
+export function openToolInput(path: string): ToolInput {
+  const fd = openSync(path, 'r');
+  const size = fstatSync(fd).size;
+  let closed = false;
+  const position = (): number => {
+    try {
+      return Number(/^pos:\s*(\d+)/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))?.[1] ?? size);
+    } catch {
+      return size;
+    }
+  };
+  return {
+    fd,
+    failure(format, error) {
+      if (error instanceof CardsmithError) return error;
+      const reason = error instanceof Error ? error.message : String(error);
+      const at = closed ? size : position();
+      return corruptSource(format, at, at >= size ? `input ended early (${reason})` : reason);
+    },
+    release() {
+      if (!closed) closeSync(fd);
+      closed = true;
+    },
+  };
 }
 
 const toolCache = new Map<string, boolean>();
 
-function toolOnPath(tool: string): boolean {
+export function toolOnPath(tool: string): boolean {
   let found = toolCache.get(tool);
   if (found === undefined) {
     const names = process.platform === 'win32' ? [`${tool}.exe`] : [tool];
@@ -188,17 +208,21 @@ function createWasmXzDecoder(): Duplex {
   return Duplex.from({ writable: input, readable: output });
 }
 
-interface ToolProcess {
+export interface ToolProcess {
+  /** `child.stdout` is null when the tool was given a file descriptor for it. */
   readonly child: ChildProcessByStdio<Writable | null, Readable, Readable>;
   /** Settles when the tool has exited and its output is closed: resolves on exit code 0. */
   readonly exited: Promise<void>;
   kill(): void;
 }
 
-/** Starts a decoding tool whose stdin is a pipe or an open file descriptor. */
-function startTool(tool: string, args: readonly string[], stdin: 'pipe' | number): ToolProcess {
-  // stdout and stderr are pipes by the stdio option; the typings cannot see that through a union stdin.
-  const child = spawn(tool, args, { stdio: [stdin, 'pipe', 'pipe'] }) as ChildProcessByStdio<Writable | null, Readable, Readable>;
+/**
+ * Starts a decoding tool whose stdin is a pipe or an open file descriptor; its stdout is a pipe
+ * (`child.stdout`) unless a file descriptor is given for it.
+ */
+export function startTool(tool: string, args: readonly string[], stdin: 'pipe' | number, stdout: 'pipe' | number = 'pipe'): ToolProcess {
+  // stderr is a pipe by the stdio option; the typings cannot see that through union stdin/stdout.
+  const child = spawn(tool, args, { stdio: [stdin, stdout, 'pipe'] }) as ChildProcessByStdio<Writable | null, Readable, Readable>;
   let stderr = '';
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (text: string) => {

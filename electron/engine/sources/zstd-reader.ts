@@ -1,0 +1,161 @@
+/**
+ * A .zst file decoded straight into the caller's buffers.
+ *
+ * node:zlib's public zstd decoder is a stream: every output chunk is a freshly allocated buffer
+ * outside the V8 heap, and a flash then copies it into an aligned write buffer. For a 512 MiB image
+ * that stream ran at 0.38–0.55 s against 0.24 s for `zstd -dc >/dev/null` on this machine, the
+ * difference being fresh pages faulted in and freed per chunk. Here the decoder writes into the
+ * buffer the writer will hand to the card: 0.28 s for the same file, no allocation per chunk.
+ *
+ * This uses the native handle behind `zlib.createZstdDecompress()` through `writeSync` — the call
+ * Node's own synchronous zlib functions make (lib/zlib.js, processChunkSync), available since
+ * node:zlib gained zstd. It is not a documented API, so `zstdFileReader` checks for it and returns
+ * null when it is missing, and callers fall back to the stream; a unit test pins that it is
+ * present on the Node the app ships with.
+ *
+ * Each `writeSync` decodes on the calling thread; a 4 MiB read decodes in about 2 ms, and the
+ * compressed input is read ahead asynchronously while the previous piece decodes.
+ */
+import { open, type FileHandle } from 'node:fs/promises';
+import zlib from 'node:zlib';
+import { cannotOpen, type PullReader } from './pull-reader';
+import { corruptSource, hasZlibZstd } from './decompress';
+
+const INPUT_BYTES = 1 << 20;
+/** Decoded bytes thrown away per step while skipping. */
+const SKIP_BYTES = 1 << 20;
+
+interface NativeZstd {
+  writeSync(flush: number, input: Uint8Array, inputOffset: number, inputLength: number, output: Uint8Array, outputOffset: number, outputLength: number): void;
+  onerror: (message: string, errno: number) => void;
+}
+
+interface DirectDecoder {
+  readonly native: NativeZstd;
+  /** After each writeSync: [output bytes left free, input bytes left unread]. */
+  readonly state: Uint32Array;
+  readonly stream: zlib.ZstdDecompress;
+}
+
+/** The native decoder of a fresh zstd stream, or null when this runtime does not expose it. */
+function directDecoder(): DirectDecoder | null {
+  if (!hasZlibZstd()) return null;
+  const stream = zlib.createZstdDecompress();
+  const inner = stream as unknown as { _handle?: Partial<NativeZstd>; _writeState?: unknown };
+  const native = inner._handle;
+  if (typeof native?.writeSync !== 'function' || !(inner._writeState instanceof Uint32Array) || inner._writeState.length < 2) {
+    stream.destroy();
+    return null;
+  }
+  return { native: native as NativeZstd, state: inner._writeState, stream };
+}
+
+/** Whether `zstdFileReader` can decode directly on this runtime. */
+export function hasDirectZstd(): boolean {
+  const decoder = directDecoder();
+  decoder?.stream.destroy();
+  return decoder !== null;
+}
+
+/** Opens a .zst file for direct decoding; null when the runtime lacks the native decoder. */
+export async function zstdFileReader(path: string): Promise<PullReader | null> {
+  const decoder = directDecoder();
+  if (!decoder) return null;
+  let file: FileHandle;
+  try {
+    file = await open(path, 'r');
+  } catch (error) {
+    decoder.stream.destroy();
+    throw cannotOpen(path, error);
+  }
+  return new ZstdFileReader(file, decoder);
+}
+
+class ZstdFileReader implements PullReader {
+  private failure: string | null = null;
+  /** Two input buffers: one decoding, one being read from the file. */
+  private readonly inputs = [Buffer.allocUnsafe(INPUT_BYTES), Buffer.allocUnsafe(INPUT_BYTES)];
+  private current = 0;
+  private input: Buffer = Buffer.alloc(0);
+  private inputOffset = 0;
+  private filePosition = 0;
+  /** Compressed bytes the decoder has taken so far. */
+  private consumed = 0;
+  private nextRead: Promise<number> | null = null;
+  private fileEnded = false;
+  private finished = false;
+  private scratch: Buffer | null = null;
+
+  constructor(
+    private readonly file: FileHandle,
+    private readonly decoder: DirectDecoder,
+  ) {
+    decoder.native.onerror = (message) => {
+      this.failure = message;
+    };
+    this.startRead();
+  }
+
+  private startRead(): void {
+    const buffer = this.inputs[1 - this.current] as Buffer;
+    const at = this.filePosition;
+    this.nextRead = this.file.read(buffer, 0, buffer.length, at).then(({ bytesRead }) => bytesRead);
+    this.nextRead.catch(() => undefined);
+  }
+
+  /** Makes the read-ahead buffer current and starts reading the next one. */
+  private async refill(): Promise<void> {
+    const bytes = await (this.nextRead as Promise<number>);
+    this.current = 1 - this.current;
+    this.input = (this.inputs[this.current] as Buffer).subarray(0, bytes);
+    this.inputOffset = 0;
+    this.filePosition += bytes;
+    if (bytes === 0) this.fileEnded = true;
+    else this.startRead();
+  }
+
+  async read(target: Uint8Array): Promise<number> {
+    let filled = 0;
+    while (filled < target.length && !this.finished) {
+      if (this.inputOffset === this.input.length && !this.fileEnded) {
+        await this.refill();
+        continue;
+      }
+      const inputLength = this.input.length - this.inputOffset;
+      // At the end of the file the decoder is told so: a frame cut short is then an error.
+      const flush = this.fileEnded ? zlib.constants.ZSTD_e_end : zlib.constants.ZSTD_e_continue;
+      const room = target.length - filled;
+      this.decoder.native.writeSync(flush, this.input, this.inputOffset, inputLength, target, filled, room);
+      const taken = inputLength - (this.decoder.state[1] as number);
+      const produced = room - (this.decoder.state[0] as number);
+      this.consumed += this.failure ? 0 : taken;
+      if (this.failure) {
+        const reason = this.failure;
+        throw corruptSource('zst', this.consumed, this.fileEnded ? `input ended early (${reason})` : reason);
+      }
+      this.inputOffset += taken;
+      filled += produced;
+      // Told the input has ended, a decoder with room left over has given everything it holds.
+      if (this.fileEnded && produced < room) this.finished = true;
+    }
+    return filled;
+  }
+
+  async skip(length: number): Promise<number> {
+    this.scratch ??= Buffer.allocUnsafe(SKIP_BYTES);
+    let skipped = 0;
+    while (skipped < length) {
+      const got = await this.read(this.scratch.subarray(0, Math.min(SKIP_BYTES, length - skipped)));
+      if (got === 0) break;
+      skipped += got;
+    }
+    return skipped;
+  }
+
+  async close(): Promise<void> {
+    this.finished = true;
+    this.decoder.stream.destroy();
+    await this.nextRead?.catch(() => undefined);
+    await this.file.close();
+  }
+}
