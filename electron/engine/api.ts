@@ -122,7 +122,6 @@ export const FlashResultSchema = z.object({
   device: z.string(),
   bytesWritten: z.number().int().nonnegative(),
   verified: z.boolean(),
-  sourceSha256: z.string().optional(),
   logFile: z.string().optional(),
 });
 export const VerifyResultSchema = z.object({
