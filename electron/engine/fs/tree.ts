@@ -53,7 +53,10 @@ export interface FsTree {
   readonly files: readonly FileNode[];
 }
 
-/** The bytes of one file, as chunks at file offsets (holes are absent). */
+/**
+ * The bytes of one file, as chunks at file offsets (holes are absent). A chunk's bytes may be a
+ * reused read buffer: use or copy them before taking the next chunk.
+ */
 export interface FileContent {
   readonly file: FileNode;
   readonly chunks: AsyncIterable<FileChunk>;
@@ -100,5 +103,7 @@ export function* walkTree(dir: DirNode, path = ''): Generator<{ readonly path: s
 
 /** Entry names in byte order, so output never depends on insertion order. */
 export function sortedNames(dir: DirNode): string[] {
-  return [...dir.entries.keys()].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  // Each name is encoded once, not once per comparison.
+  const keyed = [...dir.entries.keys()].map((name) => ({ name, bytes: Buffer.from(name) }));
+  return keyed.sort((a, b) => Buffer.compare(a.bytes, b.bytes)).map((k) => k.name);
 }

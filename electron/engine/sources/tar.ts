@@ -115,8 +115,9 @@ function parseNumber(field: Uint8Array, offset: number, what: string): number {
 function checksumOk(header: Uint8Array, stored: number): boolean {
   let unsigned = 0;
   let signed = 0;
-  for (const [i, raw] of header.entries()) {
-    const byte = i >= 148 && i < 156 ? 0x20 : raw;
+  // An indexed loop: entries() would allocate a pair per byte, 512 per header.
+  for (let i = 0; i < header.length; i++) {
+    const byte = i >= 148 && i < 156 ? 0x20 : header[i]!;
     unsigned += byte;
     signed += byte > 127 ? byte - 256 : byte;
   }
@@ -146,17 +147,18 @@ function parsePax(data: Uint8Array, into: Map<string, Uint8Array>, offset: numbe
     const record = data.subarray(space + 1, pos + length);
     const eq = record.indexOf(0x3d);
     if (eq < 0 || record[record.length - 1] !== 0x0a) throw corrupt('malformed pax record', offset);
-    into.set(utf8.decode(record.subarray(0, eq)), record.slice(eq + 1, record.length - 1));
+    // A copy (a Buffer's slice() would be a view): values outlive the input chunk.
+    into.set(utf8.decode(record.subarray(0, eq)), new Uint8Array(record.subarray(eq + 1, record.length - 1)));
     pos += length;
   }
 }
 
-function paxString(fields: Map<string, Uint8Array>, key: string): string | undefined {
+function paxString(fields: ReadonlyMap<string, Uint8Array>, key: string): string | undefined {
   const value = fields.get(key);
   return value === undefined ? undefined : utf8.decode(value);
 }
 
-function paxNumber(fields: Map<string, Uint8Array>, key: string, offset: number): number | undefined {
+function paxNumber(fields: ReadonlyMap<string, Uint8Array>, key: string, offset: number): number | undefined {
   const text = paxString(fields, key);
   if (text === undefined) return undefined;
   const value = Number(text);
@@ -164,7 +166,11 @@ function paxNumber(fields: Map<string, Uint8Array>, key: string, offset: number)
   return value;
 }
 
-function paxXattrs(fields: Map<string, Uint8Array>): Map<string, Uint8Array> {
+/** Shared by every entry without xattrs, so a tree of thousands of entries holds one empty map. */
+const NO_XATTRS: ReadonlyMap<string, Uint8Array> = new Map();
+
+function paxXattrs(fields: ReadonlyMap<string, Uint8Array>): ReadonlyMap<string, Uint8Array> {
+  if (fields.size === 0) return NO_XATTRS;
   const xattrs = new Map<string, Uint8Array>();
   for (const [key, value] of fields) {
     if (key.startsWith('SCHILY.xattr.')) xattrs.set(key.slice('SCHILY.xattr.'.length), value);
@@ -173,7 +179,7 @@ function paxXattrs(fields: Map<string, Uint8Array>): Map<string, Uint8Array> {
       xattrs.set(name, Buffer.from(utf8.decode(value), 'base64'));
     }
   }
-  return xattrs;
+  return xattrs.size === 0 ? NO_XATTRS : xattrs;
 }
 
 /** GNU sparse 0.0 (repeated offset/numbytes) and 0.1 (comma list) maps from pax fields. */
@@ -236,8 +242,14 @@ interface BodyState {
   active: boolean;
 }
 
+/**
+ * Input chunks may be buffers their source reuses (see fs/rootfs.ts): a chunk's bytes are only
+ * trusted until the next chunk is taken, so what is kept past a read — the header, a pax record
+ * holding a sparse 0.0 map — is copied.
+ */
 export async function* readTar(input: AsyncIterable<Uint8Array>): AsyncGenerator<TarEntry> {
   const reader = new ByteReader(input);
+  const header = new Uint8Array(BLOCK);
   const global = new Map<string, Uint8Array>();
   const pax: PaxState = { fields: new Map() };
   let paxRaw: Uint8Array | null = null;
@@ -245,21 +257,24 @@ export async function* readTar(input: AsyncIterable<Uint8Array>): AsyncGenerator
   let longLink: string | null = null;
   let entryStart: number | null = null;
 
-  const readRecord = async (size: number, at: number): Promise<Uint8Array> => {
+  /** Hands a metadata record to `use` before the padding after it is skipped (and the chunk maybe reused). */
+  const readRecord = async <T>(size: number, at: number, use: (data: Uint8Array) => T): Promise<T> => {
     if (size > 64 * 1024 * 1024) throw corrupt(`metadata record of ${size} bytes`, at);
     const data = await reader.readExact(size);
     if (data.length < size) throw corrupt('archive truncated inside a metadata record', reader.offset);
+    const result = use(data);
     if ((await reader.skip(padding(size))) < padding(size)) throw corrupt('archive truncated', reader.offset);
-    return data;
+    return result;
   };
 
   try {
     for (;;) {
       const at = reader.offset;
-      const header = await reader.readExact(BLOCK);
-      if (header.length === 0) throw corrupt('archive ends without an end-of-archive marker', at);
-      if (header.length < BLOCK) throw corrupt('archive truncated inside a header', reader.offset);
-      if (isZeroBlock(header)) return;
+      const block = await reader.readExact(BLOCK);
+      if (block.length === 0) throw corrupt('archive ends without an end-of-archive marker', at);
+      if (block.length < BLOCK) throw corrupt('archive truncated inside a header', reader.offset);
+      if (isZeroBlock(block)) return;
+      header.set(block);
       entryStart ??= at;
 
       const stored = parseNumber(header.subarray(148, 156), at, 'checksum');
@@ -271,22 +286,23 @@ export async function* readTar(input: AsyncIterable<Uint8Array>): AsyncGenerator
 
       const flagChar = String.fromCharCode(flag);
       if (flagChar === 'x' || flagChar === 'g') {
-        const data = await readRecord(size, at);
-        if (flagChar === 'g') parsePax(data, global, at);
-        else {
-          parsePax(data, pax.fields, at);
-          paxRaw = data;
-        }
+        await readRecord(size, at, (data) => {
+          if (flagChar === 'g') parsePax(data, global, at);
+          else {
+            parsePax(data, pax.fields, at);
+            paxRaw = pax.fields.has('GNU.sparse.offset') ? new Uint8Array(data) : null;
+          }
+        });
         continue;
       }
       if (flagChar === 'L' || flagChar === 'K') {
-        const text = cString(await readRecord(size, at));
+        const text = await readRecord(size, at, cString);
         if (flagChar === 'L') longName = text;
         else longLink = text;
         continue;
       }
 
-      const fields = new Map([...global, ...pax.fields]);
+      const fields: ReadonlyMap<string, Uint8Array> = global.size === 0 ? pax.fields : new Map([...global, ...pax.fields]);
       const headerName = cString(header.subarray(0, 100));
       const prefix = !isGnu && magic.startsWith('ustar') ? cString(header.subarray(345, 500)) : '';
       const rawName = paxString(fields, 'path') ?? longName ?? (prefix ? `${prefix}/${headerName}` : headerName);
@@ -314,36 +330,35 @@ export async function* readTar(input: AsyncIterable<Uint8Array>): AsyncGenerator
       const name = paxString(fields, 'GNU.sparse.name') ?? rawName;
 
       const state: BodyState = { remaining: storedSize + padding(storedSize), active: true };
-      const headerOffset = entryStart;
+      const isFile = kind === 'file';
+      // Built before the pax fields are cleared: `fields` may be the same map.
+      const entry: TarEntry | null =
+        kind === null
+          ? null
+          : {
+              kind,
+              path: normaliseTarPath(name),
+              linkTarget: kind === 'symlink' ? rawLink : kind === 'hardlink' ? normaliseTarPath(rawLink) : null,
+              mode: parseNumber(header.subarray(100, 108), at, 'mode') & 0o7777,
+              uid: paxNumber(fields, 'uid', at) ?? parseNumber(header.subarray(108, 116), at, 'uid'),
+              gid: paxNumber(fields, 'gid', at) ?? parseNumber(header.subarray(116, 124), at, 'gid'),
+              uname: paxString(fields, 'uname') ?? cString(header.subarray(265, 297)),
+              gname: paxString(fields, 'gname') ?? cString(header.subarray(297, 329)),
+              mtime: paxNumber(fields, 'mtime', at) ?? parseNumber(header.subarray(136, 148), at, 'mtime'),
+              size: isFile ? realSize : 0,
+              devMajor: kind === 'char' || kind === 'block' ? parseNumber(header.subarray(329, 337), at, 'devmajor') : 0,
+              devMinor: kind === 'char' || kind === 'block' ? parseNumber(header.subarray(337, 345), at, 'devminor') : 0,
+              xattrs: paxXattrs(fields),
+              sparseMap,
+              headerOffset: entryStart,
+              body: isFile ? fileBody(reader, state, storedSize, sparseMap) : emptyBody(),
+            };
       pax.fields.clear();
       paxRaw = null;
       longName = null;
       longLink = null;
       entryStart = null;
-      if (kind === null) {
-        await skipBody(reader, state);
-        continue;
-      }
-
-      const isFile = kind === 'file';
-      yield {
-        kind,
-        path: normaliseTarPath(name),
-        linkTarget: kind === 'symlink' ? rawLink : kind === 'hardlink' ? normaliseTarPath(rawLink) : null,
-        mode: parseNumber(header.subarray(100, 108), at, 'mode') & 0o7777,
-        uid: paxNumber(fields, 'uid', at) ?? parseNumber(header.subarray(108, 116), at, 'uid'),
-        gid: paxNumber(fields, 'gid', at) ?? parseNumber(header.subarray(116, 124), at, 'gid'),
-        uname: paxString(fields, 'uname') ?? cString(header.subarray(265, 297)),
-        gname: paxString(fields, 'gname') ?? cString(header.subarray(297, 329)),
-        mtime: paxNumber(fields, 'mtime', at) ?? parseNumber(header.subarray(136, 148), at, 'mtime'),
-        size: isFile ? realSize : 0,
-        devMajor: kind === 'char' || kind === 'block' ? parseNumber(header.subarray(329, 337), at, 'devmajor') : 0,
-        devMinor: kind === 'char' || kind === 'block' ? parseNumber(header.subarray(337, 345), at, 'devminor') : 0,
-        xattrs: paxXattrs(fields),
-        sparseMap,
-        headerOffset,
-        body: isFile ? fileBody(reader, state, storedSize, sparseMap) : emptyBody(),
-      };
+      if (entry) yield entry;
       state.active = false;
       await skipBody(reader, state);
     }
