@@ -10,7 +10,7 @@
  * tool keeps producing, the reader keeps reading (spinning briefly when the FIFO is momentarily
  * empty), so neither side sleeps per write; when the tool is slower than that (a large, dense
  * image on a slow machine) the reader gives up spinning after SPIN_NS and waits in blocking reads
- * on a worker thread instead, costing nothing while it waits.
+ * on a worker thread for the rest of that read call, costing nothing while it waits.
  *
  * Needs a FIFO (`mkfifo`, every Linux and macOS); `toolFileReader` returns null elsewhere and the
  * caller falls back to the stream.
@@ -30,8 +30,6 @@ const readAsync = promisify(readCallback);
 /** How long the reader spins on an empty FIFO before it waits in a blocking read. */
 const SPIN_NS = 200_000n;
 const SKIP_BYTES = 1 << 20;
-/** A read this large found the FIFO full (Linux's default pipe capacity): the tool is ahead. */
-const FIFO_FULL = 64 * 1024;
 
 interface Fifo {
   /** Read end opened O_NONBLOCK: EAGAIN when empty, 0 once the tool has closed its end. */
@@ -96,13 +94,13 @@ export async function toolFileReader(format: StreamCompression, tool: string, ar
     }
   };
 
-  // Spinning pays only while the tool outpaces this reader: after a spin that found nothing the
-  // reader waits in blocking reads, until one of them finds the FIFO full again.
-  let spin = true;
   const reader: PullReader = {
     async read(target) {
       let filled = 0;
       let emptySince: bigint | null = null;
+      // Spinning pays only while the tool outpaces this reader: after a spin that found nothing,
+      // the rest of this read waits in blocking reads (at most SPIN_NS lost per call).
+      let spin = true;
       while (filled < target.length && !ended) {
         let got = poll(target, filled);
         if (got === null) {
@@ -111,7 +109,6 @@ export async function toolFileReader(format: StreamCompression, tool: string, ar
           if (spin && now - emptySince < SPIN_NS) continue;
           spin = false;
           got = (await readAsync(fifo.wait, target, filled, target.length - filled, null)).bytesRead;
-          if (got >= FIFO_FULL) spin = true;
         }
         emptySince = null;
         if (got === 0) await end();
