@@ -57,6 +57,10 @@ export const ROOT_INO = 2;
 export const JOURNAL_INO = 8;
 export const FIRST_INO = 11;
 export const DEFAULT_HEADROOM = 16 * 1024 * 1024;
+/** mke2fs's default inode ratio, applied to the room a filesystem has for new files. */
+const BYTES_PER_INODE = 16384;
+/** Inodes beyond the ratio for what a first boot creates (logs, keys, state files, lost+found's). */
+const SPARE_INODES = 256;
 const SLOW_SYMLINK_MAX = BLOCK_SIZE - 1;
 
 export interface InodePlan {
@@ -381,14 +385,16 @@ export function planExt4(tree: FsTree, options: Ext4Options): Ext4Plan {
     throw new CardsmithError('bad-input', `An ext4 journal of ${journal} blocks is outside jbd2's ${MIN_JOURNAL_BLOCKS}…${MAX_JOURNAL_BLOCKS}`, { journalBlocks: journal });
   }
   const numbered = prepare(numberInodes(tree, options), tree.files);
+  // Inodes: one per entry, SPARE_INODES more, and one per BYTES_PER_INODE of free space (a
+  // minimal root's headroom, a fixed size's whole room) — never a ratio over the data as well.
   const used = numbered.inodes.length + FIRST_INO;
-  const spareInodes = (n: number): number => Math.ceil(n * 1.1) + 256;
-  const neededBlocks = searchMinimal(numbered, { ...options, size: { kind: 'minimal', headroomBytes: 0 } }, 0, spareInodes(used));
+  const inodesFor = (freeBytes: number): number => used + SPARE_INODES + Math.floor(freeBytes / BYTES_PER_INODE);
+  const neededBlocks = searchMinimal(numbered, { ...options, size: { kind: 'minimal', headroomBytes: 0 } }, 0, inodesFor(0));
   const neededBytes = neededBlocks * BLOCK_SIZE;
   let plan: Ext4Plan;
   if (options.size.kind === 'minimal') {
     const headroom = Math.ceil((options.size.headroomBytes ?? DEFAULT_HEADROOM) / BLOCK_SIZE);
-    const inodesWanted = spareInodes(used) + Math.floor((headroom * BLOCK_SIZE) / 16384);
+    const inodesWanted = inodesFor(headroom * BLOCK_SIZE);
     const found = headroom === 0 ? neededBlocks : searchMinimal(numbered, options, headroom, inodesWanted);
     const alignBlocks = Math.max(1, Math.floor((options.size.alignBytes ?? 0) / BLOCK_SIZE));
     // A found size's last group is empty or holds ≥ 1024 blocks, so rounding up adds no group
@@ -400,9 +406,9 @@ export function planExt4(tree: FsTree, options: Ext4Options): Ext4Plan {
   } else {
     const given = options.size.bytes;
     const blocks = trimTail(Math.floor(given / BLOCK_SIZE));
-    const byRatio = Math.floor((blocks * BLOCK_SIZE) / 16384);
-    const result = blocks >= 2048 ? attempt(blocks, Math.max(spareInodes(used), byRatio), numbered, options, 0, true) : null;
-    const fallback = result?.plan ?? (blocks >= 2048 ? attempt(blocks, spareInodes(used), numbered, options, 0, true).plan : null);
+    const byRatio = Math.floor((blocks * BLOCK_SIZE) / BYTES_PER_INODE);
+    const result = blocks >= 2048 ? attempt(blocks, Math.max(inodesFor(0), byRatio), numbered, options, 0, true) : null;
+    const fallback = result?.plan ?? (blocks >= 2048 ? attempt(blocks, inodesFor(0), numbered, options, 0, true).plan : null);
     if (!fallback) {
       throw new CardsmithError('too-small', `The root filesystem needs ${neededBytes} bytes but only ${given} bytes were given`, {
         neededBytes,
