@@ -3,7 +3,8 @@ import { CardsmithError } from '../../../electron/engine/errors';
 import { crc32c } from '../../../electron/engine/fs/ext4/crc32c';
 import { packDirectory } from '../../../electron/engine/fs/ext4/directory';
 import { planExt4, writeExt4, type Ext4Options } from '../../../electron/engine/fs/ext4/ext4';
-import { buildExtentTree, extentTreeBlocks } from '../../../electron/engine/fs/ext4/inode';
+import { BlockAllocator } from '../../../electron/engine/fs/ext4/geometry';
+import { buildExtentTree, extentTreeBlocks, MAX_EXTENT_LENGTH } from '../../../electron/engine/fs/ext4/inode';
 import { MemorySink } from '../../../electron/engine/fs/sink';
 import { newDir, type FileContent, type FileNode, type FsTree } from '../../../electron/engine/fs/tree';
 import { treeFromTar } from '../../../electron/engine/fs/tree-tar';
@@ -115,6 +116,24 @@ describe('planExt4', () => {
     const plan = planExt4(tree, options({ kind: 'fixed', bytes: 16 * 1024 ** 3 }));
     expect(plan.geometry.groups).toBe(128);
     expect(plan.report.inodesTotal).toBeGreaterThanOrEqual((16 * 1024 ** 3) / 16384);
+  });
+});
+
+describe('BlockAllocator', () => {
+  it('counts the extents of an allocation and marks the same blocks as allocate()', () => {
+    const full = new BlockAllocator(200_000);
+    const counting = new BlockAllocator(200_000);
+    for (const a of [full, counting]) for (let b = 100; b < 200_000; b += 7919) a.mark(b, 1 + (b % 13));
+    for (const count of [1, 50, 40_000, 70_000, 3]) {
+      const runs = full.allocate(count);
+      const extents = runs?.reduce((n, r) => n + Math.ceil(r.length / MAX_EXTENT_LENGTH), 0);
+      expect(extents).toBeGreaterThan(0);
+      expect(counting.allocateCount(count, MAX_EXTENT_LENGTH)).toBe(extents);
+      expect(counting.bits).toEqual(full.bits);
+    }
+    expect(full.allocate(200_000)).toBeNull();
+    expect(counting.allocateCount(200_000, MAX_EXTENT_LENGTH)).toBeNull();
+    expect(counting.bits).toEqual(full.bits);
   });
 });
 

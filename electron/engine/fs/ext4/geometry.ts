@@ -92,6 +92,8 @@ const POPCOUNT = Uint8Array.from({ length: 256 }, (_, n) => {
 export class BlockAllocator {
   readonly bits: Uint8Array;
   private cursor = 0;
+  /** The last claim's runs: start, length, start, length, … */
+  private readonly scratch: number[] = [];
 
   constructor(readonly blocksCount: number) {
     this.bits = new Uint8Array(Math.ceil(blocksCount / 8));
@@ -114,7 +116,32 @@ export class BlockAllocator {
 
   /** `count` blocks as runs, first fit from `from` (default: the cursor); null when full. */
   allocate(count: number, from?: number): Run[] | null {
+    if (!this.claim(count, from)) return null;
     const runs: Run[] = [];
+    for (let i = 0; i < this.scratch.length; i += 2) runs.push({ start: this.scratch[i]!, length: this.scratch[i + 1]! });
+    return runs;
+  }
+
+  /**
+   * Allocates like `allocate(count)` but only counts: the number of extents the blocks make as
+   * one logical run (each physical run split at `maxExtent`), or null when full. A size search
+   * needs no more than this, and makes no objects per file.
+   */
+  allocateCount(count: number, maxExtent: number): number | null {
+    if (!this.claim(count)) return null;
+    let extents = 0;
+    for (let i = 1; i < this.scratch.length; i += 2) extents += Math.ceil(this.scratch[i]! / maxExtent);
+    return extents;
+  }
+
+  /**
+   * First fit of `count` blocks from `from` (default: the cursor, which then moves past them):
+   * their runs go to `scratch` as start, length pairs and are marked; nothing is marked when
+   * they do not fit.
+   */
+  private claim(count: number, from?: number): boolean {
+    const runs = this.scratch;
+    runs.length = 0;
     let left = count;
     let b = from ?? this.cursor;
     while (left > 0) {
@@ -122,17 +149,17 @@ export class BlockAllocator {
         if ((b & 7) === 0 && this.bits[b >>> 3] === 0xff) b += 8;
         else b++;
       }
-      if (b >= this.blocksCount) return null;
+      if (b >= this.blocksCount) return false;
       const start = b;
       while (b < this.blocksCount && left > 0 && !this.isUsed(b)) {
         b++;
         left--;
       }
-      runs.push({ start, length: b - start });
+      runs.push(start, b - start);
     }
-    for (const run of runs) this.mark(run.start, run.length);
+    for (let i = 0; i < runs.length; i += 2) this.mark(runs[i]!, runs[i + 1]!);
     if (from === undefined) this.cursor = b;
-    return runs;
+    return true;
   }
 
   setCursor(block: number): void {

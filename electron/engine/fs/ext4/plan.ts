@@ -277,7 +277,16 @@ function attempt(blocksCount: number, inodesWanted: number, numbered: Numbered, 
 
   const place = (plan: InodePlan, logical: readonly Run[]): void => {
     const count = logical.reduce((n, r) => n + r.length, 0);
-    if (count > 0) {
+    if (count > 0 && !keep && logical.length === 1) {
+      // Whether it fits is all a search asks: count the extents, build none.
+      const extents = alloc.allocateCount(count, MAX_EXTENT_LENGTH);
+      if (extents === null) {
+        short += count;
+        return;
+      }
+      const tree = extentTreeBlocks(extents);
+      if (tree > 0 && !alloc.allocate(tree)) short += tree;
+    } else if (count > 0) {
       const physical = alloc.allocate(count);
       if (!physical) {
         short += count;
