@@ -51,7 +51,13 @@ async function* plainChunks(path: string): AsyncGenerator<Uint8Array> {
   const handle = await open(path, 'r');
   const buffers = Array.from({ length: READ_BUFFERS }, () => new Uint8Array(READ_CHUNK));
   let position = 0;
-  const read = (index: number): Promise<{ bytesRead: number; buffer: Uint8Array }> => handle.read(buffers[index % READ_BUFFERS]!, 0, READ_CHUNK, position);
+  const read = (index: number): Promise<{ bytesRead: number; buffer: Uint8Array }> => {
+    const reading = handle.read(buffers[index % READ_BUFFERS]!, 0, READ_CHUNK, position);
+    // A read ahead may fail while its caller is busy elsewhere: the error is thrown when it is
+    // awaited, not reported as unhandled in between.
+    reading.catch(() => undefined);
+    return reading;
+  };
   let pending = read(0);
   try {
     for (let index = 1; ; index++) {

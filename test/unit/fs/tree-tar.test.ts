@@ -1,9 +1,11 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { CardsmithError } from '../../../electron/engine/errors';
+import { openRootfs } from '../../../electron/engine/fs/rootfs';
 import type { FileNode } from '../../../electron/engine/fs/tree';
 import { treeFromTar } from '../../../electron/engine/fs/tree-tar';
 import { describeWith } from '../../helpers/needs';
@@ -40,6 +42,38 @@ describeWith(['tool:tar'], 'treeFromTar', () => {
       for await (const chunk of chunks) seen.push(Buffer.from(chunk.data).toString());
     }
     expect(seen.join('')).toBe('newer content\n');
+  });
+
+  it('reads a plain tarball through reused buffers with the same contents as from one chunk', async () => {
+    // Files of odd sizes around the 1 MiB read size, so bodies and headers straddle reads and
+    // each of the three buffers is reused many times.
+    const root = join(dir, 'reuse');
+    mkdirSync(root, { recursive: true });
+    for (let i = 0; i < 40; i++) {
+      const bytes = new Uint8Array(((i * 104729) % (1536 * 1024)) + i).map((_, j) => (j * 31 + i * 7) & 0xff);
+      writeFileSync(join(root, `f${i}`), bytes);
+    }
+    const tar = join(dir, 'reuse.tar');
+    execFileSync('tar', ['-C', root, '-cf', tar, '.']);
+    const digests = async (contents: AsyncIterable<{ file: FileNode; chunks: AsyncIterable<{ offset: number; data: Uint8Array }> }>): Promise<string[]> => {
+      const out: string[] = [];
+      for await (const { file, chunks } of contents) {
+        const hash = createHash('sha256');
+        let at = 0;
+        for await (const chunk of chunks) {
+          expect(chunk.offset).toBe(at);
+          hash.update(chunk.data);
+          at += chunk.data.length;
+        }
+        out.push(`${file.size}:${hash.digest('hex')}`);
+      }
+      return out;
+    };
+    const reused = await openRootfs(tar, { defaultMtime: 0 });
+    const whole = await treeFromTar(() => once(readFileSync(tar)), { defaultMtime: 0 });
+    const expected = await digests(whole.contents());
+    expect(expected).toHaveLength(40);
+    expect(await digests(reused.contents())).toEqual(expected);
   });
 
   it('creates implied parents and rejects hard links to missing targets', async () => {
