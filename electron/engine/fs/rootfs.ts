@@ -5,8 +5,11 @@
  */
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import { CardsmithError } from '../errors';
 import { createDecompressor, detectFormat, MAGIC_BYTES } from '../sources/decompress';
+import { directFileReader } from '../sources/direct-reader';
+import { streamReader, type PullReader } from '../sources/pull-reader';
 import type { TreeSource } from './tree';
 import { treeFromDirectory } from './tree-dir';
 import { treeFromTar } from './tree-tar';
@@ -27,13 +30,13 @@ export async function tarballStream(path: string): Promise<() => AsyncIterable<U
   }
   const format = detectFormat(head);
   if (format === 'zip') throw new CardsmithError('bad-input', `"${path}" is a zip archive; a root filesystem must be a tarball or a directory`, { path });
-  if (format === 'none') return () => plainChunks(path);
-  return () => {
+  const decoded = (): Readable => {
     const decoder = createDecompressor(format);
-    const file = createReadStream(path, { highWaterMark: 1 << 20 });
+    const file = createReadStream(path, { highWaterMark: READ_CHUNK });
     file.on('error', (error) => decoder.destroy(error));
-    return file.pipe(decoder) as AsyncIterable<Uint8Array>;
+    return file.pipe(decoder);
   };
+  return () => reusedChunks(async () => (await directFileReader(path, format)) ?? streamReader(decoded()));
 }
 
 const READ_CHUNK = 1 << 20;
@@ -41,18 +44,19 @@ const READ_CHUNK = 1 << 20;
 const READ_BUFFERS = 3;
 
 /**
- * An uncompressed tarball in READ_CHUNK pieces read into READ_BUFFERS reused buffers, the next
- * read started before a chunk is handed out. A chunk stays intact until two more chunks have
- * been taken; the tar reader copies what it keeps past the next read. A stream would allocate a
- * fresh buffer per read: two passes over a 1 GiB rootfs made 2 GiB of off-heap garbage, held
- * until the next GC (tens of MiB of RSS).
+ * The tarball's bytes in READ_CHUNK pieces read into READ_BUFFERS reused buffers, the next read
+ * started before a chunk is handed out. A chunk stays intact until two more chunks have been
+ * taken; the tar reader copies what it keeps past the next read. A stream would allocate a fresh
+ * buffer per read: two passes over a 1 GiB rootfs made 2 GiB of off-heap garbage, held until the
+ * next GC (tens of MiB of RSS). Plain, zst and xz tarballs are decoded straight into the buffers
+ * (sources/direct-reader.ts); other formats are copied in from their decoder's stream.
  */
-async function* plainChunks(path: string): AsyncGenerator<Uint8Array> {
-  const handle = await open(path, 'r');
+async function* reusedChunks(openReader: () => Promise<PullReader>): AsyncGenerator<Uint8Array> {
+  const reader = await openReader();
   const buffers = Array.from({ length: READ_BUFFERS }, () => new Uint8Array(READ_CHUNK));
-  let position = 0;
   const read = (index: number): Promise<{ bytesRead: number; buffer: Uint8Array }> => {
-    const reading = handle.read(buffers[index % READ_BUFFERS]!, 0, READ_CHUNK, position);
+    const buffer = buffers[index % READ_BUFFERS]!;
+    const reading = reader.read(buffer).then((bytesRead) => ({ bytesRead, buffer }));
     // A read ahead may fail while its caller is busy elsewhere: the error is thrown when it is
     // awaited, not reported as unhandled in between.
     reading.catch(() => undefined);
@@ -63,14 +67,13 @@ async function* plainChunks(path: string): AsyncGenerator<Uint8Array> {
     for (let index = 1; ; index++) {
       const { bytesRead, buffer } = await pending;
       if (bytesRead === 0) return;
-      position += bytesRead;
       pending = read(index);
       yield buffer.subarray(0, bytesRead);
     }
   } finally {
-    // A read still in flight must finish before its handle closes.
+    // A read still in flight must finish before the source closes.
     await pending.catch(() => undefined);
-    await handle.close();
+    await reader.close();
   }
 }
 
