@@ -11,7 +11,8 @@
  * ext4 needs for the tree (file and directory blocks, used inodes) against the raw data.
  * (scripts/bench-ext4.ts measures the ext4 writer alone.)
  * Usage (root): npx tsx scripts/bench-build.ts [rootfs MiB, default 1024]
- * Needs: tar, mkfs.ext4, e2fsck, dumpe2fs, sfdisk, dd, /usr/bin/time; builds the CLI bundle first.
+ * Also builds from the tarball compressed with zstd and prints that build's time and peak RSS.
+ * Needs: tar, mkfs.ext4, e2fsck, dumpe2fs, sfdisk, dd, zstd, cmp, /usr/bin/time; builds the CLI bundle first.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
@@ -122,6 +123,13 @@ try {
   const nixos = blockBytes * 1.1 + 16 * MiB;
   console.log(`image size / NixOS rule (blocks × 1.10 + 16 MiB = ${(nixos / MiB).toFixed(1)} MiB): ${(result.sizeBytes / nixos).toFixed(3)}`);
   console.log(`peak RSS: ${ours.rssMiB.toFixed(0)} MiB (target ≤ 286 MiB = 300 MB)`);
+
+  // The same build from a .tar.zst: decoded into the reader's buffers, it must stay within the target too.
+  execFileSync('zstd', ['-q', '-3', '-T0', '--rm', tarball]);
+  const packedImage = join(dir, 'from-zst.img');
+  const packed = timed(`SOURCE_DATE_EPOCH=1700000000 node ${cli} build --board qemu-virt-aarch64 --rootfs ${tarball}.zst -o ${packedImage} --root-size minimal --json`);
+  const same = execFileSync('cmp', [image, packedImage]).length === 0;
+  console.log(`from rootfs.tar.zst: ${packed.seconds.toFixed(2)} s, peak RSS ${packed.rssMiB.toFixed(0)} MiB (target ≤ 286 MiB), image ${same ? 'identical to' : 'DIFFERENT from'} the plain tarball's`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
