@@ -86,11 +86,17 @@ export async function toolFileReader(format: StreamCompression, tool: string, ar
 
   /** Bytes read into target at `offset`: 0 at the end of the output, null when the FIFO is empty. */
   const poll = (target: Uint8Array, offset: number): number | null => {
+    // An empty FIFO is an exception from readSync, tens of thousands of times per image: without
+    // a stack trace to capture, each costs about half as much (6 against 11 µs measured here).
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     try {
       return readSync(fifo.poll, target, offset, target.length - offset, null);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EAGAIN') return null;
       throw error;
+    } finally {
+      Error.stackTraceLimit = stackTraceLimit;
     }
   };
 
