@@ -9,8 +9,8 @@
  * the same. Here the tool writes into a FIFO that this process reads without blocking: while the
  * tool keeps producing, the reader keeps reading (spinning briefly when the FIFO is momentarily
  * empty), so neither side sleeps per write; when the tool is slower than that (a large, dense
- * image on a slow machine) the reader gives up spinning after SPIN_NS and waits in blocking reads
- * on a worker thread for the rest of that read call, costing nothing while it waits.
+ * image on a slow machine) the reader waits in blocking reads on a worker thread instead,
+ * costing nothing while it waits.
  *
  * Needs a FIFO (`mkfifo`, every Linux and macOS); `toolFileReader` returns null elsewhere and the
  * caller falls back to the stream.
@@ -28,7 +28,9 @@ const run = promisify(execFile);
 const readAsync = promisify(readCallback);
 
 /** How long the reader spins on an empty FIFO before it waits in a blocking read. */
-const SPIN_NS = 200_000n;
+const SPIN_NS = 50_000n;
+/** Fruitless spins in a row after which a read call stops spinning. */
+const MAX_FAILED_SPINS = 8;
 const SKIP_BYTES = 1 << 20;
 
 interface Fifo {
@@ -104,17 +106,21 @@ export async function toolFileReader(format: StreamCompression, tool: string, ar
     async read(target) {
       let filled = 0;
       let emptySince: bigint | null = null;
-      // Spinning pays only while the tool outpaces this reader: after a spin that found nothing,
-      // the rest of this read waits in blocking reads (at most SPIN_NS lost per call).
-      let spin = true;
+      // A spin that finds nothing is followed by one blocking read, then spinning resumes: xz
+      // pauses now and then between blocks. Spinning pays only while the tool outpaces this
+      // reader, so after MAX_FAILED_SPINS fruitless spins in a row the rest of this read call
+      // waits in blocking reads (at most MAX_FAILED_SPINS × SPIN_NS lost per call).
+      let failedSpins = 0;
       while (filled < target.length && !ended) {
         let got = poll(target, filled);
         if (got === null) {
           const now = process.hrtime.bigint();
           emptySince ??= now;
-          if (spin && now - emptySince < SPIN_NS) continue;
-          spin = false;
+          if (failedSpins < MAX_FAILED_SPINS && now - emptySince < SPIN_NS) continue;
+          failedSpins++;
           got = (await readAsync(fifo.wait, target, filled, target.length - filled, null)).bytesRead;
+        } else if (emptySince !== null) {
+          failedSpins = 0;
         }
         emptySince = null;
         if (got === 0) await end();
