@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { BoardSchema } from './boards/model';
 import { DriveSchema } from './drives/model';
 import { CatalogEntrySchema, ImageInfoSchema } from './sources/model';
-import { InspectionSchema } from './disk/model';
+import { InspectionSchema, PartitionSchema } from './disk/model';
 import { ErrorInfoSchema } from './errors';
 
 /** A source of image bytes: a local path, an http(s) URL or a catalog entry id. */
@@ -75,6 +75,8 @@ export const RequestSchema = z.discriminatedUnion('op', [
   z.object({ op: z.literal('inspect'), target: z.string(), settings: SourceSettingsSchema.optional() }),
   z.object({ op: z.literal('catalog'), board: z.string().optional(), settings: SourceSettingsSchema.optional() }),
   z.object({ op: z.literal('build'), recipe: BuildRecipeSchema, settings: SourceSettingsSchema.optional() }),
+  /** The card a recipe would make, without writing it (the Review step of a build). */
+  z.object({ op: z.literal('planBuild'), recipe: BuildRecipeSchema.omit({ output: true, bmap: true }), settings: SourceSettingsSchema.optional() }),
   z.object({ op: z.literal('fetch'), source: SourceRefSchema, output: z.string().optional(), settings: SourceSettingsSchema.optional() }),
   /** Exactly one of `source` (an existing image) and `build` (a recipe built for this card). */
   z.object({
@@ -140,6 +142,14 @@ export const BuildResultSchema = z.object({
 });
 export const FetchResultSchema = z.object({ path: z.string(), sha256: z.string(), sizeBytes: z.number().int() });
 export const LoaderWriteDoneSchema = z.object({ file: z.string(), offset: z.number().int(), length: z.number().int() });
+export const BuildPlanSchema = z.object({
+  sizeBytes: z.number().int().nonnegative(),
+  table: z.enum(['mbr', 'gpt']),
+  partitions: z.array(PartitionSchema),
+  loaderWrites: z.array(LoaderWriteDoneSchema),
+  /** What the root filesystem needs at least (its size may be larger: fixed, fill, headroom). */
+  rootNeededBytes: z.number().int().nonnegative(),
+});
 
 /** The result payload of each operation, keyed by op. */
 export const ResultSchemas = {
@@ -148,6 +158,7 @@ export const ResultSchemas = {
   inspect: z.object({ inspection: InspectionSchema, image: ImageInfoSchema.optional() }),
   catalog: z.object({ entries: z.array(CatalogEntrySchema), problems: z.array(z.string()) }),
   build: BuildResultSchema,
+  planBuild: BuildPlanSchema,
   fetch: FetchResultSchema,
   flash: FlashResultSchema,
   verify: VerifyResultSchema,

@@ -23,6 +23,11 @@ const handlers: Handlers = {
       const { buildImage, settingsFromEnv } = await import('./build/compose');
       return buildImage(request.recipe, ctx, settingsFromEnv(process.env, request.recipe));
     }),
+  planBuild: (request, ctx) =>
+    withSourceSettings(request.settings, async () => {
+      const { previewBuild, settingsFromEnv } = await import('./build/compose');
+      return previewBuild(request.recipe, ctx, settingsFromEnv(process.env, request.recipe));
+    }),
   fetch: (request, ctx) => withSourceSettings(request.settings, async () => (await import('./sources/source-operations')).runFetch(request, ctx)),
   flash: (request, ctx) => withSourceSettings(request.settings, async () => (await import('./flash/flash')).flash(request, ctx)),
   verify: (request, ctx) => withSourceSettings(request.settings, async () => (await import('./flash/flash')).verify(request, ctx)),

@@ -35,6 +35,9 @@ const MIB = 1024 * 1024;
 const BOOT_MIN_BYTES = 16 * MIB;
 const BOOT_MIN_HEADROOM = 8 * MIB;
 
+/** A recipe as far as planning goes: where the image is written does not change it. */
+type PlanRecipe = Omit<BuildRecipe, 'output' | 'bmap'>;
+
 export interface BuildSettings {
   /** Seeds every UUID, GUID, disk signature and volume id. */
   readonly seed: string;
@@ -44,14 +47,14 @@ export interface BuildSettings {
 }
 
 /** Settings from the environment: SOURCE_DATE_EPOCH and CARDSMITH_SEED make builds reproducible. */
-export function settingsFromEnv(env: NodeJS.ProcessEnv, recipe: BuildRecipe): BuildSettings {
+export function settingsFromEnv(env: NodeJS.ProcessEnv, recipe: Pick<BuildRecipe, 'board' | 'table'>): BuildSettings {
   const epoch = Number(env.SOURCE_DATE_EPOCH);
   const timestamp = Number.isInteger(epoch) && epoch >= 0 ? epoch : Math.floor(Date.now() / 1000);
   return { seed: env.CARDSMITH_SEED ?? `${recipe.board}:${timestamp}`, timestamp, table: recipe.table };
 }
 
 /** `fillBytes`: the room a `fill` root has on the card (from the partition placement). */
-function ext4Size(recipe: BuildRecipe, fillBytes: number | null): Ext4Size {
+function ext4Size(recipe: PlanRecipe, fillBytes: number | null): Ext4Size {
   switch (recipe.rootSize.mode) {
     case 'minimal':
       return { kind: 'minimal', alignBytes: MIB, ...(recipe.rootSize.headroomBytes !== undefined ? { headroomBytes: recipe.rootSize.headroomBytes } : {}) };
@@ -71,7 +74,7 @@ function ext4Size(recipe: BuildRecipe, fillBytes: number | null): Ext4Size {
  * The root size that fills a card of `cardBytes`: from the root's start (which the boot partition
  * decides) to the card's end, whole MiB, less the MiB a GPT keeps for its backup.
  */
-function fillRootBytes(recipe: BuildRecipe, placement: Omit<DiskPlanInput, 'rootBytes'>, table: TableKind): number | null {
+function fillRootBytes(recipe: PlanRecipe, placement: Omit<DiskPlanInput, 'rootBytes'>, table: TableKind): number | null {
   if (recipe.rootSize.mode !== 'fill' || recipe.cardSizeBytes === undefined) return null;
   const rootStart = rootStartOf(placement);
   const room = Math.floor((recipe.cardSizeBytes - rootStart - (table === 'gpt' ? MIB : 0)) / MIB) * MIB;
@@ -92,7 +95,7 @@ function fillRootBytes(recipe: BuildRecipe, placement: Omit<DiskPlanInput, 'root
  * 16–64 MiB mke2fs would size for the whole image, which would otherwise be most of the image's
  * overhead. Fixed and fill roots keep mke2fs's journal for their size.
  */
-function planRoot(source: TreeSource, recipe: BuildRecipe, settings: BuildSettings, fillBytes: number | null): Ext4Plan {
+function planRoot(source: TreeSource, recipe: PlanRecipe, settings: BuildSettings, fillBytes: number | null): Ext4Plan {
   const minimal = recipe.rootSize.mode === 'minimal';
   const options = { seed: settings.seed, timestamp: settings.timestamp, label: 'rootfs', ...(minimal ? { journalBlocks: MIN_JOURNAL_BLOCKS } : {}) };
   try {
@@ -120,7 +123,17 @@ async function override(path: string | undefined, fallback: BootFile | null): Pr
   return path === undefined ? fallback : hostFile(path);
 }
 
-export async function buildImage(recipe: BuildRecipe, ctx: JobContext, settings: BuildSettings): Promise<ResultOf<'build'>> {
+/** Everything decided before a byte is written: the filesystems, the partitions and the loader writes. */
+interface ImagePlan {
+  readonly loader: Awaited<ReturnType<typeof loaderFor>>;
+  readonly capture: ReturnType<typeof captureContents>;
+  readonly root: Ext4Plan;
+  readonly fat: FatPlan;
+  readonly disk: ReturnType<typeof planDisk>;
+  readonly placedLoader: ReturnType<typeof planLoaderWrites>;
+}
+
+async function planImage(recipe: PlanRecipe, ctx: JobContext, settings: BuildSettings): Promise<ImagePlan> {
   const board: Board = findBoard(recipe.board);
   ctx.phase('build', 'start', `${board.name}: reading ${recipe.rootfs}`);
   const loader = await loaderFor(board, recipe.loaderFrom, ctx.signal);
@@ -162,7 +175,33 @@ export async function buildImage(recipe: BuildRecipe, ctx: JobContext, settings:
     mtime: settings.timestamp,
   });
   const placedLoader = planLoaderWrites(board, await layoutOf(disk), new Map([...loader.files].map(([name, bytes]) => [name, bytes.length])), loader.writes);
+  return { loader, capture, root, fat, disk, placedLoader };
+}
 
+/**
+ * The card a recipe would make, without writing it: the partition table as it will be written
+ * (read back from its own bytes), what each partition holds, and where the loader goes. Reads the
+ * rootfs's metadata (the first of a build's two passes) to size the root exactly.
+ */
+export async function previewBuild(recipe: PlanRecipe, ctx: JobContext, settings: BuildSettings): Promise<ResultOf<'planBuild'>> {
+  const { disk, root, fat, placedLoader } = await planImage(recipe, ctx, settings);
+  const layout = await layoutOf(disk);
+  const contents = [
+    { filesystem: fat.geometry.type === 'fat32' ? 'vfat (FAT32)' : 'vfat (FAT16)', label: 'BOOT' },
+    { filesystem: 'ext4', label: 'rootfs' },
+  ];
+  ctx.phase('build', 'done', 'planned');
+  return {
+    sizeBytes: disk.sizeBytes,
+    table: disk.table,
+    partitions: layout.partitions.map((partition, i) => ({ ...partition, ...contents[i] })),
+    loaderWrites: placedLoader.map((write) => ({ file: write.file, offset: write.offset, length: write.length })),
+    rootNeededBytes: root.report.neededBytes,
+  };
+}
+
+export async function buildImage(recipe: BuildRecipe, ctx: JobContext, settings: BuildSettings): Promise<ResultOf<'build'>> {
+  const { loader, capture, root, fat, disk, placedLoader } = await planImage(recipe, ctx, settings);
   const fatMapped = fat.geometry.dataStartSector * SECTOR + fat.usedClusters * fat.geometry.sectorsPerCluster * SECTOR;
   const loaderBytes = placedLoader.reduce((sum, w) => sum + w.length, 0);
   const mappedEstimate = fatMapped + (root.report.sizeBytes - root.report.freeBytes) + loaderBytes + 2 * MIB;

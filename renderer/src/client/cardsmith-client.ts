@@ -127,7 +127,7 @@ export function createClient(api: CardsmithApi | undefined): CardsmithClient {
 }
 
 /** The operations that read sources or the cache, and so take the Settings' source settings. */
-const SETTINGS_OPS: ReadonlySet<Op> = new Set<Op>(['inspect', 'catalog', 'build', 'fetch', 'flash', 'verify']);
+const SETTINGS_OPS: ReadonlySet<Op> = new Set<Op>(['inspect', 'catalog', 'build', 'planBuild', 'fetch', 'flash', 'verify']);
 
 /**
  * A client that adds the current source settings (cache folder and limit, catalog URLs) to every

@@ -102,6 +102,7 @@ export const de: Readonly<Record<MessageKey, string>> = {
   'review.now': 'Jetzt auf der Karte — wird gelöscht',
   'review.blank': 'Die Karte enthält weder Partitionstabelle noch Loader.',
   'review.after': 'Nach dem Schreiben',
+  'review.planning': 'Der Bau wird geplant: das Rootfs wird gelesen, um die Partitionen zu bemessen …',
   'review.afterUnknown': 'Das neue Layout steht fest, sobald das Abbild gebaut oder geladen ist.',
   'review.erase': 'Alles auf {device} ({size}) wird gelöscht.',
   'review.confirm': 'Dieses Laufwerk ist größer als 128 GB. Zur Bestätigung {word} eingeben.',

@@ -100,6 +100,7 @@ export const en = {
   'review.now': 'On the card now — will be erased',
   'review.blank': 'The card holds no partition table and no loader.',
   'review.after': 'After flashing',
+  'review.planning': 'Planning the build: reading the rootfs to size the partitions …',
   'review.afterUnknown': 'The new layout is known once the image is built or downloaded.',
   'review.erase': 'Everything on {device} ({size}) will be erased.',
   'review.confirm': 'This drive is larger than 128 GB. Type {word} to confirm it is the right one.',

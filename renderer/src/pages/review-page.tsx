@@ -6,8 +6,8 @@ import { canEnter, confirmationWord, needsTypedConfirmation, type FlowState, typ
 import { useActions, useApp, useI18n } from '../store/store-context';
 import { formatBytes } from '../view/format';
 import { loaderSlotsOf, loadersFoundOf, type LayoutInput } from '../view/layout';
-import type { InspectResult } from '../store/app-store';
-import type { Loadable } from '../store/loadable';
+import type { BuildPlanResult, InspectResult } from '../store/app-store';
+import { IDLE, type Loadable } from '../store/loadable';
 
 export function imageName(image: ImageChoice): string {
   switch (image.kind) {
@@ -27,10 +27,17 @@ export function isBlank(inspection: InspectResult['inspection']): boolean {
   return inspection.table === 'none' && inspection.partitions.length === 0 && inspection.loaders.length === 0;
 }
 
-/** The card after flashing: the image's partitions (when known) plus the board's loader slots. */
-export function afterLayout(flow: FlowState, imageInfo: Loadable<InspectResult>): LayoutInput | null {
+/**
+ * The card after flashing: the image's partitions (when known) plus the board's loader slots; for
+ * a rootfs build, the partitions and loader writes its plan foretells.
+ */
+export function afterLayout(flow: FlowState, imageInfo: Loadable<InspectResult>, buildPlan: Loadable<BuildPlanResult> = IDLE): LayoutInput | null {
   const size = flow.drive?.sizeBytes ?? null;
   if (size === null) return null;
+  if (flow.image?.kind === 'rootfs' && buildPlan.status === 'ready') {
+    const plan = buildPlan.value;
+    return { sizeBytes: size, table: plan.table, partitions: plan.partitions, loaders: plan.loaderWrites.map((w) => ({ start: w.offset, end: w.offset + w.length, label: w.file })) };
+  }
   const loaders = flow.board?.kind === 'board' ? loaderSlotsOf(flow.board.board) : [];
   if (imageInfo.status === 'ready' && flow.image?.kind === 'file' && !isBlank(imageInfo.value.inspection)) {
     const { inspection } = imageInfo.value;
@@ -45,11 +52,12 @@ export function ReviewPage(): ReactNode {
   const flowState = useApp((s) => s.flow);
   const imageInfo = useApp((s) => s.imageInfo);
   const reviewCard = useApp((s) => s.reviewCard);
+  const buildPlan = useApp((s) => s.buildPlan);
   const settings = useApp((s) => s.settings);
   const [typed, setTyped] = useState('');
   const { board, image, drive } = flowState;
   if (!board || !image || !drive) return null;
-  const after = afterLayout(flowState, imageInfo);
+  const after = afterLayout(flowState, imageInfo, buildPlan);
   const needsWord = needsTypedConfirmation(drive);
   const word = confirmationWord(drive);
 
@@ -78,6 +86,8 @@ export function ReviewPage(): ReactNode {
         />
       ) : null}
       {reviewCard.status === 'failed' ? <ErrorPanel error={reviewCard.error} /> : null}
+      {buildPlan.status === 'loading' ? <p className="muted">{t('review.planning')}</p> : null}
+      {buildPlan.status === 'failed' ? <ErrorPanel error={buildPlan.error} /> : null}
       {after ? <LayoutPicture title={t('review.after')} input={after} /> : <p className="muted">{t('review.afterUnknown')}</p>}
       <p className="erase-warning" role="note">
         {t('review.erase', { device: drive.device, size: formatBytes(drive.sizeBytes, language) })}

@@ -11,12 +11,13 @@ import type { ErrorInfo } from '../../../electron/engine/errors';
 import { withSourceSettings, type CardsmithClient, type Outcome } from '../client/cardsmith-client';
 import * as flow from './flow';
 import { applyJobEvent, finishJob, startJob, type JobState } from './job';
-import { buildOutputPath, buildRequest, flashRequest, planFlash } from './flash-plan';
+import { buildOutputPath, buildRequest, flashRequest, planBuildRequest, planFlash } from './flash-plan';
 import { fromOutcome, IDLE, LOADING, type Loadable } from './loadable';
 import { driveRows } from '../view/drives';
 import { DEFAULT_SETTINGS, parseSettings, serializeSettings, SETTINGS_KEY, sourceSettingsOf, type Settings } from './settings';
 
 export type InspectResult = ResultOf<'inspect'>;
+export type BuildPlanResult = ResultOf<'planBuild'>;
 export type CatalogResult = ResultOf<'catalog'>;
 
 export interface AppData {
@@ -30,6 +31,8 @@ export interface AppData {
   readonly drives: Loadable<readonly Drive[]>;
   readonly showAllDrives: boolean;
   readonly reviewCard: Loadable<InspectResult>;
+  /** The card a rootfs build will make, planned when the Review step opens. */
+  readonly buildPlan: Loadable<BuildPlanResult>;
   readonly job: JobState | null;
   readonly flashResult: ResultOf<'flash'> | null;
   /** The source the last flash wrote (a built image's path for rootfs flows), for "verify again". */
@@ -49,6 +52,8 @@ export interface AppActions {
   setShowAllDrives(show: boolean): void;
   chooseDrive(drive: Drive | null): void;
   goTo(step: flow.FlowStep): void;
+  /** Plans the chosen rootfs build (no writing) so Review can draw the card it will make. */
+  planBuild(): void;
   openScreen(screen: flow.Screen['kind']): void;
   setConfirmed(confirmed: boolean): void;
   startFlash(): Promise<void>;
@@ -85,6 +90,7 @@ export function initialData(settings: Settings = DEFAULT_SETTINGS, systemLanguag
     drives: IDLE,
     showAllDrives: false,
     reviewCard: IDLE,
+    buildPlan: IDLE,
     job: null,
     flashResult: null,
     flashedSource: null,
@@ -206,7 +212,24 @@ export function createAppStore(deps: StoreDeps): AppStore {
           void client.run({ op: 'inspect', target: device }).then((outcome) => {
             if (get().flow.drive?.device === device) set({ reviewCard: fromOutcome(outcome, (r) => r) });
           });
+          actions.planBuild();
         }
+      },
+      planBuild() {
+        // A catalog rootfs is not downloaded yet, so only a local rootfs can be planned before the flash.
+        const plan = planFlash(get().flow, get().settings);
+        const rootfs = plan?.build?.rootfs ?? null;
+        if (!plan || !plan.board || rootfs === null) {
+          set({ buildPlan: IDLE });
+          return;
+        }
+        const request = planBuildRequest(plan, plan.board, rootfs);
+        set({ buildPlan: LOADING });
+        void client.run(request).then((outcome) => {
+          const now = planFlash(get().flow, get().settings);
+          const same = now?.board && now.build?.rootfs ? JSON.stringify(planBuildRequest(now, now.board, now.build.rootfs)) === JSON.stringify(request) : false;
+          if (same) set({ buildPlan: fromOutcome(outcome, (r) => r) });
+        });
       },
       openScreen(kind) {
         if (kind === 'flow') {

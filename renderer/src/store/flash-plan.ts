@@ -15,6 +15,8 @@ export interface FlashPlan {
   /** The flash source; null means "the image the build step wrote". */
   readonly flashSource: string | null;
   readonly device: string;
+  /** The card's size, which a `fill` root is built to. */
+  readonly cardBytes: number | null;
   readonly board: string | undefined;
   readonly verify: boolean;
   readonly eject: boolean;
@@ -40,7 +42,7 @@ export function planFlash(flow: FlowState, settings: Pick<Settings, 'verify' | '
   if (board) phases.push('bootloader');
   if (settings.verify) phases.push('verify');
   if (settings.eject) phases.push('eject');
-  return { fetchSource, build, flashSource: sourceOf(image), device: drive.device, board, verify: settings.verify, eject: settings.eject, phases };
+  return { fetchSource, build, flashSource: sourceOf(image), device: drive.device, cardBytes: drive.sizeBytes ?? null, board, verify: settings.verify, eject: settings.eject, phases };
 }
 
 function separatorOf(path: string): string {
@@ -58,11 +60,24 @@ export function buildOutputPath(rootfs: string, board: string | undefined, cache
   return `${parent || '.'}${sep}${name}`;
 }
 
-/** A build needs a board profile (a generic one names its arch); "no bootloader" alone cannot build. */
-export function buildRequest(plan: FlashPlan, board: string, rootfs: string, output: string): Extract<RequestInput, { op: 'build' }> {
+/**
+ * The recipe of a build; it needs a board profile (a generic one names its arch), "no bootloader"
+ * alone cannot build. A `fill` root is built at the card's size, so the card needs no resize.
+ */
+function buildRecipe(plan: FlashPlan, board: string, rootfs: string): Extract<RequestInput, { op: 'planBuild' }>['recipe'] {
   const rootSize = plan.build?.rootSize ?? { mode: 'minimal' };
   const loaderFrom = plan.build?.loaderFrom;
-  return { op: 'build', recipe: { board, rootfs, rootSize, output, ...(loaderFrom ? { loaderFrom } : {}) } };
+  const cardSize = rootSize.mode === 'fill' && plan.cardBytes !== null ? { cardSizeBytes: plan.cardBytes } : {};
+  return { board, rootfs, rootSize, ...cardSize, ...(loaderFrom ? { loaderFrom } : {}) };
+}
+
+export function buildRequest(plan: FlashPlan, board: string, rootfs: string, output: string): Extract<RequestInput, { op: 'build' }> {
+  return { op: 'build', recipe: { ...buildRecipe(plan, board, rootfs), output } };
+}
+
+/** The same build, planned only: what the card will look like (the Review step). */
+export function planBuildRequest(plan: FlashPlan, board: string, rootfs: string): Extract<RequestInput, { op: 'planBuild' }> {
+  return { op: 'planBuild', recipe: buildRecipe(plan, board, rootfs) };
 }
 
 export function flashRequest(plan: FlashPlan, source: string): Extract<RequestInput, { op: 'flash' }> {

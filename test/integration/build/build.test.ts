@@ -154,6 +154,26 @@ describeWith(
       expect(inspection.consistentBoards).toContain('rock64');
     });
 
+    it('planBuild foretells the built card: size, table, partitions and loader writes, writing nothing', async () => {
+      const out = join(dir, 'plan');
+      mkdirSync(out);
+      const recipe = { board: 'orangepi-plus', rootfs: rootfs.tarball, loaderFrom: debPath('u-boot-sunxi_armhf'), rootSize: { mode: 'fixed' as const, bytes: 96 * MIB } };
+      Object.assign(process.env, ENV);
+      const planned = await runRequest<'planBuild'>({ op: 'planBuild', recipe }, () => undefined);
+      expect(readdirSync(out)).toEqual([]);
+      const image = join(out, 'card.img');
+      const { result, events } = await build({ ...recipe, output: image });
+      expect(errorOf(events)).toBeUndefined();
+      const inspection = await inspectTarget(image);
+      expect(planned).toMatchObject({ sizeBytes: (result as { sizeBytes: number }).sizeBytes, table: 'mbr' });
+      expect(planned?.partitions.map((p) => [p.start, p.size, p.type, p.filesystem])).toEqual([
+        [inspection.partitions[0]!.start, inspection.partitions[0]!.size, inspection.partitions[0]!.type, 'vfat (FAT16)'],
+        [inspection.partitions[1]!.start, 96 * MIB, inspection.partitions[1]!.type, 'ext4'],
+      ]);
+      expect(planned?.loaderWrites).toEqual([{ file: 'u-boot-sunxi-with-spl.bin', offset: 8192, length: expect.any(Number) }]);
+      expect(inspection.loaders.map((l) => l.offset)).toContain(8192);
+    });
+
     it('builds from a folder as well: the mounted root equals the folder', async () => {
       const image = join(dir, 'from-folder.img');
       const { events } = await build({ board: 'qemu-virt-aarch64', rootfs: rootfs.folder, output: image });

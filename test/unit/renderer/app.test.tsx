@@ -104,6 +104,49 @@ describe('the guided flow', { timeout: 30_000 }, () => {
     expect(api.calls.some((c) => c.op === 'inspect' && c.target === '/dev/sdb')).toBe(true);
   });
 
+  it('plans a rootfs build on Review and draws the partitions and loader it will write', async () => {
+    const MIB = 1024 * 1024;
+    const plan = {
+      sizeBytes: 200 * MIB,
+      table: 'mbr' as const,
+      partitions: [
+        { index: 1, start: MIB, size: 16 * MIB, type: '0x0e', bootable: true, filesystem: 'vfat (FAT16)', label: 'BOOT' },
+        { index: 2, start: 17 * MIB, size: 183 * MIB, type: '0x83', bootable: false, filesystem: 'ext4', label: 'rootfs' },
+      ],
+      loaderWrites: [{ file: 'u-boot-sunxi-with-spl.bin', offset: 8192, length: 600_000 }],
+      rootNeededBytes: 150 * MIB,
+    };
+    const api = fakeApi({
+      listBoards: async () => ({ boards: BOARDS }),
+      catalog: async () => ({ entries: [], problems: [] }),
+      inspect: async () => INSPECTION,
+      listDrives: async () => ({ drives: [drive()] }),
+      planBuild: async () => plan,
+    });
+    mount(api);
+    fireEvent.click(await screen.findByRole('radio', { name: /Orange Pi PC/ }));
+    fireEvent.click(screen.getByRole('button', { name: 'Next' }));
+    fireEvent.click(screen.getByRole('tab', { name: 'Build from rootfs' }));
+    fireEvent.change(screen.getByLabelText('Rootfs tarball or folder'), { target: { value: '/r/root.tar.gz' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Use this rootfs' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Next' }));
+    fireEvent.click(await screen.findByRole('radio', { name: /Generic SD reader — 32 GB/ }));
+    fireEvent.click(screen.getByRole('button', { name: 'Next' }));
+    expect(heading()).toBe('Check before writing');
+    await screen.findByText(/Partition “rootfs”/);
+    const after = screen.getByText('After flashing').closest('figure') as HTMLElement;
+    const legend = within(after)
+      .getAllByRole('listitem')
+      .map((item) => item.textContent);
+    expect(legend).toEqual([
+      'Partition table “MBR” — 0 … 512 B (0x200)',
+      'Loader “u-boot-sunxi-with-spl.bin” — 8 KiB (0x2000) … 608192 B (0x947c0)',
+      'Partition “BOOT” — 1024 KiB (0x100000) … 17408 KiB (0x1100000)',
+      'Partition “rootfs” — 17408 KiB (0x1100000) … 204800 KiB (0xc800000)',
+    ]);
+    expect(api.calls.find((c) => c.op === 'planBuild')).toMatchObject({ recipe: { board: 'orangepi-pc', rootfs: '/r/root.tar.gz', rootSize: { mode: 'minimal' } } });
+  });
+
   it('asks for the device name before flashing a drive over 128 GB', async () => {
     const api = fakeApi({
       listBoards: async () => ({ boards: BOARDS }),

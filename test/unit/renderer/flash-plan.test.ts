@@ -1,7 +1,7 @@
 // @vitest-environment node
 import { describe, expect, it } from 'vitest';
 import { INITIAL_FLOW, type FlowState, type ImageChoice } from '../../../renderer/src/store/flow';
-import { buildOutputPath, buildRequest, flashRequest, planFlash } from '../../../renderer/src/store/flash-plan';
+import { buildOutputPath, buildRequest, flashRequest, planBuildRequest, planFlash } from '../../../renderer/src/store/flash-plan';
 import { board, drive } from './samples';
 
 const state = (image: ImageChoice, generic = false): FlowState => ({
@@ -34,9 +34,15 @@ describe('flash plan', () => {
     const catalog = planFlash(state({ kind: 'catalog', entry }), on);
     expect(catalog).toMatchObject({ fetchSource: 'debian-rootfs', build: { rootfs: null }, flashSource: null });
     expect(catalog?.phases.slice(0, 2)).toEqual(['fetch', 'build']);
+    // A fill root is built at the card's size, so the build needs it.
+    const cardSizeBytes = drive({ device: '/dev/loop7' }).sizeBytes;
     expect(rootfs && buildRequest(rootfs, 'orangepi-pc', '/r/root.tar.gz', '/r/out.img')).toEqual({
       op: 'build',
-      recipe: { board: 'orangepi-pc', rootfs: '/r/root.tar.gz', rootSize: { mode: 'fill' }, output: '/r/out.img' },
+      recipe: { board: 'orangepi-pc', rootfs: '/r/root.tar.gz', rootSize: { mode: 'fill' }, cardSizeBytes, output: '/r/out.img' },
+    });
+    expect(rootfs && planBuildRequest(rootfs, 'orangepi-pc', '/r/root.tar.gz')).toEqual({
+      op: 'planBuild',
+      recipe: { board: 'orangepi-pc', rootfs: '/r/root.tar.gz', rootSize: { mode: 'fill' }, cardSizeBytes },
     });
   });
 
