@@ -127,6 +127,9 @@ describeWith(['root', 'tool:losetup', 'tool:sfdisk', 'tool:xz', `file:${CHROMIUM
     await pickCard(card);
     await shot('03-card');
     await page.getByRole('button', { name: 'Next' }).click();
+    // Review plans the build first and draws the card it will make (the new card is blank).
+    await expect.poll(() => page.getByText(/^Partition “rootfs” — /).count(), { timeout: 30_000 }).toBe(1);
+    expect(await page.getByText(/^Partition “BOOT” — /).count()).toBe(1);
     await flashFromReview('04-review-built');
     await waitForDone();
     await shot('05-done-built');
@@ -138,7 +141,7 @@ describeWith(['root', 'tool:losetup', 'tool:sfdisk', 'tool:xz', `file:${CHROMIUM
     await expect.poll(() => bridge.shownItems).toEqual([logFile]);
 
     const build = bridge.requests.find((r) => (r as { op?: string }).op === 'build') as { recipe: { board: string; output: string; loaderFrom?: string } };
-    expect(build.recipe).toMatchObject({ board: 'rock64', loaderFrom: ROCK64_LOADER });
+    expect(build.recipe).toMatchObject({ board: 'rock64', loaderFrom: ROCK64_LOADER, bmap: `${build.recipe.output}.bmap` });
     const flash = bridge.requests.find((r) => (r as { op?: string }).op === 'flash') as { source: string; device: string; allowLoop: boolean };
     expect(flash).toMatchObject({ source: build.recipe.output, device: card, allowLoop: true });
     const size = statSync(flash.source).size;

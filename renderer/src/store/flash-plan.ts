@@ -71,8 +71,12 @@ function buildRecipe(plan: FlashPlan, board: string, rootfs: string): Extract<Re
   return { board, rootfs, rootSize, ...cardSize, ...(loaderFrom ? { loaderFrom } : {}) };
 }
 
+/**
+ * The build writes its block map beside the image (`<image>.bmap`, which the flash picks up), so
+ * only the blocks that hold data are written to the card — a `fill` image is card-sized but sparse.
+ */
 export function buildRequest(plan: FlashPlan, board: string, rootfs: string, output: string): Extract<RequestInput, { op: 'build' }> {
-  return { op: 'build', recipe: { ...buildRecipe(plan, board, rootfs), output } };
+  return { op: 'build', recipe: { ...buildRecipe(plan, board, rootfs), output, bmap: `${output}.bmap` } };
 }
 
 /** The same build, planned only: what the card will look like (the Review step). */

@@ -38,7 +38,7 @@ describe('flash plan', () => {
     const cardSizeBytes = drive({ device: '/dev/loop7' }).sizeBytes;
     expect(rootfs && buildRequest(rootfs, 'orangepi-pc', '/r/root.tar.gz', '/r/out.img')).toEqual({
       op: 'build',
-      recipe: { board: 'orangepi-pc', rootfs: '/r/root.tar.gz', rootSize: { mode: 'fill' }, cardSizeBytes, output: '/r/out.img' },
+      recipe: { board: 'orangepi-pc', rootfs: '/r/root.tar.gz', rootSize: { mode: 'fill' }, cardSizeBytes, output: '/r/out.img', bmap: '/r/out.img.bmap' },
     });
     expect(rootfs && planBuildRequest(rootfs, 'orangepi-pc', '/r/root.tar.gz')).toEqual({
       op: 'planBuild',
@@ -48,7 +48,7 @@ describe('flash plan', () => {
 
   it('passes the loader folder of a rootfs build on to the recipe', () => {
     const plan = planFlash(state({ kind: 'rootfs', rootfs: '/r.tar', rootSize: { mode: 'minimal' }, loaderFrom: '/u-boot/rock64' }), on);
-    expect(plan && buildRequest(plan, 'rock64', '/r.tar', '/o.img').recipe).toEqual({ board: 'rock64', rootfs: '/r.tar', rootSize: { mode: 'minimal' }, output: '/o.img', loaderFrom: '/u-boot/rock64' });
+    expect(plan && buildRequest(plan, 'rock64', '/r.tar', '/o.img').recipe).toEqual({ board: 'rock64', rootfs: '/r.tar', rootSize: { mode: 'minimal' }, output: '/o.img', bmap: '/o.img.bmap', loaderFrom: '/u-boot/rock64' });
   });
 
   it('puts a built image in the cache folder, or beside its rootfs', () => {
