@@ -5,7 +5,7 @@
 import { EXIT_USAGE, parseCommandArgs, UsageError, type Command, type CommandIO } from './cli/command';
 import { boardCommand, boardsCommand } from './cli/boards';
 import { bootloaderCommand } from './cli/bootloader';
-import { buildCommand } from './cli/build';
+import { buildCommand, planCommand } from './cli/build';
 import { catalogCommand } from './cli/catalog';
 import { drivesCommand } from './cli/drives';
 import { fetchCommand } from './cli/fetch';
@@ -21,6 +21,7 @@ export const COMMANDS: readonly Command[] = [
   drivesCommand,
   inspectCommand,
   buildCommand,
+  planCommand,
   fetchCommand,
   catalogCommand,
   bootloaderCommand,

@@ -63,6 +63,12 @@ export function recipeFrom(values: ParsedValues): FlashBuild {
   };
 }
 
+/** `--card-size`, the card a `fill` root is built for. */
+function cardSizeFrom(values: ParsedValues): { cardSizeBytes?: number } {
+  const cardSize = optional(values, 'card-size');
+  return cardSize === undefined ? {} : { cardSizeBytes: parseSize(cardSize, 'card-size') };
+}
+
 export const buildCommand = requestCommand<'build'>({
   name: 'build',
   summary: 'Build a bootable card image from a root filesystem (tar or folder), rootless',
@@ -80,17 +86,30 @@ export const buildCommand = requestCommand<'build'>({
     'card-size': { type: 'string' },
   },
   toRequest(values) {
-    const cardSize = optional(values, 'card-size');
-    const recipe: BuildRecipe = {
-      ...recipeFrom(values),
-      output: requireString(values, 'output'),
-      bmap: optional(values, 'bmap'),
-      ...(cardSize === undefined ? {} : { cardSizeBytes: parseSize(cardSize, 'card-size') }),
-    };
+    const recipe: BuildRecipe = { ...recipeFrom(values), output: requireString(values, 'output'), bmap: optional(values, 'bmap'), ...cardSizeFrom(values) };
     return { op: 'build', recipe };
   },
   printHuman(result, io) {
     io.out(`${result.output}: ${formatBytes(result.sizeBytes)} (data ${formatBytes(result.dataBytes)}, metadata ${formatBytes(result.metadataBytes)}, free ${formatBytes(result.freeBytes)})\n`);
     if (result.bmap) io.out(`bmap: ${result.bmap}\n`);
+  },
+});
+
+export const planCommand = requestCommand<'planBuild'>({
+  name: 'plan',
+  summary: 'Show the card a build would make (partitions, loader writes) without writing anything',
+  usage: [
+    'cardsmith plan --board <id> --rootfs <tar|dir> [--root-size …] [--card-size <size>] [--table mbr|gpt]',
+    '  [--boot-files <dir>] [--kernel <path>] [--dtb <path>] [--initrd <path>] [--loader-from <file|dir|deb|url>]',
+    '  reads the rootfs (metadata only) to size the root exactly; the same options as `cardsmith build`',
+  ].join('\n'),
+  options: { ...RECIPE_OPTIONS, 'card-size': { type: 'string' } },
+  toRequest: (values) => ({ op: 'planBuild', recipe: { ...recipeFrom(values), ...cardSizeFrom(values) } }),
+  printHuman(plan, io) {
+    io.out(`image: ${formatBytes(plan.sizeBytes)}, partition table ${plan.table}; the root needs at least ${formatBytes(plan.rootNeededBytes)}\n`);
+    for (const p of plan.partitions) {
+      io.out(`  part ${p.index}: ${p.start}..${p.start + p.size} (${formatBytes(p.size)}) type ${p.type}${p.bootable ? ' bootable' : ''} ${p.filesystem ?? ''} "${p.label ?? ''}"\n`);
+    }
+    for (const w of plan.loaderWrites) io.out(`  loader ${w.file} at byte ${w.offset} (${w.length} bytes)\n`);
   },
 });

@@ -275,6 +275,13 @@ describeWith(
       expect(small.status).not.toBe(0);
       expect(String(small.stderr)).toMatch(/needs \d+ bytes but --root-size gives 3145728/);
       expect(readdirSync(out).sort()).toEqual(['card.bmap', 'card.img']);
+      // `cardsmith plan` prints the card the same recipe makes, writing nothing.
+      const plan = spawnSync(process.execPath, [join(repo, 'bin/cardsmith.cjs'), 'plan', ...common, '--root-size', 'minimal+8M'], { encoding: 'utf8', env: { ...process.env, ...ENV } });
+      expect(plan.status).toBe(0);
+      const built = sfdisk(join(out, 'card.img'));
+      for (const [i, p] of built.partitions.entries()) expect(plan.stdout).toContain(`part ${i + 1}: ${p.start * 512}..${(p.start + p.size) * 512} `);
+      expect(plan.stdout).toMatch(/loader idbloader\.img at byte 32768/);
+      expect(readdirSync(out).sort()).toEqual(['card.bmap', 'card.img']);
     });
 
     it('refuses to build onto anything but a regular file', async () => {
