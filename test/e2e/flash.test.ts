@@ -110,7 +110,7 @@ describeWith(['root', 'tool:losetup', 'tool:sfdisk', 'tool:xz', `file:${CHROMIUM
     }
   });
 
-  it('builds an image from a rootfs for ROCK64 and flashes it in one click, verified', async () => {
+  it('builds an image from a rootfs for ROCK64, root filling the card, and flashes it in one click, verified', async () => {
     const { page, shot, bridge } = session;
     const rootfs = makeRootfs(dir);
     await page.getByLabel('Search boards').fill('rock64');
@@ -120,6 +120,7 @@ describeWith(['root', 'tool:losetup', 'tool:sfdisk', 'tool:xz', `file:${CHROMIUM
     await page.getByRole('tab', { name: 'Build from rootfs' }).click();
     await page.getByLabel('Rootfs tarball or folder').fill(rootfs);
     await page.getByLabel(/^Loader files/).fill(ROCK64_LOADER);
+    await page.getByRole('radio', { name: 'Fill the card' }).check();
     await page.getByRole('button', { name: 'Use this rootfs' }).click();
     await expect.poll(() => page.getByText(`Chosen image: ${rootfs}`).count()).toBe(1);
     await shot('02-image-rootfs');
@@ -127,8 +128,10 @@ describeWith(['root', 'tool:losetup', 'tool:sfdisk', 'tool:xz', `file:${CHROMIUM
     await pickCard(card);
     await shot('03-card');
     await page.getByRole('button', { name: 'Next' }).click();
-    // Review plans the build first and draws the card it will make (the new card is blank).
+    // Review plans the build first and draws the card it will make (the new card is blank): the
+    // root partition runs to the card's end (128 MiB).
     await expect.poll(() => page.getByText(/^Partition “rootfs” — /).count(), { timeout: 30_000 }).toBe(1);
+    expect(await page.getByText(/^Partition “rootfs” — .* … 131072 KiB \(0x8000000\)$/).count()).toBe(1);
     expect(await page.getByText(/^Partition “BOOT” — /).count()).toBe(1);
     await flashFromReview('04-review-built');
     await waitForDone();
@@ -145,7 +148,11 @@ describeWith(['root', 'tool:losetup', 'tool:sfdisk', 'tool:xz', `file:${CHROMIUM
     const flash = bridge.requests.find((r) => (r as { op?: string }).op === 'flash') as { source: string; device: string; allowLoop: boolean };
     expect(flash).toMatchObject({ source: build.recipe.output, device: card, allowLoop: true });
     const size = statSync(flash.source).size;
+    expect(size).toBe(128 * MiB);
     expect(sha256OfRange(card, size)).toBe(sha256OfRange(flash.source, size));
+    const table = JSON.parse(execFileSync('sfdisk', ['--json', card], { encoding: 'utf8' })) as { partitiontable: { partitions: { start: number; size: number }[] } };
+    const root = table.partitiontable.partitions[1]!;
+    expect((root.start + root.size) * 512).toBe(128 * MiB);
 
     await page.getByRole('button', { name: 'Verify again' }).click();
     await expect.poll(() => page.locator('.verify-ok').count(), { timeout: 60_000 }).toBe(1);
