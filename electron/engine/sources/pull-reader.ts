@@ -23,6 +23,21 @@ export interface PullReader {
   close(): Promise<void>;
 }
 
+/** Decoded bytes thrown away per step when a decoding reader skips. */
+const SKIP_BYTES = 1 << 20;
+
+/** Skips `length` bytes of a reader that can only decode its way past them; returns how many there were. */
+export async function skipByReading(read: (target: Uint8Array) => Promise<number>, length: number): Promise<number> {
+  const scratch = new Uint8Array(Math.min(SKIP_BYTES, Math.max(length, 1)));
+  let skipped = 0;
+  while (skipped < length) {
+    const got = await read(scratch.subarray(0, Math.min(scratch.length, length - skipped)));
+    if (got === 0) break;
+    skipped += got;
+  }
+  return skipped;
+}
+
 export function cannotOpen(path: string, error: unknown): CardsmithError {
   return new CardsmithError('permission', `Cannot open the image ${path}: ${(error as Error).message}`, { path });
 }

@@ -21,8 +21,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { openToolInput, startTool, toolOnPath, type StreamCompression } from './decompress';
-import type { PullReader } from './pull-reader';
+import { openToolInput, startTool, toolOnPath, type StreamCompression, type ToolProcess } from './decompress';
+import { skipByReading, type PullReader } from './pull-reader';
 
 const run = promisify(execFile);
 const readAsync = promisify(readCallback);
@@ -31,7 +31,6 @@ const readAsync = promisify(readCallback);
 const SPIN_NS = 50_000n;
 /** Fruitless spins in a row after which a read call stops spinning. */
 const MAX_FAILED_SPINS = 8;
-const SKIP_BYTES = 1 << 20;
 
 interface Fifo {
   /** Read end opened O_NONBLOCK: EAGAIN when empty, 0 once the tool has closed its end. */
@@ -63,13 +62,12 @@ export async function toolFileReader(format: StreamCompression, tool: string, ar
   if (process.platform === 'win32' || !toolOnPath('mkfifo')) return null;
   const fifo = await openFifo();
   const input = openToolInput(path);
-  let child;
+  let running: ToolProcess;
   try {
-    child = startTool(tool, args, input.fd, fifo.write);
+    running = startTool(tool, args, input.fd, fifo.write);
   } finally {
     closeSync(fifo.write);
   }
-  const running = child;
   let ended = false;
   let closed = false;
 
@@ -128,16 +126,7 @@ export async function toolFileReader(format: StreamCompression, tool: string, ar
       }
       return filled;
     },
-    async skip(length) {
-      const scratch = new Uint8Array(Math.min(SKIP_BYTES, Math.max(length, 1)));
-      let skipped = 0;
-      while (skipped < length) {
-        const got = await reader.read(scratch.subarray(0, Math.min(scratch.length, length - skipped)));
-        if (got === 0) break;
-        skipped += got;
-      }
-      return skipped;
-    },
+    skip: (length) => skipByReading(reader.read, length),
     async close() {
       if (closed) return;
       closed = true;

@@ -18,12 +18,10 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import zlib from 'node:zlib';
-import { cannotOpen, type PullReader } from './pull-reader';
+import { cannotOpen, skipByReading, type PullReader } from './pull-reader';
 import { corruptSource, hasZlibZstd } from './decompress';
 
 const INPUT_BYTES = 1 << 20;
-/** Decoded bytes thrown away per step while skipping. */
-const SKIP_BYTES = 1 << 20;
 
 interface NativeZstd {
   writeSync(flush: number, input: Uint8Array, inputOffset: number, inputLength: number, output: Uint8Array, outputOffset: number, outputLength: number): void;
@@ -84,7 +82,6 @@ class ZstdFileReader implements PullReader {
   private nextRead: Promise<number> | null = null;
   private fileEnded = false;
   private finished = false;
-  private scratch: Buffer | null = null;
 
   constructor(
     private readonly file: FileHandle,
@@ -141,15 +138,8 @@ class ZstdFileReader implements PullReader {
     return filled;
   }
 
-  async skip(length: number): Promise<number> {
-    this.scratch ??= Buffer.allocUnsafe(SKIP_BYTES);
-    let skipped = 0;
-    while (skipped < length) {
-      const got = await this.read(this.scratch.subarray(0, Math.min(SKIP_BYTES, length - skipped)));
-      if (got === 0) break;
-      skipped += got;
-    }
-    return skipped;
+  skip(length: number): Promise<number> {
+    return skipByReading((target) => this.read(target), length);
   }
 
   async close(): Promise<void> {
