@@ -52,8 +52,6 @@ export interface AppActions {
   setShowAllDrives(show: boolean): void;
   chooseDrive(drive: Drive | null): void;
   goTo(step: flow.FlowStep): void;
-  /** Plans the chosen rootfs build (no writing) so Review can draw the card it will make. */
-  planBuild(): void;
   openScreen(screen: flow.Screen['kind']): void;
   setConfirmed(confirmed: boolean): void;
   startFlash(): Promise<void>;
@@ -140,6 +138,26 @@ export function createAppStore(deps: StoreDeps): AppStore {
     const finish = (outcome: { ok: true } | { ok: false; error: ErrorInfo }): void =>
       set((s) => (s.job ? { job: finishJob(s.job, outcome, now()) } : {}));
 
+    /**
+     * Plans the chosen rootfs build (no writing) so Review can draw the card it will make. Only a
+     * local rootfs can be planned: a catalog rootfs is not downloaded before the flash. The latest
+     * plan asked for wins.
+     */
+    let planTicket = 0;
+    const planBuild = (): void => {
+      const ticket = ++planTicket;
+      const plan = planFlash(get().flow, get().settings);
+      const rootfs = plan?.build?.rootfs ?? null;
+      if (!plan || !plan.board || rootfs === null) {
+        set({ buildPlan: IDLE });
+        return;
+      }
+      set({ buildPlan: LOADING });
+      void client.run(planBuildRequest(plan, plan.board, rootfs)).then((outcome) => {
+        if (ticket === planTicket) set({ buildPlan: fromOutcome(outcome, (r) => r) });
+      });
+    };
+
     const actions: AppActions = {
       async loadBoards() {
         set({ boards: LOADING });
@@ -212,24 +230,8 @@ export function createAppStore(deps: StoreDeps): AppStore {
           void client.run({ op: 'inspect', target: device }).then((outcome) => {
             if (get().flow.drive?.device === device) set({ reviewCard: fromOutcome(outcome, (r) => r) });
           });
-          actions.planBuild();
+          planBuild();
         }
-      },
-      planBuild() {
-        // A catalog rootfs is not downloaded yet, so only a local rootfs can be planned before the flash.
-        const plan = planFlash(get().flow, get().settings);
-        const rootfs = plan?.build?.rootfs ?? null;
-        if (!plan || !plan.board || rootfs === null) {
-          set({ buildPlan: IDLE });
-          return;
-        }
-        const request = planBuildRequest(plan, plan.board, rootfs);
-        set({ buildPlan: LOADING });
-        void client.run(request).then((outcome) => {
-          const now = planFlash(get().flow, get().settings);
-          const same = now?.board && now.build?.rootfs ? JSON.stringify(planBuildRequest(now, now.board, now.build.rootfs)) === JSON.stringify(request) : false;
-          if (same) set({ buildPlan: fromOutcome(outcome, (r) => r) });
-        });
       },
       openScreen(kind) {
         if (kind === 'flow') {
