@@ -20,12 +20,12 @@ const handlers: Handlers = {
   catalog: (request, ctx) => withSourceSettings(request.settings, async () => (await import('./sources/source-operations')).runCatalog(request, ctx)),
   build: (request, ctx) =>
     withSourceSettings(request.settings, async () => {
-      const { buildImage, settingsFromEnv } = await import('./build/compose');
+      const { buildImage, settingsFromEnv } = await import('./compose/compose');
       return buildImage(request.recipe, ctx, settingsFromEnv(process.env, request.recipe));
     }),
   planBuild: (request, ctx) =>
     withSourceSettings(request.settings, async () => {
-      const { previewBuild, settingsFromEnv } = await import('./build/compose');
+      const { previewBuild, settingsFromEnv } = await import('./compose/compose');
       return previewBuild(request.recipe, ctx, settingsFromEnv(process.env, request.recipe));
     }),
   fetch: (request, ctx) => withSourceSettings(request.settings, async () => (await import('./sources/source-operations')).runFetch(request, ctx)),

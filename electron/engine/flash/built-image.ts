@@ -8,7 +8,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FlashBuild } from '../api';
-import { buildImage, settingsFromEnv } from '../build/compose';
+import { buildImage, settingsFromEnv } from '../compose/compose';
 import type { JobContext } from '../job';
 import { defaultCacheRoot } from '../sources/cache';
 

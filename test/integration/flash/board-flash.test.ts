@@ -16,7 +16,7 @@ import { runRequest } from '../../../electron/engine/operations';
 import { debPath, fixturePath } from '../../helpers/fixtures';
 import { detachLoop, withLoopDevice } from '../../helpers/loop';
 import { describeWith } from '../../helpers/needs';
-import { makeRootfs } from '../build/fixture';
+import { makeRootfs } from '../compose/fixture';
 import { readBytesAt } from '../../helpers/bytes';
 
 const MiB = 1 << 20;

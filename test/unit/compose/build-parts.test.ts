@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { findBoard } from '../../../electron/engine/boards/db';
-import { blockRuns, bmapXml } from '../../../electron/engine/build/bmap';
-import { captureContents, compareVersions, findBootArtifacts } from '../../../electron/engine/build/boot-artifacts';
-import { extlinuxConf, kernelCommandLine } from '../../../electron/engine/build/boot-config';
-import { bootTree, bytesFile } from '../../../electron/engine/build/boot-tree';
-import { layoutOf, planDisk, rootPartUuid } from '../../../electron/engine/build/disk-plan';
+import { blockRuns, bmapXml } from '../../../electron/engine/compose/bmap';
+import { captureContents, compareVersions, findBootArtifacts } from '../../../electron/engine/compose/boot-artifacts';
+import { extlinuxConf, kernelCommandLine } from '../../../electron/engine/compose/boot-config';
+import { bootTree, bytesFile } from '../../../electron/engine/compose/boot-tree';
+import { layoutOf, planDisk, rootPartUuid } from '../../../electron/engine/compose/disk-plan';
 import { newDir, type DirNode, type FileContent, type FileNode, type FsTree } from '../../../electron/engine/fs/tree';
 
 const MIB = 1024 * 1024;

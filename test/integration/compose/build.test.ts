@@ -7,7 +7,7 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { BuildRecipe, JobEvent } from '../../../electron/engine/api';
 import { inspectTarget } from '../../../electron/engine/boards/inspect';
-import { buildImage } from '../../../electron/engine/build/compose';
+import { buildImage } from '../../../electron/engine/compose/compose';
 import { createJobContext } from '../../../electron/engine/job';
 import { runRequest } from '../../../electron/engine/operations';
 import { debPath, fixturePath } from '../../helpers/fixtures';
