@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
 // Projects: unit (pure engine/CLI logic), renderer (React components in jsdom), integration (real
-// loop devices and host tools, run one file at a time), e2e (Chromium), boot (QEMU).
+// loop devices and host tools, run one file at a time), security (the elevated part attacked by
+// a hostile client, as root), e2e (Chromium), boot (QEMU).
 // No test may reach a host outside this machine: the default catalog's public includes are off
 // (set here, in the process every test worker and spawned CLI inherits its environment from).
 process.env.CARDSMITH_PUBLIC_CATALOGS = '0';
@@ -18,6 +19,16 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
+          environment: 'node',
+          fileParallelism: false,
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
+        },
+      },
+      {
+        test: {
+          name: 'security',
+          include: ['test/security/**/*.test.ts'],
           environment: 'node',
           fileParallelism: false,
           testTimeout: 300_000,

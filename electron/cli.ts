@@ -11,6 +11,7 @@ import { drivesCommand } from './cli/drives';
 import { fetchCommand } from './cli/fetch';
 import { flashCommand, verifyCommand } from './cli/flash';
 import { inspectCommand } from './cli/inspect';
+import { cardJobCommand } from './cli/card-job';
 import { workerCommand } from './cli/worker';
 import { formatError } from './cli/render';
 import { toErrorInfo } from './engine/errors';
@@ -28,6 +29,7 @@ export const COMMANDS: readonly Command[] = [
   flashCommand,
   verifyCommand,
   workerCommand,
+  cardJobCommand,
 ];
 
 function mainHelp(): string {
@@ -86,3 +88,7 @@ export function runCli(argv: string[]): void {
     },
   );
 }
+
+// Started directly (`node dist/cli.cjs …`, as the packaged worker launcher and card jobs are),
+// the bundle runs itself; required by bin/cardsmith.cjs, it waits for runCli.
+if (typeof require !== 'undefined' && typeof module !== 'undefined' && require.main === module) runCli(process.argv.slice(2));

@@ -1,44 +1,71 @@
 /**
- * `cardsmith worker`: the privileged writer. Started elevated by the GUI (pkexec, macOS
- * authorization, UAC), it reads WorkerCommand lines (NDJSON) on stdin and writes Envelope lines
- * on stdout — no socket, no port. Every line is validated and every request checked against the
- * worker's own policy (worker-protocol.ts); the engine then re-checks each target's safety.
+ * `cardsmith worker`: the elevated part. Started by the GUI through pkexec (macOS authorization,
+ * UAC), it reads WorkerCommand lines (NDJSON) on stdin and writes Envelope lines on stdout — no
+ * socket, no port. For a request that opens a card it does only what needs privilege: find the
+ * drive by device number, apply the safety rules, unmount, open it, check the open descriptor,
+ * and hand it to a card job running as the invoking user (elevated/card-job.ts), whose events it
+ * relays; it ejects the card after a flash. It reads no image, archive, bmap, catalog, board
+ * file or URL, writes no file and takes no directory setting: see docs/security.md.
  * When the parent goes away (stdin closes, stdout breaks) or a signal arrives, every job is
  * cancelled — a cancelled flash leaves the card's first MiB zeroed — before the worker exits.
  */
-import type { Envelope } from '../engine/api';
-import { MAX_LINE_BYTES, parseCommandLine, refusal, targetOf } from '../engine/flash/worker-protocol';
-import { runRequest } from '../engine/operations';
+import { closeSync } from 'node:fs';
+import { cardOf, type Envelope, type JobEvent, type Request } from '../engine/api';
+import { deviceKeyOfPath } from '../engine/drives/identity';
+import { ejectCard } from '../engine/drives/unmount';
+import { startCardJob } from '../engine/elevated/card-job';
+import { invokingUser, type InvokingUser } from '../engine/elevated/invoking-user';
+import { openCard } from '../engine/elevated/open-card';
+import { cardMode, parseCommandLine, refusal } from '../engine/elevated/policy';
+import { toErrorInfo } from '../engine/errors';
+import { createJobContext } from '../engine/job';
+import { createLineSplitter } from '../engine/ndjson';
 import type { Command } from './command';
 
-/** Splits stdin into lines, dropping (and reporting) any line longer than MAX_LINE_BYTES. */
-async function* lines(input: NodeJS.ReadableStream, onTooLong: () => void): AsyncGenerator<string> {
-  let pending = '';
-  let skipping = false;
-  for await (const chunk of input) {
-    let text = pending + String(chunk);
-    pending = '';
-    let newline: number;
-    while ((newline = text.indexOf('\n')) !== -1) {
-      const line = text.slice(0, newline);
-      text = text.slice(newline + 1);
-      if (skipping) skipping = false;
-      else yield line;
-    }
-    if (skipping) continue;
-    if (text.length > MAX_LINE_BYTES) {
-      skipping = true;
-      onTooLong();
-    } else {
-      pending = text;
-    }
+interface Job {
+  readonly controller: AbortController;
+  /** The card's device number while the job holds it. */
+  readonly card: string | null;
+  cancelChild?: () => void;
+}
+
+const errorEvent = (error: unknown): JobEvent => ({ type: 'error', error: toErrorInfo(error) });
+
+async function listDrives(request: Extract<Request, { op: 'listDrives' }>, emit: (event: JobEvent) => void): Promise<void> {
+  try {
+    const { scanDrives } = await import('../engine/drives/scan');
+    emit({ type: 'result', op: 'listDrives', result: { drives: await scanDrives({ all: request.all, allowLoop: request.includeLoop }) } });
+  } catch (error) {
+    emit(errorEvent(error));
   }
-  if (pending.trim() !== '' && !skipping) yield pending;
+}
+
+/** Opens the card, runs the card job on it as the user, ejects after a flash, reports the end. */
+async function runOnCard(request: Request, device: string, job: Job, user: InvokingUser, emit: (event: JobEvent) => void): Promise<void> {
+  const ctx = createJobContext(emit, job.controller.signal);
+  let opened: Awaited<ReturnType<typeof openCard>>;
+  try {
+    opened = await openCard(device, cardMode(request), { allowLoop: 'allowLoop' in request && request.allowLoop }, ctx);
+    ctx.throwIfCancelled();
+  } catch (error) {
+    return emit(errorEvent(error));
+  }
+  let ended: JobEvent;
+  try {
+    const running = startCardJob({ request, grant: opened.grant, fd: opened.fd, user, entry: process.argv.slice(1, 2) }, emit);
+    job.cancelChild = running.cancel;
+    if (job.controller.signal.aborted) running.cancel();
+    ended = await running.ended;
+  } finally {
+    closeSync(opened.fd);
+  }
+  if (request.op === 'flash' && request.eject && ended.type === 'result') await ejectCard(opened.grant.device, ctx);
+  emit(ended);
 }
 
 export const workerCommand: Command = {
   name: 'worker',
-  summary: 'Privileged writer speaking the contract as NDJSON on stdin/stdout (started by the app)',
+  summary: 'Privileged part: opens cards for jobs that run as the user (started by the app)',
   usage: 'cardsmith worker [--allow-loop]\n  --allow-loop (development) lets requests target loop devices',
   options: { 'allow-loop': { type: 'boolean', default: false } },
   hidden: true,
@@ -46,10 +73,13 @@ export const workerCommand: Command = {
     const policy = { allowLoop: values['allow-loop'] === true };
     // stdout carries envelopes only: stray console output goes to stderr.
     console.log = console.error;
-    const jobs = new Map<string, { controller: AbortController; target: string | null }>();
+    const jobs = new Map<string, Job>();
     const running = new Set<Promise<unknown>>();
     const abortAll = (): void => {
-      for (const job of jobs.values()) job.controller.abort();
+      for (const job of jobs.values()) {
+        job.controller.abort();
+        job.cancelChild?.();
+      }
     };
     let outputBroken = false;
     process.stdout.on('error', () => {
@@ -66,38 +96,63 @@ export const workerCommand: Command = {
     const signals = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
     for (const signal of signals) process.on(signal, onSignal);
 
+    let user: InvokingUser | null = null;
+    let userError: unknown = null;
+    try {
+      user = invokingUser();
+    } catch (error) {
+      userError = error;
+    }
+
+    const start = (id: string, request: Request): void => {
+      const emit = (event: JobEvent): void => send({ job: id, event });
+      if (jobs.has(id)) return emit({ type: 'error', error: { cause: 'bad-input', message: `job ${id} is already running` } });
+      const refused = refusal(request, policy);
+      if (refused) return emit({ type: 'error', error: refused });
+      const device = cardOf(request);
+      let card: string | null = null;
+      if (device !== null) {
+        if (!user) return emit(errorEvent(userError));
+        try {
+          card = deviceKeyOfPath(device);
+        } catch (error) {
+          return emit(errorEvent(error));
+        }
+        const holder = [...jobs.entries()].find(([, other]) => other.card === card);
+        if (holder) return emit({ type: 'error', error: { cause: 'busy', message: `${device} is already being written or verified by job ${holder[0]}`, details: { device } } });
+      }
+      const job: Job = { controller: new AbortController(), card };
+      jobs.set(id, job);
+      const work = request.op === 'listDrives' ? listDrives(request, emit) : runOnCard(request, device as string, job, user as InvokingUser, emit);
+      const tracked = work.finally(() => {
+        jobs.delete(id);
+        running.delete(tracked);
+      });
+      running.add(tracked);
+    };
+
+    const splitter = createLineSplitter({
+      onTooLong: (limit) => send({ job: 'protocol', event: { type: 'error', error: { cause: 'bad-input', message: `Command line longer than ${limit} bytes ignored` } } }),
+    });
     process.stdin.setEncoding('utf8');
     try {
-      for await (const line of lines(process.stdin, () => send({ job: 'protocol', event: { type: 'error', error: { cause: 'bad-input', message: `Command line longer than ${MAX_LINE_BYTES} bytes ignored` } } }))) {
-        if (line.trim() === '') continue;
-        const parsed = parseCommandLine(line);
-        if (parsed.kind === 'invalid') {
-          send({ job: 'protocol', event: { type: 'error', error: parsed.error } });
-          continue;
+      reading: for await (const chunk of process.stdin) {
+        for (const line of splitter.push(String(chunk))) {
+          const parsed = parseCommandLine(line);
+          if (parsed.kind === 'invalid') {
+            send({ job: 'protocol', event: { type: 'error', error: parsed.error } });
+            continue;
+          }
+          const cmd = parsed.command;
+          if (cmd.cmd === 'shutdown') break reading;
+          if (cmd.cmd === 'cancel') {
+            const job = jobs.get(cmd.job);
+            job?.controller.abort();
+            job?.cancelChild?.();
+            continue;
+          }
+          start(cmd.job, cmd.request);
         }
-        const cmd = parsed.command;
-        if (cmd.cmd === 'shutdown') break;
-        if (cmd.cmd === 'cancel') {
-          jobs.get(cmd.job)?.controller.abort();
-          continue;
-        }
-        if (jobs.has(cmd.job)) {
-          send({ job: cmd.job, event: { type: 'error', error: { cause: 'bad-input', message: `job ${cmd.job} is already running` } } });
-          continue;
-        }
-        const busy = new Set([...jobs.values()].flatMap((j) => (j.target ? [j.target] : [])));
-        const refused = refusal(cmd.request, policy, busy);
-        if (refused) {
-          send({ job: cmd.job, event: { type: 'error', error: refused } });
-          continue;
-        }
-        const controller = new AbortController();
-        jobs.set(cmd.job, { controller, target: targetOf(cmd.request) });
-        const job = runRequest(cmd.request, (event) => send({ job: cmd.job, event }), controller.signal).finally(() => {
-          jobs.delete(cmd.job);
-          running.delete(job);
-        });
-        running.add(job);
       }
     } catch {
       // stdin failed (the parent is gone): fall through and cancel everything

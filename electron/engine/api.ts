@@ -126,11 +126,19 @@ export const FlashResultSchema = z.object({
   verified: z.boolean(),
   logFile: z.string().optional(),
 });
+/** At most this many mismatching ranges travel in a result or error; the job's log has them all. */
+export const MAX_REPORTED_RANGES = 32;
+
 export const VerifyResultSchema = z.object({
   device: z.string(),
   ok: z.boolean(),
   bytesChecked: z.number().int().nonnegative(),
-  mismatches: z.array(ByteRangeSchema),
+  /** The first mismatching ranges (at most MAX_REPORTED_RANGES), in card order. */
+  mismatches: z.array(ByteRangeSchema).max(MAX_REPORTED_RANGES),
+  /** How many mismatching ranges there are in all, and how many bytes they cover. */
+  mismatchCount: z.number().int().nonnegative(),
+  mismatchBytes: z.number().int().nonnegative(),
+  logFile: z.string().optional(),
 });
 export const BuildResultSchema = z.object({
   output: z.string(),
@@ -196,6 +204,28 @@ export const WorkerCommandSchema = z.discriminatedUnion('cmd', [
 ]);
 export type WorkerCommand = z.infer<typeof WorkerCommandSchema>;
 
+/**
+ * What the elevated part hands the unprivileged card job beside the open card (its descriptor is
+ * inherited as `fd`): the drive it validated, by number, and how the descriptor was opened.
+ */
+export const CardGrantSchema = z.object({
+  fd: z.number().int().min(3).max(1024),
+  device: z.string().min(1).max(4096),
+  /** "major:minor" of the whole disk the descriptor refers to. */
+  key: z.string().regex(/^\d+:\d+$/),
+  sizeBytes: z.number().int().positive(),
+  description: z.string().max(4096),
+  warnings: z.array(z.string().max(4096)).max(32),
+  writable: z.boolean(),
+  direct: z.boolean(),
+  blockSize: z.number().int().positive(),
+});
+export type CardGrant = z.infer<typeof CardGrantSchema>;
+
+/** The one line the elevated part writes to a card job's stdin. */
+export const CardJobSchema = z.object({ request: RequestSchema, grant: CardGrantSchema });
+export type CardJob = z.infer<typeof CardJobSchema>;
+
 /** Validates a terminal result against its operation's schema. */
 export function parseResult<O extends Op>(op: O, value: unknown): ResultOf<O> {
   return ResultSchemas[op].parse(value) as ResultOf<O>;
@@ -221,8 +251,28 @@ export interface CardsmithApi {
   platform: string;
 }
 
-/** Operations that write to a device and therefore run in the privileged worker. */
-export const PRIVILEGED_OPS: ReadonlySet<Op> = new Set<Op>(['flash', 'verify', 'installLoader']);
+/** The device a request opens (flash and verify always; a loader install when its target is not an image file). */
+export function cardOf(request: Request): string | null {
+  switch (request.op) {
+    case 'flash':
+    case 'verify':
+      return request.device;
+    case 'installLoader':
+      return isDevicePath(request.target) ? request.target : null;
+    default:
+      return null;
+  }
+}
+
+/** Paths that name a device rather than a file: /dev/… on POSIX, \\.\… on Windows. */
+export function isDevicePath(path: string): boolean {
+  return /^\/+dev\//.test(path) || path.startsWith('\\\\.\\');
+}
+
+/** True when the request needs the elevated part: it opens a device. */
+export function needsPrivilege(request: Request): boolean {
+  return cardOf(request) !== null;
+}
 
 export function assertNever(value: never): never {
   throw new Error(`unexpected value: ${JSON.stringify(value)}`);

@@ -5,10 +5,16 @@
  */
 import { parseResult, RequestSchema, type JobEvent, type Op, type Request, type RequestInput, type ResultOf } from './api';
 import { toErrorInfo } from './errors';
+import type { CardAccess } from './flash/card';
 import { createJobContext, type JobContext } from './job';
 import { withSourceSettings } from './sources/source-settings';
 
-type Handler<O extends Op> = (request: Extract<Request, { op: O }>, ctx: JobContext) => Promise<ResultOf<O>>;
+export interface RunOptions {
+  /** How device operations reach the card; by default this process checks and opens it. */
+  readonly card?: CardAccess;
+}
+
+type Handler<O extends Op> = (request: Extract<Request, { op: O }>, ctx: JobContext, options: RunOptions) => Promise<ResultOf<O>>;
 type Handlers = { [O in Op]: Handler<O> };
 
 // Each handler loads its domain on first use, so a command pays start-up only for what it runs
@@ -29,9 +35,9 @@ const handlers: Handlers = {
       return previewBuild(request.recipe, ctx, settingsFromEnv(process.env, request.recipe));
     }),
   fetch: (request, ctx) => withSourceSettings(request.settings, async () => (await import('./sources/source-operations')).runFetch(request, ctx)),
-  flash: (request, ctx) => withSourceSettings(request.settings, async () => (await import('./flash/flash')).flash(request, ctx)),
-  verify: (request, ctx) => withSourceSettings(request.settings, async () => (await import('./flash/flash')).verify(request, ctx)),
-  installLoader: async (request, ctx) => (await import('./boards/install')).installLoader(request, ctx),
+  flash: (request, ctx, options) => withSourceSettings(request.settings, async () => (await import('./flash/flash')).flash(request, ctx, options.card)),
+  verify: (request, ctx, options) => withSourceSettings(request.settings, async () => (await import('./flash/flash')).verify(request, ctx, options.card)),
+  installLoader: async (request, ctx, options) => (await import('./boards/install')).installLoader(request, ctx, options.card),
 };
 
 /**
@@ -42,12 +48,13 @@ export async function runRequest<O extends Op>(
   input: Extract<RequestInput, { op: O }> | unknown,
   emit: (event: JobEvent) => void,
   signal: AbortSignal = new AbortController().signal,
+  options: RunOptions = {},
 ): Promise<ResultOf<O> | undefined> {
   try {
     const request = RequestSchema.parse(input) as Extract<Request, { op: O }>;
     const ctx = createJobContext(emit, signal);
     const handler = handlers[request.op] as Handler<O>;
-    const result = parseResult(request.op, await handler(request, ctx));
+    const result = parseResult(request.op, await handler(request, ctx, options));
     emit({ type: 'result', op: request.op, result });
     return result;
   } catch (error) {

@@ -1,10 +1,10 @@
 /**
  * Where a job runs. Reading operations (boards, drives, inspect, build, fetch, catalog) run in
  * the unprivileged main process through the engine's runRequest; operations that write or read a
- * device (PRIVILEGED_OPS) go to the elevated worker. Either way the job's events reach `emit`
+ * device (needsPrivilege) go to the elevated worker. Either way the job's events reach `emit`
  * ending with exactly one `result` or `error`, and `cancel(job)` reaches whichever side runs it.
  */
-import { PRIVILEGED_OPS, type JobEvent, type Request } from '../engine/api';
+import { needsPrivilege, type JobEvent, type Request } from '../engine/api';
 import { toErrorInfo } from '../engine/errors';
 import { runRequest } from '../engine/operations';
 
@@ -32,7 +32,7 @@ export class JobRouter {
       return;
     }
     try {
-      if (PRIVILEGED_OPS.has(request.op)) await this.startPrivileged(job, request, emit);
+      if (needsPrivilege(request)) await this.startPrivileged(job, request, emit);
       else await this.startLocal(job, request, emit);
     } finally {
       this.running.delete(job);

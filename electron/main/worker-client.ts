@@ -17,7 +17,7 @@ import {
   type WorkerCommand,
 } from '../engine/api';
 import type { ErrorInfo } from '../engine/errors';
-import { createLineSplitter } from './ndjson';
+import { createLineSplitter } from '../engine/ndjson';
 
 export interface WorkerStreams {
   readonly stdin: Writable;
@@ -52,7 +52,7 @@ export class WorkerClient {
     private readonly streams: WorkerStreams,
     private readonly options: WorkerClientOptions = {},
   ) {
-    const splitter = createLineSplitter();
+    const splitter = createLineSplitter({ onTooLong: (limit) => this.problem(`a worker line longer than ${limit} bytes was dropped`) });
     streams.stdout.setEncoding('utf8');
     // A write after the worker died raises EPIPE here; the end of stdout reports the loss.
     streams.stdin.on('error', () => undefined);
@@ -64,13 +64,7 @@ export class WorkerClient {
         void this.failOpenJobs().then(resolve);
       };
       streams.stdout.on('data', (chunk: string) => {
-        try {
-          for (const line of splitter.push(chunk)) this.receive(line);
-        } catch (error) {
-          this.problem((error as Error).message);
-          streams.stdout.destroy();
-          finish();
-        }
+        for (const line of splitter.push(chunk)) this.receive(line);
       });
       streams.stdout.on('end', finish);
       streams.stdout.on('close', finish);

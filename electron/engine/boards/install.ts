@@ -4,18 +4,17 @@
  * conv=notrunc semantics, flush, and read every byte back. The target is an image file or a
  * block device that passes the drive safety check.
  */
-import { open, stat } from 'node:fs/promises';
 import type { ResultOf } from '../api';
 import { readDiskLayout } from '../disk/read-layout';
-import { checkTarget } from '../drives/safety';
 import { CardsmithError } from '../errors';
+import { localCardAccess, type CardAccess } from '../flash/card';
 import type { JobContext } from '../job';
 import { findBoard } from './db';
 import type { Board } from './model';
 import type { DiskLayout } from '../disk/model';
 import { fittingLayouts, resolveLoaderFiles, type ChosenLayout, type LoaderFiles } from './loader-source';
 import { planLoaderWrites, type LoaderSizes, type PlannedWrite } from './planner';
-import { readerOf, targetSize } from './target-io';
+import { openLoaderTarget } from './target-io';
 
 export interface InstallRequest {
   readonly board: string;
@@ -57,21 +56,14 @@ export function planLoader(board: Board, layout: DiskLayout, loader: LoaderFiles
   return planFirstFitting(board, layout, sizes, fittingLayouts(board, new Set(loader.files.keys()), loader.origin), ctx);
 }
 
-export async function installLoader(request: InstallRequest, ctx: JobContext): Promise<ResultOf<'installLoader'>> {
+export async function installLoader(request: InstallRequest, ctx: JobContext, access: CardAccess = localCardAccess): Promise<ResultOf<'installLoader'>> {
   const board = findBoard(request.board);
-  const info = await stat(request.target).catch(() => {
-    throw new CardsmithError('bad-input', `${request.target} does not exist`, { path: request.target });
-  });
-  if (info.isBlockDevice()) await checkTarget(request.target, { allowLoop: request.allowLoop });
-  else if (!info.isFile()) throw new CardsmithError('bad-input', `${request.target} is neither an image file nor a block device`, { path: request.target });
-
-  const handle = await open(request.target, 'r+');
+  const target = await openLoaderTarget(request.target, { allowLoop: request.allowLoop, access, ctx });
   try {
-    const { size } = await targetSize(request.target, handle);
-    const layout = await readDiskLayout(readerOf(handle), size);
+    const layout = await readDiskLayout(target.read, target.size);
     ctx.log('info', `${request.target}: ${layout.table} partition table, ${layout.partitions.length} partition(s)`);
     const loader = await resolveLoaderFiles(board, request.from, {
-      imagePath: info.isFile() ? request.target : undefined,
+      imagePath: target.isImage ? request.target : undefined,
       partitionStarts: layout.partitions.map((partition) => partition.start),
       signal: ctx.signal,
     });
@@ -84,15 +76,15 @@ export async function installLoader(request: InstallRequest, ctx: JobContext): P
     let done = 0;
     for (const write of planned) {
       const bytes = plannedBytes(loader, write);
-      await handle.write(bytes, 0, bytes.length, write.offset);
+      await target.write(bytes, write.offset);
       done += bytes.length;
       progress.update(done);
     }
-    await handle.sync();
+    await target.sync();
     progress.finish();
     for (const write of planned) {
       const expected = plannedBytes(loader, write);
-      const actual = await readerOf(handle)(write.offset, write.length);
+      const actual = await target.read(write.offset, write.length);
       if (Buffer.compare(Buffer.from(expected), Buffer.from(actual)) !== 0) {
         throw new CardsmithError('checksum-mismatch', `Read-back of ${write.file} at byte ${write.offset} differs from what was written`, { file: write.file, offset: write.offset });
       }
@@ -100,6 +92,6 @@ export async function installLoader(request: InstallRequest, ctx: JobContext): P
     ctx.phase('bootloader', 'done', `${planned.length} write(s) verified`);
     return { target: request.target, writes: planned.map((write) => ({ file: write.file, offset: write.offset, length: write.length })) };
   } finally {
-    await handle.close();
+    await target.close();
   }
 }

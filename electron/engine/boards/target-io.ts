@@ -1,10 +1,17 @@
 /**
  * Reading an image file or a block device by byte offset, and finding its size (a block device
- * stats as 0 bytes, so its size is found by probing the last readable sector).
+ * stats as 0 bytes, so its size is found by probing the last readable sector). A loader target
+ * is either an image file this process opens, or a card reached through a CardAccess (checked,
+ * released and opened with O_DIRECT, here or by the elevated part).
  */
-import { stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
+import { isDevicePath } from '../api';
 import type { ReadAt } from '../disk/read-layout';
+import { CardsmithError } from '../errors';
+import type { CardAccess } from '../flash/card';
+import { cardReader, writePatchBody } from '../flash/patch';
+import type { JobContext } from '../job';
 
 export function readerOf(handle: FileHandle): ReadAt {
   return async (offset, length) => {
@@ -33,3 +40,44 @@ export async function targetSize(path: string, handle: FileHandle): Promise<{ si
   return { size: low * 512, isBlock: true };
 }
 
+
+export interface LoaderTarget {
+  readonly isImage: boolean;
+  readonly size: number;
+  readonly read: ReadAt;
+  write(bytes: Uint8Array, offset: number): Promise<void>;
+  sync(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Opens an image file in place, or the card a device path names, for loader writes. */
+export async function openLoaderTarget(path: string, options: { allowLoop: boolean; access: CardAccess; ctx: JobContext }): Promise<LoaderTarget> {
+  if (isDevicePath(path)) {
+    const card = await options.access(path, { allowLoop: options.allowLoop });
+    const device = await card.open('write', options.ctx);
+    const size = card.info.sizeBytes;
+    return {
+      isImage: false,
+      size,
+      read: cardReader(device, size),
+      write: (bytes, offset) => writePatchBody(device, offset, bytes),
+      sync: () => device.sync(),
+      close: () => device.close(),
+    };
+  }
+  const info = await stat(path).catch(() => {
+    throw new CardsmithError('bad-input', `${path} does not exist`, { path });
+  });
+  if (!info.isFile()) throw new CardsmithError('bad-input', `${path} is neither an image file nor a device under /dev`, { path });
+  const handle = await open(path, 'r+');
+  return {
+    isImage: true,
+    size: info.size,
+    read: readerOf(handle),
+    write: async (bytes, offset) => {
+      await handle.write(bytes, 0, bytes.length, offset);
+    },
+    sync: () => handle.sync(),
+    close: () => handle.close(),
+  };
+}

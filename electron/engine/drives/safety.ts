@@ -6,6 +6,7 @@
 import { statSync } from 'node:fs';
 import { CardsmithError } from '../errors';
 import { classifyDrive } from './classify';
+import { deviceKeyOfPath } from './identity';
 import { descendants, type BlockDevice } from './lsblk';
 import type { Drive } from './model';
 import { canonicalDevice, linuxHostFacts, runLsblk, scanDrives, type ScanOptions } from './scan';
@@ -14,29 +15,39 @@ export interface SafeTarget {
   readonly drive: Drive;
   /** The lsblk tree of the target (Linux only): its partitions, for unmounting. */
   readonly tree: BlockDevice | null;
+  /** The device's number, "major:minor" (Linux), or its canonical path elsewhere. */
+  readonly key: string;
 }
 
+/**
+ * Finds the drive `device` names and applies the safety rules to it. On Linux the drive is found
+ * by device number, so any spelling of its path (or a symlink to it) is the same drive, and a
+ * partition is recognised as one whatever its name.
+ */
 export async function checkTarget(device: string, options: ScanOptions): Promise<SafeTarget> {
+  if (process.platform === 'linux') return checkLinuxTarget(device, options);
   const path = canonicalDevice(device);
+  // macOS and Windows name raw disks as character devices (/dev/rdiskN).
   let isBlock: boolean;
   try {
     const stats = statSync(path);
-    isBlock = stats.isBlockDevice() || (process.platform !== 'linux' && stats.isCharacterDevice());
+    isBlock = stats.isBlockDevice() || stats.isCharacterDevice();
   } catch {
     throw new CardsmithError('device-gone', `${device} does not exist (was the card removed?)`, { device });
   }
   if (!isBlock) throw new CardsmithError('unsafe-target', `${device} is not a block device; only whole cards are written`, { device });
+  const drive = (await scanDrives({ ...options, all: true })).find((d) => d.device === path);
+  if (!drive) throw new CardsmithError('device-gone', `${device} is not among the connected drives`, { device });
+  assertSafe(drive);
+  return { drive, tree: null, key: path };
+}
 
-  if (process.platform !== 'linux') {
-    const drive = (await scanDrives({ ...options, all: true })).find((d) => d.device === path);
-    if (!drive) throw new CardsmithError('device-gone', `${device} is not among the connected drives`, { device });
-    assertSafe(drive);
-    return { drive, tree: null };
-  }
+async function checkLinuxTarget(device: string, options: ScanOptions): Promise<SafeTarget> {
+  const key = deviceKeyOfPath(device);
   const devices = await runLsblk();
-  const top = devices.find((d) => d.path === path);
+  const top = devices.find((d) => d.majMin === key);
   if (!top) {
-    const parent = devices.find((d) => descendants(d).some((child) => child.path === path));
+    const parent = devices.find((d) => descendants(d).some((child) => child.majMin === key));
     if (parent) {
       throw new CardsmithError('unsafe-target', `${device} is a partition of ${parent.path}; choose the whole card`, { device, disk: parent.path });
     }
@@ -44,7 +55,7 @@ export async function checkTarget(device: string, options: ScanOptions): Promise
   }
   const drive = classifyDrive(top, linuxHostFacts(options));
   assertSafe(drive);
-  return { drive, tree: top };
+  return { drive, tree: top, key };
 }
 
 function assertSafe(drive: Drive): void {

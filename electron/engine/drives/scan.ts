@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { CardsmithError } from '../errors';
 import { classifyDrives, type HostFacts, type SysfsFacts } from './classify';
+import { holderKey } from './identity';
 import { LSBLK_ARGS, parseLsblk, type BlockDevice } from './lsblk';
 import { LARGE_DRIVE_BYTES, type Drive } from './model';
 
@@ -87,10 +88,7 @@ export function sourceHoldersOf(path: string | undefined): Set<string> {
   } catch {
     return holders;
   }
-  const dev = statSync(real, { bigint: true }).dev;
-  const major = ((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn);
-  const minor = (dev & 0xffn) | ((dev >> 12n) & ~0xffn);
-  holders.add(`${major}:${minor}`);
+  holders.add(holderKey(statSync(real, { bigint: true })));
   const mounts = parseMountinfo(readText('/proc/self/mountinfo') ?? '');
   const containing = mounts
     .filter((m) => real === m.mountPoint || real.startsWith(m.mountPoint.endsWith('/') ? m.mountPoint : `${m.mountPoint}/`))

@@ -2,14 +2,16 @@
  * Releasing a card before writing: every filesystem mounted from the card or any of its
  * partitions is unmounted (deepest mount point first, so nested mounts go before their parents),
  * and the kernel's mount table is read again to prove nothing is left. A write never starts
- * while anything on the card is mounted.
+ * while anything on the card is mounted. And ejecting it afterwards, with the OS's own tool.
  */
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { CardsmithError } from '../errors';
+import type { JobContext } from '../job';
 import { descendants, type BlockDevice } from './lsblk';
 import { parseMountinfo } from './scan';
+import type { SafeTarget } from './safety';
 import { which } from './which';
 
 const run = promisify(execFile);
@@ -71,4 +73,37 @@ export async function unmountDiskMac(device: string, log: (message: string) => v
   } catch (error) {
     throw new CardsmithError('busy', `Could not unmount ${device}: ${(error as Error).message.trim()}`, { device });
   }
+}
+
+/** Releases everything mounted from a checked card, reporting the unmount phase. */
+export async function releaseCard(target: SafeTarget, ctx: JobContext): Promise<void> {
+  ctx.phase('unmount', 'start');
+  const log = (message: string): void => ctx.log('info', message);
+  if (target.tree) {
+    const count = await unmountTree(target.tree, log);
+    ctx.phase('unmount', 'done', count === 0 ? 'nothing was mounted' : `${count} mount(s) released`);
+  } else if (process.platform === 'darwin') {
+    await unmountDiskMac(target.drive.device, log);
+    ctx.phase('unmount', 'done');
+  } else {
+    ctx.phase('unmount', 'skipped', `unmounting is not implemented on ${process.platform}; the exclusive open refuses a card in use`);
+  }
+}
+
+/** Ejects (powers off) the card after a job; a failure is reported, never thrown. */
+export async function ejectCard(device: string, ctx: JobContext): Promise<void> {
+  ctx.phase('eject', 'start');
+  const attempts: [string, string[]][] =
+    process.platform === 'darwin' ? [['diskutil', ['eject', device]]] : [['udisksctl', ['power-off', '--block-device', device, '--no-user-interaction']], ['eject', [device]]];
+  for (const [tool, args] of attempts) {
+    if (!which(tool)) continue;
+    try {
+      await run(tool, args);
+      ctx.phase('eject', 'done', `${tool} ${args.join(' ')}`);
+      return;
+    } catch (error) {
+      ctx.log('warn', `${tool} could not eject ${device}: ${(error as Error).message.trim()}`);
+    }
+  }
+  ctx.phase('eject', 'skipped', 'no eject tool succeeded; remove the card when its light stops');
 }

@@ -5,8 +5,8 @@
  * CardsmithErrors carrying the byte offset where they happened.
  */
 import { close, constants, fsync, open, read, readFileSync, write } from 'node:fs';
-import { basename } from 'node:path';
 import { promisify } from 'node:util';
+import { deviceKeyOfFd } from '../drives/identity';
 import { CardsmithError, type ErrorCause } from '../errors';
 
 const openAsync = promisify(open);
@@ -76,9 +76,10 @@ export function deviceError(error: unknown, action: string, device: string, offs
   });
 }
 
-function logicalBlockSize(device: string): number {
+/** The logical block size sysfs gives for a device number (512 when it says nothing). */
+export function logicalBlockSize(key: string): number {
   try {
-    const value = Number(readFileSync(`/sys/class/block/${basename(device)}/queue/logical_block_size`, 'utf8'));
+    const value = Number(readFileSync(`/sys/dev/block/${key}/queue/logical_block_size`, 'utf8'));
     return Number.isInteger(value) && value >= 512 ? value : 512;
   } catch {
     return 512;
@@ -109,11 +110,20 @@ export async function openTarget(path: string, options: OpenOptions): Promise<Ta
       throw deviceError(retry, 'opening', path);
     }
   }
+  const key = deviceKeyOfFd(fd);
+  return deviceOnFd(fd, path, direct, direct && key !== null ? logicalBlockSize(key) : direct ? 512 : 1);
+}
+
+/**
+ * The card on a descriptor already open: this process opened it, or the elevated part did and
+ * handed it over. `blockSize` is what transfers must be multiples of (1 without O_DIRECT).
+ */
+export function deviceOnFd(fd: number, path: string, direct: boolean, blockSize: number): TargetDevice {
   return {
     path,
     fd,
     direct,
-    blockSize: direct ? logicalBlockSize(path) : 1,
+    blockSize,
     async write(data, offset) {
       let done = 0;
       while (done < data.length) {

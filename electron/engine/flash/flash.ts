@@ -4,29 +4,24 @@
  * exclusively, write, fsync, read back, eject. Every step goes to the job's log file; every
  * failure leaves as a classified error that names the log file.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import type { Request, ResultOf } from '../api';
+import { MAX_REPORTED_RANGES, type Request, type ResultOf } from '../api';
 import { findBoard } from '../boards/db';
-import { inspectTarget } from '../boards/inspect';
+import { inspectDisk } from '../boards/inspect';
 import type { Board } from '../boards/model';
-import { checkTarget, type SafeTarget } from '../drives/safety';
-import { unmountDiskMac, unmountTree } from '../drives/unmount';
-import { which } from '../drives/which';
 import { CardsmithError, toErrorInfo } from '../errors';
 import type { JobContext } from '../job';
-import { openTarget, type TargetDevice } from './device';
+import { localCardAccess, type CardAccess } from './card';
+import type { TargetDevice } from './device';
 import { bmapRanges, openImageInput, readBmapFile, type ImageInput } from './image-input';
 import { JobLog } from './log';
 import { HEAD_BYTES, mergeRanges, planWrite, subtractRanges, type ByteRange } from './plan';
 import { verifyAgainstBmap, verifyAgainstImage, verifyWritten, type VerifyOutcome } from './verify';
 import { InterruptedWrite, writeImage, zeroHead } from './write';
 import { loaderPatches, prepareLoader, type LoaderStep } from './board-loader';
+import { cardReader } from './patch';
 import { buildForCard, type BuiltImage } from './built-image';
 import { deviceZeroOut } from './zero-out';
 import type { ReadAt } from '../disk/read-layout';
-
-const run = promisify(execFile);
 
 type FlashRequest = Extract<Request, { op: 'flash' }>;
 type FlashBuild = NonNullable<FlashRequest['build']>;
@@ -46,35 +41,14 @@ function describeRanges(ranges: readonly ByteRange[]): string {
   return `bytes ${shown.join(', ')}${ranges.length > 5 ? ` and ${ranges.length - 5} more ranges` : ''}`;
 }
 
-async function releaseCard(target: SafeTarget, ctx: JobContext): Promise<void> {
-  ctx.phase('unmount', 'start');
-  const log = (message: string): void => ctx.log('info', message);
-  if (target.tree) {
-    const count = await unmountTree(target.tree, log);
-    ctx.phase('unmount', 'done', count === 0 ? 'nothing was mounted' : `${count} mount(s) released`);
-  } else if (process.platform === 'darwin') {
-    await unmountDiskMac(target.drive.device, log);
-    ctx.phase('unmount', 'done');
-  } else {
-    ctx.phase('unmount', 'skipped', `unmounting is not implemented on ${process.platform}; the exclusive open refuses a card in use`);
-  }
-}
-
-async function eject(device: string, ctx: JobContext): Promise<void> {
-  ctx.phase('eject', 'start');
-  const attempts: [string, string[]][] =
-    process.platform === 'darwin' ? [['diskutil', ['eject', device]]] : [['udisksctl', ['power-off', '--block-device', device, '--no-user-interaction']], ['eject', [device]]];
-  for (const [tool, args] of attempts) {
-    if (!which(tool)) continue;
-    try {
-      await run(tool, args);
-      ctx.phase('eject', 'done', `${tool} ${args.join(' ')}`);
-      return;
-    } catch (error) {
-      ctx.log('warn', `${tool} could not eject ${device}: ${(error as Error).message.trim()}`);
-    }
-  }
-  ctx.phase('eject', 'skipped', 'no eject tool succeeded; remove the card when its light stops');
+/** The first ranges for a result or error (the log gets every one), with their count and bytes. */
+function boundedRanges(ranges: readonly ByteRange[], log: JobLog): { mismatches: ByteRange[]; mismatchCount: number; mismatchBytes: number } {
+  for (const range of ranges) log.line('info', `mismatch ${range.start}..${range.end - 1}`);
+  return {
+    mismatches: ranges.slice(0, MAX_REPORTED_RANGES),
+    mismatchCount: ranges.length,
+    mismatchBytes: ranges.reduce((sum, r) => sum + r.end - r.start, 0),
+  };
 }
 
 /** The flash request's image: exactly one of an existing image and a recipe built for the card. */
@@ -95,7 +69,7 @@ async function loaderStep(request: FlashRequest, origin: ReturnType<typeof image
   return prepareLoader(findBoard(boardId), request.loaderFrom, () => openImageInput(image, ctx), deviceBytes, ctx);
 }
 
-export async function flash(request: FlashRequest, outer: JobContext): Promise<ResultOf<'flash'>> {
+export async function flash(request: FlashRequest, outer: JobContext, access: CardAccess = localCardAccess): Promise<ResultOf<'flash'>> {
   const origin = imageOrigin(request);
   const log = JobLog.create('flash', request.device);
   const ctx = log.wrap(outer);
@@ -105,19 +79,18 @@ export async function flash(request: FlashRequest, outer: JobContext): Promise<R
   let target: TargetDevice | null = null;
   let built: BuiltImage | null = null;
   try {
-    const safe = await checkTarget(request.device, { allowLoop: request.allowLoop, sourcePath: origin.kind === 'source' ? origin.source : origin.build.rootfs });
-    const deviceBytes = safe.drive.sizeBytes as number;
+    const card = await access(request.device, { allowLoop: request.allowLoop, sourcePath: origin.kind === 'source' ? origin.source : origin.build.rootfs });
+    const deviceBytes = card.info.sizeBytes;
     if (origin.kind === 'build') built = await buildForCard({ ...origin.build, loaderFrom: origin.build.loaderFrom ?? request.loaderFrom }, deviceBytes, ctx);
     const image = built ? built.path : (origin as { source: string }).source;
     input = await openImageInput(image, ctx);
     ctx.log('info', `image: ${input.compression}, ${input.sizeBytes ?? 'unknown'} bytes${input.bmap ? `, bmap with ${input.bmap.ranges.length} ranges` : ''}`);
     const plan = planWrite({ deviceBytes, imageBytes: input.sizeBytes, mapped: input.bmap ? bmapRanges(input.bmap) : null });
-    ctx.log('info', `target ${safe.drive.device}: ${safe.drive.description}, ${deviceBytes} bytes; ${plan.dataBytes ?? 'unknown'} data bytes to write`);
-    for (const warning of safe.drive.warnings) ctx.log('warn', warning);
+    ctx.log('info', `target ${card.info.device}: ${card.info.description}, ${deviceBytes} bytes; ${plan.dataBytes ?? 'unknown'} data bytes to write`);
+    for (const warning of card.info.warnings) ctx.log('warn', warning);
     const step = await loaderStep(request, origin, image, deviceBytes, ctx);
 
-    await releaseCard(safe, ctx);
-    target = await openTarget(safe.drive.device, { writable: true, exclusive: true, log: (m) => ctx.log('warn', m) });
+    target = await card.open('write', ctx);
     ctx.log('debug', `opened ${target.path} exclusively${target.direct ? ' with O_DIRECT' : ''}, block size ${target.blockSize}`);
 
     ctx.phase('write', 'start');
@@ -160,7 +133,7 @@ export async function flash(request: FlashRequest, outer: JobContext): Promise<R
       if (outcome.mismatches.length > 0) {
         throw new CardsmithError('checksum-mismatch', `${target.path} does not read back what was written: ${describeRanges(outcome.mismatches)}`, {
           device: target.path,
-          mismatches: outcome.mismatches,
+          ...boundedRanges(outcome.mismatches, log),
         });
       }
       verified = true;
@@ -170,8 +143,8 @@ export async function flash(request: FlashRequest, outer: JobContext): Promise<R
     }
     await target.close();
     target = null;
-    if (request.eject) await eject(safe.drive.device, ctx);
-    return { device: safe.drive.device, bytesWritten: written.dataBytes, verified, logFile: log.path };
+    if (request.eject) await card.eject(ctx);
+    return { device: card.info.device, bytesWritten: written.dataBytes, verified, logFile: log.path };
   } catch (error) {
     throw reported(interruption(error, request.device), log);
   } finally {
@@ -203,8 +176,8 @@ function loaderSlots(board: Board): ByteRange[] {
  * passes when the loader signatures found (with their own checksums) fit the board; otherwise
  * the board's loader slots are reported.
  */
-async function loaderMismatch(board: Board, device: string, ctx: JobContext): Promise<ByteRange[]> {
-  const inspection = await inspectTarget(device);
+async function loaderMismatch(board: Board, target: TargetDevice, deviceBytes: number, ctx: JobContext): Promise<ByteRange[]> {
+  const inspection = await inspectDisk(target.path, cardReader(target, deviceBytes), deviceBytes);
   const found = inspection.loaders.map((l) => `${l.kind} at ${l.offset}${l.valid ? '' : ' (damaged)'}`).join(', ') || 'no loader';
   if (inspection.consistentBoards.includes(board.id)) {
     ctx.log('info', `loader region fits ${board.name}: ${found}`);
@@ -214,7 +187,7 @@ async function loaderMismatch(board: Board, device: string, ctx: JobContext): Pr
   return loaderSlots(board);
 }
 
-export async function verify(request: VerifyRequest, outer: JobContext): Promise<ResultOf<'verify'>> {
+export async function verify(request: VerifyRequest, outer: JobContext, access: CardAccess = localCardAccess): Promise<ResultOf<'verify'>> {
   const log = JobLog.create('verify', request.device);
   const ctx = log.wrap(outer);
   ctx.log('info', `verify ${request.device} against ${request.source} (log ${log.path})`);
@@ -225,16 +198,16 @@ export async function verify(request: VerifyRequest, outer: JobContext): Promise
     const bmapOnly = /\.bmap$/i.test(request.source);
     const bmap = bmapOnly ? await readBmapFile(request.source) : null;
     if (!bmapOnly) input = await openImageInput(request.source, ctx);
-    const safe = await checkTarget(request.device, { allowLoop: request.allowLoop, sourcePath: request.source });
-    const deviceBytes = safe.drive.sizeBytes as number;
-    target = await openTarget(safe.drive.device, { writable: false, exclusive: false, log: (m) => ctx.log('warn', m) });
+    const card = await access(request.device, { allowLoop: request.allowLoop, sourcePath: request.source });
+    const deviceBytes = card.info.sizeBytes;
+    target = await card.open('read', ctx);
     ctx.phase('verify', 'start');
     const outcome = bmap ? await verifyAgainstBmap(target, bmap, ctx) : await verifyAgainstImage(target, input as ImageInput, deviceBytes, ctx);
     let mismatches = [...outcome.mismatches];
-    if (board) mismatches = mergeRanges([...subtractRanges(mismatches, loaderSlots(board)), ...(await loaderMismatch(board, safe.drive.device, ctx))]);
+    if (board) mismatches = mergeRanges([...subtractRanges(mismatches, loaderSlots(board)), ...(await loaderMismatch(board, target, deviceBytes, ctx))]);
     const ok = mismatches.length === 0;
     ctx.phase('verify', 'done', ok ? `${outcome.bytesChecked} bytes identical` : `differs at ${describeRanges(mismatches)}`);
-    return { device: safe.drive.device, ok, bytesChecked: outcome.bytesChecked, mismatches };
+    return { device: card.info.device, ok, bytesChecked: outcome.bytesChecked, ...boundedRanges(mismatches, log), logFile: log.path };
   } catch (error) {
     throw reported(error, log);
   } finally {

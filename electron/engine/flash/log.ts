@@ -3,7 +3,7 @@
  * reported with what happened and when. Files go to $CARDSMITH_LOG_DIR, or `logs` under the
  * cache root. Lines are appended synchronously: the log survives a crash of the writer.
  */
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, mkdtempSync, openSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { JobEvent, Phase } from '../api';
@@ -29,17 +29,23 @@ export class JobLog {
   static create(operation: string, device: string): JobLog {
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     const name = `${operation}-${stamp}-${basename(device).replace(/[^\w.-]/g, '_')}.log`;
-    // A log dir that cannot be written (read-only home, odd permissions) must not stop a flash.
-    for (const dir of [logDir(), join(tmpdir(), 'cardsmith-logs')]) {
+    // A new file only (O_EXCL: a name planted in the folder, symlink or not, is never followed).
+    // A log dir that cannot be written (read-only home, odd permissions) must not stop a flash:
+    // then a fresh private folder in the temp dir takes the log.
+    const create = (dir: string): JobLog => {
+      const path = join(dir, name);
+      return new JobLog(path, openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600));
+    };
+    try {
+      mkdirSync(logDir(), { recursive: true });
+      return create(logDir());
+    } catch {
       try {
-        mkdirSync(dir, { recursive: true });
-        const path = join(dir, name);
-        return new JobLog(path, openSync(path, 'a', 0o644));
+        return create(mkdtempSync(join(tmpdir(), 'cardsmith-logs-')));
       } catch {
-        // try the next place
+        throw new CardsmithError('no-space', `Cannot create a log file in ${logDir()} or the temp folder`, { dir: logDir() });
       }
     }
-    throw new CardsmithError('no-space', `Cannot create a log file in ${logDir()} or the temp folder`, { dir: logDir() });
   }
 
   line(level: string, message: string): void {

@@ -25,17 +25,27 @@ function alignedSpan(target: TargetDevice, offset: number, length: number): { st
   return { start, buffer };
 }
 
-/** Reads the card with O_DIRECT-safe alignment, the pending first MiB (`head`) overlaid. */
+/** Reads the card at any offset and length through whole aligned blocks (O_DIRECT-safe). */
+export function cardReader(target: TargetDevice, deviceBytes: number): ReadAt {
+  return async (offset, length) => {
+    const end = Math.min(offset + length, deviceBytes);
+    if (end <= offset) return new Uint8Array(0);
+    const { start, buffer } = alignedSpan(target, offset, end - offset);
+    const got = await target.read(buffer.subarray(0, Math.min(buffer.length, deviceBytes - start)), start);
+    return Uint8Array.from(buffer.subarray(offset - start, Math.max(offset - start, Math.min(got, end - start))));
+  };
+}
+
+/** Reads the card as it will be: its own bytes, the pending first MiB (`head`) overlaid. */
 export function pendingCardReader(target: TargetDevice, head: Uint8Array, deviceBytes: number): ReadAt {
+  const card = cardReader(target, deviceBytes);
   return async (offset, length) => {
     const end = Math.min(offset + length, deviceBytes);
     if (end <= offset) return new Uint8Array(0);
     const out = new Uint8Array(end - offset);
     if (end > HEAD_BYTES) {
       const from = Math.max(offset, HEAD_BYTES);
-      const { start, buffer } = alignedSpan(target, from, end - from);
-      const got = await target.read(buffer.subarray(0, Math.min(buffer.length, deviceBytes - start)), start);
-      out.set(buffer.subarray(from - start, Math.min(got, end - start)), from - offset);
+      out.set(await card(from, end - from), from - offset);
     }
     if (offset < HEAD_BYTES) out.set(head.subarray(offset, Math.min(end, HEAD_BYTES)), 0);
     return out;

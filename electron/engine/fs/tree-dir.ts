@@ -13,6 +13,7 @@ import { createReadStream, type BigIntStats } from 'node:fs';
 import { lstat, open, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { splitDevNumber } from '../drives/identity';
 import { CardsmithError } from '../errors';
 import type { DataSegment, FileChunk } from '../sources/tar';
 import { checkName, newDir, type DirNode, type FileContent, type FileNode, type FsNode, type NodeMeta, type TreeSource } from './tree';
@@ -27,14 +28,6 @@ function metaOf(st: BigIntStats, xattrs: ReadonlyMap<string, Uint8Array>): NodeM
     gid: Number(st.gid),
     mtime: Number(st.mtimeNs / 1_000_000_000n) + Number(st.mtimeNs % 1_000_000_000n) / 1e9,
     xattrs,
-  };
-}
-
-/** Linux dev_t → major/minor (glibc's encoding). */
-function splitDev(rdev: bigint): { major: number; minor: number } {
-  return {
-    major: Number(((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn)),
-    minor: Number((rdev & 0xffn) | ((rdev >> 12n) & ~0xffn)),
   };
 }
 
@@ -132,7 +125,7 @@ export async function treeFromDirectory(root: string): Promise<TreeSource> {
         hostPaths.set(file, full);
         node = file;
       } else if (st.isSymbolicLink()) node = { kind: 'symlink', target: await readlink(full), ...meta };
-      else if (st.isCharacterDevice() || st.isBlockDevice()) node = { kind: st.isCharacterDevice() ? 'char' : 'block', ...splitDev(st.rdev), ...meta };
+      else if (st.isCharacterDevice() || st.isBlockDevice()) node = { kind: st.isCharacterDevice() ? 'char' : 'block', ...splitDevNumber(st.rdev), ...meta };
       else if (st.isFIFO()) node = { kind: 'fifo', ...meta };
       else node = { kind: 'socket', ...meta };
       if (st.nlink > 1n && !st.isDirectory()) byInode.set(key, node);

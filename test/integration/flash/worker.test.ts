@@ -3,15 +3,15 @@
  * writing a real loop device, refusing what its own policy forbids, cancelling on request and
  * when its parent goes away.
  */
-import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, closeSync, openSync, readSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { EnvelopeSchema, type Envelope } from '../../../electron/engine/api';
+import type { Envelope } from '../../../electron/engine/api';
 import { describeWith } from '../../helpers/needs';
 import { withLoopDevice } from '../../helpers/loop';
+import { WorkerProcess } from '../../helpers/worker-process';
 
 const MiB = 1 << 20;
 const root = join(__dirname, '..', '..', '..');
@@ -23,43 +23,11 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-class Worker {
-  readonly envelopes: Envelope[] = [];
-  private readonly child: ChildProcessWithoutNullStreams;
-  private waiters: (() => void)[] = [];
-  readonly exited: Promise<number | null>;
-
-  constructor(args: string[]) {
-    this.child = spawn(process.execPath, [join(root, 'bin/cardsmith.cjs'), 'worker', ...args], { env: { ...process.env, CARDSMITH_LOG_DIR: join(work, 'logs') } });
-    this.exited = new Promise((resolve) => this.child.once('exit', resolve));
-    createInterface({ input: this.child.stdout }).on('line', (line) => {
-      this.envelopes.push(EnvelopeSchema.parse(JSON.parse(line)));
-      for (const wake of this.waiters.splice(0)) wake();
-    });
-  }
-
-  send(line: unknown): void {
-    this.child.stdin.write(`${typeof line === 'string' ? line : JSON.stringify(line)}\n`);
-  }
-
-  async until(predicate: (e: Envelope) => boolean): Promise<Envelope> {
-    for (;;) {
-      const found = this.envelopes.find(predicate);
-      if (found) return found;
-      await new Promise<void>((resolve) => this.waiters.push(resolve));
-    }
-  }
-
-  end(): void {
-    this.child.stdin.end();
-  }
-}
-
 const terminal = (job: string) => (e: Envelope) => e.job === job && (e.event.type === 'result' || e.event.type === 'error');
 
 describeWith(['root', 'tool:losetup'], 'the privileged worker', () => {
   it('answers malformed lines, refuses loop devices without --allow-loop, and exits when stdin closes', async () => {
-    const worker = new Worker([]);
+    const worker = new WorkerProcess({ env: { CARDSMITH_LOG_DIR: join(work, 'logs') } });
     worker.send('{not json');
     worker.send({ cmd: 'start', job: 'b', request: { op: 'build', recipe: { board: 'x', rootfs: 'y', output: 'z' } } });
     worker.send({ cmd: 'start', job: 'l', request: { op: 'flash', source: '/nonexistent.img', device: '/dev/loop0', allowLoop: true } });
@@ -80,7 +48,7 @@ describeWith(['root', 'tool:losetup'], 'the privileged worker', () => {
     writeFileSync(big, image);
     execFileSync('truncate', ['-s', `${768 * MiB}`, big]);
     await withLoopDevice({ sizeBytes: 800 * MiB, ram: true }, async (loop) => {
-      const worker = new Worker(['--allow-loop']);
+      const worker = new WorkerProcess({ args: ['--allow-loop'], env: { CARDSMITH_LOG_DIR: join(work, 'logs') } });
       worker.send({ cmd: 'start', job: 'f', request: { op: 'flash', source: join(work, 'w.img'), device: loop.device, allowLoop: true } });
       expect((await worker.until(terminal('f'))).event).toMatchObject({ type: 'result', result: { verified: true, bytesWritten: 8 * MiB } });
 

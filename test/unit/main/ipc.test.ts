@@ -105,10 +105,12 @@ describe('window.cardsmith over the main-process handlers', () => {
     expect(failure).toMatchObject({ name: 'CardsmithError', info: { cause: 'bad-input', details: { ref: '/nonexistent/card.img' } } });
   });
 
-  it('sends device operations to the privileged worker process', async () => {
+  it('sends device operations to the privileged worker process, and a loader install onto an image file to the app', async () => {
     const api = loopback(router, APP_FRAME);
     const events: JobEvent[] = [];
-    const failure = await failureOf(api.run({ op: 'installLoader', board: 'orangepi-pc', target: '/nonexistent/card' }, (event) => events.push(event), 'loader-1'));
+    await failureOf(api.run({ op: 'installLoader', board: 'orangepi-pc', target: '/nonexistent/card.img' }));
+    expect(workerRuns).toEqual([]);
+    const failure = await failureOf(api.run({ op: 'installLoader', board: 'orangepi-pc', target: '/dev/nonexistent' }, (event) => events.push(event), 'loader-1'));
     expect(workerRuns).toEqual(['installLoader']);
     expect(failure.name).toBe('CardsmithError');
     expect(events.filter((event) => event.type === 'error')).toEqual([{ type: 'error', error: failure.info }]);

@@ -1,0 +1,52 @@
+/**
+ * What the elevated part does to a card, and all it does: find the drive a request names by
+ * device number, apply the safety rules, unmount it (to write), open it (exclusively, with
+ * O_DIRECT, to write), and check on the open descriptor that it is the very whole disk that
+ * passed — so no rename, symlink swap or re-plugged device between the check and the open can
+ * redirect it. It reads no file, parses no image and takes no setting from its client.
+ */
+import type { CardGrant } from '../api';
+import { deviceKeyOfFd, isPartition } from '../drives/identity';
+import { checkTarget } from '../drives/safety';
+import { releaseCard } from '../drives/unmount';
+import { CardsmithError } from '../errors';
+import { openTarget } from '../flash/device';
+import type { JobContext } from '../job';
+
+/** The descriptor number the card has in the card job. */
+export const CARD_FD = 3;
+
+export interface OpenedCard {
+  /** The descriptor in this process (closed once the card job has it). */
+  readonly fd: number;
+  readonly grant: CardGrant;
+}
+
+export async function openCard(device: string, mode: 'write' | 'read', options: { allowLoop: boolean }, ctx: JobContext): Promise<OpenedCard> {
+  const safe = await checkTarget(device, { allowLoop: options.allowLoop });
+  if (mode === 'write') await releaseCard(safe, ctx);
+  const target = await openTarget(safe.drive.device, { writable: mode === 'write', exclusive: mode === 'write', log: (m) => ctx.log('warn', m) });
+  if (process.platform === 'linux') {
+    const opened = deviceKeyOfFd(target.fd);
+    if (opened !== safe.key || isPartition(opened)) {
+      await target.close();
+      throw new CardsmithError('unsafe-target', `${device} changed between the safety check and the open (opened ${opened ?? 'no block device'}, checked ${safe.key}); nothing was written`, {
+        device,
+      });
+    }
+  }
+  return {
+    fd: target.fd,
+    grant: {
+      fd: CARD_FD,
+      device: safe.drive.device,
+      key: safe.key,
+      sizeBytes: safe.drive.sizeBytes as number,
+      description: safe.drive.description,
+      warnings: [...safe.drive.warnings],
+      writable: mode === 'write',
+      direct: target.direct,
+      blockSize: target.blockSize,
+    },
+  };
+}
