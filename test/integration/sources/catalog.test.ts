@@ -58,7 +58,9 @@ describe('catalogs over HTTP', () => {
     const cache = new DownloadCache({ root });
     const loaded = await loadCatalogs({ boardIds, extraUrls: urls(), followIncludes: false, cache, retry: FAST });
     const ids = loaded.entries.map((entry) => entry.id);
-    expect(ids).toEqual(expect.arrayContaining(['archlinuxarm-aarch64', 'test-image', 'rpi:raspberry-pi-os-64-bit', 'rpi:other-general-purpose-os-ubuntu-server', 'armbian:rock64-bookworm-current-minimal']));
+    expect(ids).toEqual(expect.arrayContaining(['archlinuxarm-aarch64', 'test-image', 'armbian:25-8-1-rock64-bookworm-current-6-12-41-minimal-img-xz']));
+    const names = loaded.entries.map((entry) => entry.name);
+    expect(names).toEqual(expect.arrayContaining(['Raspberry Pi OS (64-bit)', 'Other general-purpose OS / Ubuntu Server']));
     expect(ids).not.toContain('broken');
     const problems = loaded.problems.join('\n');
     expect(problems).toMatch(/cardsmith\.json: entry broken: .*loader/);
