@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { detectCatalogFormat, parseCatalog } from '../../../electron/engine/sources/catalog-formats';
 import { ARMBIAN_BOARDS, mapBoardName } from '../../../electron/engine/sources/catalogs/board-slugs';
+import { notACardImage } from '../../../electron/engine/sources/catalogs/read';
 import { findSha256 } from '../../../electron/engine/sources/catalog';
 import defaultCatalog from '../../../electron/engine/sources/catalogs/default.json';
 import { boardDatabase } from '../../../electron/engine/boards/db';
@@ -92,6 +93,11 @@ describe('Armbian armbian-images.json', () => {
     });
   });
 
+  it('reports a field of the wrong type instead of leaving it out', () => {
+    const asset = { board_slug: 'rock64', file_url: 'https://dl.armbian.com/rock64/a.img.xz', distro: 12, file_application: ['x'] };
+    expect(parseCatalog({ assets: [asset] }, 'armbian', boardIds).problems).toEqual(['armbian: asset #0 (rock64): invalid distro 12, file_application ["x"] (invalid-field)']);
+  });
+
   it('keeps the checksum URL, the size, and reports assets without a file', () => {
     const rock64 = parsed.entries[0]!;
     expect(rock64.checksumUrl).toMatch(/\.sha$/);
@@ -101,6 +107,16 @@ describe('Armbian armbian-images.json', () => {
       'armbian: asset #2 (orangepipc): Armbian_25.8.1_Orangepipc_noble_current_6.12.41.img.xz.torrent is a signature, checksum or torrent file, not a card image (not-a-card-image)',
       'armbian: asset #4 (nanopineo): has no file_url (missing-field)',
     ]);
+  });
+});
+
+describe('notACardImage', () => {
+  it('accepts raw images in every compression Cardsmith decodes, and zips; names what the others are', () => {
+    for (const name of ['a.img', 'a.raw', 'a.wic', 'a.img.gz', 'a.img.xz', 'a.img.zst', 'a.img.bz2', 'a.wic.bz2', 'a.zip', 'A.IMG.XZ']) expect(notACardImage(name), name).toBeNull();
+    expect(notACardImage('a.img.lz4')).toBe('an image compressed as .lz4, which Cardsmith does not decode');
+    expect(notACardImage('a.img.qcow2')).toBe('a virtual machine disk, not a card image');
+    expect(notACardImage('Armbian_x_minimal.u-boot.bin.xz')).toBe('a boot loader file, not a card image');
+    expect(notACardImage('a.tar.gz')).toBe('not a .img/.raw/.wic image (plain or gz/xz/zst/bz2) nor a zip');
   });
 });
 

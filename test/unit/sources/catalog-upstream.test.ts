@@ -57,7 +57,7 @@ describe('Raspberry Pi Imager os_list as published', () => {
       'os-list.json: item Other specific-purpose OS / Kiosk (mirror only): url "ftp://ftp.example.org/kiosk/kiosk-2025.img.xz" is not http(s) (unsupported-url)',
       'os-list.json: item Other specific-purpose OS / Kiosk (relative): url "images/kiosk-2025.img.xz" names a local file, which only a catalog file on this computer may do (local-path-in-remote-catalog)',
       'os-list.json: item Other specific-purpose OS / Bad dates and hashes: invalid image_download_sha256 "not-hex", release_date "13/05/2025" (invalid-field)',
-      'os-list.json: item Other specific-purpose OS / Installer ISO: installer-arm64.iso is not a .img/.raw image (plain or gz/xz/zst/bz2) nor a zip (not-a-card-image)',
+      'os-list.json: item Other specific-purpose OS / Installer ISO: installer-arm64.iso is not a .img/.raw/.wic image (plain or gz/xz/zst/bz2) nor a zip (not-a-card-image)',
       'os-list.json: item Other specific-purpose OS / #6: has no name (missing-field)',
       'os-list.json: item Use custom: an Imager action (choose a file), not an image (imager-action)',
     ]);
