@@ -46,7 +46,9 @@ export function parseArmbianImages(json: unknown, source: string, boardIds: read
       return;
     }
     const checksum = text(asset.file_url_sha);
+    const words = ['board_name', 'board_vendor', 'company_name', 'armbian_version', 'kernel_version', 'file_extension', 'distro', 'distro_release', 'branch', 'kernel_branch', 'variant', 'image_variant', 'file_application', 'preinstalled_application'];
     const invalid = invalidFields(asset, {
+      ...Object.fromEntries(words.map((field) => [field, text])),
       file_size: count,
       file_date: date,
       file_updated: date,

@@ -67,12 +67,12 @@ export function entryLocation(url: string, origin: CatalogOrigin): { readonly ur
   return { url: isAbsolute(path) ? path : resolve(dirname(origin.path), path) };
 }
 
-const COMPRESSED_IMAGE = /\.(img|raw)(\.(gz|xz|zst|bz2))?$/;
+const COMPRESSED_IMAGE = /\.(img|raw|wic)(\.(gz|xz|zst|bz2))?$/;
 
 /**
  * Whether a published file name is something Cardsmith writes to a card: a raw image (.img,
- * .raw), compressed with a format it decodes, or a zip (a zip holding no image fails when opened,
- * naming it). Null when it is one; else what it is.
+ * .raw, Yocto's .wic), compressed with a format it decodes, or a zip (a zip holding no image
+ * fails when opened, naming it). Null when it is one; else what it is.
  */
 export function notACardImage(fileName: string): string | null {
   const name = fileName.toLowerCase();
@@ -81,8 +81,8 @@ export function notACardImage(fileName: string): string | null {
   if (COMPRESSED_IMAGE.test(name) || name.endsWith('.zip')) return null;
   if (/\.(qcow2|vhdx?|vmdk|vdi|ova)(\.[a-z0-9]+)?$/.test(name)) return 'a virtual machine disk, not a card image';
   if (/\.(torrent|sha|sha256|asc|sig|txt)$/.test(name)) return 'a signature, checksum or torrent file, not a card image';
-  if (/\.(img|raw)\.[a-z0-9]+$/.test(name)) return `an image compressed as .${name.split('.').pop()}, which Cardsmith does not decode`;
-  return 'not a .img/.raw image (plain or gz/xz/zst/bz2) nor a zip';
+  if (/\.(img|raw|wic)\.[a-z0-9]+$/.test(name)) return `an image compressed as .${name.split('.').pop()}, which Cardsmith does not decode`;
+  return 'not a .img/.raw/.wic image (plain or gz/xz/zst/bz2) nor a zip';
 }
 
 /** The last path segment of a URL or path, decoded. */
