@@ -1,4 +1,5 @@
 import type { ResultOf } from '../engine/api';
+import { isSkipLine } from '../engine/sources/catalogs/read';
 import { EXIT_OK, execute, type Command, type CommandIO } from './command';
 import { formatBytes } from './render';
 
@@ -28,7 +29,7 @@ export const catalogCommand: Command = {
   usage:
     'cardsmith catalog [--board <id>] [--stats] [--json]\n' +
     '  --stats  per catalog: entries read, listed, skipped (by reason), boards covered;\n' +
-    '           the warnings name every skipped entry and why.\n' +
+    '           the warnings name every skipped entry and why (also with -v).\n' +
     '  CARDSMITH_CATALOGS adds catalogs (URLs, or catalog files on disk, which may name local images).',
   options: { board: { type: 'string' }, stats: { type: 'boolean', default: false } },
   async run(values, _positionals, io) {
@@ -36,9 +37,13 @@ export const catalogCommand: Command = {
     const outcome = await execute<'catalog'>({ op: 'catalog', board }, io, values.verbose === true);
     if (!outcome.ok) return outcome.exitCode;
     if (io.json) return EXIT_OK;
+    const all = values.stats === true || values.verbose === true;
     if (values.stats === true) printStats(outcome.result.stats ?? [], io);
     else printEntries(outcome.result, io);
-    for (const problem of outcome.result.problems) io.err(`warning: ${problem}\n`);
+    const skips = outcome.result.problems.filter(isSkipLine);
+    for (const problem of outcome.result.problems) if (all || !isSkipLine(problem)) io.err(`warning: ${problem}\n`);
+    // A public catalog skips hundreds of files that are not card images: named with --stats or -v.
+    if (!all && skips.length > 0) io.err(`warning: ${skips.length} catalog entries were not listed; \`cardsmith catalog --stats\` names each and why\n`);
     return EXIT_OK;
   },
 };

@@ -257,4 +257,23 @@ describe('cardsmith catalog --stats', () => {
       rmSync(cacheDir, { recursive: true, force: true });
     }
   });
+
+  it('without --stats lists the entries and sums the skipped ones up in one line, keeping catalog-level warnings', () => {
+    const cacheDir = mkdtempSync(join(tmpdir(), 'cardsmith-stats-'));
+    try {
+      const run = spawnSync(process.execPath, [join(repo, 'bin', 'cardsmith.cjs'), 'catalog', '--board', 'rpi-5'], {
+        encoding: 'utf8',
+        env: { ...process.env, CARDSMITH_PUBLIC_CATALOGS: '0', CARDSMITH_CACHE: cacheDir, CARDSMITH_CATALOGS: fixtures.join(',') },
+      });
+      expect(run.status).toBe(0);
+      // rpi-5: Raspberry Pi OS 64 and 32-bit, PINN p3.9.2, both nightlies, the relative Kiosk image (folder tags pi4/pi5), Armbian rpi4b.
+      expect(run.stdout.trim().split('\n')).toHaveLength(7);
+      expect(run.stderr.split('\n').filter((line) => line.startsWith('warning: '))).toEqual([
+        expect.stringMatching(/^warning: http:\/\/127\.0\.0\.1:9\/os_list_imagingutility_v4_general\.json: .*ECONNREFUSED/),
+        'warning: 15 catalog entries were not listed; `cardsmith catalog --stats` names each and why',
+      ]);
+    } finally {
+      rmSync(cacheDir, { recursive: true, force: true });
+    }
+  });
 });

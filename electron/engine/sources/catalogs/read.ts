@@ -15,14 +15,19 @@ import { CatalogEntrySchema, type CatalogEntry, type CatalogStats } from '../mod
 export type CatalogOrigin = { readonly kind: 'remote' } | { readonly kind: 'local'; readonly path: string };
 export const REMOTE: CatalogOrigin = { kind: 'remote' };
 
-export type SkipReason =
-  | 'missing-field'
-  | 'invalid-field'
-  | 'unsupported-url'
-  | 'local-path-in-remote-catalog'
-  | 'not-a-card-image'
-  | 'imager-action'
-  | 'duplicate-id';
+export const SKIP_REASONS = [
+  'missing-field',
+  'invalid-field',
+  'unsupported-url',
+  'local-path-in-remote-catalog',
+  'not-a-card-image',
+  'imager-action',
+  'duplicate-id',
+] as const;
+export type SkipReason = (typeof SKIP_REASONS)[number];
+
+/** Whether a problem line reports one skipped entry (it ends with its reason). */
+export const isSkipLine = (problem: string): boolean => SKIP_REASONS.some((reason) => problem.endsWith(`(${reason})`));
 
 export const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 export const text = (value: unknown): string | undefined => (typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined);
