@@ -11,7 +11,7 @@
 import { z } from 'zod';
 import { BoardSchema } from './boards/model';
 import { DriveSchema } from './drives/model';
-import { CatalogEntrySchema, ImageInfoSchema } from './sources/model';
+import { CatalogEntrySchema, CatalogStatsSchema, ImageInfoSchema } from './sources/model';
 import { InspectionSchema, PartitionSchema } from './disk/model';
 import { ErrorInfoSchema } from './errors';
 
@@ -164,7 +164,7 @@ export const ResultSchemas = {
   listBoards: z.object({ boards: z.array(BoardSchema) }),
   listDrives: z.object({ drives: z.array(DriveSchema) }),
   inspect: z.object({ inspection: InspectionSchema, image: ImageInfoSchema.optional() }),
-  catalog: z.object({ entries: z.array(CatalogEntrySchema), problems: z.array(z.string()) }),
+  catalog: z.object({ entries: z.array(CatalogEntrySchema), problems: z.array(z.string()), stats: z.array(CatalogStatsSchema).optional() }),
   build: BuildResultSchema,
   planBuild: BuildPlanSchema,
   fetch: FetchResultSchema,

@@ -5,16 +5,19 @@
  * The app works without a network: the embedded default always loads, and every catalog fetched
  * once is kept in the cache (catalogs/<key>.json) and used when it cannot be fetched again — a
  * problem line says so. Linked documents (`includes`, os_list `subitems_url`) are followed to a
- * bounded depth and count. An entry id seen twice keeps its first definition.
+ * bounded depth and count. An entry id seen twice keeps its first definition. A catalog named by
+ * a path (CARDSMITH_CATALOGS) is read from disk: a local catalog, whose entries may name local
+ * files; entries of fetched catalogs may only name http(s) files.
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { CardsmithError } from '../errors';
 import { DownloadCache, urlKey } from './cache';
-import { parseCatalog } from './catalog-formats';
+import { parseCatalog, type CatalogOrigin, type ParsedCatalog } from './catalog-formats';
+import { REMOTE, fileNameOf } from './catalogs/read';
 import defaultCatalog from './catalogs/default.json';
-import { getText, type RetryPolicy } from './http';
-import type { CatalogEntry } from './model';
+import { getText, isHttpUrl, type RetryPolicy } from './http';
+import type { CatalogEntry, CatalogStats } from './model';
 import { currentSourceSettings } from './source-settings';
 
 const MAX_DEPTH = 3;
@@ -24,7 +27,7 @@ const CATALOG_RETRY: RetryPolicy = { attempts: 2, baseDelayMs: 500, maxDelayMs: 
 export interface CatalogOptions {
   /** Board ids that catalog board names are mapped onto. */
   readonly boardIds: readonly string[];
-  /** Catalog URLs from the settings, loaded after the default. */
+  /** Catalog URLs (or catalog files on disk) from the settings, loaded after the default. */
   readonly extraUrls?: readonly string[];
   /** Follow the default catalog's `includes` (the public Raspberry Pi and Armbian catalogs). */
   readonly followIncludes?: boolean;
@@ -36,6 +39,8 @@ export interface CatalogOptions {
 export interface LoadedCatalog {
   readonly entries: readonly CatalogEntry[];
   readonly problems: readonly string[];
+  /** One row per catalog document, in load order. */
+  readonly stats: readonly CatalogStats[];
 }
 
 /**
@@ -70,28 +75,44 @@ async function fetchCatalogText(url: string, cache: DownloadCache, options: Cata
   }
 }
 
+/** Reads a catalog document: a file on disk (a local catalog the user chose) or an http(s) URL. */
+async function readCatalogText(location: string, cache: DownloadCache, options: CatalogOptions): Promise<{ text: string; stale: string | null }> {
+  if (isHttpUrl(location)) return fetchCatalogText(location, cache, options);
+  try {
+    return { text: await readFile(location, 'utf8'), stale: null };
+  } catch (error) {
+    throw new CardsmithError('bad-input', `cannot read the catalog file ${location}: ${(error as Error).message}`, { path: location });
+  }
+}
+
 export async function loadCatalogs(options: CatalogOptions): Promise<LoadedCatalog> {
   const cache = options.cache ?? new DownloadCache();
   const entries: CatalogEntry[] = [];
   const problems: string[] = [];
+  const stats: CatalogStats[] = [];
   const ids = new Set<string>();
-  const add = (found: readonly CatalogEntry[]): void => {
-    for (const entry of found) {
+  const add = (parsed: ParsedCatalog): void => {
+    const skipped = { ...parsed.stats.skipped };
+    let listed = parsed.stats.listed;
+    problems.push(...parsed.problems);
+    for (const entry of parsed.entries) {
       if (ids.has(entry.id)) {
-        problems.push(`${entry.catalog ?? 'catalog'}: entry ${entry.id} is defined more than once; the first is kept`);
+        problems.push(`${parsed.stats.source}: entry ${entry.id}: the same file is listed earlier (${entry.url}); the first is kept (duplicate-id)`);
+        skipped['duplicate-id'] = (skipped['duplicate-id'] ?? 0) + 1;
+        listed -= 1;
         continue;
       }
       ids.add(entry.id);
       entries.push(entry);
     }
+    stats.push({ ...parsed.stats, listed, skipped, boards: [...new Set(entries.filter((entry) => entry.catalog === parsed.stats.source).flatMap((entry) => entry.boards))].sort() });
   };
   const embedded = parseCatalog(defaultCatalog, 'default', options.boardIds);
-  add(embedded.entries);
-  problems.push(...embedded.problems);
+  add(embedded);
 
   const queue: { url: string; prefix: string; depth: number }[] = [
     ...(options.followIncludes === false ? [] : embedded.links.map((link) => ({ ...link, depth: 1 }))),
-    ...(options.extraUrls ?? []).map((url) => ({ url, prefix: '', depth: 1 })),
+    ...(options.extraUrls ?? []).map((url) => ({ url: isHttpUrl(url) ? url : resolve(url.replace(/^file:\/\//, '')), prefix: '', depth: 1 })),
   ];
   const visited = new Set<string>();
   while (queue.length > 0) {
@@ -104,23 +125,24 @@ export async function loadCatalogs(options: CatalogOptions): Promise<LoadedCatal
     visited.add(next.url);
     let document: unknown;
     try {
-      const { text, stale } = await fetchCatalogText(next.url, cache, options);
+      const { text, stale } = await readCatalogText(next.url, cache, options);
       if (stale) problems.push(`${next.url}: unreachable (${stale}); using the copy saved earlier`);
       document = JSON.parse(text);
     } catch (error) {
       if (error instanceof CardsmithError && error.info.cause === 'cancelled') throw error;
       problems.push(`${next.url}: ${error instanceof SyntaxError ? `not valid JSON (${error.message})` : (error as Error).message}`);
+      stats.push({ source: next.url, format: 'unreadable', read: 0, listed: 0, skipped: {}, boards: [], unmapped: [] });
       continue;
     }
-    const parsed = parseCatalog(document, next.url, options.boardIds, next.prefix);
-    add(parsed.entries);
-    problems.push(...parsed.problems);
+    const origin: CatalogOrigin = isHttpUrl(next.url) ? REMOTE : { kind: 'local', path: next.url };
+    const parsed = parseCatalog(document, next.url, options.boardIds, next.prefix, origin);
+    add(parsed);
     for (const link of parsed.links) {
       if (next.depth >= MAX_DEPTH) problems.push(`${link.url}: linked too deeply, not loaded`);
       else queue.push({ ...link, depth: next.depth + 1 });
     }
   }
-  return { entries: await markCached(entries, cache), problems };
+  return { entries: await markCached(entries, cache), problems, stats };
 }
 
 async function markCached(entries: readonly CatalogEntry[], cache: DownloadCache): Promise<CatalogEntry[]> {
@@ -154,7 +176,7 @@ export function findSha256(checksumText: string, fileName: string): string | nul
 export async function withPublishedSha256(entry: CatalogEntry, options: { signal?: AbortSignal; retry?: RetryPolicy } = {}): Promise<CatalogEntry> {
   if (entry.sha256 || !entry.checksumUrl) return entry;
   const text = await getText(entry.checksumUrl, { signal: options.signal, retry: options.retry ?? CATALOG_RETRY, maxBytes: 1 << 20 });
-  const fileName = decodeURIComponent(new URL(entry.url).pathname.split('/').pop() ?? '');
+  const fileName = fileNameOf(entry.url);
   const sha256 = findSha256(text, fileName);
   if (!sha256) {
     throw new CardsmithError('bad-input', `The checksum file ${entry.checksumUrl} has no sha256 for ${fileName}`, {

@@ -40,6 +40,14 @@ export const CatalogEntrySchema = z.object({
   downloadSize: z.number().int().nonnegative().optional(),
   extractSize: z.number().int().nonnegative().optional(),
   releaseDate: z.string().optional(),
+  /** Picture for the entry (Raspberry Pi Imager's `icon`), an http(s) URL. */
+  icon: z.string().optional(),
+  /** How the image takes first-boot settings (Imager's `init_format`: systemd, cloudinit…). */
+  initFormat: z.string().optional(),
+  /** The upstream's own device tags or board name, as published. */
+  devices: z.array(z.string()).optional(),
+  /** Imager's `capabilities` (e.g. rpi_connect). */
+  capabilities: z.array(z.string()).optional(),
   bmapUrl: z.string().optional(),
   /** For rootfs entries: where the board loader comes from. */
   loader: LoaderOriginSchema.optional(),
@@ -48,3 +56,17 @@ export const CatalogEntrySchema = z.object({
   cached: z.boolean().default(false),
 });
 export type CatalogEntry = z.infer<typeof CatalogEntrySchema>;
+
+/** What one catalog document gave: entries met, listed, skipped by reason, boards covered. */
+export const CatalogStatsSchema = z.object({
+  source: z.string(),
+  /** cardsmith, rpi-imager, armbian; "unreadable" when the document could not be read. */
+  format: z.string(),
+  read: z.number().int().nonnegative(),
+  listed: z.number().int().nonnegative(),
+  skipped: z.record(z.string(), z.number().int().nonnegative()),
+  boards: z.array(z.string()),
+  /** Upstream board names or device tags that map onto no Cardsmith board. */
+  unmapped: z.array(z.string()),
+});
+export type CatalogStats = z.infer<typeof CatalogStatsSchema>;

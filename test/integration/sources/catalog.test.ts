@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -58,7 +59,9 @@ describe('catalogs over HTTP', () => {
     const cache = new DownloadCache({ root });
     const loaded = await loadCatalogs({ boardIds, extraUrls: urls(), followIncludes: false, cache, retry: FAST });
     const ids = loaded.entries.map((entry) => entry.id);
-    expect(ids).toEqual(expect.arrayContaining(['archlinuxarm-aarch64', 'test-image', 'rpi:raspberry-pi-os-64-bit', 'rpi:other-general-purpose-os-ubuntu-server', 'armbian:rock64-bookworm-current-minimal']));
+    expect(ids).toEqual(expect.arrayContaining(['archlinuxarm-aarch64', 'test-image', 'armbian:25-8-1-rock64-bookworm-current-6-12-41-minimal-img-xz']));
+    const names = loaded.entries.map((entry) => entry.name);
+    expect(names).toEqual(expect.arrayContaining(['Raspberry Pi OS (64-bit)', 'Other general-purpose OS / Ubuntu Server']));
     expect(ids).not.toContain('broken');
     const problems = loaded.problems.join('\n');
     expect(problems).toMatch(/cardsmith\.json: entry broken: .*loader/);
@@ -104,6 +107,173 @@ describe('catalogs over HTTP', () => {
     } finally {
       delete process.env.CARDSMITH_CACHE;
       delete process.env.CARDSMITH_CATALOGS;
+    }
+  });
+});
+
+describe('which files a catalog may name (issue 12, item 5)', () => {
+  let server: TestServer;
+  let root: string;
+  const image = randomBytes(100_000);
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    root = mkdtempSync(join(tmpdir(), 'cardsmith-catalog-local-'));
+    mkdirSync(join(root, 'images'));
+    writeFileSync(join(root, 'images', 'local.img'), image);
+    const entry = (id: string, url: string): object => ({ id, name: id, kind: 'image', boards: ['rock64'], url });
+    server.add(
+      '/remote.json',
+      JSON.stringify({
+        format: 'cardsmith-catalog/1',
+        entries: [entry('shadow', '/etc/shadow'), entry('relative', 'images/local.img'), entry('file-url', 'file:///etc/shadow'), entry('ftp', 'ftp://example.org/a.img')],
+      }),
+    );
+    server.add('/os-list.json', JSON.stringify({ os_list: [{ name: 'Shadow', url: '/etc/shadow', devices: ['pi4-64bit'] }] }));
+    writeFileSync(
+      join(root, 'local.json'),
+      JSON.stringify({
+        format: 'cardsmith-catalog/1',
+        entries: [
+          { ...entry('local-relative', 'images/local.img'), sha256: sha(image) },
+          entry('local-absolute', join(root, 'images', 'local.img')),
+          entry('local-file-url', `file://${join(root, 'images', 'local.img')}`),
+        ],
+      }),
+    );
+  });
+  afterAll(async () => {
+    await server.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('a fetched catalog naming /etc/shadow, a relative path or file:// gets problem lines, and the ids cannot be flashed', async () => {
+    const cache = new DownloadCache({ root: join(root, 'cache') });
+    const loaded = await loadCatalogs({ boardIds, extraUrls: [`${server.base}/remote.json`, `${server.base}/os-list.json`], followIncludes: false, cache, retry: FAST });
+    const ids = loaded.entries.map((entry) => entry.id);
+    for (const id of ['shadow', 'relative', 'file-url', 'ftp']) expect(ids).not.toContain(id);
+    expect(loaded.entries.some((entry) => entry.url.includes('shadow'))).toBe(false);
+    expect(loaded.problems.filter((line) => line.includes('remote.json'))).toEqual([
+      `${server.base}/remote.json: entry shadow: url "/etc/shadow" names a local file, which only a catalog file on this computer may do (local-path-in-remote-catalog)`,
+      `${server.base}/remote.json: entry relative: url "images/local.img" names a local file, which only a catalog file on this computer may do (local-path-in-remote-catalog)`,
+      `${server.base}/remote.json: entry file-url: url "file:///etc/shadow" names a local file, which only a catalog file on this computer may do (local-path-in-remote-catalog)`,
+      `${server.base}/remote.json: entry ftp: url "ftp://example.org/a.img" is not http(s) (unsupported-url)`,
+    ]);
+    expect(loaded.problems).toContain(`${server.base}/os-list.json: item Shadow: url "/etc/shadow" names a local file, which only a catalog file on this computer may do (local-path-in-remote-catalog)`);
+    expect(loaded.stats.find((row) => row.source === `${server.base}/remote.json`)).toMatchObject({ read: 4, listed: 0, skipped: { 'local-path-in-remote-catalog': 3, 'unsupported-url': 1 } });
+
+    process.env.CARDSMITH_CACHE = join(root, 'cache');
+    process.env.CARDSMITH_CATALOGS = `${server.base}/remote.json`;
+    try {
+      const events: JobEvent[] = [];
+      await runRequest({ op: 'fetch', source: 'shadow', output: join(root, 'stolen') }, (event) => events.push(event));
+      expect(events.at(-1)).toMatchObject({ type: 'error', error: { cause: 'bad-input', message: '"shadow" is neither an http(s) URL nor a catalog id' } });
+    } finally {
+      delete process.env.CARDSMITH_CACHE;
+      delete process.env.CARDSMITH_CATALOGS;
+    }
+  });
+
+  it('a catalog file on disk the user chose may name local images, relative to its folder', async () => {
+    const cache = new DownloadCache({ root: join(root, 'cache') });
+    const loaded = await loadCatalogs({ boardIds, extraUrls: [join(root, 'local.json')], followIncludes: false, cache, retry: FAST });
+    const local = loaded.entries.filter((entry) => entry.id.startsWith('local-'));
+    expect(local.map((entry) => [entry.id, entry.url])).toEqual([
+      ['local-relative', join(root, 'images', 'local.img')],
+      ['local-absolute', join(root, 'images', 'local.img')],
+      ['local-file-url', join(root, 'images', 'local.img')],
+    ]);
+    expect(loaded.problems).toEqual([]);
+    process.env.CARDSMITH_CACHE = join(root, 'cache');
+    process.env.CARDSMITH_CATALOGS = join(root, 'local.json');
+    try {
+      const opened = await openImageRef('local-relative', createJobContext(() => undefined, new AbortController().signal));
+      expect(opened.info).toMatchObject({ path: join(root, 'images', 'local.img'), sizeBytes: image.length });
+      const parts: Buffer[] = [];
+      for await (const part of opened.stream()) parts.push(part as Buffer);
+      expect(sha(Buffer.concat(parts))).toBe(sha(image));
+    } finally {
+      delete process.env.CARDSMITH_CACHE;
+      delete process.env.CARDSMITH_CATALOGS;
+    }
+  });
+});
+
+describe('one published file in two catalogs', () => {
+  it('is listed once; the second catalog counts it as duplicate-id with a problem line', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'cardsmith-catalog-dup-'));
+    try {
+      const legacy = join(__dirname, '..', '..', 'fixtures', 'catalogs', 'armbian-legacy.json');
+      writeFileSync(join(root, 'mirror.json'), readFileSync(legacy));
+      const loaded = await loadCatalogs({ boardIds, extraUrls: [legacy, join(root, 'mirror.json')], followIncludes: false, cache: new DownloadCache({ root }), retry: FAST });
+      expect(loaded.entries.filter((entry) => entry.id.startsWith('armbian:'))).toHaveLength(4);
+      const mirror = loaded.stats.find((row) => row.source === join(root, 'mirror.json'));
+      expect(mirror).toMatchObject({ read: 6, listed: 0, skipped: { 'not-a-card-image': 1, 'invalid-field': 1, 'duplicate-id': 4 }, boards: [] });
+      expect(loaded.problems.filter((line) => line.endsWith('(duplicate-id)'))).toHaveLength(4);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('cardsmith catalog --stats', () => {
+  const repo = join(__dirname, '..', '..', '..');
+  const fixtures = ['os-list.json', 'armbian-current.json', 'armbian-legacy.json'].map((name) => join(repo, 'test', 'fixtures', 'catalogs', name));
+  beforeAll(() => {
+    execFileSync(process.execPath, [join(repo, 'scripts', 'build.mjs'), 'cli'], { cwd: repo, stdio: 'ignore' });
+  });
+
+  it('lists per catalog what was read, listed and skipped and why, and names every skipped entry', () => {
+    const cacheDir = mkdtempSync(join(tmpdir(), 'cardsmith-stats-'));
+    try {
+      const run = spawnSync(process.execPath, [join(repo, 'bin', 'cardsmith.cjs'), 'catalog', '--stats'], {
+        encoding: 'utf8',
+        env: { ...process.env, CARDSMITH_PUBLIC_CATALOGS: '0', CARDSMITH_CACHE: cacheDir, CARDSMITH_CATALOGS: fixtures.join(',') },
+      });
+      expect(run.status).toBe(0);
+      const section = (source: string): string => run.stdout.split(/\n(?=\S)/).find((part) => part.startsWith(source))!;
+      expect(section('default')).toMatch(/^default \(cardsmith\)\n {2}read 4, listed 4, skipped 0\n/);
+      expect(section(fixtures[0]!)).toContain(
+        [
+          // A catalog file on disk may name local images: its relative Kiosk image is listed here.
+          '  read 14, listed 8, skipped 6',
+          '    imager-action: 2',
+          '    invalid-field: 1',
+          '    missing-field: 1',
+          '    not-a-card-image: 1',
+          '    unsupported-url: 1',
+          '  boards covered (11): rpi-2-b rpi-3-b rpi-3-b-armv7 rpi-3-b-plus rpi-4-b rpi-4-b-armv7 rpi-400 rpi-5 rpi-b rpi-zero-2-w rpi-zero-w',
+          '  no Cardsmith board for (1): pi2-64bit',
+        ].join('\n'),
+      );
+      expect(section(fixtures[1]!)).toContain('  read 17, listed 10, skipped 7\n    invalid-field: 1\n    missing-field: 1\n    not-a-card-image: 4\n    unsupported-url: 1\n');
+      expect(section(fixtures[2]!)).toContain('  read 6, listed 4, skipped 2\n    invalid-field: 1\n    not-a-card-image: 1\n');
+      // The os_list's subitems_url points at a closed port on this machine: a row and a warning of its own.
+      expect(section('http://127.0.0.1:9/')).toMatch(/\(unreadable\)\n {2}read 0, listed 0, skipped 0/);
+      const warnings = run.stderr.split('\n').filter((line) => line.startsWith('warning: '));
+      expect(warnings).toHaveLength(6 + 7 + 2 + 1);
+      expect(warnings.filter((line) => line.includes('(not-a-card-image)'))).toHaveLength(1 + 4 + 1);
+    } finally {
+      rmSync(cacheDir, { recursive: true, force: true });
+    }
+  });
+
+  it('without --stats lists the entries and sums the skipped ones up in one line, keeping catalog-level warnings', () => {
+    const cacheDir = mkdtempSync(join(tmpdir(), 'cardsmith-stats-'));
+    try {
+      const run = spawnSync(process.execPath, [join(repo, 'bin', 'cardsmith.cjs'), 'catalog', '--board', 'rpi-5'], {
+        encoding: 'utf8',
+        env: { ...process.env, CARDSMITH_PUBLIC_CATALOGS: '0', CARDSMITH_CACHE: cacheDir, CARDSMITH_CATALOGS: fixtures.join(',') },
+      });
+      expect(run.status).toBe(0);
+      // rpi-5: Raspberry Pi OS 64 and 32-bit, PINN p3.9.2, both nightlies, the relative Kiosk image (folder tags pi4/pi5), Armbian rpi4b.
+      expect(run.stdout.trim().split('\n')).toHaveLength(7);
+      expect(run.stderr.split('\n').filter((line) => line.startsWith('warning: '))).toEqual([
+        expect.stringMatching(/^warning: http:\/\/127\.0\.0\.1:9\/os_list_imagingutility_v4_general\.json: .*ECONNREFUSED/),
+        'warning: 15 catalog entries were not listed; `cardsmith catalog --stats` names each and why',
+      ]);
+    } finally {
+      rmSync(cacheDir, { recursive: true, force: true });
     }
   });
 });

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { detectCatalogFormat, mapArmbianSlug, parseCatalog } from '../../../electron/engine/sources/catalog-formats';
+import { detectCatalogFormat, parseCatalog } from '../../../electron/engine/sources/catalog-formats';
+import { ARMBIAN_BOARDS, mapBoardName } from '../../../electron/engine/sources/catalogs/board-slugs';
+import { notACardImage } from '../../../electron/engine/sources/catalogs/read';
 import { findSha256 } from '../../../electron/engine/sources/catalog';
 import defaultCatalog from '../../../electron/engine/sources/catalogs/default.json';
 import { boardDatabase } from '../../../electron/engine/boards/db';
@@ -35,6 +37,7 @@ describe('Cardsmith catalogs', () => {
     );
     expect(parsed.entries.map((entry) => entry.id)).toEqual(['good']);
     expect(parsed.problems).toHaveLength(3);
+    expect(parsed.stats).toMatchObject({ read: 4, listed: 1, skipped: { 'invalid-field': 3 } });
     expect(parsed.problems[0]).toMatch(/entry bad-sha: \/sha256 must match pattern/);
     expect(parsed.problems[1]).toMatch(/entry rootfs-no-loader: .*loader/);
     expect(parsed.problems[2]).toMatch(/entry extra: .*additional properties/);
@@ -66,7 +69,11 @@ describe('Raspberry Pi Imager os_list', () => {
 
   it('returns subitems_url as a link and reports an item with unreadable hashes or sizes', () => {
     expect(parsed.links).toEqual([{ url: 'https://downloads.raspberrypi.com/os_list_imagingutility_v4_general.json', prefix: 'Other general-purpose OS / ' }]);
-    expect(parsed.problems).toEqual(['rpi: item Raspberry Pi OS (other) / Broken entry: invalid image_download_sha256 "xyz", extract_size -5']);
+    expect(parsed.problems).toEqual([
+      'rpi: item Raspberry Pi OS (other) / Broken entry: invalid image_download_sha256 "xyz", extract_size -5 (invalid-field)',
+      'rpi: item Erase: an Imager action (internal://format), not an image (imager-action)',
+      'rpi: item Use custom: an Imager action (choose a file), not an image (imager-action)',
+    ]);
     expect(parsed.entries.find((entry) => entry.name.includes('Broken'))).toBeUndefined();
   });
 });
@@ -75,15 +82,20 @@ describe('Armbian armbian-images.json', () => {
   const parsed = parseCatalog(fixture('armbian-images.json'), 'armbian', boardIds);
 
   it('maps slugs onto board ids where they match and leaves the others unmapped', () => {
-    expect(mapArmbianSlug('orangepipc', boardIds)).toBe('orangepi-pc');
-    expect(mapArmbianSlug('rock64', boardIds)).toBe('rock64');
-    expect(mapArmbianSlug('khadas-edge2', boardIds)).toBeNull();
+    expect(mapBoardName(ARMBIAN_BOARDS, 'orangepipc', boardIds)).toEqual(['orangepi-pc']);
+    expect(mapBoardName(ARMBIAN_BOARDS, 'rock64', boardIds)).toEqual(['rock64']);
+    expect(mapBoardName(ARMBIAN_BOARDS, 'khadas-edge2', boardIds)).toEqual([]);
     const byBoard = Object.fromEntries(parsed.entries.map((entry) => [entry.id, entry.boards]));
     expect(byBoard).toEqual({
-      'armbian:rock64-bookworm-current-minimal': ['rock64'],
-      'armbian:orangepipc-noble-current-server': ['orangepi-pc'],
-      'armbian:khadas-edge2-noble-vendor-desktop-gnome': [],
+      'armbian:25-8-1-rock64-bookworm-current-6-12-41-minimal-img-xz': ['rock64'],
+      'armbian:25-8-1-orangepipc-noble-current-6-12-41-img-xz': ['orangepi-pc'],
+      'armbian:25-8-1-khadas-edge2-noble-vendor-6-1-115-gnome-desktop-img-xz': [],
     });
+  });
+
+  it('reports a field of the wrong type instead of leaving it out', () => {
+    const asset = { board_slug: 'rock64', file_url: 'https://dl.armbian.com/rock64/a.img.xz', distro: 12, file_application: ['x'] };
+    expect(parseCatalog({ assets: [asset] }, 'armbian', boardIds).problems).toEqual(['armbian: asset #0 (rock64): invalid distro 12, file_application ["x"] (invalid-field)']);
   });
 
   it('keeps the checksum URL, the size, and reports assets without a file', () => {
@@ -91,7 +103,20 @@ describe('Armbian armbian-images.json', () => {
     expect(rock64.checksumUrl).toMatch(/\.sha$/);
     expect(rock64.downloadSize).toBe(271093212);
     expect(rock64.releaseDate).toBe('2025-08-20');
-    expect(parsed.problems).toEqual(['armbian: asset #4 (nanopineo) has no file_url']);
+    expect(parsed.problems).toEqual([
+      'armbian: asset #2 (orangepipc): Armbian_25.8.1_Orangepipc_noble_current_6.12.41.img.xz.torrent is a signature, checksum or torrent file, not a card image (not-a-card-image)',
+      'armbian: asset #4 (nanopineo): has no file_url (missing-field)',
+    ]);
+  });
+});
+
+describe('notACardImage', () => {
+  it('accepts raw images in every compression Cardsmith decodes, and zips; names what the others are', () => {
+    for (const name of ['a.img', 'a.raw', 'a.wic', 'a.img.gz', 'a.img.xz', 'a.img.zst', 'a.img.bz2', 'a.wic.bz2', 'a.zip', 'A.IMG.XZ']) expect(notACardImage(name), name).toBeNull();
+    expect(notACardImage('a.img.lz4')).toBe('an image compressed as .lz4, which Cardsmith does not decode');
+    expect(notACardImage('a.img.qcow2')).toBe('a virtual machine disk, not a card image');
+    expect(notACardImage('Armbian_x_minimal.u-boot.bin.xz')).toBe('a boot loader file, not a card image');
+    expect(notACardImage('a.tar.gz')).toBe('not a .img/.raw/.wic image (plain or gz/xz/zst/bz2) nor a zip');
   });
 });
 
