@@ -1,8 +1,9 @@
 /**
  * The `installLoader` operation: read the target's partition table, resolve the board's loader
  * files, plan the writes (planner.ts refuses overlaps), write them in place with dd
- * conv=notrunc semantics, flush, and read every byte back. The target is an image file or a
- * block device that passes the drive safety check.
+ * conv=notrunc semantics, flush, and read every byte back — from a block device through a second
+ * O_DIRECT descriptor, since the one written through would answer from the page cache. The target
+ * is an image file or a block device that passes the drive safety check.
  */
 import { open, stat } from 'node:fs/promises';
 import type { ResultOf } from '../api';
@@ -15,7 +16,11 @@ import type { Board } from './model';
 import type { DiskLayout } from '../disk/model';
 import { fittingLayouts, resolveLoaderFiles, type ChosenLayout, type LoaderFiles } from './loader-source';
 import { planLoaderWrites, type LoaderSizes, type PlannedWrite } from './planner';
-import { readerOf, targetSize } from './target-io';
+import { openTarget } from '../flash/device';
+import { differingRanges } from '../flash/digests';
+import { mergeRanges, type ByteRange } from '../flash/plan';
+import type { ReadAt } from '../disk/read-layout';
+import { cardReader, readerOf, targetSize } from './target-io';
 
 export interface InstallRequest {
   readonly board: string;
@@ -57,6 +62,23 @@ export function planLoader(board: Board, layout: DiskLayout, loader: LoaderFiles
   return planFirstFitting(board, layout, sizes, fittingLayouts(board, new Set(loader.files.keys()), loader.origin), ctx);
 }
 
+/** Compares every planned write with what the target now holds; throws with the differing ranges. */
+async function readBack(read: ReadAt, loader: LoaderFiles, planned: readonly PlannedWrite[]): Promise<void> {
+  for (const write of planned) {
+    const expected = plannedBytes(loader, write);
+    const actual = await read(write.offset, write.length);
+    const differ: ByteRange[] = actual.length < expected.length ? [{ start: write.offset + actual.length, end: write.offset + write.length }] : mergeRanges(differingRanges(expected, actual, write.offset));
+    if (differ.length > 0) {
+      const shown = differ.slice(0, 3).map((r) => `${r.start}..${r.end - 1}`).join(', ');
+      throw new CardsmithError('checksum-mismatch', `Read-back of ${write.file} at byte ${write.offset} differs from what was written: bytes ${shown}${differ.length > 3 ? ` and ${differ.length - 3} more ranges` : ''}`, {
+        file: write.file,
+        offset: write.offset,
+        mismatches: differ,
+      });
+    }
+  }
+}
+
 export async function installLoader(request: InstallRequest, ctx: JobContext): Promise<ResultOf<'installLoader'>> {
   const board = findBoard(request.board);
   const info = await stat(request.target).catch(() => {
@@ -90,12 +112,11 @@ export async function installLoader(request: InstallRequest, ctx: JobContext): P
     }
     await handle.sync();
     progress.finish();
-    for (const write of planned) {
-      const expected = plannedBytes(loader, write);
-      const actual = await readerOf(handle)(write.offset, write.length);
-      if (Buffer.compare(Buffer.from(expected), Buffer.from(actual)) !== 0) {
-        throw new CardsmithError('checksum-mismatch', `Read-back of ${write.file} at byte ${write.offset} differs from what was written`, { file: write.file, offset: write.offset });
-      }
+    const card = info.isBlockDevice() ? await openTarget(request.target, { writable: false, exclusive: false, log: (m) => ctx.log('warn', m) }) : null;
+    try {
+      await readBack(card ? cardReader(card) : readerOf(handle), loader, planned);
+    } finally {
+      await card?.close();
     }
     ctx.phase('bootloader', 'done', `${planned.length} write(s) verified`);
     return { target: request.target, writes: planned.map((write) => ({ file: write.file, offset: write.offset, length: write.length })) };

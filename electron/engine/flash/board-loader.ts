@@ -14,6 +14,7 @@ import { stat } from 'node:fs/promises';
 import { planLoader, plannedBytes } from '../boards/install';
 import { inspectDisk } from '../boards/inspect';
 import { resolveLoaderFiles, type LoaderFiles } from '../boards/loader-source';
+import { cardReader } from '../boards/target-io';
 import type { Board } from '../boards/model';
 import { readDiskLayout, type ReadAt } from '../disk/read-layout';
 import { CardsmithError, toErrorInfo } from '../errors';
@@ -113,18 +114,6 @@ async function plannedPatches(step: Extract<LoaderStep, { kind: 'write' }>, read
 export async function loaderPatches(step: Extract<LoaderStep, { kind: 'write' }>, read: ReadAt, deviceBytes: number, ctx: JobContext): Promise<Patch[]> {
   ctx.phase('bootloader', 'start', `${step.board.name} from ${step.loader.origin}`);
   return plannedPatches(step, read, deviceBytes, ctx);
-}
-
-/** Reads the card at any offset and length through its descriptor (block-aligned for O_DIRECT). */
-export function cardReader(target: TargetDevice): ReadAt {
-  return async (offset, length) => {
-    const start = Math.floor(offset / target.blockSize) * target.blockSize;
-    const size = alignUp(offset + length - start, target.blockSize);
-    const buffer = alignedBuffers(1, alignUp(Math.max(size, 1), WASM_PAGE))[0] as Buffer;
-    const got = await target.read(buffer.subarray(0, size), start);
-    const from = offset - start;
-    return new Uint8Array(buffer.buffer, buffer.byteOffset + from, Math.max(0, Math.min(got - from, length)));
-  };
 }
 
 /**
