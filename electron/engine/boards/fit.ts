@@ -199,6 +199,7 @@ export function checkFit(blob: Uint8Array): FitCheck {
     const description = text(config.props.get('description'));
     for (const name of described.length > 0 ? described : fdts.length > 0 && description ? [description] : []) names.add(name);
   }
+  if (all.length === 0) failures.push('no image with data under /images: a device tree, not a FIT');
   const hashes = [...checked].map(([algo, count]) => `${count} ${algo}`).join(', ');
   const summary = failures[0] ?? (hashes ? `hashes verified: ${hashes}` : 'no hashes, payload not checked');
   const deviceTrees = [...names].map((name) => name.replace(/\.dtb$/, '')).filter((name) => /^[\w.,+-]+$/.test(name));

@@ -102,6 +102,14 @@ describe('FIT payloads and hashes', () => {
     expect(() => parseFdt(fit.subarray(0, 100))).toThrow(/totalsize \d+ is past the 100 bytes read/);
   });
 
+  it('does not take a device tree without images for a FIT', () => {
+    expect(checkFit(buildFdt({ model: 'Some board', compatible: ['vendor,board', 'allwinner,sun7i-a20'] }))).toMatchObject({
+      valid: false,
+      images: 0,
+      summary: 'no image with data under /images: a device tree, not a FIT',
+    });
+  });
+
   it('checkUboot reports a FIT with its hash failure as invalid', () => {
     const fit = embeddedFit();
     expect(checkUboot(fit, 40960)).toMatchObject({ kind: 'uboot-fit', valid: true, length: fit.length, deviceTrees: ['sun50i-a64-pine64-plus'] });
