@@ -7,8 +7,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
+import { listBoards } from '../../../electron/engine/boards/db';
 import { inspectTarget } from '../../../electron/engine/boards/inspect';
-import { fixturePath } from '../../helpers/fixtures';
+import { debianFolderOf } from '../../../electron/engine/boards/loader-source';
+import { fixturePath, hasFixture } from '../../helpers/fixtures';
 import { describeWith } from '../../helpers/needs';
 import { blankMbrImage, install, MiB } from './images';
 
@@ -39,5 +41,24 @@ describeWith(cases.map((c) => `file:${fixturePath(c.pkg, '.complete')}` as const
     const inspection = await inspectTarget(image);
     expect(inspection.loaders.every((l) => l.valid), JSON.stringify(inspection.loaders)).toBe(true);
     expect(inspection.consistentBoards).toEqual(c.boards);
+  });
+});
+
+/** Boards whose whole loader Debian ships, with its files unpacked in the fixtures. */
+const debianBoards = listBoards().flatMap((board) => {
+  const folder = debianFolderOf(board);
+  const pkg = folder ? `${folder.package}_${folder.arch}` : '';
+  return board.bootMethod === 'raw-offset' && board.loader.kind === 'debian' && folder && hasFixture(pkg) ? [{ board: board.id, dir: fixturePath(pkg, folder.dir) }] : [];
+});
+
+describeWith([`file:${fixturePath('u-boot-sunxi_armhf', '.complete')}`], 'inspect: every board is consistent with its own Debian loader', () => {
+  it.each(debianBoards.map((b) => [b.board, b] as const))('%s', async (_id, b) => {
+    const image = join(work, `own-${b.board}.img`);
+    blankMbrImage(image, 32 * MiB, 16 * MiB);
+    const outcome = await install(b.board, image, b.dir);
+    expect(outcome.ok ? 'ok' : outcome.error.message).toBe('ok');
+    const inspection = await inspectTarget(image);
+    expect(inspection.consistentBoards, JSON.stringify(inspection.loaders)).toContain(b.board);
+    rmSync(image);
   });
 });
