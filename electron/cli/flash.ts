@@ -85,8 +85,8 @@ export const flashCommand: Command = {
 export const verifyCommand: Command = {
   name: 'verify',
   summary: 'Compare a card with an image (or its bmap checksums) and the board loader',
-  usage: 'cardsmith verify --device <dev> <image|url|bmap> [--board <id>] [--json]',
-  options: { device: { type: 'string', short: 'd' }, board: { type: 'string' }, 'allow-loop': { type: 'boolean', default: false } },
+  usage: 'cardsmith verify --device <dev> <image|url|bmap> [--board <id> [--loader-from <file|dir|deb|url>]] [--json]',
+  options: { device: { type: 'string', short: 'd' }, board: { type: 'string' }, 'loader-from': { type: 'string' }, 'allow-loop': { type: 'boolean', default: false } },
   allowPositionals: true,
   async run(values, positionals, io) {
     const [source] = positionals;
@@ -97,6 +97,7 @@ export const verifyCommand: Command = {
         source,
         device: requireString(values, 'device'),
         board: typeof values.board === 'string' ? values.board : undefined,
+        loaderFrom: typeof values['loader-from'] === 'string' ? values['loader-from'] : undefined,
         allowLoop: values['allow-loop'] === true,
       },
       io,

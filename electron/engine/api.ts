@@ -100,6 +100,8 @@ export const RequestSchema = z.discriminatedUnion('op', [
     source: SourceRefSchema,
     device: z.string(),
     board: z.string().optional(),
+    /** The board's loader to compare the card with (as flash's); absent: the image's own or the host's, else headers only. */
+    loaderFrom: z.string().optional(),
     allowLoop: z.boolean().default(false),
     settings: SourceSettingsSchema.optional(),
   }),

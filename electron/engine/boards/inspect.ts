@@ -1,10 +1,11 @@
 /**
  * The `inspect` operation: what is on an image or card — its partition table and partitions
  * (with the filesystem recognised from its superblock), every loader signature at the offsets
- * boards use, and which boards of the database the card is consistent with: every write of one
- * of the board's layouts whose file has a recognisable header is found, valid, at its offset
- * (sunxi SPLs also name their device tree, which must be the board's), and the partition table
- * and first partition respect the board's rules.
+ * boards use, and which boards of the database the card is consistent with: every header one of
+ * the board's layouts puts on the card (a combined file's inner U-Boot included) is found, of the
+ * kind the board expects and valid (payload checksums included), at its offset; the device trees a
+ * loader names (sunxi SPL, FIT configurations) include the board's; an i.MX header's SoC is the
+ * board's; and the partition table and first partition respect the board's rules.
  *
  * A raw image or a device is read where needed. A compressed image, a URL or a catalog id is a
  * stream with no random access: only its decoded start is read (HEAD_BYTES, enough for MBR/GPT
@@ -24,7 +25,7 @@ import { isHttpUrl } from '../sources/http';
 import type { ImageInfo } from '../sources/model';
 import { openImageRef } from '../sources/source-operations';
 import { listBoards } from './db';
-import { scanLoaders, type LoaderKind } from './detect';
+import { scanLoaders, type Detected, type LoaderKind } from './detect';
 import { readerOf, targetSize } from './target-io';
 import type { Board, LoaderWrite } from './model';
 
@@ -35,51 +36,92 @@ export const HEAD_BYTES = 16 * MiB;
 export const PARTITION_WINDOW_BYTES = 256 * MiB;
 const SUPERBLOCK_BYTES = 4096;
 
-/** The header kinds a loader file shows at its offset; null when it has none we recognise. */
-export function expectedKinds(write: LoaderWrite): readonly LoaderKind[] | null {
+/** What a board's loader file shows on the card: a header of one of `kinds` at card byte `at`. */
+export interface Expected {
+  readonly at: number;
+  readonly kinds: readonly LoaderKind[];
+  /** i.MX: a full U-Boot booted by the ROM carries a DCD (DDR set-up); an SPL does not need one. */
+  readonly dcd?: boolean;
+}
+
+const ROCKCHIP_UBOOT_DEFAULT = 8 * MiB;
+const SUNXI_SPL_PAD = 32 * 1024;
+
+/**
+ * The headers a loader write puts on the card: its own, and for combined files the U-Boot proper
+ * inside (sunxi: SPL padded to 32 KiB, then U-Boot; Rockchip: idbloader, then u-boot.itb where the
+ * board's split layout puts it, 8 MiB by default). 64-bit builds load a FIT; 32-bit ones either.
+ * Null when the file has no header we recognise.
+ */
+export function expectedHeaders(board: Board, write: LoaderWrite): readonly Expected[] | null {
+  const proper: readonly LoaderKind[] = board.arch === 'aarch64' ? ['uboot-fit'] : ['uboot-fit', 'uboot-uimage'];
+  const at = write.offsetBytes;
   switch (write.file) {
     case 'u-boot-sunxi-with-spl.bin':
+      return [
+        { at, kinds: ['allwinner-egon'] },
+        { at: at + SUNXI_SPL_PAD, kinds: proper },
+      ];
     case 'sunxi-spl.bin':
-      return ['allwinner-egon'];
+      return [{ at, kinds: ['allwinner-egon'] }];
     case 'idbloader.img':
-    case 'u-boot-rockchip.bin':
-      return ['rockchip-idbloader'];
+      return [{ at, kinds: ['rockchip-idbloader'] }];
+    case 'u-boot-rockchip.bin': {
+      const split = board.writes.find((w) => w.file === 'u-boot.itb' || w.file === 'u-boot.img');
+      return [
+        { at, kinds: ['rockchip-idbloader'] },
+        { at: split?.offsetBytes ?? ROCKCHIP_UBOOT_DEFAULT, kinds: proper },
+      ];
+    }
     case 'SPL':
-    case 'u-boot-dtb.imx':
     case 'flash.bin':
-      return ['imx-ivt'];
+      return [{ at, kinds: ['imx-ivt'] }];
+    case 'u-boot-dtb.imx':
+      return [{ at, kinds: ['imx-ivt'], dcd: true }];
     case 'MLO':
-      return ['ti-toc'];
+      return [{ at, kinds: ['ti-toc'] }];
     case 'u-boot.itb':
-    case 'u-boot.img':
     case 'u-boot-sunxi-with-spl.fit.itb':
-      return ['uboot-fit', 'uboot-uimage'];
+      return [{ at, kinds: ['uboot-fit'] }];
+    case 'u-boot.img':
+      // Rockchip names its FIT u-boot.itb; its u-boot.img is the legacy image (rk3288).
+      return [{ at, kinds: board.family === 'rockchip' ? ['uboot-uimage'] : ['uboot-fit', 'uboot-uimage'] }];
     case 'u-boot.bin.sd.bin':
-      return write.offsetBytes === 512 ? ['amlogic-bl2'] : null;
+      return at === 512 ? [{ at, kinds: ['amlogic-bl2'] }] : null;
     default:
       return null;
   }
 }
 
-const dtName = (loader: LoaderFound): string | null => /device tree (\S+)/.exec(loader.detail)?.[1] ?? null;
 const dtbStem = (dtb: string | undefined): string | null => (dtb ? (dtb.split('/').pop() ?? '').replace(/\.dtb$/, '') : null);
 
-function layoutMatches(board: Board, writes: readonly LoaderWrite[], loaders: readonly LoaderFound[]): boolean {
+/** A device tree a loader names fits the board's: the same, or a revision of it (imx6q-wandboard-revd1). */
+function namesBoardTree(board: Board, names: readonly string[]): boolean {
+  const stem = dtbStem(board.dtb);
+  return stem !== null && names.some((name) => name === stem || name.startsWith(`${stem}-rev`));
+}
+
+function socFits(board: Board, soc: string): boolean {
+  return new RegExp(`${soc.replace(/\./g, '\\.')}(?![0-9])`).test(board.soc);
+}
+
+function layoutMatches(board: Board, writes: readonly LoaderWrite[], loaders: readonly Detected[]): boolean {
   let recognised = 0;
   for (const write of writes) {
-    const kinds = expectedKinds(write);
-    if (!kinds) continue;
-    const hit = loaders.find((loader) => loader.offset === write.offsetBytes && loader.valid && (kinds as readonly string[]).includes(loader.kind));
-    if (!hit) return false;
-    const dt = dtName(hit);
-    if (dt && dtbStem(board.dtb) !== dt) return false;
-    recognised++;
+    for (const expected of expectedHeaders(board, write) ?? []) {
+      const hit = loaders.find((loader) => loader.offset === expected.at && loader.valid && expected.kinds.includes(loader.kind));
+      if (!hit) return false;
+      if (hit.deviceTrees && !namesBoardTree(board, hit.deviceTrees)) return false;
+      if (hit.soc && !socFits(board, hit.soc)) return false;
+      if (expected.dcd && !hit.dcd) return false;
+      recognised++;
+    }
   }
   return recognised > 0;
 }
 
 /** Boards whose loader layout and partition rules agree with what the card holds. */
-export function consistentBoards(layout: DiskLayout, loaders: readonly LoaderFound[], boards: readonly Board[]): string[] {
+export function consistentBoards(layout: DiskLayout, loaders: readonly Detected[], boards: readonly Board[]): string[] {
   const matches: string[] = [];
   for (const board of boards) {
     if (board.bootMethod !== 'raw-offset') continue;
@@ -140,7 +182,8 @@ export async function inspectDisk(target: string, read: ReadAt, sizeBytes: numbe
     const label = filesystem === 'vfat' ? fatLabel(head) : filesystem?.startsWith('ext') ? extLabel(head) : undefined;
     partitions.push({ ...partition, ...(filesystem ? { filesystem } : {}), ...(label ? { label } : {}) });
   }
-  const loaders = await scanLoaders(read, sizeBytes);
+  const detected = await scanLoaders(read, sizeBytes);
+  const loaders: LoaderFound[] = detected.map(({ kind, offset, length, valid, detail }) => ({ kind, offset, ...(length === undefined ? {} : { length }), valid, detail }));
   return {
     target,
     sizeBytes,
@@ -148,7 +191,7 @@ export async function inspectDisk(target: string, read: ReadAt, sizeBytes: numbe
     ...(layout.diskId ? { diskId: layout.diskId } : {}),
     partitions,
     loaders,
-    consistentBoards: consistentBoards(layout, loaders, boards),
+    consistentBoards: consistentBoards(layout, detected, boards),
   };
 }
 

@@ -1,8 +1,9 @@
 /**
  * The `installLoader` operation: read the target's partition table, resolve the board's loader
  * files, plan the writes (planner.ts refuses overlaps), write them in place with dd
- * conv=notrunc semantics, flush, and read every byte back. The target is an image file or a
- * block device that passes the drive safety check.
+ * conv=notrunc semantics, flush, and read every byte back — from a card through its O_DIRECT
+ * descriptor, so the readback reads the card and not the page cache. The target is an image file
+ * or a card reached through a CardAccess (checked by the safety rules, here or by the elevated part).
  */
 import type { ResultOf } from '../api';
 import { readDiskLayout } from '../disk/read-layout';
@@ -15,6 +16,10 @@ import type { DiskLayout } from '../disk/model';
 import { fittingLayouts, resolveLoaderFiles, type ChosenLayout, type LoaderFiles } from './loader-source';
 import { planLoaderWrites, type LoaderSizes, type PlannedWrite } from './planner';
 import { openLoaderTarget } from './target-io';
+import { differingRanges } from '../flash/digests';
+import { mergeRanges, type ByteRange } from '../flash/plan';
+import type { ReadAt } from '../disk/read-layout';
+import { MAX_REPORTED_RANGES } from '../api';
 
 export interface InstallRequest {
   readonly board: string;
@@ -56,6 +61,24 @@ export function planLoader(board: Board, layout: DiskLayout, loader: LoaderFiles
   return planFirstFitting(board, layout, sizes, fittingLayouts(board, new Set(loader.files.keys()), loader.origin), ctx);
 }
 
+/** Compares every planned write with what the target now holds; throws with the differing ranges. */
+async function readBack(read: ReadAt, loader: LoaderFiles, planned: readonly PlannedWrite[]): Promise<void> {
+  for (const write of planned) {
+    const expected = plannedBytes(loader, write);
+    const actual = await read(write.offset, write.length);
+    const differ: ByteRange[] = actual.length < expected.length ? [{ start: write.offset + actual.length, end: write.offset + write.length }] : mergeRanges(differingRanges(expected, actual, write.offset));
+    if (differ.length > 0) {
+      const shown = differ.slice(0, 3).map((r) => `${r.start}..${r.end - 1}`).join(', ');
+      throw new CardsmithError('checksum-mismatch', `Read-back of ${write.file} at byte ${write.offset} differs from what was written: bytes ${shown}${differ.length > 3 ? ` and ${differ.length - 3} more ranges` : ''}`, {
+        file: write.file,
+        offset: write.offset,
+        mismatches: differ.slice(0, MAX_REPORTED_RANGES),
+        mismatchCount: differ.length,
+      });
+    }
+  }
+}
+
 export async function installLoader(request: InstallRequest, ctx: JobContext, access: CardAccess = localCardAccess): Promise<ResultOf<'installLoader'>> {
   const board = findBoard(request.board);
   const target = await openLoaderTarget(request.target, { allowLoop: request.allowLoop, access, ctx });
@@ -82,13 +105,7 @@ export async function installLoader(request: InstallRequest, ctx: JobContext, ac
     }
     await target.sync();
     progress.finish();
-    for (const write of planned) {
-      const expected = plannedBytes(loader, write);
-      const actual = await target.read(write.offset, write.length);
-      if (Buffer.compare(Buffer.from(expected), Buffer.from(actual)) !== 0) {
-        throw new CardsmithError('checksum-mismatch', `Read-back of ${write.file} at byte ${write.offset} differs from what was written`, { file: write.file, offset: write.offset });
-      }
-    }
+    await readBack(target.read, loader, planned);
     ctx.phase('bootloader', 'done', `${planned.length} write(s) verified`);
     return { target: request.target, writes: planned.map((write) => ({ file: write.file, offset: write.offset, length: write.length })) };
   } finally {

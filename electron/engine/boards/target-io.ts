@@ -21,6 +21,8 @@ export function readerOf(handle: FileHandle): ReadAt {
   };
 }
 
+/** Reads the card at any offset and length through its descriptor (block-aligned for O_DIRECT). */
+
 /** Size in bytes of an image file or block device (a block device stats as 0; seek instead). */
 export async function targetSize(path: string, handle: FileHandle): Promise<{ size: number; isBlock: boolean }> {
   const info = await stat(path);

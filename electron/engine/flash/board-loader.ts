@@ -6,6 +6,9 @@
  * against that table, so an overlap is refused while the card is untouched. After the image body
  * is on the card, the card's layout is read again (the held-back first MiB laid over it) and the
  * plan made from it is what gets written — install.ts's planning, on the flash pipeline's writer.
+ *
+ * `verify --board` resolves the loader the same way and compares the card's bytes at every planned
+ * write with the file's bytes; only without any loader file at hand does it fall back to headers.
  */
 import { stat } from 'node:fs/promises';
 import { planLoader, plannedBytes } from '../boards/install';
@@ -16,9 +19,11 @@ import { readDiskLayout, type ReadAt } from '../disk/read-layout';
 import { CardsmithError, toErrorInfo } from '../errors';
 import type { JobContext } from '../job';
 import { alignedBuffers, alignUp } from './aligned';
+import type { TargetDevice } from './device';
+import { differingRanges } from './digests';
 import type { ImageInput } from './image-input';
-import type { Patch } from './patch';
-import { HEAD_BYTES } from './plan';
+import { cardReader, type Patch } from './patch';
+import { HEAD_BYTES, mergeRanges, type ByteRange } from './plan';
 
 const WASM_PAGE = 65536;
 
@@ -97,10 +102,64 @@ export async function prepareLoader(
   }
 }
 
-/** After the image body: plans against the card's layout as it will be, and returns the writes. */
-export async function loaderPatches(step: Extract<LoaderStep, { kind: 'write' }>, read: ReadAt, deviceBytes: number, ctx: JobContext): Promise<Patch[]> {
-  ctx.phase('bootloader', 'start', `${step.board.name} from ${step.loader.origin}`);
+/** The loader's writes planned against the card layout `read` shows. */
+async function plannedPatches(step: Extract<LoaderStep, { kind: 'write' }>, read: ReadAt, deviceBytes: number, ctx: JobContext): Promise<Patch[]> {
   const layout = await readDiskLayout(read, deviceBytes);
   const planned = planLoader(step.board, layout, step.loader, ctx);
   return planned.map((write) => ({ offset: write.offset, bytes: plannedBytes(step.loader, write) }));
+}
+
+/** After the image body: plans against the card's layout as it will be, and returns the writes. */
+export async function loaderPatches(step: Extract<LoaderStep, { kind: 'write' }>, read: ReadAt, deviceBytes: number, ctx: JobContext): Promise<Patch[]> {
+  ctx.phase('bootloader', 'start', `${step.board.name} from ${step.loader.origin}`);
+  return plannedPatches(step, read, deviceBytes, ctx);
+}
+
+/**
+ * The loader `verify --board` holds the card to, resolved as a flash resolves it: the request's
+ * source, else the image's own loader when it holds a valid one (a skip step), else the host's
+ * Debian files. Null when none is at hand (no source given and no host files): then only the
+ * headers can be judged. `open` is null when there is no image (a bmap alone).
+ */
+export async function verifyLoaderStep(
+  board: Board,
+  from: string | undefined,
+  open: (() => Promise<ImageInput>) | null,
+  deviceBytes: number,
+  ctx: JobContext,
+): Promise<LoaderStep | null> {
+  try {
+    if (open) return await prepareLoader(board, from, open, deviceBytes, ctx);
+    if (board.bootMethod !== 'raw-offset') return { kind: 'skip', reason: `${board.name} has no loader at raw card offsets (${board.bootMethod})` };
+    return { kind: 'write', board, loader: await resolveLoaderFiles(board, from, { signal: ctx.signal }) };
+  } catch (error) {
+    const info = toErrorInfo(error);
+    if (from !== undefined || info.cause !== 'bad-input') throw error;
+    ctx.log('info', `no loader files at hand for ${board.name} (${info.message}); judging the loader by its headers`);
+    return null;
+  }
+}
+
+/** The card's bytes at each planned write of the loader against the file's bytes: the ranges checked and those that differ. */
+export async function compareLoader(
+  step: Extract<LoaderStep, { kind: 'write' }>,
+  target: TargetDevice,
+  deviceBytes: number,
+  ctx: JobContext,
+): Promise<{ readonly checked: ByteRange[]; readonly mismatches: ByteRange[] }> {
+  const read = cardReader(target, deviceBytes);
+  const patches = await plannedPatches(step, read, deviceBytes, ctx);
+  const mismatches: ByteRange[] = [];
+  for (const patch of patches) {
+    ctx.throwIfCancelled();
+    const card = await read(patch.offset, patch.bytes.length);
+    if (card.length < patch.bytes.length) {
+      throw new CardsmithError('too-small', `${target.path} ended at byte ${patch.offset + card.length}, inside the loader write at byte ${patch.offset}`, {
+        device: target.path,
+        offset: patch.offset + card.length,
+      });
+    }
+    mismatches.push(...differingRanges(patch.bytes, card, patch.offset));
+  }
+  return { checked: mergeRanges(patches.map((p) => ({ start: p.offset, end: p.offset + p.bytes.length }))), mismatches: mergeRanges(mismatches) };
 }

@@ -17,7 +17,7 @@ import { JobLog } from './log';
 import { HEAD_BYTES, mergeRanges, planWrite, subtractRanges, type ByteRange } from './plan';
 import { verifyAgainstBmap, verifyAgainstImage, verifyWritten, type VerifyOutcome } from './verify';
 import { InterruptedWrite, writeImage, zeroHead } from './write';
-import { loaderPatches, prepareLoader, type LoaderStep } from './board-loader';
+import { compareLoader, loaderPatches, prepareLoader, verifyLoaderStep, type LoaderStep } from './board-loader';
 import { cardReader } from './patch';
 import { buildForCard, type BuiltImage } from './built-image';
 import { deviceZeroOut } from './zero-out';
@@ -171,20 +171,35 @@ function loaderSlots(board: Board): ByteRange[] {
 }
 
 /**
- * The loader region is judged by the board's rules, not by the image: a loader installed after
- * the image (`cardsmith bootloader`) legitimately differs from the image's bytes there. The card
- * passes when the loader signatures found (with their own checksums) fit the board; otherwise
- * the board's loader slots are reported.
+ * The loader region of a card under `verify --board`. With the board's loader files at hand (the
+ * request's source, or the host's Debian files) every planned write is compared byte for byte and
+ * the loader region is not held to the image (a loader installed after the image differs from
+ * it). When the image itself carries the board's loader, the image is the loader and its bytes are
+ * compared as they are. Only without either, the loader slots are judged by their headers and
+ * checksums (payload CRCs and FIT hashes included): fitting the board, or all reported.
  */
-async function loaderMismatch(board: Board, target: TargetDevice, deviceBytes: number, ctx: JobContext): Promise<ByteRange[]> {
+async function loaderMismatch(board: Board, request: VerifyRequest, bmapOnly: boolean, target: TargetDevice, deviceBytes: number, body: readonly ByteRange[], ctx: JobContext): Promise<ByteRange[]> {
+  const open = bmapOnly ? null : (): Promise<ImageInput> => openImageInput(request.source, ctx);
+  const step = await verifyLoaderStep(board, request.loaderFrom, open, deviceBytes, ctx);
+  if (step?.kind === 'skip') {
+    ctx.log('info', `loader region held to the image: ${step.reason}`);
+    return [...body];
+  }
+  if (step?.kind === 'write') {
+    const loader = await compareLoader(step, target, deviceBytes, ctx);
+    const outcome = loader.mismatches.length === 0 ? 'identical' : `differs at ${describeRanges(loader.mismatches)}`;
+    ctx.log(loader.mismatches.length === 0 ? 'info' : 'warn', `loader ${describeRanges(loader.checked)} against ${step.loader.origin}: ${outcome}`);
+    return mergeRanges([...subtractRanges(body, loader.checked), ...loader.mismatches]);
+  }
   const inspection = await inspectDisk(target.path, cardReader(target, deviceBytes), deviceBytes);
-  const found = inspection.loaders.map((l) => `${l.kind} at ${l.offset}${l.valid ? '' : ' (damaged)'}`).join(', ') || 'no loader';
+  const found = inspection.loaders.map((l) => `${l.kind} at ${l.offset}${l.valid ? '' : ` (damaged: ${l.detail})`}`).join(', ') || 'no loader';
+  const rest = subtractRanges(body, loaderSlots(board));
   if (inspection.consistentBoards.includes(board.id)) {
     ctx.log('info', `loader region fits ${board.name}: ${found}`);
-    return [];
+    return rest;
   }
   ctx.log('warn', `loader region does not fit ${board.name}: found ${found}`);
-  return loaderSlots(board);
+  return mergeRanges([...rest, ...loaderSlots(board)]);
 }
 
 export async function verify(request: VerifyRequest, outer: JobContext, access: CardAccess = localCardAccess): Promise<ResultOf<'verify'>> {
@@ -203,8 +218,7 @@ export async function verify(request: VerifyRequest, outer: JobContext, access: 
     target = await card.open('read', ctx);
     ctx.phase('verify', 'start');
     const outcome = bmap ? await verifyAgainstBmap(target, bmap, ctx) : await verifyAgainstImage(target, input as ImageInput, deviceBytes, ctx);
-    let mismatches = [...outcome.mismatches];
-    if (board) mismatches = mergeRanges([...subtractRanges(mismatches, loaderSlots(board)), ...(await loaderMismatch(board, target, deviceBytes, ctx))]);
+    const mismatches = board ? await loaderMismatch(board, request, bmapOnly, target, deviceBytes, outcome.mismatches, ctx) : [...outcome.mismatches];
     const ok = mismatches.length === 0;
     ctx.phase('verify', 'done', ok ? `${outcome.bytesChecked} bytes identical` : `differs at ${describeRanges(mismatches)}`);
     return { device: card.info.device, ok, bytesChecked: outcome.bytesChecked, ...boundedRanges(mismatches, log), logFile: log.path };

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkEgon, checkFip, checkImxIvt, checkTiToc, checkUboot, egonChecksum, scanLoaders } from '../../../electron/engine/boards/detect';
 import { crc32 } from '../../../electron/engine/disk/crc32';
+import { buildFdt } from './fdt-builder';
 import { sparseDisk } from './layouts';
 
 /** A minimal eGON.BT0 SPL header (v2, with a device-tree name) and a correct checksum. */
@@ -63,21 +64,17 @@ describe('other loader headers', () => {
     expect(checkTiToc(toc, 131072)).toMatchObject({ kind: 'ti-toc', valid: true });
   });
 
-  it('checks a legacy uImage header CRC and recognises a FIT', () => {
-    const header = new Uint8Array(64);
-    const view = new DataView(header.buffer);
+  it('checks a legacy uImage header CRC', () => {
+    const image = new Uint8Array(64 + 1000);
+    const view = new DataView(image.buffer);
     view.setUint32(0, 0x27051956);
     view.setUint32(12, 1000);
-    header.set(new TextEncoder().encode('U-Boot test'), 32);
-    view.setUint32(4, crc32(header));
-    expect(checkUboot(header, 40960)).toMatchObject({ kind: 'uboot-uimage', valid: true, length: 1064 });
-    header[40] = (header[40] ?? 0) ^ 1;
-    expect(checkUboot(header, 40960)?.valid).toBe(false);
-    const fit = new Uint8Array(64);
-    new DataView(fit.buffer).setUint32(0, 0xd00dfeed);
-    new DataView(fit.buffer).setUint32(4, 787569);
-    new DataView(fit.buffer).setUint32(20, 17);
-    expect(checkUboot(fit, 40960)).toMatchObject({ kind: 'uboot-fit', valid: true, length: 787569 });
+    view.setUint32(24, crc32(image.subarray(64)));
+    image.set(new TextEncoder().encode('U-Boot test'), 32);
+    view.setUint32(4, crc32(image.subarray(0, 64)));
+    expect(checkUboot(image, 40960)).toMatchObject({ kind: 'uboot-uimage', valid: true, length: 1064 });
+    image[40] = (image[40] ?? 0) ^ 1;
+    expect(checkUboot(image, 40960)).toMatchObject({ valid: false, detail: expect.stringContaining('header CRC MISMATCH') });
   });
 
   it('recognises a TF-A FIP table of contents', () => {
@@ -89,10 +86,7 @@ describe('other loader headers', () => {
 
   it('scans a card for loaders at the offsets boards use', async () => {
     const spl = egonImage(32768, 'sun50i-a64-pine64-plus');
-    const fit = new Uint8Array(64);
-    new DataView(fit.buffer).setUint32(0, 0xd00dfeed);
-    new DataView(fit.buffer).setUint32(4, 4096);
-    new DataView(fit.buffer).setUint32(20, 17);
+    const fit = buildFdt({ images: { uboot: { data: new Uint8Array(100) } }, configurations: { 'config-1': { description: 'sun50i-a64-pine64-plus', fdt: 'fdt-1' } } });
     const found = await scanLoaders(sparseDisk(4 << 20, [{ offset: 8192, bytes: spl }, { offset: 40960, bytes: fit }]), 4 << 20);
     expect(found.map((loader) => [loader.kind, loader.offset, loader.valid])).toEqual([
       ['allwinner-egon', 8192, true],
