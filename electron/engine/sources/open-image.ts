@@ -42,6 +42,8 @@ export interface OpenImageOptions {
 
 export interface OpenedImage {
   readonly info: ImageInfo;
+  /** Bytes the decompressed image certainly has (an estimated size may be a guess; this is not). */
+  readonly minSizeBytes: number;
   readonly bmap: Bmap | null;
   readonly expected: { readonly sourceSha256: string | null; readonly imageSha256: string | null };
   /** The decompressed image; call once. Ends without error only if all checks passed. */
@@ -97,6 +99,7 @@ export async function openImage(ref: string, options: OpenImageOptions = {}): Pr
   };
   return {
     info,
+    minSizeBytes: 0,
     bmap: bmapFromUrl,
     expected,
     stream: () => decodeChecked(rest, format, expected.imageSha256),
@@ -131,6 +134,7 @@ async function openLocal(
     let consumed = false;
     return {
       info: { path: shownAs, compression: 'zip', sizeBytes: zip.uncompressedSize, sizeIsEstimate: false, hasBmap: bmap !== null },
+      minSizeBytes: zip.uncompressedSize,
       bmap,
       expected,
       stream() {
@@ -162,6 +166,7 @@ async function openLocal(
   const raw = (): Readable => hashChecked(createReadStream(path, { highWaterMark: 1 << 20 }), expected.sourceSha256, path);
   return {
     info: { path: shownAs, compression: format, sizeBytes: probe!.sizeBytes, sizeIsEstimate: probe!.sizeIsEstimate, hasBmap: sidecar !== null },
+    minSizeBytes: probe!.minBytes,
     bmap: sidecar,
     expected,
     // Without a source hash to check on the way, the decoder reads the file itself (faster for tools).
