@@ -13,10 +13,11 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
-import { parseBmap, rangeBytes, type Bmap, type BmapChecksumType } from '../sources/bmap';
+import { rangeBytes, type Bmap, type BmapChecksumType } from '../sources/bmap';
 import type { Compression } from '../sources/model';
 import { directFileReader } from '../sources/direct-reader';
 import { streamReader, type PullReader } from '../sources/pull-reader';
+import { readBmap } from '../sources/open-image';
 import { openImageRef } from '../sources/source-operations';
 import { CardsmithError } from '../errors';
 import type { JobContext } from '../job';
@@ -142,7 +143,7 @@ export function refuseSmallCard(input: ImageInput, deviceBytes: number, device: 
 }
 
 export async function readBmapFile(path: string): Promise<Bmap> {
-  return parseBmap(await readFile(path, 'utf8'));
+  return readBmap(await readFile(path, 'utf8'), path);
 }
 
 /** Mapped byte ranges of a bmap, in image order. */
