@@ -41,13 +41,13 @@ async function listEntries(zip: ZipFile): Promise<Entry[]> {
 
 const hex = (crc: number): string => crc.toString(16).padStart(8, '0');
 
-function damagedEntry(path: string, entry: Entry, offset: number, error: unknown): CardsmithError {
+function damagedEntry(path: string, entry: Entry, inflated: number, error: unknown): CardsmithError {
   if (error instanceof CardsmithError) return error;
-  return new CardsmithError('source-corrupt', `The zip entry ${entry.fileName} in ${path} is damaged near byte ${offset} of its data: ${(error as Error).message}`, {
+  return new CardsmithError('source-corrupt', `The zip entry ${entry.fileName} in ${path} is damaged after ${inflated} inflated bytes: ${(error as Error).message}`, {
     format: 'zip',
     path,
     entry: entry.fileName,
-    offset,
+    inflatedBytes: inflated,
   });
 }
 

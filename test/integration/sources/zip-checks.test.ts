@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { CardsmithError } from '../../../electron/engine/errors';
+import { openImageInput } from '../../../electron/engine/flash/image-input';
+import { createJobContext } from '../../../electron/engine/job';
 import { openImage } from '../../../electron/engine/sources/open-image';
 import { readBytesAt } from '../../helpers/bytes';
 import { withLoopDevice } from '../../helpers/loop';
@@ -99,6 +101,27 @@ describeWith(['root', 'tool:losetup', 'tool:zip'], 'zip entries are checked', ()
     expect(error).toBeInstanceOf(CardsmithError);
     expect(error.info).toMatchObject({ cause: 'source-corrupt', details: { entry: ENTRY } });
     expect(error.message).toContain(ENTRY);
+  });
+
+  it.each([
+    ['a wrong CRC-32', 'crc'],
+    ['damaged deflate data', 'deflate'],
+    ['a broken local header', 'header'],
+  ] as const)('the image input (flash, verify) of a zip with %s fails as source-corrupt naming the entry', async (_what, key) => {
+    const input = await openImageInput(files[key], createJobContext(() => undefined, new AbortController().signal));
+    const chunk = new Uint8Array(MiB);
+    try {
+      const error = await (async () => {
+        while ((await input.read(chunk)) > 0);
+      })().then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(CardsmithError);
+      expect((error as CardsmithError).info).toMatchObject({ cause: 'source-corrupt', details: { entry: ENTRY } });
+    } finally {
+      await input.close();
+    }
   });
 
   it.each([
