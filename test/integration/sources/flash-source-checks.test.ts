@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parseBmap, rangeBytes } from '../../../electron/engine/sources/bmap';
+import { asVersion, VERSIONS } from '../../helpers/bmap-layouts';
 import { readBytesAt, sha256OfRange } from '../../helpers/bytes';
 import { withLoopDevice } from '../../helpers/loop';
 import { describeWith } from '../../helpers/needs';
@@ -68,6 +69,27 @@ describeWith(['root', 'tool:losetup', 'tool:bmaptool', 'tool:gzip'], 'flash enfo
     await withLoopDevice({ sizeBytes: 32 * MiB }, async (loop) => {
       const { error } = await runJob({ op: 'verify', source: sparse, device: loop.device, allowLoop: true });
       expect(error).toMatchObject({ cause: 'source-corrupt', details: { range: 2 } });
+    });
+  });
+
+  it.each(VERSIONS)('verify against a %s bmap alone checks the card by its range checksums', async (version) => {
+    const path = join(dir, `plain-${version.replace('.', '')}.img`);
+    const data = compressibleBytes(3 * MiB, 11);
+    writeFileSync(path, data);
+    execFileSync('truncate', ['-s', `${8 * MiB}`, path]);
+    const map = join(dir, `plain-${version.replace('.', '')}.bmap`);
+    writeFileSync(map, asVersion(execFileSync('bmaptool', ['create', path], { stdio: ['ignore', 'pipe', 'ignore'] }).toString(), version, readFileSync(path)));
+    await withLoopDevice({ sizeBytes: 16 * MiB }, async (loop) => {
+      expect((await runJob({ op: 'flash', source: path, device: loop.device, allowLoop: true })).error).toBeUndefined();
+      const intact = await runJob({ op: 'verify', source: map, device: loop.device, allowLoop: true });
+      expect(intact.error).toBeUndefined();
+      expect(intact.result).toMatchObject({ ok: true, bytesChecked: 3 * MiB });
+      const fd = openSync(loop.device, 'r+');
+      writeSync(fd, Buffer.from([data[2 * MiB]! ^ 0x01]), 0, 1, 2 * MiB);
+      closeSync(fd);
+      execFileSync('blockdev', ['--flushbufs', loop.device]);
+      const flipped = await runJob({ op: 'verify', source: map, device: loop.device, allowLoop: true });
+      expect(flipped.result).toMatchObject({ ok: false, mismatches: [{ start: 0, end: 3 * MiB }] });
     });
   });
 
