@@ -12,7 +12,7 @@ import { CardsmithError, toErrorInfo } from '../errors';
 import type { JobContext } from '../job';
 import { localCardAccess, type CardAccess } from './card';
 import type { TargetDevice } from './device';
-import { bmapRanges, openImageInput, readBmapFile, type ImageInput } from './image-input';
+import { bmapRanges, openImageInput, readBmapFile, refuseSmallCard, type ImageInput } from './image-input';
 import { JobLog } from './log';
 import { HEAD_BYTES, mergeRanges, planWrite, subtractRanges, type ByteRange } from './plan';
 import { verifyAgainstBmap, verifyAgainstImage, verifyWritten, type VerifyOutcome } from './verify';
@@ -85,6 +85,7 @@ export async function flash(request: FlashRequest, outer: JobContext, access: Ca
     const image = built ? built.path : (origin as { source: string }).source;
     input = await openImageInput(image, ctx);
     ctx.log('info', `image: ${input.compression}, ${input.sizeBytes ?? 'unknown'} bytes${input.bmap ? `, bmap with ${input.bmap.ranges.length} ranges` : ''}`);
+    refuseSmallCard(input, deviceBytes, card.info.device);
     const plan = planWrite({ deviceBytes, imageBytes: input.sizeBytes, mapped: input.bmap ? bmapRanges(input.bmap) : null });
     ctx.log('info', `target ${card.info.device}: ${card.info.description}, ${deviceBytes} bytes; ${plan.dataBytes ?? 'unknown'} data bytes to write`);
     for (const warning of card.info.warnings) ctx.log('warn', warning);

@@ -5,12 +5,19 @@
  * module (open-image.ts), whose stream ends without error only when decoding and every known
  * checksum succeeded, so the writer reads each stream to its very end. A local file with no
  * published hash takes a shorter path (direct-reader.ts).
+ *
+ * A block map's per-range checksums are checked here, on whichever path: the bytes of each mapped
+ * range are hashed in image order as they are read (or read instead of skipped, should a caller
+ * skip into one), and the read that completes a range with the wrong checksum throws instead of
+ * returning its bytes. The writer then stops and zeroes the card's first MiB, as for any source error.
  */
+import { createHash, type Hash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
-import { parseBmap, rangeBytes, type Bmap } from '../sources/bmap';
+import { rangeBytes, type Bmap, type BmapChecksumType } from '../sources/bmap';
 import type { Compression } from '../sources/model';
 import { directFileReader } from '../sources/direct-reader';
 import { streamReader, type PullReader } from '../sources/pull-reader';
+import { readBmap } from '../sources/open-image';
 import { openImageRef } from '../sources/source-operations';
 import { CardsmithError } from '../errors';
 import type { JobContext } from '../job';
@@ -21,6 +28,8 @@ export interface ImageInput extends PullReader {
   readonly compression: Compression;
   /** Decompressed size, or null when only the end of the stream will tell. */
   readonly sizeBytes: number | null;
+  /** Bytes the image certainly has even when its size is only estimated (a gzip trailer's ISIZE). */
+  readonly minSizeBytes: number;
   readonly bmap: Bmap | null;
   /** Reads to the end of the source, so its checks run; fails if bytes remain past `position`. */
   finish(position: number): Promise<void>;
@@ -30,8 +39,9 @@ function tooLong(path: string, position: number): CardsmithError {
   return new CardsmithError('source-corrupt', `The image ${path} continues past byte ${position}, the size its header or block map declares`, { path, offset: position });
 }
 
-function imageInput(reader: PullReader, about: Pick<ImageInput, 'path' | 'compression' | 'sizeBytes' | 'bmap'>): ImageInput {
+function imageInput(source: PullReader, about: Pick<ImageInput, 'path' | 'compression' | 'sizeBytes' | 'minSizeBytes' | 'bmap'>): ImageInput {
   const probe = new Uint8Array(1);
+  const reader = about.bmap ? rangeChecked(source, about.bmap, about.path) : source;
   return {
     ...about,
     read: (target) => reader.read(target),
@@ -43,8 +53,97 @@ function imageInput(reader: PullReader, about: Pick<ImageInput, 'path' | 'compre
   };
 }
 
+interface CheckedRange {
+  /** Position in the block map, counted from 1. */
+  readonly number: number;
+  readonly start: number;
+  readonly end: number;
+  readonly checksum: string;
+}
+
+function rangeCorrupt(path: string, range: CheckedRange, actual: string): CardsmithError {
+  return new CardsmithError(
+    'source-corrupt',
+    `The image ${path} block map range ${range.number} (bytes ${range.start}..${range.end - 1}) has checksum ${actual}, the bmap says ${range.checksum}`,
+    { path, range: range.number, start: range.start, end: range.end, expected: range.checksum, actual },
+  );
+}
+
+/** `source` with each checksummed range of `bmap` hashed as its bytes pass and checked as it completes. */
+function rangeChecked(source: PullReader, bmap: Bmap, path: string): PullReader {
+  const type = bmap.checksumType as BmapChecksumType;
+  const ranges: CheckedRange[] = bmap.ranges.flatMap((range, index) =>
+    range.checksum === undefined ? [] : [{ number: index + 1, ...rangeBytes(bmap, range), checksum: range.checksum }],
+  );
+  if (ranges.length === 0) return source;
+  let position = 0;
+  let next = 0;
+  let hash: Hash | null = null;
+  let scratch: Uint8Array | null = null;
+
+  /** Hashes the bytes read at [position, position + bytes.length); throws when they complete a wrong range. */
+  const pass = (bytes: Uint8Array): void => {
+    const end = position + bytes.length;
+    while (next < ranges.length) {
+      const range = ranges[next] as CheckedRange;
+      if (range.start >= end) break;
+      const from = Math.max(range.start, position);
+      const to = Math.min(range.end, end);
+      hash ??= createHash(type);
+      if (from < to) hash.update(bytes.subarray(from - position, to - position));
+      if (to < range.end) break;
+      const actual = hash.digest('hex');
+      hash = null;
+      if (actual !== range.checksum) throw rangeCorrupt(path, range, actual);
+      next += 1;
+    }
+    position = end;
+  };
+  const read = async (target: Uint8Array): Promise<number> => {
+    const got = await source.read(target);
+    pass(target.subarray(0, got));
+    return got;
+  };
+  return {
+    read,
+    async skip(length) {
+      let done = 0;
+      while (done < length) {
+        const range = ranges[next];
+        const gap = range ? range.start - position : Infinity;
+        const step = gap > 0 ? Math.min(gap, length - done) : Math.min(length - done, 1 << 20);
+        // Mapped bytes with a checksum are read, not skipped: their range could not be checked otherwise.
+        const got = gap > 0 ? await source.skip(step) : await read((scratch ??= new Uint8Array(1 << 20)).subarray(0, step));
+        if (gap > 0) position += got;
+        done += got;
+        if (got < step) break;
+      }
+      return done;
+    },
+    close: () => source.close(),
+  };
+}
+
+/**
+ * Refuses, before the card is touched, a card smaller than the image certainly is. A size that is
+ * only a lower bound comes from a trailer (gzip's ISIZE), which in a cut-short file is arbitrary
+ * bytes: the message says so rather than blaming the card alone.
+ */
+export function refuseSmallCard(input: ImageInput, deviceBytes: number, device: string): void {
+  const needed = Math.max(input.sizeBytes ?? 0, input.minSizeBytes);
+  if (needed <= deviceBytes) return;
+  const details = { imageBytes: needed, deviceBytes, device };
+  if (input.sizeBytes !== null && input.sizeBytes >= needed) throw new CardsmithError('too-small', `The image needs ${needed} bytes but the card ${device} has only ${deviceBytes}`, details);
+  throw new CardsmithError(
+    'too-small',
+    `The image needs at least ${needed} bytes (its ${input.compression} size field says so) but the card ${device} has only ${deviceBytes}`,
+    details,
+    'Use a larger card. If the image file may be cut short, download it again: its size field is then arbitrary bytes.',
+  );
+}
+
 export async function readBmapFile(path: string): Promise<Bmap> {
-  return parseBmap(await readFile(path, 'utf8'));
+  return readBmap(await readFile(path, 'utf8'), path);
 }
 
 /** Mapped byte ranges of a bmap, in image order. */
@@ -63,7 +162,8 @@ export async function openImageInput(ref: string, ctx: JobContext): Promise<Imag
   const checked = opened.expected.sourceSha256 !== null || opened.expected.imageSha256 !== null;
   const direct = checked || !(await isLocalFile(ref)) ? null : await directFileReader(ref, opened.info.compression);
   const size = opened.info.sizeIsEstimate ? (bmap?.imageSize ?? null) : opened.info.sizeBytes;
-  if (!direct) return imageInput(streamReader(opened.stream()), { path: opened.info.path, compression: opened.info.compression, sizeBytes: size, bmap });
+  const minSizeBytes = opened.minSizeBytes;
+  if (!direct) return imageInput(streamReader(opened.stream()), { path: opened.info.path, compression: opened.info.compression, sizeBytes: size, minSizeBytes, bmap });
   opened.close();
   if (direct.sizeBytes !== undefined && bmap && bmap.imageSize !== direct.sizeBytes) {
     await direct.close();
@@ -73,5 +173,5 @@ export async function openImageInput(ref: string, ctx: JobContext): Promise<Imag
       bmapImageSize: bmap.imageSize,
     });
   }
-  return imageInput(direct, { path: ref, compression: opened.info.compression, sizeBytes: direct.sizeBytes ?? size, bmap });
+  return imageInput(direct, { path: ref, compression: opened.info.compression, sizeBytes: direct.sizeBytes ?? size, minSizeBytes, bmap });
 }

@@ -4,7 +4,8 @@
  *
  * Failures fall in two kinds. Retryable: connection errors, timeouts, 5xx, 408 and 429 — retried
  * with exponential backoff a bounded number of times (a download that made progress starts its
- * count again). Final: 4xx such as 404, too many redirects, unsupported URL schemes.
+ * count again). Final: 4xx such as 404, too many redirects, unsupported URL schemes, and a
+ * redirect from https to plain http (it would hand the rest of the exchange to anyone on the path).
  */
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
@@ -25,6 +26,8 @@ export interface HttpOptions {
   readonly signal?: AbortSignal;
   readonly idleTimeoutMs?: number;
   readonly retry?: RetryPolicy;
+  /** Certificates to trust instead of the system's for https (tests with their own server). */
+  readonly ca?: string | Buffer;
 }
 
 /** A failure worth another attempt (the connection, the server's load), as opposed to a final answer. */
@@ -54,7 +57,7 @@ export async function get(url: string, headers: Record<string, string>, options:
     const status = response.statusCode ?? 0;
     if (status >= 300 && status < 400 && response.headers.location) {
       response.resume();
-      current = new URL(response.headers.location, current).toString();
+      current = redirectTarget(url, current, response.headers.location);
       continue;
     }
     if ((status >= 200 && status < 300) || status === 416) return response;
@@ -65,12 +68,27 @@ export async function get(url: string, headers: Record<string, string>, options:
   throw new CardsmithError('network', `Too many redirects starting at ${url}`, { url });
 }
 
+/** Where a redirect leads; refused when it would leave https for plain http. */
+function redirectTarget(original: string, from: string, location: string): string {
+  const to = new URL(location, from).toString();
+  if (new URL(from).protocol === 'https:' && new URL(to).protocol !== 'https:') {
+    throw new CardsmithError(
+      'network',
+      `${from} redirects to ${to}, from https to an unencrypted URL; Cardsmith does not follow that`,
+      { url: original, from, to },
+      'Ask the server operator to fix the redirect, or use an https URL that does not redirect.',
+    );
+  }
+  return to;
+}
+
 function requestOnce(url: string, headers: Record<string, string>, options: HttpOptions): Promise<IncomingMessage> {
   const parsed = new URL(url);
   const client = parsed.protocol === 'https:' ? https : parsed.protocol === 'http:' ? http : null;
   if (!client) throw new CardsmithError('bad-input', `Unsupported URL scheme in ${url}`, { url });
   return new Promise((resolve, reject) => {
-    const request = client.get(parsed, { headers: { 'user-agent': 'cardsmith', ...headers }, signal: options.signal }, resolve);
+    const tls = client === https && options.ca !== undefined ? { ca: options.ca } : {};
+    const request = client.get(parsed, { headers: { 'user-agent': 'cardsmith', ...headers }, signal: options.signal, ...tls }, resolve);
     request.setTimeout(options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, () => {
       request.destroy(new RetryableError(`no data from ${parsed.host} for ${(options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS) / 1000} s`));
     });

@@ -6,6 +6,10 @@
  * k·2³² not below the compressed size, and a multi-member file reports only its last member — an
  * estimate either way. zstd: the first frame's Frame_Content_Size when the header has one
  * (multi-frame files hold more, so an estimate). bz2: unknown. zip: the entry header (zip-image.ts).
+ *
+ * Beside the estimate, `minBytes` is a size the image certainly reaches, so a card smaller than it
+ * can be refused before it is touched: the gzip ISIZE itself (the true size is ISIZE + k·2³² for
+ * the last member alone) and the zstd first frame's content size.
  */
 import type { FileHandle } from 'node:fs/promises';
 import type { StreamCompression } from './decompress';
@@ -14,6 +18,8 @@ import { readXzLayout, type XzLayout } from './xz-index';
 export interface SizeProbe {
   readonly sizeBytes: number | null;
   readonly sizeIsEstimate: boolean;
+  /** The decompressed image has at least this many bytes (0 when nothing is certain). */
+  readonly minBytes: number;
   /** Block layout of an .xz file, for parallel decoding. */
   readonly xz?: XzLayout;
 }
@@ -50,20 +56,23 @@ export async function probeSize(format: StreamCompression, file: FileHandle, fil
   };
   switch (format) {
     case 'none':
-      return { sizeBytes: fileSize, sizeIsEstimate: false };
+      return { sizeBytes: fileSize, sizeIsEstimate: false, minBytes: fileSize };
     case 'gz': {
-      if (fileSize < 18) return { sizeBytes: null, sizeIsEstimate: true };
+      if (fileSize < 18) return { sizeBytes: null, sizeIsEstimate: true, minBytes: 0 };
       const trailer = await readAt(fileSize - 4, 4);
       const isize = new DataView(trailer.buffer, trailer.byteOffset, 4).getUint32(0, true);
-      return { sizeBytes: gzipSizeFromTrailer(isize, fileSize), sizeIsEstimate: true };
+      return { sizeBytes: gzipSizeFromTrailer(isize, fileSize), sizeIsEstimate: true, minBytes: isize };
     }
     case 'xz': {
       const layout = await readXzLayout(fileSize, readAt);
-      return layout ? { sizeBytes: layout.uncompressedSize, sizeIsEstimate: false, xz: layout } : { sizeBytes: null, sizeIsEstimate: true };
+      if (!layout) return { sizeBytes: null, sizeIsEstimate: true, minBytes: 0 };
+      return { sizeBytes: layout.uncompressedSize, sizeIsEstimate: false, minBytes: layout.uncompressedSize, xz: layout };
     }
-    case 'zst':
-      return { sizeBytes: zstdFrameContentSize(head), sizeIsEstimate: true };
+    case 'zst': {
+      const frame = zstdFrameContentSize(head);
+      return { sizeBytes: frame, sizeIsEstimate: true, minBytes: frame ?? 0 };
+    }
     case 'bz2':
-      return { sizeBytes: null, sizeIsEstimate: true };
+      return { sizeBytes: null, sizeIsEstimate: true, minBytes: 0 };
   }
 }

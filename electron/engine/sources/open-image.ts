@@ -42,6 +42,8 @@ export interface OpenImageOptions {
 
 export interface OpenedImage {
   readonly info: ImageInfo;
+  /** Bytes the decompressed image certainly has (an estimated size may be a guess; this is not). */
+  readonly minSizeBytes: number;
   readonly bmap: Bmap | null;
   readonly expected: { readonly sourceSha256: string | null; readonly imageSha256: string | null };
   /** The decompressed image; call once. Ends without error only if all checks passed. */
@@ -70,7 +72,7 @@ export async function openImage(ref: string, options: OpenImageOptions = {}): Pr
     sourceSha256: (options.expectedSha256 ?? entry?.sha256 ?? null)?.toLowerCase() ?? null,
     imageSha256: (options.expectedImageSha256 ?? entry?.extractSha256 ?? null)?.toLowerCase() ?? null,
   };
-  const bmapFromUrl = entry?.bmapUrl ? parseBmap(await getText(entry.bmapUrl, { signal: options.signal, retry: options.retry })) : null;
+  const bmapFromUrl = entry?.bmapUrl ? readBmap(await getText(entry.bmapUrl, { signal: options.signal, retry: options.retry }), entry.bmapUrl, options) : null;
   if (resolved.kind === 'file') return openLocal(resolved.path, expected, bmapFromUrl, options, true);
 
   const cache = options.cache ?? new DownloadCache();
@@ -97,6 +99,7 @@ export async function openImage(ref: string, options: OpenImageOptions = {}): Pr
   };
   return {
     info,
+    minSizeBytes: 0,
     bmap: bmapFromUrl,
     expected,
     stream: () => decodeChecked(rest, format, expected.imageSha256),
@@ -124,13 +127,14 @@ async function openLocal(
   } finally {
     await file.close();
   }
-  const sidecar = bmapFromUrl ?? (lookForSidecar ? await readSidecarBmap(path) : null);
+  const sidecar = bmapFromUrl ?? (lookForSidecar ? await readSidecarBmap(path, options) : null);
   if (format === 'zip') {
     const zip = await openZipImage(path, options.zipEntry);
-    const bmap = sidecar ?? (zip.bmapXml ? parseBmap(zip.bmapXml) : null);
+    const bmap = sidecar ?? (zip.bmapXml ? readBmap(zip.bmapXml, `${path} (its .bmap entry)`, options) : null);
     let consumed = false;
     return {
       info: { path: shownAs, compression: 'zip', sizeBytes: zip.uncompressedSize, sizeIsEstimate: false, hasBmap: bmap !== null },
+      minSizeBytes: zip.uncompressedSize,
       bmap,
       expected,
       stream() {
@@ -162,6 +166,7 @@ async function openLocal(
   const raw = (): Readable => hashChecked(createReadStream(path, { highWaterMark: 1 << 20 }), expected.sourceSha256, path);
   return {
     info: { path: shownAs, compression: format, sizeBytes: probe!.sizeBytes, sizeIsEstimate: probe!.sizeIsEstimate, hasBmap: sidecar !== null },
+    minSizeBytes: probe!.minBytes,
     bmap: sidecar,
     expected,
     // Without a source hash to check on the way, the decoder reads the file itself (faster for tools).
@@ -174,13 +179,26 @@ async function openLocal(
 }
 
 /** `image.img.bmap`, or for `image.img.xz` also `image.img.bmap`. */
-async function readSidecarBmap(path: string): Promise<Bmap | null> {
+async function readSidecarBmap(path: string, options: OpenImageOptions): Promise<Bmap | null> {
   const candidates = [`${path}.bmap`, `${path.replace(/\.(gz|xz|zst|bz2|zip)$/i, '')}.bmap`];
   for (const candidate of candidates) {
     const xml = await readFile(candidate, 'utf8').catch(() => null);
-    if (xml !== null) return parseBmap(xml);
+    if (xml !== null) return readBmap(xml, candidate, options);
   }
   return null;
+}
+
+/** Parses a bmap, naming where it came from when it is refused and saying so when it was signed. */
+export function readBmap(text: string, where: string, options: Pick<OpenImageOptions, 'ctx'> = {}): Bmap {
+  let bmap: Bmap;
+  try {
+    bmap = parseBmap(text);
+  } catch (error) {
+    if (!(error instanceof CardsmithError)) throw error;
+    throw new CardsmithError(error.info.cause, `${where}: ${error.info.message}`, { ...error.info.details, bmap: where }, error.info.hint);
+  }
+  if (bmap.signed) options.ctx?.log('info', `the block map ${where} is clear-signed; its OpenPGP signature is not verified, only its own checksums`);
+  return bmap;
 }
 
 function decodeChecked(raw: Readable, format: StreamCompression, imageSha256: string | null): Readable {

@@ -5,8 +5,13 @@
  * Vendors ship a zip with one image and perhaps a README, checksums or an image.bmap. Candidate
  * images are the file entries of at least MIN_IMAGE_BYTES that are not block maps; several
  * candidates need the person to choose one (`entry`), and the error lists them.
+ *
+ * yauzl inflates but does not check an entry's CRC-32: the entry streams here are checked against
+ * the central directory's value at their end, and any failure while inflating (damaged deflate
+ * data, a bad local header) is reported as a damaged entry.
  */
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
+import { crc32 } from 'node:zlib';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
 import { CardsmithError } from '../errors';
 
@@ -16,7 +21,7 @@ export interface ZipImage {
   readonly entryName: string;
   readonly uncompressedSize: number;
   readonly bmapXml: string | null;
-  /** The entry's bytes (inflated by yauzl); the archive closes when the stream ends. */
+  /** The entry's bytes (inflated by yauzl), ending in an error unless their CRC-32 matches; the archive closes when the stream ends. */
   open(): Promise<Readable>;
   close(): void;
 }
@@ -34,10 +39,57 @@ async function listEntries(zip: ZipFile): Promise<Entry[]> {
   });
 }
 
-async function readSmallEntry(zip: ZipFile, entry: Entry): Promise<string> {
-  const stream = await zip.openReadStreamPromise(entry);
+const hex = (crc: number): string => crc.toString(16).padStart(8, '0');
+
+function damagedEntry(path: string, entry: Entry, inflated: number, error: unknown): CardsmithError {
+  if (error instanceof CardsmithError) return error;
+  return new CardsmithError('source-corrupt', `The zip entry ${entry.fileName} in ${path} is damaged after ${inflated} inflated bytes: ${(error as Error).message}`, {
+    format: 'zip',
+    path,
+    entry: entry.fileName,
+    inflatedBytes: inflated,
+  });
+}
+
+/** The entry's inflated bytes, failing at their end when their CRC-32 is not the directory's. */
+async function openCheckedEntry(zip: ZipFile, entry: Entry, path: string): Promise<Readable> {
+  const stream = await zip.openReadStreamPromise(entry).catch((error: unknown) => {
+    throw damagedEntry(path, entry, 0, error);
+  });
+  let crc = 0;
+  let bytes = 0;
+  const check = new Transform({
+    highWaterMark: 1 << 20,
+    transform(chunk: Buffer, _encoding, callback) {
+      crc = crc32(chunk, crc);
+      bytes += chunk.length;
+      callback(null, chunk);
+    },
+    flush(callback) {
+      if (crc === entry.crc32) {
+        callback();
+        return;
+      }
+      const [expected, actual] = [hex(entry.crc32), hex(crc)];
+      callback(
+        new CardsmithError('source-corrupt', `The zip entry ${entry.fileName} in ${path} has CRC-32 ${actual}, the archive says ${expected}`, {
+          format: 'zip',
+          path,
+          entry: entry.fileName,
+          expected,
+          actual,
+        }),
+      );
+    },
+  });
+  stream.on('error', (error) => check.destroy(damagedEntry(path, entry, bytes, error)));
+  check.once('close', () => stream.destroy());
+  return stream.pipe(check);
+}
+
+async function readSmallEntry(zip: ZipFile, entry: Entry, path: string): Promise<string> {
   const parts: Buffer[] = [];
-  for await (const part of stream) parts.push(part as Buffer);
+  for await (const part of await openCheckedEntry(zip, entry, path)) parts.push(part as Buffer);
   return Buffer.concat(parts).toString('utf8');
 }
 
@@ -77,14 +129,15 @@ export async function openZipImage(path: string, entry?: string): Promise<ZipIma
     const image = chosen!;
     const stem = image.fileName.replace(/\.[^./]*$/, '');
     const bmapEntry = bmaps.find((candidate) => candidate.fileName.replace(/\.bmap$/i, '') === stem) ?? (bmaps.length === 1 ? bmaps[0] : undefined);
-    const bmapXml = bmapEntry ? await readSmallEntry(zip, bmapEntry) : null;
+    const bmapXml = bmapEntry ? await readSmallEntry(zip, bmapEntry, path) : null;
     return {
       entryName: image.fileName,
       uncompressedSize: image.uncompressedSize,
       bmapXml,
       async open() {
-        const stream = await zip.openReadStreamPromise(image).catch((error: unknown) => {
-          throw corruptZip(path, error);
+        const stream = await openCheckedEntry(zip, image, path).catch((error: unknown) => {
+          zip.close();
+          throw error;
         });
         stream.once('close', () => zip.close());
         return stream;

@@ -113,7 +113,11 @@ describeWith(['root', 'tool:losetup'], 'flash to a loop device', () => {
       makeImage(path, 6 * MiB, 8);
       execFileSync(tool, ['-k', '-q', path]);
       const packed = readFileSync(`${path}.${suffix}`);
-      writeFileSync(`${path}.${suffix}`, packed.subarray(0, Math.floor(packed.length * 0.7)));
+      const cut = packed.subarray(0, Math.floor(packed.length * 0.7));
+      // A cut .gz ends in arbitrary bytes, read as the ISIZE that may refuse the card before anything
+      // is decoded (test/integration/sources/flash-source-checks.test.ts); the real trailer kept
+      // after the cut leaves the detection to the decoder.
+      writeFileSync(`${path}.${suffix}`, suffix === 'gz' ? Buffer.concat([cut, packed.subarray(-8)]) : cut);
       await withLoopDevice({ sizeBytes: 32 * MiB }, async (loop) => {
         fill(loop.device, 0x55, 2 * MiB);
         const { error } = await run({ op: 'flash', source: `${path}.${suffix}`, device: loop.device, allowLoop: true });

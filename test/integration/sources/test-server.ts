@@ -1,9 +1,11 @@
 /**
  * A real HTTP server on 127.0.0.1 (random port) for source tests. Each path serves a body in one
  * of several behaviours: plain (with Range support), drop the connection mid-body, serve wrong
- * bytes, answer 500 a number of times before 200, or 404.
+ * bytes, answer 500 a number of times before 200, redirect, or 404. With a key and certificate it
+ * speaks https instead.
  */
 import { createServer, type Server } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 export type Behaviour =
@@ -11,7 +13,8 @@ export type Behaviour =
   | { readonly kind: 'drop'; readonly afterBytes: number; readonly times: number }
   | { readonly kind: 'wrong' }
   | { readonly kind: 'fail'; readonly status: number; readonly times: number }
-  | { readonly kind: 'no-range' };
+  | { readonly kind: 'no-range' }
+  | { readonly kind: 'redirect'; readonly location: string };
 
 interface Route {
   readonly body: Buffer;
@@ -27,10 +30,10 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(): Promise<TestServer> {
+export async function startTestServer(tls?: { readonly key: string; readonly cert: string }): Promise<TestServer> {
   const routes = new Map<string, Route>();
   const log: TestServer['log'] = [];
-  const server: Server = createServer((request, response) => {
+  const handle = (request: import('node:http').IncomingMessage, response: import('node:http').ServerResponse): void => {
     const path = new URL(request.url ?? '/', 'http://x').pathname;
     const route = routes.get(path);
     const range = request.headers.range;
@@ -44,6 +47,11 @@ export async function startTestServer(): Promise<TestServer> {
     }
     route.served += 1;
     const { behaviour } = route;
+    if (behaviour.kind === 'redirect') {
+      record(302);
+      response.writeHead(302, { location: behaviour.location }).end();
+      return;
+    }
     if (behaviour.kind === 'fail' && route.served <= behaviour.times) {
       record(behaviour.status);
       response.writeHead(behaviour.status).end('try later');
@@ -76,9 +84,10 @@ export async function startTestServer(): Promise<TestServer> {
     record(200);
     response.writeHead(200, { 'content-length': body.length, etag, ...(behaviour.kind === 'no-range' ? {} : { 'accept-ranges': 'bytes' }) });
     sendBody(body, route, response);
-  });
+  };
+  const server: Server = tls ? createTlsServer(tls, handle) : createServer(handle);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const base = `${tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     base,
     log,
