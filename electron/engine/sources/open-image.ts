@@ -14,7 +14,7 @@ import { createReadStream } from 'node:fs';
 import { open, readFile, stat } from 'node:fs/promises';
 import { PassThrough, Readable, Transform } from 'node:stream';
 import { basename } from 'node:path';
-import { CardsmithError } from '../errors';
+import { CardsmithError, classifyOsError } from '../errors';
 import type { JobContext } from '../job';
 import { parseBmap, type Bmap } from './bmap';
 import { DownloadCache } from './cache';
@@ -112,7 +112,7 @@ async function openLocal(
   lookForSidecar: boolean,
   shownAs: string = path,
 ): Promise<OpenedImage> {
-  const file = await open(path, 'r');
+  const file = await open(path, 'r').catch((error: unknown) => Promise.reject(classifyOsError(error, { kind: 'file', path, action: 'opening' })));
   let format: Compression;
   let probe;
   try {
