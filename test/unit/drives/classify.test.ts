@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { classifyDrive, classifyDrives, type HostFacts, type SysfsFacts } from '../../../electron/engine/drives/classify';
+import { classifyDrive, classifyDrives, isSystemMount, type HostFacts, type SysfsFacts } from '../../../electron/engine/drives/classify';
 import { parseLsblk, type BlockDevice } from '../../../electron/engine/drives/lsblk';
 import { mountsOnTree } from '../../../electron/engine/drives/unmount';
 import { parseMountinfo, parseSwaps } from '../../../electron/engine/drives/scan';
@@ -98,7 +98,7 @@ describe('candidate filter', () => {
 
   it('refuses a drive whose partition is active swap or holds /boot/efi', () => {
     const swap = disk({ children: [disk({ path: '/dev/sdx1', type: 'part' })] });
-    expect(classifyDrive(swap, host({ swapDevices: new Set(['/dev/sdx1']) })).unsafeReasons).toEqual(['system drive: swap on /dev/sdx1']);
+    expect(classifyDrive(swap, host({ swapDevices: new Set(['/dev/sdx1']) })).unsafeReasons).toEqual(['system drive: active swap on /dev/sdx1']);
     const efi = disk({ children: [disk({ path: '/dev/sdx1', type: 'part', mountpoints: ['/boot/efi'] })] });
     expect(classifyDrive(efi, host()).unsafeReasons).toEqual(['system drive: holds /boot/efi']);
   });
@@ -117,6 +117,51 @@ describe('candidate filter', () => {
 
   it('treats a USB stick as a safe target', () => {
     expect(classifyDrive(disk({}), host())).toMatchObject({ readerKind: 'usb', description: 'Generic Card Reader', unsafeReasons: [] });
+  });
+});
+
+describe('system mounts, on lsblk captures of a partitioned disk (test/fixtures/lsblk/capture-system-mounts.sh)', () => {
+  // Captured from a loop device (no USB disk here): loops are offered for the capture's sake and
+  // held to the same system rules a USB disk is.
+  const captured = (name: string): BlockDevice => {
+    const [device] = parseLsblk(fixture(`loop-system-${name}.json`));
+    if (!device) throw new Error(`empty capture ${name}`);
+    return device;
+  };
+
+  it.each([
+    ['home', '/home'],
+    ['opt', '/opt'],
+    ['srv', '/srv'],
+    ['var', '/var'],
+    ['usr', '/usr'],
+    ['boot', '/boot, /boot/efi'],
+  ])('refuses a disk holding /%s as a system drive', (name, held) => {
+    const drive = classifyDrive(captured(name), host({ allowLoop: true }));
+    expect(drive.system).toBe(true);
+    expect(drive.unsafeReasons).toEqual([`system drive: holds ${held}`]);
+    expect(drive.warnings).toEqual([]);
+    expect(classifyDrives([captured(name)], host({ allowLoop: true }), false)).toEqual([]);
+  });
+
+  it('refuses a disk holding active swap', () => {
+    const drive = classifyDrive(captured('swap'), host({ allowLoop: true }));
+    expect(drive).toMatchObject({ system: true, unsafeReasons: ['system drive: active swap on /dev/loop0p3'] });
+  });
+
+  it('the same disk mounted elsewhere is a card, to be unmounted', () => {
+    const [device] = parseLsblk(fixture('loop-system-opt.json').replaceAll('"/opt"', '"/media/user/CARD"'));
+    expect(classifyDrive(device!, host({ allowLoop: true }))).toMatchObject({ system: false, unsafeReasons: [], warnings: ['mounted at /media/user/CARD; it will be unmounted'] });
+  });
+
+  it('system trees, home folders and a card inside a home folder', () => {
+    expect(['/var/lib/docker', '/boot/firmware', '/home/alice', '/usr/local'].every(isSystemMount)).toBe(true);
+    expect(['/home/alice/card', '/media/alice/boot', '/run/media/alice/rootfs', '/mnt', '/variable'].some(isSystemMount)).toBe(false);
+  });
+
+  it('matches swap on a stacked device by its kernel name, as /proc/swaps names it', () => {
+    const crypt = disk({ children: [disk({ path: '/dev/sdx2', type: 'part', children: [disk({ path: '/dev/mapper/swap', kname: 'dm-1', type: 'crypt' })] })] });
+    expect(classifyDrive(crypt, host({ swapDevices: new Set(['/dev/dm-1']) })).unsafeReasons).toEqual(['system drive: active swap on /dev/mapper/swap']);
   });
 });
 
