@@ -11,6 +11,7 @@ import { parseBmap, rangeBytes, type Bmap } from '../sources/bmap';
 import type { Compression } from '../sources/model';
 import { directFileReader } from '../sources/direct-reader';
 import { streamReader, type PullReader } from '../sources/pull-reader';
+import { bmapSizedReader } from '../sources/open-image';
 import { openImageRef } from '../sources/source-operations';
 import { CardsmithError } from '../errors';
 import type { JobContext } from '../job';
@@ -65,13 +66,5 @@ export async function openImageInput(ref: string, ctx: JobContext): Promise<Imag
   const size = opened.info.sizeIsEstimate ? (bmap?.imageSize ?? null) : opened.info.sizeBytes;
   if (!direct) return imageInput(streamReader(opened.stream()), { path: opened.info.path, compression: opened.info.compression, sizeBytes: size, bmap });
   opened.close();
-  if (direct.sizeBytes !== undefined && bmap && bmap.imageSize !== direct.sizeBytes) {
-    await direct.close();
-    throw new CardsmithError('bad-input', `The bmap describes a ${bmap.imageSize}-byte image but ${ref} has ${direct.sizeBytes} bytes`, {
-      path: ref,
-      imageSize: direct.sizeBytes,
-      bmapImageSize: bmap.imageSize,
-    });
-  }
-  return imageInput(direct, { path: ref, compression: opened.info.compression, sizeBytes: direct.sizeBytes ?? size, bmap });
+  return imageInput(bmap ? bmapSizedReader(direct, ref, bmap) : direct, { path: ref, compression: opened.info.compression, sizeBytes: direct.sizeBytes ?? size, bmap });
 }
