@@ -130,13 +130,14 @@ export function isNetworkFailure(error: unknown): boolean {
   return code === undefined || code.startsWith('HPE_') || (NETWORK_CODES as readonly string[]).includes(code);
 }
 
-function describe(cause: ErrorCause, context: OsErrorContext, code: string, path: string | undefined): { message: string; hint?: string } {
+/** `code` is the errno code; `said` what Node said (host and port for a socket, the syscall). */
+function describe(cause: ErrorCause, context: OsErrorContext, code: string, said: string, path: string | undefined): { message: string; hint?: string } {
   switch (context.kind) {
     case 'tool':
       if (cause === 'missing-tool') return { message: `${context.tool} is not installed or cannot be run (${code})`, hint: `Install ${context.tool} and try again.` };
-      return { message: `Running ${context.tool} failed (${code})` };
+      return { message: `Running ${context.tool} failed: ${said}` };
     case 'socket':
-      return { message: `${context.url ? `${context.url}: ` : ''}connection failed (${code})` };
+      return { message: `${context.url ? `${context.url}: ` : ''}${said}` };
     case 'device': {
       const { device, action } = context;
       const where = context.offset === undefined ? '' : ` at byte ${context.offset}`;
@@ -170,7 +171,7 @@ function describe(cause: ErrorCause, context: OsErrorContext, code: string, path
         case 'device-gone':
           return { message: `The drive holding ${file} disappeared (${code})`, hint: 'Reconnect the drive holding the file and try again.' };
         default:
-          return { message: `I/O error ${action} ${file} (${code})` };
+          return { message: `I/O error ${action} ${file}: ${said}` };
       }
     }
   }
@@ -181,9 +182,10 @@ export function classifyOsError(error: unknown, context: OsErrorContext): Cardsm
   if (error instanceof CardsmithError) return error;
   const node = (error ?? {}) as NodeJSLikeError;
   const cause = osErrorCause(node.code, context.kind);
-  const code = node.code ?? (error instanceof Error ? error.message : String(error));
+  const said = error instanceof Error ? error.message : String(error);
+  const code = node.code ?? said;
   const path = context.kind === 'file' ? (context.path ?? node.path) : undefined;
-  const { message, hint } = describe(cause, context, code, path);
+  const { message, hint } = describe(cause, context, code, said, path);
   const details: Record<string, unknown> = { ...(node.code ? { code: node.code } : {}) };
   if (context.kind === 'device') {
     details.device = context.device;
