@@ -123,11 +123,15 @@ export function osErrorCause(code: string | undefined, kind: OsErrorContext['kin
   return (code !== undefined && OS_ERROR_CAUSES[kind][code]) || UNLISTED[kind];
 }
 
-/** True for the failures worth another attempt: the socket's, never a local disk's. */
+/**
+ * True for the failures worth another attempt: the socket's (errno codes of the network, TLS and
+ * HTTP parser errors, OpenSSL's certificate codes), never a local disk's errno.
+ */
 export function isNetworkFailure(error: unknown): boolean {
   if (error instanceof CardsmithError) return error.info.cause === 'network';
   const code = (error as NodeJSLikeError | null)?.code;
-  return code === undefined || code.startsWith('HPE_') || (NETWORK_CODES as readonly string[]).includes(code);
+  if (code === undefined || (NETWORK_CODES as readonly string[]).includes(code) || /^ERR_(TLS|SSL|HTTP)/.test(code)) return true;
+  return !/^E[A-Z0-9_]+$/.test(code);
 }
 
 /** `code` is the errno code; `said` what Node said (host and port for a socket, the syscall). */

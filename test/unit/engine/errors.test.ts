@@ -59,6 +59,9 @@ describe('one OS-error classifier, by context', () => {
     expect(isNetworkFailure(osError('ENOSPC'))).toBe(false);
     expect(isNetworkFailure(osError('ENOENT'))).toBe(false);
     expect(isNetworkFailure(osError('ECONNRESET'))).toBe(true);
+    expect(isNetworkFailure(osError('CERT_HAS_EXPIRED'))).toBe(true);
+    expect(isNetworkFailure(osError('HPE_INVALID_CONSTANT'))).toBe(true);
+    expect(isNetworkFailure(osError('ERR_INVALID_ARG_TYPE'))).toBe(false);
     expect(toErrorInfo(osError('ECONNREFUSED', { syscall: 'connect' }))).toMatchObject({ cause: 'network', message: 'ECONNREFUSED: something' });
   });
 
