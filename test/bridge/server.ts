@@ -98,7 +98,7 @@ async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> 
 }
 
 /** Why a request may not be served (Host, Origin, content type), or null when it may. */
-export function refusalOf(req: IncomingMessage, host: string, origin: string): Refusal | null {
+function refusalOf(req: IncomingMessage, host: string, origin: string): Refusal | null {
   if (req.headers.host !== host) return new Refusal(421, `wrong Host header (expected ${host})`);
   if (req.headers.origin !== undefined && req.headers.origin !== origin) return new Refusal(403, 'cross-origin request refused');
   if (req.method === 'POST' && !/^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? '')) return new Refusal(415, 'a POST must be application/json');
