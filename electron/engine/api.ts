@@ -149,6 +149,8 @@ export const BuildResultSchema = z.object({
   dataBytes: z.number().int().nonnegative(),
   metadataBytes: z.number().int().nonnegative(),
   freeBytes: z.number().int().nonnegative(),
+  /** What reading the rootfs tarball changed from its literal content (each also a `warn` log event). */
+  warnings: z.object({ count: z.number().int().nonnegative(), messages: z.array(z.string()) }).optional(),
 });
 export const FetchResultSchema = z.object({ path: z.string(), sha256: z.string(), sizeBytes: z.number().int() });
 export const LoaderWriteDoneSchema = z.object({ file: z.string(), offset: z.number().int(), length: z.number().int() });

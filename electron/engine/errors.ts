@@ -20,6 +20,7 @@ export const ERROR_CAUSES = [
   'checksum-mismatch',
   'network',
   'no-space',
+  'missing-tool',
   'cancelled',
   'not-implemented',
   'internal',
@@ -52,6 +53,7 @@ const DEFAULT_HINTS: Record<ErrorCause, string> = {
   'checksum-mismatch': 'The data is not what was expected. Download again or use another card.',
   network: 'Check the connection; the download resumes where it stopped.',
   'no-space': 'Free disk space on the destination and try again.',
+  'missing-tool': 'Install the program named above and try again.',
   cancelled: 'Start again when ready.',
   'not-implemented': 'This command is not implemented yet.',
   internal: 'This is a bug in Cardsmith; please attach the log to a report.',
@@ -67,21 +69,144 @@ export class CardsmithError extends Error {
   }
 }
 
-const ERRNO_CAUSES: Record<string, ErrorCause> = {
+/**
+ * Where an OS error happened decides what it means: ENOSPC is a full disk on a file but a card
+ * smaller than the image on a device; ENOENT is a missing file, a removed card, or (from spawn) a
+ * program that is not installed. Only socket errors are `network`, and only those are retried.
+ */
+export type OsErrorContext =
+  | { readonly kind: 'file'; readonly path?: string; readonly action?: string }
+  | { readonly kind: 'device'; readonly device: string; readonly action: string; readonly offset?: number; readonly length?: number }
+  | { readonly kind: 'tool'; readonly tool: string }
+  | { readonly kind: 'socket'; readonly url?: string };
+
+const NETWORK_CODES = [
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EAI_FAIL',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'EPIPE',
+  'EPROTO',
+  'ERR_STREAM_PREMATURE_CLOSE',
+] as const;
+
+const LOCAL_CAUSES: Readonly<Record<string, ErrorCause>> = {
   EACCES: 'permission',
   EPERM: 'permission',
+  EROFS: 'permission',
   EBUSY: 'busy',
-  ENOENT: 'device-gone',
-  ENXIO: 'device-gone',
-  ENODEV: 'device-gone',
   EIO: 'io',
   ENOSPC: 'no-space',
-  EROFS: 'permission',
-  ECONNRESET: 'network',
-  ECONNREFUSED: 'network',
-  ETIMEDOUT: 'network',
-  ENOTFOUND: 'network',
+  EDQUOT: 'no-space',
+  EFBIG: 'no-space',
 };
+
+/** The one errno table: each context's own meanings over the ones every local error shares. */
+export const OS_ERROR_CAUSES: Readonly<Record<OsErrorContext['kind'], Readonly<Record<string, ErrorCause>>>> = {
+  file: { ...LOCAL_CAUSES, ENOENT: 'bad-input', ENOTDIR: 'bad-input', EISDIR: 'bad-input', ENXIO: 'device-gone', ENODEV: 'device-gone', ENOMEDIUM: 'device-gone' },
+  device: { ...LOCAL_CAUSES, ENOSPC: 'too-small', EFBIG: 'too-small', ENOENT: 'device-gone', ENXIO: 'device-gone', ENODEV: 'device-gone', ENOMEDIUM: 'device-gone' },
+  tool: { ...LOCAL_CAUSES, ENOENT: 'missing-tool', EACCES: 'missing-tool', ENOEXEC: 'missing-tool' },
+  socket: { ...Object.fromEntries(NETWORK_CODES.map((code) => [code, 'network' as const])), ENOSPC: 'no-space', EMFILE: 'io', ENFILE: 'io', ENOMEM: 'io' },
+};
+
+/** What a context's unlisted codes mean: a socket's failures are the network's, anything else is I/O. */
+const UNLISTED: Readonly<Record<OsErrorContext['kind'], ErrorCause>> = { file: 'io', device: 'io', tool: 'internal', socket: 'network' };
+
+export function osErrorCause(code: string | undefined, kind: OsErrorContext['kind']): ErrorCause {
+  return (code !== undefined && OS_ERROR_CAUSES[kind][code]) || UNLISTED[kind];
+}
+
+/**
+ * True for the failures worth another attempt: the socket's (errno codes of the network, TLS and
+ * HTTP parser errors, OpenSSL's certificate codes), never a local disk's errno.
+ */
+export function isNetworkFailure(error: unknown): boolean {
+  if (error instanceof CardsmithError) return error.info.cause === 'network';
+  const code = (error as NodeJSLikeError | null)?.code;
+  if (code === undefined || (NETWORK_CODES as readonly string[]).includes(code) || /^ERR_(TLS|SSL|HTTP)/.test(code)) return true;
+  return !/^E[A-Z0-9_]+$/.test(code);
+}
+
+/** `code` is the errno code; `said` what Node said (host and port for a socket, the syscall). */
+function describe(cause: ErrorCause, context: OsErrorContext, code: string, said: string, path: string | undefined): { message: string; hint?: string } {
+  switch (context.kind) {
+    case 'tool':
+      if (cause === 'missing-tool') return { message: `${context.tool} is not installed or cannot be run (${code})`, hint: `Install ${context.tool} and try again.` };
+      return { message: `Running ${context.tool} failed: ${said}` };
+    case 'socket':
+      return { message: `${context.url ? `${context.url}: ` : ''}${said}` };
+    case 'device': {
+      const { device, action } = context;
+      const where = context.offset === undefined ? '' : ` at byte ${context.offset}`;
+      switch (cause) {
+        case 'permission':
+          return { message: `No permission for ${action} ${device} (${code})` };
+        case 'busy':
+          return { message: `${device} is busy (mounted or open in another program) (${code})` };
+        case 'device-gone':
+          return { message: `${device} disappeared while ${action}${where} (${code})` };
+        case 'too-small':
+          return { message: `${device} ended${where}: the card is smaller than the image (${code})` };
+        default:
+          return { message: `I/O error ${action} ${device}${where} (${code})` };
+      }
+    }
+    case 'file': {
+      const file = path ?? 'a file';
+      const action = context.action ?? 'using';
+      switch (cause) {
+        case 'bad-input':
+          return code === 'ENOENT'
+            ? { message: `File not found: ${file} (${code})`, hint: 'Check the path; the file may have been moved or deleted.' }
+            : { message: `Not a file: ${file} (${code})`, hint: 'Check the path.' };
+        case 'permission':
+          return { message: `No permission for ${action} ${file} (${code})` };
+        case 'busy':
+          return { message: `${file} is busy (${code})` };
+        case 'no-space':
+          return { message: `No space left on the disk while ${action} ${file} (${code})` };
+        case 'device-gone':
+          return { message: `The drive holding ${file} disappeared (${code})`, hint: 'Reconnect the drive holding the file and try again.' };
+        default:
+          return { message: `I/O error ${action} ${file}: ${said}` };
+      }
+    }
+  }
+}
+
+/** Classifies an OS error (errno code) raised in `context` into a CardsmithError a person can read. */
+export function classifyOsError(error: unknown, context: OsErrorContext): CardsmithError {
+  if (error instanceof CardsmithError) return error;
+  const node = (error ?? {}) as NodeJSLikeError;
+  const cause = osErrorCause(node.code, context.kind);
+  const said = error instanceof Error ? error.message : String(error);
+  const code = node.code ?? said;
+  const path = context.kind === 'file' ? (context.path ?? node.path) : undefined;
+  const { message, hint } = describe(cause, context, code, said, path);
+  const details: Record<string, unknown> = { ...(node.code ? { code: node.code } : {}) };
+  if (context.kind === 'device') {
+    details.device = context.device;
+    if (context.offset !== undefined) details.offset = context.offset;
+    if (context.length !== undefined) details.length = context.length;
+  } else if (path) details.path = path;
+  else if (context.kind === 'tool') details.tool = context.tool;
+  else if (context.kind === 'socket' && context.url) details.url = context.url;
+  return new CardsmithError(cause, message, details, hint);
+}
+
+/** The context of an OS error nobody classified where it happened, read from what Node put on it. */
+function contextOf(error: NodeJSLikeError): OsErrorContext {
+  if (error.syscall?.startsWith('spawn')) return { kind: 'tool', tool: error.path ?? error.syscall.slice('spawn '.length) };
+  if (error.code !== undefined && error.code !== 'EPIPE' && (NETWORK_CODES as readonly string[]).includes(error.code)) return { kind: 'socket' };
+  return { kind: 'file', ...(error.path ? { path: error.path } : {}) };
+}
 
 /** Turns anything thrown into an ErrorInfo a person can read. */
 export function toErrorInfo(error: unknown): ErrorInfo {
@@ -90,19 +215,16 @@ export function toErrorInfo(error: unknown): ErrorInfo {
     const problems = error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
     return { cause: 'bad-input', message: `Invalid request: ${problems.join('; ')}`, hint: DEFAULT_HINTS['bad-input'] };
   }
-  if (error instanceof Error) {
-    const code = (error as NodeJSLikeError).code;
-    const cause = (code && ERRNO_CAUSES[code]) || 'internal';
-    const details: Record<string, unknown> = {};
-    if (code) details.code = code;
-    const path = (error as NodeJSLikeError).path;
-    if (path) details.path = path;
-    return { cause, message: error.message, hint: DEFAULT_HINTS[cause], details };
+  const code = (error as NodeJSLikeError | null)?.code;
+  if (error instanceof Error && typeof code === 'string' && /^E[A-Z0-9_]+$/.test(code) && !code.startsWith('ERR_')) {
+    return classifyOsError(error, contextOf(error as NodeJSLikeError)).info;
   }
+  if (error instanceof Error) return { cause: 'internal', message: error.message, hint: DEFAULT_HINTS.internal };
   return { cause: 'internal', message: String(error), hint: DEFAULT_HINTS.internal };
 }
 
 interface NodeJSLikeError {
   code?: string;
   path?: string;
+  syscall?: string;
 }

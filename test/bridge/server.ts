@@ -5,16 +5,22 @@
  *
  * Safety: it listens on 127.0.0.1 only, on a random port, and every request must start with a
  * random token path segment (`/<token>/…`); anything else is 403. Relative asset URLs of the
- * Vite build (base './') therefore carry the token by themselves. Loop devices are offered only
- * when the bridge was started with `allowLoop`, by setting the request's own loop flags.
+ * Vite build (base './') therefore carry the token by themselves. As the app:// handler does, every
+ * response carries the app's CSP. Another web page in the same browser must not reach the engine:
+ * the Host header must be the bound address (a DNS-rebound name is refused), an Origin header
+ * must be the bridge's own, and a POST must be `application/json` (a cross-origin page can only
+ * send "simple" content types without a CORS preflight, which is never answered). Every failure
+ * is answered with a 4xx/5xx, never thrown. Loop devices are offered only when the bridge was
+ * started with `allowLoop`, by setting the request's own loop flags.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { dirname, extname, join, normalize, sep } from 'node:path';
+import { dirname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { assetHeaders, CONTENT_SECURITY_POLICY } from '../../electron/main/security';
 import { runRequest } from '../../electron/engine/operations';
 import type { JobEvent } from '../../electron/engine/api';
 import type { Drive } from '../../electron/engine/drives/model';
@@ -45,16 +51,6 @@ export interface Bridge {
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-const CONTENT_TYPES: Readonly<Record<string, string>> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.map': 'application/json',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.woff2': 'font/woff2',
-};
-
 const MAX_BODY_BYTES = 1 << 20;
 
 async function bundleBrowserClient(): Promise<string> {
@@ -72,16 +68,41 @@ async function bundleBrowserClient(): Promise<string> {
   return file.text;
 }
 
-async function readBody(req: IncomingMessage): Promise<unknown> {
+/** A request the bridge answers with `status` instead of serving it. */
+class Refusal extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     const buffer = chunk as Buffer;
     size += buffer.length;
-    if (size > MAX_BODY_BYTES) throw new Error('request body too large');
+    if (size > MAX_BODY_BYTES) throw new Refusal(413, 'request body too large');
     chunks.push(buffer);
   }
-  return JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+  let body: unknown;
+  try {
+    body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+  } catch {
+    throw new Refusal(400, 'request body is not JSON');
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new Refusal(400, 'request body is not a JSON object');
+  return body as Record<string, unknown>;
+}
+
+/** Why a request may not be served (Host, Origin, content type), or null when it may. */
+function refusalOf(req: IncomingMessage, host: string, origin: string): Refusal | null {
+  if (req.headers.host !== host) return new Refusal(421, `wrong Host header (expected ${host})`);
+  if (req.headers.origin !== undefined && req.headers.origin !== origin) return new Refusal(403, 'cross-origin request refused');
+  if (req.method === 'POST' && !/^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? '')) return new Refusal(415, 'a POST must be application/json');
+  return null;
 }
 
 export type LoopPolicy = boolean | readonly string[];
@@ -130,7 +151,16 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   let chosenFile: string | null = null;
 
   const send = (res: ServerResponse, status: number, type: string, body: string | Buffer): void => {
-    res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
+    res.writeHead(status, {
+      'content-type': type,
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+      'content-security-policy': CONTENT_SECURITY_POLICY,
+    });
+    res.end(body);
+  };
+  const sendFile = (res: ServerResponse, file: string, body: string | Buffer): void => {
+    res.writeHead(200, { ...assetHeaders(file), 'Cache-Control': 'no-store' });
     res.end(body);
   };
 
@@ -140,22 +170,22 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     if (relative.startsWith('..') || !file.startsWith(options.root + sep)) return send(res, 404, 'text/plain', 'not found');
     try {
       const data = await readFile(file);
-      if (relative === 'index.html') return send(res, 200, CONTENT_TYPES['.html'] ?? 'text/html', injectClient(data.toString('utf8')));
-      send(res, 200, CONTENT_TYPES[extname(file)] ?? 'application/octet-stream', data);
+      if (relative === 'index.html') return sendFile(res, file, injectClient(data.toString('utf8')));
+      sendFile(res, file, data);
     } catch {
       send(res, 404, 'text/plain', 'not found');
     }
   }
 
   async function runJob(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const body = (await readBody(req)) as { job?: unknown; request?: unknown };
+    const body = await readBody(req);
     const job = typeof body.job === 'string' && body.job.length > 0 && body.job.length <= 64 ? body.job : null;
     if (!job || jobs.has(job)) return send(res, 400, 'text/plain', 'bad job id');
     const controller = new AbortController();
     jobs.set(job, controller);
     const request = applyLoopPolicy(body.request, allowLoop);
     requests.push(request);
-    res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
+    res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'content-security-policy': CONTENT_SECURITY_POLICY });
     res.on('close', () => {
       if (!res.writableFinished) controller.abort();
     });
@@ -167,38 +197,59 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     }
   }
 
-  const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const [, first = '', ...restParts] = url.pathname.split('/');
+  let host = '';
+  let origin = '';
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const refusal = refusalOf(req, host, origin);
+    if (refusal) throw refusal;
+    let pathname: string;
+    try {
+      pathname = new URL(req.url ?? '/', origin).pathname;
+    } catch {
+      throw new Refusal(400, 'malformed request target');
+    }
+    const [, first = '', ...restParts] = pathname.split('/');
     const given = Buffer.from(first);
-    if (given.length !== tokenBytes.length || !timingSafeEqual(given, tokenBytes)) return send(res, 403, 'text/plain', 'forbidden');
-    const rest = decodeURIComponent(restParts.join('/'));
-    const handle = async (): Promise<void> => {
-      if (req.method === 'GET' && rest === 'bridge-client.js') return send(res, 200, CONTENT_TYPES['.js'] ?? 'text/javascript', clientScript);
-      if (req.method === 'GET') return serveStatic(res, rest);
-      if (req.method !== 'POST') return send(res, 405, 'text/plain', 'method not allowed');
-      if (rest === 'run') return runJob(req, res);
-      if (rest === 'cancel') {
-        const body = (await readBody(req)) as { job?: unknown };
-        if (typeof body.job === 'string') jobs.get(body.job)?.abort();
-        return send(res, 200, 'application/json', '{}');
+    if (given.length !== tokenBytes.length || !timingSafeEqual(given, tokenBytes)) throw new Refusal(403, 'forbidden');
+    let rest: string;
+    try {
+      rest = decodeURIComponent(restParts.join('/'));
+    } catch {
+      throw new Refusal(400, 'malformed percent-encoding in the path');
+    }
+    if (req.method === 'GET' && rest === 'bridge-client.js') return sendFile(res, 'bridge-client.js', clientScript);
+    if (req.method === 'GET') return serveStatic(res, rest);
+    if (req.method !== 'POST') throw new Refusal(405, 'method not allowed');
+    if (rest === 'run') return runJob(req, res);
+    if (rest === 'cancel') {
+      const body = await readBody(req);
+      if (typeof body.job === 'string') jobs.get(body.job)?.abort();
+      return send(res, 200, 'application/json', '{}');
+    }
+    if (rest === 'choose-image-file') {
+      await readBody(req);
+      const path = chosenFile;
+      return send(res, 200, 'application/json', JSON.stringify({ path }));
+    }
+    if (rest === 'show-item-in-folder') {
+      const body = await readBody(req);
+      if (typeof body.path !== 'string' || body.path === '') throw new Refusal(400, 'no path');
+      shownItems.push(body.path);
+      return send(res, 200, 'application/json', '{}');
+    }
+    throw new Refusal(404, 'not found');
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (res.headersSent) {
+        res.end();
+        return;
       }
-      if (rest === 'choose-image-file') {
-        await readBody(req);
-        const path = chosenFile;
-        return send(res, 200, 'application/json', JSON.stringify({ path }));
-      }
-      if (rest === 'show-item-in-folder') {
-        const body = (await readBody(req)) as { path?: unknown };
-        if (typeof body.path !== 'string' || body.path === '') return send(res, 400, 'text/plain', 'no path');
-        shownItems.push(body.path);
-        return send(res, 200, 'application/json', '{}');
-      }
-      send(res, 404, 'text/plain', 'not found');
-    };
-    handle().catch((error: unknown) => {
-      if (!res.headersSent) send(res, 400, 'text/plain', error instanceof Error ? error.message : String(error));
-      else res.end();
+      const status = error instanceof Refusal ? error.status : 500;
+      // A body left unread would be parsed as the next request on this connection.
+      if (!req.complete) res.setHeader('connection', 'close');
+      send(res, status, 'text/plain; charset=utf-8', error instanceof Error ? error.message : String(error));
     });
   });
 
@@ -207,7 +258,8 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     server.listen(0, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  const origin = `http://127.0.0.1:${port}`;
+  host = `127.0.0.1:${port}`;
+  origin = `http://${host}`;
   return {
     url: `${origin}/${token}/`,
     origin,

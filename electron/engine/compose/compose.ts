@@ -21,6 +21,7 @@ import { chooseGeometry, fatSizeFor, planFat, SECTOR, type FatPlan } from '../fs
 import { writeFat } from '../fs/fat/write';
 import { FileSink, offsetSink } from '../fs/sink';
 import type { FileNode, TreeSource } from '../fs/tree';
+import type { TarWarnings } from '../fs/tree-tar';
 import { u32FromSeed } from '../disk/guid';
 import type { JobContext } from '../job';
 import { blockRuns, bmapXml, hashRuns } from './bmap';
@@ -131,6 +132,7 @@ interface ImagePlan {
   readonly fat: FatPlan;
   readonly disk: ReturnType<typeof planDisk>;
   readonly placedLoader: ReturnType<typeof planLoaderWrites>;
+  readonly warnings: TarWarnings;
 }
 
 async function planImage(recipe: PlanRecipe, ctx: JobContext, settings: BuildSettings): Promise<ImagePlan> {
@@ -139,6 +141,10 @@ async function planImage(recipe: PlanRecipe, ctx: JobContext, settings: BuildSet
   const loader = await loaderFor(board, recipe.loaderFrom, ctx.signal);
   const source = await openRootfsInput(recipe.rootfs, settings.timestamp);
   ctx.throwIfCancelled();
+  for (const message of source.warnings.messages) ctx.log('warn', `${recipe.rootfs}: ${message}`);
+  if (source.warnings.count > source.warnings.messages.length) {
+    ctx.log('warn', `${recipe.rootfs}: ${source.warnings.count - source.warnings.messages.length} more warnings like these`);
+  }
 
   const artifacts = findBootArtifacts(source.tree, board.dtb);
   const wanted = new Set([artifacts.kernel, artifacts.initrd, artifacts.dtb].flatMap((f) => (f ? [f.node] : [])));
@@ -175,7 +181,7 @@ async function planImage(recipe: PlanRecipe, ctx: JobContext, settings: BuildSet
     mtime: settings.timestamp,
   });
   const placedLoader = planLoaderWrites(board, await layoutOf(disk), new Map([...loader.files].map(([name, bytes]) => [name, bytes.length])), loader.writes);
-  return { loader, capture, root, fat, disk, placedLoader };
+  return { loader, capture, root, fat, disk, placedLoader, warnings: source.warnings };
 }
 
 /**
@@ -201,7 +207,7 @@ export async function previewBuild(recipe: PlanRecipe, ctx: JobContext, settings
 }
 
 export async function buildImage(recipe: BuildRecipe, ctx: JobContext, settings: BuildSettings): Promise<ResultOf<'build'>> {
-  const { loader, capture, root, fat, disk, placedLoader } = await planImage(recipe, ctx, settings);
+  const { loader, capture, root, fat, disk, placedLoader, warnings } = await planImage(recipe, ctx, settings);
   const fatMapped = fat.geometry.dataStartSector * SECTOR + fat.usedClusters * fat.geometry.sectorsPerCluster * SECTOR;
   const loaderBytes = placedLoader.reduce((sum, w) => sum + w.length, 0);
   const mappedEstimate = fatMapped + (root.report.sizeBytes - root.report.freeBytes) + loaderBytes + 2 * MIB;
@@ -244,6 +250,7 @@ export async function buildImage(recipe: BuildRecipe, ctx: JobContext, settings:
       dataBytes: root.report.dataBytes + fatReport.dataBytes,
       metadataBytes: root.report.metadataBytes + fatReport.metadataBytes + loaderBytes + disk.tableWrites.reduce((sum, w) => sum + w.bytes.length, 0),
       freeBytes: root.report.freeBytes + fatReport.freeBytes,
+      ...(warnings.count > 0 ? { warnings: { count: warnings.count, messages: [...warnings.messages] } } : {}),
     };
   } catch (error) {
     if (!closed) await sink.close().catch(() => undefined);

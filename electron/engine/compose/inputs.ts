@@ -8,12 +8,11 @@ import { dirname, join } from 'node:path';
 import { filesFromDeb, chooseLayout, resolveLoaderFiles } from '../boards/loader-source';
 import type { Board, LoaderWrite } from '../boards/model';
 import { CardsmithError } from '../errors';
-import { openRootfs } from '../fs/rootfs';
-import type { TreeSource } from '../fs/tree';
+import { openRootfs, type RootfsSource } from '../fs/rootfs';
 import { bytesFile, hostFile, type BootFile } from './boot-tree';
 
 /** Opens the rootfs (a tarball, plain or compressed, or a folder); only metadata is read now. */
-export async function openRootfsInput(path: string, defaultMtime: number): Promise<TreeSource> {
+export async function openRootfsInput(path: string, defaultMtime: number): Promise<RootfsSource> {
   if (!(await stat(path).catch(() => null))) throw new CardsmithError('bad-input', `--rootfs ${path} does not exist`, { path });
   return openRootfs(path, { defaultMtime });
 }

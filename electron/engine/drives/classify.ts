@@ -1,6 +1,7 @@
 /**
  * Which drives may be written. A drive is a safe target only when none of these hold: it carries
- * the running system (/, /boot, /boot/efi, swap, or the disk that holds them), it is read-only,
+ * the running system (/, /usr, /var, /opt, /srv, /boot, /boot/efi or anything mounted below them,
+ * /home or a home folder, active swap), it is read-only,
  * it is virtual (zram — which drivelist calls removable —, ram, device-mapper, md, nbd, or a loop
  * device unless the caller explicitly allows loops for tests), its size is unknown, it holds the
  * image being written, or it is an internal fixed disk. SD readers are recognised from sysfs
@@ -33,7 +34,18 @@ export interface HostFacts {
   readonly sysfs: (kname: string) => SysfsFacts;
 }
 
-const SYSTEM_MOUNTS = new Set(['/', '/boot', '/boot/efi', '/efi', '/usr', '/var', '[SWAP]']);
+/** Mounted here or anywhere below: the system's own files. */
+const SYSTEM_TREES = ['/usr', '/var', '/opt', '/srv', '/boot', '/efi'];
+
+/**
+ * A mount point that makes its disk part of the running system. /home and a home folder are
+ * (/home/<user>), a card mounted inside a home folder by hand is not; lsblk marks swap "[SWAP]".
+ */
+export function isSystemMount(mountpoint: string): boolean {
+  if (mountpoint === '/' || mountpoint === '[SWAP]') return true;
+  if (/^\/home(\/[^/]+)?\/?$/.test(mountpoint)) return true;
+  return SYSTEM_TREES.some((tree) => mountpoint === tree || mountpoint.startsWith(`${tree}/`));
+}
 const VIRTUAL_NAME = /^(zram|ram|dm-|md|nbd|loop)\d*/;
 
 function readerKind(device: BlockDevice, sysfs: SysfsFacts): Drive['readerKind'] {
@@ -72,11 +84,12 @@ export function classifyDrive(device: BlockDevice, host: HostFacts): Drive {
   const mountpoints = tree.flatMap((d) => d.mountpoints);
   const unsafe: string[] = [];
 
-  const systemMounts = mountpoints.filter((m) => SYSTEM_MOUNTS.has(m));
-  const swapping = tree.filter((d) => host.swapDevices.has(d.path));
+  const systemMounts = mountpoints.filter((m) => m !== '[SWAP]' && isSystemMount(m));
+  // /proc/swaps names a dm device by its kernel name (/dev/dm-1) where lsblk shows /dev/mapper/….
+  const swapping = tree.filter((d) => d.mountpoints.includes('[SWAP]') || host.swapDevices.has(d.path) || host.swapDevices.has(`/dev/${d.kname}`));
   const system = systemMounts.length > 0 || swapping.length > 0;
   if (systemMounts.length > 0) unsafe.push(`system drive: holds ${systemMounts.join(', ')}`);
-  else if (swapping.length > 0) unsafe.push(`system drive: swap on ${swapping.map((d) => d.path).join(', ')}`);
+  if (swapping.length > 0) unsafe.push(`system drive: active swap on ${swapping.map((d) => d.path).join(', ')}`);
   if (device.readOnly) unsafe.push('read-only');
   if (kind === 'virtual') unsafe.push(`virtual device (${device.type} ${device.kname}), not a card`);
   if (kind === 'loop' && !host.allowLoop) unsafe.push('loop device (offered only with the development option allowLoop)');
@@ -90,7 +103,7 @@ export function classifyDrive(device: BlockDevice, host: HostFacts): Drive {
   if (device.sizeBytes !== null && device.sizeBytes > LARGE_DRIVE_BYTES) {
     warnings.push(`larger than ${LARGE_DRIVE_BYTES / 1e9} GB: make sure this is a card and not a backup disk`);
   }
-  const nonSystemMounts = mountpoints.filter((m) => !SYSTEM_MOUNTS.has(m));
+  const nonSystemMounts = mountpoints.filter((m) => !isSystemMount(m));
   if (nonSystemMounts.length > 0 && unsafe.length === 0) warnings.push(`mounted at ${nonSystemMounts.join(', ')}; it will be unmounted`);
 
   return {

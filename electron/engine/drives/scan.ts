@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { CardsmithError } from '../errors';
+import { CardsmithError, classifyOsError } from '../errors';
 import { classifyDrives, type HostFacts, type SysfsFacts } from './classify';
 import { holderKey } from './identity';
 import { LSBLK_ARGS, parseLsblk, type BlockDevice } from './lsblk';
@@ -27,6 +27,7 @@ export async function runLsblk(): Promise<BlockDevice[]> {
     const { stdout } = await run('lsblk', [...LSBLK_ARGS], { maxBuffer: 16 * 1024 * 1024 });
     return parseLsblk(stdout);
   } catch (error) {
+    if ((error as { syscall?: string }).syscall?.startsWith('spawn')) throw classifyOsError(error, { kind: 'tool', tool: 'lsblk' });
     throw new CardsmithError('internal', `Could not list block devices with lsblk: ${(error as Error).message}`);
   }
 }

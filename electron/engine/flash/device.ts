@@ -7,7 +7,7 @@
 import { close, constants, fsync, open, read, readFileSync, write } from 'node:fs';
 import { promisify } from 'node:util';
 import { deviceKeyOfFd } from '../drives/identity';
-import { CardsmithError, type ErrorCause } from '../errors';
+import { classifyOsError, type CardsmithError } from '../errors';
 
 const openAsync = promisify(open);
 const closeAsync = promisify(close);
@@ -34,46 +34,9 @@ export interface TargetDevice {
   close(): Promise<void>;
 }
 
-const CAUSES: Record<string, ErrorCause> = {
-  EIO: 'io',
-  EACCES: 'permission',
-  EPERM: 'permission',
-  EROFS: 'permission',
-  EBUSY: 'busy',
-  ENODEV: 'device-gone',
-  ENXIO: 'device-gone',
-  ENOENT: 'device-gone',
-  ENOMEDIUM: 'device-gone',
-  ENOSPC: 'too-small',
-};
-
-function describeFailure(cause: ErrorCause, action: string, device: string, where: string): string {
-  switch (cause) {
-    case 'permission':
-      return `No permission for ${action} ${device}`;
-    case 'busy':
-      return `${device} is busy (mounted or open in another program)`;
-    case 'device-gone':
-      return `${device} disappeared while ${action}${where}`;
-    case 'too-small':
-      return `${device} ended${where}: the card is smaller than the image`;
-    default:
-      return `I/O error ${action} ${device}${where}`;
-  }
-}
-
 /** Classifies an OS error raised while `action` ("writing", "reading") `device` at `offset`. */
 export function deviceError(error: unknown, action: string, device: string, offset?: number, length?: number): CardsmithError {
-  if (error instanceof CardsmithError) return error;
-  const code = (error as { code?: string }).code ?? 'unknown';
-  const cause = CAUSES[code] ?? 'io';
-  const where = offset === undefined ? '' : ` at byte ${offset}`;
-  return new CardsmithError(cause, `${describeFailure(cause, action, device, where)} (${code})`, {
-    device,
-    code,
-    ...(offset === undefined ? {} : { offset }),
-    ...(length === undefined ? {} : { length }),
-  });
+  return classifyOsError(error, { kind: 'device', device, action, offset, length });
 }
 
 /** The logical block size sysfs gives for a device number (512 when it says nothing). */

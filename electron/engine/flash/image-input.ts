@@ -17,7 +17,7 @@ import { rangeBytes, type Bmap, type BmapChecksumType } from '../sources/bmap';
 import type { Compression } from '../sources/model';
 import { directFileReader } from '../sources/direct-reader';
 import { streamReader, type PullReader } from '../sources/pull-reader';
-import { readBmap } from '../sources/open-image';
+import { bmapSizedReader, readBmap } from '../sources/open-image';
 import { openImageRef } from '../sources/source-operations';
 import { CardsmithError } from '../errors';
 import type { JobContext } from '../job';
@@ -165,13 +165,5 @@ export async function openImageInput(ref: string, ctx: JobContext): Promise<Imag
   const minSizeBytes = opened.minSizeBytes;
   if (!direct) return imageInput(streamReader(opened.stream()), { path: opened.info.path, compression: opened.info.compression, sizeBytes: size, minSizeBytes, bmap });
   opened.close();
-  if (direct.sizeBytes !== undefined && bmap && bmap.imageSize !== direct.sizeBytes) {
-    await direct.close();
-    throw new CardsmithError('bad-input', `The bmap describes a ${bmap.imageSize}-byte image but ${ref} has ${direct.sizeBytes} bytes`, {
-      path: ref,
-      imageSize: direct.sizeBytes,
-      bmapImageSize: bmap.imageSize,
-    });
-  }
-  return imageInput(direct, { path: ref, compression: opened.info.compression, sizeBytes: direct.sizeBytes ?? size, minSizeBytes, bmap });
+  return imageInput(bmap ? bmapSizedReader(direct, ref, bmap) : direct, { path: ref, compression: opened.info.compression, sizeBytes: direct.sizeBytes ?? size, minSizeBytes, bmap });
 }

@@ -12,7 +12,7 @@ import { directFileReader } from '../sources/direct-reader';
 import { streamReader, type PullReader } from '../sources/pull-reader';
 import type { TreeSource } from './tree';
 import { treeFromDirectory } from './tree-dir';
-import { treeFromTar } from './tree-tar';
+import { treeFromTar, type TarWarnings } from './tree-tar';
 
 export interface RootfsOptions {
   /** SOURCE_DATE_EPOCH: mtime of directories a tarball implies without listing them. */
@@ -77,8 +77,11 @@ async function* reusedChunks(openReader: () => Promise<PullReader>): AsyncGenera
   }
 }
 
-export async function openRootfs(path: string, options: RootfsOptions): Promise<TreeSource> {
+/** A rootfs to build from, with what reading it changed from the tarball's literal content. */
+export type RootfsSource = TreeSource & { readonly warnings: TarWarnings };
+
+export async function openRootfs(path: string, options: RootfsOptions): Promise<RootfsSource> {
   const info = await stat(path);
-  if (info.isDirectory()) return treeFromDirectory(path);
+  if (info.isDirectory()) return { ...(await treeFromDirectory(path)), warnings: { count: 0, messages: [] } };
   return treeFromTar(await tarballStream(path), options);
 }

@@ -4,18 +4,30 @@
  * missing parents are created 0755 root:root at `defaultMtime`) — but in memory, never on the
  * host. Ownership, modes, times and xattrs come only from the tar headers.
  *
+ * Where building differs from what the archive literally says, it is reported, never silent: a
+ * name whose '..' climbs above the root is placed under the root, and an entry that puts a
+ * directory where an earlier entry left a file (or a file over a directory) drops the earlier one.
+ *
  * Reading is two passes over the archive: the first collects metadata (bodies skipped), the
  * second (`contents()`) re-opens the stream and hands over the bodies of the files that survived,
  * matched by their entry index. So `open` must return the same bytes each time it is called.
  */
 import { CardsmithError } from '../errors';
-import { readTar, type TarEntry } from '../sources/tar';
+import { climbsAboveRoot, readTar, type TarEntry } from '../sources/tar';
 import { checkName, newDir, type DirNode, type FileContent, type FileNode, type FsNode, type NodeMeta, type TreeSource, walkTree } from './tree';
 
 export interface TarTreeOptions {
   /** mtime of directories the archive implies but does not list (SOURCE_DATE_EPOCH). */
   readonly defaultMtime: number;
 }
+
+/** What building the tree changed from the archive's literal content; `messages` holds the first few. */
+export interface TarWarnings {
+  readonly count: number;
+  readonly messages: readonly string[];
+}
+
+const MAX_WARNING_MESSAGES = 100;
 
 function metaOf(entry: TarEntry): NodeMeta {
   return { mode: entry.mode, uid: entry.uid, gid: entry.gid, mtime: entry.mtime, xattrs: entry.xattrs };
@@ -40,12 +52,22 @@ function nodeOf(entry: TarEntry): FsNode | null {
   }
 }
 
-export async function treeFromTar(open: () => AsyncIterable<Uint8Array>, options: TarTreeOptions): Promise<TreeSource> {
+export async function treeFromTar(open: () => AsyncIterable<Uint8Array>, options: TarTreeOptions): Promise<TreeSource & { readonly warnings: TarWarnings }> {
   const implied: NodeMeta = { mode: 0o755, uid: 0, gid: 0, mtime: options.defaultMtime, xattrs: new Map() };
   const root = newDir(implied);
   const fileByIndex = new Map<number, FileNode>();
+  const messages: string[] = [];
+  let count = 0;
+  const warn = (message: string): void => {
+    count++;
+    if (messages.length < MAX_WARNING_MESSAGES) messages.push(message);
+  };
+  const replaced = (path: string, old: FsNode, by: string, entry: TarEntry): void => {
+    warn(`"${path}": the ${old.kind === 'dir' ? 'directory' : old.kind} from an earlier entry is replaced by ${by} of entry "${entry.rawPath}" at byte ${entry.headerOffset}; the earlier one is dropped`);
+  };
 
-  const parentOf = (path: string): { dir: DirNode; name: string } => {
+  const parentOf = (entry: TarEntry): { dir: DirNode; name: string } => {
+    const path = entry.path;
     const parts = path.split('/');
     const name = parts.pop()!;
     let dir = root;
@@ -56,6 +78,7 @@ export async function treeFromTar(open: () => AsyncIterable<Uint8Array>, options
       const next = dir.entries.get(part);
       if (next?.kind === 'dir') dir = next;
       else {
+        if (next) replaced(walked, next, 'a directory implied by the path', entry);
         const made = newDir(implied);
         dir.entries.set(part, made);
         dir = made;
@@ -83,7 +106,8 @@ export async function treeFromTar(open: () => AsyncIterable<Uint8Array>, options
       if (entry.kind === 'dir') Object.assign(root, metaOf(entry));
       continue;
     }
-    const { dir, name } = parentOf(entry.path);
+    if (climbsAboveRoot(entry.rawPath)) warn(`"${entry.rawPath}" (entry at byte ${entry.headerOffset}) climbs above the root with '..'; placed at "${entry.path}"`);
+    const { dir, name } = parentOf(entry);
     if (entry.kind === 'hardlink') {
       const target = lookup(entry.linkTarget ?? '');
       if (!target || target.kind === 'dir') {
@@ -102,6 +126,9 @@ export async function treeFromTar(open: () => AsyncIterable<Uint8Array>, options
       continue;
     }
     const node = nodeOf(entry)!;
+    if (existing && (node.kind === 'dir' || (existing.kind === 'dir' && existing.entries.size > 0))) {
+      replaced(entry.path, existing, node.kind === 'dir' ? 'the directory' : `the ${node.kind}`, entry);
+    }
     dir.entries.set(name, node);
     if (node.kind === 'file') fileByIndex.set(at, node);
   }
@@ -113,6 +140,7 @@ export async function treeFromTar(open: () => AsyncIterable<Uint8Array>, options
   return {
     tree: { root, files: [...kept.values()] },
     contents: () => contentsOf(open, kept),
+    warnings: { count, messages },
   };
 }
 

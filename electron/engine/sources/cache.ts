@@ -12,7 +12,7 @@
  * A download only becomes an object by rename after its hash is known (and matched when expected),
  * so no half-written file ever sits under a final name.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
@@ -64,10 +64,20 @@ async function readJson<T>(path: string): Promise<T | null> {
   }
 }
 
-/** Writes JSON through a temporary name so a crash never leaves a torn file. */
+/**
+ * Writes JSON through a temporary name so a crash never leaves a torn file. The name is unique to
+ * this write: parallel writers of one file (two catalog entries with one sha256 touching its
+ * lastUsed) would otherwise rename each other's temporary file away; the last rename wins whole.
+ */
 async function writeJson(path: string, value: unknown): Promise<void> {
-  await writeFile(`${path}.tmp`, JSON.stringify(value));
-  await rename(`${path}.tmp`, path);
+  const temporary = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  try {
+    await writeFile(temporary, JSON.stringify(value));
+    await rename(temporary, path);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
+  }
 }
 
 export async function sha256OfFile(path: string): Promise<string> {

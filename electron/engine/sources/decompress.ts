@@ -15,7 +15,7 @@ import { Duplex, PassThrough, Readable, Writable } from 'node:stream';
 import zlib from 'node:zlib';
 import { XzReadableStream } from 'xz-decompress';
 import { assertNever } from '../api';
-import { CardsmithError } from '../errors';
+import { CardsmithError, classifyOsError } from '../errors';
 import type { Compression } from './model';
 
 /** Formats that decode as one byte stream; zip is a container and goes through zip-image.ts. */
@@ -229,9 +229,7 @@ export function startTool(tool: string, args: readonly string[], stdin: 'pipe' |
     if (stderr.length < 4096) stderr += text;
   });
   const exited = new Promise<void>((resolve, reject) => {
-    child.on('error', (error) =>
-      reject(new CardsmithError('source-corrupt', `Cannot run ${tool} to decompress: ${error.message}`, { tool }, `Install ${tool}.`)),
-    );
+    child.on('error', (error) => reject(classifyOsError(error, { kind: 'tool', tool })));
     child.on('close', (code, signal) => {
       if (code === 0) resolve();
       else reject(new Error(stderr.trim() || `${tool} exited with ${code ?? signal}`));

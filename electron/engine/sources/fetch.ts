@@ -17,7 +17,7 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import type { Writable } from 'node:stream';
-import { CardsmithError } from '../errors';
+import { CardsmithError, classifyOsError } from '../errors';
 import type { JobContext, ProgressReporter } from '../job';
 import type { CachedObject, DownloadCache } from './cache';
 import { classify, DEFAULT_RETRY, get, RetryableError, withRetries, type RetryPolicy } from './http';
@@ -112,7 +112,7 @@ async function downloadFresh(url: string, expected: string | null, options: Down
         await receive(response, {
           skip,
           hash,
-          file: file.write.bind(file),
+          file: (chunk) => file.write(chunk).catch((error: unknown) => Promise.reject(classifyOsError(error, { kind: 'file', path: partialPaths.data, action: 'writing' }))),
           tee,
           signal,
           progressed: (bytes) => {

@@ -10,7 +10,7 @@
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CardsmithError } from '../errors';
+import { CardsmithError, isNetworkFailure } from '../errors';
 
 export interface RetryPolicy {
   readonly attempts: number;
@@ -96,10 +96,14 @@ function requestOnce(url: string, headers: Record<string, string>, options: Http
   });
 }
 
-/** Maps socket-level errors to retryable ones and an abort to `cancelled`. */
+/**
+ * Maps socket-level errors to retryable ones and an abort to `cancelled`; anything else (a full
+ * disk under the cache, a missing file) is final and classified where it is reported.
+ */
 export function classify(error: unknown, signal?: AbortSignal): Error {
   if (signal?.aborted) return new CardsmithError('cancelled', 'Download cancelled');
   if (error instanceof CardsmithError || error instanceof RetryableError) return error;
+  if (!isNetworkFailure(error)) return error instanceof Error ? error : new Error(String(error));
   return new RetryableError(error instanceof Error ? error.message : String(error));
 }
 

@@ -14,7 +14,7 @@ import { createReadStream } from 'node:fs';
 import { open, readFile, stat } from 'node:fs/promises';
 import { PassThrough, Readable, Transform } from 'node:stream';
 import { basename } from 'node:path';
-import { CardsmithError } from '../errors';
+import { CardsmithError, classifyOsError } from '../errors';
 import type { JobContext } from '../job';
 import { parseBmap, type Bmap } from './bmap';
 import { DownloadCache } from './cache';
@@ -23,6 +23,7 @@ import { download } from './fetch';
 import { getText, isHttpUrl, type RetryPolicy } from './http';
 import { probeSize } from './image-size';
 import type { CatalogEntry, Compression, ImageInfo } from './model';
+import type { PullReader } from './pull-reader';
 import { openZipImage } from './zip-image';
 
 export interface OpenImageOptions {
@@ -102,7 +103,7 @@ export async function openImage(ref: string, options: OpenImageOptions = {}): Pr
     minSizeBytes: 0,
     bmap: bmapFromUrl,
     expected,
-    stream: () => decodeChecked(rest, format, expected.imageSha256),
+    stream: () => bmapSized(decodeChecked(rest, format, expected.imageSha256), resolved.url, bmapFromUrl),
     close: () => rest.destroy(),
   };
 }
@@ -115,7 +116,7 @@ async function openLocal(
   lookForSidecar: boolean,
   shownAs: string = path,
 ): Promise<OpenedImage> {
-  const file = await open(path, 'r');
+  const file = await open(path, 'r').catch((error: unknown) => Promise.reject(classifyOsError(error, { kind: 'file', path, action: 'opening' })));
   let format: Compression;
   let probe;
   try {
@@ -156,12 +157,16 @@ async function openLocal(
           },
           (error: unknown) => out.destroy(error as Error),
         );
-        return imageHashChecked(out, expected.imageSha256);
+        return bmapSized(imageHashChecked(out, expected.imageSha256), shownAs, bmap);
       },
       close: () => {
         if (!consumed) zip.close();
       },
     };
+  }
+  // Exact sizes (raw, xz index) are held to the bmap at once; the others when decoding ends.
+  if (sidecar && !probe!.sizeIsEstimate && probe!.sizeBytes !== null && probe!.sizeBytes !== sidecar.imageSize) {
+    throw bmapSizeMismatch(shownAs, probe!.sizeBytes, sidecar);
   }
   const raw = (): Readable => hashChecked(createReadStream(path, { highWaterMark: 1 << 20 }), expected.sourceSha256, path);
   return {
@@ -171,9 +176,13 @@ async function openLocal(
     expected,
     // Without a source hash to check on the way, the decoder reads the file itself (faster for tools).
     stream: () =>
-      expected.sourceSha256
-        ? decodeChecked(raw(), format as StreamCompression, expected.imageSha256)
-        : imageHashChecked(decompressFile(format as StreamCompression, path), expected.imageSha256),
+      bmapSized(
+        expected.sourceSha256
+          ? decodeChecked(raw(), format as StreamCompression, expected.imageSha256)
+          : imageHashChecked(decompressFile(format as StreamCompression, path), expected.imageSha256),
+        shownAs,
+        sidecar,
+      ),
     close: () => undefined,
   };
 }
@@ -240,6 +249,68 @@ function hashChecked(source: Readable, expected: string | null, what: string): R
   });
   source.on('error', (error) => check.destroy(error));
   return source.pipe(check);
+}
+
+/**
+ * The one message, whatever the codec, for an image that decodes to another size than its bmap's
+ * ImageSize: the image was cut short (or grew), or the bmap describes another image.
+ */
+export function bmapSizeMismatch(path: string, decodedBytes: number, bmap: Bmap): CardsmithError {
+  return new CardsmithError(
+    'bad-input',
+    `The image ${path} decodes to ${decodedBytes} bytes, but its bmap describes a ${bmap.imageSize}-byte image (ImageSize)`,
+    { path, imageSize: decodedBytes, bmapImageSize: bmap.imageSize },
+    'The image is cut short or the bmap belongs to another image: get both again from the same release.',
+  );
+}
+
+/** Passes the decoded image through and fails at its end if its size is not the bmap's ImageSize. */
+function bmapSized(decoded: Readable, path: string, bmap: Bmap | null): Readable {
+  if (!bmap) return decoded;
+  let count = 0;
+  const check = new Transform({
+    highWaterMark: 1 << 20,
+    transform(chunk: Buffer, _encoding, callback) {
+      count += chunk.length;
+      callback(null, chunk);
+    },
+    flush(callback) {
+      callback(count === bmap.imageSize ? null : bmapSizeMismatch(path, count, bmap));
+    },
+  });
+  decoded.on('error', (error) => check.destroy(error));
+  return decoded.pipe(check);
+}
+
+/**
+ * A pull reader held to its bmap's ImageSize: ending before it, or going on past it, is the size
+ * mismatch (the rest is read to name the decoded size).
+ */
+export function bmapSizedReader(reader: PullReader, path: string, bmap: Bmap): PullReader {
+  let position = 0;
+  const ended = async (): Promise<never> => {
+    throw bmapSizeMismatch(path, position, bmap);
+  };
+  return {
+    async read(target) {
+      const got = await reader.read(target);
+      position += got;
+      if (position > bmap.imageSize) {
+        position += await reader.skip(Number.MAX_SAFE_INTEGER);
+        return ended();
+      }
+      // Fewer bytes than asked for only at the end of the image.
+      if (got < target.length && position < bmap.imageSize) return ended();
+      return got;
+    },
+    async skip(length) {
+      const skipped = await reader.skip(length);
+      position += skipped;
+      if (skipped < length && position < bmap.imageSize) return ended();
+      return skipped;
+    },
+    close: () => reader.close(),
+  };
 }
 
 function imageHashChecked(decoded: Readable, expected: string | null): Readable {

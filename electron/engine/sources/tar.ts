@@ -43,6 +43,8 @@ export interface TarEntry {
   readonly kind: TarEntryKind;
   /** Normalised path inside the archive root, no leading or trailing '/'; '' is the root. */
   readonly path: string;
+  /** The name as stored, before normalising (to report a '..' that climbed above the root). */
+  readonly rawPath: string;
   /** Symlink target (verbatim) or hard-link target (normalised path). */
   readonly linkTarget: string | null;
   /** Permission and special bits (07777). */
@@ -76,6 +78,17 @@ interface PaxState {
 
 export function corrupt(message: string, offset: number): CardsmithError {
   return new CardsmithError('source-corrupt', `${message} at byte ${offset} of the archive`, { offset });
+}
+
+/** True when '..' in `raw` climbs above the root (and normaliseTarPath clamps it there). */
+export function climbsAboveRoot(raw: string): boolean {
+  let depth = 0;
+  for (const part of raw.split('/')) {
+    if (part === '' || part === '.') continue;
+    depth += part === '..' ? -1 : 1;
+    if (depth < 0) return true;
+  }
+  return false;
 }
 
 /** Joins, drops '.', resolves '..' without escaping the root. */
@@ -338,6 +351,7 @@ export async function* readTar(input: AsyncIterable<Uint8Array>): AsyncGenerator
           : {
               kind,
               path: normaliseTarPath(name),
+              rawPath: name,
               linkTarget: kind === 'symlink' ? rawLink : kind === 'hardlink' ? normaliseTarPath(rawLink) : null,
               mode: parseNumber(header.subarray(100, 108), at, 'mode') & 0o7777,
               uid: paxNumber(fields, 'uid', at) ?? parseNumber(header.subarray(108, 116), at, 'uid'),

@@ -35,6 +35,7 @@ const KNOWN_CAUSES: Readonly<Record<ErrorCause, true>> = {
   'checksum-mismatch': true,
   network: true,
   'no-space': true,
+  'missing-tool': true,
   cancelled: true,
   'not-implemented': true,
   internal: true,

@@ -206,6 +206,7 @@ export const de: Readonly<Record<MessageKey, string>> = {
   'cause.checksum-mismatch': 'Die Daten stimmen nicht überein',
   'cause.network': 'Netzwerkproblem',
   'cause.no-space': 'Der Datenträger ist voll',
+  'cause.missing-tool': 'Ein benötigtes Programm fehlt',
   'cause.cancelled': 'Abgebrochen',
   'cause.not-implemented': 'Noch nicht verfügbar',
   'cause.internal': 'Interner Fehler',

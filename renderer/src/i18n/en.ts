@@ -204,6 +204,7 @@ export const en = {
   'cause.checksum-mismatch': 'The data does not match',
   'cause.network': 'Network problem',
   'cause.no-space': 'The disk is full',
+  'cause.missing-tool': 'A required program is missing',
   'cause.cancelled': 'Cancelled',
   'cause.not-implemented': 'Not available yet',
   'cause.internal': 'Internal error',

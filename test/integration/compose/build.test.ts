@@ -207,6 +207,34 @@ describeWith(
       rmSync(image);
     });
 
+    it("reports a '..' name and a file replaced by a directory in the result and as warnings", async () => {
+      const tarball = join(dir, 'odd.tar');
+      const script = [
+        'import io, tarfile',
+        `t = tarfile.open(${JSON.stringify(tarball)}, 'w', format=tarfile.PAX_FORMAT)`,
+        'def add(name, data=None, kind=tarfile.REGTYPE):',
+        '    info = tarfile.TarInfo(name); info.type = kind; info.mode = 0o755 if kind == tarfile.DIRTYPE else 0o644',
+        '    info.size = len(data) if data else 0',
+        '    t.addfile(info, io.BytesIO(data) if data else None)',
+        "add('etc', kind=tarfile.DIRTYPE)",
+        "add('../etc/escaped', b'x')",
+        "add('etc/conf', b'a file')",
+        "add('etc/conf', kind=tarfile.DIRTYPE)",
+        't.close()',
+      ].join('\n');
+      execFileSync('python3', ['-c', script]);
+      const kernel = join(rootfs.folder, 'boot', `vmlinuz-${KERNEL_VERSION}`);
+      const image = join(dir, 'odd.img');
+      const { result, events } = await build({ board: 'qemu-virt-armv7', rootfs: tarball, kernel, output: image });
+      expect(errorOf(events)).toBeUndefined();
+      const warnings = (result as { warnings?: { count: number; messages: string[] } }).warnings;
+      expect(warnings?.count).toBe(2);
+      expect(warnings?.messages).toEqual([expect.stringContaining('"../etc/escaped"'), expect.stringMatching(/^"etc\/conf": the file .* replaced by the directory/)]);
+      const logged = events.flatMap((e) => (e.type === 'log' && e.level === 'warn' ? [e.message] : []));
+      expect(logged).toEqual(warnings?.messages.map((message) => `${tarball}: ${message}`));
+      rmSync(image);
+    });
+
     it('is reproducible: same inputs, seed and SOURCE_DATE_EPOCH give the same bytes', async () => {
       const hashes: string[] = [];
       for (const name of ['a.img', 'b.img']) {

@@ -128,6 +128,31 @@ describeWith(['root', 'tool:losetup'], 'flash to a loop device', () => {
     });
   }
 
+  it.each([
+    ['raw', null],
+    ['gz', ['gzip', '-kn']],
+    ['xz', ['xz', '-k', '-T2']],
+    ['zst', ['zstd', '-q', '-k']],
+    ['bz2', ['bzip2', '-k']],
+  ] as const)('a %s image cut short of its bmap names both sizes, as every codec does', async (codec, compress) => {
+    const dir = join(work, `short-of-bmap-${codec}`);
+    mkdirSync(dir);
+    const path = join(dir, 'short.img');
+    makeImage(path, 6 * MiB, 11);
+    execFileSync('bmaptool', ['create', '-o', join(dir, 'short.img.bmap'), path], { stdio: 'ignore' });
+    const cut = 4 * MiB + 1234;
+    execFileSync('truncate', ['-s', `${cut}`, path]);
+    if (compress) execFileSync(compress[0], [...compress.slice(1), path]);
+    const source = compress ? `${path}.${codec}` : path;
+    await withLoopDevice({ sizeBytes: 16 * MiB }, async (loop) => {
+      for (const op of ['flash', 'verify'] as const) {
+        const { error } = await run({ op, source, device: loop.device, allowLoop: true });
+        expect(error).toMatchObject({ cause: 'bad-input', details: { path: source, imageSize: cut, bmapImageSize: 6 * MiB } });
+        expect(error?.message).toMatch(new RegExp(`^The image ${source.replaceAll('.', '\\.')} decodes to ${cut} bytes, but its bmap describes a ${6 * MiB}-byte image \\(ImageSize\\)`));
+      }
+    });
+  });
+
   it('verify names the range of a single flipped byte, against the image and against its bmap', async () => {
     const path = join(work, 'flip.img');
     makeImage(path, 8 * MiB, 3);

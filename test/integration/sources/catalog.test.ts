@@ -11,6 +11,7 @@ import { runRequest } from '../../../electron/engine/operations';
 import { openImageRef } from '../../../electron/engine/sources/source-operations';
 import { DownloadCache } from '../../../electron/engine/sources/cache';
 import { loadCatalogs } from '../../../electron/engine/sources/catalog';
+import { download } from '../../../electron/engine/sources/fetch';
 import { startTestServer, type TestServer } from './test-server';
 
 const FAST = { attempts: 2, baseDelayMs: 10, maxDelayMs: 20 };
@@ -79,6 +80,28 @@ describe('catalogs over HTTP', () => {
     const offline = await loadCatalogs({ boardIds, extraUrls: [url], followIncludes: false, cache, retry: FAST });
     expect(offline.entries.map((entry) => entry.id)).toContain('kept');
     expect(offline.problems.join('\n')).toMatch(/unreachable .*copy saved earlier/);
+  });
+
+  it('marks two entries sharing a cached sha256 as cached, in parallel, without failing', async () => {
+    const shared = mkdtempSync(join(tmpdir(), 'cardsmith-catalog-shared-'));
+    try {
+      const cache = new DownloadCache({ root: shared });
+      const imageUrl = `${server.base}/images/test.img`;
+      await download(imageUrl, { cache, expectedSha256: sha(image), retry: FAST });
+      const url = server.add(
+        '/shared.json',
+        JSON.stringify({
+          format: 'cardsmith-catalog/1',
+          entries: ['first', 'second'].map((id) => ({ id, name: id, kind: 'image', boards: ['rock64'], url: imageUrl, sha256: sha(image) })),
+        }),
+      );
+      for (let round = 0; round < 5; round++) {
+        const loaded = await loadCatalogs({ boardIds, extraUrls: [url], followIncludes: false, cache, retry: FAST });
+        expect(loaded.entries.filter((entry) => entry.cached).map((entry) => entry.id)).toEqual(expect.arrayContaining(['first', 'second']));
+      }
+    } finally {
+      rmSync(shared, { recursive: true, force: true });
+    }
   });
 
   it('runs the catalog and fetch operations and opens catalog ids: checksum file, cache, -o output, cached flag', async () => {

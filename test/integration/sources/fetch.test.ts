@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -100,6 +100,16 @@ describe('download', () => {
     expect((error as CardsmithError).info.cause).toBe('network');
     expect((error as CardsmithError).message).toMatch(/not found.*404/);
     expect(server.log.filter((entry) => entry.path === '/missing.img')).toHaveLength(1);
+  });
+
+  it('a full disk under the cache is no-space at once, not a network failure retried', async () => {
+    const url = server.add('/full-disk.img', body);
+    await cache.ensure();
+    // /dev/full answers every write with ENOSPC: the partial download lands on a full disk.
+    symlinkSync('/dev/full', cache.partialPaths(url).data);
+    const error = await download(url, { cache, expectedSha256: bodySha, retry: FAST }).catch((e: unknown) => e);
+    expect((error as CardsmithError).info).toMatchObject({ cause: 'no-space', details: { code: 'ENOSPC', path: cache.partialPaths(url).data } });
+    expect(server.log.filter((entry) => entry.path === '/full-disk.img')).toHaveLength(1);
   });
 
   it('quarantines wrong bytes, never caches them, and fails the tee', async () => {

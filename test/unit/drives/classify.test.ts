@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { classifyDrive, classifyDrives, type HostFacts, type SysfsFacts } from '../../../electron/engine/drives/classify';
+import { classifyDrive, classifyDrives, isSystemMount, type HostFacts, type SysfsFacts } from '../../../electron/engine/drives/classify';
 import { parseLsblk, type BlockDevice } from '../../../electron/engine/drives/lsblk';
 import { mountsOnTree } from '../../../electron/engine/drives/unmount';
-import { parseMountinfo, parseSwaps } from '../../../electron/engine/drives/scan';
+import { parseMountinfo, parseSwaps, runLsblk } from '../../../electron/engine/drives/scan';
 
 const fixture = (name: string): string => readFileSync(join(__dirname, '../../fixtures/lsblk', name), 'utf8');
 const noSysfs: SysfsFacts = { mmcType: null, usb: false, removable: false };
@@ -98,7 +98,7 @@ describe('candidate filter', () => {
 
   it('refuses a drive whose partition is active swap or holds /boot/efi', () => {
     const swap = disk({ children: [disk({ path: '/dev/sdx1', type: 'part' })] });
-    expect(classifyDrive(swap, host({ swapDevices: new Set(['/dev/sdx1']) })).unsafeReasons).toEqual(['system drive: swap on /dev/sdx1']);
+    expect(classifyDrive(swap, host({ swapDevices: new Set(['/dev/sdx1']) })).unsafeReasons).toEqual(['system drive: active swap on /dev/sdx1']);
     const efi = disk({ children: [disk({ path: '/dev/sdx1', type: 'part', mountpoints: ['/boot/efi'] })] });
     expect(classifyDrive(efi, host()).unsafeReasons).toEqual(['system drive: holds /boot/efi']);
   });
@@ -120,7 +120,63 @@ describe('candidate filter', () => {
   });
 });
 
+describe('system mounts, on lsblk captures of a partitioned disk (test/fixtures/lsblk/capture-system-mounts.sh)', () => {
+  // Captured from a loop device (no USB disk here): loops are offered for the capture's sake and
+  // held to the same system rules a USB disk is.
+  const captured = (name: string): BlockDevice => {
+    const [device] = parseLsblk(fixture(`loop-system-${name}.json`));
+    if (!device) throw new Error(`empty capture ${name}`);
+    return device;
+  };
+
+  it.each([
+    ['home', '/home'],
+    ['opt', '/opt'],
+    ['srv', '/srv'],
+    ['var', '/var'],
+    ['usr', '/usr'],
+    ['boot', '/boot, /boot/efi'],
+  ])('refuses a disk holding /%s as a system drive', (name, held) => {
+    const drive = classifyDrive(captured(name), host({ allowLoop: true }));
+    expect(drive.system).toBe(true);
+    expect(drive.unsafeReasons).toEqual([`system drive: holds ${held}`]);
+    expect(drive.warnings).toEqual([]);
+    expect(classifyDrives([captured(name)], host({ allowLoop: true }), false)).toEqual([]);
+  });
+
+  it('refuses a disk holding active swap', () => {
+    const drive = classifyDrive(captured('swap'), host({ allowLoop: true }));
+    expect(drive).toMatchObject({ system: true, unsafeReasons: ['system drive: active swap on /dev/loop0p3'] });
+  });
+
+  it('the same disk mounted elsewhere is a card, to be unmounted', () => {
+    const [device] = parseLsblk(fixture('loop-system-opt.json').replaceAll('"/opt"', '"/media/user/CARD"'));
+    expect(classifyDrive(device!, host({ allowLoop: true }))).toMatchObject({ system: false, unsafeReasons: [], warnings: ['mounted at /media/user/CARD; it will be unmounted'] });
+  });
+
+  it('system trees, home folders and a card inside a home folder', () => {
+    expect(['/var/lib/docker', '/boot/firmware', '/home/alice', '/usr/local'].every(isSystemMount)).toBe(true);
+    expect(['/home/alice/card', '/media/alice/boot', '/run/media/alice/rootfs', '/mnt', '/variable'].some(isSystemMount)).toBe(false);
+  });
+
+  it('matches swap on a stacked device by its kernel name, as /proc/swaps names it', () => {
+    const crypt = disk({ children: [disk({ path: '/dev/sdx2', type: 'part', children: [disk({ path: '/dev/mapper/swap', kname: 'dm-1', type: 'crypt' })] })] });
+    expect(classifyDrive(crypt, host({ swapDevices: new Set(['/dev/dm-1']) })).unsafeReasons).toEqual(['system drive: active swap on /dev/mapper/swap']);
+  });
+});
+
 describe('host files', () => {
+  it('names lsblk as the missing program when it is not installed', async () => {
+    const path = process.env.PATH;
+    process.env.PATH = '/nonexistent';
+    try {
+      const error = (await runLsblk().catch((e: unknown) => e)) as { info?: unknown };
+      expect(error.info).toMatchObject({ cause: 'missing-tool', details: { tool: 'lsblk' }, message: expect.stringMatching(/^lsblk is not installed/) });
+    } finally {
+      process.env.PATH = path;
+    }
+  });
+
   it('parses /proc/swaps and mountinfo (with escaped spaces)', () => {
     expect([...parseSwaps('Filename Type Size Used Priority\n/dev/sda2 partition 100 0 -2\n/swapfile file 1 0 -3\n')]).toEqual(['/dev/sda2']);
     const info = '36 35 8:17 / /media/my\\040card rw,relatime shared:1 - vfat /dev/sdx1 rw\n37 35 0:5 / /proc rw - proc proc rw\n';

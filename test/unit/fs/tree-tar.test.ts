@@ -104,6 +104,62 @@ describeWith(['tool:tar'], 'treeFromTar', () => {
   });
 });
 
+/** A tarball written by Python's tarfile, which stores names verbatim ('../' included). */
+function pythonTar(path: string, script: string): Uint8Array {
+  execFileSync('python3', ['-c', `import io, tarfile\nt = tarfile.open(${JSON.stringify(path)}, 'w', format=tarfile.PAX_FORMAT)\n${script}\nt.close()`]);
+  return readFileSync(path);
+}
+
+const PY_HELPERS = [
+  'def add(name, data=None, kind=tarfile.REGTYPE):',
+  '    info = tarfile.TarInfo(name); info.type = kind; info.mode = 0o755 if kind == tarfile.DIRTYPE else 0o644',
+  '    info.size = len(data) if data else 0',
+  '    t.addfile(info, io.BytesIO(data) if data else None)',
+].join('\n');
+
+describeWith(['tool:python3', 'tool:tar'], 'treeFromTar reports what building changes', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'cardsmith-tree-warn-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("reports names whose '..' climbs above the root, with the path and where it was placed", async () => {
+    const bytes = pythonTar(join(dir, 'climb.tar'), `${PY_HELPERS}\nadd('etc', kind=tarfile.DIRTYPE)\nadd('../etc/escaped', b'x')\nadd('/../../root/deep', b'y')\nadd('usr/../etc/inside', b'z')`);
+    const source = await treeFromTar(() => once(bytes), { defaultMtime: 0 });
+    const etc = source.tree.root.entries.get('etc');
+    expect(etc?.kind === 'dir' && [...etc.entries.keys()].sort()).toEqual(['escaped', 'inside']);
+    expect(source.warnings.count).toBe(2);
+    expect(source.warnings.messages[0]).toMatch(/^"\.\.\/etc\/escaped" \(entry at byte \d+\) climbs above the root with '\.\.'; placed at "etc\/escaped"$/);
+    expect(source.warnings.messages[1]).toMatch(/^"\/\.\.\/\.\.\/root\/deep" .* placed at "root\/deep"$/);
+  });
+
+  it('reports a file later replaced by a directory of the same name (tar -r), and a path through a file', async () => {
+    const root = join(dir, 'swap');
+    mkdirSync(join(root, 'etc'), { recursive: true });
+    writeFileSync(join(root, 'etc', 'conf'), 'a file first\n');
+    const tar = join(dir, 'swap.tar');
+    execFileSync('tar', ['-C', root, '-cf', tar, 'etc']);
+    rmSync(join(root, 'etc', 'conf'));
+    mkdirSync(join(root, 'etc', 'conf'));
+    writeFileSync(join(root, 'etc', 'conf', 'part'), 'then a directory\n');
+    execFileSync('tar', ['-C', root, '-rf', tar, 'etc/conf']);
+    const source = await treeFromTar(() => once(readFileSync(tar)), { defaultMtime: 0 });
+    expect(source.warnings.count).toBe(1);
+    expect(source.warnings.messages[0]).toMatch(/^"etc\/conf": the file from an earlier entry is replaced by the directory of entry "etc\/conf\/" at byte \d+; the earlier one is dropped$/);
+
+    const implied = pythonTar(join(dir, 'through.tar'), `${PY_HELPERS}\nadd('opt', b'file')\nadd('opt/tool/bin', b'x')`);
+    const through = await treeFromTar(() => once(implied), { defaultMtime: 0 });
+    expect(through.warnings.messages).toEqual([expect.stringMatching(/^"opt": the file from an earlier entry is replaced by a directory implied by the path of entry "opt\/tool\/bin"/)]);
+  });
+
+  it('says nothing for an ordinary archive: a file updated by a later file, a directory listed twice', async () => {
+    const bytes = pythonTar(join(dir, 'plain.tar'), `${PY_HELPERS}\nadd('etc', kind=tarfile.DIRTYPE)\nadd('etc/motd', b'old')\nadd('etc', kind=tarfile.DIRTYPE)\nadd('etc/motd', b'new')\nadd('./etc/../etc/x', b'x')`);
+    const source = await treeFromTar(() => once(bytes), { defaultMtime: 0 });
+    expect(source.warnings).toEqual({ count: 0, messages: [] });
+  });
+});
+
 /** Drops the first ustar entry (header + one data block for a 1-byte file). */
 function withoutFirstEntry(bytes: Uint8Array): Uint8Array {
   return bytes.subarray(1024);
