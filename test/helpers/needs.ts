@@ -4,7 +4,7 @@
  */
 import { accessSync, constants } from 'node:fs';
 import { describe, it } from 'vitest';
-import { which } from '../../electron/engine/drives/which';
+import { which } from '../../electron/engine/tools';
 
 export { which };
 

@@ -9,13 +9,13 @@
  * before that offset).
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
-import { closeSync, createReadStream, existsSync, fstatSync, openSync, readFileSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { closeSync, createReadStream, fstatSync, openSync, readFileSync } from 'node:fs';
 import { Duplex, PassThrough, Readable, Writable } from 'node:stream';
 import zlib from 'node:zlib';
 import { XzReadableStream } from 'xz-decompress';
 import { assertNever } from '../api';
 import { CardsmithError } from '../errors';
+import { which } from '../tools';
 import type { Compression } from './model';
 
 /** Formats that decode as one byte stream; zip is a container and goes through zip-image.ts. */
@@ -72,7 +72,7 @@ export function decoderTool(format: StreamCompression, choice: DecoderChoice): {
     case 'zst':
       return hasZlibZstd() ? null : { tool: 'zstd', args: ['-dc'] };
     case 'xz': {
-      const useCli = choice.xz === 'cli' || ((choice.xz ?? 'auto') === 'auto' && toolOnPath('xz'));
+      const useCli = choice.xz === 'cli' || ((choice.xz ?? 'auto') === 'auto' && which('xz') !== null);
       return useCli ? { tool: 'xz', args: ['-dc', '-T0'] } : null;
     }
     case 'bz2':
@@ -172,18 +172,6 @@ export function openToolInput(path: string): ToolInput {
       closed = true;
     },
   };
-}
-
-const toolCache = new Map<string, boolean>();
-
-export function toolOnPath(tool: string): boolean {
-  let found = toolCache.get(tool);
-  if (found === undefined) {
-    const names = process.platform === 'win32' ? [`${tool}.exe`] : [tool];
-    found = (process.env.PATH ?? '').split(delimiter).some((dir) => dir !== '' && names.some((name) => existsSync(join(dir, name))));
-    toolCache.set(tool, found);
-  }
-  return found;
 }
 
 /** node:zlib gained zstd in Node 22.15; Electron 40+ embeds Node 24. */

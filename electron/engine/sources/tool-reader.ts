@@ -15,16 +15,15 @@
  * Needs a FIFO (`mkfifo`, every Linux and macOS); `toolFileReader` returns null elsewhere and the
  * caller falls back to the stream.
  */
-import { execFile } from 'node:child_process';
 import { closeSync, constants, openSync, read as readCallback, readSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { openToolInput, startTool, toolOnPath, type StreamCompression, type ToolProcess } from './decompress';
+import { runTool, which } from '../tools';
+import { openToolInput, startTool, type StreamCompression, type ToolProcess } from './decompress';
 import { skipByReading, type PullReader } from './pull-reader';
 
-const run = promisify(execFile);
 const readAsync = promisify(readCallback);
 
 /** How long the reader spins on an empty FIFO before it waits in a blocking read. */
@@ -46,7 +45,7 @@ async function openFifo(): Promise<Fifo> {
   const dir = await mkdtemp(join(tmpdir(), 'cardsmith-fifo-'));
   try {
     const path = join(dir, 'decoded');
-    await run('mkfifo', ['-m', '600', path]);
+    await runTool('mkfifo', ['-m', '600', path]);
     // Order matters: a blocking open of one end waits for the other end to exist.
     const poll = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
     const write = openSync(path, constants.O_WRONLY);
@@ -59,7 +58,7 @@ async function openFifo(): Promise<Fifo> {
 
 /** Decodes `path` with `tool args` into a FIFO; null where FIFOs are not available. */
 export async function toolFileReader(format: StreamCompression, tool: string, args: readonly string[], path: string): Promise<PullReader | null> {
-  if (process.platform === 'win32' || !toolOnPath('mkfifo')) return null;
+  if (process.platform === 'win32' || which('mkfifo') === null) return null;
   const fifo = await openFifo();
   const input = openToolInput(path);
   let running: ToolProcess;
