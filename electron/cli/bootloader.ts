@@ -3,7 +3,10 @@ import { requestCommand, requireString, UsageError } from './command';
 export const bootloaderCommand = requestCommand<'installLoader'>({
   name: 'bootloader',
   summary: "Install a board's U-Boot/SPL into an image file or onto a card, overlap-checked",
-  usage: 'cardsmith bootloader install --board <id> [--loader-from <file|dir|deb|url>] <image-file-or-device>',
+  usage: [
+    'cardsmith bootloader install --board <id> [--loader-from <file|dir|deb|url>] <image-file-or-device>',
+    '  --allow-loop (development) accepts a loop device',
+  ].join('\n'),
   options: { board: { type: 'string' }, 'loader-from': { type: 'string' }, 'allow-loop': { type: 'boolean', default: false } },
   allowPositionals: true,
   toRequest(values, positionals) {
