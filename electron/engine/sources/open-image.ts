@@ -173,9 +173,19 @@ async function openLocal(
   };
 }
 
-/** `image.img.bmap`, or for `image.img.xz` also `image.img.bmap`. */
+/**
+ * The bmap beside an image, first found of (for `card.img.xz`): `card.img.xz.bmap`,
+ * `card.img.bmap`, `card.bmap` — bmaptool's names, and the last is what `cardsmith build -o
+ * card.img --bmap card.bmap` writes.
+ */
+function sidecarBmapNames(path: string): string[] {
+  const uncompressed = path.replace(/\.(gz|xz|zst|bz2|zip)$/i, '');
+  const stem = uncompressed.replace(/\.(img|raw|bin|iso)$/i, '');
+  return [...new Set([path, uncompressed, stem].map((name) => `${name}.bmap`))];
+}
+
 async function readSidecarBmap(path: string): Promise<Bmap | null> {
-  const candidates = [`${path}.bmap`, `${path.replace(/\.(gz|xz|zst|bz2|zip)$/i, '')}.bmap`];
+  const candidates = sidecarBmapNames(path);
   for (const candidate of candidates) {
     const xml = await readFile(candidate, 'utf8').catch(() => null);
     if (xml !== null) return parseBmap(xml);
