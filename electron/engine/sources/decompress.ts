@@ -24,7 +24,7 @@ export type StreamCompression = Exclude<Compression, 'zip'>;
 const OUTPUT_CHUNK = 1 << 20;
 /**
  * How much decoded output a tool may run ahead of the consumer. With only 1 MiB the tool stalled
- * whenever the consumer was busy writing (measured ~450 vs ~600 MiB/s for zstd into a reader).
+ * whenever the consumer was busy writing (scripts/bench-sources.ts keeps the measurements).
  */
 const TOOL_READ_AHEAD = 4 * OUTPUT_CHUNK;
 
@@ -56,9 +56,10 @@ export function corruptSource(format: Compression, offset: number, reason: strin
 
 export interface DecoderChoice {
   /**
-   * 'cli' spawns `xz -dc -T0`, which decodes multi-block files on all cores (measured 1.5–2× the
-   * single-threaded WASM decoder here); 'wasm' is the in-process xz-embedded build, used where no
-   * xz binary exists (Windows, macOS without Homebrew). 'auto' picks the CLI when it is on PATH.
+   * 'cli' spawns `xz -dc -T0`, which decodes multi-block files on all cores (faster than the
+   * single-threaded WASM decoder: scripts/bench-sources.ts); 'wasm' is the in-process xz-embedded
+   * build, used where no xz binary exists (Windows, macOS without Homebrew). 'auto' picks the CLI
+   * when it is on PATH.
    */
   readonly xz?: 'auto' | 'cli' | 'wasm';
 }
@@ -104,9 +105,8 @@ export function createDecompressor(format: StreamCompression, choice: DecoderCho
 
 /**
  * Decodes a local file. A decoding tool gets the file itself as its stdin instead of having Node
- * copy every compressed byte into a pipe: measured for a 256 MiB image, `zstd -dc` into Node ran
- * at ~900 MiB/s reading the file itself against 580–770 MiB/s fed through a pipe (the feeding
- * doubled Node's CPU time). In-process decoders read the file in OUTPUT_CHUNK pieces.
+ * copy every compressed byte into a pipe, which was slower and doubled Node's CPU time
+ * (scripts/bench-sources.ts). In-process decoders read the file in OUTPUT_CHUNK pieces.
  */
 export function decompressFile(format: StreamCompression, path: string, choice: DecoderChoice = {}): Readable {
   const command = decoderTool(format, choice);

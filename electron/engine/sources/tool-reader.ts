@@ -2,11 +2,11 @@
  * A compressed file decoded by a tool (`xz -dc -T0`) whose output is read straight into the
  * caller's buffers.
  *
- * xz writes its output 8 KiB per write() (strace: 65 536 writes for 512 MiB). Read as a Node
- * stream, every one of those wakes the event loop: consuming `xz -dc -T0` of a 512 MiB image took
- * 1.0–1.8 s against 0.5 s for `xz -dc -T0 >/dev/null`, most of it in sleeping and waking the two
- * processes (system time ~0.9 s), and `xz | dd` — the reference a flash is measured against — pays
- * the same. Here the tool writes into a FIFO that this process reads without blocking: while the
+ * xz writes its output 8 KiB per write(). Read as a Node stream, every one of those wakes the event
+ * loop, so consuming `xz -dc -T0` took two to three times as long as `xz -dc -T0 >/dev/null`, most
+ * of it in sleeping and waking the two processes, and `xz | dd` — the reference a flash is
+ * measured against — pays the same (scripts/bench-sources.ts keeps the measurements). Here the
+ * tool writes into a FIFO that this process reads without blocking: while the
  * tool keeps producing, the reader keeps reading (spinning briefly when the FIFO is momentarily
  * empty), so neither side sleeps per write; when the tool is slower than that (a large, dense
  * image on a slow machine) the reader waits in blocking reads on a worker thread instead,
@@ -86,7 +86,7 @@ export async function toolFileReader(format: StreamCompression, tool: string, ar
   /** Bytes read into target at `offset`: 0 at the end of the output, null when the FIFO is empty. */
   const poll = (target: Uint8Array, offset: number): number | null => {
     // An empty FIFO is an exception from readSync, tens of thousands of times per image: without
-    // a stack trace to capture, each costs about half as much (6 against 11 µs measured here).
+    // a stack trace to capture, each costs about half as much.
     const stackTraceLimit = Error.stackTraceLimit;
     Error.stackTraceLimit = 0;
     try {
