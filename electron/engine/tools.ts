@@ -109,7 +109,8 @@ export async function runTool(tool: string, args: readonly string[], options: To
   }
 }
 
-function missingTool(tool: string, pkg: string | undefined): ToolError {
+/** The 'missing' ToolError, for code that starts a long-running tool itself (decompress.ts startTool). */
+export function missingTool(tool: string, pkg?: string): ToolError {
   const hint = pkg ? `Install the ${pkg} package, which provides ${tool}.` : `Install ${tool} and try again.`;
   return new ToolError(tool, 'missing', 'bad-input', `${tool} is not installed on this machine (not found on PATH)`, null, '', hint);
 }

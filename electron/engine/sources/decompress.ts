@@ -15,7 +15,7 @@ import zlib from 'node:zlib';
 import { XzReadableStream } from 'xz-decompress';
 import { assertNever } from '../api';
 import { CardsmithError } from '../errors';
-import { which } from '../tools';
+import { missingTool, which } from '../tools';
 import type { Compression } from './model';
 
 /** Formats that decode as one byte stream; zip is a container and goes through zip-image.ts. */
@@ -210,15 +210,15 @@ export interface ToolProcess {
  */
 export function startTool(tool: string, args: readonly string[], stdin: 'pipe' | number, stdout: 'pipe' | number = 'pipe'): ToolProcess {
   // stderr is a pipe by the stdio option; the typings cannot see that through union stdin/stdout.
-  const child = spawn(tool, args, { stdio: [stdin, stdout, 'pipe'] }) as ChildProcessByStdio<Writable | null, Readable, Readable>;
+  const child = spawn(which(tool) ?? tool, args, { stdio: [stdin, stdout, 'pipe'] }) as ChildProcessByStdio<Writable | null, Readable, Readable>;
   let stderr = '';
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (text: string) => {
     if (stderr.length < 4096) stderr += text;
   });
   const exited = new Promise<void>((resolve, reject) => {
-    child.on('error', (error) =>
-      reject(new CardsmithError('source-corrupt', `Cannot run ${tool} to decompress: ${error.message}`, { tool }, `Install ${tool}.`)),
+    child.on('error', (error: NodeJS.ErrnoException) =>
+      reject(error.code === 'ENOENT' ? missingTool(tool) : new CardsmithError('source-corrupt', `Cannot run ${tool} to decompress: ${error.message}`, { tool })),
     );
     child.on('close', (code, signal) => {
       if (code === 0) resolve();

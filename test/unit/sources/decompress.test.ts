@@ -8,7 +8,8 @@ import { pipeline } from 'node:stream/promises';
 import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CardsmithError } from '../../../electron/engine/errors';
-import { createDecompressor, decoderTool, decompressFile, detectFormat, hasZlibZstd, type DecoderChoice, type StreamCompression } from '../../../electron/engine/sources/decompress';
+import { ToolError } from '../../../electron/engine/tools';
+import { createDecompressor, decoderTool, decompressFile, detectFormat, hasZlibZstd, startTool, type DecoderChoice, type StreamCompression } from '../../../electron/engine/sources/decompress';
 import { describeWith, type Need } from '../../helpers/needs';
 
 /** A small image with incompressible, zero and text regions, like a real card image. */
@@ -121,6 +122,12 @@ describe('createDecompressor', () => {
   });
 
   // The tests run on the pinned Node, the major Electron embeds (pull-readers.test.ts checks that).
+  it('names a decoding tool that is missing as a missing tool', async () => {
+    const error = await startTool('cardsmith-no-such-decoder', ['-dc'], 'pipe').exited.then(() => null, (thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(ToolError);
+    expect(error).toMatchObject({ failure: 'missing', tool: 'cardsmith-no-such-decoder' });
+  });
+
   it('uses node:zlib for zstd, spawning no zstd process', () => {
     expect(hasZlibZstd()).toBe(true);
     expect(decoderTool('zst', {})).toBeNull();
