@@ -15,6 +15,15 @@
  *   `signal` (an AbortSignal) fired — that one carries the cause 'cancelled'.
  * The cause of the other failures is `cause` (default 'io'); 'missing' is always 'bad-input'.
  *
+ *   try {
+ *     await runTool('udisksctl', ['unmount', '-b', partition]);
+ *   } catch (error) {
+ *     if (!(error instanceof ToolError) || error.failure !== 'exit') throw error;
+ *     // it ran and refused: error.exitCode, error.stderr (also in error.info.details)
+ *   }
+ *
+ * `which(tool)` answers whether a tool is there without running it (for optional tools).
+ *
  * Long-running streaming children (a decoder feeding a flash) are not for this: see
  * sources/decompress.ts `startTool`.
  */
