@@ -71,8 +71,20 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
   }
 }
 
+/**
+ * A reader that stops early (`cardsmith board … | head -2`) closes stdout: the next write fails
+ * with EPIPE, which is the end of the output, not an error. Exit quietly, as other tools do.
+ */
+function exitQuietlyWhenStdoutCloses(): void {
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+  });
+}
+
 /** Runs the CLI in this process and sets the exit code; used by bin/cardsmith.cjs. */
 export function runCli(argv: string[]): void {
+  exitQuietlyWhenStdoutCloses();
   const io: CommandIO = {
     json: false,
     out: (text) => process.stdout.write(text),

@@ -1,13 +1,10 @@
 #!/usr/bin/env bash
-# Installs the host tools the tests use as real parts or as oracles (QEMU, Chromium, e2fsprogs,
-# dosfstools, mtools, sfdisk, bmaptool, FUSE, compressors) when any is missing, then fetches the
-# Debian fixtures. Idempotent and quick when everything is there. Needs root to install.
+# Installs the Debian packages of scripts/host-needs.tsv (the host tools the tests use as real parts
+# or as oracles, and those the engine runs) when any is missing, then fetches the Debian fixtures.
+# Idempotent and quick when everything is there. Needs root to install.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-APT_PACKAGES=(
-  chromium qemu-system-arm qemu-utils e2fsprogs dosfstools mtools fdisk bmap-tools xz-utils zstd
-  bzip2 gzip tar zip u-boot-tools fuse3 libfuse3-dev pkg-config kmod attr util-linux gcc make g++ python3
-)
+mapfile -t APT_PACKAGES < <(grep -v '^#' scripts/host-needs.tsv | cut -f2 | sort -u)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -3,8 +3,11 @@ import { requestCommand, requireString, UsageError } from './command';
 export const bootloaderCommand = requestCommand<'installLoader'>({
   name: 'bootloader',
   summary: "Install a board's U-Boot/SPL into an image file or onto a card, overlap-checked",
-  usage: 'cardsmith bootloader install --board <id> [--from <file|dir|deb|url>] <image-file-or-device>',
-  options: { board: { type: 'string' }, from: { type: 'string' }, 'allow-loop': { type: 'boolean', default: false } },
+  usage: [
+    'cardsmith bootloader install --board <id> [--loader-from <file|dir|deb|url>] <image-file-or-device>',
+    '  --allow-loop (development) accepts a loop device',
+  ].join('\n'),
+  options: { board: { type: 'string' }, 'loader-from': { type: 'string' }, 'allow-loop': { type: 'boolean', default: false } },
   allowPositionals: true,
   toRequest(values, positionals) {
     const [action, target] = positionals;
@@ -14,7 +17,7 @@ export const bootloaderCommand = requestCommand<'installLoader'>({
       op: 'installLoader',
       board: requireString(values, 'board'),
       target,
-      from: typeof values.from === 'string' ? values.from : undefined,
+      from: typeof values['loader-from'] === 'string' ? values['loader-from'] : undefined,
       allowLoop: values['allow-loop'] === true,
     };
   },

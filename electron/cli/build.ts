@@ -100,7 +100,8 @@ export const planCommand = requestCommand<'planBuild'>({
   summary: 'Show the card a build would make (partitions, loader writes) without writing anything',
   usage: [
     'cardsmith plan --board <id> --rootfs <tar|dir> [--root-size …] [--card-size <size>] [--table mbr|gpt]',
-    '  [--boot-files <dir>] [--kernel <path>] [--dtb <path>] [--initrd <path>] [--loader-from <file|dir|deb|url>]',
+    '  [--boot-files <dir>] [--kernel <path>] [--dtb <path>] [--initrd <path>] [--cmdline <text>]',
+    '  [--loader-from <file|dir|deb|url>]',
     '  reads the rootfs (metadata only) to size the root exactly; the same options as `cardsmith build`',
   ].join('\n'),
   options: { ...RECIPE_OPTIONS, 'card-size': { type: 'string' } },

@@ -85,7 +85,10 @@ export const flashCommand: Command = {
 export const verifyCommand: Command = {
   name: 'verify',
   summary: 'Compare a card with an image (or its bmap checksums) and the board loader',
-  usage: 'cardsmith verify --device <dev> <image|url|bmap> [--board <id> [--loader-from <file|dir|deb|url>]] [--json]',
+  usage: [
+    'cardsmith verify --device <dev> <image|url|bmap> [--board <id> [--loader-from <file|dir|deb|url>]] [--json]',
+    '  --allow-loop (development) accepts a loop device',
+  ].join('\n'),
   options: { device: { type: 'string', short: 'd' }, board: { type: 'string' }, 'loader-from': { type: 'string' }, 'allow-loop': { type: 'boolean', default: false } },
   allowPositionals: true,
   async run(values, positionals, io) {

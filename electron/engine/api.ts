@@ -49,14 +49,15 @@ export type FlashBuild = z.infer<typeof FlashBuildSchema>;
 
 /** An absolute path on POSIX (`/…`) or Windows (`C:\\…`, `\\\\server\\…`); checked without Node's path module. */
 const isAbsolutePath = (path: string): boolean => /^(\/|[A-Za-z]:[\\/]|\\\\)/.test(path);
-const isHttpUrlText = (text: string): boolean => {
+/** Whether `text` is an http(s) URL: the one test of it for the contract and the engine. */
+export function isHttpUrl(text: string): boolean {
   try {
     const url = new URL(text);
     return url.protocol === 'http:' || url.protocol === 'https:';
   } catch {
     return false;
   }
-};
+}
 
 /**
  * Where sources are cached and which extra catalogs are read, as the app's Settings say. Each field
@@ -65,7 +66,7 @@ const isHttpUrlText = (text: string): boolean => {
 export const SourceSettingsSchema = z.strictObject({
   cacheDir: z.string().refine(isAbsolutePath, 'the cache folder must be an absolute path').optional(),
   cacheLimitBytes: z.number().int().positive().optional(),
-  catalogUrls: z.array(z.string().refine(isHttpUrlText, 'a catalog URL must be http(s)')).max(32).optional(),
+  catalogUrls: z.array(z.string().refine(isHttpUrl, 'a catalog URL must be http(s)')).max(32).optional(),
 });
 export type SourceSettings = z.infer<typeof SourceSettingsSchema>;
 

@@ -1,10 +1,10 @@
 /**
  * The renderer ↔ main channel names and payload shapes. The preload sends these and the main
- * process receives them (and the reverse for events); each receiver validates with these schemas,
- * built from the engine contract in ../engine/api.
+ * process receives them (and the reverse for events); each receiver validates with these schemas
+ * and the engine contract in ../engine/api (a run's request is parsed apart from its job id, so a
+ * bad request becomes that job's error event: ipc-handlers.ts).
  */
 import { z } from 'zod';
-import { RequestSchema } from '../engine/api';
 
 export const IPC_CHANNELS = {
   run: 'cardsmith:run',
@@ -16,7 +16,6 @@ export const IPC_CHANNELS = {
 } as const;
 
 export const JobIdSchema = z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/);
-export const RunPayloadSchema = z.object({ job: JobIdSchema, request: RequestSchema });
 export const CancelPayloadSchema = z.object({ job: JobIdSchema });
 export const ChosenFileSchema = z.string().min(1).nullable();
 export const ShowItemPayloadSchema = z.object({ path: z.string().min(1).max(4096) });

@@ -1,9 +1,8 @@
 /**
  * The shell in Chromium against the real engine: every step and entry renders, choices move the
- * flow forward, engine errors (including 'not-implemented' while operations land) are shown as
- * classified errors, keyboard-only use works, light/dark and German apply, and 800×600 holds.
- * What the UI must show is taken from the engine itself (runRequest), so the test follows the
- * engine as operations are implemented instead of hard-coding their current state.
+ * flow forward, an engine error is shown as a classified error panel, keyboard-only use works,
+ * light/dark and German apply, and 800×600 holds. What the UI must show is taken from the engine
+ * itself (runRequest), and the engine must succeed where the test expects success.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -39,6 +38,13 @@ async function engine(request: unknown): Promise<{ ok: true; result: unknown } |
   return error ? { ok: false, error } : { ok: true, result };
 }
 
+/** The engine's result for a request that must succeed (its error, if any, fails the test). */
+async function engineResult<T>(request: unknown): Promise<T> {
+  const outcome = await engine(request);
+  if (!outcome.ok) throw new Error(`the engine failed ${JSON.stringify(request)}: ${outcome.error.cause}: ${outcome.error.message}`);
+  return outcome.result as T;
+}
+
 describeWith([`file:${CHROMIUM}`, 'tool:sfdisk'], 'renderer shell in Chromium', () => {
   let session: Session;
   let dir: string;
@@ -61,20 +67,15 @@ describeWith([`file:${CHROMIUM}`, 'tool:sfdisk'], 'renderer shell in Chromium', 
     const { page, shot, bridge } = session;
     await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Which board will the card boot?');
 
-    const boards = await engine({ op: 'listBoards' });
-    if (boards.ok) {
-      const list = (boards.result as { boards: { id: string; name: string; vendor: string }[] }).boards;
-      const vendors = new Set(list.map((b) => b.vendor));
-      await expect.poll(() => page.locator('fieldset.vendor-group').count()).toBe(vendors.size);
-      const pick = list[0];
-      if (!pick) throw new Error('the engine lists no boards');
-      await page.getByLabel('Search boards').fill(pick.name);
-      await page.getByRole('radio', { name: new RegExp(`^${pick.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`) }).first().check();
-      await expect(page.getByRole('radio', { checked: true }).count()).resolves.toBe(1);
-    } else {
-      await expect.poll(() => page.locator(`.error-panel[data-cause="${boards.error.cause}"]`).count()).toBe(1);
-      await page.getByRole('radio', { name: /Generic/ }).check();
-    }
+    const list = (await engineResult<{ boards: { id: string; name: string; vendor: string }[] }>({ op: 'listBoards' })).boards;
+    const vendors = new Set(list.map((b) => b.vendor));
+    await expect.poll(() => page.locator('fieldset.vendor-group').count()).toBe(vendors.size);
+    const pick = list[0];
+    if (!pick) throw new Error('the engine lists no boards');
+    await page.getByLabel('Search boards').fill(pick.name);
+    await page.getByRole('radio', { name: new RegExp(`^${pick.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`) }).first().check();
+    await expect(page.getByRole('radio', { checked: true }).count()).resolves.toBe(1);
+    expect(await page.locator('.error-panel').count()).toBe(0);
     await shot('01-board');
 
     await page.getByRole('button', { name: 'Next' }).click();
@@ -83,29 +84,17 @@ describeWith([`file:${CHROMIUM}`, 'tool:sfdisk'], 'renderer shell in Chromium', 
     bridge.setChosenFile(image);
     await page.getByRole('button', { name: 'Choose image file…' }).click();
     await expect.poll(() => page.getByText(`Chosen image: ${image}`).count()).toBe(1);
-    const inspected = await engine({ op: 'inspect', target: image });
-    if (inspected.ok) {
-      await expect.poll(() => page.locator('dl.facts dd').nth(inspected.result && (inspected.result as { image?: unknown }).image ? 2 : 0).textContent()).toBe('mbr');
-    } else {
-      await expect.poll(() => page.locator(`.error-panel[data-cause="${inspected.error.cause}"]`).count()).toBe(1);
-    }
+    const inspected = await engineResult<{ image?: unknown }>({ op: 'inspect', target: image });
+    await expect.poll(() => page.locator('dl.facts dd').nth(inspected.image ? 2 : 0).textContent()).toBe('mbr');
+    expect(await page.locator('.error-panel').count()).toBe(0);
     await shot('02-image');
 
     await page.getByRole('button', { name: 'Next' }).click();
     await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Which card should be written?');
-    const drives = await engine({ op: 'listDrives' });
-    if (drives.ok) {
-      const safe = (drives.result as { drives: { unsafeReasons: string[]; system: boolean; readOnly: boolean }[] }).drives.filter(
-        (d) => d.unsafeReasons.length === 0 && !d.system && !d.readOnly,
-      );
-      await expect.poll(() => page.locator('.drive-list .choice').count()).toBe(safe.length);
-    } else {
-      const panel = page.locator(`.error-panel[data-cause="${drives.error.cause}"]`);
-      await expect.poll(() => panel.count()).toBe(1);
-      expect(await panel.getByRole('heading').textContent()).toBeTruthy();
-      expect(await panel.getByRole('button', { name: 'Copy details' }).count()).toBe(1);
-      expect(await page.getByRole('button', { name: 'Next' }).isDisabled()).toBe(true);
-    }
+    const drives = (await engineResult<{ drives: { unsafeReasons: string[]; system: boolean; readOnly: boolean }[] }>({ op: 'listDrives' })).drives;
+    const safe = drives.filter((d) => d.unsafeReasons.length === 0 && !d.system && !d.readOnly);
+    await expect.poll(() => page.locator('.drive-list .choice').count()).toBe(safe.length);
+    expect(await page.locator('.error-panel').count()).toBe(0);
     await shot('03-card');
     expect(bridge.requests.filter((r) => (r as { op?: string }).op === 'listDrives').every((r) => (r as { includeLoop?: boolean }).includeLoop === false)).toBe(true);
   });
@@ -115,14 +104,26 @@ describeWith([`file:${CHROMIUM}`, 'tool:sfdisk'], 'renderer shell in Chromium', 
     await page.getByRole('button', { name: 'Inspect a card' }).click();
     await page.getByLabel('Card or image file').fill(image);
     await page.getByRole('button', { name: 'Inspect', exact: true }).click();
-    const inspected = await engine({ op: 'inspect', target: image });
-    if (inspected.ok) {
-      await expect.poll(() => page.locator('.layout-bar .segment-partition').count()).toBe(2);
-      await expect.poll(() => page.getByText('Partition table: mbr').count()).toBe(1);
-    } else {
-      await expect.poll(() => page.locator(`.error-panel[data-cause="${inspected.error.cause}"]`).count()).toBe(1);
-    }
+    await engineResult({ op: 'inspect', target: image });
+    await expect.poll(() => page.locator('.layout-bar .segment-partition').count()).toBe(2);
+    await expect.poll(() => page.getByText('Partition table: mbr').count()).toBe(1);
+    expect(await page.locator('.error-panel').count()).toBe(0);
     await shot('04-inspect');
+  });
+
+  it('shows an engine error as a classified panel: inspecting a file that is not there', async () => {
+    const { page, shot } = session;
+    const missing = join(dir, 'not-there.img');
+    const outcome = await engine({ op: 'inspect', target: missing });
+    if (outcome.ok) throw new Error(`inspecting ${missing} succeeded`);
+    await page.getByLabel('Card or image file').fill(missing);
+    await page.getByRole('button', { name: 'Inspect', exact: true }).click();
+    const panel = page.locator(`.error-panel[data-cause="${outcome.error.cause}"]`);
+    await expect.poll(() => panel.count()).toBe(1);
+    expect(await panel.getByRole('heading').textContent()).toBeTruthy();
+    expect(await panel.getByRole('button', { name: 'Copy details' }).count()).toBe(1);
+    expect(await page.locator('.layout-bar').count()).toBe(0);
+    await shot('04b-inspect-error');
   });
 
   it('offers Verify a card with the image and card fields', async () => {

@@ -23,7 +23,7 @@
  *   CRC-32 of the `size` data bytes after the header at +24.
  */
 import type { LoaderFound } from '../disk/model';
-import { crc32 } from '../disk/crc32';
+import { crc32 } from 'node:zlib';
 import { checkFit, FDT_MAGIC, fitExtent, FdtError } from './fit';
 
 export type LoaderKind = 'allwinner-egon' | 'rockchip-idbloader' | 'imx-ivt' | 'ti-toc' | 'amlogic-bl2' | 'amlogic-fip' | 'uboot-fit' | 'uboot-uimage';

@@ -14,7 +14,7 @@
  * sha1, sha256, …) and `value` computed over the payload.
  */
 import { createHash } from 'node:crypto';
-import { crc32 } from '../disk/crc32';
+import { crc32 } from 'node:zlib';
 
 export const FDT_MAGIC = 0xd00dfeed;
 const FDT_BEGIN_NODE = 1;

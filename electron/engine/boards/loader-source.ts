@@ -7,14 +7,13 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { CardsmithError } from '../errors';
-import { get, isHttpUrl } from '../sources/http';
+import { isHttpUrl } from '../api';
+import { get } from '../sources/http';
+import { runTool, ToolError } from '../tools';
 import { extractDebFolder } from './deb';
 import type { Board, DebianFolder, LoaderWrite } from './model';
 
-const run = promisify(execFile);
 const MAX_DOWNLOAD = 256 * 1024 * 1024;
 
 export interface LoaderFiles {
@@ -94,7 +93,7 @@ async function download(url: string, signal?: AbortSignal): Promise<Uint8Array> 
 export async function filesFromDeb(board: Board, deb: Uint8Array, label: string): Promise<LoaderFiles> {
   const folder = debianFolderOf(board);
   if (!folder) {
-    throw new CardsmithError('bad-input', `Debian does not package a loader for ${board.name}; pass the files themselves with --from`, { board: board.id, package: label });
+    throw new CardsmithError('bad-input', `Debian does not package a loader for ${board.name}; pass the files themselves with --loader-from`, { board: board.id, package: label });
   }
   const { files, contents } = await extractDebFolder(deb, folder.dir, label);
   const missing = folder.files.filter((file) => !files.has(file));
@@ -161,11 +160,11 @@ async function defaultSource(board: Board): Promise<LoaderFiles> {
       'bad-input',
       `No loader source given for ${board.name}, and ${hostDir} is not on this machine`,
       { board: board.id, package: `${folder.package}:${folder.arch}`, path: folder.dir },
-      `Pass --from with Debian's ${folder.package} package for ${folder.arch} (apt-get download ${folder.package}:${folder.arch}, or its URL), or a folder holding ${folder.files.join(' + ')}.`,
+      `Pass --loader-from with Debian's ${folder.package} package for ${folder.arch} (apt-get download ${folder.package}:${folder.arch}, or its URL), or a folder holding ${folder.files.join(' + ')}.`,
     );
   }
   const note = board.loader.kind === 'debian' ? '' : board.loader.note;
-  throw new CardsmithError('bad-input', `${board.name} needs its loader supplied with --from: ${note}`, { board: board.id, needed: filesOf(board.writes) });
+  throw new CardsmithError('bad-input', `${board.name} needs its loader supplied with --loader-from: ${note}`, { board: board.id, needed: filesOf(board.writes) });
 }
 
 /** Copies `folder` out of the first ext2/3/4 partition of the image that has it, using debugfs. */
@@ -178,13 +177,13 @@ async function filesFromImage(board: Board, folder: string, options: { imagePath
       const out = join(scratch, String(start));
       await mkdir(out);
       try {
-        await run('debugfs', ['-R', `rdump ${folder} ${out}`, `${image}?offset=${start}`], { timeout: 60_000 });
+        await runTool('debugfs', ['-R', `rdump ${folder} ${out}`, `${image}?offset=${start}`], { timeout: 60_000, package: 'e2fsprogs' });
         const dumped = join(out, basename(folder));
         const files = await filesFromDir(dumped).catch(() => new Map<string, Uint8Array>());
         if (files.size > 0) return { files, origin: `${image}@${start}:${folder}` };
       } catch (error) {
-        if ((error as { code?: string }).code === 'ENOENT') {
-          throw new CardsmithError('bad-input', 'Reading loader files from inside an image needs debugfs (e2fsprogs)', { folder }, 'Install e2fsprogs, or pass the files with --from.');
+        if (error instanceof ToolError && error.failure === 'missing') {
+          throw new CardsmithError('bad-input', 'Reading loader files from inside an image needs debugfs (e2fsprogs)', { folder }, 'Install e2fsprogs, or pass the files with --loader-from.');
         }
       }
     }

@@ -9,7 +9,7 @@
  * genimage's `gpt-location` does; the first usable LBA then follows the moved array.
  */
 import { CardsmithError } from '../errors';
-import { crc32 } from './crc32';
+import { crc32 } from 'node:zlib';
 import { guidFromBytes, guidToBytes } from './guid';
 import { buildProtectiveMbr, SECTOR } from './mbr';
 

@@ -3,17 +3,13 @@
  * on Linux (drivelist drops loop devices and misreads zram and internal SD readers there), and
  * maps drivelist's report on macOS and Windows. Classification itself is pure (classify.ts).
  */
-import { execFile } from 'node:child_process';
 import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { promisify } from 'node:util';
-import { CardsmithError, classifyOsError } from '../errors';
+import { runTool } from '../tools';
 import { classifyDrives, type HostFacts, type SysfsFacts } from './classify';
 import { holderKey } from './identity';
 import { LSBLK_ARGS, parseLsblk, type BlockDevice } from './lsblk';
 import { LARGE_DRIVE_BYTES, type Drive } from './model';
-
-const run = promisify(execFile);
 
 export interface ScanOptions {
   readonly all?: boolean;
@@ -23,13 +19,8 @@ export interface ScanOptions {
 }
 
 export async function runLsblk(): Promise<BlockDevice[]> {
-  try {
-    const { stdout } = await run('lsblk', [...LSBLK_ARGS], { maxBuffer: 16 * 1024 * 1024 });
-    return parseLsblk(stdout);
-  } catch (error) {
-    if ((error as { syscall?: string }).syscall?.startsWith('spawn')) throw classifyOsError(error, { kind: 'tool', tool: 'lsblk' });
-    throw new CardsmithError('internal', `Could not list block devices with lsblk: ${(error as Error).message}`);
-  }
+  const { stdout } = await runTool('lsblk', LSBLK_ARGS, { cause: 'internal', package: 'util-linux' });
+  return parseLsblk(stdout);
 }
 
 function readText(path: string): string | null {

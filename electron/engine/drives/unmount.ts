@@ -4,17 +4,13 @@
  * and the kernel's mount table is read again to prove nothing is left. A write never starts
  * while anything on the card is mounted. And ejecting it afterwards, with the OS's own tool.
  */
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { promisify } from 'node:util';
 import { CardsmithError } from '../errors';
 import type { JobContext } from '../job';
 import { descendants, type BlockDevice } from './lsblk';
 import { parseMountinfo } from './scan';
 import type { SafeTarget } from './safety';
-import { which } from './which';
-
-const run = promisify(execFile);
+import { runTool, ToolError, which } from '../tools';
 
 export interface Mount {
   readonly device: string;
@@ -34,7 +30,7 @@ export function mountsOnTree(tree: BlockDevice, mountinfo: string): Mount[] {
 async function unmountOne(mount: Mount, log: (message: string) => void): Promise<void> {
   if (which('udisksctl')) {
     try {
-      await run('udisksctl', ['unmount', '--block-device', mount.device, '--no-user-interaction']);
+      await runTool('udisksctl', ['unmount', '--block-device', mount.device, '--no-user-interaction']);
       log(`unmounted ${mount.mountPoint} (${mount.device}) with udisksctl`);
       return;
     } catch (error) {
@@ -42,11 +38,11 @@ async function unmountOne(mount: Mount, log: (message: string) => void): Promise
     }
   }
   try {
-    await run('umount', [mount.mountPoint]);
+    await runTool('umount', [mount.mountPoint]);
     log(`unmounted ${mount.mountPoint} (${mount.device})`);
   } catch (error) {
-    const stderr = (error as { stderr?: string }).stderr?.trim() ?? (error as Error).message;
-    throw new CardsmithError('busy', `Could not unmount ${mount.mountPoint} (${mount.device}): ${stderr}`, { ...mount });
+    if (!(error instanceof ToolError) || error.failure !== 'exit') throw error;
+    throw new CardsmithError('busy', `Could not unmount ${mount.mountPoint} (${mount.device}): ${error.stderr.trim() || error.message}`, { ...mount });
   }
 }
 
@@ -68,7 +64,7 @@ export async function unmountTree(tree: BlockDevice, log: (message: string) => v
 /** macOS: `diskutil unmountDisk` releases every volume of the disk at once. */
 export async function unmountDiskMac(device: string, log: (message: string) => void): Promise<void> {
   try {
-    await run('diskutil', ['unmountDisk', device]);
+    await runTool('diskutil', ['unmountDisk', device]);
     log(`unmounted every volume of ${device} with diskutil`);
   } catch (error) {
     throw new CardsmithError('busy', `Could not unmount ${device}: ${(error as Error).message.trim()}`, { device });
@@ -98,7 +94,7 @@ export async function ejectCard(device: string, ctx: JobContext): Promise<void> 
   for (const [tool, args] of attempts) {
     if (!which(tool)) continue;
     try {
-      await run(tool, args);
+      await runTool(tool, args);
       ctx.phase('eject', 'done', `${tool} ${args.join(' ')}`);
       return;
     } catch (error) {

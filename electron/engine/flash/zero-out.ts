@@ -7,12 +7,8 @@
  * cancel is seen within a step); when the tool is missing, the target is not a block device or the
  * call fails, the caller falls back to writing zeros.
  */
-import { execFile } from 'node:child_process';
 import { statSync } from 'node:fs';
-import { promisify } from 'node:util';
-import { which } from '../drives/which';
-
-const run = promisify(execFile);
+import { runTool, which } from '../tools';
 
 /** Holes shorter than this are cheaper to write than to hand to a separate process. */
 export const ZEROOUT_MIN_BYTES = 32 << 20;
@@ -49,10 +45,10 @@ export function deviceZeroOut(device: string, log: (message: string) => void): Z
       const length = Math.min(ZEROOUT_STEP_BYTES, to - at);
       try {
         // --force: this process already holds the card O_EXCL, which blkdiscard's own open would refuse.
-        await run(tool, ['--force', '--zeroout', '--offset', String(at), '--length', String(length), device]);
+        await runTool(tool, ['--force', '--zeroout', '--offset', String(at), '--length', String(length), device]);
       } catch (error) {
         broken = true;
-        log(`blkdiscard --zeroout failed on ${device} at byte ${at} (${(error as Error).message.trim()}); writing zeros instead`);
+        log(`blkdiscard --zeroout failed on ${device} at byte ${at} (${(error as Error).message}); writing zeros instead`);
         return at > from ? { start: from, end: at } : null;
       }
       at += length;

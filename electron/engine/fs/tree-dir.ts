@@ -8,13 +8,12 @@
  * A file whose allocated blocks cover less than its size has holes: its 4 KiB blocks are scanned
  * once while planning and all-zero blocks become holes, so a sparse file stays sparse.
  */
-import { execFile } from 'node:child_process';
 import { createReadStream, type BigIntStats } from 'node:fs';
 import { lstat, open, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { splitDevNumber } from '../drives/identity';
 import { CardsmithError } from '../errors';
+import { runTool, which } from '../tools';
 import type { DataSegment, FileChunk } from '../sources/tar';
 import { checkName, newDir, type DirNode, type FileContent, type FileNode, type FsNode, type NodeMeta, type TreeSource } from './tree';
 
@@ -54,16 +53,9 @@ export function parseGetfattr(text: string, root: string): Map<string, Map<strin
 }
 
 async function readXattrs(root: string): Promise<Map<string, Map<string, Uint8Array>>> {
-  if (process.platform !== 'linux') return new Map();
-  try {
-    const { stdout } = await promisify(execFile)('getfattr', ['-R', '-h', '-d', '-m', '-', '-e', 'hex', '--absolute-names', root], {
-      maxBuffer: 256 << 20,
-    });
-    return parseGetfattr(stdout, root);
-  } catch (error) {
-    if ((error as { code?: string }).code === 'ENOENT') return new Map();
-    throw error;
-  }
+  if (process.platform !== 'linux' || which('getfattr') === null) return new Map();
+  const { stdout } = await runTool('getfattr', ['-R', '-h', '-d', '-m', '-', '-e', 'hex', '--absolute-names', root], { maxBuffer: 256 << 20, package: 'attr' });
+  return parseGetfattr(stdout, root);
 }
 
 /** Data segments of a file with holes: runs of 4 KiB blocks that are not all zero. */

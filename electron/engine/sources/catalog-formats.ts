@@ -46,8 +46,8 @@ export function parseCatalog(json: unknown, source: string, boardIds: readonly s
 }
 
 /**
- * Compiled on the first Cardsmith catalog parsed: compiling costs ~90 ms, which every CLI start
- * (flash, inspect, the privileged worker) paid at load time before.
+ * Compiled on the first Cardsmith catalog parsed: compiling is slow enough to notice, and every CLI
+ * start (flash, inspect, the privileged worker) paid it at load time before.
  */
 let validators: { readonly document: ValidateFunction; readonly entry: ValidateFunction } | null = null;
 function catalogValidators(): NonNullable<typeof validators> {

@@ -9,13 +9,13 @@
  * before that offset).
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
-import { closeSync, createReadStream, existsSync, fstatSync, openSync, readFileSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { closeSync, createReadStream, fstatSync, openSync, readFileSync } from 'node:fs';
 import { Duplex, PassThrough, Readable, Writable } from 'node:stream';
 import zlib from 'node:zlib';
 import { XzReadableStream } from 'xz-decompress';
 import { assertNever } from '../api';
 import { CardsmithError, classifyOsError } from '../errors';
+import { missingTool, which } from '../tools';
 import type { Compression } from './model';
 
 /** Formats that decode as one byte stream; zip is a container and goes through zip-image.ts. */
@@ -24,7 +24,7 @@ export type StreamCompression = Exclude<Compression, 'zip'>;
 const OUTPUT_CHUNK = 1 << 20;
 /**
  * How much decoded output a tool may run ahead of the consumer. With only 1 MiB the tool stalled
- * whenever the consumer was busy writing (measured ~450 vs ~600 MiB/s for zstd into a reader).
+ * whenever the consumer was busy writing (scripts/bench-sources.ts keeps the measurements).
  */
 const TOOL_READ_AHEAD = 4 * OUTPUT_CHUNK;
 
@@ -56,9 +56,10 @@ export function corruptSource(format: Compression, offset: number, reason: strin
 
 export interface DecoderChoice {
   /**
-   * 'cli' spawns `xz -dc -T0`, which decodes multi-block files on all cores (measured 1.5–2× the
-   * single-threaded WASM decoder here); 'wasm' is the in-process xz-embedded build, used where no
-   * xz binary exists (Windows, macOS without Homebrew). 'auto' picks the CLI when it is on PATH.
+   * 'cli' spawns `xz -dc -T0`, which decodes multi-block files on all cores (faster than the
+   * single-threaded WASM decoder: scripts/bench-sources.ts); 'wasm' is the in-process xz-embedded
+   * build, used where no xz binary exists (Windows, macOS without Homebrew). 'auto' picks the CLI
+   * when it is on PATH.
    */
   readonly xz?: 'auto' | 'cli' | 'wasm';
 }
@@ -72,7 +73,7 @@ export function decoderTool(format: StreamCompression, choice: DecoderChoice): {
     case 'zst':
       return hasZlibZstd() ? null : { tool: 'zstd', args: ['-dc'] };
     case 'xz': {
-      const useCli = choice.xz === 'cli' || ((choice.xz ?? 'auto') === 'auto' && toolOnPath('xz'));
+      const useCli = choice.xz === 'cli' || ((choice.xz ?? 'auto') === 'auto' && which('xz') !== null);
       return useCli ? { tool: 'xz', args: ['-dc', '-T0'] } : null;
     }
     case 'bz2':
@@ -104,9 +105,8 @@ export function createDecompressor(format: StreamCompression, choice: DecoderCho
 
 /**
  * Decodes a local file. A decoding tool gets the file itself as its stdin instead of having Node
- * copy every compressed byte into a pipe: measured for a 256 MiB image, `zstd -dc` into Node ran
- * at ~900 MiB/s reading the file itself against 580–770 MiB/s fed through a pipe (the feeding
- * doubled Node's CPU time). In-process decoders read the file in OUTPUT_CHUNK pieces.
+ * copy every compressed byte into a pipe, which was slower and doubled Node's CPU time
+ * (scripts/bench-sources.ts). In-process decoders read the file in OUTPUT_CHUNK pieces.
  */
 export function decompressFile(format: StreamCompression, path: string, choice: DecoderChoice = {}): Readable {
   const command = decoderTool(format, choice);
@@ -174,18 +174,6 @@ export function openToolInput(path: string): ToolInput {
   };
 }
 
-const toolCache = new Map<string, boolean>();
-
-export function toolOnPath(tool: string): boolean {
-  let found = toolCache.get(tool);
-  if (found === undefined) {
-    const names = process.platform === 'win32' ? [`${tool}.exe`] : [tool];
-    found = (process.env.PATH ?? '').split(delimiter).some((dir) => dir !== '' && names.some((name) => existsSync(join(dir, name))));
-    toolCache.set(tool, found);
-  }
-  return found;
-}
-
 /** node:zlib gained zstd in Node 22.15; Electron 40+ embeds Node 24. */
 export function hasZlibZstd(): boolean {
   return typeof (zlib as { createZstdDecompress?: unknown }).createZstdDecompress === 'function';
@@ -222,14 +210,14 @@ export interface ToolProcess {
  */
 export function startTool(tool: string, args: readonly string[], stdin: 'pipe' | number, stdout: 'pipe' | number = 'pipe'): ToolProcess {
   // stderr is a pipe by the stdio option; the typings cannot see that through union stdin/stdout.
-  const child = spawn(tool, args, { stdio: [stdin, stdout, 'pipe'] }) as ChildProcessByStdio<Writable | null, Readable, Readable>;
+  const child = spawn(which(tool) ?? tool, args, { stdio: [stdin, stdout, 'pipe'] }) as ChildProcessByStdio<Writable | null, Readable, Readable>;
   let stderr = '';
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (text: string) => {
     if (stderr.length < 4096) stderr += text;
   });
   const exited = new Promise<void>((resolve, reject) => {
-    child.on('error', (error) => reject(classifyOsError(error, { kind: 'tool', tool })));
+    child.on('error', (error: NodeJS.ErrnoException) => reject(error.code === 'ENOENT' ? missingTool(tool) : classifyOsError(error, { kind: 'tool', tool })));
     child.on('close', (code, signal) => {
       if (code === 0) resolve();
       else reject(new Error(stderr.trim() || `${tool} exited with ${code ?? signal}`));

@@ -20,7 +20,8 @@ import { parseBmap, type Bmap } from './bmap';
 import { DownloadCache } from './cache';
 import { createDecompressor, decompressFile, detectFormat, MAGIC_BYTES, type StreamCompression } from './decompress';
 import { download } from './fetch';
-import { getText, isHttpUrl, type RetryPolicy } from './http';
+import { isHttpUrl } from '../api';
+import { getText, type RetryPolicy } from './http';
 import { probeSize } from './image-size';
 import type { CatalogEntry, Compression, ImageInfo } from './model';
 import type { PullReader } from './pull-reader';
@@ -187,9 +188,19 @@ async function openLocal(
   };
 }
 
-/** `image.img.bmap`, or for `image.img.xz` also `image.img.bmap`. */
+/**
+ * The bmap beside an image, first found of (for `card.img.xz`): `card.img.xz.bmap`,
+ * `card.img.bmap`, `card.bmap` — bmaptool's names, and the last is what `cardsmith build -o
+ * card.img --bmap card.bmap` writes.
+ */
+function sidecarBmapNames(path: string): string[] {
+  const uncompressed = path.replace(/\.(gz|xz|zst|bz2|zip)$/i, '');
+  const stem = uncompressed.replace(/\.(img|raw|bin|iso)$/i, '');
+  return [...new Set([path, uncompressed, stem].map((name) => `${name}.bmap`))];
+}
+
 async function readSidecarBmap(path: string, options: OpenImageOptions): Promise<Bmap | null> {
-  const candidates = [`${path}.bmap`, `${path.replace(/\.(gz|xz|zst|bz2|zip)$/i, '')}.bmap`];
+  const candidates = sidecarBmapNames(path);
   for (const candidate of candidates) {
     const xml = await readFile(candidate, 'utf8').catch(() => null);
     if (xml !== null) return readBmap(xml, candidate, options);

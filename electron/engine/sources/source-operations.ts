@@ -5,14 +5,13 @@
  * source-settings.ts), else from CARDSMITH_CATALOGS and CARDSMITH_CACHE.
  */
 import { copyFile, rename, rm } from 'node:fs/promises';
-import type { Request, ResultOf } from '../api';
+import { isHttpUrl, type Request, type ResultOf } from '../api';
 import { boardDatabase } from '../boards/db';
 import { CardsmithError } from '../errors';
 import type { JobContext } from '../job';
 import { DownloadCache, sha256OfFile } from './cache';
 import { catalogUrlsFromEnv, entriesForBoard, publicCatalogsFromEnv, loadCatalogs, withPublishedSha256 } from './catalog';
 import { download } from './fetch';
-import { isHttpUrl } from './http';
 import type { CatalogEntry } from './model';
 import { openImage, type OpenedImage } from './open-image';
 

@@ -2,11 +2,11 @@
  * A compressed file decoded by a tool (`xz -dc -T0`) whose output is read straight into the
  * caller's buffers.
  *
- * xz writes its output 8 KiB per write() (strace: 65 536 writes for 512 MiB). Read as a Node
- * stream, every one of those wakes the event loop: consuming `xz -dc -T0` of a 512 MiB image took
- * 1.0–1.8 s against 0.5 s for `xz -dc -T0 >/dev/null`, most of it in sleeping and waking the two
- * processes (system time ~0.9 s), and `xz | dd` — the reference a flash is measured against — pays
- * the same. Here the tool writes into a FIFO that this process reads without blocking: while the
+ * xz writes its output 8 KiB per write(). Read as a Node stream, every one of those wakes the event
+ * loop, so consuming `xz -dc -T0` took two to three times as long as `xz -dc -T0 >/dev/null`, most
+ * of it in sleeping and waking the two processes, and `xz | dd` — the reference a flash is
+ * measured against — pays the same (scripts/bench-sources.ts keeps the measurements). Here the
+ * tool writes into a FIFO that this process reads without blocking: while the
  * tool keeps producing, the reader keeps reading (spinning briefly when the FIFO is momentarily
  * empty), so neither side sleeps per write; when the tool is slower than that (a large, dense
  * image on a slow machine) the reader waits in blocking reads on a worker thread instead,
@@ -15,16 +15,15 @@
  * Needs a FIFO (`mkfifo`, every Linux and macOS); `toolFileReader` returns null elsewhere and the
  * caller falls back to the stream.
  */
-import { execFile } from 'node:child_process';
 import { closeSync, constants, openSync, read as readCallback, readSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { openToolInput, startTool, toolOnPath, type StreamCompression, type ToolProcess } from './decompress';
+import { runTool, which } from '../tools';
+import { openToolInput, startTool, type StreamCompression, type ToolProcess } from './decompress';
 import { skipByReading, type PullReader } from './pull-reader';
 
-const run = promisify(execFile);
 const readAsync = promisify(readCallback);
 
 /** How long the reader spins on an empty FIFO before it waits in a blocking read. */
@@ -46,7 +45,7 @@ async function openFifo(): Promise<Fifo> {
   const dir = await mkdtemp(join(tmpdir(), 'cardsmith-fifo-'));
   try {
     const path = join(dir, 'decoded');
-    await run('mkfifo', ['-m', '600', path]);
+    await runTool('mkfifo', ['-m', '600', path]);
     // Order matters: a blocking open of one end waits for the other end to exist.
     const poll = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
     const write = openSync(path, constants.O_WRONLY);
@@ -59,7 +58,7 @@ async function openFifo(): Promise<Fifo> {
 
 /** Decodes `path` with `tool args` into a FIFO; null where FIFOs are not available. */
 export async function toolFileReader(format: StreamCompression, tool: string, args: readonly string[], path: string): Promise<PullReader | null> {
-  if (process.platform === 'win32' || !toolOnPath('mkfifo')) return null;
+  if (process.platform === 'win32' || which('mkfifo') === null) return null;
   const fifo = await openFifo();
   const input = openToolInput(path);
   let running: ToolProcess;
@@ -87,7 +86,7 @@ export async function toolFileReader(format: StreamCompression, tool: string, ar
   /** Bytes read into target at `offset`: 0 at the end of the output, null when the FIFO is empty. */
   const poll = (target: Uint8Array, offset: number): number | null => {
     // An empty FIFO is an exception from readSync, tens of thousands of times per image: without
-    // a stack trace to capture, each costs about half as much (6 against 11 µs measured here).
+    // a stack trace to capture, each costs about half as much.
     const stackTraceLimit = Error.stackTraceLimit;
     Error.stackTraceLimit = 0;
     try {

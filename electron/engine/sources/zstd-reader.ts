@@ -2,10 +2,10 @@
  * A .zst file decoded straight into the caller's buffers.
  *
  * node:zlib's public zstd decoder is a stream: every output chunk is a freshly allocated buffer
- * outside the V8 heap, and a flash then copies it into an aligned write buffer. For a 512 MiB image
- * that stream ran at 0.38–0.55 s against 0.24 s for `zstd -dc >/dev/null` on this machine, the
- * difference being fresh pages faulted in and freed per chunk. Here the decoder writes into the
- * buffer the writer will hand to the card: 0.28 s for the same file, no allocation per chunk.
+ * outside the V8 heap, and a flash then copies it into an aligned write buffer; the stream trails
+ * `zstd -dc >/dev/null` by the fresh pages faulted in and freed per chunk. Here the decoder writes
+ * into the buffer the writer will hand to the card, with no allocation per chunk, and comes close
+ * to the tool (scripts/bench-sources.ts keeps the measurements).
  *
  * This uses the native handle behind `zlib.createZstdDecompress()` through `writeSync` — the call
  * Node's own synchronous zlib functions make (lib/zlib.js, processChunkSync), available since
@@ -13,7 +13,7 @@
  * null when it is missing, and callers fall back to the stream; a unit test pins that it is
  * present on the Node the app ships with.
  *
- * Each `writeSync` decodes on the calling thread; a 4 MiB read decodes in about 2 ms, and the
+ * Each `writeSync` decodes on the calling thread, a few milliseconds per 4 MiB read, and the
  * compressed input is read ahead asynchronously while the previous piece decodes.
  */
 import { open, type FileHandle } from 'node:fs/promises';

@@ -75,7 +75,8 @@ describeWith(['root', 'tool:losetup', 'tool:lsblk'], 'drive scanner on this host
     expect(await refusal(checkTarget(file, { allowLoop: true }))).toMatchObject({ cause: 'unsafe-target' });
     expect(await refusal(checkTarget('/dev/does-not-exist', { allowLoop: true }))).toMatchObject({ cause: 'device-gone' });
     const root = (await scanDrives({ all: true })).find((d) => d.mountpoints.includes('/'));
-    if (root) expect(await refusal(checkTarget(root.device, { allowLoop: true }))).toMatchObject({ cause: 'unsafe-target' });
+    expect(root, 'the scanner found no drive holding /').toBeDefined();
+    expect(await refusal(checkTarget(root!.device, { allowLoop: true }))).toMatchObject({ cause: 'unsafe-target', message: expect.stringMatching(/system|\//) });
   });
 });
 

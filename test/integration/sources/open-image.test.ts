@@ -73,6 +73,17 @@ describeWith(['tool:xz', 'tool:zstd', 'tool:bzip2', 'tool:gzip', 'tool:zip', 'to
     expect((await openImage(files.bz2!)).info).toMatchObject({ sizeBytes: null, sizeIsEstimate: true });
   });
 
+  it('finds the bmap build writes beside the image under either name: card.img.bmap or card.bmap', async () => {
+    const sub = mkdtempSync(join(dir, 'named-'));
+    const card = join(sub, 'card.img');
+    copyFileSync(raw, card);
+    expect((await openImage(card)).bmap).toBeNull();
+    copyFileSync(`${raw}.bmap`, join(sub, 'card.bmap'));
+    expect((await openImage(card)).bmap?.imageSize).toBe(image.length);
+    writeFileSync(`${card}.xz`, execFileSync('xz', ['-c', '-T1', card], { maxBuffer: 64 << 20 }));
+    expect((await openImage(`${card}.xz`)).info.hasBmap).toBe(true);
+  });
+
   it('opens a zip holding one image and its bmap', async () => {
     const opened = await openImage(join(dir, 'one.zip'));
     expect(opened.info).toMatchObject({ compression: 'zip', sizeBytes: image.length, sizeIsEstimate: false, hasBmap: true });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkEgon, checkFip, checkImxIvt, checkTiToc, checkUboot, egonChecksum, scanLoaders } from '../../../electron/engine/boards/detect';
-import { crc32 } from '../../../electron/engine/disk/crc32';
+import { crc32 } from 'node:zlib';
 import { buildFdt } from './fdt-builder';
 import { sparseDisk } from './layouts';
 

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { checkImxIvt, checkUboot, scanLoaders } from '../../../electron/engine/boards/detect';
 import { checkFit, fitExtent, parseFdt } from '../../../electron/engine/boards/fit';
-import { crc32 } from '../../../electron/engine/disk/crc32';
+import { crc32 } from 'node:zlib';
 import { fixturePath } from '../../helpers/fixtures';
 import { describeWith } from '../../helpers/needs';
 import { buildFdt, withExternalData } from './fdt-builder';

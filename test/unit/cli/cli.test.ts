@@ -1,12 +1,13 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EventSchema } from '../../../electron/engine/api';
 import { parseRootSize } from '../../../electron/cli/build';
+import { COMMANDS } from '../../../electron/cli';
 
 const root = join(__dirname, '..', '..', '..');
 const bin = join(root, 'bin', 'cardsmith.cjs');
-const SUBCOMMANDS = ['boards', 'drives', 'inspect', 'build', 'fetch', 'catalog', 'bootloader', 'flash', 'verify'];
+const SUBCOMMANDS = COMMANDS.filter((command) => !command.hidden).map((command) => command.name);
 
 function cardsmith(...args: string[]): { status: number | null; stdout: string; stderr: string } {
   const run = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -21,6 +22,7 @@ describe('cardsmith CLI', () => {
   it('--help lists every subcommand', () => {
     const { status, stdout } = cardsmith('--help');
     expect(status).toBe(0);
+    expect(SUBCOMMANDS).toEqual(expect.arrayContaining(['boards', 'board', 'plan', 'build', 'flash', 'verify']));
     for (const name of SUBCOMMANDS) expect(stdout).toMatch(new RegExp(`^  ${name} `, 'm'));
   });
 
@@ -42,6 +44,18 @@ describe('cardsmith CLI', () => {
     expect(status).not.toBe(0);
     const events = stdout.trim().split('\n').map((line) => EventSchema.parse(JSON.parse(line)));
     expect(events.at(-1)?.type).toBe('error');
+  });
+
+  // The reader is gone before the CLI writes its first byte (`cardsmith board rpi-4-b | head -2`).
+  const early = [['boards'], ['board', 'rpi-4-b'], ['boards', '--json'], ...SUBCOMMANDS.map((name) => [name, '--help'])];
+  it.each(early.map((args) => [args.join(' '), args] as const))('%s exits quietly when stdout closes', async (_name, args) => {
+    const child = spawn(process.execPath, [bin, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
   });
 
   it('flash without --yes and without a terminal refuses and writes nothing', () => {

@@ -2,7 +2,7 @@ import { open } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { CardsmithError, classifyOsError, isNetworkFailure, osErrorCause, toErrorInfo, type OsErrorContext } from '../../../electron/engine/errors';
 import { deviceError } from '../../../electron/engine/flash/device';
-import { createDecompressor, startTool } from '../../../electron/engine/sources/decompress';
+import { startTool } from '../../../electron/engine/sources/decompress';
 import { withRetries } from '../../../electron/engine/sources/http';
 
 const osError = (code: string, extra: Record<string, unknown> = {}): Error => Object.assign(new Error(`${code}: something`), { code, ...extra });
@@ -46,19 +46,6 @@ describe('one OS-error classifier, by context', () => {
     expect(toErrorInfo(osError('ENOENT', { syscall: 'spawn lsblk', path: 'lsblk' }))).toMatchObject({ cause: 'missing-tool', details: { tool: 'lsblk' } });
   });
 
-  it('a decoder whose tool is missing fails naming the tool, not as a damaged image', async () => {
-    const path = process.env.PATH;
-    process.env.PATH = '/nonexistent';
-    try {
-      const decoder = createDecompressor('bz2');
-      const failed = new Promise<unknown>((resolve) => decoder.once('error', resolve));
-      decoder.end(Buffer.from('BZh9'));
-      decoder.resume();
-      expect(((await failed) as CardsmithError).info).toMatchObject({ cause: 'missing-tool', details: { tool: 'bzip2' } });
-    } finally {
-      process.env.PATH = path;
-    }
-  });
 
   it('keeps the device messages with the byte offset', () => {
     const full = deviceError(osError('ENOSPC'), 'writing', '/dev/sdx', 4096, 512);

@@ -205,7 +205,7 @@ describe('the guided flow', { timeout: 30_000 }, () => {
         emit({ type: 'phase', phase: 'write', state: 'done' });
         return { device: (request as { device: string }).device, bytesWritten: 64e6, verified: true, logFile: '/home/me/.cache/cardsmith/logs/flash-sdb.log' };
       },
-      verify: async () => ({ device: '/dev/sdb', ok: false, bytesChecked: 64e6, mismatches: [{ start: 4096, end: 8192 }] }),
+      verify: async () => ({ device: '/dev/sdb', ok: false, bytesChecked: 64e6, mismatches: [{ start: 4096, end: 8192 }], mismatchCount: 1, mismatchBytes: 4096 }),
     });
     await toCardStep(api);
     fireEvent.click(await screen.findByRole('radio', { name: /Generic SD reader/ }));

@@ -2,8 +2,10 @@
  * Sample contract data for renderer tests, and an in-memory `window.cardsmith` whose operations
  * the test scripts. The renderer runs in jsdom here, where the engine cannot; the real engine
  * behind the same interface is exercised by the Chromium e2e suite through the test bridge.
+ * What crosses this fake is held to the contract as the real boundary holds it: the renderer's
+ * requests, and the scripted events and results, are parsed with the contract's schemas.
  */
-import type { CardsmithApi, JobEvent, Op, RequestInput, ResultOf } from '../../../electron/engine/api';
+import { EventSchema, RequestSchema, ResultSchemas, type CardsmithApi, type JobEvent, type Op, type RequestInput, type ResultOf } from '../../../electron/engine/api';
 import type { Board } from '../../../electron/engine/boards/model';
 import type { Drive } from '../../../electron/engine/drives/model';
 import type { ErrorInfo } from '../../../electron/engine/errors';
@@ -81,9 +83,11 @@ export function fakeApi(handlers: Partial<Record<Op, Handler>>): FakeApi {
     platform: 'linux',
     async run<O extends Op>(request: Extract<RequestInput, { op: O }>, onEvent?: (event: JobEvent) => void, job = 'job'): Promise<ResultOf<O>> {
       calls.push(request);
+      RequestSchema.parse(request);
       const handler = handlers[request.op];
       if (!handler) throw new ScriptedError({ ...NOT_IMPLEMENTED, message: `${request.op}: not implemented yet` });
-      return (await handler(request, (event) => onEvent?.(event), job)) as ResultOf<O>;
+      const result = await handler(request, (event) => onEvent?.(EventSchema.parse(event)), job);
+      return ResultSchemas[request.op].parse(result) as ResultOf<O>;
     },
     async cancel(job) {
       cancelled.push(job);

@@ -6,10 +6,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { gzipSync } from 'node:zlib';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { CardsmithError } from '../../../electron/engine/errors';
-import { createDecompressor, decompressFile, detectFormat, hasZlibZstd, type DecoderChoice, type StreamCompression } from '../../../electron/engine/sources/decompress';
-import { describeWith, which } from '../../helpers/needs';
+import { ToolError } from '../../../electron/engine/tools';
+import { createDecompressor, decoderTool, decompressFile, detectFormat, hasZlibZstd, startTool, type DecoderChoice, type StreamCompression } from '../../../electron/engine/sources/decompress';
+import { describeWith, type Need } from '../../helpers/needs';
 
 /** A small image with incompressible, zero and text regions, like a real card image. */
 function sampleImage(): Buffer {
@@ -67,9 +68,12 @@ describe('createDecompressor', () => {
 
   for (const format of Object.keys(encoders) as (keyof typeof encoders)[]) {
     const tool = toolFor[format];
-    const available = tool === null || which(tool) !== null;
-    describe.skipIf(!available)(format, () => {
-      const compressed = available ? encoders[format](image) : Buffer.alloc(0);
+    const needs: Need[] = tool === null ? [] : [`tool:${tool}`];
+    describeWith(needs, format, () => {
+      let compressed: Buffer = Buffer.alloc(0);
+      beforeAll(() => {
+        compressed = encoders[format](image);
+      });
 
       it('decodes to the original bytes', async () => {
         expect(detectFormat(compressed)).toBe(format);
@@ -102,8 +106,11 @@ describe('createDecompressor', () => {
     });
   }
 
-  describe.skipIf(which('xz') === null)('xz through the in-process WASM decoder', () => {
-    const compressed = which('xz') ? encoders.xz(image) : Buffer.alloc(0);
+  describeWith(['tool:xz'], 'xz through the in-process WASM decoder', () => {
+    let compressed: Buffer = Buffer.alloc(0);
+    beforeAll(() => {
+      compressed = encoders.xz(image);
+    });
     it('decodes to the original bytes', async () => {
       expect(sha(await decode('xz', compressed, 65_536, { xz: 'wasm' }))).toBe(sha(image));
     });
@@ -114,10 +121,16 @@ describe('createDecompressor', () => {
     });
   });
 
-  it('uses node:zlib for zstd on Node 24', () => {
-    const major = Number(process.versions.node.split('.')[0]);
-    if (major >= 23) expect(hasZlibZstd()).toBe(true);
-    else expect(typeof hasZlibZstd()).toBe('boolean');
+  // The tests run on the pinned Node, the major Electron embeds (pull-readers.test.ts checks that).
+  it('names a decoding tool that is missing as a missing tool', async () => {
+    const error = await startTool('cardsmith-no-such-decoder', ['-dc'], 'pipe').exited.then(() => null, (thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(ToolError);
+    expect(error).toMatchObject({ failure: 'missing', tool: 'cardsmith-no-such-decoder' });
+  });
+
+  it('uses node:zlib for zstd, spawning no zstd process', () => {
+    expect(hasZlibZstd()).toBe(true);
+    expect(decoderTool('zst', {})).toBeNull();
   });
 });
 

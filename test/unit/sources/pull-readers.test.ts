@@ -8,7 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CardsmithError } from '../../../electron/engine/errors';
 import { hasZlibZstd } from '../../../electron/engine/sources/decompress';
 import type { PullReader } from '../../../electron/engine/sources/pull-reader';
@@ -71,6 +71,23 @@ function damaged(path: string, name: string, change: (bytes: Buffer) => Buffer):
   writeFileSync(out, change(Buffer.from(readFileSync(path))));
   return out;
 }
+
+// The zst fast path reaches into zlib's private handle, so a Node upgrade could drop it to the
+// slow path unnoticed. The test below pins it; this makes sure it runs on the Node the app ships.
+describe('the Node these tests run on', () => {
+  const majorOf = (version: string): number => Number(/\d+/.exec(version)?.[0]);
+  const pkg = (path: string): { dependencies?: Record<string, string>; devDependencies?: Record<string, string> } =>
+    JSON.parse(readFileSync(join(__dirname, '..', '..', '..', path), 'utf8')) as { dependencies?: Record<string, string>; devDependencies?: Record<string, string> };
+
+  it('is the major Electron embeds and the one package.json pins', () => {
+    // Electron's own package depends on the @types/node of the Node it embeds.
+    const electronNode = majorOf(pkg('node_modules/electron/package.json').dependencies?.['@types/node'] ?? '');
+    const pinned = majorOf(pkg('package.json').devDependencies?.node ?? '');
+    expect(electronNode).toBeGreaterThanOrEqual(22);
+    expect(pinned).toBe(electronNode);
+    expect(majorOf(process.versions.node)).toBe(pinned);
+  });
+});
 
 describeWith(['tool:zstd'], 'zstdFileReader', () => {
   it('is available wherever node:zlib decodes zstd, so the fast path is never lost silently', () => {

@@ -1,8 +1,8 @@
 /**
  * CRC32C (Castagnoli, reflected polynomial 0x82F63B78), the checksum behind ext4's metadata_csum.
  * ext4 chains it raw: each checksum starts from a seed and is never inverted at the end, so
- * `crc32c(seed, a ++ b) === crc32c(crc32c(seed, a), b)`. Slicing-by-8 tables keep it near
- * 1 GB/s in plain JS, which matters only for directory and inode blocks (file data is not summed).
+ * `crc32c(seed, a ++ b) === crc32c(crc32c(seed, a), b)`. Slicing-by-8 tables keep it fast in
+ * plain JS, which matters only for directory and inode blocks (file data is not summed).
  */
 const TABLES: readonly Uint32Array[] = (() => {
   const tables = Array.from({ length: 8 }, () => new Uint32Array(256));
