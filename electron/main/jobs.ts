@@ -6,6 +6,7 @@
  */
 import { needsPrivilege, type JobEvent, type Request } from '../engine/api';
 import { toErrorInfo } from '../engine/errors';
+import { refuseSourceOnCard } from '../engine/flash/card';
 import { runRequest } from '../engine/operations';
 
 export interface PrivilegedWorker {
@@ -72,6 +73,8 @@ export class JobRouter {
     this.running.set(job, entry);
     let worker: PrivilegedWorker;
     try {
+      // Checked as the user before the worker unmounts anything: the card holding its own source.
+      refuseSourceOnCard(request);
       worker = await this.options.privilegedWorker();
     } catch (error) {
       emit({ type: 'error', error: toErrorInfo(error) });

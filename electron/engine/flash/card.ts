@@ -9,8 +9,8 @@
  */
 import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CardGrant } from '../api';
-import { blockDeviceKey, deviceKeyOfFd, holderKey } from '../drives/identity';
+import { cardOf, type CardGrant, type Request } from '../api';
+import { blockDeviceKey, deviceKeyOfFd, deviceKeyOfPath, holderKey } from '../drives/identity';
 import { checkTarget } from '../drives/safety';
 import { ejectCard, releaseCard } from '../drives/unmount';
 import { CardsmithError } from '../errors';
@@ -89,6 +89,30 @@ export function isOnCard(path: string, key: string): boolean {
   return onCard.has(blockDeviceKey(stats) ?? holderKey(stats));
 }
 
+/**
+ * Refuses a job whose source (image, rootfs) lies on the card it would write, by device number —
+ * run unprivileged by whoever asks the elevated part (before the card is unmounted) and again in
+ * the card job.
+ */
+export function refuseOwnSource(device: string, key: string, sourcePath: string | undefined): void {
+  if (sourcePath === undefined || !isOnCard(sourcePath, key)) return;
+  throw new CardsmithError('unsafe-target', `${sourcePath} is on ${device} itself; a card cannot be written from its own contents`, { device, source: sourcePath });
+}
+
+/** The same refusal for a request, before it is sent to the elevated part (Linux: by device number). */
+export function refuseSourceOnCard(request: Request): void {
+  const device = cardOf(request);
+  const source = request.op === 'flash' ? (request.source ?? request.build?.rootfs) : request.op === 'verify' ? request.source : undefined;
+  if (device === null || source === undefined || process.platform !== 'linux') return;
+  let key: string;
+  try {
+    key = deviceKeyOfPath(device);
+  } catch {
+    return; // not a device: the elevated part says so
+  }
+  refuseOwnSource(device, key, source);
+}
+
 /** The card the elevated part opened and handed over as `grant.fd`. */
 export function grantedCardAccess(grant: CardGrant): CardAccess {
   return async (device, options) => {
@@ -96,12 +120,7 @@ export function grantedCardAccess(grant: CardGrant): CardAccess {
     if (key !== grant.key) {
       throw new CardsmithError('internal', `The card handed over as descriptor ${grant.fd} is ${key ?? 'not a block device'}, not ${grant.key}`, { device });
     }
-    if (options.sourcePath !== undefined && isOnCard(options.sourcePath, key)) {
-      throw new CardsmithError('unsafe-target', `${options.sourcePath} is on ${grant.device} itself; a card cannot be written from its own contents`, {
-        device: grant.device,
-        source: options.sourcePath,
-      });
-    }
+    refuseOwnSource(grant.device, key, options.sourcePath);
     const info: CardInfo = { device: grant.device, key, sizeBytes: grant.sizeBytes, description: grant.description, warnings: grant.warnings };
     return {
       info,

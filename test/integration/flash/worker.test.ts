@@ -8,7 +8,8 @@ import { mkdtempSync, rmSync, writeFileSync, closeSync, openSync, readSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { Envelope } from '../../../electron/engine/api';
+import type { Envelope, JobEvent } from '../../../electron/engine/api';
+import { JobRouter } from '../../../electron/main/jobs';
 import { describeWith } from '../../helpers/needs';
 import { withLoopDevice } from '../../helpers/loop';
 import { WorkerProcess } from '../../helpers/worker-process';
@@ -64,6 +65,34 @@ describeWith(['root', 'tool:losetup'], 'the privileged worker', () => {
       expect(head.every((b) => b === 0)).toBe(true);
       worker.send({ cmd: 'shutdown' });
       expect(await worker.exited).toBe(0);
+    });
+  });
+});
+
+describeWith(['root', 'tool:losetup', 'tool:mkfs.ext4', 'tool:mount', 'tool:umount'], 'the app before it asks the privileged worker', () => {
+  it('refuses a card that holds the job’s own image, without starting the worker', async () => {
+    await withLoopDevice({ sizeBytes: 64 * MiB }, async (loop) => {
+      execFileSync('mkfs.ext4', ['-q', '-F', loop.device]);
+      const mountPoint = mkdtempSync(join(tmpdir(), 'cardsmith-own-'));
+      execFileSync('mount', [loop.device, mountPoint]);
+      try {
+        const image = join(mountPoint, 'card.img');
+        writeFileSync(image, Buffer.alloc(MiB, 7));
+        let asked = 0;
+        const router = new JobRouter({
+          privilegedWorker: async () => {
+            asked += 1;
+            throw new Error('the worker must not be started');
+          },
+        });
+        const events: JobEvent[] = [];
+        await router.start('own', { op: 'flash', source: image, device: loop.device, allowLoop: true, verify: true, eject: false }, (event) => events.push(event));
+        expect(events.at(-1)).toMatchObject({ type: 'error', error: { cause: 'unsafe-target', message: expect.stringContaining('own contents') } });
+        expect(asked).toBe(0);
+      } finally {
+        execFileSync('umount', [mountPoint]);
+        rmSync(mountPoint, { recursive: true, force: true });
+      }
     });
   });
 });

@@ -1,0 +1,57 @@
+/**
+ * What the elevated part can run: the import closure of `cardsmith worker`, as esbuild bundles
+ * it. It must hold no parser of untrusted formats (images, archives, tarballs, bmaps, catalogs,
+ * board files, URLs) and no writer of files: only the contract's schemas, the drive scanner and
+ * safety rules, unmounting, opening the card, and starting the card job.
+ */
+import { build } from 'esbuild';
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+
+const root = join(__dirname, '..', '..', '..');
+
+// Every engine module the elevated part may load, and why it is safe to.
+const ALLOWED = new Map<string, string>([
+  ['electron/cli/worker.ts', 'the elevated entry itself'],
+  ['electron/engine/api.ts', 'the contract: zod schemas of requests and events'],
+  ['electron/engine/errors.ts', 'classified errors'],
+  ['electron/engine/job.ts', 'progress and phase events'],
+  ['electron/engine/ndjson.ts', 'bounded line framing of its own pipes'],
+  ['electron/engine/tools.ts', 'runs lsblk, umount, udisksctl, eject with fixed arguments'],
+  ['electron/engine/boards/model.ts', 'schema of a board (the contract refers to it); no board file is read'],
+  ['electron/engine/disk/model.ts', 'schema of an inspection (the contract refers to it)'],
+  ['electron/engine/sources/model.ts', 'schema of a catalog entry (the contract refers to it); no catalog is read'],
+  ['electron/engine/drives/model.ts', 'schema of a drive'],
+  ['electron/engine/drives/lsblk.ts', "parses lsblk's JSON (a system tool's output)"],
+  ['electron/engine/drives/classify.ts', 'the safety rules'],
+  ['electron/engine/drives/scan.ts', 'runs lsblk, reads sysfs, /proc/swaps, /proc/self/mountinfo'],
+  ['electron/engine/drives/safety.ts', 'finds the drive by device number and applies the rules'],
+  ['electron/engine/drives/identity.ts', 'device numbers from stat/fstat'],
+  ['electron/engine/drives/unmount.ts', 'unmounts and ejects the card'],
+  ['electron/engine/flash/device.ts', 'opens the card (O_EXCL, O_DIRECT)'],
+  ['electron/engine/elevated/open-card.ts', 'check, unmount, open, fstat'],
+  ['electron/engine/elevated/card-job.ts', 'starts the card job as the user and relays its events'],
+  ['electron/engine/elevated/invoking-user.ts', 'who the job runs as (getent)'],
+  ['electron/engine/elevated/policy.ts', 'which requests are served'],
+]);
+
+it('the elevated part loads no parser of untrusted formats and no file writer', async () => {
+  const result = await build({
+    entryPoints: [join(root, 'electron/cli/worker.ts')],
+    absWorkingDir: root,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    write: false,
+    metafile: true,
+    logLevel: 'silent',
+  });
+  const inputs = Object.keys(result.metafile.inputs);
+  const ours = inputs.filter((input) => !input.startsWith('node_modules/'));
+  expect(ours.filter((input) => !ALLOWED.has(input))).toEqual([]);
+  // Third-party code in the closure: zod (schemas), execa with its own dependencies, and drivelist
+  // (the drive scanner on macOS and Windows). No archive or image decoder.
+  const packages = new Set(inputs.filter((input) => input.startsWith('node_modules/')).map((input) => input.split('/').slice(1, input.split('/')[1]?.startsWith('@') ? 3 : 2).join('/')));
+  for (const name of ['yauzl', 'xz-decompress']) expect(packages.has(name), name).toBe(false);
+  expect(packages.has('zod')).toBe(true);
+});
