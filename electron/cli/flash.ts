@@ -29,7 +29,8 @@ export const flashCommand: Command = {
   summary: "Write an image (file, URL or catalog id) and the board's loader to a card, then verify",
   usage: [
     'cardsmith flash <image|url|catalog-id> --device <dev> [--board <id>] [--loader-from <file|dir|deb|url>]',
-    '  [--no-verify] [--eject] [--yes] [--json]',
+    '  [--bmap <file>] [--no-verify] [--eject] [--yes] [--json]',
+    '  --bmap names the image\'s block map (default: one beside it: card.img.bmap, card.bmap)',
     'cardsmith flash --board <id> --rootfs <tar|dir> --device <dev> [--root-size …|fill] [--table mbr|gpt]',
     '  [--boot-files <dir>] [--kernel …] [--initrd …] [--dtb …] [--cmdline …] [--loader-from …]',
     '  builds the recipe for this card (fill: root filesystem at card size) and flashes it',
@@ -38,6 +39,7 @@ export const flashCommand: Command = {
   options: {
     ...RECIPE_OPTIONS,
     device: { type: 'string', short: 'd' },
+    bmap: { type: 'string' },
     'no-verify': { type: 'boolean', default: false },
     eject: { type: 'boolean', default: false },
     yes: { type: 'boolean', short: 'y', default: false },
@@ -50,6 +52,8 @@ export const flashCommand: Command = {
     if (building === (source !== undefined)) throw new UsageError('give either an image, URL or catalog id, or a recipe (--rootfs with --board)');
     const build = building ? recipeFrom(values) : undefined;
     const device = requireString(values, 'device');
+    const bmap = typeof values.bmap === 'string' ? values.bmap : undefined;
+    if (building && bmap !== undefined) throw new UsageError('--bmap names the block map of an image; a recipe flash makes its own');
     if (values.yes !== true) {
       io.err(`Target: ${await describeTarget(device, values['allow-loop'] === true)}\n`);
       const what = build ? `a build of ${build.rootfs}` : source;
@@ -66,6 +70,7 @@ export const flashCommand: Command = {
         device,
         board: typeof values.board === 'string' ? values.board : undefined,
         loaderFrom: typeof values['loader-from'] === 'string' ? values['loader-from'] : undefined,
+        bmap,
         verify: values['no-verify'] !== true,
         eject: values.eject === true,
         allowLoop: values['allow-loop'] === true,

@@ -88,6 +88,8 @@ export const RequestSchema = z.discriminatedUnion('op', [
     board: z.string().optional(),
     /** Where the board's loader comes from (file, folder, .deb or URL); see boards/loader-source.ts. */
     loaderFrom: z.string().optional(),
+    /** A bmap file for the image (default: one found beside it, e.g. card.img.bmap or card.bmap). */
+    bmap: z.string().optional(),
     verify: z.boolean().default(true),
     eject: z.boolean().default(false),
     /** Development and test only: allow a loop device as the card. */

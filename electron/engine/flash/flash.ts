@@ -83,7 +83,7 @@ export async function flash(request: FlashRequest, outer: JobContext, access: Ca
     const deviceBytes = card.info.sizeBytes;
     if (origin.kind === 'build') built = await buildForCard({ ...origin.build, loaderFrom: origin.build.loaderFrom ?? request.loaderFrom }, deviceBytes, ctx);
     const image = built ? built.path : (origin as { source: string }).source;
-    input = await openImageInput(image, ctx);
+    input = await openImageInput(image, ctx, { bmapPath: origin.kind === 'source' ? request.bmap : undefined });
     ctx.log('info', `image: ${input.compression}, ${input.sizeBytes ?? 'unknown'} bytes${input.bmap ? `, bmap with ${input.bmap.ranges.length} ranges` : ''}`);
     refuseSmallCard(input, deviceBytes, card.info.device);
     const plan = planWrite({ deviceBytes, imageBytes: input.sizeBytes, mapped: input.bmap ? bmapRanges(input.bmap) : null });

@@ -156,8 +156,8 @@ async function isLocalFile(ref: string): Promise<boolean> {
 }
 
 /** Opens any image reference (path, URL, catalog id) for sequential reading. */
-export async function openImageInput(ref: string, ctx: JobContext): Promise<ImageInput> {
-  const opened = await openImageRef(ref, ctx);
+export async function openImageInput(ref: string, ctx: JobContext, options: { readonly bmapPath?: string } = {}): Promise<ImageInput> {
+  const opened = await openImageRef(ref, ctx, options);
   const bmap = opened.bmap;
   const checked = opened.expected.sourceSha256 !== null || opened.expected.imageSha256 !== null;
   const direct = checked || !(await isLocalFile(ref)) ? null : await directFileReader(ref, opened.info.compression);

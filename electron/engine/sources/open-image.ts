@@ -34,6 +34,8 @@ export interface OpenImageOptions {
   readonly retry?: RetryPolicy;
   /** The image to use inside a zip holding several. */
   readonly zipEntry?: string;
+  /** A bmap file the person named (`flash --bmap FILE`), used instead of any found beside the image. */
+  readonly bmapPath?: string;
   /** Looks up a catalog id (source-operations.ts `openImageRef` wires the loaded catalogs). */
   readonly findCatalogEntry?: (id: string) => Promise<CatalogEntry | null>;
   /** Published sha256 of the source bytes as stored (compressed), for a local file or URL. */
@@ -74,7 +76,11 @@ export async function openImage(ref: string, options: OpenImageOptions = {}): Pr
     sourceSha256: (options.expectedSha256 ?? entry?.sha256 ?? null)?.toLowerCase() ?? null,
     imageSha256: (options.expectedImageSha256 ?? entry?.extractSha256 ?? null)?.toLowerCase() ?? null,
   };
-  const bmapFromUrl = entry?.bmapUrl ? readBmap(await getText(entry.bmapUrl, { signal: options.signal, retry: options.retry }), entry.bmapUrl, options) : null;
+  const bmapFromUrl = options.bmapPath
+    ? readBmap(await readBmapText(options.bmapPath), options.bmapPath, options)
+    : entry?.bmapUrl
+      ? readBmap(await getText(entry.bmapUrl, { signal: options.signal, retry: options.retry }), entry.bmapUrl, options)
+      : null;
   if (resolved.kind === 'file') return openLocal(resolved.path, expected, bmapFromUrl, options, true);
 
   const cache = options.cache ?? new DownloadCache();
@@ -197,6 +203,12 @@ function sidecarBmapNames(path: string): string[] {
   const uncompressed = path.replace(/\.(gz|xz|zst|bz2|zip)$/i, '');
   const stem = uncompressed.replace(/\.(img|raw|bin|iso)$/i, '');
   return [...new Set([path, uncompressed, stem].map((name) => `${name}.bmap`))];
+}
+
+async function readBmapText(path: string): Promise<string> {
+  return readFile(path, 'utf8').catch((error: unknown) => {
+    throw classifyOsError(error, { kind: 'file', path });
+  });
 }
 
 async function readSidecarBmap(path: string, options: OpenImageOptions): Promise<Bmap | null> {

@@ -35,11 +35,12 @@ export async function findCatalogEntry(id: string, ctx: JobContext): Promise<Cat
  * Opens an image reference for flash/verify/inspect: a path, a URL or a catalog id (the catalogs
  * are loaded only for an id; its checksum file is read when it publishes no sha256 itself).
  */
-export async function openImageRef(ref: string, ctx: JobContext, options: { readonly zipEntry?: string } = {}): Promise<OpenedImage> {
+export async function openImageRef(ref: string, ctx: JobContext, options: { readonly zipEntry?: string; readonly bmapPath?: string } = {}): Promise<OpenedImage> {
   return openImage(ref, {
     ctx,
     signal: ctx.signal,
     zipEntry: options.zipEntry,
+    bmapPath: options.bmapPath,
     findCatalogEntry: async (id) => {
       const entry = await findCatalogEntry(id, ctx);
       return entry ? withPublishedSha256(entry, { signal: ctx.signal }) : null;
