@@ -16,6 +16,7 @@ import { ReviewPage } from './pages/review-page';
 import { SettingsPage } from './pages/settings-page';
 import { VerifyPage } from './pages/verify-page';
 import { canEnter, FLOW_STEPS, nextStep, previousStep, type FlowStep, type Screen } from './store/flow';
+import type { JobStatus } from './store/job';
 import { useActions, useApp, useI18n } from './store/store-context';
 
 function screenKey(screen: Screen): string {
@@ -31,9 +32,11 @@ const HEADINGS: Readonly<Record<FlowStep, MessageKey>> = {
   done: 'done.heading',
 };
 
-function headingOf(screen: Screen): MessageKey {
+function headingOf(screen: Screen, job: JobStatus | null): MessageKey {
   switch (screen.kind) {
     case 'flow':
+      if (screen.step === 'flash' && job === 'failed') return 'flash.heading.failed';
+      if (screen.step === 'flash' && job === 'cancelled') return 'flash.heading.cancelled';
       return HEADINGS[screen.step];
     case 'verify':
       return 'verify.heading';
@@ -88,11 +91,19 @@ export function App(): ReactNode {
   const actions = useActions();
   const screen = useApp((s) => s.flow.screen);
   const flowState = useApp((s) => s.flow);
-  const jobRunning = useApp((s) => s.job?.status === 'running');
+  const jobStatus = useApp((s) => s.job?.status ?? null);
+  const jobRunning = jobStatus === 'running';
   const heading = useRef<HTMLHeadingElement>(null);
   const key = screenKey(screen);
+  const firstScreen = useRef(true);
   useDocumentLook();
+  // A new screen moves focus to its heading (keyboard and screen-reader users start there); the
+  // first one at launch does not, so the window opens without a focus ring on its title.
   useEffect(() => {
+    if (firstScreen.current) {
+      firstScreen.current = false;
+      return;
+    }
     heading.current?.focus();
   }, [key]);
 
@@ -131,7 +142,7 @@ export function App(): ReactNode {
       {step ? <StepNav current={step} /> : null}
       <main className="content" data-screen={key}>
         <h1 ref={heading} tabIndex={-1}>
-          {t(headingOf(screen))}
+          {t(headingOf(screen, jobStatus))}
         </h1>
         {step ? <p className="step-of">{t('step.of', { n: FLOW_STEPS.indexOf(step) + 1, total: FLOW_STEPS.length })}</p> : null}
         <ScreenPage screen={screen} />
@@ -144,6 +155,11 @@ export function App(): ReactNode {
           {showNext ? (
             <button type="button" className="primary" disabled={!canEnter(flowState, next)} onClick={() => actions.goTo(next)}>
               {t('nav.next')}
+            </button>
+          ) : null}
+          {step === 'review' ? (
+            <button type="button" className="primary" disabled={!canEnter(flowState, 'flash')} onClick={() => void actions.startFlash()}>
+              {t('review.flash')}
             </button>
           ) : null}
         </footer>

@@ -34,4 +34,9 @@ export function translate(language: Language, key: MessageKey, params: Params = 
   return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
 }
 
+/** Which of two message keys a count takes, by the language's plural rules (Intl.PluralRules). */
+export function pluralKey(language: Language, count: number, one: MessageKey, other: MessageKey): MessageKey {
+  return new Intl.PluralRules(language).select(count) === 'one' ? one : other;
+}
+
 export type Translator = (key: MessageKey, params?: Params) => string;

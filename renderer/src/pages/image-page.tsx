@@ -147,6 +147,7 @@ function UrlTab(): ReactNode {
   return (
     <form
       className="inline-form"
+      noValidate
       onSubmit={(e) => {
         e.preventDefault();
         setTouched(true);

@@ -2,7 +2,7 @@
 import { useState, type ReactNode } from 'react';
 import { ErrorPanel } from '../components/error-panel';
 import { LayoutPicture } from '../components/layout-picture';
-import { canEnter, confirmationWord, needsTypedConfirmation, type FlowState, type ImageChoice } from '../store/flow';
+import { confirmationWord, needsTypedConfirmation, type FlowState, type ImageChoice } from '../store/flow';
 import { useActions, useApp, useI18n } from '../store/store-context';
 import { formatBytes } from '../view/format';
 import { loaderSlotsOf, loadersFoundOf, type LayoutInput } from '../view/layout';
@@ -115,9 +115,6 @@ export function ReviewPage(): ReactNode {
           />
         </label>
       ) : null}
-      <button type="button" className="primary" disabled={!canEnter(flowState, 'flash')} onClick={() => void actions.startFlash()}>
-        {t('review.flash')}
-      </button>
     </div>
   );
 }

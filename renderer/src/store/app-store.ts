@@ -14,6 +14,8 @@ import { applyJobEvent, finishJob, startJob, type JobState } from './job';
 import { buildOutputPath, buildRequest, flashRequest, planBuildRequest, planFlash } from './flash-plan';
 import { fromOutcome, IDLE, LOADING, type Loadable } from './loadable';
 import { driveRows } from '../view/drives';
+import { imageFileProblem, unreadableFile } from '../view/messages';
+import { resolveLanguage, translate, type Translator } from '../i18n/translate';
 import { DEFAULT_SETTINGS, parseSettings, serializeSettings, SETTINGS_KEY, sourceSettingsOf, type Settings } from './settings';
 
 export type InspectResult = ResultOf<'inspect'>;
@@ -104,6 +106,7 @@ export function createAppStore(deps: StoreDeps): AppStore {
 
   return createStore<AppState>()((set, get) => {
     const client = withSourceSettings(deps.client, () => sourceSettingsOf(get().settings));
+    const tr: Translator = (key, params) => translate(resolveLanguage(get().settings.language, get().systemLanguages), key, params);
     const setFlow = (update: (state: flow.FlowState) => flow.FlowState): void => set((s) => ({ flow: update(s.flow) }));
     const onJobEvent = (event: JobEvent): void =>
       set((s) => (s.job ? { job: applyJobEvent(s.job, event, now()) } : {}));
@@ -180,9 +183,13 @@ export function createAppStore(deps: StoreDeps): AppStore {
         setFlow((f) => flow.chooseImage(f, choice));
         if (choice?.kind === 'file') {
           set({ imageInfo: LOADING });
-          void client.run({ op: 'inspect', target: choice.path }).then((outcome) => {
+          const path = choice.path;
+          void client.run({ op: 'inspect', target: path }).then((outcome) => {
             const current = get().flow.image;
-            if (current?.kind === 'file' && current.path === choice.path) set({ imageInfo: fromOutcome(outcome, (r) => r) });
+            if (current?.kind !== 'file' || current.path !== path) return;
+            const problem = outcome.ok ? imageFileProblem(path, outcome.value, tr) : unreadableFile(path, outcome.error, tr);
+            set({ imageInfo: problem ? { status: 'failed', error: problem } : fromOutcome(outcome, (r) => r) });
+            setFlow((f) => flow.imageChecked(f, path, problem === null));
           });
         } else {
           set({ imageInfo: IDLE });
@@ -239,7 +246,7 @@ export function createAppStore(deps: StoreDeps): AppStore {
           return;
         }
         setFlow((f) => ({ ...f, screen: { kind } }));
-        if (kind === 'verify' && get().drives.status === 'idle') void actions.refreshDrives();
+        if ((kind === 'verify' || kind === 'inspect') && get().drives.status === 'idle') void actions.refreshDrives();
       },
       setConfirmed(confirmed) {
         setFlow((f) => ({ ...f, confirmed }));
@@ -252,12 +259,13 @@ export function createAppStore(deps: StoreDeps): AppStore {
         set({ job: startJob('flash', plan.phases, now()), flashResult: null, flow: { ...state.flow, screen: { kind: 'flow', step: 'flash' } } });
 
         let rootfs = plan.build?.rootfs ?? null;
+        let source = plan.flashSource;
         if (plan.fetchSource !== null) {
           const fetched = await step((id) => client.run({ op: 'fetch', source: plan.fetchSource as string }, onJobEvent, id), 'fetch');
           if (!fetched.ok) return finish(fetched);
-          rootfs = fetched.value.path;
+          if (plan.build) rootfs = fetched.value.path;
+          else source = fetched.value.path;
         }
-        let source = plan.flashSource;
         if (plan.build && rootfs !== null) {
           if (!plan.board) return finish({ ok: false, error: NEEDS_BOARD });
           const stamp = new Date(now()).toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
@@ -272,6 +280,11 @@ export function createAppStore(deps: StoreDeps): AppStore {
         set({ flashResult: flashed.value, flashedSource: source });
         finish({ ok: true });
         setFlow((f) => ({ ...f, screen: { kind: 'flow', step: 'done' } }));
+        // A catalog image was streamed into the cache while it was written: verify reads that file.
+        if (state.flow.image?.kind === 'catalog') {
+          const cached = await client.run({ op: 'fetch', source });
+          if (get().flashedSource === source) set({ flashedSource: cached.ok ? cached.value.path : source });
+        }
       },
       async cancelJob() {
         const job = get().job;

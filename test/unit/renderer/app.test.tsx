@@ -94,7 +94,7 @@ describe('the guided flow', { timeout: 30_000 }, () => {
     expect(tiny.disabled).toBe(true);
     expect(screen.getByText(/Too small: the image needs 67 MB/)).toBeTruthy();
     expect(screen.queryByRole('radio', { name: /sda/ })).toBeNull();
-    expect(screen.getByText('1 system or unsafe drive(s) hidden')).toBeTruthy();
+    expect(screen.getByText('1 drive is hidden because it is not safe to write.')).toBeTruthy();
     fireEvent.click(big);
     fireEvent.click(screen.getByRole('button', { name: 'Next' }));
     expect(heading()).toBe('Check before writing');
@@ -191,7 +191,11 @@ describe('the guided flow', { timeout: 30_000 }, () => {
     await waitFor(() => expect(api.cancelled).toHaveLength(1));
     expect(api.cancelled[0]).toMatch(/^flash-/);
     await act(async () => release?.());
-    expect(await screen.findByText(/^Cancelled\. The card is incomplete; flash it again before use\. Cancelled by the user/)).toBeTruthy();
+    expect(await screen.findByText('Stopped during “Write”. Cancelled. The card is incomplete; flash it again before use.')).toBeTruthy();
+    expect(heading()).toBe('Flashing cancelled');
+    expect(screen.queryByText(/Cancelled by the user/)).toBeNull();
+    expect(document.querySelector('.phase-row[data-phase="write"]')?.getAttribute('data-status')).toBe('cancelled');
+    expect(within(document.querySelector('.phase-rows') as HTMLElement).getAllByText('stopped here')).toHaveLength(1);
     expect(screen.getByRole('button', { name: 'Back to review' })).toBeTruthy();
   });
 
@@ -203,6 +207,7 @@ describe('the guided flow', { timeout: 30_000 }, () => {
       listDrives: async () => ({ drives: [drive()] }),
       flash: async (request, emit) => {
         emit({ type: 'phase', phase: 'write', state: 'done' });
+        emit({ type: 'phase', phase: 'eject', state: 'done', detail: 'udisksctl power-off' });
         return { device: (request as { device: string }).device, bytesWritten: 64e6, verified: true, logFile: '/home/me/.cache/cardsmith/logs/flash-sdb.log' };
       },
       verify: async () => ({ device: '/dev/sdb', ok: false, bytesChecked: 64e6, mismatches: [{ start: 4096, end: 8192 }] }),
