@@ -4,7 +4,9 @@
  * and Back/Next. Theme and language are applied to the document here.
  */
 import { useEffect, useRef, type ReactNode } from 'react';
-import { StepNav } from './components/step-nav';
+import { MemoryStick, ScanSearch, Settings, ShieldCheck, Zap } from 'lucide-react';
+import { ChoiceTiles } from './components/choice-tiles';
+import { WindowDrop } from './components/window-drop';
 import type { MessageKey } from './i18n/translate';
 import { BoardPage } from './pages/board-page';
 import { CardPage } from './pages/card-page';
@@ -108,10 +110,10 @@ export function App(): ReactNode {
   }, [key]);
 
   const sections = [
-    { kind: 'flow', label: t('nav.flow') },
-    { kind: 'verify', label: t('nav.verify') },
-    { kind: 'inspect', label: t('nav.inspect') },
-    { kind: 'settings', label: t('nav.settings') },
+    { kind: 'flow', label: t('nav.flow'), Icon: Zap },
+    { kind: 'verify', label: t('nav.verify'), Icon: ShieldCheck },
+    { kind: 'inspect', label: t('nav.inspect'), Icon: ScanSearch },
+    { kind: 'settings', label: t('nav.settings'), Icon: Settings },
   ] as const;
   const step = screen.kind === 'flow' ? screen.step : null;
   const back = step ? previousStep(step) : null;
@@ -119,9 +121,10 @@ export function App(): ReactNode {
   const showNext = next !== null && next !== 'flash' && next !== 'done';
 
   return (
-    <div className="app">
+    <WindowDrop>
       <header className="app-header">
         <div className="brand">
+          <MemoryStick className="icon" aria-hidden="true" />
           <span className="app-title">{t('app.title')}</span>
           <span className="tagline">{t('app.tagline')}</span>
         </div>
@@ -134,12 +137,13 @@ export function App(): ReactNode {
               disabled={jobRunning && screen.kind !== s.kind}
               onClick={() => actions.openScreen(s.kind)}
             >
+              <s.Icon className="icon" aria-hidden="true" />
               {s.label}
             </button>
           ))}
         </nav>
       </header>
-      {step ? <StepNav current={step} /> : null}
+      {step && step !== 'flash' && step !== 'done' ? <ChoiceTiles current={step} /> : <div />}
       <main className="content" data-screen={key}>
         <h1 ref={heading} tabIndex={-1}>
           {t(headingOf(screen, jobStatus))}
@@ -164,6 +168,6 @@ export function App(): ReactNode {
           ) : null}
         </footer>
       ) : null}
-    </div>
+    </WindowDrop>
   );
 }

@@ -113,7 +113,6 @@ export const en = {
   'layout.loader': 'Loader',
   'layout.partition': 'Partition',
   'layout.free': 'Unused',
-  'layout.at': '{label}: {start} to {end}',
   'layout.scale': 'Boot area enlarged; the rest to scale.',
 
   'flash.heading': 'Writing the card',
@@ -247,6 +246,18 @@ export const en = {
   'verify.ranges.other': '{count} ranges',
   'verify.more': '{count} more ranges are in the log.',
   'inspect.card': 'Card',
+  'tile.chooseBoard': 'Choose a board',
+  'tile.os': 'Operating system',
+  'tile.chooseImage': 'Choose an OS or image',
+  'tile.chooseCard': 'Choose a card',
+  'drop.here': 'Drop an image or a rootfs to use it',
+  'board.filter.all': 'All',
+  'board.filter.vendor': 'Vendor',
+  'board.filter.family': 'SoC family',
+  'board.suggested': 'Recent and popular',
+  'image.catalog.unreachable': 'Some catalogs could not be read, so this list may be incomplete:',
+  'image.catalog.recommended': 'Recommended',
+  'layout.span': '{size}, {start} to {end}',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -6,7 +6,7 @@ import type { ReactNode } from 'react';
 import { OpenLogButton } from '../components/open-log-button';
 import type { JobState } from '../store/job';
 import { useActions, useApp, useI18n } from '../store/store-context';
-import { imageName } from './review-page';
+import { imageName } from '../view/image-name';
 import { formatBytes, formatEta } from '../view/format';
 import { CopyLogButton } from './flash-page';
 

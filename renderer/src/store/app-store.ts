@@ -10,6 +10,7 @@ import type { Drive } from '../../../electron/engine/drives/model';
 import type { ErrorInfo } from '../../../electron/engine/errors';
 import { withSourceSettings, type CardsmithClient, type Outcome } from '../client/cardsmith-client';
 import * as flow from './flow';
+import { isSameCard, MEMORY_KEY, parseMemory, rememberBoard, rememberCard, rememberImage, type Memory } from './memory';
 import { applyJobEvent, finishJob, startJob, type JobState } from './job';
 import { buildOutputPath, buildRequest, flashRequest, planBuildRequest, planFlash } from './flash-plan';
 import { fromOutcome, IDLE, LOADING, type Loadable } from './loadable';
@@ -28,6 +29,8 @@ export interface AppData {
   readonly systemLanguages: readonly string[];
   readonly boards: Loadable<readonly Board[]>;
   readonly boardQuery: string;
+  /** Board ids used lately, most recent first (offered before the rest). */
+  readonly recentBoards: readonly string[];
   readonly catalog: Loadable<CatalogResult>;
   readonly imageInfo: Loadable<InspectResult>;
   readonly drives: Loadable<readonly Drive[]>;
@@ -48,8 +51,12 @@ export interface AppActions {
   loadBoards(): Promise<void>;
   setBoardQuery(query: string): void;
   chooseBoard(choice: flow.BoardChoice): void;
+  /** Reads the board's catalogs again (after one could not be reached). */
+  reloadCatalog(): void;
   chooseImage(choice: flow.ImageChoice | null): void;
   chooseImageFile(): Promise<string | null>;
+  /** A file dropped on the window: chosen as an image or a rootfs, and the Image step opened. */
+  dropImage(path: string, kind: 'file' | 'rootfs'): void;
   refreshDrives(): Promise<void>;
   setShowAllDrives(show: boolean): void;
   chooseDrive(drive: Drive | null): void;
@@ -85,6 +92,7 @@ export function initialData(settings: Settings = DEFAULT_SETTINGS, systemLanguag
     systemLanguages,
     boards: IDLE,
     boardQuery: '',
+    recentBoards: [],
     catalog: IDLE,
     imageInfo: IDLE,
     drives: IDLE,
@@ -103,6 +111,11 @@ export function initialData(settings: Settings = DEFAULT_SETTINGS, systemLanguag
 export function createAppStore(deps: StoreDeps): AppStore {
   const now = deps.now ?? Date.now;
   const settings = parseSettings(deps.storage?.getItem(SETTINGS_KEY) ?? null);
+  let memory = parseMemory(deps.storage?.getItem(MEMORY_KEY) ?? null);
+  const remember = (update: (m: Memory) => Memory): void => {
+    memory = update(memory);
+    deps.storage?.setItem(MEMORY_KEY, JSON.stringify(memory));
+  };
 
   return createStore<AppState>()((set, get) => {
     const client = withSourceSettings(deps.client, () => sourceSettingsOf(get().settings));
@@ -132,7 +145,13 @@ export function createAppStore(deps: StoreDeps): AppStore {
         set({ catalog });
         const current = get().flow;
         if (catalog.status === 'ready' && current.image === null) {
-          const image = flow.defaultCatalogImage(catalog.value.entries, current.board);
+          const last = memory.image;
+          const lastEntry = last?.kind === 'catalog' ? catalog.value.entries.find((e) => e.id === last.id) : undefined;
+          const image: flow.ImageChoice | null = lastEntry
+            ? { kind: 'catalog', entry: lastEntry }
+            : last?.kind === 'file' || last?.kind === 'url'
+              ? last
+              : flow.defaultCatalogImage(catalog.value.entries, current.board);
           if (image) actions.chooseImage(image);
         }
       });
@@ -165,21 +184,33 @@ export function createAppStore(deps: StoreDeps): AppStore {
       async loadBoards() {
         set({ boards: LOADING });
         const outcome = await client.run({ op: 'listBoards' });
-        set({ boards: fromOutcome(outcome, (r) => r.boards) });
+        const boards = fromOutcome(outcome, (r) => r.boards);
+        set({ boards, recentBoards: memory.recentBoards });
+        // The board chosen last time is chosen again; its catalog then brings back the image.
+        if (boards.status !== 'ready' || get().flow.board !== null || memory.board === null) return;
+        const found = boards.value.find((b) => b.id === memory.board);
+        const last: flow.BoardChoice | null = memory.board === 'generic' ? { kind: 'generic' } : found ? { kind: 'board', board: found } : null;
+        if (last) actions.chooseBoard(last);
       },
       setBoardQuery(boardQuery) {
         set({ boardQuery });
       },
       chooseBoard(choice) {
+        remember((m) => rememberBoard(m, choice));
+        set({ recentBoards: memory.recentBoards });
         const before = flow.boardId(get().flow.board);
         setFlow((f) => flow.chooseBoard(f, choice));
         const id = flow.boardId(choice);
         if (get().catalog.status === 'idle' || before !== id) {
-          set({ imageInfo: IDLE });
+          if (get().flow.image === null) set({ imageInfo: IDLE });
           loadCatalog(id);
         }
       },
+      reloadCatalog() {
+        loadCatalog(flow.boardId(get().flow.board));
+      },
       chooseImage(choice) {
+        remember((m) => rememberImage(m, choice));
         setFlow((f) => flow.chooseImage(f, choice));
         if (choice?.kind === 'file') {
           set({ imageInfo: LOADING });
@@ -204,6 +235,10 @@ export function createAppStore(deps: StoreDeps): AppStore {
         if (outcome.value) actions.chooseImage({ kind: 'file', path: outcome.value });
         return outcome.value;
       },
+      dropImage(path, kind) {
+        actions.chooseImage(kind === 'file' ? { kind, path } : { kind, rootfs: path, rootSize: { mode: 'minimal' } });
+        if (get().job?.status !== 'running') setFlow((f) => ({ ...f, screen: { kind: 'flow', step: f.board ? 'image' : 'board' } }));
+      },
       async refreshDrives() {
         if (get().drives.status !== 'ready') set({ drives: LOADING });
         const outcome = await client.run({ op: 'listDrives', all: get().showAllDrives });
@@ -214,7 +249,8 @@ export function createAppStore(deps: StoreDeps): AppStore {
         if (chosen && !drives.value.some((d) => d.device === chosen.device)) setFlow((f) => flow.chooseDrive(f, null));
         if (get().flow.drive === null) {
           const choosable = driveRows(drives.value, imageBytesOf(get().imageInfo), false).filter((row) => row.block === null);
-          const only = flow.onlyChoosableDrive(choosable.map((row) => row.drive));
+          const lastCard = choosable.find((row) => isSameCard(memory.card, row.drive))?.drive;
+          const only = lastCard ?? flow.onlyChoosableDrive(choosable.map((row) => row.drive));
           if (only) setFlow((f) => flow.chooseDrive(f, only));
         }
       },
@@ -223,6 +259,7 @@ export function createAppStore(deps: StoreDeps): AppStore {
         void actions.refreshDrives();
       },
       chooseDrive(drive) {
+        remember((m) => rememberCard(m, drive));
         setFlow((f) => flow.chooseDrive(f, drive));
       },
       goTo(target) {

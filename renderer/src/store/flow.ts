@@ -59,6 +59,8 @@ export function confirmationWord(drive: Drive): string {
 }
 
 export function chooseBoard(state: FlowState, board: BoardChoice): FlowState {
+  // A file dropped before any board was chosen stays chosen; a catalog entry belongs to its board.
+  if (state.board === null && state.image !== null && state.image.kind !== 'catalog') return { ...state, board };
   const same = boardId(state.board) === boardId(board) && state.board !== null;
   return same ? { ...state, board } : { ...state, board, image: null, imageChecked: false, confirmed: false };
 }

@@ -100,7 +100,7 @@ describe('the guided flow', { timeout: 30_000 }, () => {
     expect(heading()).toBe('Check before writing');
     expect(screen.getByText('Everything on /dev/sdb (32 GB) will be erased.')).toBeTruthy();
     await waitFor(() => expect(screen.getAllByRole('img', { name: /Card layout/ }).length).toBe(2));
-    expect(screen.getByText(/Loader “u-boot-sunxi-with-spl.bin” — 8 KiB/)).toBeTruthy();
+    expect(screen.getAllByRole('listitem').map((li) => li.textContent)).toContain('Loader “u-boot-sunxi-with-spl.bin” — 1,016 KiB, 8 KiB to 1 MiB');
     expect(api.calls.some((c) => c.op === 'inspect' && c.target === '/dev/sdb')).toBe(true);
   });
 
@@ -139,11 +139,15 @@ describe('the guided flow', { timeout: 30_000 }, () => {
       .getAllByRole('listitem')
       .map((item) => item.textContent);
     expect(legend).toEqual([
-      'Partition table “MBR” — 0 … 512 B (0x200)',
-      'Loader “u-boot-sunxi-with-spl.bin” — 8 KiB (0x2000) … 608192 B (0x947c0)',
-      'Partition “BOOT” — 1024 KiB (0x100000) … 17408 KiB (0x1100000)',
-      'Partition “rootfs” — 17408 KiB (0x1100000) … 204800 KiB (0xc800000)',
+      'Partition table “MBR” — 512 B, 0 B to 512 B',
+      'Loader “u-boot-sunxi-with-spl.bin” — 586 KiB, 8 KiB to 594 KiB',
+      'Partition “BOOT” — 16 MiB, 1 MiB to 17 MiB',
+      'Partition “rootfs” — 183 MiB, 17 MiB to 200 MiB',
     ]);
+    // Human sizes in the legend, the exact offsets in hex on hover; neighbouring partitions differ in colour.
+    expect(within(after).getByText('183 MiB, 17 MiB to 200 MiB').getAttribute('title')).toBe('0x1100000 – 0xc800000');
+    const partitions = Array.from(after.querySelectorAll('.layout-bar .segment-partition')).map((el) => el.className);
+    expect(partitions).toEqual(['segment segment-partition p1', 'segment segment-partition p2']);
     expect(api.calls.find((c) => c.op === 'planBuild')).toMatchObject({ recipe: { board: 'orangepi-pc', rootfs: '/r/root.tar.gz', rootSize: { mode: 'minimal' } } });
   });
 

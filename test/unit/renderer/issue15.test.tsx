@@ -142,7 +142,7 @@ describe('issue 15: the app follows what really happened', { timeout: 30_000 }, 
     fireEvent.click(screen.getByRole('button', { name: 'Choose image file…' }));
     expect(await screen.findByText(/\/img\/notes\.txt is not a disk image: 36 bytes/)).toBeTruthy();
     expect(nextButton().disabled).toBe(true);
-    expect((document.querySelector('.step-nav [data-step="card"]') as HTMLButtonElement).disabled).toBe(true);
+    expect((document.querySelector('.tiles [data-step="card"]') as HTMLButtonElement).disabled).toBe(true);
   });
 
   it('pre-fills Verify with the cached file of a catalog image, not its id', async () => {
