@@ -97,15 +97,13 @@ export function App(): ReactNode {
   const jobRunning = jobStatus === 'running';
   const heading = useRef<HTMLHeadingElement>(null);
   const key = screenKey(screen);
-  const firstScreen = useRef(true);
+  const focusedKey = useRef(key);
   useDocumentLook();
   // A new screen moves focus to its heading (keyboard and screen-reader users start there); the
   // first one at launch does not, so the window opens without a focus ring on its title.
   useEffect(() => {
-    if (firstScreen.current) {
-      firstScreen.current = false;
-      return;
-    }
+    if (focusedKey.current === key) return;
+    focusedKey.current = key;
     heading.current?.focus();
   }, [key]);
 
@@ -136,9 +134,10 @@ export function App(): ReactNode {
               aria-current={screen.kind === s.kind ? 'page' : undefined}
               disabled={jobRunning && screen.kind !== s.kind}
               onClick={() => actions.openScreen(s.kind)}
+              title={s.label}
             >
               <s.Icon className="icon" aria-hidden="true" />
-              {s.label}
+              <span className="nav-label">{s.label}</span>
             </button>
           ))}
         </nav>
