@@ -21,6 +21,7 @@ interface AxeResult {
 declare const axe: { run(context: unknown, options: unknown): Promise<AxeResult> };
 declare const document: { readonly documentElement: { readonly scrollWidth: number } };
 declare const localStorage: { clear(): void; setItem(key: string, value: string): void };
+declare const window: { __notes: string[][]; Notification: unknown };
 
 const AXE_SOURCE = readFileSync(join(ROOT, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
 const MiB = 1024 * 1024;
@@ -71,6 +72,16 @@ describeWith(['root', 'tool:losetup', 'tool:sfdisk', `file:${CHROMIUM}`], 'every
     const { page, bridge } = session;
     const findings: string[] = [];
     const h1 = page.getByRole('heading', { level: 1 });
+    // Chromium headless shows no notifications; this stand-in records what the page asks to show.
+    await session.context.addInitScript(() => {
+      window.__notes = [];
+      window.Notification = class {
+        static permission = 'granted';
+        constructor(title: string, options: { body: string }) {
+          window.__notes.push([title, options.body]);
+        }
+      };
+    });
     for (const [width, height] of SIZES) {
       for (const theme of THEMES) {
         for (const language of LANGUAGES) {
@@ -123,6 +134,7 @@ describeWith(['root', 'tool:losetup', 'tool:sfdisk', `file:${CHROMIUM}`], 'every
           await next.click();
           await expect.poll(() => page.locator('.done-page').count(), { timeout: 120_000 }).toBe(1);
           await screen('done');
+          expect((await page.evaluate(() => window.__notes)).length, `${tag}: no notification`).toBe(1);
           await page.locator('.app-header nav button').nth(1).click();
           await expect.poll(() => page.locator('.verify-page').count()).toBe(1);
           await screen('verify');

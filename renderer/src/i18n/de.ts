@@ -260,4 +260,5 @@ export const de: Readonly<Record<MessageKey, string>> = {
   'image.catalog.unreachable': 'Einige Kataloge konnten nicht gelesen werden, die Liste ist vielleicht unvollständig:',
   'image.catalog.recommended': 'Empfohlen',
   'layout.span': '{size}, von {start} bis {end}',
+  'notify.done': 'Die Karte ist fertig',
 };

@@ -258,6 +258,7 @@ export const en = {
   'image.catalog.unreachable': 'Some catalogs could not be read, so this list may be incomplete:',
   'image.catalog.recommended': 'Recommended',
   'layout.span': '{size}, {start} to {end}',
+  'notify.done': 'The card is ready',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -33,7 +33,9 @@ function Overall({ job }: { job: JobState }): ReactNode {
   const { t, language } = useI18n();
   const elapsed = useElapsed(job);
   const fraction = overallFraction(job) ?? 0;
-  const eta = job.status === 'running' && fraction > 0.02 ? (elapsed * (1 - fraction)) / fraction : null;
+  // Early on, the measured pace says little; the running phase's own estimate stands in for it.
+  const rowEta = job.phases.find((row) => row.status === 'running')?.etaSeconds ?? null;
+  const eta = job.status !== 'running' ? null : elapsed >= 3 && fraction > 0.02 ? (elapsed * (1 - fraction)) / fraction : rowEta;
   return (
     <div className="overall" aria-live="off">
       <span className="overall-percent">{formatPercent(fraction, language)}</span>

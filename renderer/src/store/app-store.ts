@@ -16,7 +16,8 @@ import { buildOutputPath, buildRequest, flashRequest, planBuildRequest, planFlas
 import { fromOutcome, IDLE, LOADING, type Loadable } from './loadable';
 import { driveRows } from '../view/drives';
 import { imageFileProblem, unreadableFile } from '../view/messages';
-import { resolveLanguage, translate, type Translator } from '../i18n/translate';
+import { resolveLanguage, translate, type Language, type Translator } from '../i18n/translate';
+import { formatBytes } from '../view/format';
 import { DEFAULT_SETTINGS, parseSettings, serializeSettings, SETTINGS_KEY, sourceSettingsOf, type Settings } from './settings';
 
 export type InspectResult = ResultOf<'inspect'>;
@@ -83,6 +84,8 @@ export interface StoreDeps {
   readonly storage: Pick<Storage, 'getItem' | 'setItem'> | null;
   readonly systemLanguages: readonly string[];
   readonly now?: () => number;
+  /** Tells the person a long job ended while they may be in another window (Web Notifications). */
+  readonly notify?: (title: string, body: string) => void;
 }
 
 export function initialData(settings: Settings = DEFAULT_SETTINGS, systemLanguages: readonly string[] = []): AppData {
@@ -119,7 +122,8 @@ export function createAppStore(deps: StoreDeps): AppStore {
 
   return createStore<AppState>()((set, get) => {
     const client = withSourceSettings(deps.client, () => sourceSettingsOf(get().settings));
-    const tr: Translator = (key, params) => translate(resolveLanguage(get().settings.language, get().systemLanguages), key, params);
+    const languageNow = (): Language => resolveLanguage(get().settings.language, get().systemLanguages);
+    const tr: Translator = (key, params) => translate(languageNow(), key, params);
     const setFlow = (update: (state: flow.FlowState) => flow.FlowState): void => set((s) => ({ flow: update(s.flow) }));
     const onJobEvent = (event: JobEvent): void =>
       set((s) => (s.job ? { job: applyJobEvent(s.job, event, now()) } : {}));
@@ -157,8 +161,10 @@ export function createAppStore(deps: StoreDeps): AppStore {
       });
     }
 
-    const finish = (outcome: { ok: true } | { ok: false; error: ErrorInfo }): void =>
+    const finish = (outcome: { ok: true } | { ok: false; error: ErrorInfo }): void => {
       set((s) => (s.job ? { job: finishJob(s.job, outcome, now()) } : {}));
+      if (!outcome.ok && outcome.error.cause !== 'cancelled' && get().job?.kind === 'flash') deps.notify?.(tr('flash.heading.failed'), outcome.error.message);
+    };
 
     /**
      * Plans the chosen rootfs build (no writing) so Review can draw the card it will make. Only a
@@ -314,6 +320,7 @@ export function createAppStore(deps: StoreDeps): AppStore {
         if (source === null) return finish({ ok: false, error: { cause: 'internal', message: 'No image to flash was produced.' } });
         const flashed = await step((id) => client.run(flashRequest(plan, source as string), onJobEvent, id), 'flash');
         if (!flashed.ok) return finish(flashed);
+        deps.notify?.(tr('notify.done'), tr('done.written', { size: formatBytes(flashed.value.bytesWritten, languageNow()), device: flashed.value.device }));
         set({ flashResult: flashed.value, flashedSource: source });
         finish({ ok: true });
         setFlow((f) => ({ ...f, screen: { kind: 'flow', step: 'done' } }));

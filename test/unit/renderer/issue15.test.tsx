@@ -33,8 +33,8 @@ function inspection(target: string, sizeBytes: number, table: 'mbr' | 'none' = '
   };
 }
 
-function mount(api: FakeApi, languages: readonly string[] = ['en-US']): AppStore {
-  const store = createAppStore({ client: createClient(api), storage: null, systemLanguages: languages });
+function mount(api: FakeApi, languages: readonly string[] = ['en-US'], notify?: (title: string, body: string) => void): AppStore {
+  const store = createAppStore({ client: createClient(api), storage: null, systemLanguages: languages, ...(notify ? { notify } : {}) });
   render(
     <StoreProvider store={store}>
       <App />
@@ -263,5 +263,34 @@ describe('issue 15: the app follows what really happened', { timeout: 30_000 }, 
     expect(screen.getByText(/34,990 more ranges are in the log\./)).toBeTruthy();
     fireEvent.click(screen.getByRole('button', { name: 'Open log' }));
     await waitFor(() => expect(api.shown).toEqual(['/logs/verify-sdb.log']));
+  });
+
+  it('notifies when a flash ends, done or failed, in the UI language', async () => {
+    const notes: string[][] = [];
+    const ok = fakeApi({ ...base, flash: flashEmitting([]) });
+    mount(ok, ['de-DE'], (title, body) => notes.push([title, body]));
+    fireEvent.click(await screen.findByRole('radio', { name: /Orange Pi PC/ }));
+    fireEvent.click(nextButton());
+    fireEvent.click(screen.getByRole('tab', { name: 'Lokale Datei' }));
+    ok.chosenFile = '/img/a.img';
+    fireEvent.click(screen.getByRole('button', { name: 'Abbild-Datei wählen…' }));
+    await waitFor(() => expect(nextButton().disabled).toBe(false));
+    fireEvent.click(nextButton());
+    await waitFor(() => expect((screen.getByRole('radio', { name: /Generic SD reader/ }) as HTMLInputElement).checked).toBe(true));
+    fireEvent.click(nextButton());
+    fireEvent.click(screen.getByRole('button', { name: 'Jetzt schreiben' }));
+    await waitFor(() => expect(notes).toEqual([['Die Karte ist fertig', '64 MB auf /dev/sdb geschrieben.']]));
+    cleanup();
+
+    const failing = fakeApi({
+      ...base,
+      flash: async () => {
+        throw new ScriptedError({ cause: 'io', message: 'EIO at byte 0' });
+      },
+    });
+    notes.length = 0;
+    mount(failing, ['en-US'], (title, body) => notes.push([title, body]));
+    await flashFile(failing);
+    await waitFor(() => expect(notes).toEqual([['Flashing failed', 'EIO at byte 0']]));
   });
 });
