@@ -1,6 +1,6 @@
 /**
  * Every screen in Chromium against the real engine, in light and dark, at 800×600 and 1280×800,
- * in English and German: each is screenshotted into test-artifacts/e2e/screens/ and checked with
+ * in English, German and French: each is screenshotted into test-artifacts/e2e/screens/ and checked with
  * axe-core (no serious or critical violation). At every size the header stays one line, nothing
  * scrolls sideways, and the Flash button sits inside the window above nothing (issue 15, bug 8).
  * One real flash per combination (a 4 MiB image onto a loop device) reaches the Done screen.
@@ -30,7 +30,7 @@ const SIZES = [
   [1280, 800],
 ] as const;
 const THEMES = ['light', 'dark'] as const;
-const LANGUAGES = ['en', 'de'] as const;
+const LANGUAGES = ['en', 'de', 'fr'] as const;
 
 describeWith(['root', 'tool:losetup', 'tool:sfdisk', `file:${CHROMIUM}`], 'every screen: look, layout and accessibility', () => {
   let session: Session;
@@ -68,7 +68,7 @@ describeWith(['root', 'tool:losetup', 'tool:sfdisk', `file:${CHROMIUM}`], 'every
       .map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
   }
 
-  it('shows every screen in light/dark, 800×600/1280×800, English/German with no serious axe finding', async () => {
+  it('shows every screen in light/dark, 800×600/1280×800, English/German/French with no serious axe finding', async () => {
     const { page, bridge } = session;
     const findings: string[] = [];
     const h1 = page.getByRole('heading', { level: 1 });

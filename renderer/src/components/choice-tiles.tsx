@@ -13,11 +13,17 @@ import { imageName } from '../view/image-name';
 import { BoardArt } from './board-art';
 import { CatalogIcon } from './catalog-icon';
 
+/** A file or URL is known by its name; the full path is in the tile's tooltip and on Review. */
+function lastSegment(text: string): string {
+  return text.replace(/[\\/]+$/, '').split(/[\\/]/).pop() || text;
+}
+
 interface Tile {
   readonly step: FlowStep;
   readonly art: ReactNode;
   readonly label: string;
   readonly value: string | null;
+  readonly title?: string;
   readonly placeholder: string;
   readonly sub: string;
 }
@@ -41,7 +47,8 @@ export function ChoiceTiles({ current }: { current: FlowStep }): ReactNode {
       step: 'image',
       art: image?.kind === 'catalog' ? <CatalogIcon entry={image.entry} /> : <Disc3 className="icon" aria-hidden="true" />,
       label: t('tile.os'),
-      value: image ? imageName(image) : null,
+      value: image ? (image.kind === 'catalog' ? image.entry.name : lastSegment(imageName(image))) : null,
+      title: image ? imageName(image) : undefined,
       placeholder: t('tile.chooseImage'),
       sub: image ? t(`image.tab.${image.kind}`) : '',
     },
@@ -68,7 +75,7 @@ export function ChoiceTiles({ current }: { current: FlowStep }): ReactNode {
         >
           <span className="tile-art">{tile.art}</span>
           <span className="tile-label">{tile.label}</span>
-          <span className={tile.value ? 'tile-value' : 'tile-value empty'} title={tile.value ?? undefined}>
+          <span className={tile.value ? 'tile-value' : 'tile-value empty'} title={tile.title ?? undefined}>
             {tile.value ?? tile.placeholder}
           </span>
           <span className="tile-sub">{tile.sub}</span>

@@ -29,6 +29,8 @@ export function driveReasonText(reason: string, t: Translator): string {
   return reason;
 }
 
+const ENGINE_NAMES = new Set(['SD card', 'USB drive', 'Loop device', 'Virtual device', 'Internal disk', 'Removable drive']);
+
 /**
  * A name a person recognises: the vendor/model the kernel reports, unless it is only a bus id
  * ("0x1af4", a virtio vendor number) or empty; then the kind of drive in words.
@@ -36,7 +38,8 @@ export function driveReasonText(reason: string, t: Translator): string {
 export function driveLabel(drive: Drive, t: Translator): string {
   const name = drive.description.trim();
   const meaningless = name === '' || /^(0x)?[0-9a-f]{4}(\s+(0x)?[0-9a-f]{4})?$/i.test(name);
-  return meaningless ? t(`drive.kind.${drive.readerKind}`) : name;
+  // The engine's own stand-in names (drives/classify.ts) are words, so they are translated.
+  return meaningless || ENGINE_NAMES.has(name) ? t(`drive.kind.${drive.readerKind}`) : name;
 }
 
 const MiB = 1024 * 1024;
