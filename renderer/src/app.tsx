@@ -155,9 +155,15 @@ export function App(): ReactNode {
           <button type="button" disabled={!back || jobRunning} onClick={() => back && actions.goTo(back)}>
             {t('nav.back')}
           </button>
+          <span className="footer-spacer" />
           {showNext ? (
             <button type="button" className="primary" disabled={!canEnter(flowState, next)} onClick={() => actions.goTo(next)}>
               {t('nav.next')}
+            </button>
+          ) : null}
+          {step !== 'review' && step !== 'card' && canEnter(flowState, 'review') ? (
+            <button type="button" onClick={() => actions.goTo('review')}>
+              {t('nav.review')}
             </button>
           ) : null}
           {step === 'review' ? (

@@ -261,4 +261,5 @@ export const de: Readonly<Record<MessageKey, string>> = {
   'image.catalog.recommended': 'Empfohlen',
   'layout.span': '{size}, von {start} bis {end}',
   'notify.done': 'Die Karte ist fertig',
+  'nav.review': 'Prüfen und schreiben',
 };

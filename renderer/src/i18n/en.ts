@@ -259,6 +259,7 @@ export const en = {
   'image.catalog.recommended': 'Recommended',
   'layout.span': '{size}, {start} to {end}',
   'notify.done': 'The card is ready',
+  'nav.review': 'Review and flash',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -250,4 +250,5 @@ export const fr: Readonly<Record<MessageKey, string>> = {
   'image.catalog.recommended': 'Recommandé',
   'layout.span': '{size}, de {start} à {end}',
   'notify.done': 'La carte est prête',
+  'nav.review': 'Contrôler et écrire',
 };

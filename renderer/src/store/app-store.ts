@@ -197,6 +197,8 @@ export function createAppStore(deps: StoreDeps): AppStore {
         const found = boards.value.find((b) => b.id === memory.board);
         const last: flow.BoardChoice | null = memory.board === 'generic' ? { kind: 'generic' } : found ? { kind: 'board', board: found } : null;
         if (last) actions.chooseBoard(last);
+        // With the last card in its reader again, all three tiles are filled at launch.
+        if (last && memory.card) void actions.refreshDrives();
       },
       setBoardQuery(boardQuery) {
         set({ boardQuery });
