@@ -47,4 +47,79 @@ describe('home tiles', { timeout: 30_000 }, () => {
     await waitFor(() => expect(screen.getByRole('heading', { level: 1 }).textContent).toBe('The card is ready'));
     expect(api.calls.find((c) => c.op === 'flash')).toMatchObject({ source: ENTRY.id, device: '/dev/sdc' });
   });
+
+  it('says which catalog could not be read, and retries', async () => {
+    let calls = 0;
+    const api = fakeApi({
+      listBoards: async () => ({ boards: [board()] }),
+      catalog: async () => {
+        calls += 1;
+        return calls === 1 ? { entries: [ENTRY], problems: ['https://mirror.example/os_list.json: could not be reached (ECONNREFUSED)'] } : { entries: [ENTRY], problems: [] };
+      },
+    });
+    render(
+      <StoreProvider store={createAppStore({ client: createClient(api), storage: null, systemLanguages: ['en'] })}>
+        <App />
+      </StoreProvider>,
+    );
+    fireEvent.click(await screen.findByRole('radio', { name: /Orange Pi PC/ }));
+    fireEvent.click(screen.getByRole('button', { name: 'Next' }));
+    const banner = await screen.findByText(/Some catalogs could not be read/);
+    expect(banner.textContent).toContain('https://mirror.example/os_list.json: could not be reached (ECONNREFUSED)');
+    expect(screen.getByText('Debian bookworm, console only')).toBeTruthy();
+    fireEvent.click(screen.getByRole('button', { name: 'Try again' }));
+    await waitFor(() => expect(screen.queryByText(/Some catalogs could not be read/)).toBeNull());
+    expect(calls).toBe(2);
+  });
+
+  it('takes an image or a rootfs dropped anywhere, from any step', async () => {
+    const api = fakeApi({
+      listBoards: async () => ({ boards: [board()] }),
+      catalog: async () => ({ entries: [], problems: [] }),
+      inspect: async (request) => ({
+        inspection: { target: (request as { target: string }).target, sizeBytes: 8e6, table: 'mbr' as const, partitions: [], loaders: [], consistentBoards: [] },
+      }),
+    });
+    api.droppedPaths.set('armbian.img.xz', '/home/me/armbian.img.xz');
+    api.droppedPaths.set('root.tar.gz', '/home/me/root.tar.gz');
+    render(
+      <StoreProvider store={createAppStore({ client: createClient(api), storage: null, systemLanguages: ['en'] })}>
+        <App />
+      </StoreProvider>,
+    );
+    const drop = (name: string): void => {
+      fireEvent.drop(screen.getByRole('heading', { level: 1 }), { dataTransfer: { files: [new File(['x'], name)], types: ['Files'], getData: () => '' } });
+    };
+    fireEvent.click(await screen.findByRole('radio', { name: /Orange Pi PC/ }));
+    drop('armbian.img.xz');
+    await waitFor(() => expect(screen.getByRole('heading', { level: 1 }).textContent).toBe('What should go on the card?'));
+    expect(screen.getByRole('tab', { name: 'Local file' }).getAttribute('aria-selected')).toBe('true');
+    expect(await screen.findByText('Chosen image: /home/me/armbian.img.xz')).toBeTruthy();
+    fireEvent.click(screen.getByRole('button', { name: 'Settings' }));
+    drop('root.tar.gz');
+    await waitFor(() => expect(screen.getByRole('tab', { name: 'Build from rootfs' }).getAttribute('aria-selected')).toBe('true'));
+    expect((screen.getByLabelText('Rootfs tarball or folder') as HTMLInputElement).value).toBe('/home/me/root.tar.gz');
+  });
+
+  it('inspects a card picked from the same drive list Verify uses', async () => {
+    const api = fakeApi({
+      listBoards: async () => ({ boards: [board()] }),
+      listDrives: async () => ({ drives: [drive({ device: '/dev/vda', description: '0x1af4', readerKind: 'virtual' }), drive()] }),
+      inspect: async (request) => ({
+        inspection: { target: (request as { target: string }).target, sizeBytes: 32e9, table: 'none' as const, partitions: [], loaders: [], consistentBoards: [] },
+      }),
+    });
+    render(
+      <StoreProvider store={createAppStore({ client: createClient(api), storage: null, systemLanguages: ['en'] })}>
+        <App />
+      </StoreProvider>,
+    );
+    fireEvent.click(screen.getByRole('button', { name: 'Inspect a card' }));
+    await screen.findByRole('option', { name: 'Generic SD reader (/dev/sdb, 32 GB)' });
+    expect(screen.getByRole('option', { name: 'Virtual disk (/dev/vda, 32 GB)' })).toBeTruthy();
+    fireEvent.change(screen.getByLabelText('Card'), { target: { value: '/dev/sdb' } });
+    expect((screen.getByLabelText('Card or image file') as HTMLInputElement).value).toBe('/dev/sdb');
+    fireEvent.click(screen.getByRole('button', { name: 'Inspect' }));
+    await waitFor(() => expect(api.calls.some((c) => c.op === 'inspect' && c.target === '/dev/sdb')).toBe(true));
+  });
 });
