@@ -19,7 +19,12 @@ interface AxeResult {
   readonly violations: readonly { readonly id: string; readonly impact: string | null; readonly help: string; readonly nodes: readonly { readonly target: readonly string[] }[] }[];
 }
 declare const axe: { run(context: unknown, options: unknown): Promise<AxeResult> };
-declare const document: { readonly documentElement: { readonly scrollWidth: number } };
+interface FocusedElement {
+  matches(selector: string): boolean;
+  closest(selector: string): FocusedElement | null;
+}
+declare const document: { readonly documentElement: { readonly scrollWidth: number }; readonly activeElement: FocusedElement | null };
+declare function getComputedStyle(element: FocusedElement): { readonly outlineStyle: string };
 declare const localStorage: { clear(): void; setItem(key: string, value: string): void };
 declare const window: { __notes: string[][]; Notification: unknown };
 
@@ -150,5 +155,57 @@ describeWith(['root', 'tool:losetup', 'tool:sfdisk', `file:${CHROMIUM}`], 'every
     }
     expect(findings).toEqual([]);
     expect(session.pageErrors).toEqual([]);
+  });
+
+  it('flashes a card with the keyboard alone, the focus always visible', async () => {
+    const { page, bridge } = session;
+    await page.setViewportSize({ width: 1024, height: 720 });
+    await page.evaluate(() => {
+      localStorage.clear();
+      localStorage.setItem('cardsmith.settings.v1', JSON.stringify({ theme: 'light', language: 'en', eject: false }));
+    });
+    await page.reload();
+    await expect.poll(() => page.locator('.board-list input[type=radio]').count(), { timeout: 30_000 }).toBeGreaterThan(10);
+    /** Presses Tab until the focus is on `selector`, and checks that a ring shows where it is. */
+    const tabTo = async (selector: string): Promise<void> => {
+      for (let i = 0; i < 80; i += 1) {
+        await page.keyboard.press('Tab');
+        if (await page.evaluate((sel) => document.activeElement?.matches(sel) ?? false, selector)) {
+          // A radio's ring is drawn on its choice row (:has(:focus-visible)); anything else carries its own.
+          const ring = await page.evaluate(() => {
+            const el = document.activeElement;
+            return el ? getComputedStyle(el.closest('.choice') ?? el).outlineStyle !== 'none' : false;
+          });
+          expect(ring, `no visible focus on ${selector}`).toBe(true);
+          return;
+        }
+      }
+      throw new Error(`Tab never reached ${selector}`);
+    };
+    const heading = (): Promise<string | null> => page.getByRole('heading', { level: 1 }).textContent();
+    await tabTo('input[name=board]');
+    await page.keyboard.press('Space');
+    await tabTo('.app-footer button.primary');
+    await page.keyboard.press('Enter');
+    await expect.poll(heading).toBe('What should go on the card?');
+    await tabTo('[role=tab][aria-selected=true]');
+    await page.keyboard.press('ArrowRight');
+    await expect.poll(() => page.locator('#tab-file').getAttribute('aria-selected')).toBe('true');
+    bridge.setChosenFile(image);
+    await tabTo('.drop-zone button');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.locator('dl.facts').count(), { timeout: 30_000 }).toBe(1);
+    await tabTo('.app-footer button.primary');
+    await page.keyboard.press('Enter');
+    await expect.poll(heading).toBe('Which card should be written?');
+    await expect.poll(() => page.locator(`input[name=drive][value="${card}"]`).isChecked(), { timeout: 15_000 }).toBe(true);
+    await tabTo('.app-footer button.primary');
+    await page.keyboard.press('Enter');
+    await expect.poll(heading).toBe('Check before writing');
+    await tabTo('.app-footer button.primary');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.locator('.done-page').count(), { timeout: 120_000 }).toBe(1);
+    await session.shot('keyboard-done');
+    expect(await page.getByText('Verified: the card matches the image.').count()).toBe(1);
   });
 });
