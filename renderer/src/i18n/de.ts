@@ -262,4 +262,5 @@ export const de: Readonly<Record<MessageKey, string>> = {
   'layout.span': '{size}, von {start} bis {end}',
   'notify.done': 'Die Karte ist fertig',
   'nav.review': 'Prüfen und schreiben',
+  'drive.warn.large': 'Größer als {size} GB: Ist das wirklich eine Karte und keine Sicherungsplatte?',
 };

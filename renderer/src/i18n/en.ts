@@ -260,6 +260,7 @@ export const en = {
   'layout.span': '{size}, {start} to {end}',
   'notify.done': 'The card is ready',
   'nav.review': 'Review and flash',
+  'drive.warn.large': 'Larger than {size} GB: make sure this is a card and not a backup disk.',
 } as const;
 
 export type MessageKey = keyof typeof en;

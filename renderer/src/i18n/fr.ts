@@ -251,4 +251,5 @@ export const fr: Readonly<Record<MessageKey, string>> = {
   'layout.span': '{size}, de {start} à {end}',
   'notify.done': 'La carte est prête',
   'nav.review': 'Contrôler et écrire',
+  'drive.warn.large': 'Plus de {size} Go : vérifiez que c’est bien une carte et non un disque de sauvegarde.',
 };

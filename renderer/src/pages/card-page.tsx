@@ -9,7 +9,7 @@ import { imageBytesOf } from '../store/app-store';
 import { useActions, useApp, useI18n } from '../store/store-context';
 import { driveRows, hiddenDriveCount, type DriveBlock } from '../view/drives';
 import { formatBytes } from '../view/format';
-import { driveLabel, driveReasonText } from '../view/messages';
+import { driveLabel, driveReasonText, driveWarningText } from '../view/messages';
 import { pluralKey } from '../i18n/translate';
 
 export const DRIVE_REFRESH_MS = 2000;
@@ -74,11 +74,14 @@ export function CardPage(): ReactNode {
               {drive.device} · {t(`card.reader.${drive.readerKind}`)}
               {drive.mountpoints.length > 0 ? ` · ${t('card.mounted', { mounts: drive.mountpoints.join(', ') })}` : ''}
             </span>
-            {drive.warnings.map((w) => (
-              <span key={w} className="choice-warning">
-                {w}
-              </span>
-            ))}
+            {drive.warnings.map((w) => {
+              const text = driveWarningText(w, t);
+              return text ? (
+                <span key={w} className="choice-warning">
+                  {text}
+                </span>
+              ) : null;
+            })}
             {block ? (
               <span id={`why-${drive.device}`} className="choice-blocked">
                 {blockText(block)}

@@ -32,6 +32,17 @@ export function driveReasonText(reason: string, t: Translator): string {
 const ENGINE_NAMES = new Set(['SD card', 'USB drive', 'Loop device', 'Virtual device', 'Internal disk', 'Removable drive']);
 
 /**
+ * The engine's warnings about a writable drive (drives/classify.ts), translated when recognised;
+ * null for "mounted at …", which the card's own line already says.
+ */
+export function driveWarningText(warning: string, t: Translator): string | null {
+  const large = /^larger than (\d+) GB: /.exec(warning);
+  if (large?.[1]) return t('drive.warn.large', { size: large[1] });
+  if (/^mounted at .+; it will be unmounted$/.test(warning)) return null;
+  return warning;
+}
+
+/**
  * A name a person recognises: the vendor/model the kernel reports, unless it is only a bus id
  * ("0x1af4", a virtio vendor number) or empty; then the kind of drive in words.
  */

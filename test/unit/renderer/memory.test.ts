@@ -11,6 +11,8 @@ import { createAppStore } from '../../../renderer/src/store/app-store';
 import { isSameCard, MEMORY_KEY, parseMemory } from '../../../renderer/src/store/memory';
 import { applyFilters, filterOptions, suggestedBoards } from '../../../renderer/src/view/boards';
 import { catalogGroups } from '../../../renderer/src/view/catalog';
+import { driveLabel, driveReasonText, driveWarningText, isCliAdvice } from '../../../renderer/src/view/messages';
+import { translate, type MessageKey, type Params } from '../../../renderer/src/i18n/translate';
 import { board, drive, fakeApi } from './samples';
 
 const BOARDS = [board(), board({ id: 'rock64', name: 'ROCK64', vendor: 'Pine64', soc: 'Rockchip RK3328', family: 'rockchip', arch: 'aarch64' }), board({ id: 'rpi-5', name: 'Raspberry Pi 5', vendor: 'Raspberry Pi', family: 'broadcom-rpi', arch: 'aarch64' })];
@@ -86,5 +88,21 @@ describe('picker lists', () => {
     expect(['root.tar.gz', 'r.tgz', 'r.tar.zst', 'r.tar'].every(isRootfsTarball)).toBe(true);
     expect(['a.img.xz', 'a.img', 'a.zip'].some(isRootfsTarball)).toBe(false);
     expect(pathFromDrop('file:///C:/Users/me/a.img')).toBe('C:\\Users\\me\\a.img');
+  });
+});
+
+describe('engine words in the UI language', () => {
+  const t = (key: MessageKey, params?: Params): string => translate('de', key, params);
+  it('translates known drive reasons, warnings and stand-in names, and keeps unknown text', () => {
+    expect(driveReasonText('system drive: holds /, /boot', t)).toBe('enthält das System (/, /boot)');
+    expect(driveReasonText('loop device (offered only with the development option allowLoop)', t)).toBe('ein Loop-Gerät (eine Datei als Platte), keine Karte');
+    expect(driveReasonText('something new', t)).toBe('something new');
+    expect(driveWarningText('larger than 128 GB: make sure this is a card and not a backup disk', t)).toBe('Größer als 128 GB: Ist das wirklich eine Karte und keine Sicherungsplatte?');
+    expect(driveWarningText('mounted at /media/x; it will be unmounted', t)).toBeNull();
+    expect(driveLabel(drive({ description: '0x1af4', readerKind: 'virtual' }), t)).toBe('Virtuelle Platte');
+    expect(driveLabel(drive({ description: 'SD card', readerKind: 'sd' }), t)).toBe('SD-Karte');
+    expect(driveLabel(drive({ description: 'SanDisk Extreme' }), t)).toBe('SanDisk Extreme');
+    expect(isCliAdvice('Run `cardsmith boards` to see the board ids.')).toBe(true);
+    expect(isCliAdvice('Insert the card again.')).toBe(false);
   });
 });
