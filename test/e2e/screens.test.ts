@@ -116,6 +116,8 @@ describeWith(['root', 'tool:losetup', 'tool:sfdisk', `file:${CHROMIUM}`], 'every
           await screen('board');
           await page.locator('.board-list input[type=radio]').first().check();
           await next.click();
+          await expect.poll(() => page.locator('.image-page [role=tabpanel] p, .image-page .catalog-list').count(), { timeout: 30_000 }).toBeGreaterThan(0);
+          await screen('catalog');
           await page.locator('#tab-file').click();
           bridge.setChosenFile(image);
           await page.locator('.drop-zone button').click();
