@@ -238,7 +238,7 @@ export const fr: Readonly<Record<MessageKey, string>> = {
   'verify.more': '{count} autres plages figurent dans le journal.',
   'inspect.card': 'Carte SD',
   'tile.chooseBoard': 'Choisir une carte mère',
-  'tile.os': 'Système d’exploitation',
+  'tile.os': 'Système',
   'tile.chooseImage': 'Choisir un système ou une image',
   'tile.chooseCard': 'Choisir une carte SD',
   'drop.here': 'Déposez une image ou un rootfs pour l’utiliser',
