@@ -4,7 +4,9 @@
  * and Back/Next. Theme and language are applied to the document here.
  */
 import { useEffect, useRef, type ReactNode } from 'react';
-import { StepNav } from './components/step-nav';
+import { MemoryStick, ScanSearch, Settings, ShieldCheck, Zap } from 'lucide-react';
+import { ChoiceTiles } from './components/choice-tiles';
+import { WindowDrop } from './components/window-drop';
 import type { MessageKey } from './i18n/translate';
 import { BoardPage } from './pages/board-page';
 import { CardPage } from './pages/card-page';
@@ -16,6 +18,7 @@ import { ReviewPage } from './pages/review-page';
 import { SettingsPage } from './pages/settings-page';
 import { VerifyPage } from './pages/verify-page';
 import { canEnter, FLOW_STEPS, nextStep, previousStep, type FlowStep, type Screen } from './store/flow';
+import type { JobStatus } from './store/job';
 import { useActions, useApp, useI18n } from './store/store-context';
 
 function screenKey(screen: Screen): string {
@@ -31,9 +34,11 @@ const HEADINGS: Readonly<Record<FlowStep, MessageKey>> = {
   done: 'done.heading',
 };
 
-function headingOf(screen: Screen): MessageKey {
+function headingOf(screen: Screen, job: JobStatus | null): MessageKey {
   switch (screen.kind) {
     case 'flow':
+      if (screen.step === 'flash' && job === 'failed') return 'flash.heading.failed';
+      if (screen.step === 'flash' && job === 'cancelled') return 'flash.heading.cancelled';
       return HEADINGS[screen.step];
     case 'verify':
       return 'verify.heading';
@@ -88,19 +93,25 @@ export function App(): ReactNode {
   const actions = useActions();
   const screen = useApp((s) => s.flow.screen);
   const flowState = useApp((s) => s.flow);
-  const jobRunning = useApp((s) => s.job?.status === 'running');
+  const jobStatus = useApp((s) => s.job?.status ?? null);
+  const jobRunning = jobStatus === 'running';
   const heading = useRef<HTMLHeadingElement>(null);
   const key = screenKey(screen);
+  const focusedKey = useRef(key);
   useDocumentLook();
+  // A new screen moves focus to its heading (keyboard and screen-reader users start there); the
+  // first one at launch does not, so the window opens without a focus ring on its title.
   useEffect(() => {
+    if (focusedKey.current === key) return;
+    focusedKey.current = key;
     heading.current?.focus();
   }, [key]);
 
   const sections = [
-    { kind: 'flow', label: t('nav.flow') },
-    { kind: 'verify', label: t('nav.verify') },
-    { kind: 'inspect', label: t('nav.inspect') },
-    { kind: 'settings', label: t('nav.settings') },
+    { kind: 'flow', label: t('nav.flow'), Icon: Zap },
+    { kind: 'verify', label: t('nav.verify'), Icon: ShieldCheck },
+    { kind: 'inspect', label: t('nav.inspect'), Icon: ScanSearch },
+    { kind: 'settings', label: t('nav.settings'), Icon: Settings },
   ] as const;
   const step = screen.kind === 'flow' ? screen.step : null;
   const back = step ? previousStep(step) : null;
@@ -108,9 +119,10 @@ export function App(): ReactNode {
   const showNext = next !== null && next !== 'flash' && next !== 'done';
 
   return (
-    <div className="app">
+    <WindowDrop>
       <header className="app-header">
         <div className="brand">
+          <MemoryStick className="icon" aria-hidden="true" />
           <span className="app-title">{t('app.title')}</span>
           <span className="tagline">{t('app.tagline')}</span>
         </div>
@@ -122,16 +134,18 @@ export function App(): ReactNode {
               aria-current={screen.kind === s.kind ? 'page' : undefined}
               disabled={jobRunning && screen.kind !== s.kind}
               onClick={() => actions.openScreen(s.kind)}
+              title={s.label}
             >
-              {s.label}
+              <s.Icon className="icon" aria-hidden="true" />
+              <span className="nav-label">{s.label}</span>
             </button>
           ))}
         </nav>
       </header>
-      {step ? <StepNav current={step} /> : null}
+      {step && step !== 'flash' && step !== 'done' ? <ChoiceTiles current={step} /> : <div />}
       <main className="content" data-screen={key}>
         <h1 ref={heading} tabIndex={-1}>
-          {t(headingOf(screen))}
+          {t(headingOf(screen, jobStatus))}
         </h1>
         {step ? <p className="step-of">{t('step.of', { n: FLOW_STEPS.indexOf(step) + 1, total: FLOW_STEPS.length })}</p> : null}
         <ScreenPage screen={screen} />
@@ -141,13 +155,24 @@ export function App(): ReactNode {
           <button type="button" disabled={!back || jobRunning} onClick={() => back && actions.goTo(back)}>
             {t('nav.back')}
           </button>
+          <span className="footer-spacer" />
           {showNext ? (
             <button type="button" className="primary" disabled={!canEnter(flowState, next)} onClick={() => actions.goTo(next)}>
               {t('nav.next')}
             </button>
           ) : null}
+          {step !== 'review' && step !== 'card' && canEnter(flowState, 'review') ? (
+            <button type="button" onClick={() => actions.goTo('review')}>
+              {t('nav.review')}
+            </button>
+          ) : null}
+          {step === 'review' ? (
+            <button type="button" className="primary" disabled={!canEnter(flowState, 'flash')} onClick={() => void actions.startFlash()}>
+              {t('review.flash')}
+            </button>
+          ) : null}
         </footer>
       ) : null}
-    </div>
+    </WindowDrop>
   );
 }

@@ -130,9 +130,10 @@ describeWith(['root', 'tool:losetup', 'tool:sfdisk', 'tool:xz', `file:${CHROMIUM
     await page.getByRole('button', { name: 'Next' }).click();
     // Review plans the build first and draws the card it will make (the new card is blank): the
     // root partition runs to the card's end (128 MiB).
-    await expect.poll(() => page.getByText(/^Partition “rootfs” — /).count(), { timeout: 30_000 }).toBe(1);
-    expect(await page.getByText(/^Partition “rootfs” — .* … 131072 KiB \(0x8000000\)$/).count()).toBe(1);
-    expect(await page.getByText(/^Partition “BOOT” — /).count()).toBe(1);
+    await expect.poll(() => page.locator('.layout-legend li', { hasText: /^Partition “rootfs” — / }).count(), { timeout: 30_000 }).toBe(1);
+    expect(await page.locator('.layout-legend li', { hasText: /^Partition “rootfs” — .* to 128 MiB$/ }).count()).toBe(1);
+    expect(await page.locator('.layout-legend li', { hasText: 'Partition “rootfs”' }).locator('abbr').getAttribute('title')).toMatch(/ – 0x8000000$/);
+    expect(await page.locator('.layout-legend li', { hasText: /^Partition “BOOT” — / }).count()).toBe(1);
     await flashFromReview('04-review-built');
     await waitForDone();
     await shot('05-done-built');

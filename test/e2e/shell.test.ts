@@ -158,7 +158,9 @@ describeWith([`file:${CHROMIUM}`, 'tool:sfdisk'], 'renderer shell in Chromium', 
   it('is usable with the keyboard alone', async () => {
     const { page, shot } = session;
     await page.reload();
-    await expect.poll(() => page.evaluate(() => document.activeElement?.tagName)).toBe('H1');
+    // At launch nothing is focused (no focus ring on the title); Tab starts at the top.
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Which board will the card boot?');
+    expect(await page.evaluate(() => document.activeElement?.tagName)).toBe('BODY');
     let reached = false;
     for (let i = 0; i < 40 && !reached; i += 1) {
       await page.keyboard.press('Tab');
@@ -180,6 +182,9 @@ describeWith([`file:${CHROMIUM}`, 'tool:sfdisk'], 'renderer shell in Chromium', 
     expect(onNext).toBe(true);
     await page.keyboard.press('Enter');
     await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('What should go on the card?');
+    // A new screen moves focus to its heading for screen readers, without drawing a ring on it.
+    expect(await page.evaluate(() => document.activeElement?.tagName)).toBe('H1');
+    expect(await page.evaluate(() => (document.activeElement ? getComputedStyle(document.activeElement).outlineStyle : ''))).toBe('none');
   });
 
   it('holds its layout at 800×600', async () => {

@@ -5,6 +5,7 @@
 import { useState, type ReactNode } from 'react';
 import type { ErrorInfo } from '../../../electron/engine/errors';
 import { useI18n } from '../store/store-context';
+import { isCliAdvice } from '../view/messages';
 import { OpenLogButton } from './open-log-button';
 
 export function errorDetailsText(error: ErrorInfo): string {
@@ -14,7 +15,8 @@ export function errorDetailsText(error: ErrorInfo): string {
 export function ErrorPanel({ error, onRetry, extra }: { error: ErrorInfo; onRetry?: () => void; extra?: ReactNode }): ReactNode {
   const { t } = useI18n();
   const [copied, setCopied] = useState(false);
-  const hint = error.cause === 'not-implemented' ? t('hint.not-implemented') : error.hint;
+  // The engine's hints also serve the CLI; one that says to run a `cardsmith` command is not for the app.
+  const hint = error.cause === 'not-implemented' ? t('hint.not-implemented') : error.hint && !isCliAdvice(error.hint) ? error.hint : undefined;
   const copy = (): void => {
     void navigator.clipboard?.writeText(errorDetailsText(error)).then(
       () => setCopied(true),

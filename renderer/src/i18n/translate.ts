@@ -4,14 +4,15 @@
  */
 import { de } from './de';
 import { en, type MessageKey } from './en';
+import { fr } from './fr';
 import type { LanguageSetting } from '../store/settings';
 
-export type Language = 'en' | 'de';
+export type Language = 'en' | 'de' | 'fr';
 export type { MessageKey };
 
-const CATALOGUES: Readonly<Record<Language, Readonly<Record<MessageKey, string>>>> = { en, de };
-export const LANGUAGES: readonly Language[] = ['en', 'de'];
-export const LANGUAGE_NAMES: Readonly<Record<Language, string>> = { en: 'English', de: 'Deutsch' };
+const CATALOGUES: Readonly<Record<Language, Readonly<Record<MessageKey, string>>>> = { en, de, fr };
+export const LANGUAGES: readonly Language[] = ['en', 'de', 'fr'];
+export const LANGUAGE_NAMES: Readonly<Record<Language, string>> = { en: 'English', de: 'Deutsch', fr: 'Français' };
 
 function isLanguage(value: string): value is Language {
   return (LANGUAGES as readonly string[]).includes(value);
@@ -32,6 +33,11 @@ export type Params = Readonly<Record<string, string | number>>;
 export function translate(language: Language, key: MessageKey, params: Params = {}): string {
   const template = CATALOGUES[language][key];
   return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
+}
+
+/** Which of two message keys a count takes, by the language's plural rules (Intl.PluralRules). */
+export function pluralKey(language: Language, count: number, one: MessageKey, other: MessageKey): MessageKey {
+  return new Intl.PluralRules(language).select(count) === 'one' ? one : other;
 }
 
 export type Translator = (key: MessageKey, params?: Params) => string;

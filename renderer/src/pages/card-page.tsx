@@ -9,6 +9,8 @@ import { imageBytesOf } from '../store/app-store';
 import { useActions, useApp, useI18n } from '../store/store-context';
 import { driveRows, hiddenDriveCount, type DriveBlock } from '../view/drives';
 import { formatBytes } from '../view/format';
+import { driveLabel, driveReasonText, driveWarningText } from '../view/messages';
+import { pluralKey } from '../i18n/translate';
 
 export const DRIVE_REFRESH_MS = 2000;
 
@@ -30,13 +32,29 @@ export function CardPage(): ReactNode {
   const rows = driveRows(list, imageBytes, showAll);
   const hidden = showAll ? 0 : hiddenDriveCount(list);
   const blockText = (block: DriveBlock): string =>
-    block.kind === 'too-small' ? t('card.tooSmall', { size: formatBytes(block.needBytes, language) }) : t('card.unsafe', { reasons: block.reasons.join(', ') });
+    block.kind === 'too-small'
+      ? t('card.tooSmall', { size: formatBytes(block.needBytes, language) })
+      : t('card.unsafe', { reasons: block.reasons.map((r) => driveReasonText(r, t)).join(', ') });
+  const hiddenText = t(pluralKey(language, hidden, 'card.hidden.one', 'card.hidden.other'), { count: hidden });
+  const askToShowAll = (): void => setAsking(true);
 
   return (
     <div className="page card-page">
       {drives.status === 'loading' ? <p aria-live="polite">{t('card.loading')}</p> : null}
       {drives.status === 'failed' ? <ErrorPanel error={drives.error} onRetry={() => void actions.refreshDrives()} /> : null}
-      {drives.status === 'ready' && rows.length === 0 ? <p>{t('card.none')}</p> : null}
+      {drives.status === 'ready' && rows.length === 0 ? (
+        <div className="empty-note">
+          <p>{t('card.none')}</p>
+          {hidden > 0 ? (
+            <p>
+              {hiddenText}{' '}
+              <button type="button" onClick={askToShowAll}>
+                {t('card.showWhy')}
+              </button>
+            </p>
+          ) : null}
+        </div>
+      ) : null}
       <div className="drive-list" role="radiogroup" aria-label={t('card.list')}>
         {rows.map(({ drive, block }) => (
           <label key={drive.device} className={`choice ${chosen?.device === drive.device ? 'chosen' : ''} ${block ? 'disabled' : ''}`}>
@@ -50,17 +68,20 @@ export function CardPage(): ReactNode {
               aria-describedby={block ? `why-${drive.device}` : undefined}
             />
             <span className="choice-title">
-              {drive.description || drive.device} — {formatBytes(drive.sizeBytes, language)}
+              {driveLabel(drive, t)} — {formatBytes(drive.sizeBytes, language)}
             </span>
             <span className="choice-sub">
               {drive.device} · {t(`card.reader.${drive.readerKind}`)}
               {drive.mountpoints.length > 0 ? ` · ${t('card.mounted', { mounts: drive.mountpoints.join(', ') })}` : ''}
             </span>
-            {drive.warnings.map((w) => (
-              <span key={w} className="choice-warning">
-                {w}
-              </span>
-            ))}
+            {drive.warnings.map((w) => {
+              const text = driveWarningText(w, t);
+              return text ? (
+                <span key={w} className="choice-warning">
+                  {text}
+                </span>
+              ) : null;
+            })}
             {block ? (
               <span id={`why-${drive.device}`} className="choice-blocked">
                 {blockText(block)}
@@ -70,7 +91,7 @@ export function CardPage(): ReactNode {
         ))}
       </div>
       <div className="button-row">
-        {hidden > 0 ? <span className="muted">{t('card.hidden', { count: hidden })}</span> : null}
+        {hidden > 0 && rows.length > 0 ? <span className="muted">{hiddenText}</span> : null}
         <label className="radio-line">
           <input type="checkbox" checked={showAll || asking} onChange={(e) => (e.target.checked ? setAsking(true) : actions.setShowAllDrives(false))} />
           {t('card.showAll')}

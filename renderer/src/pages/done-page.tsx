@@ -1,25 +1,49 @@
-/** Step 6: the card is written — safe to remove, verify again, or flash another. */
+/**
+ * Step 6: what was written, how long it took, the verify result, whether the card may be pulled
+ * (only when the eject phase really ended done), and what to do next with that board.
+ */
 import type { ReactNode } from 'react';
 import { OpenLogButton } from '../components/open-log-button';
+import type { JobState } from '../store/job';
 import { useActions, useApp, useI18n } from '../store/store-context';
-import { formatBytes } from '../view/format';
+import { imageName } from '../view/image-name';
+import { formatBytes, formatEta } from '../view/format';
 import { CopyLogButton } from './flash-page';
+
+export type EjectOutcome = { readonly kind: 'ejected' } | { readonly kind: 'not-asked' } | { readonly kind: 'failed'; readonly detail: string };
+
+/** The eject phase's own result: only a `done` eject makes the card safe to pull. */
+export function ejectOutcome(job: JobState | null): EjectOutcome {
+  const row = job?.phases.find((r) => r.phase === 'eject');
+  if (!row) return { kind: 'not-asked' };
+  if (row.status === 'done') return { kind: 'ejected' };
+  return { kind: 'failed', detail: row.detail ?? '' };
+}
 
 export function DonePage(): ReactNode {
   const { t, language } = useI18n();
   const actions = useActions();
   const result = useApp((s) => s.flashResult);
   const job = useApp((s) => s.job);
-  const eject = useApp((s) => s.settings.eject);
   const source = useApp((s) => s.flashedSource);
+  const flowState = useApp((s) => s.flow);
   if (!result) return null;
+  const eject = ejectOutcome(job);
+  const seconds = job?.endedAt ? (job.endedAt - job.startedAt) / 1000 : null;
+  const board = flowState.board?.kind === 'board' ? flowState.board.board : null;
   return (
     <div className="page done-page">
-      <p className="done-safe" role="status">
-        {eject ? t('done.safe') : t('done.notEjected')}
+      <p className={eject.kind === 'ejected' ? 'done-safe' : 'done-not-safe'} role="status">
+        {eject.kind === 'ejected' ? t('done.safe') : eject.kind === 'not-asked' ? t('done.notEjected') : t('done.ejectFailed', { detail: eject.detail })}
       </p>
-      <p>{t('done.written', { size: formatBytes(result.bytesWritten, language), device: result.device })}</p>
+      <p>
+        {t('done.written', { size: formatBytes(result.bytesWritten, language), device: result.device })}
+        {flowState.image ? ` ${t('done.what', { image: imageName(flowState.image) })}` : ''}
+        {seconds !== null ? ` ${t('done.took', { time: formatEta(seconds) })}` : ''}
+      </p>
       <p>{result.verified ? t('done.verified') : t('done.notVerified')}</p>
+      <p className="done-next">{board ? t('done.nextBoard', { board: board.name }) : t('done.nextGeneric')}
+        {board?.console ? ` ${t('done.console', { console: board.console })}` : ''}</p>
       {result.logFile ? (
         <p className="muted">
           {t('error.log', { path: result.logFile })} <OpenLogButton path={result.logFile} />

@@ -1,9 +1,13 @@
-/** Step 5: one progress row per phase, cancel, and the outcome when it fails or is cancelled. */
-import type { ReactNode } from 'react';
+/**
+ * Step 5: one big overall percentage with elapsed time and time left, one row per phase beneath,
+ * cancel, and the outcome naming the phase that stopped when it fails or is cancelled.
+ */
+import { useEffect, useState, type ReactNode } from 'react';
 import { ErrorPanel } from '../components/error-panel';
 import { PhaseRows } from '../components/phase-rows';
-import { logText, type JobState } from '../store/job';
+import { logText, overallFraction, stoppedPhase, type JobState } from '../store/job';
 import { useActions, useApp, useI18n } from '../store/store-context';
+import { formatEta, formatPercent } from '../view/format';
 
 export function CopyLogButton({ job }: { job: JobState }): ReactNode {
   const { t } = useI18n();
@@ -14,11 +18,43 @@ export function CopyLogButton({ job }: { job: JobState }): ReactNode {
   );
 }
 
+/** Seconds since the job started, ticking while it runs. */
+function useElapsed(job: JobState): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    if (job.endedAt !== null) return undefined;
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, [job.endedAt]);
+  return Math.max(0, ((job.endedAt ?? now) - job.startedAt) / 1000);
+}
+
+function Overall({ job }: { job: JobState }): ReactNode {
+  const { t, language } = useI18n();
+  const elapsed = useElapsed(job);
+  const fraction = overallFraction(job) ?? 0;
+  // Early on, the measured pace says little; the running phase's own estimate stands in for it.
+  const rowEta = job.phases.find((row) => row.status === 'running')?.etaSeconds ?? null;
+  const eta = job.status !== 'running' ? null : elapsed >= 3 && fraction > 0.02 ? (elapsed * (1 - fraction)) / fraction : rowEta;
+  return (
+    <div className="overall" aria-live="off">
+      <span className="overall-percent">{formatPercent(fraction, language)}</span>
+      <span className="overall-times">
+        {t('flash.elapsed', { time: formatEta(elapsed) })}
+        {job.status === 'running' ? ` · ${t('flash.eta', { eta: formatEta(eta) })}` : ''}
+      </span>
+    </div>
+  );
+}
+
 export function JobView({ job }: { job: JobState }): ReactNode {
   const { t } = useI18n();
   const actions = useActions();
+  const stopped = stoppedPhase(job);
+  const phaseName = stopped ? t(`phase.${stopped.phase}`) : null;
   return (
     <div className="job-view" data-job-status={job.status}>
+      {job.kind === 'flash' ? <Overall job={job} /> : null}
       <PhaseRows rows={job.phases} />
       {job.status === 'running' ? (
         <button type="button" onClick={() => void actions.cancelJob()} disabled={job.cancelling}>
@@ -27,10 +63,16 @@ export function JobView({ job }: { job: JobState }): ReactNode {
       ) : null}
       {job.status === 'cancelled' ? (
         <p className="cancelled-note" role="status">
-          {t('flash.cancelled')} {job.error?.message}
+          {phaseName ? t('flash.cancelledIn', { phase: phaseName }) : ''}
+          {t(job.kind === 'flash' ? 'flash.cancelled' : 'verify.cancelled')}
         </p>
       ) : null}
-      {job.status === 'failed' && job.error ? <ErrorPanel error={job.error} extra={<CopyLogButton job={job} />} /> : null}
+      {job.status === 'failed' && job.error ? (
+        <>
+          {phaseName ? <p className="failed-note">{t('flash.failedIn', { phase: phaseName })}</p> : null}
+          <ErrorPanel error={job.error} extra={<CopyLogButton job={job} />} />
+        </>
+      ) : null}
     </div>
   );
 }

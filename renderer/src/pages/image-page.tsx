@@ -1,12 +1,14 @@
 /** Step 2: the image — from the board's catalog, a local file, a URL, or built from a rootfs. */
-import { useState, type DragEvent, type ReactNode } from 'react';
-import type { CatalogEntry } from '../../../electron/engine/sources/model';
+import { useEffect, useState, type ReactNode } from 'react';
+import { CloudOff, RefreshCw } from 'lucide-react';
+import { CatalogIcon } from '../components/catalog-icon';
+import { catalogGroups, isRecommended } from '../view/catalog';
 import { ErrorPanel } from '../components/error-panel';
 import { Tabs } from '../components/tabs';
 import type { ImageChoice, RootSize } from '../store/flow';
 import { isHttpUrl } from '../store/settings';
 import { useActions, useApp, useI18n } from '../store/store-context';
-import { formatBytes } from '../view/format';
+import { formatBytes, formatDate } from '../view/format';
 
 type TabKey = ImageChoice['kind'];
 
@@ -14,6 +16,10 @@ export function ImagePage(): ReactNode {
   const { t } = useI18n();
   const image = useApp((s) => s.flow.image);
   const [tab, setTab] = useState<TabKey>(image?.kind ?? 'catalog');
+  const droppedKind = image?.kind === 'file' || image?.kind === 'rootfs' ? image.kind : null;
+  useEffect(() => {
+    if (droppedKind) setTab(droppedKind);
+  }, [droppedKind]);
   const tabs = (['catalog', 'file', 'url', 'rootfs'] as const).map((key) => ({ key, label: t(`image.tab.${key}`) }));
   return (
     <div className="page image-page">
@@ -34,44 +40,56 @@ function CatalogTab(): ReactNode {
   const board = useApp((s) => s.flow.board);
   const image = useApp((s) => s.flow.image);
   if (catalog.status === 'loading' || catalog.status === 'idle') return <p aria-live="polite">{t('image.catalog.loading')}</p>;
-  if (catalog.status === 'failed') return <ErrorPanel error={catalog.error} onRetry={() => board && actions.chooseBoard(board)} />;
-  if (catalog.value.entries.length === 0) return <p>{t('image.catalog.empty')}</p>;
+  if (catalog.status === 'failed') return <ErrorPanel error={catalog.error} onRetry={() => actions.reloadCatalog()} />;
   const chosenId = image?.kind === 'catalog' ? image.entry.id : null;
   const canBuild = board?.kind === 'board';
+  const groups = catalogGroups(catalog.value.entries);
   return (
-    <div role="radiogroup" aria-label={t('image.tab.catalog')} className="catalog-list">
-      {catalog.value.entries.map((entry: CatalogEntry) => (
-        <label key={entry.id} className={`choice ${chosenId === entry.id ? 'chosen' : ''}`}>
-          <input
-            type="radio"
-            name="catalog"
-            checked={chosenId === entry.id}
-            disabled={entry.kind === 'rootfs' && !canBuild}
-            onChange={() => actions.chooseImage({ kind: 'catalog', entry })}
-          />
-          <span className="choice-title">{entry.name}</span>
-          <span className="choice-sub">
-            {t(`image.catalog.kind.${entry.kind}`)}
-            {entry.downloadSize !== undefined ? ` · ${t('image.catalog.size', { size: formatBytes(entry.downloadSize, language) })}` : ''}
-            {entry.releaseDate ? ` · ${t('image.catalog.date', { date: entry.releaseDate })}` : ''}
-            {entry.cached ? ` · ${t('image.catalog.cached')}` : ''}
-          </span>
-          {entry.kind === 'rootfs' && !canBuild ? <span className="choice-blocked">{t('image.rootfs.needsBoard')}</span> : null}
-        </label>
+    <>
+      {catalog.value.problems.length > 0 ? (
+        <div className="banner" role="status">
+          <CloudOff className="icon" aria-hidden="true" />
+          <p>
+            {t('image.catalog.unreachable')} {catalog.value.problems.join('; ')}
+          </p>
+          <button type="button" onClick={() => actions.reloadCatalog()}>
+            <RefreshCw className="icon" aria-hidden="true" />
+            {t('error.retry')}
+          </button>
+        </div>
+      ) : null}
+      {catalog.value.entries.length === 0 ? <p>{t('image.catalog.empty')}</p> : null}
+      {groups.map((group) => (
+        <div key={group.category} role="radiogroup" aria-label={group.category || t('image.tab.catalog')} className="catalog-list">
+          {group.category ? <h2 className="list-heading">{group.category}</h2> : null}
+          {group.entries.map((entry) => (
+            <label key={entry.id} className={`choice ${chosenId === entry.id ? 'chosen' : ''}`}>
+              <input
+                type="radio"
+                name="catalog"
+                checked={chosenId === entry.id}
+                disabled={entry.kind === 'rootfs' && !canBuild}
+                onChange={() => actions.chooseImage({ kind: 'catalog', entry })}
+              />
+              <span className="choice-art">
+                <CatalogIcon entry={entry} />
+              </span>
+              <span className="choice-title">{entry.name}</span>
+              {entry.description ? <span className="choice-desc">{entry.description}</span> : null}
+              <span className="choice-sub">
+                {isRecommended(entry) ? `${t('image.catalog.recommended')} · ` : ''}
+                {t(`image.catalog.kind.${entry.kind}`)}
+                {entry.downloadSize !== undefined ? ` · ${t('image.catalog.size', { size: formatBytes(entry.downloadSize, language) })}` : ''}
+                {entry.releaseDate ? ` · ${t('image.catalog.date', { date: formatDate(entry.releaseDate, language) })}` : ''}
+                {entry.cached ? ` · ${t('image.catalog.cached')}` : ''}
+              </span>
+              {entry.kind === 'rootfs' && !canBuild ? <span className="choice-blocked">{t('image.rootfs.needsBoard')}</span> : null}
+            </label>
+          ))}
+        </div>
       ))}
-    </div>
+    </>
   );
-}
-
-/**
- * A file dropped from a file manager arrives, in a browser, as a file:// URL in text/uri-list; in
- * Electron the File's path comes from the preload (pathForFile), which is tried first.
- */
-export function pathFromDrop(uriList: string): string | null {
-  const first = uriList.split(/\r?\n/).find((line) => line && !line.startsWith('#'));
-  if (!first?.startsWith('file://')) return null;
-  const path = decodeURIComponent(new URL(first).pathname);
-  return /^\/[A-Za-z]:\//.test(path) ? path.slice(1).replace(/\//g, '\\') : path;
 }
 
 function FileTab(): ReactNode {
@@ -80,18 +98,13 @@ function FileTab(): ReactNode {
   const image = useApp((s) => s.flow.image);
   const info = useApp((s) => s.imageInfo);
   const [typed, setTyped] = useState(image?.kind === 'file' ? image.path : '');
-  const onDrop = (event: DragEvent): void => {
-    event.preventDefault();
-    const file = event.dataTransfer.files[0];
-    const path = (file ? actions.pathForDroppedFile(file) : null) ?? pathFromDrop(event.dataTransfer.getData('text/uri-list'));
-    if (path) {
-      setTyped(path);
-      actions.chooseImage({ kind: 'file', path });
-    }
-  };
+  // A drop anywhere on the window chooses the file (see WindowDrop); the field follows it.
+  useEffect(() => {
+    if (image?.kind === 'file') setTyped(image.path);
+  }, [image]);
   return (
     <div className="file-tab">
-      <div className="drop-zone" onDragOver={(e) => e.preventDefault()} onDrop={onDrop}>
+      <div className="drop-zone">
         <button type="button" onClick={() => void actions.chooseImageFile().then((p) => p && setTyped(p))}>
           {t('image.file.choose')}
         </button>
@@ -147,6 +160,7 @@ function UrlTab(): ReactNode {
   return (
     <form
       className="inline-form"
+      noValidate
       onSubmit={(e) => {
         e.preventDefault();
         setTouched(true);
@@ -173,6 +187,9 @@ function RootfsTab(): ReactNode {
   const actions = useActions();
   const image = useApp((s) => s.flow.image);
   const [rootfs, setRootfs] = useState(image?.kind === 'rootfs' ? image.rootfs : '');
+  useEffect(() => {
+    if (image?.kind === 'rootfs') setRootfs(image.rootfs);
+  }, [image]);
   const [mode, setMode] = useState<RootSize['mode']>(image?.kind === 'rootfs' ? image.rootSize.mode : 'minimal');
   const [fixedMiB, setFixedMiB] = useState(1024);
   const [loaderFrom, setLoaderFrom] = useState(image?.kind === 'rootfs' ? (image.loaderFrom ?? '') : '');

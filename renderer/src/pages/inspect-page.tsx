@@ -1,5 +1,6 @@
 /** "Inspect a card": the layout picture of a card or image file and the loaders found on it. */
 import { useState, type ReactNode } from 'react';
+import { DriveSelect } from '../components/drive-select';
 import { ErrorPanel } from '../components/error-panel';
 import { LayoutPicture } from '../components/layout-picture';
 import { useActions, useApp, useI18n } from '../store/store-context';
@@ -38,6 +39,7 @@ export function InspectPage(): ReactNode {
         >
           {t('image.file.choose')}
         </button>
+        <DriveSelect id="inspect-device" value={typed.startsWith('/dev/') || typed.startsWith('\\\\.\\') ? typed : ''} onChange={(d) => d && setTyped(d)} label={t('inspect.card')} />
         <button type="submit" className="primary">
           {t('inspect.start')}
         </button>

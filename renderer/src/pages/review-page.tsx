@@ -2,25 +2,13 @@
 import { useState, type ReactNode } from 'react';
 import { ErrorPanel } from '../components/error-panel';
 import { LayoutPicture } from '../components/layout-picture';
-import { canEnter, confirmationWord, needsTypedConfirmation, type FlowState, type ImageChoice } from '../store/flow';
+import { confirmationWord, needsTypedConfirmation, type FlowState } from '../store/flow';
+import { imageName } from '../view/image-name';
 import { useActions, useApp, useI18n } from '../store/store-context';
 import { formatBytes } from '../view/format';
 import { loaderSlotsOf, loadersFoundOf, type LayoutInput } from '../view/layout';
 import type { BuildPlanResult, InspectResult } from '../store/app-store';
 import { IDLE, type Loadable } from '../store/loadable';
-
-export function imageName(image: ImageChoice): string {
-  switch (image.kind) {
-    case 'catalog':
-      return image.entry.name;
-    case 'file':
-      return image.path;
-    case 'url':
-      return image.url;
-    case 'rootfs':
-      return image.rootfs;
-  }
-}
 
 /** Nothing recognisable: no table, no partitions, no loader (a blank card, or a compressed image). */
 export function isBlank(inspection: InspectResult['inspection']): boolean {
@@ -115,9 +103,6 @@ export function ReviewPage(): ReactNode {
           />
         </label>
       ) : null}
-      <button type="button" className="primary" disabled={!canEnter(flowState, 'flash')} onClick={() => void actions.startFlash()}>
-        {t('review.flash')}
-      </button>
     </div>
   );
 }

@@ -10,10 +10,14 @@ import type { Drive } from '../../../electron/engine/drives/model';
 import type { ErrorInfo } from '../../../electron/engine/errors';
 import { withSourceSettings, type CardsmithClient, type Outcome } from '../client/cardsmith-client';
 import * as flow from './flow';
+import { isSameCard, MEMORY_KEY, parseMemory, rememberBoard, rememberCard, rememberImage, type Memory } from './memory';
 import { applyJobEvent, finishJob, startJob, type JobState } from './job';
 import { buildOutputPath, buildRequest, flashRequest, planBuildRequest, planFlash } from './flash-plan';
 import { fromOutcome, IDLE, LOADING, type Loadable } from './loadable';
 import { driveRows } from '../view/drives';
+import { imageFileProblem, unreadableFile } from '../view/messages';
+import { resolveLanguage, translate, type Language, type Translator } from '../i18n/translate';
+import { formatBytes } from '../view/format';
 import { DEFAULT_SETTINGS, parseSettings, serializeSettings, SETTINGS_KEY, sourceSettingsOf, type Settings } from './settings';
 
 export type InspectResult = ResultOf<'inspect'>;
@@ -26,6 +30,8 @@ export interface AppData {
   readonly systemLanguages: readonly string[];
   readonly boards: Loadable<readonly Board[]>;
   readonly boardQuery: string;
+  /** Board ids used lately, most recent first (offered before the rest). */
+  readonly recentBoards: readonly string[];
   readonly catalog: Loadable<CatalogResult>;
   readonly imageInfo: Loadable<InspectResult>;
   readonly drives: Loadable<readonly Drive[]>;
@@ -46,8 +52,12 @@ export interface AppActions {
   loadBoards(): Promise<void>;
   setBoardQuery(query: string): void;
   chooseBoard(choice: flow.BoardChoice): void;
+  /** Reads the board's catalogs again (after one could not be reached). */
+  reloadCatalog(): void;
   chooseImage(choice: flow.ImageChoice | null): void;
   chooseImageFile(): Promise<string | null>;
+  /** A file dropped on the window: chosen as an image or a rootfs, and the Image step opened. */
+  dropImage(path: string, kind: 'file' | 'rootfs'): void;
   refreshDrives(): Promise<void>;
   setShowAllDrives(show: boolean): void;
   chooseDrive(drive: Drive | null): void;
@@ -74,6 +84,8 @@ export interface StoreDeps {
   readonly storage: Pick<Storage, 'getItem' | 'setItem'> | null;
   readonly systemLanguages: readonly string[];
   readonly now?: () => number;
+  /** Tells the person a long job ended while they may be in another window (Web Notifications). */
+  readonly notify?: (title: string, body: string) => void;
 }
 
 export function initialData(settings: Settings = DEFAULT_SETTINGS, systemLanguages: readonly string[] = []): AppData {
@@ -83,6 +95,7 @@ export function initialData(settings: Settings = DEFAULT_SETTINGS, systemLanguag
     systemLanguages,
     boards: IDLE,
     boardQuery: '',
+    recentBoards: [],
     catalog: IDLE,
     imageInfo: IDLE,
     drives: IDLE,
@@ -101,9 +114,16 @@ export function initialData(settings: Settings = DEFAULT_SETTINGS, systemLanguag
 export function createAppStore(deps: StoreDeps): AppStore {
   const now = deps.now ?? Date.now;
   const settings = parseSettings(deps.storage?.getItem(SETTINGS_KEY) ?? null);
+  let memory = parseMemory(deps.storage?.getItem(MEMORY_KEY) ?? null);
+  const remember = (update: (m: Memory) => Memory): void => {
+    memory = update(memory);
+    deps.storage?.setItem(MEMORY_KEY, JSON.stringify(memory));
+  };
 
   return createStore<AppState>()((set, get) => {
     const client = withSourceSettings(deps.client, () => sourceSettingsOf(get().settings));
+    const languageNow = (): Language => resolveLanguage(get().settings.language, get().systemLanguages);
+    const tr: Translator = (key, params) => translate(languageNow(), key, params);
     const setFlow = (update: (state: flow.FlowState) => flow.FlowState): void => set((s) => ({ flow: update(s.flow) }));
     const onJobEvent = (event: JobEvent): void =>
       set((s) => (s.job ? { job: applyJobEvent(s.job, event, now()) } : {}));
@@ -129,14 +149,22 @@ export function createAppStore(deps: StoreDeps): AppStore {
         set({ catalog });
         const current = get().flow;
         if (catalog.status === 'ready' && current.image === null) {
-          const image = flow.defaultCatalogImage(catalog.value.entries, current.board);
+          const last = memory.image;
+          const lastEntry = last?.kind === 'catalog' ? catalog.value.entries.find((e) => e.id === last.id) : undefined;
+          const image: flow.ImageChoice | null = lastEntry
+            ? { kind: 'catalog', entry: lastEntry }
+            : last?.kind === 'file' || last?.kind === 'url'
+              ? last
+              : flow.defaultCatalogImage(catalog.value.entries, current.board);
           if (image) actions.chooseImage(image);
         }
       });
     }
 
-    const finish = (outcome: { ok: true } | { ok: false; error: ErrorInfo }): void =>
+    const finish = (outcome: { ok: true } | { ok: false; error: ErrorInfo }): void => {
       set((s) => (s.job ? { job: finishJob(s.job, outcome, now()) } : {}));
+      if (!outcome.ok && outcome.error.cause !== 'cancelled' && get().job?.kind === 'flash') deps.notify?.(tr('flash.heading.failed'), outcome.error.message);
+    };
 
     /**
      * Plans the chosen rootfs build (no writing) so Review can draw the card it will make. Only a
@@ -162,27 +190,45 @@ export function createAppStore(deps: StoreDeps): AppStore {
       async loadBoards() {
         set({ boards: LOADING });
         const outcome = await client.run({ op: 'listBoards' });
-        set({ boards: fromOutcome(outcome, (r) => r.boards) });
+        const boards = fromOutcome(outcome, (r) => r.boards);
+        set({ boards, recentBoards: memory.recentBoards });
+        // The board chosen last time is chosen again; its catalog then brings back the image.
+        if (boards.status !== 'ready' || get().flow.board !== null || memory.board === null) return;
+        const found = boards.value.find((b) => b.id === memory.board);
+        const last: flow.BoardChoice | null = memory.board === 'generic' ? { kind: 'generic' } : found ? { kind: 'board', board: found } : null;
+        if (last) actions.chooseBoard(last);
+        // With the last card in its reader again, all three tiles are filled at launch.
+        if (last && memory.card) void actions.refreshDrives();
       },
       setBoardQuery(boardQuery) {
         set({ boardQuery });
       },
       chooseBoard(choice) {
+        remember((m) => rememberBoard(m, choice));
+        set({ recentBoards: memory.recentBoards });
         const before = flow.boardId(get().flow.board);
         setFlow((f) => flow.chooseBoard(f, choice));
         const id = flow.boardId(choice);
         if (get().catalog.status === 'idle' || before !== id) {
-          set({ imageInfo: IDLE });
+          if (get().flow.image === null) set({ imageInfo: IDLE });
           loadCatalog(id);
         }
       },
+      reloadCatalog() {
+        loadCatalog(flow.boardId(get().flow.board));
+      },
       chooseImage(choice) {
+        remember((m) => rememberImage(m, choice));
         setFlow((f) => flow.chooseImage(f, choice));
         if (choice?.kind === 'file') {
           set({ imageInfo: LOADING });
-          void client.run({ op: 'inspect', target: choice.path }).then((outcome) => {
+          const path = choice.path;
+          void client.run({ op: 'inspect', target: path }).then((outcome) => {
             const current = get().flow.image;
-            if (current?.kind === 'file' && current.path === choice.path) set({ imageInfo: fromOutcome(outcome, (r) => r) });
+            if (current?.kind !== 'file' || current.path !== path) return;
+            const problem = outcome.ok ? imageFileProblem(path, outcome.value, tr) : unreadableFile(path, outcome.error, tr);
+            set({ imageInfo: problem ? { status: 'failed', error: problem } : fromOutcome(outcome, (r) => r) });
+            setFlow((f) => flow.imageChecked(f, path, problem === null));
           });
         } else {
           set({ imageInfo: IDLE });
@@ -197,6 +243,10 @@ export function createAppStore(deps: StoreDeps): AppStore {
         if (outcome.value) actions.chooseImage({ kind: 'file', path: outcome.value });
         return outcome.value;
       },
+      dropImage(path, kind) {
+        actions.chooseImage(kind === 'file' ? { kind, path } : { kind, rootfs: path, rootSize: { mode: 'minimal' } });
+        if (get().job?.status !== 'running') setFlow((f) => ({ ...f, screen: { kind: 'flow', step: f.board ? 'image' : 'board' } }));
+      },
       async refreshDrives() {
         if (get().drives.status !== 'ready') set({ drives: LOADING });
         const outcome = await client.run({ op: 'listDrives', all: get().showAllDrives });
@@ -207,7 +257,8 @@ export function createAppStore(deps: StoreDeps): AppStore {
         if (chosen && !drives.value.some((d) => d.device === chosen.device)) setFlow((f) => flow.chooseDrive(f, null));
         if (get().flow.drive === null) {
           const choosable = driveRows(drives.value, imageBytesOf(get().imageInfo), false).filter((row) => row.block === null);
-          const only = flow.onlyChoosableDrive(choosable.map((row) => row.drive));
+          const lastCard = choosable.find((row) => isSameCard(memory.card, row.drive))?.drive;
+          const only = lastCard ?? flow.onlyChoosableDrive(choosable.map((row) => row.drive));
           if (only) setFlow((f) => flow.chooseDrive(f, only));
         }
       },
@@ -216,6 +267,7 @@ export function createAppStore(deps: StoreDeps): AppStore {
         void actions.refreshDrives();
       },
       chooseDrive(drive) {
+        remember((m) => rememberCard(m, drive));
         setFlow((f) => flow.chooseDrive(f, drive));
       },
       goTo(target) {
@@ -239,7 +291,7 @@ export function createAppStore(deps: StoreDeps): AppStore {
           return;
         }
         setFlow((f) => ({ ...f, screen: { kind } }));
-        if (kind === 'verify' && get().drives.status === 'idle') void actions.refreshDrives();
+        if ((kind === 'verify' || kind === 'inspect') && get().drives.status === 'idle') void actions.refreshDrives();
       },
       setConfirmed(confirmed) {
         setFlow((f) => ({ ...f, confirmed }));
@@ -252,12 +304,13 @@ export function createAppStore(deps: StoreDeps): AppStore {
         set({ job: startJob('flash', plan.phases, now()), flashResult: null, flow: { ...state.flow, screen: { kind: 'flow', step: 'flash' } } });
 
         let rootfs = plan.build?.rootfs ?? null;
+        let source = plan.flashSource;
         if (plan.fetchSource !== null) {
           const fetched = await step((id) => client.run({ op: 'fetch', source: plan.fetchSource as string }, onJobEvent, id), 'fetch');
           if (!fetched.ok) return finish(fetched);
-          rootfs = fetched.value.path;
+          if (plan.build) rootfs = fetched.value.path;
+          else source = fetched.value.path;
         }
-        let source = plan.flashSource;
         if (plan.build && rootfs !== null) {
           if (!plan.board) return finish({ ok: false, error: NEEDS_BOARD });
           const stamp = new Date(now()).toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
@@ -269,9 +322,15 @@ export function createAppStore(deps: StoreDeps): AppStore {
         if (source === null) return finish({ ok: false, error: { cause: 'internal', message: 'No image to flash was produced.' } });
         const flashed = await step((id) => client.run(flashRequest(plan, source as string), onJobEvent, id), 'flash');
         if (!flashed.ok) return finish(flashed);
+        deps.notify?.(tr('notify.done'), tr('done.written', { size: formatBytes(flashed.value.bytesWritten, languageNow()), device: flashed.value.device }));
         set({ flashResult: flashed.value, flashedSource: source });
         finish({ ok: true });
         setFlow((f) => ({ ...f, screen: { kind: 'flow', step: 'done' } }));
+        // A catalog image was streamed into the cache while it was written: verify reads that file.
+        if (state.flow.image?.kind === 'catalog') {
+          const cached = await client.run({ op: 'fetch', source });
+          if (get().flashedSource === source) set({ flashedSource: cached.ok ? cached.value.path : source });
+        }
       },
       async cancelJob() {
         const job = get().job;

@@ -8,7 +8,10 @@ import type { Settings } from './settings';
 import { boardId, sourceOf, type FlowState, type RootSize } from './flow';
 
 export interface FlashPlan {
-  /** Catalog rootfs entry to download first; its path becomes the build's rootfs. */
+  /**
+   * Downloaded first into the cache: a catalog rootfs (its path becomes the build's rootfs) or a
+   * URL image (flashed from the cached file, so "verify again" reads the cache, not the network).
+   */
   readonly fetchSource: string | null;
   /** Build a rootfs (given path, or the fetched one when null) into an image first. */
   readonly build: { readonly rootfs: string | null; readonly rootSize: RootSize; readonly loaderFrom?: string } | null;
@@ -27,11 +30,11 @@ export function planFlash(flow: FlowState, settings: Pick<Settings, 'verify' | '
   const { image, drive } = flow;
   if (!image || !drive || !flow.board) return null;
   const board = boardId(flow.board);
-  const fetchSource = image.kind === 'catalog' && image.entry.kind === 'rootfs' ? image.entry.id : null;
+  const fetchSource = image.kind === 'catalog' && image.entry.kind === 'rootfs' ? image.entry.id : image.kind === 'url' ? image.url : null;
   const build =
     image.kind === 'rootfs'
       ? { rootfs: image.rootfs, rootSize: image.rootSize, ...(image.loaderFrom ? { loaderFrom: image.loaderFrom } : {}) }
-      : fetchSource !== null
+      : image.kind === 'catalog' && image.entry.kind === 'rootfs'
         ? { rootfs: null, rootSize: { mode: 'minimal' } as const }
         : null;
   const remote = image.kind === 'url' || (image.kind === 'catalog' && image.entry.kind === 'image');

@@ -40,9 +40,11 @@ export interface FlowState {
   readonly drive: Drive | null;
   /** The person typed the confirmation a large drive needs. */
   readonly confirmed: boolean;
+  /** A local file is checked (readable, looks like a disk image) before the flow goes on. */
+  readonly imageChecked: boolean;
 }
 
-export const INITIAL_FLOW: FlowState = { screen: { kind: 'flow', step: 'board' }, board: null, image: null, drive: null, confirmed: false };
+export const INITIAL_FLOW: FlowState = { screen: { kind: 'flow', step: 'board' }, board: null, image: null, drive: null, confirmed: false, imageChecked: false };
 
 /** Drives above this size ask for a typed confirmation: they are more often a backup disk than a card. */
 export const CONFIRM_ABOVE_BYTES = 128 * 1000 ** 3;
@@ -57,12 +59,19 @@ export function confirmationWord(drive: Drive): string {
 }
 
 export function chooseBoard(state: FlowState, board: BoardChoice): FlowState {
+  // A file dropped before any board was chosen stays chosen; a catalog entry belongs to its board.
+  if (state.board === null && state.image !== null && state.image.kind !== 'catalog') return { ...state, board };
   const same = boardId(state.board) === boardId(board) && state.board !== null;
-  return same ? { ...state, board } : { ...state, board, image: null, confirmed: false };
+  return same ? { ...state, board } : { ...state, board, image: null, imageChecked: false, confirmed: false };
 }
 
 export function chooseImage(state: FlowState, image: ImageChoice | null): FlowState {
-  return { ...state, image, confirmed: false };
+  return { ...state, image, imageChecked: image !== null && image.kind !== 'file', confirmed: false };
+}
+
+/** The check of a chosen local file ended; only the answer for the file still chosen counts. */
+export function imageChecked(state: FlowState, path: string, ok: boolean): FlowState {
+  return state.image?.kind === 'file' && state.image.path === path ? { ...state, imageChecked: ok } : state;
 }
 
 export function chooseDrive(state: FlowState, drive: Drive | null): FlowState {
@@ -81,9 +90,9 @@ export function canEnter(state: FlowState, step: FlowStep): boolean {
     case 'image':
       return state.board !== null;
     case 'card':
-      return state.board !== null && state.image !== null;
+      return state.board !== null && state.image !== null && state.imageChecked;
     case 'review':
-      return state.board !== null && state.image !== null && state.drive !== null;
+      return canEnter(state, 'card') && state.drive !== null;
     case 'flash':
       return canEnter(state, 'review') && (state.confirmed || !needsTypedConfirmation(state.drive));
     case 'done':

@@ -9,7 +9,8 @@ import type { ErrorInfo } from '../../../electron/engine/errors';
 
 export const PHASE_ORDER: readonly Phase[] = ['fetch', 'build', 'decompress', 'unmount', 'write', 'bootloader', 'verify', 'eject'];
 
-export type PhaseStatus = 'pending' | 'running' | 'done' | 'skipped';
+/** `failed` and `cancelled` mark the phase that was running when the job ended that way. */
+export type PhaseStatus = 'pending' | 'running' | 'done' | 'skipped' | 'failed' | 'cancelled';
 
 export interface PhaseRow {
   readonly phase: Phase;
@@ -39,6 +40,9 @@ export interface JobState {
   readonly phases: readonly PhaseRow[];
   readonly log: readonly LogLine[];
   readonly error: ErrorInfo | null;
+  readonly startedAt: number;
+  /** When the job ended; null while it runs. */
+  readonly endedAt: number | null;
 }
 
 const MAX_LOG_LINES = 5000;
@@ -49,7 +53,7 @@ function pendingRow(phase: Phase): PhaseRow {
 
 export function startJob(kind: JobKind, expected: readonly Phase[], now: number): JobState {
   const phases = PHASE_ORDER.filter((p) => expected.includes(p)).map(pendingRow);
-  return { kind, currentJobId: null, status: 'running', cancelling: false, phases, log: [{ at: now, level: 'info', message: `${kind} started` }], error: null };
+  return { kind, currentJobId: null, status: 'running', cancelling: false, phases, log: [{ at: now, level: 'info', message: `${kind} started` }], error: null, startedAt: now, endedAt: null };
 }
 
 function withRow(phases: readonly PhaseRow[], phase: Phase, update: (row: PhaseRow) => PhaseRow): readonly PhaseRow[] {
@@ -97,19 +101,50 @@ export function applyJobEvent(job: JobState, event: JobEvent, now: number): JobS
   }
 }
 
+/**
+ * Ends the job. On success a row still running (a download whose end the engine folded into the
+ * next phase) is done; on failure or cancel the running row keeps the blame, so the person sees
+ * which step stopped, and the rows after it stay waiting.
+ */
 export function finishJob(job: JobState, outcome: { ok: true } | { ok: false; error: ErrorInfo }, now: number): JobState {
   if (outcome.ok) {
-    return { ...job, status: 'succeeded', cancelling: false, currentJobId: null, log: appendLog(job.log, { at: now, level: 'info', message: `${job.kind} succeeded` }) };
+    const phases = job.phases.map((row) => (row.status === 'running' ? { ...row, status: 'done' as const, ...(row.bytesTotal !== null ? { bytesDone: row.bytesTotal } : {}), etaSeconds: 0 } : row));
+    return { ...job, status: 'succeeded', cancelling: false, currentJobId: null, endedAt: now, phases, log: appendLog(job.log, { at: now, level: 'info', message: `${job.kind} succeeded` }) };
   }
-  const status: JobStatus = outcome.error.cause === 'cancelled' ? 'cancelled' : 'failed';
-  const phases = job.phases.map((row) => (row.status === 'running' ? { ...row, status: 'pending' as const } : row));
-  return { ...job, status, cancelling: false, currentJobId: null, phases, error: outcome.error, log: appendLog(job.log, { at: now, level: 'error', message: `${job.kind} ${status}: ${outcome.error.message}` }) };
+  const status: 'cancelled' | 'failed' = outcome.error.cause === 'cancelled' ? 'cancelled' : 'failed';
+  const phases = job.phases.map((row): PhaseRow => (row.status === 'running' ? { ...row, status, etaSeconds: null } : row));
+  return { ...job, status, cancelling: false, currentJobId: null, endedAt: now, phases, error: outcome.error, log: appendLog(job.log, { at: now, level: 'error', message: `${job.kind} ${status}: ${outcome.error.message}` }) };
+}
+
+/** The phase that was running when the job failed or was cancelled, if any. */
+export function stoppedPhase(job: JobState): PhaseRow | null {
+  return job.phases.find((row) => row.status === 'failed' || row.status === 'cancelled') ?? null;
+}
+
+/**
+ * One number for the whole job, 0..1: the rows weighted by bytes where known (write and verify
+ * dominate), otherwise each counting as a small fixed share. Null until anything is measurable.
+ */
+export function overallFraction(job: JobState): number | null {
+  const SMALL = 0.02;
+  const weights = job.phases.map((row) => (row.bytesTotal !== null && row.bytesTotal > 0 ? row.bytesTotal : null));
+  const known = weights.filter((w): w is number => w !== null);
+  const unit = known.length > 0 ? known.reduce((a, b) => a + b, 0) : job.phases.length;
+  let total = 0;
+  let done = 0;
+  job.phases.forEach((row, index) => {
+    const weight = weights[index] ?? (known.length > 0 ? unit * SMALL : 1);
+    total += weight;
+    done += weight * (rowFraction(row) ?? 0);
+  });
+  return total > 0 ? Math.min(1, done / total) : null;
 }
 
 /** Fraction 0..1 of a row, or null (an indeterminate bar) while it runs with an unknown total. */
 export function rowFraction(row: PhaseRow): number | null {
   if (row.status === 'done' || row.status === 'skipped') return 1;
   if (row.status === 'pending') return 0;
+  if (row.status === 'failed' || row.status === 'cancelled') return row.bytesTotal ? Math.min(1, row.bytesDone / row.bytesTotal) : 0;
   if (row.bytesTotal === null || row.bytesTotal <= 0) return null;
   return Math.min(1, row.bytesDone / row.bytesTotal);
 }

@@ -6,7 +6,7 @@
 import type { SourceSettings } from '../../../electron/engine/api';
 
 export type Theme = 'system' | 'light' | 'dark';
-export type LanguageSetting = 'auto' | 'en' | 'de';
+export type LanguageSetting = 'auto' | 'en' | 'de' | 'fr';
 
 export interface Settings {
   readonly theme: Theme;
@@ -46,7 +46,7 @@ export function parseSettings(text: string | null): Settings {
   const d = DEFAULT_SETTINGS;
   return {
     theme: pickEnum(r.theme, ['system', 'light', 'dark'], d.theme),
-    language: pickEnum(r.language, ['auto', 'en', 'de'], d.language),
+    language: pickEnum(r.language, ['auto', 'en', 'de', 'fr'], d.language),
     verify: typeof r.verify === 'boolean' ? r.verify : d.verify,
     eject: typeof r.eject === 'boolean' ? r.eject : d.eject,
     cacheFolder: typeof r.cacheFolder === 'string' ? r.cacheFolder : d.cacheFolder,

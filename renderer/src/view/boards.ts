@@ -45,3 +45,32 @@ export function groupBoards(boards: readonly Board[]): readonly VendorGroup[] {
         .map(([soc, list]) => ({ soc, boards: [...list].sort((a, b) => byText(a.name, b.name)) })),
     }));
 }
+
+/** Boards many people flash; they are offered first (after the ones this person used lately). */
+export const POPULAR_BOARDS: readonly string[] = ['rpi-5', 'rpi-4-b', 'rpi-zero-2-w', 'rock64', 'rockpro64', 'rock-5b', 'orangepi-pc', 'pine64-plus', 'odroid-n2', 'beaglebone-black'];
+
+export interface BoardFilters {
+  readonly vendor: string;
+  readonly family: string;
+  readonly arch: string;
+}
+
+export const NO_FILTERS: BoardFilters = { vendor: '', family: '', arch: '' };
+
+/** The distinct values a filter can take, sorted for a select. */
+export function filterOptions(boards: readonly Board[], key: keyof BoardFilters): readonly string[] {
+  return [...new Set(boards.map((board) => board[key]))].sort(byText);
+}
+
+export function applyFilters(boards: readonly Board[], filters: BoardFilters): readonly Board[] {
+  return boards.filter(
+    (board) => (!filters.vendor || board.vendor === filters.vendor) && (!filters.family || board.family === filters.family) && (!filters.arch || board.arch === filters.arch),
+  );
+}
+
+/** The recent boards (most recent first), then the popular ones, among those the filters left. */
+export function suggestedBoards(boards: readonly Board[], recent: readonly string[]): readonly Board[] {
+  const byId = new Map(boards.map((board) => [board.id, board]));
+  const ids = [...new Set([...recent, ...POPULAR_BOARDS])];
+  return ids.map((id) => byId.get(id)).filter((board): board is Board => board !== undefined);
+}

@@ -41,3 +41,27 @@ export function formatOffset(offset: number): string {
 export function formatPercent(fraction: number, locale: string): string {
   return fraction.toLocaleString(locale, { style: 'percent', maximumFractionDigits: 0 });
 }
+
+/** A catalog's release date (YYYY-MM-DD) in the UI language; anything else is shown as given. */
+export function formatDate(isoDate: string, locale: string): string {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(isoDate);
+  if (!match) return isoDate;
+  const date = new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])));
+  return date.toLocaleDateString(locale, { year: 'numeric', month: 'short', day: 'numeric', timeZone: 'UTC' });
+}
+
+const BINARY = ['B', 'KiB', 'MiB', 'GiB', 'TiB'] as const;
+
+/** Binary units, as partition tools and boot-ROM documents use them ("16 MiB", "8 KiB"). */
+export function formatBinary(bytes: number, locale: string): string {
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < BINARY.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  const digits = unit === 0 || Number.isInteger(value) || value >= 100 ? 0 : 1;
+  return `${value.toLocaleString(locale, { maximumFractionDigits: digits })} ${BINARY[unit]}`;
+}
+
+export const hex = (offset: number): string => `0x${offset.toString(16)}`;

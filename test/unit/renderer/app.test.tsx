@@ -94,13 +94,13 @@ describe('the guided flow', { timeout: 30_000 }, () => {
     expect(tiny.disabled).toBe(true);
     expect(screen.getByText(/Too small: the image needs 67 MB/)).toBeTruthy();
     expect(screen.queryByRole('radio', { name: /sda/ })).toBeNull();
-    expect(screen.getByText('1 system or unsafe drive(s) hidden')).toBeTruthy();
+    expect(screen.getByText('1 drive is hidden because it is not safe to write.')).toBeTruthy();
     fireEvent.click(big);
     fireEvent.click(screen.getByRole('button', { name: 'Next' }));
     expect(heading()).toBe('Check before writing');
     expect(screen.getByText('Everything on /dev/sdb (32 GB) will be erased.')).toBeTruthy();
     await waitFor(() => expect(screen.getAllByRole('img', { name: /Card layout/ }).length).toBe(2));
-    expect(screen.getByText(/Loader “u-boot-sunxi-with-spl.bin” — 8 KiB/)).toBeTruthy();
+    expect(screen.getAllByRole('listitem').map((li) => li.textContent)).toContain('Loader “u-boot-sunxi-with-spl.bin” — 1,016 KiB, 8 KiB to 1 MiB');
     expect(api.calls.some((c) => c.op === 'inspect' && c.target === '/dev/sdb')).toBe(true);
   });
 
@@ -139,11 +139,15 @@ describe('the guided flow', { timeout: 30_000 }, () => {
       .getAllByRole('listitem')
       .map((item) => item.textContent);
     expect(legend).toEqual([
-      'Partition table “MBR” — 0 … 512 B (0x200)',
-      'Loader “u-boot-sunxi-with-spl.bin” — 8 KiB (0x2000) … 608192 B (0x947c0)',
-      'Partition “BOOT” — 1024 KiB (0x100000) … 17408 KiB (0x1100000)',
-      'Partition “rootfs” — 17408 KiB (0x1100000) … 204800 KiB (0xc800000)',
+      'Partition table “MBR” — 512 B, 0 B to 512 B',
+      'Loader “u-boot-sunxi-with-spl.bin” — 586 KiB, 8 KiB to 594 KiB',
+      'Partition “BOOT” — 16 MiB, 1 MiB to 17 MiB',
+      'Partition “rootfs” — 183 MiB, 17 MiB to 200 MiB',
     ]);
+    // Human sizes in the legend, the exact offsets in hex on hover; neighbouring partitions differ in colour.
+    expect(within(after).getByText('183 MiB, 17 MiB to 200 MiB').getAttribute('title')).toBe('0x1100000 – 0xc800000');
+    const partitions = Array.from(after.querySelectorAll('.layout-bar .segment-partition')).map((el) => el.className);
+    expect(partitions).toEqual(['segment segment-partition p1', 'segment segment-partition p2']);
     expect(api.calls.find((c) => c.op === 'planBuild')).toMatchObject({ recipe: { board: 'orangepi-pc', rootfs: '/r/root.tar.gz', rootSize: { mode: 'minimal' } } });
   });
 
@@ -191,7 +195,11 @@ describe('the guided flow', { timeout: 30_000 }, () => {
     await waitFor(() => expect(api.cancelled).toHaveLength(1));
     expect(api.cancelled[0]).toMatch(/^flash-/);
     await act(async () => release?.());
-    expect(await screen.findByText(/^Cancelled\. The card is incomplete; flash it again before use\. Cancelled by the user/)).toBeTruthy();
+    expect(await screen.findByText('Stopped during “Write”. Cancelled. The card is incomplete; flash it again before use.')).toBeTruthy();
+    expect(heading()).toBe('Flashing cancelled');
+    expect(screen.queryByText(/Cancelled by the user/)).toBeNull();
+    expect(document.querySelector('.phase-row[data-phase="write"]')?.getAttribute('data-status')).toBe('cancelled');
+    expect(within(document.querySelector('.phase-rows') as HTMLElement).getAllByText('stopped here')).toHaveLength(1);
     expect(screen.getByRole('button', { name: 'Back to review' })).toBeTruthy();
   });
 
@@ -203,6 +211,7 @@ describe('the guided flow', { timeout: 30_000 }, () => {
       listDrives: async () => ({ drives: [drive()] }),
       flash: async (request, emit) => {
         emit({ type: 'phase', phase: 'write', state: 'done' });
+        emit({ type: 'phase', phase: 'eject', state: 'done', detail: 'udisksctl power-off' });
         return { device: (request as { device: string }).device, bytesWritten: 64e6, verified: true, logFile: '/home/me/.cache/cardsmith/logs/flash-sdb.log' };
       },
       verify: async () => ({ device: '/dev/sdb', ok: false, bytesChecked: 64e6, mismatches: [{ start: 4096, end: 8192 }], mismatchCount: 1, mismatchBytes: 4096 }),

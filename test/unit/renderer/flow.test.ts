@@ -8,6 +8,7 @@ const withAll = (): flow.FlowState => ({
   board: { kind: 'board', board: board() },
   image: { kind: 'file', path: '/img/a.img' },
   drive: drive(),
+  imageChecked: true,
 });
 
 describe('flow navigation', () => {
@@ -16,6 +17,12 @@ describe('flow navigation', () => {
     expect(flow.FLOW_STEPS.map((s) => flow.canEnter(empty, s))).toEqual([true, false, false, false, false, false]);
     expect(flow.FLOW_STEPS.map((s) => flow.canEnter(withAll(), s))).toEqual([true, true, true, true, true, false]);
     expect(flow.goTo(empty, 'card')).toBe(empty);
+    // A local file chosen but not yet checked (or found not to be an image) holds the flow at Image.
+    const unchecked = flow.chooseImage(withAll(), { kind: 'file', path: '/img/b.img' });
+    expect(flow.FLOW_STEPS.map((s) => flow.canEnter(unchecked, s))).toEqual([true, true, false, false, false, false]);
+    expect(flow.canEnter(flow.imageChecked(unchecked, '/img/other.img', true), 'card')).toBe(false);
+    expect(flow.canEnter(flow.imageChecked(unchecked, '/img/b.img', true), 'card')).toBe(true);
+    expect(flow.chooseImage(withAll(), { kind: 'url', url: 'https://x/y.img' }).imageChecked).toBe(true);
     expect(flow.goTo(withAll(), 'review').screen).toEqual({ kind: 'flow', step: 'review' });
   });
 

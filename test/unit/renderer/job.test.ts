@@ -1,6 +1,6 @@
 // @vitest-environment node
 import { describe, expect, it } from 'vitest';
-import { applyJobEvent, finishJob, logText, rowFraction, startJob } from '../../../renderer/src/store/job';
+import { applyJobEvent, finishJob, logText, overallFraction, rowFraction, startJob, stoppedPhase } from '../../../renderer/src/store/job';
 
 describe('job slice', () => {
   it('has a row for every expected phase from the start, in pipeline order', () => {
@@ -39,12 +39,42 @@ describe('job slice', () => {
     ]);
   });
 
-  it('a cancelled error ends the job as cancelled, and running rows go back to pending', () => {
-    let job = startJob('flash', ['write'], 0);
+  it('a cancelled error ends the job as cancelled and marks the phase that was running', () => {
+    let job = startJob('flash', ['write', 'verify'], 0);
     job = applyJobEvent(job, { type: 'phase', phase: 'write', state: 'start' }, 1);
     job = finishJob(job, { ok: false, error: { cause: 'cancelled', message: 'Cancelled by the user' } }, 2);
     expect(job.status).toBe('cancelled');
-    expect(job.phases[0]?.status).toBe('pending');
+    expect(job.phases.map((r) => r.status)).toEqual(['cancelled', 'pending']);
+    expect(stoppedPhase(job)?.phase).toBe('write');
+    expect(job.endedAt).toBe(2);
     expect(rowFraction({ phase: 'write', status: 'running', bytesDone: 1, bytesTotal: null, bytesPerSecond: 0, etaSeconds: null })).toBeNull();
+  });
+
+  it('a failure blames the running phase; a success ends a download the engine never closed', () => {
+    let failed = startJob('flash', ['fetch', 'write'], 0);
+    failed = applyJobEvent(failed, { type: 'phase', phase: 'fetch', state: 'done' }, 1);
+    failed = applyJobEvent(failed, { type: 'progress', phase: 'write', bytesDone: 10, bytesTotal: 40, bytesPerSecond: 1, etaSeconds: 30 }, 2);
+    failed = finishJob(failed, { ok: false, error: { cause: 'io', message: 'EIO' } }, 3);
+    expect(failed.phases.map((r) => r.status)).toEqual(['done', 'failed']);
+    expect(rowFraction(failed.phases[1]!)).toBe(0.25);
+
+    let ok = startJob('flash', ['fetch', 'write'], 0);
+    ok = applyJobEvent(ok, { type: 'progress', phase: 'fetch', bytesDone: 5, bytesTotal: 50, bytesPerSecond: 1, etaSeconds: 45 }, 1);
+    ok = applyJobEvent(ok, { type: 'phase', phase: 'write', state: 'done' }, 2);
+    ok = finishJob(ok, { ok: true }, 3);
+    expect(ok.phases.map((r) => [r.phase, r.status, r.bytesDone])).toEqual([
+      ['fetch', 'done', 50],
+      ['write', 'done', 0],
+    ]);
+  });
+
+  it('weighs the overall percentage by the bytes each phase moves', () => {
+    let job = startJob('flash', ['unmount', 'write', 'verify'], 0);
+    expect(overallFraction(job)).toBe(0);
+    job = applyJobEvent(job, { type: 'phase', phase: 'unmount', state: 'done' }, 1);
+    job = applyJobEvent(job, { type: 'progress', phase: 'write', bytesDone: 50, bytesTotal: 100, bytesPerSecond: 1, etaSeconds: 50 }, 2);
+    job = applyJobEvent(job, { type: 'progress', phase: 'verify', bytesDone: 0, bytesTotal: 100, bytesPerSecond: 0, etaSeconds: null }, 3);
+    // write 100 + verify 100 + unmount at 2% of 200 = 204; done: 4 (unmount) + 50 (write).
+    expect(overallFraction(job)).toBeCloseTo(54 / 204, 6);
   });
 });
