@@ -193,6 +193,7 @@ export const fr: Readonly<Record<MessageKey, string>> = {
   'cause.checksum-mismatch': 'Les données ne correspondent pas',
   'cause.network': 'Problème réseau',
   'cause.no-space': 'Le disque est plein',
+  'cause.missing-tool': 'Un programme nécessaire est absent',
   'cause.cancelled': 'Annulé',
   'cause.not-implemented': 'Pas encore disponible',
   'cause.internal': 'Erreur interne',

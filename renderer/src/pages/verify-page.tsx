@@ -67,10 +67,10 @@ export function VerifyPage(): ReactNode {
             <p>{t('verify.mismatch')}</p>
             <p className="verify-summary">
               {t('verify.summary', {
-                ranges: t(pluralKey(language, result.value.mismatches.length, 'verify.ranges.one', 'verify.ranges.other'), {
-                  count: result.value.mismatches.length.toLocaleString(language),
+                ranges: t(pluralKey(language, result.value.mismatchCount, 'verify.ranges.one', 'verify.ranges.other'), {
+                  count: result.value.mismatchCount.toLocaleString(language),
                 }),
-                size: formatBytes(result.value.mismatches.reduce((sum, r) => sum + (r.end - r.start), 0), language),
+                size: formatBytes(result.value.mismatchBytes, language),
               })}
             </p>
             <ul>
@@ -80,9 +80,9 @@ export function VerifyPage(): ReactNode {
                 </li>
               ))}
             </ul>
-            {result.value.mismatches.length > SHOWN_RANGES ? (
+            {result.value.mismatchCount > SHOWN_RANGES ? (
               <p className="muted">
-                {t('verify.more', { count: (result.value.mismatches.length - SHOWN_RANGES).toLocaleString(language) })}
+                {t('verify.more', { count: (result.value.mismatchCount - SHOWN_RANGES).toLocaleString(language) })}
                 {logFile ? <OpenLogButton path={logFile} /> : null}
               </p>
             ) : null}

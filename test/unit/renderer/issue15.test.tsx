@@ -152,7 +152,7 @@ describe('issue 15: the app follows what really happened', { timeout: 30_000 }, 
       catalog: async () => ({ entries: [entry], problems: [] }),
       fetch: async () => ({ path: '/cache/sha/d.img.xz', sha256: 'ab'.repeat(32), sizeBytes: 1000 }),
       flash: flashEmitting([]),
-      verify: async () => ({ device: '/dev/sdb', ok: true, bytesChecked: 64e6, mismatches: [] }),
+      verify: async () => ({ device: '/dev/sdb', ok: true, bytesChecked: 64e6, mismatches: [], mismatchCount: 0, mismatchBytes: 0 }),
     });
     mount(api);
     fireEvent.click(await screen.findByRole('radio', { name: /Orange Pi PC/ }));
@@ -177,7 +177,7 @@ describe('issue 15: the app follows what really happened', { timeout: 30_000 }, 
         return { path: '/cache/u/a.img', sha256: 'cd'.repeat(32), sizeBytes: 1000 };
       },
       flash: flashEmitting([{ type: 'phase', phase: 'write', state: 'done' }]),
-      verify: async () => ({ device: '/dev/sdb', ok: true, bytesChecked: 64e6, mismatches: [] }),
+      verify: async () => ({ device: '/dev/sdb', ok: true, bytesChecked: 64e6, mismatches: [], mismatchCount: 0, mismatchBytes: 0 }),
     });
     const store = mount(api);
     fireEvent.click(await screen.findByRole('radio', { name: /Orange Pi PC/ }));
@@ -244,12 +244,13 @@ describe('issue 15: the app follows what really happened', { timeout: 30_000 }, 
   });
 
   it('summarises a card that differs in 35 000 ranges and lists only the first few', async () => {
-    const mismatches = Array.from({ length: 35_000 }, (_, i) => ({ start: i * 8192, end: i * 8192 + 4096 }));
+    // The engine sends the first 32 ranges with the count and bytes of all 35 000.
+    const mismatches = Array.from({ length: 32 }, (_, i) => ({ start: i * 8192, end: i * 8192 + 4096 }));
     const api = fakeApi({
       ...base,
       verify: async (_request, emit) => {
         emit({ type: 'log', level: 'info', message: 'verify /dev/sdb against /img/a.img (log /logs/verify-sdb.log)' });
-        return { device: '/dev/sdb', ok: false, bytesChecked: 64e6, mismatches };
+        return { device: '/dev/sdb', ok: false, bytesChecked: 64e6, mismatches, mismatchCount: 35_000, mismatchBytes: 35_000 * 4096 };
       },
     });
     mount(api);
