@@ -6,6 +6,7 @@
 import { statSync } from 'node:fs';
 import { CardsmithError } from '../errors';
 import { classifyDrive } from './classify';
+import { macDisk } from '../flash/platform/plan';
 import { deviceKeyOfPath } from './identity';
 import { descendants, type BlockDevice } from './lsblk';
 import type { Drive } from './model';
@@ -39,7 +40,8 @@ export async function checkTarget(device: string, options: ScanOptions): Promise
   const drive = (await scanDrives({ ...options, all: true })).find((d) => d.device === path);
   if (!drive) throw new CardsmithError('device-gone', `${device} is not among the connected drives`, { device });
   assertSafe(drive);
-  return { drive, tree: null, key: path };
+  // macOS: the raw node the card is opened as, so the open descriptor can be checked against it.
+  return { drive, tree: null, key: process.platform === 'darwin' ? deviceKeyOfPath(macDisk(path).raw) : path };
 }
 
 async function checkLinuxTarget(device: string, options: ScanOptions): Promise<SafeTarget> {

@@ -28,7 +28,7 @@ export async function openCard(device: string, mode: 'write' | 'read', options: 
   const safe = await checkTarget(device, { allowLoop: options.allowLoop });
   if (mode === 'write') await releaseCard(safe, ctx);
   const target = await openTarget(safe.drive.device, { mode, log: (m) => ctx.log('warn', m) });
-  if (process.platform === 'linux') {
+  if (process.platform === 'linux' || process.platform === 'darwin') {
     const opened = deviceKeyOfFd(target.fd);
     if (opened !== safe.key || isPartition(opened)) {
       await target.close();
