@@ -24,7 +24,16 @@ export interface OpenedCard {
   close(): Promise<void>;
 }
 
-export async function openCard(device: string, mode: 'write' | 'read', options: { allowLoop: boolean }, ctx: JobContext): Promise<OpenedCard> {
+export async function openCard(device: string, mode: 'write' | 'read', options: { allowLoop: boolean }, ctx: JobContext, platform = process.platform): Promise<OpenedCard> {
+  // The card job runs with the user's uid (elevated/card-job.ts); Windows has none to give it.
+  if (platform === 'win32') {
+    throw new CardsmithError(
+      'not-implemented',
+      `On Windows the privileged writer cannot yet hand ${device} to a job running as you, so it does not open it; nothing was written`,
+      { device },
+      `Flash from a command prompt started as administrator instead: cardsmith flash <image> --device ${device}`,
+    );
+  }
   const safe = await checkTarget(device, { allowLoop: options.allowLoop });
   if (mode === 'write') await releaseCard(safe, ctx);
   const target = await openTarget(safe.drive.device, { mode, log: (m) => ctx.log('warn', m) });

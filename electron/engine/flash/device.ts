@@ -198,23 +198,24 @@ export async function openWithPlan(plan: CardPlan, device: string, io: PlatformI
   };
 }
 
+/** One control code, tried again while it fails (a volume in use); an unsupported lock is fatal. */
 async function ioctlStep(step: Extract<Step, { call: 'ioctl' }>, fd: number, io: PlatformIo, log: (message: string) => void, device: string): Promise<void> {
+  const where = step.handle === 'card' ? device : step.handle.slice('volume:'.length);
   for (let attempt = 1; ; attempt += 1) {
+    let outcome: 'done' | 'unsupported';
     try {
-      const outcome = await io.ioctl(fd, step.code);
-      if (outcome === 'done') return;
-      if (step.code === 'FSCTL_LOCK_VOLUME') {
-        throw new CardsmithError('not-implemented', `Cannot lock ${step.handle.slice('volume:'.length)}: the native module lacks FSCTL_LOCK_VOLUME`, { device });
-      }
-      log(`${step.code} is not available in the native module; skipped for ${step.handle}`);
-      return;
+      outcome = await io.ioctl(fd, step.code);
     } catch (error) {
-      if (error instanceof CardsmithError || attempt >= step.attempts) {
-        const where = step.handle === 'card' ? device : step.handle.slice('volume:'.length);
-        throw error instanceof CardsmithError ? error : new CardsmithError('busy', `${step.code} failed on ${where} (${(error as Error).message}); close programs using the card`, { device, volume: where });
+      if (attempt < step.attempts) {
+        await new Promise((resolve) => setTimeout(resolve, step.retryMs));
+        continue;
       }
-      await new Promise((resolve) => setTimeout(resolve, step.retryMs));
+      throw new CardsmithError(step.code === 'FSCTL_LOCK_VOLUME' ? 'busy' : 'io', `${step.code} failed on ${where} (${attempt} attempt(s)): ${(error as Error).message}`, { device, volume: where });
     }
+    if (outcome === 'done') return;
+    if (step.code === 'FSCTL_LOCK_VOLUME') throw new CardsmithError('not-implemented', `Cannot lock ${where}: the native module lacks FSCTL_LOCK_VOLUME; nothing was written`, { device });
+    log(`${step.code} is not available in the native module; skipped for ${step.handle}`);
+    return;
   }
 }
 
@@ -258,7 +259,7 @@ export async function cardPlanFor(os: CardOs, device: string, mode: CardMode): P
         const { stdout } = await runTool(tool as string, args, { windowsHide: true });
         return win32CardPlan(device, parseVolumePaths(stdout), mode);
       } catch (error) {
-        throw new CardsmithError('busy', `Could not list the volumes of ${device}: ${(error as Error).message}`, { device });
+        throw new CardsmithError('internal', `Could not list the volumes of ${device} with Get-Partition: ${(error as Error).message}`, { device });
       }
     }
   }

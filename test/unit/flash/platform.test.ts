@@ -225,7 +225,7 @@ describe('the executor', () => {
 
     const stuck = recordingIo((call) => (call.startsWith('FSCTL_LOCK_VOLUME') ? new Error('Access is denied') : null));
     const opening = openWithPlan(fast(win32CardPlan(DRIVE3, [VOL_A], 'write')), DRIVE3, stuck.io, () => undefined);
-    await expect(opening).rejects.toMatchObject({ info: { cause: 'busy', message: expect.stringContaining(`FSCTL_LOCK_VOLUME failed on ${VOL_A}`) } });
+    await expect(opening).rejects.toMatchObject({ info: { cause: 'busy', message: expect.stringContaining(`FSCTL_LOCK_VOLUME failed on ${VOL_A} (5 attempt(s)): Access is denied`) } });
     expect(stuck.calls.filter((c) => c.startsWith('FSCTL_LOCK_VOLUME'))).toHaveLength(5);
     expect(stuck.calls.at(-1)).toBe(`close ${VOL_A}`);
     expect(stuck.calls.some((c) => c.startsWith(`open ${DRIVE3}`))).toBe(false);
