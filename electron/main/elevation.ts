@@ -14,8 +14,9 @@
  *   to a file in that directory and, when it fails, out through osascript's own stderr; the
  *   directory is removed when the worker exits. The worker learns who asked from SUDO_UID.
  * - Windows: UAC through PowerShell `Start-Process -Verb RunAs`, which cannot redirect stdio of
- *   an elevated process. The elevated cmd.exe redirects the worker's stdin/stdout to two named
- *   pipes with random names that the GUI creates and closes after the first connection. A named
+ *   an elevated process. The elevated cmd.exe redirects the worker's stdin/stdout/stderr to three
+ *   named pipes with random names that the GUI creates and closes after the first connection
+ *   (never to a file in a folder the user controls). A named
  *   pipe is a local kernel object, not a network socket, but it IS a listening endpoint for that
  *   moment — the one exception to "stdio only", forced by UAC.
  * The classification of a failed start (no polkit agent, prompt dismissed) is here too.
@@ -38,7 +39,7 @@ export interface WorkerEntry {
 export interface Relay {
   readonly input: string;
   readonly output: string;
-  /** Where the worker's stderr goes, read back when it fails. */
+  /** Where the worker's stderr goes (a third pipe), read back when it fails. */
   readonly errors: string;
 }
 

@@ -8,7 +8,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants, lstatSync, open, promises as fs } from 'node:fs';
 import { createServer, Socket, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { CardsmithError, type ErrorInfo } from '../engine/errors';
@@ -70,15 +69,8 @@ export async function launchWorker(plan: ElevationPlan, options: LaunchOptions =
     }
     case 'fifo':
       return launchRelayed(plan, platform, options, fifoRelay(plan.relay), async () => '');
-    case 'named-pipe': {
-      const errors = plan.relay.errors;
-      const collect = async (): Promise<string> => {
-        const text = await fs.readFile(errors, 'utf8').catch(() => '');
-        await fs.rm(errors, { force: true });
-        return text;
-      };
-      return launchRelayed(plan, platform, options, namedPipeRelay(plan.relay), collect);
-    }
+    case 'named-pipe':
+      return launchRelayed(plan, platform, options, namedPipeRelay(plan.relay), acceptText(plan.relay.errors));
   }
 }
 
@@ -197,10 +189,40 @@ const fifoRelay =
     };
   };
 
-/** Windows: a named pipe per direction; each accepts exactly one connection, then stops listening. */
-export function createNamedPipeRelay(errorsDir: string): Relay {
+/**
+ * Windows: a named pipe per stream (stderr too: a file in the user's temp folder, written by the
+ * elevated side, would follow a link the user planted there); each accepts exactly one
+ * connection, then stops listening.
+ */
+export function createNamedPipeRelay(): Relay {
   const name = `\\\\.\\pipe\\cardsmith-${process.pid}-${randomBytes(16).toString('hex')}`;
-  return { input: `${name}-in`, output: `${name}-out`, errors: join(errorsDir, `cardsmith-worker-${randomBytes(8).toString('hex')}.log`) };
+  return { input: `${name}-in`, output: `${name}-out`, errors: `${name}-err` };
+}
+
+const ERRORS_KEPT = 8192;
+const ERRORS_GRACE_MS = 2000;
+
+/**
+ * Listens on `path` for the worker's stderr; the returned function (called once the elevation
+ * tool has exited) stops listening and gives the last 8 KiB written, waiting briefly for the end.
+ */
+export function acceptText(path: string): () => Promise<string> {
+  let text = '';
+  let ended: Promise<void> | null = null;
+  const server = createServer((socket) => {
+    server.close();
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (text = (text + chunk).slice(-ERRORS_KEPT)));
+    ended = new Promise((resolve) => socket.once('close', () => resolve()));
+    socket.on('error', () => undefined);
+  });
+  server.on('error', () => undefined);
+  server.listen(path);
+  return async () => {
+    server.close();
+    if (ended) await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, ERRORS_GRACE_MS))]);
+    return text;
+  };
 }
 
 function acceptOne(path: string): { server: Server; socket: Promise<Socket> } {
@@ -236,7 +258,7 @@ export async function elevatedPlan(platform: NodeJS.Platform, entry: WorkerEntry
     case 'darwin':
       return macPlan(entry, createFifoRelay());
     case 'win32':
-      return windowsPlan(entry, createNamedPipeRelay(tmpdir()));
+      return windowsPlan(entry, createNamedPipeRelay());
     default:
       throw new CardsmithError('permission', `Cardsmith cannot ask for administrator rights on ${platform}`, { platform }, 'Run the cardsmith command line tool as root instead.');
   }

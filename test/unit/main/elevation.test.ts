@@ -76,7 +76,7 @@ describe('elevation plans', () => {
   });
 
   it('Windows: UAC through Start-Process -Verb RunAs, stdio redirected to the named pipes', () => {
-    const pipes: Relay = { input: '\\\\.\\pipe\\cs-1-in', output: '\\\\.\\pipe\\cs-1-out', errors: 'C:\\Temp\\cs.log' };
+    const pipes: Relay = { input: '\\\\.\\pipe\\cs-1-in', output: '\\\\.\\pipe\\cs-1-out', errors: '\\\\.\\pipe\\cs-1-err' };
     const plan = windowsPlan(workerEntry('C:\\Program Files\\Cardsmith\\Cardsmith.exe', 'C:\\Program Files\\Cardsmith\\resources\\app.asar\\dist\\cli.cjs'), pipes);
     expect(plan).toMatchObject({ kind: 'named-pipe', command: 'powershell.exe' });
     const encoded = plan.args[plan.args.indexOf('-EncodedCommand') + 1] ?? '';
@@ -84,7 +84,7 @@ describe('elevation plans', () => {
     expect(script).toContain("Start-Process -FilePath 'cmd.exe'");
     expect(script).toContain('-Verb RunAs');
     expect(script).toContain('set "ELECTRON_RUN_AS_NODE=1"&& "C:\\Program Files\\Cardsmith\\Cardsmith.exe" "C:\\Program Files\\Cardsmith\\resources\\app.asar\\dist\\cli.cjs" "worker"');
-    expect(script).toContain('<"\\\\.\\pipe\\cs-1-in" >"\\\\.\\pipe\\cs-1-out" 2>"C:\\Temp\\cs.log"');
+    expect(script).toContain('<"\\\\.\\pipe\\cs-1-in" >"\\\\.\\pipe\\cs-1-out" 2>"\\\\.\\pipe\\cs-1-err"');
     expect(script).toMatch(/exit \$p\.ExitCode$/);
   });
 });
@@ -171,5 +171,47 @@ describe('the FIFO relay (the macOS path) with sh standing in for osascript', ()
     const launch = launchWorker({ kind: 'fifo', command: 'sh', args: ['-c', 'echo "execution error: User canceled. (-128)" >&2; exit 1'], relay: fifo }, { platform: 'darwin' });
     await expect(launch).rejects.toMatchObject({ info: { cause: 'permission', message: expect.stringMatching(/cancelled/) } });
     expect(existsSync(fifo.dir)).toBe(false);
+  });
+});
+
+/** What the elevated cmd.exe does with its redirections, played by node over Unix sockets. */
+const CMD_STANDIN = `
+const net = require('node:net');
+const { spawn } = require('node:child_process');
+const [input, output, errors, program, ...args] = process.argv.slice(1);
+const connect = (path) => new Promise((resolve) => { const s = net.connect(path, () => resolve(s)); });
+Promise.all([connect(input), connect(output), connect(errors)]).then(([i, o, e]) => {
+  const child = spawn(program, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  i.pipe(child.stdin);
+  child.stdout.pipe(o);
+  child.stderr.pipe(e);
+  child.on('close', (code) => { i.destroy(); o.end(); e.end(() => { process.exitCode = code; }); });
+});
+`;
+
+describe('the named-pipe relay (the Windows path) with node standing in for cmd.exe', () => {
+  let bin: string;
+  const dir = mkdtempSync(join(tmpdir(), 'cardsmith-pipes-'));
+  const pipes = (name: string): Relay => ({ input: join(dir, `${name}-in`), output: join(dir, `${name}-out`), errors: join(dir, `${name}-err`) });
+  const viaNode = (relay: Relay, program: string[]) => ({ kind: 'named-pipe' as const, command: process.execPath, args: ['-e', CMD_STANDIN, relay.input, relay.output, relay.errors, ...program], relay });
+  beforeAll(async () => {
+    bin = await buildWorkerBin('elevation-pipes');
+  }, 60_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('connects the worker through its stdin/stdout pipes', async () => {
+    const relay = pipes('ok');
+    const { client, exited } = await launchWorker(viaNode(relay, [process.execPath, bin, 'worker']), { platform: 'win32' });
+    const events: JobEvent[] = [];
+    await client.run('through-pipes', { op: 'installLoader', board: 'orangepi-pc', target: '/nonexistent/pipe-card' }, (event) => events.push(event));
+    expect(JSON.stringify(events.at(-1))).toContain('/nonexistent/pipe-card');
+    await client.shutdown();
+    expect(await exited).toMatchObject({ details: { exitCode: 0 } });
+  });
+
+  it('reads a failed worker’s stderr from the third pipe', async () => {
+    const relay = pipes('fail');
+    const { exited } = await launchWorker(viaNode(relay, ['sh', '-c', 'echo "worker: no such card" >&2; exit 3']), { platform: 'win32' });
+    expect(await exited).toMatchObject({ cause: 'internal', details: { exitCode: 3, stderr: expect.stringContaining('worker: no such card') } });
   });
 });
