@@ -9,7 +9,6 @@
  * When the parent goes away (stdin closes, stdout breaks) or a signal arrives, every job is
  * cancelled — a cancelled flash leaves the card's first MiB zeroed — before the worker exits.
  */
-import { closeSync } from 'node:fs';
 import { cardOf, type Envelope, type JobEvent, type Request } from '../engine/api';
 import { deviceKeyOfPath } from '../engine/drives/identity';
 import { ejectCard } from '../engine/drives/unmount';
@@ -57,7 +56,7 @@ async function runOnCard(request: Request, device: string, job: Job, user: Invok
     if (job.controller.signal.aborted) running.cancel();
     ended = await running.ended;
   } finally {
-    closeSync(opened.fd);
+    await opened.close().catch((error: unknown) => ctx.log('warn', `closing ${opened.grant.device} failed: ${(error as Error).message}`));
   }
   if (request.op === 'flash' && request.eject && ended.type === 'result') await ejectCard(opened.grant.device, ctx);
   emit(ended);

@@ -6,11 +6,17 @@
  *   pkexec scrubs the environment, so the packaged app runs a launcher script beside app.asar
  *   (the path a polkit action can name); unpackaged, `env` sets ELECTRON_RUN_AS_NODE.
  * - macOS: `osascript … with administrator privileges`. `do shell script` gives the command no
- *   interactive stdio, so the worker's stdin/stdout are redirected to two FIFOs the GUI created
- *   in a private (0700) directory: still the worker's own stdio, no socket.
+ *   interactive stdio, so the worker's stdin/stdout are redirected to two FIFOs: still the
+ *   worker's own stdio, no socket. Root makes them itself, inside a fresh directory it creates
+ *   in a root-owned place (`mkdir` fails on anything already there, a symlink included), and
+ *   hands them to the user; a redirection as root into a folder the user owns would follow a
+ *   symlink the user planted there and truncate whatever it points to. The worker's stderr goes
+ *   to a file in that directory and, when it fails, out through osascript's own stderr; the
+ *   directory is removed when the worker exits. The worker learns who asked from SUDO_UID.
  * - Windows: UAC through PowerShell `Start-Process -Verb RunAs`, which cannot redirect stdio of
- *   an elevated process. The elevated cmd.exe redirects the worker's stdin/stdout to two named
- *   pipes with random names that the GUI creates and closes after the first connection. A named
+ *   an elevated process. The elevated cmd.exe redirects the worker's stdin/stdout/stderr to three
+ *   named pipes with random names that the GUI creates and closes after the first connection
+ *   (never to a file in a folder the user controls). A named
  *   pipe is a local kernel object, not a network socket, but it IS a listening endpoint for that
  *   moment — the one exception to "stdio only", forced by UAC.
  * The classification of a failed start (no polkit agent, prompt dismissed) is here too.
@@ -33,13 +39,26 @@ export interface WorkerEntry {
 export interface Relay {
   readonly input: string;
   readonly output: string;
-  /** Where the worker's stderr goes, read back when it fails. */
+  /** Where the worker's stderr goes (a third pipe), read back when it fails. */
   readonly errors: string;
+}
+
+/**
+ * macOS: the directory root creates for the FIFOs (it must not exist yet; its parent must be
+ * writable by root only) and the user who gets them. `root` is the uid expected to own the
+ * directory: 0, except in tests that run the plan without elevation.
+ */
+export interface FifoRelay {
+  readonly dir: string;
+  readonly input: string;
+  readonly output: string;
+  readonly user: { readonly uid: number; readonly gid: number };
+  readonly root: number;
 }
 
 export type ElevationPlan =
   | { readonly kind: 'inherit'; readonly command: string; readonly args: readonly string[]; readonly env: Readonly<Record<string, string>> }
-  | { readonly kind: 'fifo'; readonly command: string; readonly args: readonly string[]; readonly relay: Relay }
+  | { readonly kind: 'fifo'; readonly command: string; readonly args: readonly string[]; readonly relay: FifoRelay }
   | { readonly kind: 'named-pipe'; readonly command: string; readonly args: readonly string[]; readonly relay: Relay };
 
 export const LINUX_LAUNCHER = 'cardsmith-worker';
@@ -82,14 +101,30 @@ export function linuxPlan(entry: WorkerEntry, launcher: string | null): Elevatio
   return { kind: 'inherit', command: 'pkexec', args, env: {} };
 }
 
-/** The sh command the elevated side runs: the worker with its stdio on the relay. */
-export function relayedShellCommand(entry: WorkerEntry, relay: Relay): string {
-  const env = Object.entries(entry.env).map(([name, value]) => `${name}=${shellQuote(value)}`);
+/** Exit status of the elevated shell when it could not set up the FIFO directory. */
+export const RELAY_SETUP_FAILED = 70;
+
+/**
+ * The sh script the elevated side runs: make the FIFO directory and the FIFOs, give the FIFOs
+ * to the user, run the worker with its stdio on them, pass its stderr on if it failed, clean up.
+ */
+export function relayedShellCommand(entry: WorkerEntry, relay: FifoRelay): string {
+  const env = Object.entries({ ...entry.env, SUDO_UID: String(relay.user.uid) }).map(([name, value]) => `${name}=${shellQuote(value)}`);
   const program = [entry.executable, ...entry.args].map(shellQuote);
-  return `${[...env, 'exec', ...program].join(' ')} <${shellQuote(relay.input)} >${shellQuote(relay.output)} 2>${shellQuote(relay.errors)}`;
+  const [dir, input, output, errors] = [relay.dir, relay.input, relay.output, `${relay.dir}/stderr`].map(shellQuote);
+  return [
+    `umask 077`,
+    `mkdir -m 0711 ${dir} || exit ${RELAY_SETUP_FAILED}`,
+    `if ! { mkfifo -m 0600 ${input} ${output} && chown ${relay.user.uid}:${relay.user.gid} ${input} ${output}; }; then rm -rf ${dir}; exit ${RELAY_SETUP_FAILED}; fi`,
+    `${[...env, ...program].join(' ')} <${input} >${output} 2>${errors}`,
+    `status=$?`,
+    `if [ $status -ne 0 ]; then tail -c 4000 ${errors} >&2; fi`,
+    `rm -rf ${dir}`,
+    `exit $status`,
+  ].join('; ');
 }
 
-export function macPlan(entry: WorkerEntry, relay: Relay): ElevationPlan {
+export function macPlan(entry: WorkerEntry, relay: FifoRelay): ElevationPlan {
   const script = `do shell script ${appleScriptString(relayedShellCommand(entry, relay))} with prompt ${appleScriptString('Cardsmith needs administrator rights to write the card.')} with administrator privileges`;
   return { kind: 'fifo', command: '/usr/bin/osascript', args: ['-e', script], relay };
 }
@@ -141,6 +176,14 @@ export function classifyElevationFailure(platform: NodeJS.Platform, code: number
   }
   if (platform === 'darwin' && /-128|user cancel/i.test(stderr)) {
     return { cause: 'permission', message: 'The administrator password prompt was cancelled; nothing was written', hint: 'Start again and enter an administrator password.', details };
+  }
+  if (platform === 'darwin' && (code === RELAY_SETUP_FAILED || new RegExp(`\\(${RELAY_SETUP_FAILED}\\)\\s*$`).test(stderr))) {
+    return {
+      cause: 'internal',
+      message: 'The privileged writer could not create its private FIFO directory (it already existed or the system refused); nothing was written',
+      hint: 'Start the job again; if it keeps happening, attach the log to a report.',
+      details,
+    };
   }
   if (platform === 'win32' && /cancel/i.test(stderr)) {
     return { cause: 'permission', message: 'The Windows administrator prompt (UAC) was declined; nothing was written', hint: 'Start again and allow Cardsmith to make changes.', details };

@@ -4,15 +4,14 @@
  * named pipes for Windows UAC (see elevation.ts for why). A start that fails before the worker
  * speaks becomes a classified error a person can act on.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, open, promises as fs } from 'node:fs';
+import { closeSync, constants, lstatSync, open, promises as fs } from 'node:fs';
 import { createServer, Socket, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { CardsmithError, type ErrorInfo } from '../engine/errors';
-import { classifyElevationFailure, linuxPlan, macPlan, missingElevationTool, windowsPlan, type ElevationPlan, type Relay, type WorkerEntry } from './elevation';
+import { classifyElevationFailure, linuxPlan, macPlan, missingElevationTool, windowsPlan, type ElevationPlan, type FifoRelay, type Relay, type WorkerEntry } from './elevation';
 import type { PrivilegedWorker } from './jobs';
 import { WorkerClient } from './worker-client';
 
@@ -69,9 +68,9 @@ export async function launchWorker(plan: ElevationPlan, options: LaunchOptions =
       return { client, exited };
     }
     case 'fifo':
-      return launchRelayed(plan, platform, options, fifoRelay);
+      return launchRelayed(plan, platform, options, fifoRelay(plan.relay), async () => '');
     case 'named-pipe':
-      return launchRelayed(plan, platform, options, namedPipeRelay);
+      return launchRelayed(plan, platform, options, namedPipeRelay(plan.relay), acceptText(plan.relay.errors));
   }
 }
 
@@ -82,17 +81,20 @@ interface RelayEnds {
   abandon(): Promise<void>;
 }
 
-type RelayFactory = (relay: Relay) => Promise<RelayEnds>;
-
+/**
+ * Spawns the elevation tool, then waits for the worker to connect its stdio (`connect` gets a
+ * promise of the tool's exit); `collectErrors` reads what the worker left on stderr elsewhere.
+ */
 async function launchRelayed(
   plan: Extract<ElevationPlan, { kind: 'fifo' | 'named-pipe' }>,
   platform: NodeJS.Platform,
   options: LaunchOptions,
-  makeRelay: RelayFactory,
+  connect: (running: Promise<unknown>) => RelayEnds,
+  collectErrors: () => Promise<string>,
 ): Promise<LaunchedWorker> {
-  const ends = await makeRelay(plan.relay);
   const child = spawn(plan.command, [...plan.args], { stdio: ['ignore', 'ignore', 'pipe'], windowsHide: true });
   const exit = watchExit(child);
+  const ends = connect(exit);
   // The relay files are removed after the exit, but never while a blocked open still needs them.
   let relaySettled: () => void = () => undefined;
   const relayDone = new Promise<void>((resolve) => {
@@ -100,8 +102,7 @@ async function launchRelayed(
   });
   const exited = exit.then(async (result) => {
     await relayDone;
-    const workerErrors = await fs.readFile(plan.relay.errors, 'utf8').catch(() => '');
-    await fs.rm(plan.kind === 'fifo' ? dirname(plan.relay.errors) : plan.relay.errors, { recursive: true, force: true });
+    const workerErrors = await collectErrors();
     return explain(plan, platform, { ...result, stderr: `${result.stderr}\n${workerErrors}` });
   });
   const outcome = await Promise.race([ends.connected.then((streams) => ({ streams })), exit.then(() => ({ streams: null }))]);
@@ -115,55 +116,113 @@ async function launchRelayed(
   return { client, exited };
 }
 
-/** A private directory holding the two FIFOs and the stderr file; removed when the worker ends. */
-export async function createFifoRelay(): Promise<Relay> {
-  const dir = await fs.mkdtemp(join(tmpdir(), 'cardsmith-worker-'));
-  await fs.chmod(dir, 0o700);
-  const relay: Relay = { input: join(dir, 'stdin'), output: join(dir, 'stdout'), errors: join(dir, 'stderr') };
-  const made = spawnSync('mkfifo', ['-m', '600', relay.input, relay.output], { encoding: 'utf8' });
-  if (made.status !== 0) throw new CardsmithError('internal', `mkfifo failed: ${made.stderr || made.error?.message}`, { dir });
-  return relay;
+/**
+ * macOS: names a fresh FIFO directory under `base` (root-owned in production: /var/run). Nothing
+ * is created here; the elevated shell creates it (elevation.ts relayedShellCommand).
+ */
+export function createFifoRelay(base = '/var/run', root = 0): FifoRelay {
+  const dir = join(base, `cardsmith-${randomBytes(16).toString('hex')}`);
+  return { dir, input: join(dir, 'stdin'), output: join(dir, 'stdout'), user: { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 }, root };
 }
+
+/**
+ * True once the elevated side has made both FIFOs and given them to the user, inside a
+ * directory only `root` can change — so what is opened is what root made, not a planted file.
+ */
+export function fifosReady(relay: FifoRelay): boolean {
+  const dir = lstatSync(relay.dir, { throwIfNoEntry: false });
+  if (!dir?.isDirectory() || dir.uid !== relay.root || (dir.mode & 0o022) !== 0) return false;
+  return [relay.input, relay.output].every((path) => {
+    const fifo = lstatSync(path, { throwIfNoEntry: false });
+    return fifo?.isFIFO() === true && fifo.uid === relay.user.uid;
+  });
+}
+
+const FIFO_POLL_MS = 50;
 
 function openFd(path: string, flags: number): Promise<number> {
   return new Promise((resolve, reject) => open(path, flags, (error, fd) => (error ? reject(error) : resolve(fd))));
 }
 
-const fifoRelay: RelayFactory = async (relay) => {
-  // Opening a FIFO blocks until the other side opens it; these wait on libuv's thread pool.
-  // Plain descriptors, not FileHandles: the Sockets own them from here on.
-  const opens = Promise.allSettled([openFd(relay.input, constants.O_WRONLY), openFd(relay.output, constants.O_RDONLY)]);
-  let abandoned = false;
-  const connected = opens.then(([input, output]) => {
-    if (abandoned || input.status === 'rejected' || output.status === 'rejected') {
-      for (const fd of [input, output]) if (fd.status === 'fulfilled') closeSync(fd.value);
-      throw new Error('the worker never opened its FIFOs');
-    }
+const fifoRelay =
+  (relay: FifoRelay) =>
+  (running: Promise<unknown>): RelayEnds => {
+    let stopped = false;
+    void running.then(() => (stopped = true));
+    const appeared = (async () => {
+      while (!fifosReady(relay)) {
+        if (stopped) throw new Error('the elevated side ended before making its FIFOs');
+        await new Promise((resolve) => setTimeout(resolve, FIFO_POLL_MS));
+      }
+    })();
+    // Opening a FIFO blocks until the other side opens it; these wait on libuv's thread pool.
+    // Plain descriptors, not FileHandles: the Sockets own them from here on.
+    const opens = appeared.then(() =>
+      Promise.allSettled([openFd(relay.input, constants.O_WRONLY | constants.O_NOFOLLOW), openFd(relay.output, constants.O_RDONLY | constants.O_NOFOLLOW)]),
+    );
+    let abandoned = false;
+    const connected = opens.then(([input, output]) => {
+      if (abandoned || input.status === 'rejected' || output.status === 'rejected') {
+        for (const fd of [input, output]) if (fd.status === 'fulfilled') closeSync(fd.value);
+        throw new Error('the worker never opened its FIFOs');
+      }
+      return {
+        stdin: new Socket({ fd: input.value, readable: false, writable: true }),
+        stdout: new Socket({ fd: output.value, readable: true, writable: false }),
+      };
+    });
+    connected.catch(() => undefined);
     return {
-      stdin: new Socket({ fd: input.value, readable: false, writable: true }),
-      stdout: new Socket({ fd: output.value, readable: true, writable: false }),
+      connected,
+      async abandon() {
+        abandoned = true;
+        if (!(await appeared.then(() => true).catch(() => false))) return;
+        // Open the far ends without blocking so the pending opens return; `connected` closes ours.
+        const far = await Promise.allSettled([
+          fs.open(relay.input, constants.O_RDONLY | constants.O_NONBLOCK),
+          fs.open(relay.output, constants.O_WRONLY | constants.O_NONBLOCK),
+        ]);
+        // Both gone (root removed them): nothing can unblock the opens, so do not wait for them.
+        if (far.some((handle) => handle.status === 'fulfilled')) await opens;
+        for (const handle of far) if (handle.status === 'fulfilled') await handle.value.close();
+      },
     };
-  });
-  connected.catch(() => undefined);
-  return {
-    connected,
-    async abandon() {
-      abandoned = true;
-      // Open the far ends without blocking so the pending opens return; `connected` closes ours.
-      const far = await Promise.allSettled([
-        fs.open(relay.input, constants.O_RDONLY | constants.O_NONBLOCK),
-        fs.open(relay.output, constants.O_WRONLY | constants.O_NONBLOCK),
-      ]);
-      await opens;
-      for (const handle of far) if (handle.status === 'fulfilled') await handle.value.close();
-    },
   };
-};
 
-/** Windows: a named pipe per direction; each accepts exactly one connection, then stops listening. */
-export function createNamedPipeRelay(errorsDir: string): Relay {
+/**
+ * Windows: a named pipe per stream (stderr too: a file in the user's temp folder, written by the
+ * elevated side, would follow a link the user planted there); each accepts exactly one
+ * connection, then stops listening.
+ */
+export function createNamedPipeRelay(): Relay {
   const name = `\\\\.\\pipe\\cardsmith-${process.pid}-${randomBytes(16).toString('hex')}`;
-  return { input: `${name}-in`, output: `${name}-out`, errors: join(errorsDir, `cardsmith-worker-${randomBytes(8).toString('hex')}.log`) };
+  return { input: `${name}-in`, output: `${name}-out`, errors: `${name}-err` };
+}
+
+const ERRORS_KEPT = 8192;
+const ERRORS_GRACE_MS = 2000;
+
+/**
+ * Listens on `path` for the worker's stderr; the returned function (called once the elevation
+ * tool has exited) stops listening and gives the last 8 KiB written, waiting briefly for the end.
+ */
+export function acceptText(path: string): () => Promise<string> {
+  let text = '';
+  let ended: Promise<void> | null = null;
+  const server = createServer((socket) => {
+    server.close();
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (text = (text + chunk).slice(-ERRORS_KEPT)));
+    ended = new Promise((resolve) => socket.once('close', () => resolve()));
+    socket.on('error', () => undefined);
+  });
+  server.on('error', () => undefined);
+  server.listen(path);
+  return async () => {
+    server.close();
+    if (ended) await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, ERRORS_GRACE_MS))]);
+    return text;
+  };
 }
 
 function acceptOne(path: string): { server: Server; socket: Promise<Socket> } {
@@ -179,7 +238,7 @@ function acceptOne(path: string): { server: Server; socket: Promise<Socket> } {
   return { server, socket };
 }
 
-const namedPipeRelay: RelayFactory = async (relay) => {
+const namedPipeRelay = (relay: Relay) => (): RelayEnds => {
   const input = acceptOne(relay.input);
   const output = acceptOne(relay.output);
   return {
@@ -197,9 +256,9 @@ export async function elevatedPlan(platform: NodeJS.Platform, entry: WorkerEntry
     case 'linux':
       return linuxPlan(entry, linuxLauncher);
     case 'darwin':
-      return macPlan(entry, await createFifoRelay());
+      return macPlan(entry, createFifoRelay());
     case 'win32':
-      return windowsPlan(entry, createNamedPipeRelay(tmpdir()));
+      return windowsPlan(entry, createNamedPipeRelay());
     default:
       throw new CardsmithError('permission', `Cardsmith cannot ask for administrator rights on ${platform}`, { platform }, 'Run the cardsmith command line tool as root instead.');
   }

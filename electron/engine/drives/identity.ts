@@ -13,8 +13,12 @@ export interface DeviceNumber {
   readonly minor: number;
 }
 
-/** Linux dev_t → major/minor (glibc's encoding: 12 bits of major and 20 of minor, split). */
-export function splitDevNumber(dev: bigint): DeviceNumber {
+/**
+ * dev_t → major/minor: glibc's encoding on Linux (12 bits of major and 20 of minor, split),
+ * the BSD one on macOS (8 bits of major above 24 of minor).
+ */
+export function splitDevNumber(dev: bigint, platform: NodeJS.Platform = process.platform): DeviceNumber {
+  if (platform === 'darwin') return { major: Number((dev >> 24n) & 0xffn), minor: Number(dev & 0xffffffn) };
   return {
     major: Number(((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn)),
     minor: Number((dev & 0xffn) | ((dev >> 12n) & ~0xffn)),
@@ -26,9 +30,13 @@ export function devKey(number: DeviceNumber): string {
   return `${number.major}:${number.minor}`;
 }
 
-/** The key of the block device a stat describes (st_rdev), or null for anything else. */
-export function blockDeviceKey(stats: BigIntStats): string | null {
-  return stats.isBlockDevice() ? devKey(splitDevNumber(stats.rdev)) : null;
+/**
+ * The key of the disk device a stat describes (st_rdev), or null for anything else. On macOS a
+ * card is opened as its raw node (/dev/rdiskN), a character device.
+ */
+export function blockDeviceKey(stats: BigIntStats, platform: NodeJS.Platform = process.platform): string | null {
+  const disk = stats.isBlockDevice() || (platform === 'darwin' && stats.isCharacterDevice());
+  return disk ? devKey(splitDevNumber(stats.rdev, platform)) : null;
 }
 
 /** The key of the filesystem holding a file (st_dev). */

@@ -6,6 +6,7 @@
 import { statSync } from 'node:fs';
 import { CardsmithError } from '../errors';
 import { classifyDrive } from './classify';
+import { macDisk, windowsDiskNumber } from '../flash/platform/plan';
 import { deviceKeyOfPath } from './identity';
 import { descendants, type BlockDevice } from './lsblk';
 import type { Drive } from './model';
@@ -26,20 +27,23 @@ export interface SafeTarget {
  */
 export async function checkTarget(device: string, options: ScanOptions): Promise<SafeTarget> {
   if (process.platform === 'linux') return checkLinuxTarget(device, options);
-  const path = canonicalDevice(device);
-  // macOS and Windows name raw disks as character devices (/dev/rdiskN).
-  let isBlock: boolean;
-  try {
-    const stats = statSync(path);
-    isBlock = stats.isBlockDevice() || stats.isCharacterDevice();
-  } catch {
-    throw new CardsmithError('device-gone', `${device} does not exist (was the card removed?)`, { device });
+  // Windows: \\.\PhysicalDriveN (any case) is a device-namespace name, not a file stat describes;
+  // drivelist's list is the check. macOS: /dev/diskN must be a block device.
+  const path = process.platform === 'win32' ? `\\\\.\\PhysicalDrive${windowsDiskNumber(device)}` : canonicalDevice(device);
+  if (process.platform === 'darwin') {
+    let isBlock: boolean;
+    try {
+      isBlock = statSync(path).isBlockDevice();
+    } catch {
+      throw new CardsmithError('device-gone', `${device} does not exist (was the card removed?)`, { device });
+    }
+    if (!isBlock) throw new CardsmithError('unsafe-target', `${device} is not a block device; only whole cards are written`, { device });
   }
-  if (!isBlock) throw new CardsmithError('unsafe-target', `${device} is not a block device; only whole cards are written`, { device });
   const drive = (await scanDrives({ ...options, all: true })).find((d) => d.device === path);
   if (!drive) throw new CardsmithError('device-gone', `${device} is not among the connected drives`, { device });
   assertSafe(drive);
-  return { drive, tree: null, key: path };
+  // macOS: the raw node the card is opened as, so the open descriptor can be checked against it.
+  return { drive, tree: null, key: process.platform === 'darwin' ? deviceKeyOfPath(macDisk(path).raw) : path };
 }
 
 async function checkLinuxTarget(device: string, options: ScanOptions): Promise<SafeTarget> {

@@ -7,9 +7,10 @@ import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { runTool } from '../tools';
 import { classifyDrives, type HostFacts, type SysfsFacts } from './classify';
+import { fromDrivelist, parseDrivelist } from './drivelist';
 import { holderKey } from './identity';
 import { LSBLK_ARGS, parseLsblk, type BlockDevice } from './lsblk';
-import { LARGE_DRIVE_BYTES, type Drive } from './model';
+import type { Drive } from './model';
 
 export interface ScanOptions {
   readonly all?: boolean;
@@ -105,50 +106,13 @@ export function linuxHostFacts(options: ScanOptions): HostFacts {
   };
 }
 
-interface DrivelistDrive {
-  device: string;
-  description: string;
-  size: number | null;
-  isReadOnly: boolean;
-  isSystem: boolean;
-  isVirtual: boolean | null;
-  isRemovable: boolean;
-  isCard: boolean | null;
-  isUSB: boolean | null;
-  mountpoints: { path: string }[];
-}
-
-/** macOS and Windows: drivelist's own classification, held to the same rules. */
-export function fromDrivelist(drive: DrivelistDrive): Drive {
-  const readerKind: Drive['readerKind'] = drive.isVirtual ? 'virtual' : drive.isCard ? 'sd' : drive.isUSB ? 'usb' : drive.isRemovable ? 'unknown' : 'internal';
-  const unsafe: string[] = [];
-  if (drive.isSystem) unsafe.push('system drive');
-  if (drive.isReadOnly) unsafe.push('read-only');
-  if (drive.isVirtual) unsafe.push('virtual device, not a card');
-  if (!drive.size) unsafe.push('size unknown');
-  if (readerKind === 'internal' && !drive.isSystem) unsafe.push('internal fixed disk (not removable, not USB, not an SD reader)');
-  const warnings = drive.size !== null && drive.size > LARGE_DRIVE_BYTES ? [`larger than ${LARGE_DRIVE_BYTES / 1e9} GB: make sure this is a card and not a backup disk`] : [];
-  return {
-    device: drive.device,
-    description: drive.description,
-    sizeBytes: drive.size,
-    readerKind,
-    removable: drive.isRemovable,
-    readOnly: drive.isReadOnly,
-    system: drive.isSystem,
-    mountpoints: drive.mountpoints.map((m) => m.path),
-    unsafeReasons: unsafe,
-    warnings,
-  };
-}
-
 /** Lists drives: safe targets only, or every drive with its reasons when `all`. */
 export async function scanDrives(options: ScanOptions = {}): Promise<Drive[]> {
   if (process.platform === 'linux') {
     return classifyDrives(await runLsblk(), linuxHostFacts(options), options.all ?? false);
   }
-  const drivelist = (await import('drivelist')) as { list(): Promise<DrivelistDrive[]> };
-  const drives = (await drivelist.list()).map(fromDrivelist);
+  const drivelist = (await import('drivelist')) as { list(): Promise<unknown> };
+  const drives = parseDrivelist(await drivelist.list()).map(fromDrivelist);
   return options.all ? drives : drives.filter((d) => d.unsafeReasons.length === 0);
 }
 

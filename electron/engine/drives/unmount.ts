@@ -1,11 +1,14 @@
 /**
- * Releasing a card before writing: every filesystem mounted from the card or any of its
- * partitions is unmounted (deepest mount point first, so nested mounts go before their parents),
- * and the kernel's mount table is read again to prove nothing is left. A write never starts
- * while anything on the card is mounted. And ejecting it afterwards, with the OS's own tool.
+ * Releasing a card before writing, as its OS's plan says (flash/platform/plan.ts). On Linux
+ * every filesystem mounted from the card or any of its partitions is unmounted (deepest mount
+ * point first, so nested mounts go before their parents), and the kernel's mount table is read
+ * again to prove nothing is left; on macOS `diskutil unmountDisk`; on Windows the volumes are
+ * locked when the card is opened. A write never starts while anything on the card is mounted.
+ * And ejecting it afterwards, with the OS's own tool.
  */
 import { readFileSync } from 'node:fs';
 import { CardsmithError } from '../errors';
+import { cardOs, staticCardPlan } from '../flash/platform/plan';
 import type { JobContext } from '../job';
 import { descendants, type BlockDevice } from './lsblk';
 import { parseMountinfo } from './scan';
@@ -61,13 +64,14 @@ export async function unmountTree(tree: BlockDevice, log: (message: string) => v
   return mounts.length;
 }
 
-/** macOS: `diskutil unmountDisk` releases every volume of the disk at once. */
-export async function unmountDiskMac(device: string, log: (message: string) => void): Promise<void> {
+/** Runs a system tool a plan names; a failure is a CardsmithError (busy) carrying its stderr. */
+async function runStep(argv: readonly string[], device: string): Promise<void> {
+  const [tool = '', ...args] = argv;
   try {
-    await runTool('diskutil', ['unmountDisk', device]);
-    log(`unmounted every volume of ${device} with diskutil`);
+    await runTool(tool, args);
   } catch (error) {
-    throw new CardsmithError('busy', `Could not unmount ${device}: ${(error as Error).message.trim()}`, { device });
+    if (!(error instanceof ToolError) || error.failure !== 'exit') throw error;
+    throw new CardsmithError('busy', `Could not release ${device}: ${argv.join(' ')} failed: ${error.stderr.trim() || error.message}`, { device, command: argv.join(' ') });
   }
 }
 
@@ -75,23 +79,25 @@ export async function unmountDiskMac(device: string, log: (message: string) => v
 export async function releaseCard(target: SafeTarget, ctx: JobContext): Promise<void> {
   ctx.phase('unmount', 'start');
   const log = (message: string): void => ctx.log('info', message);
-  if (target.tree) {
-    const count = await unmountTree(target.tree, log);
-    ctx.phase('unmount', 'done', count === 0 ? 'nothing was mounted' : `${count} mount(s) released`);
-  } else if (process.platform === 'darwin') {
-    await unmountDiskMac(target.drive.device, log);
-    ctx.phase('unmount', 'done');
-  } else {
-    ctx.phase('unmount', 'skipped', `unmounting is not implemented on ${process.platform}; the exclusive open refuses a card in use`);
+  const steps = staticCardPlan(cardOs(), target.drive.device, 'write').release;
+  if (steps.length === 0) return ctx.phase('unmount', 'done', 'the volumes are locked and dismounted when the card is opened');
+  let released = 0;
+  for (const step of steps) {
+    if (step.call === 'unmount-mounts') {
+      if (!target.tree) throw new CardsmithError('internal', `No partition tree for ${target.drive.device}`, { device: target.drive.device });
+      released += await unmountTree(target.tree, log);
+    } else if (step.call === 'run') {
+      await runStep(step.argv, target.drive.device);
+      log(`${step.argv.join(' ')}: released every volume of ${target.drive.device}`);
+    }
   }
+  ctx.phase('unmount', 'done', steps.some((s) => s.call === 'unmount-mounts') ? (released === 0 ? 'nothing was mounted' : `${released} mount(s) released`) : undefined);
 }
 
 /** Ejects (powers off) the card after a job; a failure is reported, never thrown. */
 export async function ejectCard(device: string, ctx: JobContext): Promise<void> {
   ctx.phase('eject', 'start');
-  const attempts: [string, string[]][] =
-    process.platform === 'darwin' ? [['diskutil', ['eject', device]]] : [['udisksctl', ['power-off', '--block-device', device, '--no-user-interaction']], ['eject', [device]]];
-  for (const [tool, args] of attempts) {
+  for (const [tool = '', ...args] of staticCardPlan(cardOs(), device, 'write').eject) {
     if (!which(tool)) continue;
     try {
       await runTool(tool, args);

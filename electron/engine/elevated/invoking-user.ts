@@ -1,6 +1,7 @@
 /**
  * Who the elevated part works for. pkexec sets PKEXEC_UID and sudo SUDO_UID to the user who
- * asked (both scrub the rest of the environment); started by root directly, it works for root.
+ * asked (both scrub the rest of the environment; on macOS the elevated shell sets SUDO_UID, see
+ * main/elevation.ts); started by root directly, it works for root.
  * The card job runs with that user's uid, gid and home, with no supplementary groups, so it can
  * read only what the user can read and write nothing of root's.
  */
@@ -14,11 +15,15 @@ export interface InvokingUser {
   readonly home: string;
 }
 
-/** A passwd(5) line: name:password:uid:gid:gecos:home:shell. */
+/**
+ * A passwd(5) line: name:password:uid:gid:gecos:home:shell — or on macOS (`id -P`) the
+ * master.passwd form: name:password:uid:gid:class:change:expire:gecos:home:shell.
+ */
 export function parsePasswdLine(line: string): InvokingUser | null {
   const fields = line.trim().split(':');
-  if (fields.length < 7) return null;
-  const [name = '', , uid = '', gid = '', , home = ''] = fields;
+  if (fields.length !== 7 && fields.length !== 10) return null;
+  const [name = '', , uid = '', gid = ''] = fields;
+  const home = fields[fields.length - 2] ?? '';
   if (!/^\d+$/.test(uid) || !/^\d+$/.test(gid) || name === '') return null;
   return { name, uid: Number(uid), gid: Number(gid), home: home || '/' };
 }
@@ -34,7 +39,9 @@ export function invokingUser(env: NodeJS.ProcessEnv = process.env): InvokingUser
   const uid = invokingUid(env, process.getuid?.() ?? 0);
   let line = '';
   try {
-    line = execFileSync('getent', ['passwd', String(uid)], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin' } });
+    // macOS has no getent; its id(1) prints the account as a master.passwd line.
+    const lookup = process.platform === 'darwin' ? { tool: '/usr/bin/id', args: ['-P', String(uid)] } : { tool: 'getent', args: ['passwd', String(uid)] };
+    line = execFileSync(lookup.tool, lookup.args, { encoding: 'utf8', env: { PATH: '/usr/bin:/bin' } });
   } catch {
     // no such user in the name service
   }

@@ -17,16 +17,27 @@ import type { JobContext } from '../job';
 export const CARD_FD = 3;
 
 export interface OpenedCard {
-  /** The descriptor in this process (closed once the card job has it). */
+  /** The descriptor in this process, handed to the card job. */
   readonly fd: number;
   readonly grant: CardGrant;
+  /** Closes the card once the job has ended (Windows: then unlocks its volumes). */
+  close(): Promise<void>;
 }
 
-export async function openCard(device: string, mode: 'write' | 'read', options: { allowLoop: boolean }, ctx: JobContext): Promise<OpenedCard> {
+export async function openCard(device: string, mode: 'write' | 'read', options: { allowLoop: boolean }, ctx: JobContext, platform = process.platform): Promise<OpenedCard> {
+  // The card job runs with the user's uid (elevated/card-job.ts); Windows has none to give it.
+  if (platform === 'win32') {
+    throw new CardsmithError(
+      'not-implemented',
+      `On Windows the privileged writer cannot yet hand ${device} to a job running as you, so it does not open it; nothing was written`,
+      { device },
+      `Flash from a command prompt started as administrator instead: cardsmith flash <image> --device ${device}`,
+    );
+  }
   const safe = await checkTarget(device, { allowLoop: options.allowLoop });
   if (mode === 'write') await releaseCard(safe, ctx);
-  const target = await openTarget(safe.drive.device, { writable: mode === 'write', exclusive: mode === 'write', log: (m) => ctx.log('warn', m) });
-  if (process.platform === 'linux') {
+  const target = await openTarget(safe.drive.device, { mode, log: (m) => ctx.log('warn', m) });
+  if (process.platform === 'linux' || process.platform === 'darwin') {
     const opened = deviceKeyOfFd(target.fd);
     if (opened !== safe.key || isPartition(opened)) {
       await target.close();
@@ -37,6 +48,7 @@ export async function openCard(device: string, mode: 'write' | 'read', options: 
   }
   return {
     fd: target.fd,
+    close: () => target.close(),
     grant: {
       fd: CARD_FD,
       device: safe.drive.device,

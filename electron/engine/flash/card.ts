@@ -57,7 +57,7 @@ export const localCardAccess: CardAccess = async (device, options) => {
     info,
     async open(mode, ctx) {
       if (mode === 'write') await releaseCard(safe, ctx);
-      const target = await openTarget(info.device, { writable: mode === 'write', exclusive: mode === 'write', log: (m) => ctx.log('warn', m) });
+      const target = await openTarget(info.device, { mode, log: (m) => ctx.log('warn', m) });
       // The path could have been re-pointed between the check and the open: the descriptor decides.
       if (process.platform === 'linux' && deviceKeyOfFd(target.fd) !== info.key) {
         await target.close();

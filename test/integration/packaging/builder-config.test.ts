@@ -17,8 +17,9 @@ interface Config {
   linux: { target: string[]; executableName: string; extraResources: { from: string; to: string }[] };
   productName: string;
   deb: { fpm: string[] };
-  mac: { target: string[] };
-  win: { target: string[] };
+  mac: { target: string[]; hardenedRuntime: boolean; entitlements: string; entitlementsInherit: string };
+  win: { target: string[]; requestedExecutionLevel: string };
+  nsis: { perMachine: boolean; allowToChangeInstallationDirectory: boolean };
 }
 
 function schemaValidator(): (config: unknown) => string[] {
@@ -55,6 +56,19 @@ describe('builder-config.yml', () => {
   it('ships the built bundles (main, preload, renderer, the CLI that is the worker) and package.json', () => {
     expect(config.files).toEqual(expect.arrayContaining(['package.json', 'out/**', 'dist/**']));
     expect(config.asarUnpack).toContain('node_modules/drivelist/**/*.node');
+  });
+
+  it('Windows: the app runs as the user and installs where only administrators can replace what UAC elevates', () => {
+    expect(config.win.requestedExecutionLevel).toBe('asInvoker');
+    expect(config.nsis).toMatchObject({ perMachine: true, allowToChangeInstallationDirectory: false });
+    expect(config.asarUnpack).toContain('node_modules/@ronomon/direct-io/**/*.node');
+  });
+
+  it('macOS: hardened runtime with the JIT entitlement only, for the app and the worker it runs as Node', () => {
+    expect(config.mac.hardenedRuntime).toBe(true);
+    expect(config.mac.entitlementsInherit).toBe(config.mac.entitlements);
+    const plist = readFileSync(join(root, config.mac.entitlements), 'utf8');
+    expect([...plist.matchAll(/<key>([^<]+)<\/key>\s*<true\/>/g)].map((m) => m[1])).toEqual(['com.apple.security.cs.allow-jit']);
   });
 
   it('ships the pkexec launcher, executable', () => {

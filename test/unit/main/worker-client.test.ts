@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EventSchema, type JobEvent } from '../../../electron/engine/api';
@@ -147,7 +148,7 @@ describe('PrivilegedWorkerSource', () => {
     const source = new PrivilegedWorkerSource(async () => {
       plans += 1;
       if (plans === 1) {
-        const fifo = await createFifoRelay();
+        const fifo = createFifoRelay(tmpdir());
         return { kind: 'fifo', command: 'sh', args: ['-c', 'echo "Error executing command as another user: Not authorized" >&2; exit 126'], relay: fifo };
       }
       return unelevatedPlan(bin);
