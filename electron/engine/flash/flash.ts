@@ -21,6 +21,7 @@ import { compareLoader, loaderPatches, prepareLoader, verifyLoaderStep, type Loa
 import { cardReader } from './patch';
 import { buildForCard, type BuiltImage } from './built-image';
 import { deviceZeroOut } from './zero-out';
+import { assertCapacity } from '../check/remember';
 import type { ReadAt } from '../disk/read-layout';
 
 type FlashRequest = Extract<Request, { op: 'flash' }>;
@@ -85,6 +86,7 @@ export async function flash(request: FlashRequest, outer: JobContext, access: Ca
     const image = built ? built.path : (origin as { source: string }).source;
     input = await openImageInput(image, ctx);
     ctx.log('info', `image: ${input.compression}, ${input.sizeBytes ?? 'unknown'} bytes${input.bmap ? `, bmap with ${input.bmap.ranges.length} ranges` : ''}`);
+    await assertCapacity(card.info, input.sizeBytes);
     const plan = planWrite({ deviceBytes, imageBytes: input.sizeBytes, mapped: input.bmap ? bmapRanges(input.bmap) : null });
     ctx.log('info', `target ${card.info.device}: ${card.info.description}, ${deviceBytes} bytes; ${plan.dataBytes ?? 'unknown'} data bytes to write`);
     for (const warning of card.info.warnings) ctx.log('warn', warning);

@@ -136,6 +136,8 @@ export const de: Readonly<Record<MessageKey, string>> = {
   'phase.bootloader': 'Bootloader',
   'phase.verify': 'Prüfen',
   'phase.eject': 'Auswerfen',
+  'phase.probe': 'Kapazitätsprüfung',
+  'phase.speed': 'Geschwindigkeitstest',
   'phaseStatus.pending': 'wartet',
   'phaseStatus.running': 'läuft',
   'phaseStatus.done': 'fertig',

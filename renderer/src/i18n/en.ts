@@ -134,6 +134,8 @@ export const en = {
   'phase.bootloader': 'Bootloader',
   'phase.verify': 'Verify',
   'phase.eject': 'Eject',
+  'phase.probe': 'Capacity probe',
+  'phase.speed': 'Speed test',
   'phaseStatus.pending': 'waiting',
   'phaseStatus.running': 'running',
   'phaseStatus.done': 'done',
