@@ -97,7 +97,8 @@ export async function checkCard(request: CheckRequest, outer: JobContext, access
 
     // Speed is measured below the first bad byte only, where the card holds what it is given.
     const goodBytes = Math.min(capacity.realBytes, capacity.badBlocks[0]?.offset ?? capacity.realBytes);
-    const sequentialBytes = Math.floor(Math.min(SEQUENTIAL_MAX, goodBytes) / MiB) * MiB;
+    // A quarter of it, 64 MiB at most: long enough to pass a card's write cache, short on a small card.
+    const sequentialBytes = Math.floor(Math.min(SEQUENTIAL_MAX, goodBytes / 4) / MiB) * MiB;
     let speed: Speed | undefined;
     if (request.speed && sequentialBytes >= MiB) {
       ctx.phase('speed', 'start');

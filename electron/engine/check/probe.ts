@@ -1,8 +1,10 @@
 /**
  * The real-capacity probe, in the manner of f3probe but for any real size, not only powers of
- * two. With the claimed size split into T blocks of 4 KiB and K = ⌈√T⌉:
+ * two. With the claimed size split into T blocks of 4 KiB and K = 4⌈√T⌉:
  * - a dense run of K signed blocks at [0, K·4 KiB) and a grid of single signed blocks every
- *   K·4 KiB across the rest of the claimed size (plus the last block): about 2√T writes;
+ *   K·4 KiB across the rest of the claimed size (plus the last block): K + T/K blocks. The dense
+ *   run is one sequential write, a grid block a random one, which costs a card about as much as
+ *   16 sequential blocks, so the run is 4× longer than the √T that would balance the counts;
  * - the grid is written from the top down, then the dense run, then everything is read back
  *   with O_DIRECT (no page cache).
  * On a card that wraps at R (address a lands on a mod R), the first grid position past R lands
@@ -29,10 +31,12 @@ export interface ProbeLayout {
   readonly grid: readonly number[];
 }
 
+const DENSE_FACTOR = 4;
+
 /** Where the probe writes on a card claiming `claimedBytes`. */
 export function probeLayout(claimedBytes: number): ProbeLayout {
   const blocks = Math.floor(claimedBytes / PROBE_BLOCK);
-  const k = Math.max(1, Math.ceil(Math.sqrt(blocks)));
+  const k = DENSE_FACTOR * Math.max(1, Math.ceil(Math.sqrt(blocks)));
   const denseBytes = Math.min(blocks, k) * PROBE_BLOCK;
   const grid: number[] = [];
   for (let at = denseBytes; at < blocks * PROBE_BLOCK; at += denseBytes) grid.push(at);

@@ -17,7 +17,8 @@ export interface SpeedLimits {
   readonly maxMs: number;
 }
 
-export const DEFAULT_LIMITS: SpeedLimits = { maxOps: 2000, maxMs: 1500 };
+// Enough operations for a stable rate on a card (hundreds at its IOPS), short enough to keep the check quick.
+export const DEFAULT_LIMITS: SpeedLimits = { maxOps: 1000, maxMs: 500 };
 
 export interface Measured {
   readonly sequentialWriteMBps: number;

@@ -80,7 +80,7 @@ describeWith([...FAKE_CARD_NEEDS, 'tool:f3probe'], 'checking fake and failing ca
       expect(result).toMatchObject({ verdict: 'fake-capacity', capacity: { claimedBytes: claimed, failures: ['wrap-around'] } });
       expect(Math.abs(result.capacity.realBytes - real)).toBeLessThan(result.capacity.resolutionBytes);
       expect(result.summary).toMatch(/wrap around/);
-      expect(result.speed?.sequentialBytes).toBe(64 * MiB);
+      expect(result.speed?.sequentialBytes).toBe(24 * MiB);
       expect(events.some((e) => e.type === 'progress' && e.phase === 'probe' && e.etaSeconds !== null)).toBe(true);
       expect(probedBlocksZeroed(device, claimed)).toBe(true);
 
@@ -132,7 +132,7 @@ describeWith([...FAKE_CARD_NEEDS, 'tool:f3probe'], 'checking fake and failing ca
     await withLoopDevice({ sizeBytes: 256 * MiB, ram: true }, async (loop) => {
       const { result } = await check(loop.device);
       expect(result).toMatchObject({ verdict: 'good', capacity: { realBytes: 256 * MiB, failures: [], badBlockCount: 0 }, identity: { kind: 'loop' } });
-      expect(result.speed?.classes).toContain('A2');
+      expect(result.speed?.sequentialWriteMBps).toBeGreaterThan(0);
       // The speed region and every probe block are zeros again: the whole card reads as zeros.
       const fd = openSync(loop.backingFile, 'r');
       const chunk = Buffer.alloc(16 * MiB);

@@ -66,10 +66,10 @@ describe('signed probe blocks', () => {
     expect(classifyBlock(new Uint8Array(PROBE_BLOCK), 0, nonce, scratch)).toEqual({ kind: 'lost' });
   });
 
-  it('lays out about 2√T blocks: a dense run as long as the grid step, and the last block', () => {
+  it('lays out a dense run of 4√T blocks, a grid with that step, and the last block', () => {
     const layout = probeLayout(1024 * MiB);
-    expect(layout.denseBytes).toBe(512 * PROBE_BLOCK);
-    expect(layout.grid).toHaveLength(511 + 1);
+    expect(layout.denseBytes).toBe(2048 * PROBE_BLOCK);
+    expect(layout.grid).toHaveLength(127 + 1);
     expect(layout.grid[0]).toBe(layout.denseBytes);
     expect(layout.grid.at(-1)).toBe(1024 * MiB - PROBE_BLOCK);
   });
@@ -77,11 +77,11 @@ describe('signed probe blocks', () => {
 
 describe('the capacity probe', () => {
   const claimed = 64 * MiB;
-  // Wrap sizes: below the grid step (512 KiB here), a multiple of it, a power of two, odd block counts.
-  it.each([256 * 1024, 2 * MiB, 16 * MiB, 24 * MiB + 7 * PROBE_BLOCK, 33 * MiB - PROBE_BLOCK, 63 * MiB])('finds a wrap-around at %i bytes exactly', async (real) => {
+  // Wrap sizes: below the grid step (2 MiB here), a multiple of it, a power of two, odd block counts.
+  it.each([256 * 1024, 4 * MiB, 16 * MiB, 24 * MiB + 7 * PROBE_BLOCK, 33 * MiB - PROBE_BLOCK, 63 * MiB])('finds a wrap-around at %i bytes exactly', async (real) => {
     const result = await probe(model(claimed, real, (at) => at % real), claimed);
     expect(result).toMatchObject({ realBytes: real, failures: ['wrap-around'], resolutionBytes: PROBE_BLOCK });
-    expect(result.blocksWritten).toBeLessThan(2 * Math.sqrt(claimed / PROBE_BLOCK) + 2);
+    expect(result.blocksWritten).toBe(512 + 32);
   });
 
   it('finds every wrap size of a sweep across the claimed size exactly', async () => {
@@ -97,8 +97,8 @@ describe('the capacity probe', () => {
   it.each([1 * MiB + PROBE_BLOCK, 20 * MiB + 5 * PROBE_BLOCK, 64 * MiB - PROBE_BLOCK])('finds lost writes from byte %i to the block, in log2(K) extra writes', async (real) => {
     const result = await probe(model(claimed, real, (at) => (at < real ? at : null)), claimed);
     expect(result).toMatchObject({ realBytes: real, failures: ['lost-writes'] });
-    // 128 dense + 128 grid blocks, then one block per bisection step across a 512 KiB grid step.
-    expect(result.blocksWritten - 256).toBeLessThanOrEqual(Math.log2(128));
+    // 512 dense + 32 grid blocks, then one block per bisection step across a 2 MiB grid step.
+    expect(result.blocksWritten - 544).toBeLessThanOrEqual(Math.log2(512));
   });
 
   it('reports data that reads back wrong from an offset as corrupt data, and a good card as whole', async () => {
