@@ -97,12 +97,15 @@ export async function checkCard(request: CheckRequest, outer: JobContext, access
 
     // Speed is measured below the first bad byte only, where the card holds what it is given.
     const goodBytes = Math.min(capacity.realBytes, capacity.badBlocks[0]?.offset ?? capacity.realBytes);
-    // A quarter of it, 64 MiB at most: long enough to pass a card's write cache, short on a small card.
-    const sequentialBytes = Math.floor(Math.min(SEQUENTIAL_MAX, goodBytes / 4) / MiB) * MiB;
+    // A quarter of it, 64 MiB at most: long enough to pass a card's write cache, short on a small
+    // card. A card already found bad is timed briefly: its verdict is settled, the speed is a footnote.
+    const bad = capacity.failures.length > 0;
+    const sequentialBytes = Math.floor(Math.min(bad ? SEQUENTIAL_MAX / 4 : SEQUENTIAL_MAX, goodBytes / 4) / MiB) * MiB;
+    const limits = bad ? { maxOps: DEFAULT_LIMITS.maxOps / 4, maxMs: DEFAULT_LIMITS.maxMs / 4 } : DEFAULT_LIMITS;
     let speed: Speed | undefined;
     if (request.speed && sequentialBytes >= MiB) {
       ctx.phase('speed', 'start');
-      const speedProgress = ctx.progress('speed', 2 * sequentialBytes + 2 * DEFAULT_LIMITS.maxOps * 4096);
+      const speedProgress = ctx.progress('speed', 2 * sequentialBytes + 2 * limits.maxOps * 4096);
       let done = 0;
       speed = await measureSpeed({
         device,
@@ -110,7 +113,7 @@ export async function checkCard(request: CheckRequest, outer: JobContext, access
         chunkBytes: CHUNK,
         sequentialBytes,
         goodBytes,
-        limits: DEFAULT_LIMITS,
+        limits,
         onBytes: (n) => speedProgress.update((done += n)),
         throwIfCancelled: () => ctx.throwIfCancelled(),
       });

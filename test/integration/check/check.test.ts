@@ -80,7 +80,7 @@ describeWith([...FAKE_CARD_NEEDS, 'tool:f3probe'], 'checking fake and failing ca
       expect(result).toMatchObject({ verdict: 'fake-capacity', capacity: { claimedBytes: claimed, failures: ['wrap-around'] } });
       expect(Math.abs(result.capacity.realBytes - real)).toBeLessThan(result.capacity.resolutionBytes);
       expect(result.summary).toMatch(/wrap around/);
-      expect(result.speed?.sequentialBytes).toBe(24 * MiB);
+      expect(result.speed?.sequentialBytes).toBe(16 * MiB);
       expect(events.some((e) => e.type === 'progress' && e.phase === 'probe' && e.etaSeconds !== null)).toBe(true);
       expect(probedBlocksZeroed(device, claimed)).toBe(true);
 
