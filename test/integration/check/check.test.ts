@@ -110,6 +110,8 @@ describeWith([...FAKE_CARD_NEEDS, 'tool:f3probe'], 'checking fake and failing ca
       expect(result).toMatchObject({ verdict: 'fake-capacity', capacity: { failures: ['lost-writes'], realBytes: real } });
       expect(result.speed).toBeUndefined();
       expect(probedBlocksZeroed(device, 512 * MiB)).toBe(true);
+      // f3probe calls this kind "limbo" and finds the same edge.
+      expect(f3probe(device)).toMatchObject({ kind: 'limbo', usableBytes: real });
     });
   });
 
