@@ -94,6 +94,9 @@ export const de: Readonly<Record<MessageKey, string>> = {
   'card.unsafe': 'Nicht beschreibbar: {reasons}',
   'card.mounted': 'Eingehängt unter {mounts}; wird ausgehängt.',
   'card.refresh': 'Aktualisieren',
+  'card.check': 'Diese Karte prüfen',
+  'card.checkConfirm': 'Die Prüfung beschreibt {device}, um echte Größe und Geschwindigkeit zu messen, und löscht alles darauf. Prüfen?',
+  'card.checking': 'Prüfe {device}: echte Kapazität, dann Geschwindigkeit…',
 
   'review.heading': 'Vor dem Schreiben prüfen',
   'review.board': 'Board',

@@ -92,6 +92,9 @@ export const en = {
   'card.unsafe': 'Not writable: {reasons}',
   'card.mounted': 'Mounted at {mounts}; it will be unmounted.',
   'card.refresh': 'Refresh',
+  'card.check': 'Check this card',
+  'card.checkConfirm': 'The check writes across {device} to find its real size and speed, and erases everything on it. Check it?',
+  'card.checking': 'Checking {device}: real capacity, then speed…',
 
   'review.heading': 'Check before writing',
   'review.board': 'Board',

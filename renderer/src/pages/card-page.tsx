@@ -3,12 +3,14 @@
  * until the person asks to see all (and confirms), and even then they cannot be chosen.
  */
 import { useEffect, useState, type ReactNode } from 'react';
+import type { ResultOf } from '../../../electron/engine/api';
 import type { Drive } from '../../../electron/engine/drives/model';
 import { ErrorPanel } from '../components/error-panel';
 import { imageBytesOf } from '../store/app-store';
 import { useActions, useApp, useI18n } from '../store/store-context';
 import { driveRows, hiddenDriveCount, type DriveBlock } from '../view/drives';
 import { formatBytes } from '../view/format';
+import type { Loadable } from '../store/loadable';
 
 export const DRIVE_REFRESH_MS = 2000;
 
@@ -20,6 +22,14 @@ export function CardPage(): ReactNode {
   const chosen = useApp((s) => s.flow.drive);
   const imageBytes = useApp((s) => imageBytesOf(s.imageInfo));
   const [asking, setAsking] = useState(false);
+  const [askingCheck, setAskingCheck] = useState(false);
+  const [check, setCheck] = useState<Loadable<ResultOf<'check'>> & { device?: string }>({ status: 'idle' });
+  const runCheck = async (device: string): Promise<void> => {
+    setAskingCheck(false);
+    setCheck({ status: 'loading', device });
+    const outcome = await actions.checkCard(device);
+    setCheck(outcome.ok ? { status: 'ready', value: outcome.value, device } : { status: 'failed', error: outcome.error, device });
+  };
 
   useEffect(() => {
     const timer = setInterval(() => void actions.refreshDrives(), DRIVE_REFRESH_MS);
@@ -78,7 +88,28 @@ export function CardPage(): ReactNode {
         <button type="button" onClick={() => void actions.refreshDrives()}>
           {t('card.refresh')}
         </button>
+        <button type="button" disabled={!chosen || check.status === 'loading'} onClick={() => setAskingCheck(true)}>
+          {t('card.check')}
+        </button>
       </div>
+      {askingCheck && chosen ? (
+        <div role="alertdialog" aria-labelledby="check-question" className="confirm-box">
+          <p id="check-question">{t('card.checkConfirm', { device: chosen.device })}</p>
+          <button type="button" onClick={() => void runCheck(chosen.device)}>
+            {t('card.check')}
+          </button>
+          <button type="button" onClick={() => setAskingCheck(false)}>
+            {t('flash.cancel')}
+          </button>
+        </div>
+      ) : null}
+      {check.status === 'loading' ? <p aria-live="polite">{t('card.checking', { device: check.device ?? '' })}</p> : null}
+      {check.status === 'ready' ? (
+        <p role="status" className={`check-verdict check-${check.value.verdict}`}>
+          {check.value.device}: {check.value.summary}
+        </p>
+      ) : null}
+      {check.status === 'failed' ? <ErrorPanel error={check.error} onRetry={() => check.device && void runCheck(check.device)} /> : null}
       {asking ? (
         <div role="alertdialog" aria-labelledby="show-all-question" className="confirm-box">
           <p id="show-all-question">{t('card.showAllConfirm')}</p>

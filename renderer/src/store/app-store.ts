@@ -59,6 +59,8 @@ export interface AppActions {
   flashAnother(): void;
   startVerify(source: string, device: string): Promise<void>;
   startInspect(target: string): Promise<void>;
+  /** Runs the card check (destroys the card's contents; the page asks first). */
+  checkCard(device: string): Promise<Outcome<ResultOf<'check'>>>;
   updateSettings(patch: Partial<Settings>): void;
   /** Shows a file (a job's log) in the system's file manager. */
   showItemInFolder(path: string): Promise<Outcome<void>>;
@@ -299,6 +301,7 @@ export function createAppStore(deps: StoreDeps): AppStore {
         const outcome = await client.run({ op: 'inspect', target });
         if (get().inspectTarget === target) set({ inspectResult: fromOutcome(outcome, (r) => r) });
       },
+      checkCard: (device) => client.run({ op: 'check', device }),
       updateSettings(patch) {
         const before = get().settings;
         const next = { ...before, ...patch };
