@@ -63,6 +63,8 @@ export async function checkCard(request: CheckRequest, outer: JobContext, access
   const ctx = log.wrap(outer);
   const started = performance.now();
   let target: TargetDevice | null = null;
+  /** Set once the probe may have written: what to zero if the check ends early. */
+  let cleanup: ((ctx: JobContext) => Promise<void>) | null = null;
   try {
     const card = await access(request.device, { allowLoop: request.allowLoop });
     const claimedBytes = card.info.sizeBytes;
@@ -73,6 +75,8 @@ export async function checkCard(request: CheckRequest, outer: JobContext, access
     if (!target.direct) ctx.log('warn', `${target.path} is not opened with O_DIRECT: reads may come from the page cache`);
     const [buffer] = alignedBuffers(1, CHUNK + 64 * 1024) as [Buffer];
     const layout = probeLayout(claimedBytes);
+    const opened = target;
+    cleanup = (c) => zeroBlocks(opened, layout, [], 0, buffer, c);
 
     ctx.phase('probe', 'start', `${layout.denseBytes / PROBE_BLOCK} blocks at the start and ${layout.grid.length} across the card`);
     const probeBytes = 2 * (layout.denseBytes + layout.grid.length * PROBE_BLOCK);
@@ -122,6 +126,7 @@ export async function checkCard(request: CheckRequest, outer: JobContext, access
     } else {
       ctx.phase('speed', 'skipped', request.speed ? 'no good region of 1 MiB to measure in' : 'not asked for');
     }
+    cleanup = null;
     await zeroBlocks(device, layout, run.extraBlocks, speed ? sequentialBytes : 0, buffer, ctx);
     await target.close();
     target = null;
@@ -140,6 +145,8 @@ export async function checkCard(request: CheckRequest, outer: JobContext, access
     return check;
   } catch (error) {
     const info = toErrorInfo(error);
+    // Cancelled or failed mid-way: the signed blocks are zeroed still, unless the card is gone.
+    if (cleanup && info.cause !== 'device-gone') await cleanup(ctx).catch(() => undefined);
     log.line('error', `${info.cause}: ${info.message} ${JSON.stringify(info.details ?? {})}`);
     throw new CardsmithError(info.cause, info.message, info.details, info.hint);
   } finally {

@@ -115,6 +115,24 @@ describeWith([...FAKE_CARD_NEEDS, 'tool:f3probe'], 'checking fake and failing ca
     });
   });
 
+  it('zeroes the blocks it wrote when cancelled mid-probe', async () => {
+    await withFakeCard('wrap', 1024 * MiB, 96 * MiB, async (device) => {
+      const controller = new AbortController();
+      const events: JobEvent[] = [];
+      const result = await runRequest(
+        { op: 'check', device, allowLoop: true },
+        (e) => {
+          events.push(e);
+          if (e.type === 'progress' && e.phase === 'probe' && e.bytesDone > 0) controller.abort();
+        },
+        controller.signal,
+      );
+      expect(result).toBeUndefined();
+      expect(events.at(-1)).toMatchObject({ type: 'error', error: { cause: 'cancelled' } });
+      expect(probedBlocksZeroed(device, 1024 * MiB)).toBe(true);
+    });
+  });
+
   it('calls a card returning wrong data past an offset failing, with the offset', async () => {
     const badFrom = 150 * MiB + 2 * PROBE_BLOCK + 1000;
     await withFakeCard('corrupt', 256 * MiB, badFrom, async (device) => {
