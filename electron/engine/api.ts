@@ -108,6 +108,8 @@ export const RequestSchema = z.discriminatedUnion('op', [
   }),
   /** The card check: real capacity (fake-capacity probe), speed and identity. Destroys the card's contents. */
   z.object({ op: z.literal('check'), device: z.string(), speed: z.boolean().default(true), allowLoop: z.boolean().default(false) }),
+  /** The remembered check of the card in `device`, found by its identity; reads sysfs and the cache only. */
+  z.object({ op: z.literal('lastCheck'), device: z.string() }),
   z.object({
     op: z.literal('installLoader'),
     board: z.string(),
@@ -179,6 +181,7 @@ export const ResultSchemas = {
   verify: VerifyResultSchema,
   installLoader: z.object({ target: z.string(), writes: z.array(LoaderWriteDoneSchema) }),
   check: CheckResultSchema,
+  lastCheck: z.object({ check: CheckResultSchema.nullable() }),
 } as const satisfies Record<Op, z.ZodType>;
 export type ResultOf<O extends Op> = z.infer<(typeof ResultSchemas)[O]>;
 

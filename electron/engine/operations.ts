@@ -39,6 +39,7 @@ const handlers: Handlers = {
   verify: (request, ctx, options) => withSourceSettings(request.settings, async () => (await import('./flash/flash')).verify(request, ctx, options.card)),
   installLoader: async (request, ctx, options) => (await import('./boards/install')).installLoader(request, ctx, options.card),
   check: async (request, ctx, options) => (await import('./check/check')).checkCard(request, ctx, options.card),
+  lastCheck: async (request) => ({ check: await (await import('./check/remember')).lastCheckOf(request.device) }),
 };
 
 /**

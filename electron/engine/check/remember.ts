@@ -5,6 +5,8 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { deviceKeyOfPath } from '../drives/identity';
 import { CardsmithError } from '../errors';
 import { defaultCacheRoot } from '../sources/cache';
 import { readIdentity } from './identity';
@@ -29,6 +31,16 @@ export async function recallCheck(identityKey: string): Promise<CardCheck | null
   } catch {
     return null;
   }
+}
+
+/** The remembered check of the card now in `device` (null when it was never checked at this size). */
+export async function lastCheckOf(device: string): Promise<CardCheck | null> {
+  if (process.platform !== 'linux') return null;
+  const key = deviceKeyOfPath(device);
+  // sysfs counts 512-byte sectors whatever the device's block size.
+  const sizeBytes = Number(readFileSync(`/sys/dev/block/${key}/size`, 'utf8').trim()) * 512;
+  const check = await recallCheck(readIdentity(key, sizeBytes).key);
+  return check && check.capacity.claimedBytes === sizeBytes ? check : null;
 }
 
 /** Refuses a flash of `imageBytes` onto a card whose remembered check found less real capacity. */

@@ -83,6 +83,8 @@ describeWith([...FAKE_CARD_NEEDS, 'tool:f3probe'], 'checking fake and failing ca
       expect(result.speed?.sequentialBytes).toBe(16 * MiB);
       expect(events.some((e) => e.type === 'progress' && e.phase === 'probe' && e.etaSeconds !== null)).toBe(true);
       expect(probedBlocksZeroed(device, claimed)).toBe(true);
+      const last = await runRequest<'lastCheck'>({ op: 'lastCheck', device }, () => undefined);
+      expect(last?.check).toMatchObject({ verdict: 'fake-capacity', identity: result.identity, capacity: { realBytes: result.capacity.realBytes } });
 
       const f3 = f3probe(device);
       console.info(`f3probe on the wrap-around card (real ${real}): ${f3.kind}, usable ${f3.usableBytes}\n${f3.output}`);
@@ -185,6 +187,7 @@ describeWith(['root', 'tool:losetup'], 'cardsmith check from the CLI and through
       closeSync(before);
       expect(untouched.every((b) => b === 0x5a)).toBe(true);
 
+      expect(await runRequest<'lastCheck'>({ op: 'lastCheck', device: loop.device }, () => undefined)).toEqual({ check: null });
       const out = cli(['check', '--device', loop.device, '--allow-loop', '--yes', '--json']);
       expect(out.status).toBe(0);
       const lines = out.stdout.trim().split('\n').map((l) => JSON.parse(l) as JobEvent);
