@@ -97,6 +97,8 @@ export const de: Readonly<Record<MessageKey, string>> = {
   'card.check': 'Diese Karte prüfen',
   'card.checkConfirm': 'Die Prüfung beschreibt {device}, um echte Größe und Geschwindigkeit zu messen, und löscht alles darauf. Prüfen?',
   'card.checking': 'Prüfe {device}: echte Kapazität, dann Geschwindigkeit…',
+  'card.lastCheck': 'Geprüft am {date}: {summary}',
+  'card.unchecked': 'Diese Karte wurde noch nicht geprüft. Gefälschte und verschlissene Karten sind häufig: vor dem ersten Schreiben prüfen.',
 
   'review.heading': 'Vor dem Schreiben prüfen',
   'review.board': 'Board',

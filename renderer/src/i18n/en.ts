@@ -95,6 +95,8 @@ export const en = {
   'card.check': 'Check this card',
   'card.checkConfirm': 'The check writes across {device} to find its real size and speed, and erases everything on it. Check it?',
   'card.checking': 'Checking {device}: real capacity, then speed…',
+  'card.lastCheck': 'Checked on {date}: {summary}',
+  'card.unchecked': 'This card has not been checked. Fake and worn cards are common: check it before the first flash.',
 
   'review.heading': 'Check before writing',
   'review.board': 'Board',

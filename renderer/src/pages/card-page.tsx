@@ -24,6 +24,17 @@ export function CardPage(): ReactNode {
   const [asking, setAsking] = useState(false);
   const [askingCheck, setAskingCheck] = useState(false);
   const [check, setCheck] = useState<Loadable<ResultOf<'check'>> & { device?: string }>({ status: 'idle' });
+  // Before the first flash to a card the app has not checked, the page says so next to the button.
+  const [last, setLast] = useState<{ device: string; check: ResultOf<'check'> | null } | null>(null);
+  const chosenDevice = chosen?.device;
+  useEffect(() => {
+    if (!chosenDevice) return;
+    let live = true;
+    void actions.lastCheck(chosenDevice).then((o) => live && o.ok && setLast({ device: chosenDevice, check: o.value.check }));
+    return () => {
+      live = false;
+    };
+  }, [actions, chosenDevice]);
   const runCheck = async (device: string): Promise<void> => {
     setAskingCheck(false);
     setCheck({ status: 'loading', device });
@@ -102,6 +113,9 @@ export function CardPage(): ReactNode {
             {t('flash.cancel')}
           </button>
         </div>
+      ) : null}
+      {last && last.device === chosenDevice && check.device !== chosenDevice ? (
+        <p className="muted">{last.check ? t('card.lastCheck', { date: last.check.checkedAt.slice(0, 10), summary: last.check.summary }) : t('card.unchecked')}</p>
       ) : null}
       {check.status === 'loading' ? <p aria-live="polite">{t('card.checking', { device: check.device ?? '' })}</p> : null}
       {check.status === 'ready' ? (

@@ -1,4 +1,7 @@
-/** The Card step's "Check this card": asks first (it erases the card), runs the check op and shows the verdict. */
+/**
+ * The Card step's "Check this card": says whether the chosen card was checked before, asks first
+ * (the check erases the card), runs the check op and shows the verdict.
+ */
 import { act, cleanup, fireEvent, render, screen, within } from '@testing-library/react';
 import { afterEach, expect, it } from 'vitest';
 import type { ResultOf } from '../../../electron/engine/api';
@@ -21,7 +24,7 @@ const CHECK: ResultOf<'check'> = {
 };
 
 it('checks the chosen card only after the person confirms, and shows the verdict', { timeout: 30_000 }, async () => {
-  const api = fakeApi({ listDrives: async () => ({ drives: [drive()] }), check: async () => CHECK });
+  const api = fakeApi({ listDrives: async () => ({ drives: [drive()] }), check: async () => CHECK, lastCheck: async () => ({ check: null }) });
   const store = createAppStore({ client: createClient(api), storage: null, systemLanguages: ['en-US'] });
   render(
     <StoreProvider store={store}>
@@ -32,6 +35,7 @@ it('checks the chosen card only after the person confirms, and shows the verdict
   expect(button.disabled).toBe(true);
   act(() => store.getState().actions.chooseDrive(drive()));
   expect(button.disabled).toBe(false);
+  expect(await screen.findByText(/This card has not been checked/)).toBeTruthy();
   fireEvent.click(button);
   const dialog = screen.getByRole('alertdialog');
   expect(dialog.textContent).toMatch(/erases everything on it/);
@@ -39,4 +43,18 @@ it('checks the chosen card only after the person confirms, and shows the verdict
   fireEvent.click(within(dialog).getByRole('button', { name: 'Check this card' }));
   expect((await screen.findByRole('status')).textContent).toBe(`/dev/sdb: ${CHECK.summary}`);
   expect(api.calls).toContainEqual({ op: 'check', device: '/dev/sdb' });
+  expect(screen.queryByText(/This card has not been checked/)).toBeNull();
+});
+
+it('shows the remembered check of a card checked before', { timeout: 30_000 }, async () => {
+  const api = fakeApi({ listDrives: async () => ({ drives: [drive()] }), lastCheck: async () => ({ check: CHECK }) });
+  const store = createAppStore({ client: createClient(api), storage: null, systemLanguages: ['en-US'] });
+  render(
+    <StoreProvider store={store}>
+      <CardPage />
+    </StoreProvider>,
+  );
+  act(() => store.getState().actions.chooseDrive(drive()));
+  expect(await screen.findByText(`Checked on 2026-12-07: ${CHECK.summary}`)).toBeTruthy();
+  expect(api.calls).toContainEqual({ op: 'lastCheck', device: '/dev/sdb' });
 });
