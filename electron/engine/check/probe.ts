@@ -136,7 +136,7 @@ const KIND: Record<Exclude<Outcome['reading']['kind'], 'good'>, FailureKind> = {
   'write-error': 'write-errors',
 };
 
-function describe(outcome: Outcome): string | undefined {
+function detailOf(outcome: Outcome): string | undefined {
   const r = outcome.reading;
   if (r.kind === 'alias') return `returned the block written for byte ${r.from}`;
   if (r.kind === 'corrupt') return `${r.differing} of ${PROBE_BLOCK} bytes differ`;
@@ -210,7 +210,7 @@ export async function probeCapacity(io: ProbeIo, layout: ProbeLayout = probeLayo
       realBytes,
       resolutionBytes: PROBE_BLOCK,
       failures: kinds,
-      badBlocks: bad.slice(0, 32).map((o) => ({ offset: o.offset, kind: KIND[o.reading.kind as keyof typeof KIND], ...(describe(o) ? { detail: describe(o) } : {}) })),
+      badBlocks: bad.slice(0, 32).map((o) => ({ offset: o.offset, kind: KIND[o.reading.kind as keyof typeof KIND], ...(detailOf(o) ? { detail: detailOf(o) } : {}) })),
       badBlockCount: bad.length,
       blocksWritten,
       blockBytes: PROBE_BLOCK,
