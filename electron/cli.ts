@@ -10,6 +10,7 @@ import { catalogCommand } from './cli/catalog';
 import { drivesCommand } from './cli/drives';
 import { fetchCommand } from './cli/fetch';
 import { flashCommand, verifyCommand } from './cli/flash';
+import { checkCommand } from './cli/check';
 import { inspectCommand } from './cli/inspect';
 import { cardJobCommand } from './cli/card-job';
 import { workerCommand } from './cli/worker';
@@ -28,6 +29,7 @@ export const COMMANDS: readonly Command[] = [
   bootloaderCommand,
   flashCommand,
   verifyCommand,
+  checkCommand,
   workerCommand,
   cardJobCommand,
 ];

@@ -5,7 +5,7 @@ import { formatBytes } from './render';
 import { recipeFrom, RECIPE_OPTIONS } from './build';
 
 /** One line naming the drive about to be erased, from a fresh scan (every drive, with reasons). */
-async function describeTarget(device: string, allowLoop: boolean): Promise<string> {
+export async function describeTarget(device: string, allowLoop: boolean): Promise<string> {
   const listed = await runRequest<'listDrives'>({ op: 'listDrives', all: true, includeLoop: allowLoop }, () => undefined);
   const drive = listed?.drives.find((d) => d.device === device);
   if (!drive) return `${device} (not found among the drives; the writer will refuse it)`;
@@ -14,7 +14,7 @@ async function describeTarget(device: string, allowLoop: boolean): Promise<strin
   return `${drive.device}: ${drive.description}, ${size}${drive.mountpoints.length ? `, mounted at ${drive.mountpoints.join(', ')}` : ''}${notes.length ? ` (${notes.join('; ')})` : ''}`;
 }
 
-async function confirm(question: string): Promise<boolean> {
+export async function confirm(question: string): Promise<boolean> {
   if (!process.stdin.isTTY) return false;
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {

@@ -14,6 +14,7 @@ import { DriveSchema } from './drives/model';
 import { CatalogEntrySchema, CatalogStatsSchema, ImageInfoSchema } from './sources/model';
 import { InspectionSchema, PartitionSchema } from './disk/model';
 import { ErrorInfoSchema } from './errors';
+import { CardCheckSchema } from './check/model';
 
 /** A source of image bytes: a local path, an http(s) URL or a catalog entry id. */
 export const SourceRefSchema = z.string().min(1);
@@ -108,6 +109,10 @@ export const RequestSchema = z.discriminatedUnion('op', [
     allowLoop: z.boolean().default(false),
     settings: SourceSettingsSchema.optional(),
   }),
+  /** The card check: real capacity (fake-capacity probe), speed and identity. Destroys the card's contents. */
+  z.object({ op: z.literal('check'), device: z.string(), speed: z.boolean().default(true), allowLoop: z.boolean().default(false) }),
+  /** The remembered check of the card in `device`, found by its identity; reads sysfs and the cache only. */
+  z.object({ op: z.literal('lastCheck'), device: z.string() }),
   z.object({
     op: z.literal('installLoader'),
     board: z.string(),
@@ -120,7 +125,7 @@ export type Request = z.infer<typeof RequestSchema>;
 export type RequestInput = z.input<typeof RequestSchema>;
 export type Op = Request['op'];
 
-export const PhaseSchema = z.enum(['fetch', 'build', 'decompress', 'unmount', 'write', 'bootloader', 'verify', 'eject']);
+export const PhaseSchema = z.enum(['fetch', 'build', 'decompress', 'unmount', 'write', 'bootloader', 'verify', 'eject', 'probe', 'speed']);
 export type Phase = z.infer<typeof PhaseSchema>;
 
 export const ByteRangeSchema = z.object({ start: z.number().int().nonnegative(), end: z.number().int().nonnegative() });
@@ -166,6 +171,8 @@ export const BuildPlanSchema = z.object({
   rootNeededBytes: z.number().int().nonnegative(),
 });
 
+export const CheckResultSchema = CardCheckSchema;
+
 /** The result payload of each operation, keyed by op. */
 export const ResultSchemas = {
   listBoards: z.object({ boards: z.array(BoardSchema) }),
@@ -178,6 +185,8 @@ export const ResultSchemas = {
   flash: FlashResultSchema,
   verify: VerifyResultSchema,
   installLoader: z.object({ target: z.string(), writes: z.array(LoaderWriteDoneSchema) }),
+  check: CheckResultSchema,
+  lastCheck: z.object({ check: CheckResultSchema.nullable() }),
 } as const satisfies Record<Op, z.ZodType>;
 export type ResultOf<O extends Op> = z.infer<(typeof ResultSchemas)[O]>;
 
@@ -263,6 +272,7 @@ export function cardOf(request: Request): string | null {
   switch (request.op) {
     case 'flash':
     case 'verify':
+    case 'check':
       return request.device;
     case 'installLoader':
       return isDevicePath(request.target) ? request.target : null;

@@ -38,6 +38,8 @@ const handlers: Handlers = {
   flash: (request, ctx, options) => withSourceSettings(request.settings, async () => (await import('./flash/flash')).flash(request, ctx, options.card)),
   verify: (request, ctx, options) => withSourceSettings(request.settings, async () => (await import('./flash/flash')).verify(request, ctx, options.card)),
   installLoader: async (request, ctx, options) => (await import('./boards/install')).installLoader(request, ctx, options.card),
+  check: async (request, ctx, options) => (await import('./check/check')).checkCard(request, ctx, options.card),
+  lastCheck: async (request) => ({ check: await (await import('./check/remember')).lastCheckOf(request.device) }),
 };
 
 /**

@@ -27,7 +27,7 @@ export interface WorkerPolicy {
   readonly allowLoop: boolean;
 }
 
-const SERVED: ReadonlySet<Op> = new Set<Op>(['flash', 'verify', 'installLoader', 'listDrives']);
+const SERVED: ReadonlySet<Op> = new Set<Op>(['flash', 'verify', 'installLoader', 'listDrives', 'check']);
 
 /** Why the worker will not start this request, or null when it will. */
 export function refusal(request: Request, policy: WorkerPolicy): ErrorInfo | null {
@@ -44,7 +44,7 @@ export function refusal(request: Request, policy: WorkerPolicy): ErrorInfo | nul
   return null;
 }
 
-/** How the card of a request is opened: flash and loader installs write it, verify only reads. */
+/** How the card of a request is opened: flash, loader installs and checks write it, verify only reads. */
 export function cardMode(request: Request): 'write' | 'read' {
   return request.op === 'verify' ? 'read' : 'write';
 }

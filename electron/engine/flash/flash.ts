@@ -21,6 +21,7 @@ import { compareLoader, loaderPatches, prepareLoader, verifyLoaderStep, type Loa
 import { cardReader } from './patch';
 import { buildForCard, type BuiltImage } from './built-image';
 import { deviceZeroOut } from './zero-out';
+import { assertCapacity } from '../check/remember';
 import type { ReadAt } from '../disk/read-layout';
 
 type FlashRequest = Extract<Request, { op: 'flash' }>;
@@ -86,6 +87,7 @@ export async function flash(request: FlashRequest, outer: JobContext, access: Ca
     input = await openImageInput(image, ctx, { bmapPath: origin.kind === 'source' ? request.bmap : undefined });
     ctx.log('info', `image: ${input.compression}, ${input.sizeBytes ?? 'unknown'} bytes${input.bmap ? `, bmap with ${input.bmap.ranges.length} ranges` : ''}`);
     refuseSmallCard(input, deviceBytes, card.info.device);
+    await assertCapacity(card.info, input.sizeBytes);
     const plan = planWrite({ deviceBytes, imageBytes: input.sizeBytes, mapped: input.bmap ? bmapRanges(input.bmap) : null });
     ctx.log('info', `target ${card.info.device}: ${card.info.description}, ${deviceBytes} bytes; ${plan.dataBytes ?? 'unknown'} data bytes to write`);
     for (const warning of card.info.warnings) ctx.log('warn', warning);

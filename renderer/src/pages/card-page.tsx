@@ -3,6 +3,7 @@
  * until the person asks to see all (and confirms), and even then they cannot be chosen.
  */
 import { useEffect, useState, type ReactNode } from 'react';
+import type { ResultOf } from '../../../electron/engine/api';
 import type { Drive } from '../../../electron/engine/drives/model';
 import { ErrorPanel } from '../components/error-panel';
 import { imageBytesOf } from '../store/app-store';
@@ -11,6 +12,7 @@ import { driveRows, hiddenDriveCount, type DriveBlock } from '../view/drives';
 import { formatBytes } from '../view/format';
 import { driveLabel, driveReasonText, driveWarningText } from '../view/messages';
 import { pluralKey } from '../i18n/translate';
+import type { Loadable } from '../store/loadable';
 
 export const DRIVE_REFRESH_MS = 2000;
 
@@ -22,6 +24,25 @@ export function CardPage(): ReactNode {
   const chosen = useApp((s) => s.flow.drive);
   const imageBytes = useApp((s) => imageBytesOf(s.imageInfo));
   const [asking, setAsking] = useState(false);
+  const [askingCheck, setAskingCheck] = useState(false);
+  const [check, setCheck] = useState<Loadable<ResultOf<'check'>> & { device?: string }>({ status: 'idle' });
+  // Before the first flash to a card the app has not checked, the page says so next to the button.
+  const [last, setLast] = useState<{ device: string; check: ResultOf<'check'> | null } | null>(null);
+  const chosenDevice = chosen?.device;
+  useEffect(() => {
+    if (!chosenDevice) return;
+    let live = true;
+    void actions.lastCheck(chosenDevice).then((o) => live && o.ok && setLast({ device: chosenDevice, check: o.value.check }));
+    return () => {
+      live = false;
+    };
+  }, [actions, chosenDevice]);
+  const runCheck = async (device: string): Promise<void> => {
+    setAskingCheck(false);
+    setCheck({ status: 'loading', device });
+    const outcome = await actions.checkCard(device);
+    setCheck(outcome.ok ? { status: 'ready', value: outcome.value, device } : { status: 'failed', error: outcome.error, device });
+  };
 
   useEffect(() => {
     const timer = setInterval(() => void actions.refreshDrives(), DRIVE_REFRESH_MS);
@@ -99,7 +120,31 @@ export function CardPage(): ReactNode {
         <button type="button" onClick={() => void actions.refreshDrives()}>
           {t('card.refresh')}
         </button>
+        <button type="button" disabled={!chosen || check.status === 'loading'} onClick={() => setAskingCheck(true)}>
+          {t('card.check')}
+        </button>
       </div>
+      {askingCheck && chosen ? (
+        <div role="alertdialog" aria-labelledby="check-question" className="confirm-box">
+          <p id="check-question">{t('card.checkConfirm', { device: chosen.device })}</p>
+          <button type="button" onClick={() => void runCheck(chosen.device)}>
+            {t('card.check')}
+          </button>
+          <button type="button" onClick={() => setAskingCheck(false)}>
+            {t('flash.cancel')}
+          </button>
+        </div>
+      ) : null}
+      {last && last.device === chosenDevice && check.device !== chosenDevice ? (
+        <p className="muted">{last.check ? t('card.lastCheck', { date: last.check.checkedAt.slice(0, 10), summary: last.check.summary }) : t('card.unchecked')}</p>
+      ) : null}
+      {check.status === 'loading' ? <p aria-live="polite">{t('card.checking', { device: check.device ?? '' })}</p> : null}
+      {check.status === 'ready' ? (
+        <p role="status" className={`check-verdict check-${check.value.verdict}`}>
+          {check.value.device}: {check.value.summary}
+        </p>
+      ) : null}
+      {check.status === 'failed' ? <ErrorPanel error={check.error} onRetry={() => check.device && void runCheck(check.device)} /> : null}
       {asking ? (
         <div role="alertdialog" aria-labelledby="show-all-question" className="confirm-box">
           <p id="show-all-question">{t('card.showAllConfirm')}</p>

@@ -69,6 +69,10 @@ export interface AppActions {
   flashAnother(): void;
   startVerify(source: string, device: string): Promise<void>;
   startInspect(target: string): Promise<void>;
+  /** Runs the card check (destroys the card's contents; the page asks first). */
+  checkCard(device: string): Promise<Outcome<ResultOf<'check'>>>;
+  /** The remembered check of the card in `device`, if it was checked before. */
+  lastCheck(device: string): Promise<Outcome<ResultOf<'lastCheck'>>>;
   updateSettings(patch: Partial<Settings>): void;
   /** Shows a file (a job's log) in the system's file manager. */
   showItemInFolder(path: string): Promise<Outcome<void>>;
@@ -358,6 +362,8 @@ export function createAppStore(deps: StoreDeps): AppStore {
         const outcome = await client.run({ op: 'inspect', target });
         if (get().inspectTarget === target) set({ inspectResult: fromOutcome(outcome, (r) => r) });
       },
+      checkCard: (device) => client.run({ op: 'check', device }),
+      lastCheck: (device) => client.run({ op: 'lastCheck', device }),
       updateSettings(patch) {
         const before = get().settings;
         const next = { ...before, ...patch };

@@ -20,6 +20,7 @@ const ALLOWED = new Map<string, string>([
   ['electron/engine/tools.ts', 'runs lsblk, umount, udisksctl, eject with fixed arguments'],
   ['electron/engine/boards/model.ts', 'schema of a board (the contract refers to it); no board file is read'],
   ['electron/engine/disk/model.ts', 'schema of an inspection (the contract refers to it)'],
+  ['electron/engine/check/model.ts', 'schema of a card check result (the contract refers to it)'],
   ['electron/engine/sources/model.ts', 'schema of a catalog entry (the contract refers to it); no catalog is read'],
   ['electron/engine/drives/model.ts', 'schema of a drive'],
   ['electron/engine/drives/lsblk.ts', "parses lsblk's JSON (a system tool's output)"],
