@@ -76,4 +76,32 @@ describeWith(['root', 'tool:losetup', 'tool:gzip', 'tool:xz', 'tool:zstd', 'tool
       detachLoop(device);
     }
   });
+
+  it('flash + verify downloads the URL once; flashing it again revalidates (304) and reads the cache', async () => {
+    const url = server.add('/again.img', image);
+    const path = new URL(url).pathname;
+    const backing = join(dir, 'card-again.bin');
+    createSparseFile(backing, 32 * MiB);
+    const device = attachLoop(backing);
+    try {
+      const first = await run({ op: 'flash', source: url, device, allowLoop: true, verify: true });
+      expect(first.result).toMatchObject({ verified: true });
+      expect(server.log.filter((r) => r.path === path).map((r) => r.status)).toEqual([200]);
+      writeFileSync(backing, Buffer.alloc(IMAGE_BYTES, 0x77), { flag: 'r+' });
+      execFileSync('blockdev', ['--flushbufs', device]);
+      const second = await run({ op: 'flash', source: url, device, allowLoop: true, verify: true });
+      expect(second.result).toMatchObject({ verified: true });
+      expect(server.log.filter((r) => r.path === path).map((r) => r.status)).toEqual([200, 304]);
+      expect(sha256(readBytesAt(device, 0, IMAGE_BYTES))).toBe(sha256(image));
+      // A changed file (new ETag) is downloaded again, not served stale from the cache.
+      const changed = Buffer.from(image);
+      changed[IMAGE_BYTES - 1] = 0x42;
+      server.add('/again.img', changed);
+      expect((await run({ op: 'flash', source: url, device, allowLoop: true, verify: true })).result).toMatchObject({ verified: true });
+      expect(server.log.filter((r) => r.path === path).map((r) => r.status)).toEqual([200, 304, 200]);
+      expect(readBytesAt(device, IMAGE_BYTES - 1, 1)[0]).toBe(0x42);
+    } finally {
+      detachLoop(device);
+    }
+  });
 });
