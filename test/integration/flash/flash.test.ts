@@ -4,7 +4,7 @@
  * fails mid-write (a loop device over a FUSE file returning EIO), cancel, and the CLI.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -13,8 +13,9 @@ import type { ErrorInfo } from '../../../electron/engine/errors';
 import { runRequest } from '../../../electron/engine/operations';
 import { fixturePath } from '../../helpers/fixtures';
 import { describeWith } from '../../helpers/needs';
-import { attachLoop, detachLoop, rescanPartitions, withLoopDevice } from '../../helpers/loop';
+import { rescanPartitions, withLoopDevice } from '../../helpers/loop';
 import { readBytesAt } from '../../helpers/bytes';
+import { FUSE_CARD_NEEDS, withFuseCard } from '../../helpers/fuse-card';
 
 const MiB = 1 << 20;
 const root = join(__dirname, '..', '..', '..');
@@ -259,37 +260,11 @@ describeWith(['root', 'tool:losetup', 'tool:mkfs.ext4', 'tool:sfdisk', 'tool:par
   });
 });
 
-describeWith(['root', 'tool:losetup', 'tool:cc', 'tool:pkg-config', 'tool:fusermount3', 'file:/dev/fuse'], 'a card that fails', () => {
-  let binary: string;
-  beforeAll(() => {
-    binary = join(work, 'fuse-eio');
-    const flags = execFileSync('pkg-config', ['--cflags', '--libs', 'fuse3'], { encoding: 'utf8' }).trim().split(/\s+/);
-    execFileSync('cc', ['-O1', '-o', binary, join(__dirname, 'fuse-eio.c'), ...flags]);
-  });
-
-  /** A loop device over a FUSE file that reads as zeros and fails writes touching [badStart, badEnd). */
-  async function withFuseCard(name: string, badStart: number, badEnd: number, body: (device: string) => Promise<void>): Promise<void> {
-    const mount = join(work, name);
-    mkdirSync(mount);
-    const fuse = spawn(binary, [mount, `${64 * MiB}`, `${badStart}`, `${badEnd}`], { stdio: 'ignore' });
-    try {
-      for (let i = 0; i < 50 && !existsSync(join(mount, 'card')); i++) await new Promise((r) => setTimeout(r, 100));
-      const device = attachLoop(join(mount, 'card'));
-      try {
-        await body(device);
-      } finally {
-        detachLoop(device);
-      }
-    } finally {
-      spawnSync('fusermount3', ['-u', mount]);
-      fuse.kill();
-    }
-  }
-
+describeWith(FUSE_CARD_NEEDS, 'a card that fails', () => {
   it('mid-write ends with an I/O error naming the offset, and the first MiB zeroed', async () => {
     const bad = { start: 10 * MiB + 4096, end: 11 * MiB };
     makeImage(join(work, 'eio.img'), 20 * MiB, 13);
-    await withFuseCard('mnt-eio', bad.start, bad.end, async (device) => {
+    await withFuseCard({ sizeBytes: 64 * MiB, bad }, async (device) => {
       const { error } = await run({ op: 'flash', source: join(work, 'eio.img'), device, allowLoop: true });
       expect(error).toMatchObject({ cause: 'io', details: { code: 'EIO', headZeroed: true } });
       const { offset, length } = error?.details as { offset: number; length: number };
@@ -303,7 +278,7 @@ describeWith(['root', 'tool:losetup', 'tool:cc', 'tool:pkg-config', 'tool:fuserm
   it.each([['raw', 'lost.img'], ['xz (hashed while written)', 'lost.img.xz']])('that loses what was written fails the %s verify with the ranges', async (_kind, name) => {
     makeImage(join(work, 'lost.img'), 3 * MiB, 21);
     execFileSync('xz', ['-k', '-f', '-0', join(work, 'lost.img')]);
-    await withFuseCard(`fuse-lost-${name}`, 0, 0, async (device) => {
+    await withFuseCard({ sizeBytes: 64 * MiB }, async (device) => {
       const { error } = await run({ op: 'flash', source: join(work, name), device, allowLoop: true });
       expect(error).toMatchObject({ cause: 'checksum-mismatch' });
       const mismatches = (error?.details as { mismatches: { start: number; end: number }[] }).mismatches;

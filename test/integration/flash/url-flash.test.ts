@@ -14,6 +14,7 @@ import type { JobEvent, RequestInput } from '../../../electron/engine/api';
 import { runRequest } from '../../../electron/engine/operations';
 import { readBytesAt } from '../../helpers/bytes';
 import { attachLoop, createSparseFile, detachLoop } from '../../helpers/loop';
+import { FUSE_CARD_NEEDS, withFuseCard } from '../../helpers/fuse-card';
 import { describeWith } from '../../helpers/needs';
 import { startTestServer, type TestServer } from '../sources/test-server';
 
@@ -102,6 +103,34 @@ describeWith(['root', 'tool:losetup', 'tool:gzip', 'tool:xz', 'tool:zstd', 'tool
       expect(readBytesAt(device, IMAGE_BYTES - 1, 1)[0]).toBe(0x42);
     } finally {
       detachLoop(device);
+    }
+  });
+});
+
+describeWith([...FUSE_CARD_NEEDS, 'tool:xz'], 'a slow mirror onto a slow card', () => {
+  it('streams an .xz from a rate-limited server onto a throttled card, fetched once, and the card holds the image', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cardsmith-slow-'));
+    const savedCache = process.env.CARDSMITH_CACHE;
+    process.env.CARDSMITH_CACHE = join(dir, 'cache');
+    const server = await startTestServer({ bytesPerSecond: 8 * MiB });
+    try {
+      const image = Buffer.concat([randomBytes(3 * MiB), Buffer.alloc(3 * MiB)]);
+      writeFileSync(join(dir, 'slow.img'), image);
+      execFileSync('xz', ['-0', '-k', join(dir, 'slow.img')]);
+      const url = server.add('/slow.img.xz', readFileSync(join(dir, 'slow.img.xz')));
+      const card = { sizeBytes: 16 * MiB, keepsData: true, writeBytesPerSecond: 20 * MiB, readBytesPerSecond: 40 * MiB, latencyMicroseconds: 500 };
+      await withFuseCard(card, async (device) => {
+        const flashed = await run({ op: 'flash', source: url, device, allowLoop: true, verify: true });
+        expect(flashed.events.find((e) => e.type === 'error')).toBeUndefined();
+        expect(flashed.result).toMatchObject({ verified: true, bytesWritten: image.length });
+        expect(server.log.map((r) => r.status)).toEqual([200]);
+        expect(sha256(readBytesAt(device, 0, image.length))).toBe(sha256(image));
+      });
+    } finally {
+      await server.close();
+      if (savedCache === undefined) delete process.env.CARDSMITH_CACHE;
+      else process.env.CARDSMITH_CACHE = savedCache;
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
