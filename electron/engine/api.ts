@@ -88,6 +88,8 @@ export const RequestSchema = z.discriminatedUnion('op', [
     /** Where the board's loader comes from (file, folder, .deb or URL); see boards/loader-source.ts. */
     loaderFrom: z.string().optional(),
     verify: z.boolean().default(true),
+    /** What a bmap's holes and all-zero data get on the card (flash/holes.ts); default skip. */
+    holes: z.enum(['skip', 'read-first', 'zero']).optional(),
     eject: z.boolean().default(false),
     /** Development and test only: allow a loop device as the card. */
     allowLoop: z.boolean().default(false),

@@ -24,6 +24,7 @@ import { InterruptedWrite, writeImage, zeroHead } from './write';
 import { loaderPatches, prepareLoader, type LoaderStep } from './board-loader';
 import { buildForCard, type BuiltImage } from './built-image';
 import { deviceZeroOut } from './zero-out';
+import { DEFAULT_HOLE_POLICY } from './holes';
 import type { ReadAt } from '../disk/read-layout';
 
 const run = promisify(execFile);
@@ -126,11 +127,16 @@ export async function flash(request: FlashRequest, outer: JobContext): Promise<R
     const written = await writeImage(input, target, plan, ctx, {
       recordDigests: request.verify,
       deviceBytes,
+      holes: request.holes ?? DEFAULT_HOLE_POLICY,
       zeroOut: deviceZeroOut(target.path, (m) => ctx.log('warn', m)),
       ...(step.kind === 'write' ? { patches: (read: ReadAt) => loaderPatches(step, read, deviceBytes, ctx) } : {}),
     });
-    const zeroedOut = written.zeroedOutBytes > 0 ? `, ${written.zeroedOutBytes} bytes of holes zeroed by the device` : '';
-    ctx.phase('write', 'done', `${written.dataBytes} bytes of data, ${written.imageBytes}-byte image${zeroedOut}`);
+    const notes = [
+      written.zeroedOutBytes > 0 ? `${written.zeroedOutBytes} bytes of holes zeroed by the device` : '',
+      written.unwrittenZeroBytes > 0 ? `${written.unwrittenZeroBytes} bytes of zeros not written (the card read zero there)` : '',
+      written.skippedHoleBytes > 0 ? `${written.skippedHoleBytes} bytes of holes left as they were` : '',
+    ].filter(Boolean);
+    ctx.phase('write', 'done', `${written.dataBytes} bytes of data, ${written.imageBytes}-byte image${notes.map((n) => `, ${n}`).join('')}`);
     const loaderRanges = mergeRanges(written.patchPieces.map((p) => ({ start: p.start, end: p.start + p.length })));
     if (step.kind === 'write') ctx.phase('bootloader', 'done', `${describeRanges(loaderRanges)} from ${step.loader.origin}`);
     else ctx.phase('bootloader', 'skipped', step.reason);

@@ -9,6 +9,7 @@ import { CardsmithError } from '../errors';
 import type { JobContext } from '../job';
 import { alignedBuffers, alignUp } from './aligned';
 import { digestPiece, type WrittenPiece } from './digests';
+import { isAllZero, ZeroProbe, type HolePolicy } from './holes';
 import type { TargetDevice } from './device';
 import type { ImageInput } from './image-input';
 import { pendingCardReader, patchPieces, redigestUnderPatches, writePatchBody, type Patch } from './patch';
@@ -31,6 +32,8 @@ export interface WriteOptions {
   readonly patches?: (read: ReadAt) => Promise<readonly Patch[]>;
   /** Zeroes large holes without writing them (BLKZEROOUT), when the target allows. */
   readonly zeroOut?: ZeroOut | null;
+  /** What bmap holes and all-zero chunks of data get (holes.ts). */
+  readonly holes: HolePolicy;
 }
 
 export interface WriteOutcome {
@@ -45,6 +48,10 @@ export interface WriteOutcome {
   readonly earlyMismatches: readonly ByteRange[];
   /** Bytes zeroed by BLKZEROOUT instead of written. */
   readonly zeroedOutBytes: number;
+  /** Bytes of zeros (holes or data) not written because the card read zero there already. */
+  readonly unwrittenZeroBytes: number;
+  /** Bytes of bmap holes left as the card had them (policy skip). */
+  readonly skippedHoleBytes: number;
 }
 
 /** Thrown inside the pipeline; carries whether the card's first MiB is known to be zero. */
@@ -116,6 +123,9 @@ export async function writeImage(input: ImageInput, target: TargetDevice, plan: 
   let position = 0;
   let dataBytes = 0;
   let zeroedOutBytes = 0;
+  let skippedHoleBytes = 0;
+  const probe = options.holes === 'zero' ? null : new ZeroProbe(target, CHUNK_BYTES, (m) => ctx.log('info', m));
+  const check = (): void => ctx.throwIfCancelled();
   const written: WrittenPiece[] = [];
   const earlyMismatches: ByteRange[] = [];
   const progress = ctx.progress('write', input.sizeBytes);
@@ -131,7 +141,12 @@ export async function writeImage(input: ImageInput, target: TargetDevice, plan: 
         const end = segment.end as number;
         if ((await input.skip(end - position)) !== end - position) throw shortSource(input, position, end);
         const from = Math.max(HEAD_BYTES, segment.start);
-        if (from < end) zeroedOutBytes += await zeroHole(writer, options.zeroOut ?? null, from, align(end, 0), () => ctx.throwIfCancelled());
+        if (from < end && options.holes === 'skip') skippedHoleBytes += end - from;
+        else if (from < end) {
+          zeroedOutBytes += await fillHole(writer, probe, options.zeroOut ?? null, from, align(end, 0), check);
+          // The policy promises zeros here, so the readback checks them.
+          if (options.recordDigests) pieces.push(...zeroPieces(from, end));
+        }
         position = end;
         progress.update(position);
         continue;
@@ -162,7 +177,8 @@ export async function writeImage(input: ImageInput, target: TargetDevice, plan: 
         const padded = align(got, position);
         buffer.fill(0, got, padded);
         if (options.recordDigests) pieces.push(digestPiece(buffer.subarray(0, got), position));
-        await writer.submit(buffer.subarray(0, padded), position, buffer);
+        if (probe?.worthIt && isAllZero(buffer.subarray(0, padded)) && (await probe.readsZero(position, padded))) writer.release(buffer);
+        else await writer.submit(buffer.subarray(0, padded), position, buffer);
         position += got;
         dataBytes += got;
         progress.update(position);
@@ -201,12 +217,41 @@ export async function writeImage(input: ImageInput, target: TargetDevice, plan: 
     progress.setTotal(position);
     progress.finish();
     pieces.sort((a, b) => a.start - b.start);
-    return { imageBytes: position, dataBytes, pieces, patchPieces: written, earlyMismatches, zeroedOutBytes };
+    return { imageBytes: position, dataBytes, pieces, patchPieces: written, earlyMismatches, zeroedOutBytes, unwrittenZeroBytes: probe?.unwrittenBytes ?? 0, skippedHoleBytes };
   } catch (error) {
     await writer.settle();
     if (headTouched || !headZeroed) headZeroed = await zeroHead(target, writer, Math.min(HEAD_BYTES, options.deviceBytes), ctx);
     throw new InterruptedWrite(error, headZeroed);
   }
+}
+
+/**
+ * Zeroes a hole the policy promises as zeros: with a probe, chunk by chunk where the card does not
+ * read zero already (until the card proves dirty); the rest by zeroHole. Returns the bytes zeroed out.
+ */
+async function fillHole(writer: Writer, probe: ZeroProbe | null, zeroOut: ZeroOut | null, start: number, end: number, check: () => void): Promise<number> {
+  let at = start;
+  while (probe?.worthIt && at < end) {
+    check();
+    const length = Math.min(CHUNK_BYTES, end - at);
+    if (!(await probe.readsZero(at, length))) await writer.zeroRange(at, at + length);
+    at += length;
+  }
+  return at < end ? zeroHole(writer, zeroOut, at, end, check) : 0;
+}
+
+let zeroChunkDigests: WrittenPiece | null = null;
+
+/** Digest pieces of zeros over [start, end), one per chunk (a full chunk's digests hashed once). */
+function zeroPieces(start: number, end: number): WrittenPiece[] {
+  zeroChunkDigests ??= digestPiece(Buffer.alloc(CHUNK_BYTES), 0);
+  const pieces: WrittenPiece[] = [];
+  for (let at = start; at < end; at += CHUNK_BYTES) {
+    const length = Math.min(CHUNK_BYTES, end - at);
+    // A copy: digests under a loader patch are rewritten in place.
+    pieces.push(length === CHUNK_BYTES ? { start: at, length, digests: Buffer.from(zeroChunkDigests.digests) } : digestPiece(Buffer.alloc(length), at));
+  }
+  return pieces;
 }
 
 /** Zeroes a hole: the aligned middle of a large one by BLKZEROOUT when possible, the rest by writes. Returns the bytes zeroed out. */

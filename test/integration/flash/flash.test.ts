@@ -4,7 +4,7 @@
  * fails mid-write (a loop device over a FUSE file returning EIO), cancel, and the CLI.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -145,22 +145,75 @@ describeWith(['root', 'tool:losetup'], 'flash to a loop device', () => {
     });
   });
 
-  it('writes only the mapped ranges of a bmap image and zeroes its holes', async () => {
+  /** 16 MiB image, data at [0, 2) and [10, 12) MiB, holes elsewhere, with its bmap. */
+  function sparseImage(): { path: string; bytes: Buffer } {
     const path = join(work, 'sparse.img');
-    const data = makeImage(join(work, 'chunk.bin'), 2 * MiB, 9);
-    const fd = openSync(path, 'w');
-    writeSync(fd, data, 0, data.length, 0);
-    writeSync(fd, data, 0, data.length, 10 * MiB);
-    closeSync(fd);
-    execFileSync('truncate', ['-s', `${16 * MiB}`, path]);
-    execFileSync('bmaptool', ['create', '-o', join(work, 'sparse.img.bmap'), path], { stdio: 'ignore' });
+    if (!existsSync(`${path}.bmap`)) {
+      const data = makeImage(join(work, 'chunk.bin'), 2 * MiB, 9);
+      const fd = openSync(path, 'w');
+      writeSync(fd, data, 0, data.length, 0);
+      writeSync(fd, data, 0, data.length, 10 * MiB);
+      closeSync(fd);
+      execFileSync('truncate', ['-s', `${16 * MiB}`, path]);
+      execFileSync('bmaptool', ['create', '-o', `${path}.bmap`, path], { stdio: 'ignore' });
+    }
+    return { path, bytes: readFileSync(path) };
+  }
+
+  const verifiedBytes = (events: JobEvent[]): number =>
+    Number(/^(\d+) bytes identical/.exec(events.flatMap((e) => (e.type === 'phase' && e.phase === 'verify' && e.state === 'done' ? [e.detail ?? ''] : []))[0] ?? '')?.[1]);
+
+  it.each([
+    ['skip', false, 4 * MiB],
+    ['read-first', true, 16 * MiB],
+    ['zero', true, 16 * MiB],
+  ] as const)('bmap holes, policy %s, on a card full of old bytes: mapped ranges written, holes zeroed only when the policy says, verify covers what it promises', async (holes, zeroed, checked) => {
+    const { path, bytes } = sparseImage();
     await withLoopDevice({ sizeBytes: 32 * MiB }, async (loop) => {
       fill(loop.device, 0x5a, 32 * MiB);
-      const { result, error } = await run({ op: 'flash', source: path, device: loop.device, allowLoop: true });
+      const { result, error, events } = await run({ op: 'flash', source: path, device: loop.device, allowLoop: true, holes });
       expect(error).toBeUndefined();
       expect(result).toMatchObject({ bytesWritten: 4 * MiB, verified: true });
-      expect(readBytesAt(loop.device, 0, 16 * MiB).equals(readFileSync(path))).toBe(true);
+      const card = readBytesAt(loop.device, 0, 16 * MiB);
+      // The first MiB is always the image's (its holes come with the held-back head buffer).
+      expect(card.subarray(0, 2 * MiB).equals(bytes.subarray(0, 2 * MiB))).toBe(true);
+      expect(card.subarray(10 * MiB, 12 * MiB).equals(bytes.subarray(10 * MiB, 12 * MiB))).toBe(true);
+      expect(card.subarray(4 * MiB, 8 * MiB).every((b) => b === (zeroed ? 0 : 0x5a))).toBe(true);
       expect(readBytesAt(loop.device, 16 * MiB, MiB).every((b) => b === 0x5a)).toBe(true);
+      expect(verifiedBytes(events)).toBe(checked);
+    });
+  });
+
+  it.each(['skip', 'read-first'] as const)('policy %s on a blank card: zero data and holes are read, not written (the sparse backing file stays sparse)', async (holes) => {
+    // Half random, half zeros without a bmap: the zero chunks are found while streaming.
+    const image = Buffer.concat([makeImage(join(work, 'half.bin'), 8 * MiB, 4), Buffer.alloc(8 * MiB)]);
+    writeFileSync(join(work, 'half.img'), image);
+    await withLoopDevice({ sizeBytes: 32 * MiB }, async (loop) => {
+      const { result, error, events } = await run({ op: 'flash', source: join(work, 'half.img'), device: loop.device, allowLoop: true, holes });
+      expect(error).toBeUndefined();
+      expect(result).toMatchObject({ bytesWritten: image.length, verified: true });
+      expect(readBytesAt(loop.device, 0, image.length).equals(image)).toBe(true);
+      expect(verifiedBytes(events)).toBe(image.length);
+      execFileSync('blockdev', ['--flushbufs', loop.device]);
+      // Allocated: the random half, the rest of the 4 MiB chunk it ends in ([5, 9) MiB: chunks run
+      // from the end of the first MiB) and the zeroed last MiB of the card; nothing past 9 MiB.
+      expect(statSync(loop.backingFile).blocks * 512).toBeLessThanOrEqual(10 * MiB + 64 * 1024);
+    });
+  });
+
+  it('policy zero writes every zero chunk; read-first on a card of old bytes writes the zeros it must', async () => {
+    const image = Buffer.concat([makeImage(join(work, 'half2.bin'), 8 * MiB, 5), Buffer.alloc(8 * MiB)]);
+    writeFileSync(join(work, 'half2.img'), image);
+    await withLoopDevice({ sizeBytes: 32 * MiB }, async (loop) => {
+      expect((await run({ op: 'flash', source: join(work, 'half2.img'), device: loop.device, allowLoop: true, holes: 'zero' })).error).toBeUndefined();
+      execFileSync('blockdev', ['--flushbufs', loop.device]);
+      expect(statSync(loop.backingFile).blocks * 512).toBeGreaterThanOrEqual(17 * MiB);
+    });
+    await withLoopDevice({ sizeBytes: 32 * MiB }, async (loop) => {
+      fill(loop.device, 0x5a, 32 * MiB);
+      const { error } = await run({ op: 'flash', source: join(work, 'half2.img'), device: loop.device, allowLoop: true, holes: 'read-first' });
+      expect(error).toBeUndefined();
+      expect(readBytesAt(loop.device, 0, image.length).equals(image)).toBe(true);
     });
   });
 
