@@ -8,8 +8,8 @@
  *   --read-rate B/s      the same for reads
  *   --latency-us N       and add N microseconds to every request (the card's command overhead)
  * The card serves one request at a time (FUSE single-threaded, -s): a request finishes at
- * max(now, when the previous one finished) + latency + size / rate, so the rates hold however the
- * kernel splits and queues the I/O, and time this program spends copying counts against them.
+ * (when the previous one finished) + latency + size / rate, so the rates hold however the kernel
+ * splits and queues the I/O (see book() for when the card counts as idle).
  * Usage: fuse-card <mountpoint> <size> [options]   (runs in the foreground)
  */
 #define FUSE_USE_VERSION 31
@@ -31,16 +31,27 @@ static struct timespec busy_until;
 
 static double seconds(const struct timespec *t) { return (double)t->tv_sec + (double)t->tv_nsec / 1e9; }
 
-/* Holds the request until the card, busy with earlier ones, would have finished this one. */
-static void throttle(size_t size, double rate) {
-  if (rate <= 0 && latency_s <= 0) return;
+/*
+ * Books a request on the card's timeline and returns when it finishes. The card runs behind by up
+ * to SLACK_S before it counts as idle: this program's own overhead between requests (a context
+ * switch per 128 KiB request, more on a loaded host) would otherwise be added to every request,
+ * which a real card, whose controller queues the next command while it works, does not pay.
+ */
+#define SLACK_S 0.05
+static struct timespec book(size_t size, double rate) {
   struct timespec now;
   clock_gettime(CLOCK_MONOTONIC, &now);
-  double start = seconds(&now) > seconds(&busy_until) ? seconds(&now) : seconds(&busy_until);
+  double start = seconds(&busy_until) > seconds(&now) - SLACK_S ? seconds(&busy_until) : seconds(&now) - SLACK_S;
   double done = start + latency_s + (rate > 0 ? (double)size / rate : 0);
   busy_until.tv_sec = (time_t)done;
   busy_until.tv_nsec = (long)((done - (double)busy_until.tv_sec) * 1e9);
-  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &busy_until, NULL) == EINTR) {}
+  return busy_until;
+}
+
+/* The copy happens first and counts against the request's time, like a card's transfer. */
+static void wait_until(const struct timespec *done) {
+  if (write_rate <= 0 && read_rate <= 0 && latency_s <= 0) return;
+  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, done, NULL) == EINTR) {}
 }
 
 static int fs_getattr(const char *path, struct stat *st, struct fuse_file_info *fi) {
@@ -70,9 +81,11 @@ static int fs_read(const char *path, char *buf, size_t size, off_t off, struct f
   (void)path; (void)fi;
   if (off >= card_size) return 0;
   if (off + (off_t)size > card_size) size = card_size - off;
-  throttle(size, read_rate);
-  if (backing < 0) { memset(buf, 0, size); return (int)size; }
-  ssize_t got = pread(backing, buf, size, off);
+  struct timespec done = book(size, read_rate);
+  ssize_t got = (ssize_t)size;
+  if (backing < 0) memset(buf, 0, size);
+  else got = pread(backing, buf, size, off);
+  wait_until(&done);
   return got < 0 ? -errno : (int)got;
 }
 
@@ -81,9 +94,9 @@ static int fs_write(const char *path, const char *buf, size_t size, off_t off, s
   if (off < bad_end && off + (off_t)size > bad_start) return -EIO;
   if (off >= card_size) return -ENOSPC;
   if (off + (off_t)size > card_size) size = card_size - off;
-  throttle(size, write_rate);
-  if (backing < 0) return (int)size;
-  ssize_t put = pwrite(backing, buf, size, off);
+  struct timespec done = book(size, write_rate);
+  ssize_t put = backing < 0 ? (ssize_t)size : pwrite(backing, buf, size, off);
+  wait_until(&done);
   return put < 0 ? -errno : (int)put;
 }
 

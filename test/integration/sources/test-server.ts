@@ -129,9 +129,14 @@ async function sendPaced(body: Buffer, response: ServerResponse, bytesPerSecond:
     const due = started + (at / bytesPerSecond) * 1000;
     const wait = due - performance.now();
     if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
-    if (!response.write(body.subarray(at, at + PACE_SLICE))) await new Promise((resolve) => {
-        response.once('drain', resolve);
-        response.once('close', resolve);
+    if (!response.write(body.subarray(at, at + PACE_SLICE))) await new Promise<void>((resolve) => {
+        const done = (): void => {
+          response.off('drain', done);
+          response.off('close', done);
+          resolve();
+        };
+        response.on('drain', done);
+        response.on('close', done);
       });
   }
   response.end();
