@@ -174,6 +174,8 @@ export const ProgressSchema = z.object({
   bytesTotal: z.number().nonnegative().nullable(),
   bytesPerSecond: z.number().nonnegative(),
   etaSeconds: z.number().nonnegative().nullable(),
+  /** While writing: the side the writer waited on most over the last second — the card, or the source (download, decoder). */
+  limitedBy: z.enum(['card', 'source']).optional(),
 });
 export type Progress = z.infer<typeof ProgressSchema>;
 

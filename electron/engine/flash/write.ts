@@ -77,14 +77,23 @@ export class Writer {
     this.free = buffers;
   }
 
+  /** Milliseconds spent waiting for the card to take writes (see Bottleneck). */
+  cardWaitMs = 0;
+
+  private async waitOldest(): Promise<void> {
+    const started = performance.now();
+    await this.inflight.shift();
+    this.cardWaitMs += performance.now() - started;
+  }
+
   /** A free chunk buffer; waits for the oldest write when all are in use. */
   async acquire(): Promise<Buffer> {
-    while (this.free.length === 0) await this.inflight.shift();
+    while (this.free.length === 0) await this.waitOldest();
     return this.free.pop() as Buffer;
   }
 
   async submit(data: Buffer, offset: number, owned: Buffer | null): Promise<void> {
-    while (this.inflight.length >= WRITES_IN_FLIGHT) await this.inflight.shift();
+    while (this.inflight.length >= WRITES_IN_FLIGHT) await this.waitOldest();
     const write = this.target.write(data, offset).finally(() => {
       if (owned) this.free.push(owned);
     });
@@ -113,6 +122,47 @@ export class Writer {
   }
 }
 
+/** Judged once a second: did the writer wait longer for source bytes or for the card? */
+const BOTTLENECK_WINDOW_MS = 1000;
+
+class Bottleneck {
+  private sourceMs = 0;
+  /** Card time outside the writer's own waits (reads before writing zeros). */
+  private readMs = 0;
+  private from = { at: performance.now(), source: 0, card: 0 };
+  private verdict: 'card' | 'source' | undefined;
+
+  constructor(private readonly writer: Writer) {}
+
+  private async timed<T>(work: Promise<T>, add: (ms: number) => void): Promise<T> {
+    const started = performance.now();
+    try {
+      return await work;
+    } finally {
+      add(performance.now() - started);
+    }
+  }
+
+  source<T>(work: Promise<T>): Promise<T> {
+    return this.timed(work, (ms) => (this.sourceMs += ms));
+  }
+
+  card<T>(work: Promise<T>): Promise<T> {
+    return this.timed(work, (ms) => (this.readMs += ms));
+  }
+
+  get limitedBy(): 'card' | 'source' | undefined {
+    const now = performance.now();
+    if (now - this.from.at >= BOTTLENECK_WINDOW_MS) {
+      const source = this.sourceMs - this.from.source;
+      const card = this.writer.cardWaitMs + this.readMs - this.from.card;
+      if (source + card > 0) this.verdict = source > card ? 'source' : 'card';
+      this.from = { at: now, source: this.sourceMs, card: this.writer.cardWaitMs + this.readMs };
+    }
+    return this.verdict;
+  }
+}
+
 export async function writeImage(input: ImageInput, target: TargetDevice, plan: WritePlan, ctx: JobContext, options: WriteOptions): Promise<WriteOutcome> {
   const writer = new Writer(target);
   const align = (n: number, from: number): number => Math.min(alignUp(n, target.blockSize), options.deviceBytes - from);
@@ -129,6 +179,7 @@ export async function writeImage(input: ImageInput, target: TargetDevice, plan: 
   const written: WrittenPiece[] = [];
   const earlyMismatches: ByteRange[] = [];
   const progress = ctx.progress('write', input.sizeBytes);
+  const bottleneck = new Bottleneck(writer);
 
   try {
     for (const range of plan.preZero) await writer.zeroRange(range.start, range.end);
@@ -167,7 +218,7 @@ export async function writeImage(input: ImageInput, target: TargetDevice, plan: 
         ctx.throwIfCancelled();
         const buffer = await writer.acquire();
         const want = Math.min(CHUNK_BYTES, (segment.end ?? Infinity) - position);
-        const got = await input.read(buffer.subarray(0, want));
+        const got = await bottleneck.source(input.read(buffer.subarray(0, want)));
         if (got === 0) {
           writer.release(buffer);
           if (segment.end !== null) throw shortSource(input, position, segment.end);
@@ -177,11 +228,11 @@ export async function writeImage(input: ImageInput, target: TargetDevice, plan: 
         const padded = align(got, position);
         buffer.fill(0, got, padded);
         if (options.recordDigests) pieces.push(digestPiece(buffer.subarray(0, got), position));
-        if (probe?.worthIt && isAllZero(buffer.subarray(0, padded)) && (await probe.readsZero(position, padded))) writer.release(buffer);
+        if (probe?.worthIt && isAllZero(buffer.subarray(0, padded)) && (await bottleneck.card(probe.readsZero(position, padded)))) writer.release(buffer);
         else await writer.submit(buffer.subarray(0, padded), position, buffer);
         position += got;
         dataBytes += got;
-        progress.update(position);
+        progress.update(position, bottleneck.limitedBy);
         if (got < want) {
           if (segment.end !== null) throw shortSource(input, position, segment.end);
           break;

@@ -107,7 +107,7 @@ describeWith(['root', 'tool:losetup', 'tool:gzip', 'tool:xz', 'tool:zstd', 'tool
   });
 });
 
-describeWith([...FUSE_CARD_NEEDS, 'tool:xz'], 'a slow mirror onto a slow card', () => {
+describeWith([...FUSE_CARD_NEEDS, 'tool:xz'], 'slow mirrors and slow cards', () => {
   it('streams an .xz from a rate-limited server onto a throttled card, fetched once, and the card holds the image', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cardsmith-slow-'));
     const savedCache = process.env.CARDSMITH_CACHE;
@@ -126,6 +126,46 @@ describeWith([...FUSE_CARD_NEEDS, 'tool:xz'], 'a slow mirror onto a slow card', 
         expect(server.log.map((r) => r.status)).toEqual([200]);
         expect(sha256(readBytesAt(device, 0, image.length))).toBe(sha256(image));
       });
+    } finally {
+      await server.close();
+      if (savedCache === undefined) delete process.env.CARDSMITH_CACHE;
+      else process.env.CARDSMITH_CACHE = savedCache;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  const limits = (events: JobEvent[]): string[] =>
+    events.flatMap((e) => (e.type === 'progress' && e.phase === 'write' && e.limitedBy ? [e.limitedBy] : []));
+
+  it('progress names the card as the limit when the card is slower than the source', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cardsmith-limit-card-'));
+    try {
+      // 32 MiB: well past the 12 MiB of writes in flight, so the writer waits on the card for seconds.
+      writeFileSync(join(dir, 'random.img'), randomBytes(32 * MiB));
+      await withFuseCard({ sizeBytes: 48 * MiB, keepsData: true, writeBytesPerSecond: 8 * MiB }, async (device) => {
+        const { events } = await run({ op: 'flash', source: join(dir, 'random.img'), device, allowLoop: true, verify: false });
+        expect(limits(events).at(-1)).toBe('card');
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('progress names the source as the limit when the download is slower than the card', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cardsmith-limit-source-'));
+    const savedCache = process.env.CARDSMITH_CACHE;
+    process.env.CARDSMITH_CACHE = join(dir, 'cache');
+    const server = await startTestServer({ bytesPerSecond: 3 * MiB });
+    try {
+      const url = server.add('/random.img', randomBytes(8 * MiB));
+      createSparseFile(join(dir, 'card.bin'), 16 * MiB);
+      const device = attachLoop(join(dir, 'card.bin'));
+      try {
+        const { events } = await run({ op: 'flash', source: url, device, allowLoop: true, verify: false });
+        expect(limits(events).at(-1)).toBe('source');
+      } finally {
+        detachLoop(device);
+      }
     } finally {
       await server.close();
       if (savedCache === undefined) delete process.env.CARDSMITH_CACHE;
