@@ -9,11 +9,11 @@ import { CardsmithError } from '../errors';
 import type { JobContext } from '../job';
 import { alignedBuffers, alignUp } from './aligned';
 import { digestPiece, type WrittenPiece } from './digests';
-import { isAllZero, ZeroProbe, type HolePolicy } from './holes';
+import { ZeroProbe, zeroRuns, type HolePolicy } from './holes';
 import type { TargetDevice } from './device';
 import type { ImageInput } from './image-input';
 import { pendingCardReader, patchPieces, redigestUnderPatches, writePatchBody, type Patch } from './patch';
-import { HEAD_BYTES, tooSmall, type ByteRange, type WritePlan } from './plan';
+import { HEAD_BYTES, subtractRanges, tooSmall, type ByteRange, type WritePlan } from './plan';
 import type { ReadAt } from '../disk/read-layout';
 import type { ZeroOut } from './zero-out';
 
@@ -99,6 +99,20 @@ export class Writer {
     });
     write.catch(() => undefined);
     this.inflight.push(write);
+  }
+
+  /** Writes `parts` (ranges of `buffer`) at `offset` + their start; the buffer is free again once all are done. */
+  async submitParts(buffer: Buffer, offset: number, parts: readonly ByteRange[]): Promise<void> {
+    let left = parts.length;
+    if (left === 0) this.free.push(buffer);
+    for (const part of parts) {
+      while (this.inflight.length >= WRITES_IN_FLIGHT) await this.waitOldest();
+      const write = this.target.write(buffer.subarray(part.start, part.end), offset + part.start).finally(() => {
+        if (--left === 0) this.free.push(buffer);
+      });
+      write.catch(() => undefined);
+      this.inflight.push(write);
+    }
   }
 
   /** Writes zeros over [start, end), in chunk-sized aligned writes; `check` runs before each. */
@@ -228,8 +242,14 @@ export async function writeImage(input: ImageInput, target: TargetDevice, plan: 
         const padded = align(got, position);
         buffer.fill(0, got, padded);
         if (options.recordDigests) pieces.push(digestPiece(buffer.subarray(0, got), position));
-        if (probe?.worthIt && isAllZero(buffer.subarray(0, padded)) && (await bottleneck.card(probe.readsZero(position, padded)))) writer.release(buffer);
-        else await writer.submit(buffer.subarray(0, padded), position, buffer);
+        const zero = probe?.worthIt ? zeroRuns(buffer.subarray(0, padded)) : [];
+        if (zero.length === 0) await writer.submit(buffer.subarray(0, padded), position, buffer);
+        else {
+          // Zero runs the card already holds need no write; the rest of the chunk is written.
+          const unneeded: ByteRange[] = [];
+          for (const run of zero) if (await bottleneck.card((probe as ZeroProbe).readsZero(position + run.start, run.end - run.start))) unneeded.push(run);
+          await writer.submitParts(buffer, position, subtractRanges([{ start: 0, end: padded }], unneeded));
+        }
         position += got;
         dataBytes += got;
         progress.update(position, bottleneck.limitedBy);
