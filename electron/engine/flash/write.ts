@@ -32,7 +32,7 @@ export interface WriteOptions {
   readonly patches?: (read: ReadAt) => Promise<readonly Patch[]>;
   /** Zeroes large holes without writing them (BLKZEROOUT), when the target allows. */
   readonly zeroOut?: ZeroOut | null;
-  /** What bmap holes and all-zero chunks of data get (holes.ts). */
+  /** What bmap holes and runs of zeros in the data get (holes.ts). */
   readonly holes: HolePolicy;
 }
 
