@@ -4,9 +4,12 @@
  *
  * Vendors ship a zip with one image and perhaps a README, checksums or an image.bmap. Candidate
  * images are the file entries of at least MIN_IMAGE_BYTES that are not block maps; several
- * candidates need the person to choose one (`entry`), and the error lists them.
+ * candidates need the person to choose one (`entry`), and the error lists them. The entry's
+ * CRC-32 from the archive is checked as its bytes stream by (yauzl checks sizes only), so a
+ * damaged archive fails before the flash writes the card's first MiB.
  */
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
+import { crc32 } from 'node:zlib';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
 import { CardsmithError } from '../errors';
 
@@ -87,7 +90,7 @@ export async function openZipImage(path: string, entry?: string): Promise<ZipIma
           throw corruptZip(path, error);
         });
         stream.once('close', () => zip.close());
-        return stream;
+        return crcChecked(stream, image, path);
       },
       close: () => zip.close(),
     };
@@ -95,4 +98,31 @@ export async function openZipImage(path: string, entry?: string): Promise<ZipIma
     zip.close();
     throw error;
   }
+}
+
+/** Passes the entry's bytes through and fails at their end if their CRC-32 is not the archive's. */
+function crcChecked(stream: Readable, entry: Entry, path: string): Readable {
+  let crc = 0;
+  const check = new Transform({
+    highWaterMark: 1 << 20,
+    transform(chunk: Buffer, _encoding, callback) {
+      crc = crc32(chunk, crc);
+      callback(null, chunk);
+    },
+    flush(callback) {
+      if (crc === entry.crc32) callback();
+      else {
+        callback(
+          new CardsmithError('checksum-mismatch', `${entry.fileName} in ${path} does not match the CRC-32 its zip archive records`, {
+            path,
+            entry: entry.fileName,
+            expected: entry.crc32.toString(16).padStart(8, '0'),
+            actual: crc.toString(16).padStart(8, '0'),
+          }),
+        );
+      }
+    },
+  });
+  stream.on('error', (error) => check.destroy(error));
+  return stream.pipe(check);
 }

@@ -125,6 +125,23 @@ describeWith(['root', 'tool:losetup'], 'flash to a loop device', () => {
     });
   }
 
+  it('refuses a zip whose entry does not match its CRC-32 (checked on the one pass), leaving the first MiB zeroed', async () => {
+    const path = join(work, 'crc.img');
+    makeImage(path, 6 * MiB, 11);
+    execFileSync('zip', ['-q', '-0', '-j', `${path}.zip`, path]);
+    const zip = readFileSync(`${path}.zip`);
+    // Stored (-0): the middle of the archive is the entry's bytes; sizes stay right, only the CRC tells.
+    zip[zip.length >> 1] ^= 0xff;
+    writeFileSync(`${path}.zip`, zip);
+    await withLoopDevice({ sizeBytes: 32 * MiB }, async (loop) => {
+      fill(loop.device, 0x55, 2 * MiB);
+      const { error } = await run({ op: 'flash', source: `${path}.zip`, device: loop.device, allowLoop: true });
+      expect(error).toMatchObject({ cause: 'checksum-mismatch', details: { entry: 'crc.img', headZeroed: true } });
+      expect(error?.message).toMatch(/does not match the CRC-32 its zip archive records/);
+      expect(readBytesAt(loop.device, 0, MiB).every((b) => b === 0)).toBe(true);
+    });
+  });
+
   it('verify names the range of a single flipped byte, against the image and against its bmap', async () => {
     const path = join(work, 'flip.img');
     makeImage(path, 8 * MiB, 3);
