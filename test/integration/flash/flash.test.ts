@@ -218,19 +218,23 @@ describeWith(['root', 'tool:losetup'], 'flash to a loop device', () => {
     });
   });
 
-  it('policy zero writes every zero chunk; read-first on a card of old bytes writes the zeros it must', async () => {
-    const image = Buffer.concat([makeImage(join(work, 'half2.bin'), 8 * MiB, 5), Buffer.alloc(8 * MiB)]);
+  it('policy zero writes every zero chunk; read-first on a card of old bytes writes the zeros it must, then stops reading first', async () => {
+    const image = Buffer.concat([makeImage(join(work, 'half2.bin'), 8 * MiB, 5), Buffer.alloc(24 * MiB)]);
     writeFileSync(join(work, 'half2.img'), image);
-    await withLoopDevice({ sizeBytes: 32 * MiB }, async (loop) => {
+    await withLoopDevice({ sizeBytes: 48 * MiB }, async (loop) => {
       expect((await run({ op: 'flash', source: join(work, 'half2.img'), device: loop.device, allowLoop: true, holes: 'zero' })).error).toBeUndefined();
       execFileSync('blockdev', ['--flushbufs', loop.device]);
-      expect(statSync(loop.backingFile).blocks * 512).toBeGreaterThanOrEqual(17 * MiB);
+      expect(statSync(loop.backingFile).blocks * 512).toBeGreaterThanOrEqual(33 * MiB);
     });
-    await withLoopDevice({ sizeBytes: 32 * MiB }, async (loop) => {
-      fill(loop.device, 0x5a, 32 * MiB);
-      const { error } = await run({ op: 'flash', source: join(work, 'half2.img'), device: loop.device, allowLoop: true, holes: 'read-first' });
+    await withLoopDevice({ sizeBytes: 48 * MiB }, async (loop) => {
+      fill(loop.device, 0x5a, 48 * MiB);
+      const { error, events } = await run({ op: 'flash', source: join(work, 'half2.img'), device: loop.device, allowLoop: true, holes: 'read-first' });
       expect(error).toBeUndefined();
       expect(readBytesAt(loop.device, 0, image.length).equals(image)).toBe(true);
+      // Zero runs at [8, 9), [9, 13), [13, 17), [17, 21) MiB all found old bytes: the fifth is written unread.
+      const gaveUp = events.filter((e) => e.type === 'log' && /the card holds old data/.test(e.message));
+      expect(gaveUp).toHaveLength(1);
+      expect(gaveUp[0]).toMatchObject({ message: expect.stringContaining(`byte ${17 * MiB}`) });
     });
   });
 
