@@ -131,7 +131,7 @@ describeWith(['root', 'tool:losetup'], 'flash to a loop device', () => {
     execFileSync('zip', ['-q', '-0', '-j', `${path}.zip`, path]);
     const zip = readFileSync(`${path}.zip`);
     // Stored (-0): the middle of the archive is the entry's bytes; sizes stay right, only the CRC tells.
-    zip[zip.length >> 1] ^= 0xff;
+    zip[zip.length >> 1] = zip[zip.length >> 1]! ^ 0xff;
     writeFileSync(`${path}.zip`, zip);
     await withLoopDevice({ sizeBytes: 32 * MiB }, async (loop) => {
       fill(loop.device, 0x55, 2 * MiB);
