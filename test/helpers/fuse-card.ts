@@ -6,7 +6,9 @@
  * fusermount3 and /dev/fuse (FUSE_CARD_NEEDS).
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { attachLoop, detachLoop } from './loop';
 import type { Need } from './needs';
@@ -24,16 +26,15 @@ export interface FuseCardOptions {
   readonly latencyMicroseconds?: number;
 }
 
-let built: string | null = null;
-
-/** Compiles the FUSE program once per process. */
+/** Compiles the FUSE program once per version of its source (the binary is named by the source's hash). */
 function binary(): string {
-  if (built) return built;
-  const dir = mkdtempSync('/tmp/cardsmith-fuse-bin-');
-  const out = join(dir, 'fuse-card');
+  const source = join(__dirname, '..', 'integration', 'flash', 'fuse-card.c');
+  const out = join(tmpdir(), `cardsmith-fuse-card-${createHash('sha256').update(readFileSync(source)).digest('hex').slice(0, 12)}`);
+  if (existsSync(out)) return out;
   const flags = execFileSync('pkg-config', ['--cflags', '--libs', 'fuse3'], { encoding: 'utf8' }).trim().split(/\s+/);
-  execFileSync('cc', ['-O2', '-o', out, join(__dirname, '..', 'integration', 'flash', 'fuse-card.c'), ...flags]);
-  built = out;
+  // Built under a temporary name and renamed, so a concurrent test never runs a half-written binary.
+  execFileSync('cc', ['-O2', '-o', `${out}.${process.pid}`, source, ...flags]);
+  renameSync(`${out}.${process.pid}`, out);
   return out;
 }
 
