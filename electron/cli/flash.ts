@@ -24,13 +24,24 @@ export async function confirm(question: string): Promise<boolean> {
   }
 }
 
+const HOLE_POLICIES = ['skip', 'read-first', 'zero'] as const;
+
+function holePolicy(value: unknown): (typeof HOLE_POLICIES)[number] | undefined {
+  if (value === undefined) return undefined;
+  const found = HOLE_POLICIES.find((p) => p === value);
+  if (!found) throw new UsageError(`--holes takes ${HOLE_POLICIES.join(', ')}, not ${String(value)}`);
+  return found;
+}
+
 export const flashCommand: Command = {
   name: 'flash',
   summary: "Write an image (file, URL or catalog id) and the board's loader to a card, then verify",
   usage: [
     'cardsmith flash <image|url|catalog-id> --device <dev> [--board <id>] [--loader-from <file|dir|deb|url>]',
-    '  [--bmap <file>] [--no-verify] [--eject] [--yes] [--json]',
+    '  [--bmap <file>] [--no-verify] [--holes skip|read-first|zero] [--eject] [--yes] [--json]',
     '  --bmap names the image\'s block map (default: one beside it: card.img.bmap, card.bmap)',
+    '  --holes: what a bmap\'s unmapped blocks get — skip (default: left as they are), read-first',
+    '  (zeros written only where the card is not zero) or zero (all written: a fully deterministic card)',
     'cardsmith flash --board <id> --rootfs <tar|dir> --device <dev> [--root-size …|fill] [--table mbr|gpt]',
     '  [--boot-files <dir>] [--kernel …] [--initrd …] [--dtb …] [--cmdline …] [--loader-from …]',
     '  builds the recipe for this card (fill: root filesystem at card size) and flashes it',
@@ -41,6 +52,7 @@ export const flashCommand: Command = {
     device: { type: 'string', short: 'd' },
     bmap: { type: 'string' },
     'no-verify': { type: 'boolean', default: false },
+    holes: { type: 'string' },
     eject: { type: 'boolean', default: false },
     yes: { type: 'boolean', short: 'y', default: false },
     'allow-loop': { type: 'boolean', default: false },
@@ -72,6 +84,7 @@ export const flashCommand: Command = {
         loaderFrom: typeof values['loader-from'] === 'string' ? values['loader-from'] : undefined,
         bmap,
         verify: values['no-verify'] !== true,
+        holes: holePolicy(values.holes),
         eject: values.eject === true,
         allowLoop: values['allow-loop'] === true,
       },

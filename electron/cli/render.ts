@@ -30,8 +30,8 @@ export function formatBytes(bytes: number): string {
   return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
 }
 
-export function progressLine(phase: Phase, done: number, total: number | null, speed: number, eta: number | null): string {
-  const speedText = `${formatBytes(speed)}/s`;
+export function progressLine(phase: Phase, done: number, total: number | null, speed: number, eta: number | null, limitedBy?: 'card' | 'source'): string {
+  const speedText = `${formatBytes(speed)}/s${limitedBy ? ` (limited by the ${limitedBy})` : ''}`;
   if (total === null || total === 0) return `${phase.padEnd(10)} ${formatBytes(done)}  ${speedText}`;
   const fraction = Math.min(1, done / total);
   const filled = Math.round(fraction * BAR_WIDTH);
@@ -61,7 +61,7 @@ export function humanRenderer(stream: NodeJS.WriteStream = process.stderr, verbo
       switch (event.type) {
         case 'progress':
           if (tty) {
-            stream.write(`\r\x1b[2K${progressLine(event.phase, event.bytesDone, event.bytesTotal, event.bytesPerSecond, event.etaSeconds)}`);
+            stream.write(`\r\x1b[2K${progressLine(event.phase, event.bytesDone, event.bytesTotal, event.bytesPerSecond, event.etaSeconds, event.limitedBy)}`);
             barShown = true;
           }
           return;

@@ -92,6 +92,8 @@ export const RequestSchema = z.discriminatedUnion('op', [
     /** A bmap file for the image (default: one found beside it, e.g. card.img.bmap or card.bmap). */
     bmap: z.string().optional(),
     verify: z.boolean().default(true),
+    /** What a bmap's holes and all-zero data get on the card (flash/holes.ts); default skip. */
+    holes: z.enum(['skip', 'read-first', 'zero']).optional(),
     eject: z.boolean().default(false),
     /** Development and test only: allow a loop device as the card. */
     allowLoop: z.boolean().default(false),
@@ -196,6 +198,8 @@ export const ProgressSchema = z.object({
   bytesTotal: z.number().nonnegative().nullable(),
   bytesPerSecond: z.number().nonnegative(),
   etaSeconds: z.number().nonnegative().nullable(),
+  /** While writing: the side the writer waited on most over the last second — the card, or the source (download, decoder). */
+  limitedBy: z.enum(['card', 'source']).optional(),
 });
 export type Progress = z.infer<typeof ProgressSchema>;
 

@@ -2,7 +2,7 @@
  * The running side of a job: what an operation receives to report progress and notice
  * cancellation. Progress is throttled here (default every 100 ms per phase) so no front end has to.
  */
-import type { JobEvent, Phase } from './api';
+import type { JobEvent, Phase, Progress } from './api';
 import { CardsmithError } from './errors';
 
 export interface JobContext {
@@ -16,7 +16,7 @@ export interface JobContext {
 }
 
 export interface ProgressReporter {
-  update(bytesDone: number): void;
+  update(bytesDone: number, limitedBy?: Progress['limitedBy']): void;
   setTotal(bytesTotal: number | null): void;
   finish(): void;
 }
@@ -38,15 +38,17 @@ export function createJobContext(
       const started = now();
       let lastEmit = -Infinity;
       let done = 0;
+      let limitedBy: Progress['limitedBy'];
       const send = (): void => {
         const elapsed = (now() - started) / 1000;
         const speed = elapsed > 0 ? done / elapsed : 0;
         const eta = total !== null && speed > 0 ? Math.max(0, (total - done) / speed) : null;
-        emit({ type: 'progress', phase, bytesDone: done, bytesTotal: total, bytesPerSecond: speed, etaSeconds: eta });
+        emit({ type: 'progress', phase, bytesDone: done, bytesTotal: total, bytesPerSecond: speed, etaSeconds: eta, ...(limitedBy ? { limitedBy } : {}) });
       };
       return {
-        update(bytesDone) {
+        update(bytesDone, side) {
           done = bytesDone;
+          limitedBy = side;
           const t = now();
           if (t - lastEmit >= throttleMs) {
             lastEmit = t;

@@ -22,6 +22,7 @@ import { cardReader } from './patch';
 import { buildForCard, type BuiltImage } from './built-image';
 import { deviceZeroOut } from './zero-out';
 import { assertCapacity } from '../check/remember';
+import { DEFAULT_HOLE_POLICY } from './holes';
 import type { ReadAt } from '../disk/read-layout';
 
 type FlashRequest = Extract<Request, { op: 'flash' }>;
@@ -97,38 +98,35 @@ export async function flash(request: FlashRequest, outer: JobContext, access: Ca
     ctx.log('debug', `opened ${target.path} exclusively${target.direct ? ' with O_DIRECT' : ''}, block size ${target.blockSize}`);
 
     ctx.phase('write', 'start');
-    // A raw image is re-read for verification and compared byte for byte (exact ranges, no
-    // hashing); a decompressed stream cannot be re-read cheaply, so its blocks are hashed as written.
-    const rereadable = input.compression === 'none';
+    // One source pass: what goes to the card is digested as it is written, and the readback
+    // compares the card with those digests, so neither a file nor a URL is read twice.
     const written = await writeImage(input, target, plan, ctx, {
-      recordDigests: request.verify && !rereadable,
+      recordDigests: request.verify,
       deviceBytes,
+      holes: request.holes ?? DEFAULT_HOLE_POLICY,
       zeroOut: deviceZeroOut(target.path, (m) => ctx.log('warn', m)),
       ...(step.kind === 'write' ? { patches: (read: ReadAt) => loaderPatches(step, read, deviceBytes, ctx) } : {}),
     });
-    const zeroedOut = written.zeroedOutBytes > 0 ? `, ${written.zeroedOutBytes} bytes of holes zeroed by the device` : '';
-    ctx.phase('write', 'done', `${written.dataBytes} bytes of data, ${written.imageBytes}-byte image${zeroedOut}`);
+    const notes = [
+      written.zeroedOutBytes > 0 ? `${written.zeroedOutBytes} bytes of holes zeroed by the device` : '',
+      written.unwrittenZeroBytes > 0 ? `${written.unwrittenZeroBytes} bytes of zeros not written (the card read zero there)` : '',
+      written.skippedHoleBytes > 0 ? `${written.skippedHoleBytes} bytes of holes left as they were` : '',
+    ].filter(Boolean);
+    ctx.phase('write', 'done', `${written.dataBytes} bytes of data, ${written.imageBytes}-byte image${notes.map((n) => `, ${n}`).join('')}`);
     const loaderRanges = mergeRanges(written.patchPieces.map((p) => ({ start: p.start, end: p.start + p.length })));
     if (step.kind === 'write') ctx.phase('bootloader', 'done', `${describeRanges(loaderRanges)} from ${step.loader.origin}`);
     else ctx.phase('bootloader', 'skipped', step.reason);
+    await input.close();
+    input = null;
 
     let verified = false;
     if (request.verify) {
       ctx.phase('verify', 'start');
       let outcome: VerifyOutcome;
       try {
-        if (rereadable) {
-          await input.close();
-          input = await openImageInput(image, ctx);
-          // Where the loader went, the card holds the loader, not the image: those bytes are checked against what was written.
-          const body = await verifyAgainstImage(target, input, deviceBytes, ctx);
-          const loader = await verifyWritten(target, written.patchPieces, ctx);
-          outcome = { bytesChecked: body.bytesChecked, mismatches: mergeRanges([...subtractRanges(body.mismatches, loaderRanges), ...loader.mismatches]) };
-        } else {
-          // Image blocks under the loader were read back and re-digested with the loader laid over them.
-          const all = await verifyWritten(target, [...written.pieces, ...written.patchPieces].sort((a, b) => a.start - b.start), ctx);
-          outcome = { bytesChecked: all.bytesChecked, mismatches: mergeRanges([...all.mismatches, ...written.earlyMismatches]) };
-        }
+        // Image blocks under the loader were read back and re-digested with the loader laid over them.
+        const all = await verifyWritten(target, [...written.pieces, ...written.patchPieces].sort((a, b) => a.start - b.start), ctx);
+        outcome = { bytesChecked: all.bytesChecked, mismatches: mergeRanges([...all.mismatches, ...written.earlyMismatches]) };
       } catch (error) {
         const zeroed = await zeroHead(target, null, Math.min(HEAD_BYTES, deviceBytes), ctx);
         throw new InterruptedWrite(error, zeroed);

@@ -9,10 +9,11 @@ import { CardsmithError } from '../errors';
 import type { JobContext } from '../job';
 import { alignedBuffers, alignUp } from './aligned';
 import { digestPiece, type WrittenPiece } from './digests';
+import { ZeroProbe, zeroRuns, type HolePolicy } from './holes';
 import type { TargetDevice } from './device';
 import type { ImageInput } from './image-input';
 import { pendingCardReader, patchPieces, redigestUnderPatches, writePatchBody, type Patch } from './patch';
-import { HEAD_BYTES, tooSmall, type ByteRange, type WritePlan } from './plan';
+import { HEAD_BYTES, subtractRanges, tooSmall, type ByteRange, type WritePlan } from './plan';
 import type { ReadAt } from '../disk/read-layout';
 import type { ZeroOut } from './zero-out';
 
@@ -31,6 +32,8 @@ export interface WriteOptions {
   readonly patches?: (read: ReadAt) => Promise<readonly Patch[]>;
   /** Zeroes large holes without writing them (BLKZEROOUT), when the target allows. */
   readonly zeroOut?: ZeroOut | null;
+  /** What bmap holes and runs of zeros in the data get (holes.ts). */
+  readonly holes: HolePolicy;
 }
 
 export interface WriteOutcome {
@@ -45,6 +48,10 @@ export interface WriteOutcome {
   readonly earlyMismatches: readonly ByteRange[];
   /** Bytes zeroed by BLKZEROOUT instead of written. */
   readonly zeroedOutBytes: number;
+  /** Bytes of zeros (holes or data) not written because the card read zero there already. */
+  readonly unwrittenZeroBytes: number;
+  /** Bytes of bmap holes left as the card had them (policy skip). */
+  readonly skippedHoleBytes: number;
 }
 
 /** Thrown inside the pipeline; carries whether the card's first MiB is known to be zero. */
@@ -70,19 +77,42 @@ export class Writer {
     this.free = buffers;
   }
 
+  /** Milliseconds spent waiting for the card to take writes (see Bottleneck). */
+  cardWaitMs = 0;
+
+  private async waitOldest(): Promise<void> {
+    const started = performance.now();
+    await this.inflight.shift();
+    this.cardWaitMs += performance.now() - started;
+  }
+
   /** A free chunk buffer; waits for the oldest write when all are in use. */
   async acquire(): Promise<Buffer> {
-    while (this.free.length === 0) await this.inflight.shift();
+    while (this.free.length === 0) await this.waitOldest();
     return this.free.pop() as Buffer;
   }
 
   async submit(data: Buffer, offset: number, owned: Buffer | null): Promise<void> {
-    while (this.inflight.length >= WRITES_IN_FLIGHT) await this.inflight.shift();
+    while (this.inflight.length >= WRITES_IN_FLIGHT) await this.waitOldest();
     const write = this.target.write(data, offset).finally(() => {
       if (owned) this.free.push(owned);
     });
     write.catch(() => undefined);
     this.inflight.push(write);
+  }
+
+  /** Writes `parts` (ranges of `buffer`) at `offset` + their start; the buffer is free again once all are done. */
+  async submitParts(buffer: Buffer, offset: number, parts: readonly ByteRange[]): Promise<void> {
+    let left = parts.length;
+    if (left === 0) this.free.push(buffer);
+    for (const part of parts) {
+      while (this.inflight.length >= WRITES_IN_FLIGHT) await this.waitOldest();
+      const write = this.target.write(buffer.subarray(part.start, part.end), offset + part.start).finally(() => {
+        if (--left === 0) this.free.push(buffer);
+      });
+      write.catch(() => undefined);
+      this.inflight.push(write);
+    }
   }
 
   /** Writes zeros over [start, end), in chunk-sized aligned writes; `check` runs before each. */
@@ -106,6 +136,47 @@ export class Writer {
   }
 }
 
+/** Judged once a second: did the writer wait longer for source bytes or for the card? */
+const BOTTLENECK_WINDOW_MS = 1000;
+
+class Bottleneck {
+  private sourceMs = 0;
+  /** Card time outside the writer's own waits (reads before writing zeros). */
+  private readMs = 0;
+  private from = { at: performance.now(), source: 0, card: 0 };
+  private verdict: 'card' | 'source' | undefined;
+
+  constructor(private readonly writer: Writer) {}
+
+  private async timed<T>(work: Promise<T>, add: (ms: number) => void): Promise<T> {
+    const started = performance.now();
+    try {
+      return await work;
+    } finally {
+      add(performance.now() - started);
+    }
+  }
+
+  source<T>(work: Promise<T>): Promise<T> {
+    return this.timed(work, (ms) => (this.sourceMs += ms));
+  }
+
+  card<T>(work: Promise<T>): Promise<T> {
+    return this.timed(work, (ms) => (this.readMs += ms));
+  }
+
+  get limitedBy(): 'card' | 'source' | undefined {
+    const now = performance.now();
+    if (now - this.from.at >= BOTTLENECK_WINDOW_MS) {
+      const source = this.sourceMs - this.from.source;
+      const card = this.writer.cardWaitMs + this.readMs - this.from.card;
+      if (source + card > 0) this.verdict = source > card ? 'source' : 'card';
+      this.from = { at: now, source: this.sourceMs, card: this.writer.cardWaitMs + this.readMs };
+    }
+    return this.verdict;
+  }
+}
+
 export async function writeImage(input: ImageInput, target: TargetDevice, plan: WritePlan, ctx: JobContext, options: WriteOptions): Promise<WriteOutcome> {
   const writer = new Writer(target);
   const align = (n: number, from: number): number => Math.min(alignUp(n, target.blockSize), options.deviceBytes - from);
@@ -116,9 +187,13 @@ export async function writeImage(input: ImageInput, target: TargetDevice, plan: 
   let position = 0;
   let dataBytes = 0;
   let zeroedOutBytes = 0;
+  let skippedHoleBytes = 0;
+  const probe = options.holes === 'zero' ? null : new ZeroProbe(target, CHUNK_BYTES, (m) => ctx.log('info', m));
+  const check = (): void => ctx.throwIfCancelled();
   const written: WrittenPiece[] = [];
   const earlyMismatches: ByteRange[] = [];
   const progress = ctx.progress('write', input.sizeBytes);
+  const bottleneck = new Bottleneck(writer);
 
   try {
     for (const range of plan.preZero) await writer.zeroRange(range.start, range.end);
@@ -131,7 +206,12 @@ export async function writeImage(input: ImageInput, target: TargetDevice, plan: 
         const end = segment.end as number;
         if ((await input.skip(end - position)) !== end - position) throw shortSource(input, position, end);
         const from = Math.max(HEAD_BYTES, segment.start);
-        if (from < end) zeroedOutBytes += await zeroHole(writer, options.zeroOut ?? null, from, align(end, 0), () => ctx.throwIfCancelled());
+        if (from < end && options.holes === 'skip') skippedHoleBytes += end - from;
+        else if (from < end) {
+          zeroedOutBytes += await fillHole(writer, probe, options.zeroOut ?? null, from, align(end, 0), check);
+          // The policy promises zeros here, so the readback checks them.
+          if (options.recordDigests) pieces.push(...zeroPieces(from, end));
+        }
         position = end;
         progress.update(position);
         continue;
@@ -152,7 +232,7 @@ export async function writeImage(input: ImageInput, target: TargetDevice, plan: 
         ctx.throwIfCancelled();
         const buffer = await writer.acquire();
         const want = Math.min(CHUNK_BYTES, (segment.end ?? Infinity) - position);
-        const got = await input.read(buffer.subarray(0, want));
+        const got = await bottleneck.source(input.read(buffer.subarray(0, want)));
         if (got === 0) {
           writer.release(buffer);
           if (segment.end !== null) throw shortSource(input, position, segment.end);
@@ -162,10 +242,17 @@ export async function writeImage(input: ImageInput, target: TargetDevice, plan: 
         const padded = align(got, position);
         buffer.fill(0, got, padded);
         if (options.recordDigests) pieces.push(digestPiece(buffer.subarray(0, got), position));
-        await writer.submit(buffer.subarray(0, padded), position, buffer);
+        const zero = probe?.worthIt ? zeroRuns(buffer.subarray(0, padded)) : [];
+        if (zero.length === 0) await writer.submit(buffer.subarray(0, padded), position, buffer);
+        else {
+          // Zero runs the card already holds need no write; the rest of the chunk is written.
+          const unneeded: ByteRange[] = [];
+          for (const run of zero) if (await bottleneck.card((probe as ZeroProbe).readsZero(position + run.start, run.end - run.start))) unneeded.push(run);
+          await writer.submitParts(buffer, position, subtractRanges([{ start: 0, end: padded }], unneeded));
+        }
         position += got;
         dataBytes += got;
-        progress.update(position);
+        progress.update(position, bottleneck.limitedBy);
         if (got < want) {
           if (segment.end !== null) throw shortSource(input, position, segment.end);
           break;
@@ -201,12 +288,41 @@ export async function writeImage(input: ImageInput, target: TargetDevice, plan: 
     progress.setTotal(position);
     progress.finish();
     pieces.sort((a, b) => a.start - b.start);
-    return { imageBytes: position, dataBytes, pieces, patchPieces: written, earlyMismatches, zeroedOutBytes };
+    return { imageBytes: position, dataBytes, pieces, patchPieces: written, earlyMismatches, zeroedOutBytes, unwrittenZeroBytes: probe?.unwrittenBytes ?? 0, skippedHoleBytes };
   } catch (error) {
     await writer.settle();
     if (headTouched || !headZeroed) headZeroed = await zeroHead(target, writer, Math.min(HEAD_BYTES, options.deviceBytes), ctx);
     throw new InterruptedWrite(error, headZeroed);
   }
+}
+
+/**
+ * Zeroes a hole the policy promises as zeros: with a probe, chunk by chunk where the card does not
+ * read zero already (until the card proves dirty); the rest by zeroHole. Returns the bytes zeroed out.
+ */
+async function fillHole(writer: Writer, probe: ZeroProbe | null, zeroOut: ZeroOut | null, start: number, end: number, check: () => void): Promise<number> {
+  let at = start;
+  while (probe?.worthIt && at < end) {
+    check();
+    const length = Math.min(CHUNK_BYTES, end - at);
+    if (!(await probe.readsZero(at, length))) await writer.zeroRange(at, at + length);
+    at += length;
+  }
+  return at < end ? zeroHole(writer, zeroOut, at, end, check) : 0;
+}
+
+let zeroChunkDigests: WrittenPiece | null = null;
+
+/** Digest pieces of zeros over [start, end), one per chunk (a full chunk's digests hashed once). */
+function zeroPieces(start: number, end: number): WrittenPiece[] {
+  zeroChunkDigests ??= digestPiece(Buffer.alloc(CHUNK_BYTES), 0);
+  const pieces: WrittenPiece[] = [];
+  for (let at = start; at < end; at += CHUNK_BYTES) {
+    const length = Math.min(CHUNK_BYTES, end - at);
+    // A copy: digests under a loader patch are rewritten in place.
+    pieces.push(length === CHUNK_BYTES ? { start: at, length, digests: Buffer.from(zeroChunkDigests.digests) } : digestPiece(Buffer.alloc(length), at));
+  }
+  return pieces;
 }
 
 /** Zeroes a hole: the aligned middle of a large one by BLKZEROOUT when possible, the rest by writes. Returns the bytes zeroed out. */

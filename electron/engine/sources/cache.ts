@@ -5,7 +5,8 @@
  * ~/.cache/cardsmith):
  *   objects/<sha256>        complete downloads, named by the sha256 of their bytes
  *   objects/<sha256>.json   { url, sizeBytes, verified, lastUsed } — lastUsed drives LRU eviction
- *   urls/<key>.json         url → sha256, so a URL is found offline without knowing its hash
+ *   urls/<key>.json         url → sha256 (+ the response's ETag/Last-Modified), so a URL is found
+ *                           offline, or revalidated, without knowing its hash
  *   partial/<key>.part      bytes received so far for a URL (key = sha256 of the URL)
  *   partial/<key>.json      { url, validator, expectedSha256 } to resume after a restart
  *   quarantine/<name>       downloads whose checksum did not match; never served as good
@@ -126,8 +127,14 @@ export class DownloadCache {
 
   /** The object last downloaded from a URL, for offline use when its hash is not known. */
   async getByUrl(url: string): Promise<CachedObject | null> {
-    const entry = await readJson<{ sha256: string }>(join(this.dir('urls'), `${urlKey(url)}.json`));
-    return entry ? this.get(entry.sha256) : null;
+    return (await this.getByUrlWithValidator(url))?.object ?? null;
+  }
+
+  /** The object last downloaded from a URL and the ETag/Last-Modified it came with (null if none). */
+  async getByUrlWithValidator(url: string): Promise<{ readonly object: CachedObject; readonly validator: string | null } | null> {
+    const entry = await readJson<{ sha256: string; validator?: string | null }>(join(this.dir('urls'), `${urlKey(url)}.json`));
+    const object = entry ? await this.get(entry.sha256) : null;
+    return object ? { object, validator: entry?.validator ?? null } : null;
   }
 
   async readPartial(url: string): Promise<{ readonly meta: PartialMeta; readonly bytes: number } | null> {
@@ -148,14 +155,14 @@ export class DownloadCache {
   }
 
   /** Moves a finished partial download into the objects, then evicts to stay within the limit. */
-  async commitPartial(url: string, sha256: string, verified: boolean): Promise<CachedObject> {
+  async commitPartial(url: string, sha256: string, verified: boolean, validator: string | null = null): Promise<CachedObject> {
     const paths = this.partialPaths(url);
     const path = this.objectPath(sha256);
     const { size } = await stat(paths.data);
     await writeJson(`${path}.json`, { url, sizeBytes: size, verified, lastUsed: this.now() } satisfies ObjectMeta);
     await rename(paths.data, path);
     await rm(paths.meta, { force: true });
-    await writeJson(join(this.dir('urls'), `${urlKey(url)}.json`), { url, sha256 });
+    await writeJson(join(this.dir('urls'), `${urlKey(url)}.json`), { url, sha256, validator });
     await this.evict(sha256);
     return { sha256, path, sizeBytes: size, url, verified };
   }

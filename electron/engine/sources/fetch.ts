@@ -7,6 +7,10 @@
  * skipped — the final sha256 decides whether the result is good. After an app restart the partial
  * file and its metadata are found again by URL and hashed before continuing.
  *
+ * Revalidation: a URL with no published hash is keyed by URL and the ETag/Last-Modified it came
+ * with. When the cache holds it, the first request is conditional; a 304 serves the cached copy,
+ * so flashing the same URL again downloads nothing.
+ *
  * Flash while downloading (`tee`): every byte of the file, from byte 0, is written to the tee in
  * order with backpressure. The tee is ended only after the sha256 matched (or there was nothing to
  * match); on a mismatch or a final failure it is destroyed with the error. A consumer that treats
@@ -48,7 +52,8 @@ export async function download(url: string, options: DownloadOptions): Promise<C
         return hit;
       }
     }
-    const result = await downloadFresh(url, expected, options).catch(async (error: unknown) => {
+    const previous = expected ? null : await cache.getByUrlWithValidator(url);
+    const result = await downloadFresh(url, expected, options, previous?.validator ? previous : null).catch(async (error: unknown) => {
       const offline = !expected && error instanceof CardsmithError && error.info.cause === 'network' ? await cache.getByUrl(url) : null;
       if (!offline || tee) throw error;
       options.ctx?.log('warn', `Offline: using the copy of ${url} cached earlier (${(error as Error).message})`);
@@ -62,7 +67,17 @@ export async function download(url: string, options: DownloadOptions): Promise<C
   }
 }
 
-async function downloadFresh(url: string, expected: string | null, options: DownloadOptions): Promise<CachedObject> {
+/** The If-None-Match or If-Modified-Since header for a stored ETag or Last-Modified value. */
+function conditional(validator: string): Record<string, string> {
+  return /^(W\/)?"/.test(validator) ? { 'if-none-match': validator } : { 'if-modified-since': validator };
+}
+
+async function downloadFresh(
+  url: string,
+  expected: string | null,
+  options: DownloadOptions,
+  previous: { readonly object: CachedObject; readonly validator: string | null } | null,
+): Promise<CachedObject> {
   const { cache, tee, signal } = options;
   const partialPaths = cache.partialPaths(url);
   let partial = await cache.readPartial(url);
@@ -80,14 +95,21 @@ async function downloadFresh(url: string, expected: string | null, options: Down
   await cache.writePartialMeta({ url, validator, expectedSha256: expected });
   const file = await open(partialPaths.data, 'a');
   let reporter: ProgressReporter | undefined;
+  let notModified = false;
   try {
     await withRetries(
       `Downloading ${url}`,
       options.retry ?? DEFAULT_RETRY,
       signal,
       async (progressed) => {
-        const headers: Record<string, string> = have > 0 ? { range: `bytes=${have}-`, ...(validator ? { 'if-range': validator } : {}) } : {};
+        const revalidate = have === 0 && previous?.validator ? conditional(previous.validator) : {};
+        const headers: Record<string, string> = have > 0 ? { range: `bytes=${have}-`, ...(validator ? { 'if-range': validator } : {}) } : revalidate;
         const response = await get(url, headers, { signal, idleTimeoutMs: options.idleTimeoutMs });
+        if (response.statusCode === 304) {
+          response.resume();
+          notModified = true;
+          return;
+        }
         if (response.statusCode === 416) {
           response.resume();
           if (totalFromContentRange(response.headers['content-range']) === have) return;
@@ -128,6 +150,12 @@ async function downloadFresh(url: string, expected: string | null, options: Down
   } finally {
     await file.close();
   }
+  if (notModified && previous) {
+    await cache.dropPartial(url);
+    options.ctx?.log('info', `${url} is unchanged (${previous.validator}): using the cached copy`);
+    if (tee) await replay(previous.object.path, tee, signal);
+    return previous.object;
+  }
   reporter?.finish();
   const actual = hash.digest('hex');
   if (expected && actual !== expected) {
@@ -139,7 +167,7 @@ async function downloadFresh(url: string, expected: string | null, options: Down
       quarantined,
     });
   }
-  return cache.commitPartial(url, actual, expected !== null);
+  return cache.commitPartial(url, actual, expected !== null, validator);
 }
 
 interface ReceiveState {

@@ -47,8 +47,8 @@ function finalStatusError(url: string, status: number): CardsmithError {
 }
 
 /**
- * Sends one GET and resolves with a response whose status is 2xx (or 416 for a range past the
- * end). Redirects are followed; the idle timeout also covers the body that is read afterwards.
+ * Sends one GET and resolves with a response whose status is 2xx (or 304 to a conditional
+ * request, or 416 for a range past the end). Redirects are followed; the idle timeout also covers the body that is read afterwards.
  */
 export async function get(url: string, headers: Record<string, string>, options: HttpOptions = {}): Promise<IncomingMessage> {
   let current = url;
@@ -60,7 +60,7 @@ export async function get(url: string, headers: Record<string, string>, options:
       current = redirectTarget(url, current, response.headers.location);
       continue;
     }
-    if ((status >= 200 && status < 300) || status === 416) return response;
+    if ((status >= 200 && status < 300) || status === 304 || status === 416) return response;
     response.resume();
     if (status >= 500 || status === 408 || status === 429) throw new RetryableError(`HTTP ${status} from ${current}`);
     throw finalStatusError(current, status);

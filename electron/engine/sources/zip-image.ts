@@ -149,3 +149,4 @@ export async function openZipImage(path: string, entry?: string): Promise<ZipIma
     throw error;
   }
 }
+

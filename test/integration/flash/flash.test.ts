@@ -4,7 +4,7 @@
  * fails mid-write (a loop device over a FUSE file returning EIO), cancel, and the CLI.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -13,8 +13,9 @@ import type { ErrorInfo } from '../../../electron/engine/errors';
 import { runRequest } from '../../../electron/engine/operations';
 import { fixturePath } from '../../helpers/fixtures';
 import { describeWith } from '../../helpers/needs';
-import { attachLoop, detachLoop, rescanPartitions, withLoopDevice } from '../../helpers/loop';
+import { rescanPartitions, withLoopDevice } from '../../helpers/loop';
 import { readBytesAt } from '../../helpers/bytes';
+import { FUSE_CARD_NEEDS, withFuseCard } from '../../helpers/fuse-card';
 
 const MiB = 1 << 20;
 const root = join(__dirname, '..', '..', '..');
@@ -173,22 +174,79 @@ describeWith(['root', 'tool:losetup'], 'flash to a loop device', () => {
     });
   });
 
-  it('writes only the mapped ranges of a bmap image and zeroes its holes', async () => {
+  /** 16 MiB image, data at [0, 2) and [10, 12) MiB, holes elsewhere, with its bmap. */
+  function sparseImage(): { path: string; bytes: Buffer } {
     const path = join(work, 'sparse.img');
-    const data = makeImage(join(work, 'chunk.bin'), 2 * MiB, 9);
-    const fd = openSync(path, 'w');
-    writeSync(fd, data, 0, data.length, 0);
-    writeSync(fd, data, 0, data.length, 10 * MiB);
-    closeSync(fd);
-    execFileSync('truncate', ['-s', `${16 * MiB}`, path]);
-    execFileSync('bmaptool', ['create', '-o', join(work, 'sparse.img.bmap'), path], { stdio: 'ignore' });
+    if (!existsSync(`${path}.bmap`)) {
+      const data = makeImage(join(work, 'chunk.bin'), 2 * MiB, 9);
+      const fd = openSync(path, 'w');
+      writeSync(fd, data, 0, data.length, 0);
+      writeSync(fd, data, 0, data.length, 10 * MiB);
+      closeSync(fd);
+      execFileSync('truncate', ['-s', `${16 * MiB}`, path]);
+      execFileSync('bmaptool', ['create', '-o', `${path}.bmap`, path], { stdio: 'ignore' });
+    }
+    return { path, bytes: readFileSync(path) };
+  }
+
+  const verifiedBytes = (events: JobEvent[]): number =>
+    Number(/^(\d+) bytes identical/.exec(events.flatMap((e) => (e.type === 'phase' && e.phase === 'verify' && e.state === 'done' ? [e.detail ?? ''] : []))[0] ?? '')?.[1]);
+
+  it.each([
+    ['skip', false, 4 * MiB],
+    ['read-first', true, 16 * MiB],
+    ['zero', true, 16 * MiB],
+  ] as const)('bmap holes, policy %s, on a card full of old bytes: mapped ranges written, holes zeroed only when the policy says, verify covers what it promises', async (holes, zeroed, checked) => {
+    const { path, bytes } = sparseImage();
     await withLoopDevice({ sizeBytes: 32 * MiB }, async (loop) => {
       fill(loop.device, 0x5a, 32 * MiB);
-      const { result, error } = await run({ op: 'flash', source: path, device: loop.device, allowLoop: true });
+      const { result, error, events } = await run({ op: 'flash', source: path, device: loop.device, allowLoop: true, holes });
       expect(error).toBeUndefined();
       expect(result).toMatchObject({ bytesWritten: 4 * MiB, verified: true });
-      expect(readBytesAt(loop.device, 0, 16 * MiB).equals(readFileSync(path))).toBe(true);
+      const card = readBytesAt(loop.device, 0, 16 * MiB);
+      // The first MiB is always the image's (its holes come with the held-back head buffer).
+      expect(card.subarray(0, 2 * MiB).equals(bytes.subarray(0, 2 * MiB))).toBe(true);
+      expect(card.subarray(10 * MiB, 12 * MiB).equals(bytes.subarray(10 * MiB, 12 * MiB))).toBe(true);
+      expect(card.subarray(4 * MiB, 8 * MiB).every((b) => b === (zeroed ? 0 : 0x5a))).toBe(true);
       expect(readBytesAt(loop.device, 16 * MiB, MiB).every((b) => b === 0x5a)).toBe(true);
+      expect(verifiedBytes(events)).toBe(checked);
+    });
+  });
+
+  it.each(['skip', 'read-first'] as const)('policy %s on a blank card: zero data and holes are read, not written (the sparse backing file stays sparse)', async (holes) => {
+    // Half random, half zeros without a bmap: the zero chunks are found while streaming.
+    const image = Buffer.concat([makeImage(join(work, 'half.bin'), 8 * MiB, 4), Buffer.alloc(8 * MiB)]);
+    writeFileSync(join(work, 'half.img'), image);
+    await withLoopDevice({ sizeBytes: 32 * MiB }, async (loop) => {
+      const { result, error, events } = await run({ op: 'flash', source: join(work, 'half.img'), device: loop.device, allowLoop: true, holes });
+      expect(error).toBeUndefined();
+      expect(result).toMatchObject({ bytesWritten: image.length, verified: true });
+      expect(readBytesAt(loop.device, 0, image.length).equals(image)).toBe(true);
+      expect(verifiedBytes(events)).toBe(image.length);
+      execFileSync('blockdev', ['--flushbufs', loop.device]);
+      // Allocated: the random half and the zeroed last MiB of the card; none of the zero half, though
+      // the 4 MiB chunk [5, 9) MiB (chunks run from the end of the first MiB) holds 1 MiB of it.
+      expect(statSync(loop.backingFile).blocks * 512).toBeLessThanOrEqual(9 * MiB + 64 * 1024);
+    });
+  });
+
+  it('policy zero writes every zero chunk; read-first on a card of old bytes writes the zeros it must, then stops reading first', async () => {
+    const image = Buffer.concat([makeImage(join(work, 'half2.bin'), 8 * MiB, 5), Buffer.alloc(24 * MiB)]);
+    writeFileSync(join(work, 'half2.img'), image);
+    await withLoopDevice({ sizeBytes: 48 * MiB }, async (loop) => {
+      expect((await run({ op: 'flash', source: join(work, 'half2.img'), device: loop.device, allowLoop: true, holes: 'zero' })).error).toBeUndefined();
+      execFileSync('blockdev', ['--flushbufs', loop.device]);
+      expect(statSync(loop.backingFile).blocks * 512).toBeGreaterThanOrEqual(33 * MiB);
+    });
+    await withLoopDevice({ sizeBytes: 48 * MiB }, async (loop) => {
+      fill(loop.device, 0x5a, 48 * MiB);
+      const { error, events } = await run({ op: 'flash', source: join(work, 'half2.img'), device: loop.device, allowLoop: true, holes: 'read-first' });
+      expect(error).toBeUndefined();
+      expect(readBytesAt(loop.device, 0, image.length).equals(image)).toBe(true);
+      // Zero runs at [8, 9), [9, 13), [13, 17), [17, 21) MiB all found old bytes: the fifth is written unread.
+      const gaveUp = events.filter((e) => e.type === 'log' && /the card holds old data/.test(e.message));
+      expect(gaveUp).toHaveLength(1);
+      expect(gaveUp[0]).toMatchObject({ message: expect.stringContaining(`byte ${17 * MiB}`) });
     });
   });
 
@@ -303,37 +361,11 @@ describeWith(['root', 'tool:losetup', 'tool:mkfs.ext4', 'tool:sfdisk', 'tool:par
   });
 });
 
-describeWith(['root', 'tool:losetup', 'tool:cc', 'tool:pkg-config', 'tool:fusermount3', 'file:/dev/fuse'], 'a card that fails', () => {
-  let binary: string;
-  beforeAll(() => {
-    binary = join(work, 'fuse-eio');
-    const flags = execFileSync('pkg-config', ['--cflags', '--libs', 'fuse3'], { encoding: 'utf8' }).trim().split(/\s+/);
-    execFileSync('cc', ['-O1', '-o', binary, join(__dirname, 'fuse-eio.c'), ...flags]);
-  });
-
-  /** A loop device over a FUSE file that reads as zeros and fails writes touching [badStart, badEnd). */
-  async function withFuseCard(name: string, badStart: number, badEnd: number, body: (device: string) => Promise<void>): Promise<void> {
-    const mount = join(work, name);
-    mkdirSync(mount);
-    const fuse = spawn(binary, [mount, `${64 * MiB}`, `${badStart}`, `${badEnd}`], { stdio: 'ignore' });
-    try {
-      for (let i = 0; i < 50 && !existsSync(join(mount, 'card')); i++) await new Promise((r) => setTimeout(r, 100));
-      const device = attachLoop(join(mount, 'card'));
-      try {
-        await body(device);
-      } finally {
-        detachLoop(device);
-      }
-    } finally {
-      spawnSync('fusermount3', ['-u', mount]);
-      fuse.kill();
-    }
-  }
-
+describeWith(FUSE_CARD_NEEDS, 'a card that fails', () => {
   it('mid-write ends with an I/O error naming the offset, and the first MiB zeroed', async () => {
     const bad = { start: 10 * MiB + 4096, end: 11 * MiB };
     makeImage(join(work, 'eio.img'), 20 * MiB, 13);
-    await withFuseCard('mnt-eio', bad.start, bad.end, async (device) => {
+    await withFuseCard({ sizeBytes: 64 * MiB, bad }, async (device) => {
       const { error } = await run({ op: 'flash', source: join(work, 'eio.img'), device, allowLoop: true });
       expect(error).toMatchObject({ cause: 'io', details: { code: 'EIO', headZeroed: true } });
       const { offset, length } = error?.details as { offset: number; length: number };
@@ -347,7 +379,7 @@ describeWith(['root', 'tool:losetup', 'tool:cc', 'tool:pkg-config', 'tool:fuserm
   it.each([['raw', 'lost.img'], ['xz (hashed while written)', 'lost.img.xz']])('that loses what was written fails the %s verify with the ranges', async (_kind, name) => {
     makeImage(join(work, 'lost.img'), 3 * MiB, 21);
     execFileSync('xz', ['-k', '-f', '-0', join(work, 'lost.img')]);
-    await withFuseCard(`fuse-lost-${name}`, 0, 0, async (device) => {
+    await withFuseCard({ sizeBytes: 64 * MiB }, async (device) => {
       const { error } = await run({ op: 'flash', source: join(work, name), device, allowLoop: true });
       expect(error).toMatchObject({ cause: 'checksum-mismatch' });
       const details = error?.details as { mismatches: { start: number; end: number }[]; mismatchCount: number; mismatchBytes: number };

@@ -31,7 +31,7 @@ describeWith(['tool:openssl'], 'https redirects', () => {
     );
     ca = readFileSync(join(dir, 'cert.pem'), 'utf8');
     plain = await startTestServer();
-    secure = await startTestServer({ key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: ca });
+    secure = await startTestServer({ tls: { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: ca } });
   });
   afterAll(async () => {
     await plain.close();

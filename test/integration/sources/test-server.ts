@@ -1,10 +1,12 @@
 /**
- * A real HTTP server on 127.0.0.1 (random port) for source tests. Each path serves a body in one
- * of several behaviours: plain (with Range support), drop the connection mid-body, serve wrong
- * bytes, answer 500 a number of times before 200, redirect, or 404. With a key and certificate it
- * speaks https instead.
+ * A real HTTP server on 127.0.0.1 (random port) for source tests and benchmarks. Each path serves
+ * a body in one of several behaviours: plain (with Range support), drop the connection mid-body,
+ * serve wrong bytes, answer 500 a number of times before 200, redirect, or 404. Bodies carry an
+ * ETag ("v1", "v2" after the path is added again) and a matching If-None-Match gets 304. With
+ * `bytesPerSecond`, every body is paced to that rate (a slow mirror); with a key and certificate
+ * it speaks https instead.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
@@ -19,7 +21,15 @@ export type Behaviour =
 interface Route {
   readonly body: Buffer;
   readonly behaviour: Behaviour;
+  readonly etag: string;
   served: number;
+}
+
+export interface TestServerOptions {
+  /** Pace every response body to this many bytes per second. */
+  readonly bytesPerSecond?: number;
+  /** Speak https with this key and certificate (PEM). */
+  readonly tls?: { readonly key: string; readonly cert: string };
 }
 
 export interface TestServer {
@@ -30,7 +40,8 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(tls?: { readonly key: string; readonly cert: string }): Promise<TestServer> {
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const tls = options.tls;
   const routes = new Map<string, Route>();
   const log: TestServer['log'] = [];
   const handle = (request: import('node:http').IncomingMessage, response: import('node:http').ServerResponse): void => {
@@ -62,7 +73,12 @@ export async function startTestServer(tls?: { readonly key: string; readonly cer
       body = Buffer.from(body);
       body[body.length >> 1] = body[body.length >> 1]! ^ 0xff;
     }
-    const etag = '"v1"';
+    const etag = route.etag;
+    if (!range && request.headers['if-none-match'] === etag) {
+      record(304);
+      response.writeHead(304, { etag }).end();
+      return;
+    }
     const match = behaviour.kind !== 'no-range' && range ? /^bytes=(\d+)-$/.exec(range) : null;
     const ifRange = request.headers['if-range'];
     if (match && (!ifRange || ifRange === etag)) {
@@ -78,12 +94,12 @@ export async function startTestServer(tls?: { readonly key: string; readonly cer
         'content-range': `bytes ${start}-${body.length - 1}/${body.length}`,
         etag,
       });
-      sendBody(body.subarray(start), route, response);
+      sendBody(body.subarray(start), route, response, options.bytesPerSecond);
       return;
     }
     record(200);
     response.writeHead(200, { 'content-length': body.length, etag, ...(behaviour.kind === 'no-range' ? {} : { 'accept-ranges': 'bytes' }) });
-    sendBody(body, route, response);
+    sendBody(body, route, response, options.bytesPerSecond);
   };
   const server: Server = tls ? createTlsServer(tls, handle) : createServer(handle);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -92,7 +108,8 @@ export async function startTestServer(tls?: { readonly key: string; readonly cer
     base,
     log,
     add(path, body, behaviour = { kind: 'ok' }) {
-      routes.set(path, { body: Buffer.isBuffer(body) ? body : Buffer.from(body), behaviour, served: 0 });
+      const version = Number(/\d+/.exec(routes.get(path)?.etag ?? '"v0"')?.[0]) + 1;
+      routes.set(path, { body: Buffer.isBuffer(body) ? body : Buffer.from(body), behaviour, etag: `"v${version}"`, served: 0 });
       return `${base}${path}`;
     },
     close: () =>
@@ -103,7 +120,7 @@ export async function startTestServer(tls?: { readonly key: string; readonly cer
   };
 }
 
-function sendBody(body: Buffer, route: Route, response: import('node:http').ServerResponse): void {
+function sendBody(body: Buffer, route: Route, response: ServerResponse, bytesPerSecond: number | undefined): void {
   const { behaviour } = route;
   if (behaviour.kind === 'drop' && route.served <= behaviour.times) {
     response.write(body.subarray(0, Math.min(behaviour.afterBytes, body.length)), () => {
@@ -111,5 +128,28 @@ function sendBody(body: Buffer, route: Route, response: import('node:http').Serv
     });
     return;
   }
-  response.end(body);
+  if (bytesPerSecond === undefined) response.end(body);
+  else void sendPaced(body, response, bytesPerSecond);
+}
+
+const PACE_SLICE = 64 * 1024;
+
+/** Sends `body` no faster than `bytesPerSecond`: each slice waits until its share of time has passed. */
+async function sendPaced(body: Buffer, response: ServerResponse, bytesPerSecond: number): Promise<void> {
+  const started = performance.now();
+  for (let at = 0; at < body.length && !response.destroyed; at += PACE_SLICE) {
+    const due = started + (at / bytesPerSecond) * 1000;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    if (!response.write(body.subarray(at, at + PACE_SLICE))) await new Promise<void>((resolve) => {
+        const done = (): void => {
+          response.off('drain', done);
+          response.off('close', done);
+          resolve();
+        };
+        response.on('drain', done);
+        response.on('close', done);
+      });
+  }
+  response.end();
 }

@@ -17,6 +17,11 @@ describe('human rendering', () => {
     expect(progressLine('fetch', 2048, null, 1024, null)).toBe('fetch      2.0 KiB  1.0 KiB/s');
   });
 
+  it('says which side limits the write', () => {
+    expect(progressLine('write', 2048, null, 1024, null, 'card')).toBe('write      2.0 KiB  1.0 KiB/s (limited by the card)');
+    expect(progressLine('write', 2048, null, 1024, null, 'source')).toBe('write      2.0 KiB  1.0 KiB/s (limited by the source)');
+  });
+
   it('prints errors with cause, details and what to try', () => {
     const text = formatError({ cause: 'io', message: 'I/O error at byte 4096', hint: 'Try another reader.', details: { offset: 4096 } });
     expect(text.split('\n')).toEqual(['error (io): I/O error at byte 4096', '  details: {"offset":4096}', '  try: Try another reader.']);

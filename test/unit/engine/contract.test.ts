@@ -7,6 +7,9 @@ describe('contract', () => {
   it('fills request defaults and rejects unknown operations', () => {
     const flash = RequestSchema.parse({ op: 'flash', source: 'a.img', device: '/dev/sdz' });
     expect(flash).toMatchObject({ verify: true, eject: false, allowLoop: false });
+    expect(flash).not.toHaveProperty('holes');
+    expect(RequestSchema.parse({ op: 'flash', source: 'a.img', device: '/dev/sdz', holes: 'read-first' })).toMatchObject({ holes: 'read-first' });
+    expect(RequestSchema.safeParse({ op: 'flash', source: 'a.img', device: '/dev/sdz', holes: 'wipe' }).success).toBe(false);
     expect(RequestSchema.safeParse({ op: 'format-everything' }).success).toBe(false);
   });
 

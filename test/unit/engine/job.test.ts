@@ -18,6 +18,10 @@ describe('job context progress', () => {
     expect(events[1]).toEqual({ type: 'progress', phase: 'write', bytesDone: 200, bytesTotal: 1000, bytesPerSecond: 100, etaSeconds: 8 });
     progress.finish();
     expect(events).toHaveLength(3);
+    clock = 3000;
+    progress.update(300, 'card');
+    expect(events[3]).toMatchObject({ bytesDone: 300, limitedBy: 'card' });
+    expect('limitedBy' in (events[1] as object)).toBe(false);
   });
 
   it('reports cancellation as a classified error', () => {
