@@ -28,6 +28,7 @@ import { captureContents, findBootArtifacts, type FoundFile } from './boot-artif
 import { kernelCommandLine } from './boot-config';
 import { bootTree, hostFile, hostFolder, type BootFile } from './boot-tree';
 import { layoutOf, planDisk, rootPartUuid, rootStartOf, type DiskPlanInput, type TableKind } from './disk-plan';
+import { customiseRootfs } from './customise-tree';
 import { checkOutput, loaderFor, openRootfsInput } from './inputs';
 
 const MIB = 1024 * 1024;
@@ -131,13 +132,17 @@ interface ImagePlan {
   readonly fat: FatPlan;
   readonly disk: ReturnType<typeof planDisk>;
   readonly placedLoader: ReturnType<typeof planLoaderWrites>;
+  /** The rootfs paths the customisation writes. */
+  readonly customisedFiles: readonly string[];
 }
 
 async function planImage(recipe: PlanRecipe, ctx: JobContext, settings: BuildSettings): Promise<ImagePlan> {
   const board: Board = findBoard(recipe.board);
   ctx.phase('build', 'start', `${board.name}: reading ${recipe.rootfs}`);
   const loader = await loaderFor(board, recipe.loaderFrom, ctx.signal);
-  const source = await openRootfsInput(recipe.rootfs, settings.timestamp);
+  const customised = await customiseRootfs(await openRootfsInput(recipe.rootfs, settings.timestamp), recipe.customise, settings);
+  const source = customised.source;
+  if (customised.files.length > 0) ctx.log('info', `customisation writes ${customised.files.join(', ')}`);
   ctx.throwIfCancelled();
 
   const artifacts = findBootArtifacts(source.tree, board.dtb);
@@ -154,7 +159,7 @@ async function planImage(recipe: PlanRecipe, ctx: JobContext, settings: BuildSet
     initrdName: recipe.initrd ? basename(recipe.initrd) : `initrd.img-${version}`,
     dtb: await override(recipe.dtb, fromRootfs(artifacts.dtb, capture.captured)),
     uboot: loader.uboot,
-    append: kernelCommandLine(rootPartUuid(settings.table, settings.seed), board.console, recipe.cmdline),
+    append: kernelCommandLine(rootPartUuid(settings.table, settings.seed), board.console, [recipe.cmdline ?? '', ...customised.cmdline].join(' ')),
   });
   const contentBytes = tree.children.reduce(function sum(total: number, node): number {
     return node.kind === 'file' ? total + node.size : node.children.reduce(sum, total);
@@ -175,7 +180,7 @@ async function planImage(recipe: PlanRecipe, ctx: JobContext, settings: BuildSet
     mtime: settings.timestamp,
   });
   const placedLoader = planLoaderWrites(board, await layoutOf(disk), new Map([...loader.files].map(([name, bytes]) => [name, bytes.length])), loader.writes);
-  return { loader, capture, root, fat, disk, placedLoader };
+  return { loader, capture, root, fat, disk, placedLoader, customisedFiles: customised.files };
 }
 
 /**
@@ -184,7 +189,7 @@ async function planImage(recipe: PlanRecipe, ctx: JobContext, settings: BuildSet
  * rootfs's metadata (the first of a build's two passes) to size the root exactly.
  */
 export async function previewBuild(recipe: PlanRecipe, ctx: JobContext, settings: BuildSettings): Promise<ResultOf<'planBuild'>> {
-  const { disk, root, fat, placedLoader } = await planImage(recipe, ctx, settings);
+  const { disk, root, fat, placedLoader, customisedFiles } = await planImage(recipe, ctx, settings);
   const layout = await layoutOf(disk);
   const contents = [
     { filesystem: fat.geometry.type === 'fat32' ? 'vfat (FAT32)' : 'vfat (FAT16)', label: 'BOOT' },
@@ -197,6 +202,7 @@ export async function previewBuild(recipe: PlanRecipe, ctx: JobContext, settings
     partitions: layout.partitions.map((partition, i) => ({ ...partition, ...contents[i] })),
     loaderWrites: placedLoader.map((write) => ({ file: write.file, offset: write.offset, length: write.length })),
     rootNeededBytes: root.report.neededBytes,
+    ...(customisedFiles.length > 0 ? { customisedFiles: [...customisedFiles] } : {}),
   };
 }
 
