@@ -7,10 +7,12 @@
 import { readFile } from 'node:fs/promises';
 import { CustomiseSchema, type Customise } from '../engine/customise/model';
 import { hashPassword } from '../engine/customise/crypt';
+import { findPreset } from '../engine/customise/presets';
 import { wpaPsk } from '../engine/customise/wpa';
 import { UsageError, type OptionSpec, type ParsedValues } from './command';
 
 export const CUSTOMISE_OPTIONS = {
+  preset: { type: 'string' },
   customise: { type: 'string' },
   hostname: { type: 'string' },
   user: { type: 'string' },
@@ -29,9 +31,9 @@ export const CUSTOMISE_OPTIONS = {
 } as const satisfies OptionSpec;
 
 export const CUSTOMISE_USAGE = [
-  '  [--customise settings.json] [--hostname <name>] [--user <name> [--password-hash <crypt> | --password-file <f>] [--sudo]]',
+  '  [--preset <saved name>] [--customise settings.json] [--hostname <name>] [--user <name> [--password-hash <crypt> | --password-file <f>] [--sudo]]',
   '  [--ssh-key <key.pub>]… [--ssh-password-login on|off] [--wifi-ssid <ssid> --wifi-psk-file <f> [--wifi-country CC] [--wifi-hidden]]',
-  '  [--timezone <Area/City>] [--locale en_GB.UTF-8] [--keymap gb]   (flags override the file)',
+  '  [--timezone <Area/City>] [--locale en_GB.UTF-8] [--keymap gb]   (flags override the file, the file the preset)',
 ].join('\n');
 
 /** The flag that sets each settings field, for errors. */
@@ -76,11 +78,20 @@ function onOff(value: string | undefined): boolean | undefined {
 
 const defined = <T extends object>(object: T): Partial<T> => Object.fromEntries(Object.entries(object).filter(([, v]) => v !== undefined)) as Partial<T>;
 
-/** The settings the flags (and `--customise` file) give, validated; undefined when none are given. */
+/** A settings section of the preset overridden by the same section of the file. */
+function merged(preset: Record<string, unknown>, file: Record<string, unknown>, name: string): Record<string, unknown> {
+  const part = (from: Record<string, unknown>): Record<string, unknown> => (from[name] as Record<string, unknown> | undefined) ?? {};
+  return { ...part(preset), ...part(file) };
+}
+
+/** The settings the flags (over a `--customise` file, over a saved `--preset`) give, validated; undefined when none are given. */
 export async function customiseFrom(values: ParsedValues): Promise<Customise | undefined> {
+  const presetName = text(values, 'preset');
+  const preset: Record<string, unknown> = presetName ? (await findPreset(presetName)).settings : {};
   const file = text(values, 'customise');
-  const base: Record<string, unknown> = file ? await parseFile(file) : {};
-  const section = (name: string): Record<string, unknown> => ({ ...((base[name] as Record<string, unknown> | undefined) ?? {}) });
+  const fromFile: Record<string, unknown> = file ? await parseFile(file) : {};
+  const base = { ...preset, ...fromFile };
+  const section = (name: string): Record<string, unknown> => merged(preset, fromFile, name);
 
   const user = section('user');
   Object.assign(user, defined({ name: text(values, 'user'), passwordHash: text(values, 'password-hash'), sudo: values.sudo === true ? true : undefined }));
