@@ -3,6 +3,7 @@ import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, r
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { withLoopDevice } from '../../helpers/loop';
 import { describeWith } from '../../helpers/needs';
 import { makeDebianRootfs } from '../../unit/customise/rootfs-fixture';
 
@@ -50,6 +51,9 @@ function debugfsStat(fs: string, path: string): Stat {
 }
 const debugfsCat = (fs: string, path: string): string => execFileSync('debugfs', ['-R', `cat "${path}"`, fs], { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
 
+// Both suites run the CLI as it is in this checkout.
+beforeAll(() => execFileSync(process.execPath, [join(repo, 'scripts/build.mjs'), 'cli'], { cwd: repo, stdio: 'ignore' }));
+
 describeWith(['tool:tar', 'tool:sfdisk', 'tool:e2fsck', 'tool:debugfs', 'tool:openssl', 'tool:ssh-keygen', 'tool:python3'], 'a customised build, read back with e2fsprogs', () => {
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'cardsmith-customise-'));
@@ -66,7 +70,6 @@ describeWith(['tool:tar', 'tool:sfdisk', 'tool:e2fsck', 'tool:debugfs', 'tool:op
     writeFileSync(join(dir, 'settings.json'), JSON.stringify({ hostname: 'from-file', locale: 'en_GB.UTF-8', keymap: 'gb' }));
     flags = ['--board', 'qemu-virt-aarch64', '--rootfs', tarball, '--customise', join(dir, 'settings.json'), '--hostname', 'lab-7', '--user', 'ada', '--password-file', join(dir, 'password'), '--sudo',
       '--ssh-key', join(dir, 'id.pub'), '--ssh-password-login', 'off', '--wifi-ssid', 'Lab net', '--wifi-psk-file', join(dir, 'psk'), '--wifi-country', 'GB', '--timezone', 'Europe/London'];
-    execFileSync(process.execPath, [join(repo, 'scripts/build.mjs'), 'cli'], { cwd: repo, stdio: 'ignore' });
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -142,5 +145,32 @@ describeWith(['tool:tar', 'tool:sfdisk', 'tool:e2fsck', 'tool:debugfs', 'tool:op
     expect(run.status).not.toBe(0);
     expect(run.stderr).toMatch(message);
     expect(readdirSync(out)).toEqual([]);
+  });
+});
+
+describeWith(['root', 'tool:losetup', 'tool:tar', 'tool:sfdisk', 'tool:e2fsck', 'tool:debugfs', 'tool:ssh-keygen'], 'flash with a customised recipe', () => {
+  it('builds the recipe at the card\'s size with the settings in it, writes and verifies it', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'cardsmith-customise-flash-'));
+    try {
+      const root = join(work, 'root');
+      makeDebianRootfs(root);
+      mkdirSync(join(root, 'boot'));
+      writeFileSync(join(root, 'boot/vmlinuz-6.1.0-1-arm64'), Buffer.alloc(100_000, 7));
+      const rootfs = join(work, 'rootfs.tar');
+      execFileSync('tar', ['--numeric-owner', '--owner=0', '--group=0', '-cf', rootfs, '-C', root, '.']);
+      execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(work, 'id')]);
+      await withLoopDevice({ sizeBytes: 96 << 20 }, async (loop) => {
+        const run = cli(['flash', '--board', 'qemu-virt-aarch64', '--rootfs', rootfs, '--root-size', 'fill', '--hostname', 'flashed', '--user', 'ada', '--ssh-key', join(work, 'id.pub'),
+          '--device', loop.device, '--allow-loop', '--yes']);
+        expect(run.status, String(run.stderr)).toBe(0);
+        const fs = rootPartition(loop.backingFile);
+        expect(spawnSync('e2fsck', ['-fn', fs]).status).toBe(0);
+        expect(debugfsCat(fs, '/etc/hostname')).toBe('flashed\n');
+        expect(debugfsStat(fs, '/home/ada/.ssh/authorized_keys')).toMatchObject({ type: 'regular', mode: 0o600, uid: 1001, gid: 1001 });
+        expect(debugfsCat(fs, '/home/ada/.ssh/authorized_keys')).toBe(readFileSync(join(work, 'id.pub'), 'utf8'));
+      });
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
   });
 });

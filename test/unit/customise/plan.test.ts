@@ -87,6 +87,14 @@ describe('planCustomisation on a Debian-like rootfs', () => {
     expect(textOf(edit(edits, path))).toMatch(content);
   });
 
+  it('on an OpenRC rootfs: sshd in the default runlevel (its init script makes host keys), systemd-style region files', async () => {
+    const { edits } = planCustomisation((await viewOf({ openrc: true, sudoGroup: 'wheel' })).view, { ssh: { enabled: true }, locale: 'de_DE.UTF-8', keymap: 'de' }, OPTIONS);
+    expect(edit(edits, 'etc/runlevels/default/sshd')).toMatchObject({ kind: 'symlink', target: '/etc/init.d/sshd' });
+    expect(edits.some((e) => e.path.includes('systemd'))).toBe(false);
+    expect(textOf(edit(edits, 'etc/locale.conf'))).toBe('LANG=de_DE.UTF-8\n');
+    expect(textOf(edit(edits, 'etc/vconsole.conf'))).toBe('KEYMAP=de\n');
+  });
+
   it('uses the wheel group where there is no sudo group', async () => {
     const { edits } = planCustomisation((await viewOf({ sudoGroup: 'wheel' })).view, { user: { name: 'ada', sudo: true } }, OPTIONS);
     expect(textOf(edit(edits, 'etc/group'))).toContain('\nwheel:x:27:existing,ada\n');

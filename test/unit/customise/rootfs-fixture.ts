@@ -11,6 +11,8 @@ export interface FixtureOptions {
   readonly sshd?: boolean;
   readonly network?: 'networkmanager' | 'networkd' | 'ifupdown' | 'netplan' | null;
   readonly tzdata?: boolean;
+  /** Alpine-like: OpenRC instead of systemd, and no Debian marker files. */
+  readonly openrc?: boolean;
 }
 
 function put(root: string, path: string, text: string, mode = 0o644): void {
@@ -28,16 +30,22 @@ export function makeDebianRootfs(root: string, options: FixtureOptions = {}): vo
   put(root, 'etc/gshadow', `root:*::\ndaemon:*::\n${admin ? `${admin}:*::existing\n` : ''}shadow:*::\nexisting:!::\nnogroup:*::\n`, 0o640);
   put(root, 'etc/hosts', '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n');
   put(root, 'etc/hostname', 'debian\n');
-  put(root, 'etc/debian_version', '13.0\n');
+  if (!options.openrc) put(root, 'etc/debian_version', '13.0\n');
   put(root, 'etc/skel/.bashrc', '# ~/.bashrc\n');
   put(root, 'etc/skel/.profile', '# ~/.profile\n');
   put(root, 'etc/skel/.config/app.conf', 'x=1\n', 0o600);
   put(root, 'bin/bash', '#!fake bash\n', 0o755);
-  put(root, 'lib/systemd/systemd', 'fake systemd\n', 0o755);
-  put(root, 'lib/systemd/system/systemd-networkd.service', '[Unit]\n');
+  if (options.openrc) {
+    put(root, 'sbin/openrc', 'fake openrc\n', 0o755);
+    put(root, 'etc/init.d/sshd', '#!/sbin/openrc-run\n', 0o755);
+    mkdirSync(join(root, 'etc/runlevels/default'), { recursive: true });
+  } else {
+    put(root, 'lib/systemd/systemd', 'fake systemd\n', 0o755);
+    put(root, 'lib/systemd/system/systemd-networkd.service', '[Unit]\n');
+  }
   if (options.sshd !== false) {
     put(root, 'usr/sbin/sshd', 'fake sshd\n', 0o755);
-    put(root, 'lib/systemd/system/ssh.service', '[Unit]\nDescription=OpenBSD Secure Shell server\n');
+    if (!options.openrc) put(root, 'lib/systemd/system/ssh.service', '[Unit]\nDescription=OpenBSD Secure Shell server\n');
     put(root, 'etc/ssh/sshd_config', 'Include /etc/ssh/sshd_config.d/*.conf\nKbdInteractiveAuthentication no\nUsePAM yes\n');
     put(root, 'etc/ssh/ssh_host_ed25519_key', 'BAKED PRIVATE KEY\n', 0o600);
     put(root, 'etc/ssh/ssh_host_ed25519_key.pub', 'ssh-ed25519 AAAA baked\n');
