@@ -28,6 +28,7 @@ import { captureContents, findBootArtifacts, type FoundFile } from './boot-artif
 import { kernelCommandLine } from './boot-config';
 import { bootTree, hostFile, hostFolder, type BootFile } from './boot-tree';
 import { layoutOf, planDisk, rootPartUuid, rootStartOf, type DiskPlanInput, type TableKind } from './disk-plan';
+import { redacted } from '../customise/model';
 import { customiseRootfs } from './customise-tree';
 import { checkOutput, loaderFor, openRootfsInput } from './inputs';
 
@@ -140,6 +141,7 @@ async function planImage(recipe: PlanRecipe, ctx: JobContext, settings: BuildSet
   const board: Board = findBoard(recipe.board);
   ctx.phase('build', 'start', `${board.name}: reading ${recipe.rootfs}`);
   const loader = await loaderFor(board, recipe.loaderFrom, ctx.signal);
+  if (recipe.customise) ctx.log('debug', `customisation: ${JSON.stringify(redacted(recipe.customise))}`);
   const customised = await customiseRootfs(await openRootfsInput(recipe.rootfs, settings.timestamp), recipe.customise, settings);
   const source = customised.source;
   if (customised.files.length > 0) ctx.log('info', `customisation writes ${customised.files.join(', ')}`);

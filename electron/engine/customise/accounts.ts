@@ -122,7 +122,7 @@ function skelCopy(view: RootfsView, home: string, uid: number, gid: number): Edi
     }
   };
   visit(skel, home);
-  return edits.filter((edit) => !(edit.path === `${home}/.ssh` && edit.kind === 'dir'));
+  return edits;
 }
 
 function copyNode(view: RootfsView, node: FsNode, path: string, uid: number, gid: number, edits: Edit[]): void {

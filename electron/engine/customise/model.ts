@@ -14,8 +14,7 @@ export const HOSTNAME = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
 /** useradd's default NAME_REGEX, at most 32 characters (utmp's ut_user). */
 export const USER_NAME = /^[a-z_][a-z0-9_-]*[$]?$/;
 export const MAX_USER_NAME = 32;
-/** Names a rootfs already uses for system accounts are refused by the planner, not here. */
-export const LOCALE = /^[a-z]{2,3}(_[A-Z]{2})?(\.(UTF-8|utf8))?(@[a-z]+)?$/;
+export const LOCALE = /^(C|POSIX|[a-z]{2,3}(_[A-Z]{2})?)(\.(UTF-8|utf8))?(@[a-z]+)?$/;
 export const KEYMAP = /^[a-z]{2}(-[a-z0-9_]+)?$/;
 export const COUNTRY = /^[A-Z]{2}$/;
 

@@ -52,6 +52,10 @@ describe('CustomiseSchema', () => {
     for (const name of ['+01:00', 'Mars/Olympus', '../../etc/passwd', 'Europe/London/']) expect(isTimeZone(name)).toBe(false);
   });
 
+  it('accepts C.UTF-8 and language-only locales', () => {
+    for (const locale of ['C.UTF-8', 'POSIX', 'de_DE.UTF-8', 'sr_RS@latin', 'fil_PH']) expect(problem({ locale })).toBe('accepted');
+  });
+
   it('redacts both secrets and nothing else', () => {
     const shown = JSON.stringify(redacted(CustomiseSchema.parse(full)));
     expect(shown).not.toContain(HASH);
