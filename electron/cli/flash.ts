@@ -3,7 +3,7 @@ import { runRequest } from '../engine/operations';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, execute, requireString, UsageError, type Command } from './command';
 import { formatBytes } from './render';
 import { recipeFrom, RECIPE_OPTIONS } from './build';
-import { CUSTOMISE_USAGE } from './customise-flags';
+import { CUSTOMISE_USAGE, customiseFrom } from './customise-flags';
 
 /** One line naming the drive about to be erased, from a fresh scan (every drive, with reasons). */
 async function describeTarget(device: string, allowLoop: boolean): Promise<string> {
@@ -51,6 +51,10 @@ export const flashCommand: Command = {
     const building = typeof values.rootfs === 'string';
     if (building === (source !== undefined)) throw new UsageError('give either an image, URL or catalog id, or a recipe (--rootfs with --board)');
     const build = building ? await recipeFrom(values) : undefined;
+    // Never a silent no-op: these flags only reach a card built from a rootfs (for now).
+    if (!building && (await customiseFrom(values)) !== undefined) {
+      throw new UsageError('the customisation flags apply to a card built from a rootfs (--rootfs); a downloaded image is not customised by this command');
+    }
     const device = requireString(values, 'device');
     if (values.yes !== true) {
       io.err(`Target: ${await describeTarget(device, values['allow-loop'] === true)}\n`);
