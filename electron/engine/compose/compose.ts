@@ -1,8 +1,9 @@
 /**
  * The image builder: recipe → card image. Order matters for safety — every decision is made and
- * checked before a byte is written: read the rootfs metadata (a damaged archive fails here), plan
- * the ext4 root exactly, plan the FAT boot partition, place the partitions, check the loader writes
- * against the resulting table (genimage-style overlap refusal) and check the free space. Only
+ * checked before a byte is written: read the rootfs metadata (a damaged archive fails here),
+ * apply the recipe's customisation to that tree (customise-tree.ts; a setting the rootfs cannot
+ * honour fails here), plan the ext4 root exactly, plan the FAT boot partition, place the
+ * partitions, check the loader writes against the resulting table (genimage-style overlap refusal) and check the free space. Only
  * then is the image written, under a temporary name beside the output: ext4 first (its content
  * stream also yields the kernel, initrd and device tree for the FAT), then the FAT, the partition
  * table and the loader; the file is synced, the bmap computed, and both renamed into place.
