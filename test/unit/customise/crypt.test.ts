@@ -20,6 +20,23 @@ describe('sha512-crypt', () => {
     }
   }, 60_000);
 
+  const libxcrypt = (password: string, setting: string): string | null => {
+    const script = 'import sys, warnings; warnings.simplefilter("ignore"); import crypt; print(crypt.crypt(sys.argv[1], sys.argv[2]) or "")';
+    try {
+      return execFileSync('python3', ['-c', script, password, setting], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim() || null;
+    } catch {
+      return null;
+    }
+  };
+  const hasLibxcrypt = which('python3') !== null && libxcrypt('x', '$6$ab') !== null;
+
+  it.runIf(hasLibxcrypt)("agrees with the host's libxcrypt (Python's crypt) with custom rounds, and knows its yescrypt hashes", async () => {
+    expect(await sha512Crypt('über secret', 'abcdefgh', 12345)).toBe(libxcrypt('über secret', '$6$rounds=12345$abcdefgh$'));
+    const yescrypt = libxcrypt('secret', '$y$j9T$F5Jx5fExrKuPp53xLKQ..1$');
+    expect(yescrypt).toMatch(/^\$y\$/);
+    expect(isPasswordHash(yescrypt!)).toBe(true);
+  }, 60_000);
+
   it('hashes with a fresh random salt each time, in a shape /etc/shadow accepts', async () => {
     const [a, b] = [await hashPassword('secret'), await hashPassword('secret')];
     expect(a).not.toBe(b);
