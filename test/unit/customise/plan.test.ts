@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -7,6 +8,7 @@ import type { Customise } from '../../../electron/engine/customise/model';
 import { planCustomisation } from '../../../electron/engine/customise/plan';
 import { filesToRead, RootfsView, type Edit } from '../../../electron/engine/customise/rootfs-view';
 import { treeFromDirectory } from '../../../electron/engine/fs/tree-dir';
+import { which } from '../../helpers/needs';
 import { makeDebianRootfs, type FixtureOptions } from './rootfs-fixture';
 
 const HASH = '$6$saltstring$svn8UoSVapNtMuq1ukKS4tPQd8iKwSMHWjl/O817G3uBnIFNjnQJuesI68u4OTLiBFdcbYEdFCoEOfaS35inz1';
@@ -75,6 +77,15 @@ describe('planCustomisation on a Debian-like rootfs', () => {
     expect(nm).toMatchObject({ mode: 0o600, uid: 0, gid: 0 });
     expect(textOf(nm)).toMatch(/\nssid=Lab net\nhidden=true\n[\s\S]*\npsk=f42c6fc5/);
     expect(plan.cmdline).toEqual(['cfg80211.ieee80211_regdom=GB']);
+  });
+
+  it.runIf(which('systemd-analyze'))('writes a first-boot host key unit that systemd-analyze verify accepts', async () => {
+    const { edits } = planCustomisation((await viewOf()).view, { ssh: { enabled: true } }, OPTIONS);
+    const unit = join(dir, 'cardsmith-ssh-keygen.service');
+    writeFileSync(unit, textOf(edit(edits, 'etc/systemd/system/cardsmith-ssh-keygen.service')));
+    const verify = spawnSync('systemd-analyze', ['verify', unit], { encoding: 'utf8' });
+    expect(verify.status, verify.stderr).toBe(0);
+    expect(verify.stderr).toBe('');
   });
 
   it.each([
