@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -104,6 +104,24 @@ describe('planCustomisation on a Debian-like rootfs', () => {
     expect(edits.some((e) => e.path.includes('systemd'))).toBe(false);
     expect(textOf(edit(edits, 'etc/locale.conf'))).toBe('LANG=de_DE.UTF-8\n');
     expect(textOf(edit(edits, 'etc/vconsole.conf'))).toBe('KEYMAP=de\n');
+  });
+
+  const oddSsid = 'Café "lab": #1 ';
+  it.runIf(which('python3'))('writes an SSID with quotes, colons and a hash so YAML (PyYAML) reads it back exactly', async () => {
+    const { edits } = planCustomisation((await viewOf({ network: 'netplan' })).view, { wifi: { ssid: oddSsid, psk: PSK } }, OPTIONS);
+    const yaml = join(dir, 'netplan.yaml');
+    writeFileSync(yaml, textOf(edit(edits, 'etc/netplan/50-cardsmith-wifi.yaml')));
+    const script = 'import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))';
+    const parsed = JSON.parse(execFileSync('python3', ['-c', script, yaml]).toString()) as { network: { wifis: { wlan0: { 'access-points': Record<string, { password: string }> } } } };
+    expect(parsed.network.wifis.wlan0['access-points']).toEqual({ [oddSsid]: { password: PSK } });
+  });
+
+  it('writes such an SSID as hex for wpa_supplicant and as bytes for NetworkManager', async () => {
+    const hex = Buffer.from(oddSsid).toString('hex');
+    const networkd = planCustomisation((await viewOf({ network: 'networkd' })).view, { wifi: { ssid: oddSsid, psk: PSK } }, OPTIONS);
+    expect(textOf(edit(networkd.edits, 'etc/wpa_supplicant/wpa_supplicant-wlan0.conf'))).toContain(`\n    ssid=${hex}\n`);
+    const nm = planCustomisation((await viewOf()).view, { wifi: { ssid: oddSsid, psk: PSK } }, OPTIONS);
+    expect(textOf(edit(nm.edits, 'etc/NetworkManager/system-connections/cardsmith-wifi.nmconnection'))).toContain(`\nssid=${[...Buffer.from(oddSsid)].join(';')};\n`);
   });
 
   it('uses the wheel group where there is no sudo group', async () => {
