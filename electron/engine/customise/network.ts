@@ -27,9 +27,21 @@ export function networkStack(view: RootfsView): NetworkStack | null {
   return null;
 }
 
-/** An SSID as wpa_supplicant and ifupdown read it: quoted text, or hex when it holds a quote or control byte. */
+/** An SSID as wpa_supplicant.conf reads it: quoted text, or hex when it holds a quote or a non-ASCII byte. */
 function supplicantSsid(ssid: string): string {
   return /^[\x20-\x7e]*$/.test(ssid) && !ssid.includes('"') ? `"${ssid}"` : Array.from(enc.encode(ssid), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/**
+ * An SSID for ifupdown's wpa-ssid: Debian's hook strips one pair of quotes and quotes the value
+ * again for wpa_cli, so it is always quoted text; ifupdown trims the line, so an SSID with
+ * leading or trailing blanks or control bytes cannot be carried.
+ */
+function ifupdownSsid(ssid: string): string {
+  if ([...ssid].some((ch) => ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f) || ssid.trim() !== ssid) {
+    throw new CardsmithError('bad-input', 'This SSID has leading or trailing blanks or control characters, which /etc/network/interfaces cannot hold', { field: 'wifi.ssid' }, 'Install NetworkManager or wpa_supplicant with systemd-networkd in the rootfs.');
+  }
+  return `"${ssid}"`;
 }
 
 /** NetworkManager keyfile: a plain SSID as text, anything else as its byte list ("65;66;"). */
@@ -109,7 +121,7 @@ export function planWifi(view: RootfsView, wifi: Wifi, seed: string): { edits: E
       if (!/^\s*source(-directory)?\s+\/etc\/network\/interfaces\.d/m.test(interfaces)) {
         throw new CardsmithError('bad-input', 'The rootfs\'s /etc/network/interfaces does not read /etc/network/interfaces.d, so Wi-Fi cannot be added there', { field: 'wifi', path: '/etc/network/interfaces' });
       }
-      const text = [`allow-hotplug ${IFACE}`, `iface ${IFACE} inet dhcp`, `    wpa-ssid ${supplicantSsid(wifi.ssid)}`, `    wpa-psk ${wifi.psk}`, ...(wifi.hidden ? ['    wpa-scan-ssid 1'] : []), ''].join('\n');
+      const text = [`allow-hotplug ${IFACE}`, `iface ${IFACE} inet dhcp`, `    wpa-ssid ${ifupdownSsid(wifi.ssid)}`, `    wpa-psk ${wifi.psk}`, ...(wifi.hidden ? ['    wpa-scan-ssid 1'] : []), ''].join('\n');
       return { stack, edits: [secret(`etc/network/interfaces.d/cardsmith-${IFACE}`, text)] };
     }
   }

@@ -116,6 +116,13 @@ describe('planCustomisation on a Debian-like rootfs', () => {
     expect(parsed.network.wifis.wlan0['access-points']).toEqual({ [oddSsid]: { password: PSK } });
   });
 
+  it('quotes the SSID for ifupdown, and refuses one ifupdown would trim', async () => {
+    const { edits } = planCustomisation((await viewOf({ network: 'ifupdown' })).view, { wifi: { ssid: 'Café "lab"', psk: PSK } }, OPTIONS);
+    expect(textOf(edit(edits, 'etc/network/interfaces.d/cardsmith-wlan0'))).toContain('\n    wpa-ssid "Café "lab""\n');
+    const { view } = await viewOf({ network: 'ifupdown' });
+    expect(() => planCustomisation(view, { wifi: { ssid: oddSsid, psk: PSK } }, OPTIONS)).toThrow(/leading or trailing blanks/);
+  });
+
   it('writes such an SSID as hex for wpa_supplicant and as bytes for NetworkManager', async () => {
     const hex = Buffer.from(oddSsid).toString('hex');
     const networkd = planCustomisation((await viewOf({ network: 'networkd' })).view, { wifi: { ssid: oddSsid, psk: PSK } }, OPTIONS);
