@@ -3,6 +3,7 @@ import { runRequest } from '../engine/operations';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, execute, requireString, UsageError, type Command } from './command';
 import { formatBytes } from './render';
 import { recipeFrom, RECIPE_OPTIONS } from './build';
+import { CUSTOMISE_USAGE, customiseFrom } from './customise-flags';
 
 /** One line naming the drive about to be erased, from a fresh scan (every drive, with reasons). */
 export async function describeTarget(device: string, allowLoop: boolean): Promise<string> {
@@ -44,6 +45,7 @@ export const flashCommand: Command = {
     '  (zeros written only where the card is not zero) or zero (all written: a fully deterministic card)',
     'cardsmith flash --board <id> --rootfs <tar|dir> --device <dev> [--root-size …|fill] [--table mbr|gpt]',
     '  [--boot-files <dir>] [--kernel …] [--initrd …] [--dtb …] [--cmdline …] [--loader-from …]',
+    CUSTOMISE_USAGE,
     '  builds the recipe for this card (fill: root filesystem at card size) and flashes it',
     '  without --yes, shows the target and asks; --allow-loop (development) accepts a loop device',
   ].join('\n'),
@@ -62,7 +64,11 @@ export const flashCommand: Command = {
     const [source] = positionals;
     const building = typeof values.rootfs === 'string';
     if (building === (source !== undefined)) throw new UsageError('give either an image, URL or catalog id, or a recipe (--rootfs with --board)');
-    const build = building ? recipeFrom(values) : undefined;
+    const build = building ? await recipeFrom(values) : undefined;
+    // Never a silent no-op: these flags only reach a card built from a rootfs (for now).
+    if (!building && (await customiseFrom(values)) !== undefined) {
+      throw new UsageError('the customisation flags apply to a card built from a rootfs (--rootfs); a downloaded image is not customised by this command');
+    }
     const device = requireString(values, 'device');
     const bmap = typeof values.bmap === 'string' ? values.bmap : undefined;
     if (building && bmap !== undefined) throw new UsageError('--bmap names the block map of an image; a recipe flash makes its own');

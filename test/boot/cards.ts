@@ -46,6 +46,8 @@ export interface CardRequest {
   readonly cardBytes: number;
   /** `--root-size` for cardsmith build; the builder's default when absent. */
   readonly rootSize?: string;
+  /** Customisation flags for the build; the rootfs then has what they need (see rootfs.ts). */
+  readonly customise?: { readonly zone: string; readonly args: readonly string[] };
 }
 
 export interface Card {
@@ -58,7 +60,7 @@ export interface Card {
 
 export async function makeCard(request: CardRequest): Promise<Card> {
   const { machine, work } = request;
-  const rootfs = buildRootfs(machine.busybox);
+  const rootfs = buildRootfs(machine.busybox, request.customise?.zone);
   const tarball = join(work, 'rootfs.tar');
   const initrd = join(work, 'initrd.img');
   const image = join(work, 'image.img');
@@ -79,6 +81,7 @@ export async function makeCard(request: CardRequest): Promise<Card> {
     ...(machine.firmwareStandIns ? ['--boot-files', bootFiles] : []),
     ...(request.rootSize ? ['--root-size', request.rootSize] : []),
     '--cmdline', `console=${machine.console} loglevel=4`,
+    ...(request.customise?.args ?? []),
   ];
 
   const file = join(work, 'card.img');

@@ -1,8 +1,9 @@
 /**
  * The image builder: recipe → card image. Order matters for safety — every decision is made and
- * checked before a byte is written: read the rootfs metadata (a damaged archive fails here), plan
- * the ext4 root exactly, plan the FAT boot partition, place the partitions, check the loader writes
- * against the resulting table (genimage-style overlap refusal) and check the free space. Only
+ * checked before a byte is written: read the rootfs metadata (a damaged archive fails here),
+ * apply the recipe's customisation to that tree (customise-tree.ts; a setting the rootfs cannot
+ * honour fails here), plan the ext4 root exactly, plan the FAT boot partition, place the
+ * partitions, check the loader writes against the resulting table (genimage-style overlap refusal) and check the free space. Only
  * then is the image written, under a temporary name beside the output: ext4 first (its content
  * stream also yields the kernel, initrd and device tree for the FAT), then the FAT, the partition
  * table and the loader; the file is synced, the bmap computed, and both renamed into place.
@@ -29,6 +30,8 @@ import { captureContents, findBootArtifacts, type FoundFile } from './boot-artif
 import { kernelCommandLine } from './boot-config';
 import { bootTree, hostFile, hostFolder, type BootFile } from './boot-tree';
 import { layoutOf, planDisk, rootPartUuid, rootStartOf, type DiskPlanInput, type TableKind } from './disk-plan';
+import { redacted } from '../customise/model';
+import { customiseRootfs } from './customise-tree';
 import { checkOutput, loaderFor, openRootfsInput } from './inputs';
 
 const MIB = 1024 * 1024;
@@ -133,17 +136,23 @@ interface ImagePlan {
   readonly disk: ReturnType<typeof planDisk>;
   readonly placedLoader: ReturnType<typeof planLoaderWrites>;
   readonly warnings: TarWarnings;
+  /** The rootfs paths the customisation writes. */
+  readonly customisedFiles: readonly string[];
 }
 
 async function planImage(recipe: PlanRecipe, ctx: JobContext, settings: BuildSettings): Promise<ImagePlan> {
   const board: Board = findBoard(recipe.board);
   ctx.phase('build', 'start', `${board.name}: reading ${recipe.rootfs}`);
   const loader = await loaderFor(board, recipe.loaderFrom, ctx.signal);
-  const source = await openRootfsInput(recipe.rootfs, settings.timestamp);
+  if (recipe.customise) ctx.log('debug', `customisation: ${JSON.stringify(redacted(recipe.customise))}`);
+  const input = await openRootfsInput(recipe.rootfs, settings.timestamp);
+  const customised = await customiseRootfs(input, recipe.customise, settings);
+  const source = customised.source;
+  if (customised.files.length > 0) ctx.log('info', `customisation writes ${customised.files.join(', ')}`);
   ctx.throwIfCancelled();
-  for (const message of source.warnings.messages) ctx.log('warn', `${recipe.rootfs}: ${message}`);
-  if (source.warnings.count > source.warnings.messages.length) {
-    ctx.log('warn', `${recipe.rootfs}: ${source.warnings.count - source.warnings.messages.length} more warnings like these`);
+  for (const message of input.warnings.messages) ctx.log('warn', `${recipe.rootfs}: ${message}`);
+  if (input.warnings.count > input.warnings.messages.length) {
+    ctx.log('warn', `${recipe.rootfs}: ${input.warnings.count - input.warnings.messages.length} more warnings like these`);
   }
 
   const artifacts = findBootArtifacts(source.tree, board.dtb);
@@ -160,7 +169,7 @@ async function planImage(recipe: PlanRecipe, ctx: JobContext, settings: BuildSet
     initrdName: recipe.initrd ? basename(recipe.initrd) : `initrd.img-${version}`,
     dtb: await override(recipe.dtb, fromRootfs(artifacts.dtb, capture.captured)),
     uboot: loader.uboot,
-    append: kernelCommandLine(rootPartUuid(settings.table, settings.seed), board.console, recipe.cmdline),
+    append: kernelCommandLine(rootPartUuid(settings.table, settings.seed), board.console, [recipe.cmdline ?? '', ...customised.cmdline].join(' ')),
   });
   const contentBytes = tree.children.reduce(function sum(total: number, node): number {
     return node.kind === 'file' ? total + node.size : node.children.reduce(sum, total);
@@ -181,7 +190,7 @@ async function planImage(recipe: PlanRecipe, ctx: JobContext, settings: BuildSet
     mtime: settings.timestamp,
   });
   const placedLoader = planLoaderWrites(board, await layoutOf(disk), new Map([...loader.files].map(([name, bytes]) => [name, bytes.length])), loader.writes);
-  return { loader, capture, root, fat, disk, placedLoader, warnings: source.warnings };
+  return { loader, capture, root, fat, disk, placedLoader, warnings: input.warnings, customisedFiles: customised.files };
 }
 
 /**
@@ -190,7 +199,7 @@ async function planImage(recipe: PlanRecipe, ctx: JobContext, settings: BuildSet
  * rootfs's metadata (the first of a build's two passes) to size the root exactly.
  */
 export async function previewBuild(recipe: PlanRecipe, ctx: JobContext, settings: BuildSettings): Promise<ResultOf<'planBuild'>> {
-  const { disk, root, fat, placedLoader } = await planImage(recipe, ctx, settings);
+  const { disk, root, fat, placedLoader, customisedFiles } = await planImage(recipe, ctx, settings);
   const layout = await layoutOf(disk);
   const contents = [
     { filesystem: fat.geometry.type === 'fat32' ? 'vfat (FAT32)' : 'vfat (FAT16)', label: 'BOOT' },
@@ -203,6 +212,7 @@ export async function previewBuild(recipe: PlanRecipe, ctx: JobContext, settings
     partitions: layout.partitions.map((partition, i) => ({ ...partition, ...contents[i] })),
     loaderWrites: placedLoader.map((write) => ({ file: write.file, offset: write.offset, length: write.length })),
     rootNeededBytes: root.report.neededBytes,
+    ...(customisedFiles.length > 0 ? { customisedFiles: [...customisedFiles] } : {}),
   };
 }
 
