@@ -14,6 +14,9 @@ import { DriveSchema } from './drives/model';
 import { CatalogEntrySchema, CatalogStatsSchema, ImageInfoSchema } from './sources/model';
 import { InspectionSchema, PartitionSchema } from './disk/model';
 import { ErrorInfoSchema } from './errors';
+import { CustomiseSchema } from './customise/model';
+
+export { CustomiseSchema, PresetSchema, PresetsFileSchema, type Customise, type Preset, type PresetsFile } from './customise/model';
 
 /** A source of image bytes: a local path, an http(s) URL or a catalog entry id. */
 export const SourceRefSchema = z.string().min(1);
@@ -40,6 +43,8 @@ export const BuildRecipeSchema = z.object({
   output: z.string(),
   bmap: z.string().optional(),
   loaderFrom: z.string().optional(),
+  /** Hostname, user, SSH, Wi-Fi and region written into the root filesystem as it is built. */
+  customise: CustomiseSchema.optional(),
 });
 export type BuildRecipe = z.infer<typeof BuildRecipeSchema>;
 
@@ -159,6 +164,8 @@ export const BuildPlanSchema = z.object({
   loaderWrites: z.array(LoaderWriteDoneSchema),
   /** What the root filesystem needs at least (its size may be larger: fixed, fill, headroom). */
   rootNeededBytes: z.number().int().nonnegative(),
+  /** The root filesystem paths the recipe's customisation writes (the Review lists them). */
+  customisedFiles: z.array(z.string()).optional(),
 });
 
 /** The result payload of each operation, keyed by op. */
