@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   chromium qemu-system-arm qemu-utils e2fsprogs dosfstools mtools fdisk bmap-tools xz-utils zstd
   bzip2 gzip tar zip u-boot-tools fuse3 libfuse3-dev pkg-config kmod attr util-linux gcc make g++ python3
+  shellcheck cloud-init
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
