@@ -6,28 +6,14 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { metaData, networkConfig, userData } from '../../../electron/engine/customise/firstboot/cloud-init';
 import { chooseFirstBoot, findBootFat, firstBootEdit } from '../../../electron/engine/customise/firstboot/detect';
 import { FIRSTRUN_HOOK, firstrunScript, hookedCmdline, shQuote } from '../../../electron/engine/customise/firstboot/firstrun';
-import { CustomiseSchema, type Customise } from '../../../electron/engine/customise/model';
+import type { Customise } from '../../../electron/engine/customise/model';
 import type { ReadAt } from '../../../electron/engine/disk/read-layout';
 import { describeWith } from '../../helpers/needs';
+import { EVERYTHING, HASH, KEY, PSK } from './settings-fixture';
 
 const dir = mkdtempSync(join(tmpdir(), 'cardsmith-firstboot-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const env = { ...process.env, MTOOLS_SKIP_CHECK: '1' };
-const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM/LK8qtQnjSqjiHOvDmQs0g2iypOSqYJJb8q19RfFfS me@host';
-const HASH = '$6$saltstring$svn8UoSVapNtMuq1ukKS4tPQd8iKwSMHWjl/O817G3uBnIFNjnQJuesI68u4OTLiBFdcbYEdFCoEOfaS35inz1';
-const PSK = 'a'.repeat(64);
-
-/** Every setting, with an SSID that would break naive quoting in sh, YAML and wpa_supplicant.conf. */
-export const EVERYTHING: Customise = CustomiseSchema.parse({
-  hostname: 'lab-pi-7',
-  user: { name: 'ada', passwordHash: HASH, sudo: true },
-  ssh: { enabled: true, authorizedKeys: [KEY], passwordLogin: false },
-  wifi: { ssid: `Bob's "net": $(reboot) #1`, psk: PSK, country: 'GB', hidden: true },
-  timezone: 'Europe/London',
-  locale: 'en_GB.UTF-8',
-  keymap: 'gb',
-});
-
 function write(name: string, text: string): string {
   const path = join(dir, name);
   writeFileSync(path, text);
@@ -63,7 +49,7 @@ describeWith(['tool:sh', 'tool:shellcheck'], 'firstrun.sh judged by sh -n and sh
     ['every setting', EVERYTHING],
     ['only a host name', { hostname: 'pi' }],
     ['a user without a password and keys for the default user', { user: { name: 'bob' }, ssh: { authorizedKeys: [KEY] } }],
-  ] as const) {
+  ] as [string, Customise][]) {
     it(`${name}: parses and passes shellcheck`, () => {
       const path = write('firstrun.sh', firstrunScript(settings));
       const parse = spawnSync('sh', ['-n', path]);
