@@ -97,6 +97,10 @@ export const RequestSchema = z.discriminatedUnion('op', [
     /** Development and test only: allow a loop device as the card. */
     allowLoop: z.boolean().default(false),
     settings: SourceSettingsSchema.optional(),
+    /** Plain image only: first-boot settings written into its FAT boot partition (customise/firstboot). */
+    customise: CustomiseSchema.optional(),
+    /** How the image takes first-boot settings (os_list init_format); a catalog id's own when absent. */
+    initFormat: z.string().optional(),
   }).refine((request) => (request.source === undefined) !== (request.build === undefined), {
     message: 'a flash takes exactly one of source (an image) and build (a recipe)',
   }),

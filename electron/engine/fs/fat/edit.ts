@@ -240,14 +240,15 @@ class Editor {
     const b = this.vol.bpb;
     if (b.fsInfoSector === 0 || b.fsInfoSector === 0xffff || b.fsInfoSector >= b.reservedSectors) return null;
     const at = this.vol.offset + b.fsInfoSector * b.bytesPerSector;
-    const sector = await this.vol.read(at, 512);
+    const sector = await this.vol.read(at, b.bytesPerSector);
     const v = new DataView(sector.buffer, sector.byteOffset, sector.byteLength);
     if (v.getUint32(0, true) !== 0x41615252 || v.getUint32(484, true) !== 0x61417272) return null;
-    const bytes = new Uint8Array(8);
+    // The whole sector: every patch covers whole sectors, which the verifier reads back directly.
+    const bytes = Uint8Array.from(sector);
     const out = new DataView(bytes.buffer);
-    out.setUint32(0, this.vol.freeClusters(), true);
-    out.setUint32(4, this.lastAllocated === 0 ? v.getUint32(492, true) : this.lastAllocated, true);
-    return { offset: at + 488, bytes };
+    out.setUint32(488, this.vol.freeClusters(), true);
+    if (this.lastAllocated !== 0) out.setUint32(492, this.lastAllocated, true);
+    return { offset: at, bytes };
   }
 }
 
