@@ -1,6 +1,7 @@
 import { formatBytes } from './render';
 import { requestCommand, requireString, UsageError, type ParsedValues } from './command';
 import type { BuildRecipe, FlashBuild } from '../engine/api';
+import { CUSTOMISE_OPTIONS, CUSTOMISE_USAGE, customiseFrom } from './customise-flags';
 
 const SIZE_UNITS: Record<string, number> = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 };
 
@@ -45,10 +46,12 @@ export const RECIPE_OPTIONS = {
   'root-size': { type: 'string' },
   table: { type: 'string' },
   'loader-from': { type: 'string' },
+  ...CUSTOMISE_OPTIONS,
 } as const;
 
 /** The recipe those options describe (the image's name and bmap are the build command's own). */
-export function recipeFrom(values: ParsedValues): FlashBuild {
+export async function recipeFrom(values: ParsedValues): Promise<FlashBuild> {
+  const customise = await customiseFrom(values);
   return {
     board: requireString(values, 'board'),
     rootfs: requireString(values, 'rootfs'),
@@ -60,6 +63,7 @@ export function recipeFrom(values: ParsedValues): FlashBuild {
     initrd: optional(values, 'initrd'),
     cmdline: optional(values, 'cmdline'),
     loaderFrom: optional(values, 'loader-from'),
+    ...(customise ? { customise } : {}),
   };
 }
 
@@ -77,6 +81,7 @@ export const buildCommand = requestCommand<'build'>({
     '  [--boot-files <dir>] [--kernel <path>] [--dtb <path>] [--initrd <path>] [--cmdline <text>]',
     '  [--root-size minimal|minimal+<size>|<size>|fill] [--card-size <size>] [--table mbr|gpt]',
     '  [--loader-from <file|dir|deb|url>]',
+    CUSTOMISE_USAGE,
     '  --root-size fill needs --card-size: the image (and its root filesystem) is built at that size',
   ].join('\n'),
   options: {
@@ -85,8 +90,8 @@ export const buildCommand = requestCommand<'build'>({
     bmap: { type: 'string' },
     'card-size': { type: 'string' },
   },
-  toRequest(values) {
-    const recipe: BuildRecipe = { ...recipeFrom(values), output: requireString(values, 'output'), bmap: optional(values, 'bmap'), ...cardSizeFrom(values) };
+  async toRequest(values) {
+    const recipe: BuildRecipe = { ...(await recipeFrom(values)), output: requireString(values, 'output'), bmap: optional(values, 'bmap'), ...cardSizeFrom(values) };
     return { op: 'build', recipe };
   },
   printHuman(result, io) {
@@ -101,15 +106,17 @@ export const planCommand = requestCommand<'planBuild'>({
   usage: [
     'cardsmith plan --board <id> --rootfs <tar|dir> [--root-size …] [--card-size <size>] [--table mbr|gpt]',
     '  [--boot-files <dir>] [--kernel <path>] [--dtb <path>] [--initrd <path>] [--loader-from <file|dir|deb|url>]',
+    CUSTOMISE_USAGE,
     '  reads the rootfs (metadata only) to size the root exactly; the same options as `cardsmith build`',
   ].join('\n'),
   options: { ...RECIPE_OPTIONS, 'card-size': { type: 'string' } },
-  toRequest: (values) => ({ op: 'planBuild', recipe: { ...recipeFrom(values), ...cardSizeFrom(values) } }),
+  toRequest: async (values) => ({ op: 'planBuild', recipe: { ...(await recipeFrom(values)), ...cardSizeFrom(values) } }),
   printHuman(plan, io) {
     io.out(`image: ${formatBytes(plan.sizeBytes)}, partition table ${plan.table}; the root needs at least ${formatBytes(plan.rootNeededBytes)}\n`);
     for (const p of plan.partitions) {
       io.out(`  part ${p.index}: ${p.start}..${p.start + p.size} (${formatBytes(p.size)}) type ${p.type}${p.bootable ? ' bootable' : ''} ${p.filesystem ?? ''} "${p.label ?? ''}"\n`);
     }
     for (const w of plan.loaderWrites) io.out(`  loader ${w.file} at byte ${w.offset} (${w.length} bytes)\n`);
+    if (plan.customisedFiles) io.out(`customisation writes:\n${plan.customisedFiles.map((path) => `  ${path}\n`).join('')}`);
   },
 });

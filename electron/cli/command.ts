@@ -91,7 +91,7 @@ export function requestCommand<O extends Op>(spec: {
   usage: string;
   options?: OptionSpec;
   allowPositionals?: boolean;
-  toRequest(values: ParsedValues, positionals: string[]): Extract<RequestInput, { op: O }>;
+  toRequest(values: ParsedValues, positionals: string[]): Extract<RequestInput, { op: O }> | Promise<Extract<RequestInput, { op: O }>>;
   printHuman(result: ResultOf<O>, io: CommandIO): void;
   /** Exit code for a successful run whose result still reports a failure (e.g. verify mismatch). */
   exitCodeFor?(result: ResultOf<O>): number;
@@ -103,7 +103,7 @@ export function requestCommand<O extends Op>(spec: {
     options: spec.options ?? {},
     allowPositionals: spec.allowPositionals ?? false,
     async run(values, positionals, io) {
-      const request = spec.toRequest(values, positionals);
+      const request = await spec.toRequest(values, positionals);
       const outcome = await execute<O>(request, io, values.verbose === true);
       if (!outcome.ok) return outcome.exitCode;
       if (!io.json) spec.printHuman(outcome.result, io);

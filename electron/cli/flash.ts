@@ -3,6 +3,7 @@ import { runRequest } from '../engine/operations';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, execute, requireString, UsageError, type Command } from './command';
 import { formatBytes } from './render';
 import { recipeFrom, RECIPE_OPTIONS } from './build';
+import { CUSTOMISE_USAGE } from './customise-flags';
 
 /** One line naming the drive about to be erased, from a fresh scan (every drive, with reasons). */
 async function describeTarget(device: string, allowLoop: boolean): Promise<string> {
@@ -32,6 +33,7 @@ export const flashCommand: Command = {
     '  [--no-verify] [--eject] [--yes] [--json]',
     'cardsmith flash --board <id> --rootfs <tar|dir> --device <dev> [--root-size …|fill] [--table mbr|gpt]',
     '  [--boot-files <dir>] [--kernel …] [--initrd …] [--dtb …] [--cmdline …] [--loader-from …]',
+    CUSTOMISE_USAGE,
     '  builds the recipe for this card (fill: root filesystem at card size) and flashes it',
     '  without --yes, shows the target and asks; --allow-loop (development) accepts a loop device',
   ].join('\n'),
@@ -48,7 +50,7 @@ export const flashCommand: Command = {
     const [source] = positionals;
     const building = typeof values.rootfs === 'string';
     if (building === (source !== undefined)) throw new UsageError('give either an image, URL or catalog id, or a recipe (--rootfs with --board)');
-    const build = building ? recipeFrom(values) : undefined;
+    const build = building ? await recipeFrom(values) : undefined;
     const device = requireString(values, 'device');
     if (values.yes !== true) {
       io.err(`Target: ${await describeTarget(device, values['allow-loop'] === true)}\n`);

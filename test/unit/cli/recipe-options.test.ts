@@ -4,14 +4,14 @@ import { UsageError } from '../../../electron/cli/command';
 import { RequestSchema } from '../../../electron/engine/api';
 
 describe('recipe options shared by build and flash', () => {
-  it('parses sizes, the table and the recipe fields', () => {
+  it('parses sizes, the table and the recipe fields', async () => {
     expect(parseSize('512M', 'card-size')).toBe(512 * 1024 ** 2);
     expect(parseSize('64G', 'card-size')).toBe(64 * 1024 ** 3);
     expect(() => parseSize('lots', 'card-size')).toThrow(UsageError);
-    const recipe = recipeFrom({ board: 'rock64', rootfs: 'r.tar', 'root-size': 'fill', table: 'gpt', 'loader-from': 'u.deb' });
+    const recipe = await recipeFrom({ board: 'rock64', rootfs: 'r.tar', 'root-size': 'fill', table: 'gpt', 'loader-from': 'u.deb' });
     expect(recipe).toMatchObject({ board: 'rock64', rootfs: 'r.tar', rootSize: { mode: 'fill' }, table: 'gpt', loaderFrom: 'u.deb' });
-    expect(recipeFrom({ board: 'rock64', rootfs: 'r.tar' }).table).toBe('mbr');
-    expect(() => recipeFrom({ board: 'rock64', rootfs: 'r.tar', table: 'apm' })).toThrow(/--table/);
+    expect((await recipeFrom({ board: 'rock64', rootfs: 'r.tar' })).table).toBe('mbr');
+    await expect(recipeFrom({ board: 'rock64', rootfs: 'r.tar', table: 'apm' })).rejects.toThrow(/--table/);
   });
 });
 
