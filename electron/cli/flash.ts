@@ -3,7 +3,7 @@ import { runRequest } from '../engine/operations';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, execute, requireString, UsageError, type Command } from './command';
 import { formatBytes } from './render';
 import { recipeFrom, RECIPE_OPTIONS } from './build';
-import { CUSTOMISE_USAGE } from './customise-flags';
+import { CUSTOMISE_USAGE, customiseFrom } from './customise-flags';
 
 /** One line naming the drive about to be erased, from a fresh scan (every drive, with reasons). */
 async function describeTarget(device: string, allowLoop: boolean): Promise<string> {
@@ -30,7 +30,9 @@ export const flashCommand: Command = {
   summary: "Write an image (file, URL or catalog id) and the board's loader to a card, then verify",
   usage: [
     'cardsmith flash <image|url|catalog-id> --device <dev> [--board <id>] [--loader-from <file|dir|deb|url>]',
-    '  [--no-verify] [--eject] [--yes] [--json]',
+    '  [--no-verify] [--eject] [--yes] [--json] [--init-format systemd|cloudinit|cloudinit-rpi]',
+    '  with customisation flags, writes first-boot files into the image\'s FAT boot partition; the mechanism',
+    '  comes from --init-format, the catalog entry, or the boot partition itself (else it is refused)',
     'cardsmith flash --board <id> --rootfs <tar|dir> --device <dev> [--root-size …|fill] [--table mbr|gpt]',
     '  [--boot-files <dir>] [--kernel …] [--initrd …] [--dtb …] [--cmdline …] [--loader-from …]',
     CUSTOMISE_USAGE,
@@ -44,6 +46,7 @@ export const flashCommand: Command = {
     eject: { type: 'boolean', default: false },
     yes: { type: 'boolean', short: 'y', default: false },
     'allow-loop': { type: 'boolean', default: false },
+    'init-format': { type: 'string' },
   },
   allowPositionals: true,
   async run(values, positionals, io) {
@@ -51,6 +54,9 @@ export const flashCommand: Command = {
     const building = typeof values.rootfs === 'string';
     if (building === (source !== undefined)) throw new UsageError('give either an image, URL or catalog id, or a recipe (--rootfs with --board)');
     const build = building ? await recipeFrom(values) : undefined;
+    const customise = building ? undefined : await customiseFrom(values);
+    const initFormat = typeof values['init-format'] === 'string' ? values['init-format'] : undefined;
+    if (initFormat !== undefined && !customise) throw new UsageError('--init-format only matters with customisation flags');
     const device = requireString(values, 'device');
     if (values.yes !== true) {
       io.err(`Target: ${await describeTarget(device, values['allow-loop'] === true)}\n`);
@@ -71,6 +77,8 @@ export const flashCommand: Command = {
         verify: values['no-verify'] !== true,
         eject: values.eject === true,
         allowLoop: values['allow-loop'] === true,
+        ...(customise ? { customise } : {}),
+        ...(initFormat !== undefined ? { initFormat } : {}),
       },
       io,
       values.verbose === true,

@@ -15,6 +15,7 @@ import { CatalogEntrySchema, CatalogStatsSchema, ImageInfoSchema } from './sourc
 import { InspectionSchema, PartitionSchema } from './disk/model';
 import { ErrorInfoSchema } from './errors';
 import { CustomiseSchema } from './customise/model';
+import { CustomisationSummarySchema } from './customise/firstboot/summary-model';
 
 export { CustomiseSchema, PresetSchema, PresetsFileSchema, type Customise, type Preset, type PresetsFile } from './customise/model';
 
@@ -176,7 +177,12 @@ export const BuildPlanSchema = z.object({
 export const ResultSchemas = {
   listBoards: z.object({ boards: z.array(BoardSchema) }),
   listDrives: z.object({ drives: z.array(DriveSchema) }),
-  inspect: z.object({ inspection: InspectionSchema, image: ImageInfoSchema.optional() }),
+  inspect: z.object({
+    inspection: InspectionSchema,
+    image: ImageInfoSchema.optional(),
+    /** First-boot settings the boot partition carries (raw images and cards; not read from streams). */
+    customisation: CustomisationSummarySchema.optional(),
+  }),
   catalog: z.object({ entries: z.array(CatalogEntrySchema), problems: z.array(z.string()), stats: z.array(CatalogStatsSchema).optional() }),
   build: BuildResultSchema,
   planBuild: BuildPlanSchema,

@@ -7,7 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { JobEvent, RequestInput } from '../../../electron/engine/api';
 import { FIRSTRUN_HOOK } from '../../../electron/engine/customise/firstboot/firstrun';
@@ -26,6 +26,8 @@ const ROOT_SIZE = 16 * MiB;
 const CMDLINE = 'console=serial0,115200 console=tty1 root=PARTUUID=cafe0001-02 rootfstype=ext4 fsck.repair=yes rootwait';
 const env = { ...process.env, MTOOLS_SKIP_CHECK: '1' };
 let work = '';
+const repo = resolve(__dirname, '../../..');
+const cli = (args: string[]): ReturnType<typeof spawnSync> => spawnSync(process.execPath, [join(repo, 'bin/cardsmith.cjs'), ...args], { encoding: 'utf8', env: { ...process.env } });
 
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'cardsmith-firstboot-flash-'));
@@ -91,7 +93,7 @@ const mtype = (volume: string, path: string): string => execFileSync('mcopy', ['
 const sha = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex');
 
 describeWith(
-  ['root', 'tool:losetup', 'tool:sfdisk', 'tool:mkfs.fat', 'tool:mkfs.ext4', 'tool:fsck.fat', 'tool:mcopy', 'tool:mmd', 'tool:shellcheck', 'tool:cloud-init', 'tool:xz'],
+  ['root', 'tool:losetup', 'tool:sfdisk', 'tool:mkfs.fat', 'tool:mkfs.ext4', 'tool:fsck.fat', 'tool:mcopy', 'tool:mmd', 'tool:shellcheck', 'tool:cloud-init', 'tool:xz', 'tool:openssl'],
   'flash a downloaded-style image with first-boot settings',
   () => {
     it('init_format systemd: firstrun.sh and the cmdline.txt hook on the card; fsck.fat clean, sh -n + shellcheck pass, verified', async () => {
@@ -142,6 +144,65 @@ describeWith(
         expect(error).toBeUndefined();
         expect(events).toContainEqual(expect.objectContaining({ type: 'log', message: expect.stringMatching(/first-boot: systemd \(the boot partition .* cmdline\.txt and config\.txt/) }));
         expect(mtype(bootOf(loop.device, 'plain.boot'), 'cmdline.txt')).toBe(`${CMDLINE}${FIRSTRUN_HOOK}\n`);
+      });
+    });
+
+    it('the CLI: flags on a plain-image flash hash the secrets; inspect shows what the card carries without them', async () => {
+      const image = raspiosImage('raspios-cli.img');
+      const password = 'correct horse battery';
+      const passphrase = 'lab wifi passphrase';
+      writeFileSync(join(work, 'pw'), `${password}\n`);
+      writeFileSync(join(work, 'psk'), `${passphrase}\n`);
+      writeFileSync(join(work, 'key.pub'), `${EVERYTHING.ssh!.authorizedKeys![0]}\n`);
+      await withLoopDevice({ sizeBytes: 128 * MiB }, async (loop) => {
+        const flags = ['--hostname', 'lab-3', '--user', 'ada', '--password-file', join(work, 'pw'), '--sudo', '--ssh-key', join(work, 'key.pub'), '--ssh-password-login', 'off'];
+        const wifi = ['--wifi-ssid', 'Lab net', '--wifi-psk-file', join(work, 'psk'), '--wifi-country', 'DE', '--timezone', 'Europe/Berlin'];
+        const flashed = cli(['flash', image, '--device', loop.device, '--allow-loop', '--yes', ...flags, ...wifi, '--init-format', 'cloudinit']);
+        expect(flashed.status, String(flashed.stderr)).toBe(0);
+        const logFile = /log (\S+\.log)/.exec(String(flashed.stderr))![1]!;
+        const boot = bootOf(loop.device, 'cli.boot');
+        fsckClean(boot);
+        const userData = mtype(boot, 'user-data');
+        const hash = JSON.parse(/passwd: (".*")/.exec(userData)![1]!) as string;
+        const salt = hash.split('$')[2]!;
+        // An independent sha512-crypt: the hash on the card is of the password in the file.
+        expect(execFileSync('openssl', ['passwd', '-6', '-salt', salt, password]).toString().trim()).toBe(hash);
+        // Neither the progress output nor the job log carries a secret.
+        for (const text of [String(flashed.stderr), String(flashed.stdout), readFileSync(logFile, 'utf8')]) {
+          expect(text).not.toContain(hash);
+          expect(text).not.toContain(password);
+          expect(text).not.toContain(passphrase);
+        }
+        const inspected = cli(['inspect', '--json', loop.device]);
+        expect(inspected.status).toBe(0);
+        const out = String(inspected.stdout);
+        expect(out).not.toContain(hash);
+        expect(out).not.toContain(passphrase);
+        expect(out).not.toMatch(/[0-9a-f]{64}/);
+        const result = JSON.parse(out.trim().split('\n').pop()!) as { result?: { customisation?: unknown }; customisation?: unknown };
+        expect(result.result?.customisation ?? result.customisation).toMatchObject({
+          bootPartitionOffset: BOOT_START,
+          firstBootFiles: ['user-data', 'network-config', 'meta-data'],
+          cmdlineHook: false,
+          hostname: 'lab-3',
+          users: ['ada'],
+          sshKeys: 1,
+          wifiNetworks: ['Lab net'],
+          timezone: 'Europe/Berlin',
+        });
+        const human = String(cli(['inspect', loop.device]).stdout);
+        expect(human).toMatch(/first boot: user-data, network-config, meta-data; hostname lab-3; users ada; 1 SSH key; Wi-Fi "Lab net"; time zone Europe\/Berlin/);
+      });
+    });
+
+    it('inspect reads an Imager-style firstrun.sh back: host, user, key, network, time zone and the hook', async () => {
+      const image = raspiosImage('raspios-inspect.img');
+      await withLoopDevice({ sizeBytes: 128 * MiB }, async (loop) => {
+        const { error } = await run({ op: 'flash', source: image, device: loop.device, allowLoop: true, customise: EVERYTHING, initFormat: 'systemd' });
+        expect(error).toBeUndefined();
+        const human = String(cli(['inspect', loop.device]).stdout);
+        expect(human).toContain(`first boot: firstrun.sh (run from cmdline.txt); hostname lab-pi-7; users ada; 1 SSH key; Wi-Fi ${JSON.stringify(EVERYTHING.wifi!.ssid)}; time zone Europe/London`);
+        expect(human).not.toContain(EVERYTHING.user!.passwordHash!);
       });
     });
 
