@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { metaData, networkConfig, userData } from '../../../electron/engine/customise/firstboot/cloud-init';
 import { chooseFirstBoot, findBootFat, firstBootEdit } from '../../../electron/engine/customise/firstboot/detect';
+import { summariseCustomisation } from '../../../electron/engine/customise/firstboot/summary';
 import { FIRSTRUN_HOOK, firstrunScript, hookedCmdline, shQuote } from '../../../electron/engine/customise/firstboot/firstrun';
 import type { Customise } from '../../../electron/engine/customise/model';
 import type { ReadAt } from '../../../electron/engine/disk/read-layout';
@@ -140,5 +141,25 @@ describeWith(['tool:mkfs.fat', 'tool:mcopy'], 'choosing the first-boot mechanism
     expect(edit.choice.kind).toBe('systemd');
     expect(edit.files).toEqual(['firstrun.sh', 'cmdline.txt']);
     expect(edit.patches.length).toBeGreaterThan(0);
+  });
+});
+
+describeWith(['tool:mkfs.fat', 'tool:mcopy'], 'inspect summary of seeds Cardsmith did not write', () => {
+  it('reads an Ubuntu-style user-data and network-config with plain scalars, never the password hash', async () => {
+    const userDataText = ['#cloud-config', 'hostname: ubuntu-box', 'users:', '  - default', '  - name: bob', `    passwd: ${HASH}`, '    ssh_authorized_keys:', `      - ${KEY}`, 'timezone: Etc/UTC', ''].join('\n');
+    const network = ['network:', '  version: 2', '  wifis:', '    wlan0:', '      access-points:', '        home-net:', '          password: "secret-pass"', '        "other net":', '          password: "x12345678"', '      dhcp4: true', ''].join('\n');
+    const image = fatWith('ubuntu.img', { 'user-data': userDataText, 'network-config': network, 'meta-data': 'instance-id: x\n' });
+    const summary = await summariseCustomisation(fileReader(image), 8192 * 1024);
+    expect(summary).toEqual({
+      bootPartitionOffset: 0,
+      firstBootFiles: ['user-data', 'network-config', 'meta-data'],
+      cmdlineHook: false,
+      hostname: 'ubuntu-box',
+      users: ['bob'],
+      sshKeys: 1,
+      wifiNetworks: ['home-net', 'other net'],
+      timezone: 'Etc/UTC',
+    });
+    expect(JSON.stringify(summary)).not.toMatch(/secret-pass|\$6\$/);
   });
 });
