@@ -118,12 +118,13 @@ describeWith(
       });
     });
 
-    it('init_format cloudinit-rpi, from an xz stream: user-data passes cloud-init schema, meta-data and network-config read back; verified', async () => {
+    it('init_format cloudinit-rpi, from an xz stream (checked ahead by decoding its boot FAT): user-data passes cloud-init schema, meta-data and network-config read back; verified', async () => {
       const image = raspiosImage('raspios-ci.img');
       execFileSync('xz', ['-T1', '-1', '-k', '-f', image]);
       await withLoopDevice({ sizeBytes: 128 * MiB }, async (loop) => {
-        const { result, error } = await run({ op: 'flash', source: `${image}.xz`, device: loop.device, allowLoop: true, customise: EVERYTHING, initFormat: 'cloudinit-rpi' });
+        const { result, error, events } = await run({ op: 'flash', source: `${image}.xz`, device: loop.device, allowLoop: true, customise: EVERYTHING, initFormat: 'cloudinit-rpi' });
         expect(error).toBeUndefined();
+        expect(events).toContainEqual(expect.objectContaining({ type: 'log', message: expect.stringMatching(/first-boot files checked against the image: cloudinit-rpi/) }));
         expect(result).toMatchObject({ verified: true });
         const boot = bootOf(loop.device, 'ci.boot');
         fsckClean(boot);
@@ -215,6 +216,11 @@ describeWith(
         const noRoom = await run({ op: 'flash', source: full, device: loop.device, allowLoop: true, customise: EVERYTHING, initFormat: 'systemd' });
         expect(noRoom.error?.cause).toBe('too-small');
         expect(noRoom.error?.message).toMatch(/FAT volume at byte 4194304 has no room: \d+ bytes needed, \d+ free/);
+        // The same from an xz stream: the boot FAT is decoded ahead of writing, so the card stays untouched.
+        execFileSync('xz', ['-T1', '-0', '-k', '-f', full]);
+        const noRoomXz = await run({ op: 'flash', source: `${full}.xz`, device: loop.device, allowLoop: true, customise: EVERYTHING, initFormat: 'systemd' });
+        expect(noRoomXz.error?.message).toMatch(/FAT volume at byte 4194304 has no room/);
+        expect(sha(loop.device)).toBe(before);
         const unknown = await run({ op: 'flash', source: image, device: loop.device, allowLoop: true, customise: EVERYTHING, initFormat: 'ignition' });
         expect(unknown.error?.message).toMatch(/"ignition", which Cardsmith does not know/);
         const badName = await run({ op: 'flash', source: image, device: loop.device, allowLoop: true, customise: { hostname: 'bad_host!' } });

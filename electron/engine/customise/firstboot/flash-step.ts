@@ -8,12 +8,13 @@
 import { open, stat } from 'node:fs/promises';
 import type { ReadAt } from '../../disk/read-layout';
 import { CardsmithError } from '../../errors';
+import { openImageInput } from '../../flash/image-input';
 import type { Patch } from '../../flash/patch';
 import type { JobContext } from '../../job';
 import { isHttpUrl } from '../../sources/http';
 import { findCatalogEntry } from '../../sources/source-operations';
 import { CustomiseSchema, isEmpty, type Customise } from '../model';
-import { firstBootEdit } from './detect';
+import { firstBootEdit, type FirstBootEdit } from './detect';
 
 export interface FirstBootPlan {
   readonly settings: Customise;
@@ -40,7 +41,64 @@ async function fileReader(path: string): Promise<{ read: ReadAt; size: number; c
   return { read, size, close: () => handle.close() };
 }
 
-/** Checks the settings and, when the image can be read at random, the edit itself; null: nothing to do. */
+async function fileEdit(path: string, settings: Customise, plan: FirstBootPlan): Promise<FirstBootEdit> {
+  const file = await fileReader(path);
+  try {
+    return await firstBootEdit(file.read, file.size, settings, plan);
+  } finally {
+    await file.close();
+  }
+}
+
+const MAX_PASSES = 8;
+const MAX_DECODED = 1024 * 1024 * 1024;
+const WINDOW = 4 * 1024 * 1024;
+
+/**
+ * The edit computed from a local compressed image, which can only be read front to back: each
+ * pass runs the edit over the ranges decoded so far and notes the first it lacked (several when a
+ * lookup was tolerant), then one sequential decode fetches those (with some bytes after each) for
+ * the next pass. Null when it would take too many passes or too much decoding.
+ */
+async function streamedEdit(path: string, settings: Customise, plan: FirstBootPlan, ctx: JobContext): Promise<FirstBootEdit | null> {
+  const known: { start: number; bytes: Uint8Array }[] = [];
+  for (let pass = 0; pass < MAX_PASSES; pass++) {
+    const missing: { start: number; end: number }[] = [];
+    const read: ReadAt = async (offset, length) => {
+      const hit = known.find((k) => offset >= k.start && offset + length <= k.start + k.bytes.length);
+      if (hit) return hit.bytes.subarray(offset - hit.start, offset - hit.start + length);
+      missing.push({ start: offset, end: offset + Math.max(length, WINDOW) });
+      throw new CardsmithError('internal', `byte ${offset} of the image is not decoded yet`);
+    };
+    try {
+      const edit = await firstBootEdit(read, Number.MAX_SAFE_INTEGER, settings, plan);
+      ctx.log('debug', `first-boot: ${known.reduce((sum, k) => sum + k.bytes.length, 0)} bytes of the image decoded ahead in ${pass + 1} passes`);
+      return edit;
+    } catch (error) {
+      if (missing.length === 0) throw error;
+    }
+    if (Math.max(...missing.map((m) => m.end)) > MAX_DECODED) return null;
+    const input = await openImageInput(path, ctx);
+    try {
+      let position = 0;
+      for (const range of missing.sort((a, b) => a.start - b.start)) {
+        const start = Math.max(range.start, position);
+        if (start >= range.end) continue;
+        position += await input.skip(start - position);
+        const bytes = new Uint8Array(range.end - start);
+        let filled = 0;
+        for (let got = -1; got !== 0 && filled < bytes.length; filled += got) got = await input.read(bytes.subarray(filled));
+        known.push({ start, bytes: bytes.subarray(0, filled) });
+        position += filled;
+      }
+    } finally {
+      await input.close();
+    }
+  }
+  return null;
+}
+
+/** Checks the settings and, when the image is a local file, the edit itself; null: nothing to do. */
 export async function prepareFirstBoot(
   request: { customise?: Customise | undefined; initFormat?: string | undefined },
   source: string,
@@ -55,18 +113,14 @@ export async function prepareFirstBoot(
     instanceId: `cardsmith-${Date.now().toString(36)}-${Math.floor(Math.random() * 0x10000).toString(16)}`,
     mtime: Math.floor(Date.now() / 1000),
   };
-  const local = image.compression === 'none' && (await stat(image.path).then((s) => s.isFile(), () => false));
-  if (!local) {
-    ctx.log('info', 'first-boot files: the image is compressed or remote, so the boot partition is read on the card after writing');
+  const isFile = await stat(image.path).then((info) => info.isFile(), () => false);
+  if (!isFile) {
+    ctx.log('info', 'first-boot files: the image is remote, so its boot partition is read on the card after writing');
     return plan;
   }
-  const file = await fileReader(image.path);
-  try {
-    const edit = await firstBootEdit(file.read, file.size, settings, plan);
-    ctx.log('info', `first-boot files checked against the image: ${edit.choice.kind} (${edit.choice.reason}): ${edit.files.join(', ')}`);
-  } finally {
-    await file.close();
-  }
+  const edit = image.compression === 'none' ? await fileEdit(image.path, settings, plan) : await streamedEdit(image.path, settings, plan, ctx);
+  if (edit) ctx.log('info', `first-boot files checked against the image: ${edit.choice.kind} (${edit.choice.reason}): ${edit.files.join(', ')}`);
+  else ctx.log('info', 'first-boot files: the boot partition lies too deep in the compressed image to check first; it is read on the card after writing');
   return plan;
 }
 
