@@ -31,6 +31,10 @@ export const inspectCommand = requestCommand<'inspect'>({
     const names = [...families].filter(Boolean).map((family) => db.families[family]?.name ?? family);
     if (names.length) io.out(`  board family: ${names.join('; ')}\n`);
     for (const note of inspection.notes ?? []) io.out(`  note: ${note}\n`);
+    if (customisation) {
+      const m = customisation.mechanism;
+      io.out(`  customisable: ${m.kind ? `yes, ${m.kind} (${m.reason})` : `no: ${m.reason}`}\n`);
+    }
     if (customisation && customisation.firstBootFiles.length > 0) {
       const c = customisation;
       const facts = [

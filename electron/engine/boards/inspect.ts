@@ -202,7 +202,7 @@ export async function inspectSource(target: string, ctx: JobContext): Promise<Re
   if (!isHttpUrl(target) && (await isRawFileOrDevice(target))) {
     const inspection = await inspectTarget(target);
     const customisation = await customisationOf(target);
-    return { inspection, ...(customisation ? { customisation } : {}) };
+    return { inspection, customisation };
   }
   return inspectStream(target, ctx);
 }
@@ -222,7 +222,7 @@ export async function inspectTarget(target: string): Promise<Inspection> {
 }
 
 /** The first-boot settings an image file or device carries in its boot FAT, if it has one. */
-async function customisationOf(target: string): Promise<CustomisationSummary | null> {
+async function customisationOf(target: string): Promise<CustomisationSummary> {
   const handle = await open(target, 'r');
   try {
     return await summariseCustomisation(readerOf(handle), (await targetSize(target, handle)).size);

@@ -159,7 +159,18 @@ describeWith(['tool:mkfs.fat', 'tool:mcopy'], 'inspect summary of seeds Cardsmit
       sshKeys: 1,
       wifiNetworks: ['home-net', 'other net'],
       timezone: 'Etc/UTC',
+      mechanism: { kind: 'cloudinit', reason: 'the boot partition at byte 0 holds cloud-init NoCloud seeds' },
     });
     expect(JSON.stringify(summary)).not.toMatch(/secret-pass|\$6\$/);
+  });
+
+  it('says why a disk cannot be customised, for the GUI to show', async () => {
+    const other = await summariseCustomisation(fileReader(fatWith('efi.img', { 'EFI.TXT': '' })), 8192 * 1024);
+    expect(other.mechanism).toEqual({ kind: null, reason: expect.stringMatching(/cannot tell how this image takes first-boot settings/) });
+    const blank = join(dir, 'blank.img');
+    writeFileSync(blank, Buffer.alloc(1 << 20));
+    const none = await summariseCustomisation(fileReader(blank), 1 << 20);
+    expect(none).toMatchObject({ firstBootFiles: [], mechanism: { kind: null, reason: expect.stringMatching(/no FAT boot partition/) } });
+    expect(none.bootPartitionOffset).toBeUndefined();
   });
 });

@@ -14,8 +14,9 @@ import type { Customise } from '../model';
 import { metaData, networkConfig, userData } from './cloud-init';
 import { firstrunScript, hookedCmdline } from './firstrun';
 
-export const FIRST_BOOT_KINDS = ['systemd', 'cloudinit', 'cloudinit-rpi'] as const;
-export type FirstBootKind = (typeof FIRST_BOOT_KINDS)[number];
+import { FIRST_BOOT_KINDS, type FirstBootKind } from './summary-model';
+
+export { FIRST_BOOT_KINDS, type FirstBootKind };
 
 export interface FirstBootChoice {
   readonly kind: FirstBootKind;

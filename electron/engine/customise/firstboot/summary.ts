@@ -5,7 +5,8 @@
  * hashes, Wi-Fi keys) are never part of it. The root filesystem itself is not read.
  */
 import type { ReadAt } from '../../disk/read-layout';
-import { findBootFat } from './detect';
+import { toErrorInfo } from '../../errors';
+import { chooseFirstBoot, findBootFat } from './detect';
 import type { CustomisationSummary } from './summary-model';
 
 const FILES = ['firstrun.sh', 'user-data', 'network-config', 'meta-data'];
@@ -72,11 +73,16 @@ function fromNetworkConfig(text: string, into: CustomisationSummary): void {
   });
 }
 
-/** The summary, or null when the disk has no FAT partition to look in. */
-export async function summariseCustomisation(read: ReadAt, sizeBytes: number): Promise<CustomisationSummary | null> {
+/** What the disk's boot FAT carries, and whether (and how) it could take first-boot settings. */
+export async function summariseCustomisation(read: ReadAt, sizeBytes: number): Promise<CustomisationSummary> {
   const fat = await findBootFat(read, sizeBytes).catch(() => null);
-  if (!fat) return null;
-  const summary: CustomisationSummary = { bootPartitionOffset: fat.offset, firstBootFiles: [], cmdlineHook: false, users: [], sshKeys: 0, wifiNetworks: [] };
+  const mechanism = await chooseFirstBoot(fat, undefined).then(
+    (choice): CustomisationSummary['mechanism'] => ({ kind: choice.kind, reason: choice.reason }),
+    (error: unknown) => ({ kind: null, reason: toErrorInfo(error).message }),
+  );
+  const summary: CustomisationSummary = { firstBootFiles: [], cmdlineHook: false, users: [], sshKeys: 0, wifiNetworks: [], mechanism };
+  if (!fat) return summary;
+  summary.bootPartitionOffset = fat.offset;
   try {
     const text = async (name: string): Promise<string | null> => {
       const bytes = await fat.volume.readFile(name);
