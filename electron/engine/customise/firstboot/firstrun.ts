@@ -56,7 +56,7 @@ function userPart(user: NonNullable<Customise['user']>): string[] {
     `    useradd -m -s /bin/bash ${name}`,
     `  elif [ "$FIRSTUSER" != ${name} ]; then`,
     `    usermod -l ${name} "$FIRSTUSER"`,
-    `    usermod -m -d /home/${user.name} ${name}`,
+    `    usermod -m -d ${shQuote(`/home/${user.name}`)} ${name}`,
     `    groupmod -n ${name} "$FIRSTUSER"`,
     '    if [ -f /etc/lightdm/lightdm.conf ]; then',
     `      sed -i "s/^autologin-user=.*/autologin-user="${name}"/" /etc/lightdm/lightdm.conf`,
@@ -83,15 +83,17 @@ function sshPart(settings: Customise): string[] {
     lines.push(`if [ -x ${IMAGER_CUSTOM} ]; then`, `  ${IMAGER_CUSTOM} enable_ssh`, 'else', '  systemctl enable ssh', 'fi');
   }
   if (keys.length > 0) {
-    const user = settings.user?.name;
+    // The keys go to the named user, else to the image's first user (uid 1000), as Imager does.
+    const owner = settings.user ? shQuote(settings.user.name) : '1000';
     lines.push(
-      user ? `SSH_HOME=$(getent passwd ${shQuote(user)} | cut -d: -f6)` : 'SSH_HOME=$(getent passwd 1000 | cut -d: -f6)',
+      `SSH_HOME=$(getent passwd ${owner} | cut -d: -f6)`,
+      `SSH_GROUP=$(id -g ${owner})`,
       'if [ -n "$SSH_HOME" ]; then',
-      '  install -o 1000 -g 1000 -m 700 -d "$SSH_HOME/.ssh"',
+      `  install -o ${owner} -g "$SSH_GROUP" -m 700 -d "$SSH_HOME/.ssh"`,
       `  cat >"$SSH_HOME/.ssh/authorized_keys" <<'CARDSMITH_KEYS'`,
       ...keys.map((k) => k.trim()),
       'CARDSMITH_KEYS',
-      '  chown 1000:1000 "$SSH_HOME/.ssh/authorized_keys"',
+      `  chown ${owner}:"$SSH_GROUP" "$SSH_HOME/.ssh/authorized_keys"`,
       '  chmod 600 "$SSH_HOME/.ssh/authorized_keys"',
       'fi',
     );

@@ -115,7 +115,7 @@ export async function prepareFirstBoot(
   };
   const isFile = await stat(image.path).then((info) => info.isFile(), () => false);
   if (!isFile) {
-    ctx.log('info', 'first-boot files: the image is remote, so its boot partition is read on the card after writing');
+    ctx.log('info', 'first-boot files: the image is not a local file, so its boot partition is read on the card after writing');
     return plan;
   }
   const edit = image.compression === 'none' ? await fileEdit(image.path, settings, plan) : await streamedEdit(image.path, settings, plan, ctx);
