@@ -181,6 +181,23 @@ describeWith(['tool:mkfs.fat', 'tool:fsck.fat', 'tool:mcopy', 'tool:mmd'], 'FAT 
     expect(before.length).toBe(readFileSyncBytes(image).length);
   });
 
+  it('FAT32: fills an almost-full volume to the last cluster; FSInfo then says 0 free and fsck.fat agrees', async () => {
+    const image = makeVolume('exact.img', 32, 40 * 1024);
+    const vol = await FatVolume.open(fileReader(image), 0);
+    const cb = vol.clusterBytes;
+    await apply(image, [{ path: 'filler.bin', bytes: bytes((vol.freeClusters() - 4) * cb, 40) }]);
+    // Three data clusters and one for the new directory: exactly the four left.
+    const last = { path: 'cloud/seed.bin', bytes: bytes(3 * cb - 10, 41) };
+    await apply(image, [last]);
+    const out = fsckClean(image);
+    expect(new Uint8Array(mtype(image, last.path))).toEqual(last.bytes);
+    const after = await FatVolume.open(fileReader(image), 0);
+    expect(after.freeClusters()).toBe(0);
+    const info = readFileSyncBytes(image).subarray(after.bpb.fsInfoSector * 512, after.bpb.fsInfoSector * 512 + 512);
+    expect(new DataView(info.buffer, info.byteOffset).getUint32(488, true)).toBe(0);
+    expect(out).toMatch(/(\d+)\/\1 clusters/);
+  });
+
   it('refuses when the fixed FAT16 root directory is full', async () => {
     const image = makeVolume('root.img', 16, 8 * 1024, ['-r', '16']);
     const error = await editFat(fileReader(image), 0, Array.from({ length: 6 }, (_, i) => ({ path: `a-long-file-name-${i}.txt`, bytes: text('x') })), T).catch((e: unknown) => e);
