@@ -17,6 +17,7 @@ import { readBytesAt } from '../../helpers/bytes';
 import { withLoopDevice } from '../../helpers/loop';
 import { describeWith } from '../../helpers/needs';
 import { EVERYTHING } from '../../unit/customise/settings-fixture';
+import { startTestServer } from '../sources/test-server';
 
 const MiB = 1 << 20;
 const BOOT_START = 4 * MiB;
@@ -205,6 +206,34 @@ describeWith(
         expect(human).toContain(`first boot: firstrun.sh (run from cmdline.txt); hostname lab-pi-7; users ada; 1 SSH key; Wi-Fi ${JSON.stringify(EVERYTHING.wifi!.ssid)}; time zone Europe/London`);
         expect(human).not.toContain(EVERYTHING.user!.passwordHash!);
       });
+    });
+
+    it("a catalog id over HTTP: the os_list entry's init_format picks cloud-init, the FAT is edited on the card after the stream", async () => {
+      const image = readFileSync(raspiosImage('served.img'));
+      const server = await startTestServer();
+      process.env.CARDSMITH_PUBLIC_CATALOGS = '0';
+      process.env.CARDSMITH_CATALOGS = `${server.base}/os_list.json`;
+      try {
+        const url = server.add('/raspios-served.img', image);
+        const item = { name: 'Served OS', url, devices: ['pi4-64bit'], init_format: 'cloudinit-rpi', image_download_sha256: createHash('sha256').update(image).digest('hex') };
+        server.add('/os_list.json', JSON.stringify({ os_list: [item] }));
+        const catalog = (await run({ op: 'catalog' })).result as { entries: { id: string; name: string; initFormat?: string }[] };
+        const entry = catalog.entries.find((e) => e.name === 'Served OS')!;
+        expect(entry.initFormat).toBe('cloudinit-rpi');
+        await withLoopDevice({ sizeBytes: 128 * MiB }, async (loop) => {
+          const { result, error, events } = await run({ op: 'flash', source: entry.id, device: loop.device, allowLoop: true, customise: { hostname: 'served' } });
+          expect(error).toBeUndefined();
+          expect(result).toMatchObject({ verified: true });
+          expect(events).toContainEqual(expect.objectContaining({ type: 'log', message: expect.stringMatching(/first-boot: cloudinit-rpi \(the catalog says init_format cloudinit-rpi\)/) }));
+          const boot = bootOf(loop.device, 'served.boot');
+          fsckClean(boot);
+          expect(mtype(boot, 'user-data')).toContain('hostname: "served"');
+        });
+      } finally {
+        delete process.env.CARDSMITH_CATALOGS;
+        delete process.env.CARDSMITH_PUBLIC_CATALOGS;
+        await server.close();
+      }
     });
 
     it('bad input is refused before anything is written: a full boot FAT, an unknown init_format, an invalid host name', async () => {
