@@ -43,6 +43,9 @@ export const flashCommand: Command = {
     '  --bmap names the image\'s block map (default: one beside it: card.img.bmap, card.bmap)',
     '  --holes: what a bmap\'s unmapped blocks get — skip (default: left as they are), read-first',
     '  (zeros written only where the card is not zero) or zero (all written: a fully deterministic card)',
+    '  [--init-format systemd|cloudinit|cloudinit-rpi]: with customisation flags, first-boot files go into the',
+    '  image\'s FAT boot partition; the mechanism comes from --init-format, the catalog entry or the boot',
+    '  partition itself (else it is refused)',
     'cardsmith flash --board <id> --rootfs <tar|dir> --device <dev> [--root-size …|fill] [--table mbr|gpt]',
     '  [--boot-files <dir>] [--kernel …] [--initrd …] [--dtb …] [--cmdline …] [--loader-from …]',
     CUSTOMISE_USAGE,
@@ -58,6 +61,7 @@ export const flashCommand: Command = {
     eject: { type: 'boolean', default: false },
     yes: { type: 'boolean', short: 'y', default: false },
     'allow-loop': { type: 'boolean', default: false },
+    'init-format': { type: 'string' },
   },
   allowPositionals: true,
   async run(values, positionals, io) {
@@ -65,10 +69,9 @@ export const flashCommand: Command = {
     const building = typeof values.rootfs === 'string';
     if (building === (source !== undefined)) throw new UsageError('give either an image, URL or catalog id, or a recipe (--rootfs with --board)');
     const build = building ? await recipeFrom(values) : undefined;
-    // Never a silent no-op: these flags only reach a card built from a rootfs (for now).
-    if (!building && (await customiseFrom(values)) !== undefined) {
-      throw new UsageError('the customisation flags apply to a card built from a rootfs (--rootfs); a downloaded image is not customised by this command');
-    }
+    const customise = building ? undefined : await customiseFrom(values);
+    const initFormat = typeof values['init-format'] === 'string' ? values['init-format'] : undefined;
+    if (initFormat !== undefined && !customise) throw new UsageError('--init-format only matters with customisation flags');
     const device = requireString(values, 'device');
     const bmap = typeof values.bmap === 'string' ? values.bmap : undefined;
     if (building && bmap !== undefined) throw new UsageError('--bmap names the block map of an image; a recipe flash makes its own');
@@ -93,6 +96,8 @@ export const flashCommand: Command = {
         holes: holePolicy(values.holes),
         eject: values.eject === true,
         allowLoop: values['allow-loop'] === true,
+        ...(customise ? { customise } : {}),
+        ...(initFormat !== undefined ? { initFormat } : {}),
       },
       io,
       values.verbose === true,

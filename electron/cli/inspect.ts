@@ -12,7 +12,7 @@ export const inspectCommand = requestCommand<'inspect'>({
     if (!target) throw new UsageError('an image file or device is required');
     return { op: 'inspect', target };
   },
-  printHuman({ inspection, image }, io) {
+  printHuman({ inspection, image, customisation }, io) {
     io.out(`${inspection.target}: ${formatBytes(inspection.sizeBytes)}, partition table ${inspection.table}${inspection.diskId ? ` (id ${inspection.diskId})` : ''}\n`);
     if (image) {
       const size = image.sizeBytes === null ? 'size unknown' : `${image.sizeIsEstimate ? 'about ' : ''}${formatBytes(image.sizeBytes)} decompressed`;
@@ -31,5 +31,21 @@ export const inspectCommand = requestCommand<'inspect'>({
     const names = [...families].filter(Boolean).map((family) => db.families[family]?.name ?? family);
     if (names.length) io.out(`  board family: ${names.join('; ')}\n`);
     for (const note of inspection.notes ?? []) io.out(`  note: ${note}\n`);
+    if (customisation) {
+      const m = customisation.mechanism;
+      io.out(`  customisable: ${m.kind ? `yes, ${m.kind} (${m.reason})` : `no: ${m.reason}`}\n`);
+    }
+    if (customisation && customisation.firstBootFiles.length > 0) {
+      const c = customisation;
+      const facts = [
+        c.hostname ? `hostname ${c.hostname}` : '',
+        c.users.length ? `users ${c.users.join(', ')}` : '',
+        c.sshKeys ? `${c.sshKeys} SSH key${c.sshKeys === 1 ? '' : 's'}` : '',
+        c.wifiNetworks.length ? `Wi-Fi ${c.wifiNetworks.map((n) => JSON.stringify(n)).join(', ')}` : '',
+        c.timezone ? `time zone ${c.timezone}` : '',
+      ].filter(Boolean);
+      io.out(`  first boot: ${c.firstBootFiles.join(', ')}${c.cmdlineHook ? ' (run from cmdline.txt)' : ''}${facts.length ? `; ${facts.join('; ')}` : ''}\n`);
+      if (c.problem) io.out(`  first boot: could not read everything: ${c.problem}\n`);
+    }
   },
 });

@@ -16,6 +16,7 @@ import { InspectionSchema, PartitionSchema } from './disk/model';
 import { ErrorInfoSchema } from './errors';
 import { CardCheckSchema } from './check/model';
 import { CustomiseSchema } from './customise/model';
+import { CustomisationSummarySchema } from './customise/firstboot/summary-model';
 
 export { CustomiseSchema, PresetSchema, PresetsFileSchema, type Customise, type Preset, type PresetsFile } from './customise/model';
 
@@ -103,6 +104,10 @@ export const RequestSchema = z.discriminatedUnion('op', [
     /** Development and test only: allow a loop device as the card. */
     allowLoop: z.boolean().default(false),
     settings: SourceSettingsSchema.optional(),
+    /** Plain image only: first-boot settings written into its FAT boot partition (customise/firstboot). */
+    customise: CustomiseSchema.optional(),
+    /** How the image takes first-boot settings (os_list init_format); a catalog id's own when absent. */
+    initFormat: z.string().optional(),
   }).refine((request) => (request.source === undefined) !== (request.build === undefined), {
     message: 'a flash takes exactly one of source (an image) and build (a recipe)',
   }),
@@ -186,7 +191,12 @@ export const CheckResultSchema = CardCheckSchema;
 export const ResultSchemas = {
   listBoards: z.object({ boards: z.array(BoardSchema) }),
   listDrives: z.object({ drives: z.array(DriveSchema) }),
-  inspect: z.object({ inspection: InspectionSchema, image: ImageInfoSchema.optional() }),
+  inspect: z.object({
+    inspection: InspectionSchema,
+    image: ImageInfoSchema.optional(),
+    /** First-boot settings the boot partition carries (raw images and cards; not read from streams). */
+    customisation: CustomisationSummarySchema.optional(),
+  }),
   catalog: z.object({ entries: z.array(CatalogEntrySchema), problems: z.array(z.string()), stats: z.array(CatalogStatsSchema).optional() }),
   build: BuildResultSchema,
   planBuild: BuildPlanSchema,

@@ -28,6 +28,8 @@ import { listBoards } from './db';
 import { scanLoaders, type Detected, type LoaderKind } from './detect';
 import { readerOf, targetSize } from './target-io';
 import type { Board, LoaderWrite } from './model';
+import { summariseCustomisation } from '../customise/firstboot/summary';
+import type { CustomisationSummary } from '../customise/firstboot/summary-model';
 
 const MiB = 1 << 20;
 /** Decoded bytes read from the start of a streamed image: MBR/GPT and every loader offset (the furthest, 8 MiB). */
@@ -197,7 +199,11 @@ export async function inspectDisk(target: string, read: ReadAt, sizeBytes: numbe
 
 /** The `inspect` operation: an image file, device, compressed image, URL or catalog id. */
 export async function inspectSource(target: string, ctx: JobContext): Promise<ResultOf<'inspect'>> {
-  if (!isHttpUrl(target) && (await isRawFileOrDevice(target))) return { inspection: await inspectTarget(target) };
+  if (!isHttpUrl(target) && (await isRawFileOrDevice(target))) {
+    const inspection = await inspectTarget(target);
+    const customisation = await customisationOf(target);
+    return { inspection, customisation };
+  }
   return inspectStream(target, ctx);
 }
 
@@ -210,6 +216,16 @@ export async function inspectTarget(target: string): Promise<Inspection> {
   try {
     const { size } = await targetSize(target, handle);
     return await inspectDisk(target, readerOf(handle), size);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The first-boot settings an image file or device carries in its boot FAT, if it has one. */
+async function customisationOf(target: string): Promise<CustomisationSummary> {
+  const handle = await open(target, 'r');
+  try {
+    return await summariseCustomisation(readerOf(handle), (await targetSize(target, handle)).size);
   } finally {
     await handle.close();
   }

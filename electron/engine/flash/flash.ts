@@ -24,6 +24,7 @@ import { deviceZeroOut } from './zero-out';
 import { assertCapacity } from '../check/remember';
 import { DEFAULT_HOLE_POLICY } from './holes';
 import type { ReadAt } from '../disk/read-layout';
+import { firstBootPatches, prepareFirstBoot } from '../customise/firstboot/flash-step';
 
 type FlashRequest = Extract<Request, { op: 'flash' }>;
 type FlashBuild = NonNullable<FlashRequest['build']>;
@@ -93,6 +94,8 @@ export async function flash(request: FlashRequest, outer: JobContext, access: Ca
     ctx.log('info', `target ${card.info.device}: ${card.info.description}, ${deviceBytes} bytes; ${plan.dataBytes ?? 'unknown'} data bytes to write`);
     for (const warning of card.info.warnings) ctx.log('warn', warning);
     const step = await loaderStep(request, origin, image, deviceBytes, ctx);
+    if (request.customise && origin.kind === 'build') throw new CardsmithError('bad-input', 'Give the settings of a built card in its recipe (build.customise)', {});
+    const firstBoot = await prepareFirstBoot(request, image, { path: image, compression: input.compression }, ctx);
 
     target = await card.open('write', ctx);
     ctx.log('debug', `opened ${target.path} exclusively${target.direct ? ' with O_DIRECT' : ''}, block size ${target.blockSize}`);
@@ -105,7 +108,14 @@ export async function flash(request: FlashRequest, outer: JobContext, access: Ca
       deviceBytes,
       holes: request.holes ?? DEFAULT_HOLE_POLICY,
       zeroOut: deviceZeroOut(target.path, (m) => ctx.log('warn', m)),
-      ...(step.kind === 'write' ? { patches: (read: ReadAt) => loaderPatches(step, read, deviceBytes, ctx) } : {}),
+      ...(step.kind === 'write' || firstBoot
+        ? {
+            patches: async (read: ReadAt) => [
+              ...(step.kind === 'write' ? await loaderPatches(step, read, deviceBytes, ctx) : []),
+              ...(firstBoot ? await firstBootPatches(firstBoot, read, input?.sizeBytes ?? deviceBytes, ctx) : []),
+            ],
+          }
+        : {}),
     });
     const notes = [
       written.zeroedOutBytes > 0 ? `${written.zeroedOutBytes} bytes of holes zeroed by the device` : '',

@@ -77,11 +77,3 @@ describe('customiseFrom', () => {
     await expect(customiseFrom({ preset: 'home' })).rejects.toThrow(/no saved preset "home" \(saved: lab\)/);
   });
 });
-
-describe('flash with a plain image', () => {
-  it('refuses the customisation flags instead of ignoring them', async () => {
-    const { flashCommand } = await import('../../../electron/cli/flash');
-    const io = { json: false, out: () => undefined, err: () => undefined };
-    await expect(flashCommand.run({ device: '/dev/null', hostname: 'lab', yes: true }, ['image.img'], io)).rejects.toThrow(/apply to a card built from a rootfs/);
-  });
-});

@@ -21,6 +21,13 @@ const ALLOWED = new Map<string, string>([
   ['electron/engine/boards/model.ts', 'schema of a board (the contract refers to it); no board file is read'],
   ['electron/engine/disk/model.ts', 'schema of an inspection (the contract refers to it)'],
   ['electron/engine/check/model.ts', 'schema of a card check result (the contract refers to it)'],
+  // A flash request may carry customisation settings: validating the request checks them as strings
+  // (crypt hash format, SSH public key blobs, a 64-hex PSK). Nothing is read from a file or hashed.
+  ['electron/engine/customise/model.ts', "schema of a request's customisation settings"],
+  ['electron/engine/customise/crypt.ts', 'the crypt hash formats the settings schema accepts'],
+  ['electron/engine/customise/ssh-keys.ts', 'the public key check the settings schema runs'],
+  ['electron/engine/customise/wpa.ts', 'the PSK format the settings schema accepts'],
+  ['electron/engine/customise/firstboot/summary-model.ts', 'schema of an inspection summary (the contract refers to it)'],
   ['electron/engine/sources/model.ts', 'schema of a catalog entry (the contract refers to it); no catalog is read'],
   ['electron/engine/drives/model.ts', 'schema of a drive'],
   ['electron/engine/drives/lsblk.ts', "parses lsblk's JSON (a system tool's output)"],

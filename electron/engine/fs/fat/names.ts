@@ -67,13 +67,14 @@ export function checkLongName(name: string, path: string): void {
 
 /**
  * Assigns short names (and long names where needed) to the names of one directory, in order.
- * Names must already be unique ignoring case; the caller checks that with `foldName`.
+ * Names must already be unique ignoring case; the caller checks that with `foldName`. `existing`
+ * holds the 11-character short names a directory already has (when adding to one on disk).
  */
-export function assignNames(names: readonly string[]): DirName[] {
-  const taken = new Set<string>();
+export function assignNames(names: readonly string[], existing: ReadonlySet<string> = new Set()): DirName[] {
+  const taken = new Set<string>(existing);
   const result: (DirName | null)[] = names.map((name) => {
     const exact = exactShort(name);
-    if (exact === null) return null;
+    if (exact === null || existing.has(exact)) return null;
     taken.add(exact);
     return { short: ascii(exact), long: null };
   });

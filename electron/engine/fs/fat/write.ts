@@ -92,7 +92,8 @@ function fatTable(plan: FatPlan): Uint8Array {
   return table;
 }
 
-function shortEntry(out: Uint8Array, at: number, name: Uint8Array, attr: number, mtime: number, cluster: number, size: number): void {
+/** Fills the 32-byte short entry at `at`: name, attributes, times (all from `mtime`), first cluster, size. */
+export function shortEntry(out: Uint8Array, at: number, name: Uint8Array, attr: number, mtime: number, cluster: number, size: number): void {
   const v = new DataView(out.buffer, out.byteOffset, out.byteLength);
   const { date, time } = fatDateTime(mtime);
   out.set(name, at);

@@ -1,0 +1,97 @@
+/**
+ * Which first-boot mechanism a downloaded image has, and the FAT edits that hand it the settings.
+ * The catalog's word comes first (Imager's os_list `init_format`); without it the boot FAT tells:
+ * cloud-init NoCloud seeds there (user-data or meta-data, as on Ubuntu's preinstalled server)
+ * mean cloud-init, cmdline.txt with config.txt and no seeds mean a Raspberry Pi OS–style systemd
+ * firstrun. Anything else is refused with the reason: settings are never silently dropped.
+ */
+import { readDiskLayout, type ReadAt } from '../../disk/read-layout';
+import { CardsmithError } from '../../errors';
+import type { Patch } from '../../flash/patch';
+import { editFat, type FatAddition } from '../../fs/fat/edit';
+import { FatVolume, findEntry, parseBpb } from '../../fs/fat/volume';
+import type { Customise } from '../model';
+import { metaData, networkConfig, userData } from './cloud-init';
+import { firstrunScript, hookedCmdline } from './firstrun';
+
+import { FIRST_BOOT_KINDS, type FirstBootKind } from './summary-model';
+
+export { FIRST_BOOT_KINDS, type FirstBootKind };
+
+export interface FirstBootChoice {
+  readonly kind: FirstBootKind;
+  /** In words, for the log and the Review. */
+  readonly reason: string;
+}
+
+export interface BootFat {
+  readonly offset: number;
+  readonly volume: FatVolume;
+}
+
+/** The first partition holding a FAT volume (or a whole-disk FAT without a table). */
+export async function findBootFat(read: ReadAt, sizeBytes: number): Promise<BootFat | null> {
+  // A FAT boot sector also carries 0x55AA, so a table-less FAT volume is tried as one first.
+  const layout = await readDiskLayout(read, sizeBytes);
+  for (const start of [0, ...layout.partitions.map((p) => p.start)]) {
+    try {
+      parseBpb(await read(start, 512), start);
+    } catch {
+      continue;
+    }
+    return { offset: start, volume: await FatVolume.open(read, start) };
+  }
+  return null;
+}
+
+export async function chooseFirstBoot(fat: BootFat | null, initFormat: string | undefined): Promise<FirstBootChoice> {
+  if (initFormat !== undefined) {
+    if ((FIRST_BOOT_KINDS as readonly string[]).includes(initFormat)) return { kind: initFormat as FirstBootKind, reason: `the catalog says init_format ${initFormat}` };
+    throw new CardsmithError('bad-input', `The catalog says this image takes first-boot settings by "${initFormat}", which Cardsmith does not know (it knows ${FIRST_BOOT_KINDS.join(', ')})`, { initFormat });
+  }
+  if (!fat) throw new CardsmithError('bad-input', 'This image has no FAT boot partition, so Cardsmith cannot hand it first-boot settings', {});
+  const root = await fat.volume.loadRoot();
+  const has = (name: string): boolean => findEntry(root, name) !== undefined;
+  if (has('user-data') || has('meta-data')) return { kind: 'cloudinit', reason: `the boot partition at byte ${fat.offset} holds cloud-init NoCloud seeds` };
+  if (has('cmdline.txt') && has('config.txt')) return { kind: 'systemd', reason: `the boot partition at byte ${fat.offset} has cmdline.txt and config.txt (Raspberry Pi OS style) and no cloud-init seeds` };
+  throw new CardsmithError(
+    'bad-input',
+    `Cardsmith cannot tell how this image takes first-boot settings: the catalog gives no init_format and its boot partition at byte ${fat.offset} has neither cloud-init seeds (user-data, meta-data) nor cmdline.txt and config.txt`,
+    { offset: fat.offset },
+  );
+}
+
+/** The files the mechanism reads, with their contents, for `settings`. */
+export async function firstBootFiles(kind: FirstBootKind, fat: BootFat, settings: Customise, instanceId: string): Promise<FatAddition[]> {
+  const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
+  if (kind === 'systemd') {
+    const cmdline = await fat.volume.readFile('cmdline.txt');
+    if (!cmdline) throw new CardsmithError('bad-input', `The boot partition at byte ${fat.offset} has no cmdline.txt for the first-boot hook`, { offset: fat.offset });
+    return [
+      { path: 'firstrun.sh', bytes: utf8(firstrunScript(settings)) },
+      { path: 'cmdline.txt', bytes: utf8(hookedCmdline(new TextDecoder().decode(cmdline))) },
+    ];
+  }
+  const network = networkConfig(settings);
+  return [
+    { path: 'user-data', bytes: utf8(userData(settings)) },
+    ...(network ? [{ path: 'network-config', bytes: utf8(network) }] : []),
+    { path: 'meta-data', bytes: utf8(metaData(settings, instanceId)) },
+  ];
+}
+
+export interface FirstBootEdit {
+  readonly choice: FirstBootChoice;
+  readonly files: readonly string[];
+  readonly patches: readonly Patch[];
+}
+
+/** Everything needed to customise the disk `read` sees (an image or a card as it will be). */
+export async function firstBootEdit(read: ReadAt, sizeBytes: number, settings: Customise, options: { initFormat?: string; mtime: number; instanceId: string }): Promise<FirstBootEdit> {
+  const fat = await findBootFat(read, sizeBytes);
+  const choice = await chooseFirstBoot(fat, options.initFormat);
+  if (!fat) throw new CardsmithError('bad-input', `The catalog says ${choice.kind}, but this image has no FAT boot partition to put the files on`, {});
+  const files = await firstBootFiles(choice.kind, fat, settings, options.instanceId);
+  const patches = await editFat(read, fat.offset, files, options.mtime);
+  return { choice, files: files.map((f) => f.path), patches };
+}

@@ -1,0 +1,27 @@
+/** The shape of `inspect`'s customisation summary (summary.ts fills it); zod only, for the contract. */
+import { z } from 'zod';
+
+export const FIRST_BOOT_KINDS = ['systemd', 'cloudinit', 'cloudinit-rpi'] as const;
+export type FirstBootKind = (typeof FIRST_BOOT_KINDS)[number];
+
+export const CustomisationSummarySchema = z.object({
+  /** Absent when the disk has no FAT partition. */
+  bootPartitionOffset: z.number().int().nonnegative().optional(),
+  /**
+   * How the disk takes first-boot settings, judged from the disk alone (a catalog's init_format
+   * comes first when there is one); kind null: it cannot, and the reason says why (the GUI shows it).
+   */
+  mechanism: z.object({ kind: z.enum(FIRST_BOOT_KINDS).nullable(), reason: z.string() }),
+  /** First-boot files present on the boot partition. */
+  firstBootFiles: z.array(z.string()),
+  /** cmdline.txt runs firstrun.sh on the next boot. */
+  cmdlineHook: z.boolean(),
+  hostname: z.string().optional(),
+  users: z.array(z.string()),
+  sshKeys: z.number().int().nonnegative(),
+  wifiNetworks: z.array(z.string()),
+  timezone: z.string().optional(),
+  /** Why the files could not be read, when they could not. */
+  problem: z.string().optional(),
+});
+export type CustomisationSummary = z.infer<typeof CustomisationSummarySchema>;
