@@ -31,13 +31,18 @@ interface Timing {
   readonly rssMiB: number | null;
 }
 
-/** Runs a shell command under GNU time; returns wall seconds and peak RSS of the command. */
+/**
+ * Runs a shell command under GNU time; returns wall seconds and peak RSS of the command. A
+ * command that prints `JOB-SECONDS s` (worker-client.mjs) is timed by that instead: the job's own
+ * time with the elevated part already running, as in the GUI.
+ */
 function timed(command: string): Timing {
   const out = spawnSync('/usr/bin/time', ['-f', 'BENCH %e %M', 'bash', '-o', 'pipefail', '-c', command], { encoding: 'utf8', maxBuffer: 64 * MiB });
   if (out.status !== 0) throw new Error(`failed: ${command}\n${out.stderr}${out.stdout.slice(-2000)}`);
   const match = /BENCH ([\d.]+) (\d+)/.exec(out.stderr);
   if (!match) throw new Error(`no timing for ${command}`);
-  return { seconds: Number(match[1]), rssMiB: Number(match[2]) / 1024 };
+  const job = /JOB-SECONDS ([\d.]+)/.exec(out.stdout);
+  return { seconds: Number(job?.[1] ?? match[1]), rssMiB: Number(match[2]) / 1024 };
 }
 
 /** Image of `mib` MiB: 4 MiB stretches, data (random or pattern) where `mapped(i)` holds, holes elsewhere. */
@@ -76,7 +81,7 @@ const cardsmith = (source: string, device: string, verify: boolean): string =>
 /** The same flash through the elevated part and a card job running as nobody. */
 const throughWorker = (source: string, device: string, verify: boolean): string => {
   const request = JSON.stringify({ op: 'flash', source, device, allowLoop: true, verify, eject: false });
-  return `PKEXEC_UID=65534 node ${join(root, 'scripts/worker-client.mjs')} '${request}' >/dev/null`;
+  return `PKEXEC_UID=65534 node ${join(root, 'scripts/worker-client.mjs')} '${request}' | tail -1`;
 };
 
 interface Row {
