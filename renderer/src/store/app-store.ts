@@ -330,8 +330,9 @@ export function createAppStore(deps: StoreDeps): AppStore {
         set({ flashResult: flashed.value, flashedSource: source });
         finish({ ok: true });
         setFlow((f) => ({ ...f, screen: { kind: 'flow', step: 'done' } }));
-        // A catalog image was streamed into the cache while it was written: verify reads that file.
-        if (state.flow.image?.kind === 'catalog') {
+        // A catalog or URL image was streamed into the cache while it was written: verify reads that
+        // file (the fetch finds it in the cache, revalidating a URL without a published hash).
+        if (state.flow.image?.kind === 'catalog' || state.flow.image?.kind === 'url') {
           const cached = await client.run({ op: 'fetch', source });
           if (get().flashedSource === source) set({ flashedSource: cached.ok ? cached.value.path : source });
         }

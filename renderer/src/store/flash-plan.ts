@@ -30,7 +30,9 @@ export function planFlash(flow: FlowState, settings: Pick<Settings, 'verify' | '
   const { image, drive } = flow;
   if (!image || !drive || !flow.board) return null;
   const board = boardId(flow.board);
-  const fetchSource = image.kind === 'catalog' && image.entry.kind === 'rootfs' ? image.entry.id : image.kind === 'url' ? image.url : null;
+  // A rootfs is built from a local file, so a catalog rootfs is fetched first; an image (catalog or
+  // URL) is flashed straight from its source: the download overlaps the write and lands in the cache.
+  const fetchSource = image.kind === 'catalog' && image.entry.kind === 'rootfs' ? image.entry.id : null;
   const build =
     image.kind === 'rootfs'
       ? { rootfs: image.rootfs, rootSize: image.rootSize, ...(image.loaderFrom ? { loaderFrom: image.loaderFrom } : {}) }

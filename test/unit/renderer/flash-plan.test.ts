@@ -23,8 +23,8 @@ describe('flash plan', () => {
   it('generic board and verify/eject off: no loader, verify or eject rows, no board in the request', () => {
     const plan = planFlash(state({ kind: 'url', url: 'https://h/a.img' }, true), { verify: false, eject: false });
     expect(plan?.phases).toEqual(['fetch', 'unmount', 'write']);
-    // A URL is downloaded into the cache first and flashed from there, so "verify again" reads the cache.
-    expect(plan).toMatchObject({ fetchSource: 'https://h/a.img', build: null });
+    // A URL image is flashed straight from the URL (the download overlaps the write and lands in the cache).
+    expect(plan).toMatchObject({ fetchSource: null, build: null, flashSource: 'https://h/a.img' });
     expect(plan && flashRequest(plan, 'https://h/a.img')).toEqual({ op: 'flash', source: 'https://h/a.img', device: '/dev/loop7', verify: false, eject: false });
   });
 

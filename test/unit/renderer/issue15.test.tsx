@@ -168,15 +168,16 @@ describe('issue 15: the app follows what really happened', { timeout: 30_000 }, 
     expect((screen.getByLabelText('Image') as HTMLInputElement).value).toBe('/cache/sha/d.img.xz');
   });
 
-  it('downloads a URL image once into the cache and verifies it again from there', async () => {
+  it('flashes a URL image straight from its source, and verifies it again from the cache', async () => {
     const api = fakeApi({
       ...base,
-      fetch: async (_request, emit) => {
-        emit({ type: 'phase', phase: 'fetch', state: 'start' });
-        emit({ type: 'progress', phase: 'fetch', bytesDone: 500, bytesTotal: 1000, bytesPerSecond: 100, etaSeconds: 5 });
-        return { path: '/cache/u/a.img', sha256: 'cd'.repeat(32), sizeBytes: 1000 };
-      },
-      flash: flashEmitting([{ type: 'phase', phase: 'write', state: 'done' }]),
+      fetch: async () => ({ path: '/cache/u/a.img', sha256: 'cd'.repeat(32), sizeBytes: 1000 }),
+      // The download overlaps the write inside the flash job.
+      flash: flashEmitting([
+        { type: 'phase', phase: 'fetch', state: 'start' },
+        { type: 'progress', phase: 'fetch', bytesDone: 500, bytesTotal: 1000, bytesPerSecond: 100, etaSeconds: 5 },
+        { type: 'phase', phase: 'write', state: 'done' },
+      ]),
       verify: async () => ({ device: '/dev/sdb', ok: true, bytesChecked: 64e6, mismatches: [], mismatchCount: 0, mismatchBytes: 0 }),
     });
     const store = mount(api);
@@ -192,7 +193,8 @@ describe('issue 15: the app follows what really happened', { timeout: 30_000 }, 
     await waitFor(() => expect(heading()).toBe('The card is ready'));
     // The download's row ends with the job even though the engine never said "fetch done".
     expect(store.getState().job?.phases.find((r) => r.phase === 'fetch')?.status).toBe('done');
-    expect(api.calls.find((c) => c.op === 'flash')).toMatchObject({ source: '/cache/u/a.img' });
+    expect(api.calls.find((c) => c.op === 'flash')).toMatchObject({ source: 'https://example.org/a.img' });
+    await waitFor(() => expect(store.getState().flashedSource).toBe('/cache/u/a.img'));
     fireEvent.click(screen.getByRole('button', { name: 'Verify again' }));
     await screen.findByText(/The card matches the image/);
     expect(api.calls.find((c) => c.op === 'verify')).toMatchObject({ source: '/cache/u/a.img' });
