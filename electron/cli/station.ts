@@ -17,7 +17,8 @@ function filterFrom(values: Record<string, unknown>): StationFilter {
   const min = typeof values['min-size'] === 'string' ? parseSize(values['min-size'], '--min-size') : undefined;
   const max = typeof values['max-size'] === 'string' ? parseSize(values['max-size'], '--max-size') : undefined;
   if (min !== undefined && max !== undefined && min > max) throw new UsageError('--min-size is larger than --max-size: no card could be taken');
-  return { ...(min !== undefined ? { minBytes: min } : {}), ...(max !== undefined ? { maxBytes: max } : {}) };
+  const reader = typeof values.reader === 'string' ? values.reader : undefined;
+  return { ...(min !== undefined ? { minBytes: min } : {}), ...(max !== undefined ? { maxBytes: max } : {}), ...(reader !== undefined ? { readerPath: reader } : {}) };
 }
 
 function describe(event: StationEvent): string {
@@ -35,7 +36,7 @@ function describe(event: StationEvent): string {
     case 'tally':
       return `station: ${event.ok} done ✓, ${event.failed} failed ✗, ${event.running} running`;
     case 'end':
-      return `station: stopped after ${event.rows.length} card(s)${event.report ? `; report ${event.report}` : ''}`;
+      return `station: stopped after ${event.rows.length} card(s)${event.reports.length ? `; report ${event.reports.join(', ')}` : ''}`;
   }
 }
 
@@ -57,8 +58,9 @@ export const stationCommand: Command = {
   name: 'station',
   summary: 'Flash and verify every card inserted while it runs (a flashing station), with a report',
   usage: [
-    'cardsmith station <image|url|catalog-id> [--board <id>] [--count N] [--report FILE.csv|FILE.json]',
-    '  [--min-size S] [--max-size S] [--allow-loop] [--yes] [--json]',
+    'cardsmith station <image|url|catalog-id> [--board <id>] [--count N] [--report FILE.csv|FILE.json]…',
+    '  [--min-size S] [--max-size S] [--reader PATH] [--allow-loop] [--yes] [--json]',
+    '  --reader: only cards whose reader path (sysfs port; a loop device\'s backing file) starts with PATH',
     '  drives present at start are never touched; each card inserted later that passes the safety',
     '  rules and the size filter (8G = GiB, 16GB = decimal) is flashed, verified and ejected.',
     '  --count stops after N cards (ok or failed); --report writes one row per card.',
@@ -67,7 +69,8 @@ export const stationCommand: Command = {
   options: {
     board: { type: 'string' },
     count: { type: 'string' },
-    report: { type: 'string' },
+    report: { type: 'string', multiple: true },
+    reader: { type: 'string' },
     'min-size': { type: 'string' },
     'max-size': { type: 'string' },
     'allow-loop': { type: 'boolean', default: false },
@@ -95,7 +98,7 @@ export const stationCommand: Command = {
           source,
           board: typeof values.board === 'string' ? values.board : undefined,
           count,
-          report: typeof values.report === 'string' ? values.report : undefined,
+          reports: Array.isArray(values.report) ? values.report.filter((r): r is string => typeof r === 'string') : [],
           filter,
           allowLoop: values['allow-loop'] === true,
         },

@@ -269,7 +269,7 @@ export const StationEventSchema = z.discriminatedUnion('kind', [
     error: z.string().nullable(),
   }),
   z.object({ type: z.literal('station'), kind: z.literal('tally'), running: z.number().int(), ok: z.number().int(), failed: z.number().int() }),
-  z.object({ type: z.literal('station'), kind: z.literal('end'), rows: z.array(StationRowSchema), report: z.string().nullable() }),
+  z.object({ type: z.literal('station'), kind: z.literal('end'), rows: z.array(StationRowSchema), reports: z.array(z.string()) }),
 ]);
 export type StationEvent = z.infer<typeof StationEventSchema>;
 

@@ -11,6 +11,8 @@ import { CardsmithError } from '../errors';
 export interface StationFilter {
   readonly minBytes?: number;
   readonly maxBytes?: number;
+  /** Only cards whose reader path (sysfs port, or a loop device's backing file) starts with this. */
+  readonly readerPath?: string;
 }
 
 export function hasMedia(drive: Drive): boolean {
@@ -24,7 +26,10 @@ export function arrivals(occupied: ReadonlySet<string>, drives: readonly Drive[]
 }
 
 /** null when the station may write the drive; otherwise why not. */
-export function refusal(drive: Drive, filter: StationFilter): string | null {
+export function refusal(drive: Drive, filter: StationFilter, readerPath: string | null): string | null {
+  if (filter.readerPath !== undefined && !(readerPath ?? '').startsWith(filter.readerPath)) {
+    return `its reader ${readerPath ?? '(unknown)'} is not under --reader ${filter.readerPath}`;
+  }
   if (drive.unsafeReasons.length > 0) return drive.unsafeReasons.join('; ');
   const size = drive.sizeBytes ?? 0;
   if (filter.minBytes !== undefined && size < filter.minBytes) return `${size} bytes is below --min-size (${filter.minBytes} bytes)`;

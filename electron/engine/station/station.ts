@@ -23,7 +23,8 @@ export interface StationOptions {
   readonly board?: string;
   /** Stop once this many cards are done (ok or failed); without it, run until cancelled. */
   readonly count?: number;
-  readonly report?: string;
+  /** Report files (each .csv or .json), written atomically when the station stops. */
+  readonly reports: readonly string[];
   readonly filter: StationFilter;
   readonly allowLoop: boolean;
   readonly intervalMs?: number;
@@ -63,7 +64,7 @@ const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
   });
 
 export async function runStation(options: StationOptions, emit: (event: StationEvent) => void, signal: AbortSignal): Promise<StationRow[]> {
-  if (options.report !== undefined) renderReport(options.report, []); // a bad report name fails before any card
+  for (const report of options.reports) renderReport(report, []); // a bad report name fails before any card
   const image = await resolveSource(options.source, signal);
   const scan = (): Promise<Drive[]> => scanDrives({ all: true, allowLoop: options.allowLoop, sourcePath: image.path });
   let occupied = arrivals(new Set(), await scan()).occupied;
@@ -76,8 +77,7 @@ export async function runStation(options: StationOptions, emit: (event: StationE
   let started = 0;
   const full = (): boolean => options.count !== undefined && started >= options.count;
 
-  const flashCard = async (drive: Drive): Promise<void> => {
-    const reader = readerOf(drive.device);
+  const flashCard = async (drive: Drive, reader: StationRow['reader']): Promise<void> => {
     const index = slots.push(newSlot(drive.device)) - 1;
     emit(slotEvent(slots[index] as Slot));
     const onEvent = (event: JobEvent): void => {
@@ -114,14 +114,15 @@ export async function runStation(options: StationOptions, emit: (event: StationE
     occupied = next.occupied;
     for (const drive of next.arrived) {
       if (busy.has(drive.device)) continue;
-      const reason = full() ? `the station already has its ${options.count} cards` : refusal(drive, options.filter);
+      const reader = readerOf(drive.device);
+      const reason = full() ? `the station already has its ${options.count} cards` : refusal(drive, options.filter, reader.path);
       if (reason !== null) {
         emit({ type: 'station', kind: 'skip', device: drive.device, reason });
         continue;
       }
       started++;
       busy.add(drive.device);
-      const job = flashCard(drive).finally(() => {
+      const job = flashCard(drive, reader).finally(() => {
         busy.delete(drive.device);
         jobs.delete(job);
       });
@@ -129,7 +130,7 @@ export async function runStation(options: StationOptions, emit: (event: StationE
     }
   }
   while (jobs.size > 0) await Promise.all([...jobs]);
-  if (options.report !== undefined) writeReportAtomically(options.report, rows);
-  emit({ type: 'station', kind: 'end', rows, report: options.report ?? null });
+  for (const report of options.reports) writeReportAtomically(report, rows);
+  emit({ type: 'station', kind: 'end', rows, reports: [...options.reports] });
   return rows;
 }
