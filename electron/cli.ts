@@ -11,6 +11,7 @@ import { drivesCommand } from './cli/drives';
 import { fetchCommand } from './cli/fetch';
 import { flashCommand, verifyCommand } from './cli/flash';
 import { checkCommand } from './cli/check';
+import { stationCommand } from './cli/station';
 import { inspectCommand } from './cli/inspect';
 import { cardJobCommand } from './cli/card-job';
 import { workerCommand } from './cli/worker';
@@ -30,6 +31,7 @@ export const COMMANDS: readonly Command[] = [
   flashCommand,
   verifyCommand,
   checkCommand,
+  stationCommand,
   workerCommand,
   cardJobCommand,
 ];

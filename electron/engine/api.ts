@@ -229,6 +229,50 @@ export const EventSchema = z.discriminatedUnion('type', [
 ]);
 export type JobEvent = z.infer<typeof EventSchema>;
 
+/**
+ * `cardsmith station` (station/): a flash job per card inserted while it runs. It is not an
+ * operation of its own (each card is an ordinary `flash` job); with --json it prints these
+ * events, one per line, and ends with `end`, which carries the batch report's rows.
+ */
+export const StationReaderSchema = z.object({
+  vendor: z.string().nullable(),
+  model: z.string().nullable(),
+  serial: z.string().nullable(),
+  /** Where the card sits: the reader's sysfs port path, or a loop device's backing file. */
+  path: z.string().nullable(),
+});
+export const StationRowSchema = z.object({
+  /** When the card's job ended (ISO 8601). */
+  time: z.string(),
+  device: z.string(),
+  reader: StationReaderSchema,
+  sizeBytes: z.number().int().nonnegative().nullable(),
+  /** sha256 of the source file the station flashed (the cached download for a URL or catalog id). */
+  imageSha256: z.string(),
+  bytesWritten: z.number().int().nonnegative(),
+  result: z.enum(['ok', 'failed']),
+  error: z.string().nullable(),
+});
+export type StationRow = z.infer<typeof StationRowSchema>;
+export const SlotStateSchema = z.enum(['waiting', 'writing', 'verifying', 'done', 'failed']);
+export const StationEventSchema = z.discriminatedUnion('kind', [
+  z.object({ type: z.literal('station'), kind: z.literal('start'), source: z.string(), imageSha256: z.string(), untouched: z.array(z.string()) }),
+  /** A new drive the station will not write, and why (unsafe, outside the size filter). */
+  z.object({ type: z.literal('station'), kind: z.literal('skip'), device: z.string(), reason: z.string() }),
+  z.object({
+    type: z.literal('station'),
+    kind: z.literal('slot'),
+    device: z.string(),
+    state: SlotStateSchema,
+    percent: z.number().min(0).max(100).nullable(),
+    bytesPerSecond: z.number().nonnegative().nullable(),
+    error: z.string().nullable(),
+  }),
+  z.object({ type: z.literal('station'), kind: z.literal('tally'), running: z.number().int(), ok: z.number().int(), failed: z.number().int() }),
+  z.object({ type: z.literal('station'), kind: z.literal('end'), rows: z.array(StationRowSchema), reports: z.array(z.string()) }),
+]);
+export type StationEvent = z.infer<typeof StationEventSchema>;
+
 /** One line of the worker protocol and of the main↔renderer event channel. */
 export const EnvelopeSchema = z.object({ job: z.string().min(1).max(64), event: EventSchema });
 export type Envelope = z.infer<typeof EnvelopeSchema>;

@@ -1,0 +1,136 @@
+/**
+ * The flashing station: watches for cards inserted while it runs and gives each its own
+ * ordinary `flash` job (write, verify, loader), several at once. Drives present at start are
+ * never touched; each new one must pass the scanner's safety rules and the size filter. The
+ * source is resolved once (a URL or catalog id fetched into the cache) and every card is
+ * flashed from that one file. One card's failure ends that card only.
+ */
+import { existsSync, renameSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import type { JobEvent, StationEvent, StationRow } from '../api';
+import type { Drive } from '../drives/model';
+import { scanDrives } from '../drives/scan';
+import { CardsmithError } from '../errors';
+import { runRequest } from '../operations';
+import { sha256OfFile } from '../sources/cache';
+import { arrivals, refusal, type StationFilter } from './filter';
+import { readerOf } from './reader';
+import { renderReport } from './report';
+import { advance, newSlot, slotEvent, tally, type Slot } from './slots';
+
+export interface StationOptions {
+  readonly source: string;
+  readonly board?: string;
+  /** Stop once this many cards are done (ok or failed); without it, run until cancelled. */
+  readonly count?: number;
+  /** Report files (each .csv or .json), written atomically when the station stops. */
+  readonly reports: readonly string[];
+  readonly filter: StationFilter;
+  readonly allowLoop: boolean;
+  readonly intervalMs?: number;
+}
+
+/** The file every card is flashed from and its sha256: a local image as it is, anything else fetched once. */
+async function resolveSource(source: string, signal: AbortSignal): Promise<{ path: string; sha256: string }> {
+  if (existsSync(source)) return { path: source, sha256: await sha256OfFile(source) };
+  let failure: string | undefined;
+  const fetched = await runRequest<'fetch'>(
+    { op: 'fetch', source },
+    (event) => {
+      if (event.type === 'error') failure = event.error.message;
+    },
+    signal,
+  );
+  if (!fetched) throw new CardsmithError('bad-input', `the station could not fetch ${source}: ${failure ?? 'no result'}`);
+  return { path: fetched.path, sha256: fetched.sha256 };
+}
+
+/** Writes the report beside its final name and renames it into place, so a reader never sees half of it. */
+export function writeReportAtomically(path: string, rows: readonly StationRow[]): void {
+  const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  writeFileSync(temporary, renderReport(path, rows));
+  renameSync(temporary, path);
+}
+
+const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+
+export async function runStation(options: StationOptions, emit: (event: StationEvent) => void, signal: AbortSignal): Promise<StationRow[]> {
+  for (const report of options.reports) renderReport(report, []); // a bad report name fails before any card
+  const image = await resolveSource(options.source, signal);
+  const scan = (): Promise<Drive[]> => scanDrives({ all: true, allowLoop: options.allowLoop, sourcePath: image.path });
+  let occupied = arrivals(new Set(), await scan()).occupied;
+  emit({ type: 'station', kind: 'start', source: image.path, imageSha256: image.sha256, untouched: [...occupied] });
+
+  const slots: Slot[] = []; // one per card, in arrival order (a reader can see several cards)
+  const busy = new Set<string>();
+  const jobs = new Set<Promise<void>>();
+  const rows: StationRow[] = [];
+  let started = 0;
+  const full = (): boolean => options.count !== undefined && started >= options.count;
+
+  const flashCard = async (drive: Drive, reader: StationRow['reader']): Promise<void> => {
+    const index = slots.push(newSlot(drive.device)) - 1;
+    emit(slotEvent(slots[index] as Slot));
+    const onEvent = (event: JobEvent): void => {
+      const slot = slots[index] as Slot;
+      const next = advance(slot, event);
+      if (next === slot) return;
+      slots[index] = next;
+      emit(slotEvent(next));
+    };
+    await runRequest<'flash'>(
+      // A loop device has nothing to eject; a real reader's card is ejected so it can be pulled.
+      { op: 'flash', source: image.path, device: drive.device, board: options.board, verify: true, eject: drive.readerKind !== 'loop', allowLoop: options.allowLoop },
+      onEvent,
+      signal,
+    );
+    const slot = slots[index] as Slot;
+    rows.push({
+      time: new Date().toISOString(),
+      device: drive.device,
+      reader,
+      sizeBytes: drive.sizeBytes,
+      imageSha256: image.sha256,
+      bytesWritten: slot.bytesWritten,
+      result: slot.state === 'done' ? 'ok' : 'failed',
+      error: slot.state === 'done' ? null : (slot.error ?? 'the job ended without a result'),
+    });
+    emit({ type: 'station', kind: 'tally', ...tally(slots) });
+  };
+
+  while (!signal.aborted && !full()) {
+    await sleep(options.intervalMs ?? 1000, signal);
+    if (signal.aborted) break;
+    const next = arrivals(occupied, await scan());
+    occupied = next.occupied;
+    for (const drive of next.arrived) {
+      if (busy.has(drive.device)) continue;
+      const reader = readerOf(drive.device);
+      const reason = full() ? `the station already has its ${options.count} cards` : refusal(drive, options.filter, reader.path);
+      if (reason !== null) {
+        emit({ type: 'station', kind: 'skip', device: drive.device, reason });
+        continue;
+      }
+      started++;
+      busy.add(drive.device);
+      const job = flashCard(drive, reader).finally(() => {
+        busy.delete(drive.device);
+        jobs.delete(job);
+      });
+      jobs.add(job);
+    }
+  }
+  while (jobs.size > 0) await Promise.all([...jobs]);
+  for (const report of options.reports) writeReportAtomically(report, rows);
+  emit({ type: 'station', kind: 'end', rows, reports: [...options.reports] });
+  return rows;
+}
