@@ -86,7 +86,8 @@ export async function flash(request: FlashRequest, outer: JobContext, access: Ca
     const deviceBytes = card.info.sizeBytes;
     if (origin.kind === 'build') built = await buildForCard({ ...origin.build, loaderFrom: origin.build.loaderFrom ?? request.loaderFrom }, deviceBytes, ctx);
     const image = built ? built.path : (origin as { source: string }).source;
-    input = await openImageInput(image, ctx, { bmapPath: origin.kind === 'source' ? request.bmap : undefined });
+    const inputOptions = { bmapPath: origin.kind === 'source' ? request.bmap : undefined };
+    input = await openImageInput(image, ctx, inputOptions);
     ctx.log('info', `image: ${input.compression}, ${input.sizeBytes ?? 'unknown'} bytes${input.bmap ? `, bmap with ${input.bmap.ranges.length} ranges` : ''}`);
     refuseSmallCard(input, deviceBytes, card.info.device);
     await assertCapacity(card.info, input.sizeBytes);
@@ -102,11 +103,16 @@ export async function flash(request: FlashRequest, outer: JobContext, access: Ca
 
     ctx.phase('write', 'start');
     // One source pass: what goes to the card is digested as it is written, and the readback
-    // compares the card with those digests, so neither a file nor a URL is read twice.
+    // compares the card with those digests, so no URL is fetched and no codec decoded twice. A local
+    // raw file is the exception: the readback compares the card with the file itself, byte for
+    // byte (a re-read from the page cache is several times faster than hashing), unless holes the
+    // bmap leaves out are promised zero, which only the digests cover.
+    const holes = request.holes ?? DEFAULT_HOLE_POLICY;
+    const rereadable = input.rereadable && (input.bmap === null || holes === 'skip');
     const written = await writeImage(input, target, plan, ctx, {
-      recordDigests: request.verify,
+      recordDigests: request.verify && !rereadable,
       deviceBytes,
-      holes: request.holes ?? DEFAULT_HOLE_POLICY,
+      holes,
       zeroOut: deviceZeroOut(target.path, (m) => ctx.log('warn', m)),
       ...(step.kind === 'write' || firstBoot
         ? {
@@ -134,9 +140,18 @@ export async function flash(request: FlashRequest, outer: JobContext, access: Ca
       ctx.phase('verify', 'start');
       let outcome: VerifyOutcome;
       try {
-        // Image blocks under the loader were read back and re-digested with the loader laid over them.
-        const all = await verifyWritten(target, [...written.pieces, ...written.patchPieces].sort((a, b) => a.start - b.start), ctx);
-        outcome = { bytesChecked: all.bytesChecked, mismatches: mergeRanges([...all.mismatches, ...written.earlyMismatches]) };
+        if (rereadable) {
+          // Where patches went (loader, first-boot files), the card holds them, not the image: those
+          // bytes are checked against the digests of what was written.
+          const again = await openImageInput(image, ctx, inputOptions);
+          const body = await verifyAgainstImage(target, again, deviceBytes, ctx).finally(() => again.close());
+          const patched = await verifyWritten(target, written.patchPieces, ctx);
+          outcome = { bytesChecked: body.bytesChecked, mismatches: mergeRanges([...subtractRanges(body.mismatches, loaderRanges), ...patched.mismatches]) };
+        } else {
+          // Image blocks under the patches were read back and re-digested with the patches laid over them.
+          const all = await verifyWritten(target, [...written.pieces, ...written.patchPieces].sort((a, b) => a.start - b.start), ctx);
+          outcome = { bytesChecked: all.bytesChecked, mismatches: mergeRanges([...all.mismatches, ...written.earlyMismatches]) };
+        }
       } catch (error) {
         const zeroed = await zeroHead(target, null, Math.min(HEAD_BYTES, deviceBytes), ctx);
         throw new InterruptedWrite(error, zeroed);

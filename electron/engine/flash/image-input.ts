@@ -31,6 +31,8 @@ export interface ImageInput extends PullReader {
   /** Bytes the image certainly has even when its size is only estimated (a gzip trailer's ISIZE). */
   readonly minSizeBytes: number;
   readonly bmap: Bmap | null;
+  /** A local uncompressed file with no published hash: reading it again is cheap and decodes nothing. */
+  readonly rereadable: boolean;
   /** Reads to the end of the source, so its checks run; fails if bytes remain past `position`. */
   finish(position: number): Promise<void>;
 }
@@ -39,7 +41,7 @@ function tooLong(path: string, position: number): CardsmithError {
   return new CardsmithError('source-corrupt', `The image ${path} continues past byte ${position}, the size its header or block map declares`, { path, offset: position });
 }
 
-function imageInput(source: PullReader, about: Pick<ImageInput, 'path' | 'compression' | 'sizeBytes' | 'minSizeBytes' | 'bmap'>): ImageInput {
+function imageInput(source: PullReader, about: Pick<ImageInput, 'path' | 'compression' | 'sizeBytes' | 'minSizeBytes' | 'bmap' | 'rereadable'>): ImageInput {
   const probe = new Uint8Array(1);
   const reader = about.bmap ? rangeChecked(source, about.bmap, about.path) : source;
   return {
@@ -163,7 +165,8 @@ export async function openImageInput(ref: string, ctx: JobContext, options: { re
   const direct = checked || !(await isLocalFile(ref)) ? null : await directFileReader(ref, opened.info.compression);
   const size = opened.info.sizeIsEstimate ? (bmap?.imageSize ?? null) : opened.info.sizeBytes;
   const minSizeBytes = opened.minSizeBytes;
-  if (!direct) return imageInput(streamReader(opened.stream()), { path: opened.info.path, compression: opened.info.compression, sizeBytes: size, minSizeBytes, bmap });
+  if (!direct) return imageInput(streamReader(opened.stream()), { path: opened.info.path, compression: opened.info.compression, sizeBytes: size, minSizeBytes, bmap, rereadable: false });
   opened.close();
-  return imageInput(bmap ? bmapSizedReader(direct, ref, bmap) : direct, { path: ref, compression: opened.info.compression, sizeBytes: direct.sizeBytes ?? size, minSizeBytes, bmap });
+  const rereadable = opened.info.compression === 'none';
+  return imageInput(bmap ? bmapSizedReader(direct, ref, bmap) : direct, { path: ref, compression: opened.info.compression, sizeBytes: direct.sizeBytes ?? size, minSizeBytes, bmap, rereadable });
 }
