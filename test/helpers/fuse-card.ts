@@ -26,10 +26,9 @@ export interface FuseCardOptions {
   readonly latencyMicroseconds?: number;
 }
 
-/** Compiles the FUSE program once per version of its source (the binary is named by the source's hash). */
-function binary(): string {
-  const source = join(__dirname, '..', 'integration', 'flash', 'fuse-card.c');
-  const out = join(tmpdir(), `cardsmith-fuse-card-${createHash('sha256').update(readFileSync(source)).digest('hex').slice(0, 12)}`);
+/** Compiles a FUSE program once per version of its source (the binary is named by the source's hash). */
+export function compileFuse(source: string): string {
+  const out = join(tmpdir(), `cardsmith-fuse-${createHash('sha256').update(readFileSync(source)).digest('hex').slice(0, 12)}`);
   if (existsSync(out)) return out;
   const flags = execFileSync('pkg-config', ['--cflags', '--libs', 'fuse3'], { encoding: 'utf8' }).trim().split(/\s+/);
   // Built under a temporary name and renamed, so a concurrent test never runs a half-written binary.
@@ -48,12 +47,16 @@ function args(options: FuseCardOptions, backing: string): string[] {
   return out;
 }
 
-/** Mounts a FUSE card, attaches a loop device over it, runs `body(device)`, and always tears both down. */
-export async function withFuseCard<T>(options: FuseCardOptions, body: (device: string) => Promise<T> | T): Promise<T> {
-  const dir = mkdtempSync('/dev/shm/cardsmith-fuse-card-');
+/**
+ * Runs a FUSE program that serves `<mount>/card`, attaches a loop device over that file, runs
+ * `body(device)`, and always detaches, unmounts and stops it. `args` gets the mount point and a
+ * private RAM-backed folder for the program's own files.
+ */
+export async function withFuseLoop<T>(program: string, args: (mount: string, dir: string) => readonly string[], body: (device: string) => Promise<T> | T): Promise<T> {
+  const dir = mkdtempSync('/dev/shm/cardsmith-fuse-');
   const mount = join(dir, 'mnt');
   mkdirSync(mount);
-  const fuse = spawn(binary(), [mount, String(options.sizeBytes), ...args(options, join(dir, 'backing'))], { stdio: 'ignore' });
+  const fuse = spawn(program, args(mount, dir), { stdio: 'ignore' });
   try {
     for (let i = 0; i < 50 && !existsSync(join(mount, 'card')); i++) await new Promise((r) => setTimeout(r, 100));
     const device = attachLoop(join(mount, 'card'));
@@ -67,4 +70,10 @@ export async function withFuseCard<T>(options: FuseCardOptions, body: (device: s
     fuse.kill();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Mounts a FUSE card, attaches a loop device over it, runs `body(device)`, and always tears both down. */
+export function withFuseCard<T>(options: FuseCardOptions, body: (device: string) => Promise<T> | T): Promise<T> {
+  const program = compileFuse(join(__dirname, '..', 'integration', 'flash', 'fuse-card.c'));
+  return withFuseLoop(program, (mount, dir) => [mount, String(options.sizeBytes), ...args(options, join(dir, 'backing'))], body);
 }

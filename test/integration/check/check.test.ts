@@ -18,7 +18,8 @@ import { runRequest } from '../../../electron/engine/operations';
 import { withLoopDevice } from '../../helpers/loop';
 import { describeWith } from '../../helpers/needs';
 import { WorkerProcess } from '../../helpers/worker-process';
-import { FAKE_CARD_NEEDS, withFakeCard } from './fake-card';
+import { FUSE_CARD_NEEDS } from '../../helpers/fuse-card';
+import { withFakeCard } from './fake-card';
 
 const MiB = 1 << 20;
 const root = join(__dirname, '..', '..', '..');
@@ -71,7 +72,7 @@ function probedBlocksZeroed(device: string, claimedBytes: number): boolean {
   }
 }
 
-describeWith([...FAKE_CARD_NEEDS, 'tool:f3probe'], 'checking fake and failing cards', () => {
+describeWith([...FUSE_CARD_NEEDS, 'tool:f3probe'], 'checking fake and failing cards', () => {
   it('finds the real size of a wrap-around card exactly, where f3probe sees no usable bytes, and a flash onto it is refused', async () => {
     const claimed = 1024 * MiB;
     const real = 96 * MiB;
