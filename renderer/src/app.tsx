@@ -10,6 +10,7 @@ import { WindowDrop } from './components/window-drop';
 import type { MessageKey } from './i18n/translate';
 import { BoardPage } from './pages/board-page';
 import { CardPage } from './pages/card-page';
+import { CustomisePage } from './pages/customise-page';
 import { DonePage } from './pages/done-page';
 import { FlashPage } from './pages/flash-page';
 import { ImagePage } from './pages/image-page';
@@ -17,7 +18,7 @@ import { InspectPage } from './pages/inspect-page';
 import { ReviewPage } from './pages/review-page';
 import { SettingsPage } from './pages/settings-page';
 import { VerifyPage } from './pages/verify-page';
-import { canEnter, FLOW_STEPS, nextStep, previousStep, type FlowStep, type Screen } from './store/flow';
+import { canEnter, nextStep, stepNumber, previousStep, type FlowStep, type Screen } from './store/flow';
 import type { JobStatus } from './store/job';
 import { useActions, useApp, useI18n } from './store/store-context';
 
@@ -28,6 +29,7 @@ function screenKey(screen: Screen): string {
 const HEADINGS: Readonly<Record<FlowStep, MessageKey>> = {
   board: 'board.heading',
   image: 'image.heading',
+  customise: 'customise.heading',
   card: 'card.heading',
   review: 'review.heading',
   flash: 'flash.heading',
@@ -55,6 +57,8 @@ function StepPage({ step }: { step: FlowStep }): ReactNode {
       return <BoardPage />;
     case 'image':
       return <ImagePage />;
+    case 'customise':
+      return <CustomisePage />;
     case 'card':
       return <CardPage />;
     case 'review':
@@ -114,9 +118,10 @@ export function App(): ReactNode {
     { kind: 'settings', label: t('nav.settings'), Icon: Settings },
   ] as const;
   const step = screen.kind === 'flow' ? screen.step : null;
-  const back = step ? previousStep(step) : null;
-  const next = step ? nextStep(step) : null;
-  const showNext = next !== null && next !== 'flash' && next !== 'done';
+  const back = step ? previousStep(flowState, step) : null;
+  const next = step ? nextStep(flowState, step) : null;
+  // The Customise step ends with its own buttons: its settings are hashed before they are kept.
+  const showNext = next !== null && next !== 'flash' && next !== 'done' && step !== 'customise';
 
   return (
     <WindowDrop>
@@ -147,7 +152,7 @@ export function App(): ReactNode {
         <h1 ref={heading} tabIndex={-1}>
           {t(headingOf(screen, jobStatus))}
         </h1>
-        {step ? <p className="step-of">{t('step.of', { n: FLOW_STEPS.indexOf(step) + 1, total: FLOW_STEPS.length })}</p> : null}
+        {step ? <p className="step-of">{t('step.of', stepNumber(flowState, step))}</p> : null}
         <ScreenPage screen={screen} />
       </main>
       {step && step !== 'flash' && step !== 'done' ? (

@@ -4,7 +4,7 @@
  * and hand their outcomes to those functions; nothing in this file decides what a step means.
  */
 import { createStore, type StoreApi } from 'zustand/vanilla';
-import type { JobEvent, ResultOf } from '../../../electron/engine/api';
+import type { Customise, JobEvent, ResultOf } from '../../../electron/engine/api';
 import type { Board } from '../../../electron/engine/boards/model';
 import type { Drive } from '../../../electron/engine/drives/model';
 import type { ErrorInfo } from '../../../electron/engine/errors';
@@ -64,6 +64,8 @@ export interface AppActions {
   goTo(step: flow.FlowStep): void;
   openScreen(screen: flow.Screen['kind']): void;
   setConfirmed(confirmed: boolean): void;
+  /** First-boot settings, secrets already hashed (null: no customisation). */
+  setCustomise(customise: Customise | null): void;
   startFlash(): Promise<void>;
   cancelJob(): Promise<void>;
   flashAnother(): void;
@@ -299,6 +301,9 @@ export function createAppStore(deps: StoreDeps): AppStore {
       },
       setConfirmed(confirmed) {
         setFlow((f) => ({ ...f, confirmed }));
+      },
+      setCustomise(customise) {
+        setFlow((f) => flow.setCustomise(f, customise));
       },
       async startFlash() {
         const state = get();
