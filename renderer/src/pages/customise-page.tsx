@@ -14,6 +14,7 @@ export function CustomisePage(): ReactNode {
   const { t } = useI18n();
   const actions = useActions();
   const chosen = useApp((s) => s.flow.customise);
+  const offer = useApp((s) => s.flow.presetOffer);
   // Opened from Review (a card already chosen), the step returns there; otherwise it goes on to Card.
   const onward = useApp((s) => (canEnter(s.flow, 'review') ? 'review' : 'card'));
   const [form, setForm] = useState<CustomiseForm>(() => formOf(chosen));
@@ -64,6 +65,20 @@ export function CustomisePage(): ReactNode {
       }}
     >
       <p className="muted">{t('customise.intro')}</p>
+      {offer && chosen === null ? (
+        <div className="button-row" role="note">
+          <span>{t('customise.preset.offer', { name: offer.name })}</span>
+          <button
+            type="button"
+            onClick={() => {
+              setForm(formOf(offer.settings));
+              actions.setCustomise(offer.settings);
+            }}
+          >
+            {t('customise.preset.use')}
+          </button>
+        </div>
+      ) : null}
       <fieldset>
         <legend>{t('customise.system')}</legend>
         {text('hostname', 'customise.hostname')}

@@ -3,7 +3,7 @@
  * steps may be entered. Picking something upstream (another board, another image) clears the
  * choices that depended on it, so the Review never shows a stale combination.
  */
-import type { BuildRecipe, Customise } from '../../../electron/engine/api';
+import type { BuildRecipe, Customise, Preset } from '../../../electron/engine/api';
 import type { Board } from '../../../electron/engine/boards/model';
 import type { Drive } from '../../../electron/engine/drives/model';
 import type { CatalogEntry } from '../../../electron/engine/sources/model';
@@ -47,9 +47,11 @@ export interface FlowState {
    * and then the Customise step is passed over by Next and Back (it is opened from its tile or Review).
    */
   readonly customise: Customise | null;
+  /** The default preset, offered by the Customise step (so Next stops there) while nothing is customised. */
+  readonly presetOffer: Preset | null;
 }
 
-export const INITIAL_FLOW: FlowState = { screen: { kind: 'flow', step: 'board' }, board: null, image: null, drive: null, confirmed: false, imageChecked: false, customise: null };
+export const INITIAL_FLOW: FlowState = { screen: { kind: 'flow', step: 'board' }, board: null, image: null, drive: null, confirmed: false, imageChecked: false, customise: null, presetOffer: null };
 
 /** Drives above this size ask for a typed confirmation: they are more often a backup disk than a card. */
 export const CONFIRM_ABOVE_BYTES = 128 * 1000 ** 3;
@@ -106,9 +108,9 @@ export function canEnter(state: FlowState, step: FlowStep): boolean {
   }
 }
 
-/** Whether Next and Back stop at a step: an unused Customise step costs no click. */
+/** Whether Next and Back stop at a step: an unused Customise step with no preset to offer costs no click. */
 function stopsAt(state: FlowState, step: FlowStep | undefined): boolean {
-  return step !== 'customise' || state.customise !== null;
+  return step !== 'customise' || state.customise !== null || state.presetOffer !== null;
 }
 
 export function nextStep(state: FlowState, step: FlowStep): FlowStep | null {
