@@ -3,14 +3,13 @@
  * the open page with its heading (focused on every change, for keyboard and screen-reader users),
  * and Back/Next. Theme and language are applied to the document here.
  */
-import { useEffect, useRef, type ReactNode } from 'react';
+import { lazy, Suspense, useEffect, useRef, type ReactNode } from 'react';
 import { MemoryStick, ScanSearch, Settings, ShieldCheck, Zap } from 'lucide-react';
 import { ChoiceTiles } from './components/choice-tiles';
 import { WindowDrop } from './components/window-drop';
 import type { MessageKey } from './i18n/translate';
 import { BoardPage } from './pages/board-page';
 import { CardPage } from './pages/card-page';
-import { CustomisePage } from './pages/customise-page';
 import { DonePage } from './pages/done-page';
 import { FlashPage } from './pages/flash-page';
 import { ImagePage } from './pages/image-page';
@@ -21,6 +20,10 @@ import { VerifyPage } from './pages/verify-page';
 import { canEnter, nextStep, stepNumber, previousStep, type FlowStep, type Screen } from './store/flow';
 import type { JobStatus } from './store/job';
 import { useActions, useApp, useI18n } from './store/store-context';
+
+// The Customise step validates with the engine's zod schemas; loaded on first use, zod stays out
+// of the start-up bundle (it about doubles it) for the many flows that never customise.
+const CustomisePage = lazy(async () => ({ default: (await import('./pages/customise-page')).CustomisePage }));
 
 function screenKey(screen: Screen): string {
   return screen.kind === 'flow' ? `flow-${screen.step}` : screen.kind;
@@ -58,7 +61,11 @@ function StepPage({ step }: { step: FlowStep }): ReactNode {
     case 'image':
       return <ImagePage />;
     case 'customise':
-      return <CustomisePage />;
+      return (
+        <Suspense fallback={null}>
+          <CustomisePage />
+        </Suspense>
+      );
     case 'card':
       return <CardPage />;
     case 'review':

@@ -131,6 +131,7 @@ describe('customise: the app', { timeout: 30_000 }, () => {
 
     fireEvent.click(screen.getByRole('button', { name: 'Customise …' }));
     expect(heading()).toBe('Customise the system');
+    await screen.findByLabelText('Host name');
     const field = (name: string): HTMLInputElement => screen.getByLabelText(name) as HTMLInputElement;
     fireEvent.change(field('Host name'), { target: { value: 'lab-1' } });
     fireEvent.change(field('User name'), { target: { value: 'Pi' } });

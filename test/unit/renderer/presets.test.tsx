@@ -84,7 +84,7 @@ describe('customisation presets', { timeout: 30_000 }, () => {
     await waitFor(() => expect(nextButton().disabled).toBe(false));
     fireEvent.click(nextButton());
     expect(heading()).toBe('Customise the system');
-    expect(screen.getByText("Use preset 'lab'?")).toBeTruthy();
+    await screen.findByText("Use preset 'lab'?");
     fireEvent.click(screen.getByRole('button', { name: 'Use preset' }));
     expect((screen.getByLabelText('Host name') as HTMLInputElement).value).toBe('lab');
     fireEvent.click(screen.getByRole('button', { name: 'Use these settings' }));
