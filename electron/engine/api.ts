@@ -15,7 +15,7 @@ import { CatalogEntrySchema, CatalogStatsSchema, ImageInfoSchema } from './sourc
 import { InspectionSchema, PartitionSchema } from './disk/model';
 import { ErrorInfoSchema } from './errors';
 import { CardCheckSchema } from './check/model';
-import { CustomiseSchema } from './customise/model';
+import { CustomiseSchema, PresetSchema } from './customise/model';
 import { CustomisationSummarySchema } from './customise/firstboot/summary-model';
 
 export { CustomiseSchema, PresetSchema, PresetsFileSchema, type Customise, type Preset, type PresetsFile } from './customise/model';
@@ -125,6 +125,11 @@ export const RequestSchema = z.discriminatedUnion('op', [
   z.object({ op: z.literal('check'), device: z.string(), speed: z.boolean().default(true), allowLoop: z.boolean().default(false) }),
   /** The remembered check of the card in `device`, found by its identity; reads sysfs and the cache only. */
   z.object({ op: z.literal('lastCheck'), device: z.string() }),
+  /**
+   * The saved customisation presets (presets.json in the cache folder); `save` adds or replaces one
+   * by name, `remove` deletes one; the answer is the list afterwards. Unprivileged.
+   */
+  z.object({ op: z.literal('presets'), save: PresetSchema.optional(), remove: z.string().min(1).optional(), settings: SourceSettingsSchema.optional() }),
   z.object({
     op: z.literal('installLoader'),
     board: z.string(),
@@ -206,6 +211,7 @@ export const ResultSchemas = {
   installLoader: z.object({ target: z.string(), writes: z.array(LoaderWriteDoneSchema) }),
   check: CheckResultSchema,
   lastCheck: z.object({ check: CheckResultSchema.nullable() }),
+  presets: z.object({ presets: z.array(PresetSchema) }),
 } as const satisfies Record<Op, z.ZodType>;
 export type ResultOf<O extends Op> = z.infer<(typeof ResultSchemas)[O]>;
 

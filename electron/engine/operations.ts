@@ -40,6 +40,12 @@ const handlers: Handlers = {
   installLoader: async (request, ctx, options) => (await import('./boards/install')).installLoader(request, ctx, options.card),
   check: async (request, ctx, options) => (await import('./check/check')).checkCard(request, ctx, options.card),
   lastCheck: async (request) => ({ check: await (await import('./check/remember')).lastCheckOf(request.device) }),
+  presets: (request) =>
+    withSourceSettings(request.settings, async () => {
+      const { loadPresets, removePreset, savePreset } = await import('./customise/presets');
+      if (request.remove !== undefined) await removePreset(request.remove);
+      return { presets: request.save ? await savePreset(request.save) : await loadPresets() };
+    }),
 };
 
 /**

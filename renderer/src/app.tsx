@@ -3,7 +3,7 @@
  * the open page with its heading (focused on every change, for keyboard and screen-reader users),
  * and Back/Next. Theme and language are applied to the document here.
  */
-import { useEffect, useRef, type ReactNode } from 'react';
+import { lazy, Suspense, useEffect, useRef, type ReactNode } from 'react';
 import { MemoryStick, ScanSearch, Settings, ShieldCheck, Zap } from 'lucide-react';
 import { ChoiceTiles } from './components/choice-tiles';
 import { WindowDrop } from './components/window-drop';
@@ -17,9 +17,13 @@ import { InspectPage } from './pages/inspect-page';
 import { ReviewPage } from './pages/review-page';
 import { SettingsPage } from './pages/settings-page';
 import { VerifyPage } from './pages/verify-page';
-import { canEnter, FLOW_STEPS, nextStep, previousStep, type FlowStep, type Screen } from './store/flow';
+import { canEnter, nextStep, stepNumber, previousStep, type FlowStep, type Screen } from './store/flow';
 import type { JobStatus } from './store/job';
 import { useActions, useApp, useI18n } from './store/store-context';
+
+// The Customise step validates with the engine's zod schemas; loaded on first use, zod stays out
+// of the start-up bundle (it about doubles it) for the many flows that never customise.
+const CustomisePage = lazy(async () => ({ default: (await import('./pages/customise-page')).CustomisePage }));
 
 function screenKey(screen: Screen): string {
   return screen.kind === 'flow' ? `flow-${screen.step}` : screen.kind;
@@ -28,6 +32,7 @@ function screenKey(screen: Screen): string {
 const HEADINGS: Readonly<Record<FlowStep, MessageKey>> = {
   board: 'board.heading',
   image: 'image.heading',
+  customise: 'customise.heading',
   card: 'card.heading',
   review: 'review.heading',
   flash: 'flash.heading',
@@ -55,6 +60,12 @@ function StepPage({ step }: { step: FlowStep }): ReactNode {
       return <BoardPage />;
     case 'image':
       return <ImagePage />;
+    case 'customise':
+      return (
+        <Suspense fallback={null}>
+          <CustomisePage />
+        </Suspense>
+      );
     case 'card':
       return <CardPage />;
     case 'review':
@@ -114,9 +125,10 @@ export function App(): ReactNode {
     { kind: 'settings', label: t('nav.settings'), Icon: Settings },
   ] as const;
   const step = screen.kind === 'flow' ? screen.step : null;
-  const back = step ? previousStep(step) : null;
-  const next = step ? nextStep(step) : null;
-  const showNext = next !== null && next !== 'flash' && next !== 'done';
+  const back = step ? previousStep(flowState, step) : null;
+  const next = step ? nextStep(flowState, step) : null;
+  // The Customise step ends with its own buttons: its settings are hashed before they are kept.
+  const showNext = next !== null && next !== 'flash' && next !== 'done' && step !== 'customise';
 
   return (
     <WindowDrop>
@@ -147,7 +159,7 @@ export function App(): ReactNode {
         <h1 ref={heading} tabIndex={-1}>
           {t(headingOf(screen, jobStatus))}
         </h1>
-        {step ? <p className="step-of">{t('step.of', { n: FLOW_STEPS.indexOf(step) + 1, total: FLOW_STEPS.length })}</p> : null}
+        {step ? <p className="step-of">{t('step.of', stepNumber(flowState, step))}</p> : null}
         <ScreenPage screen={screen} />
       </main>
       {step && step !== 'flash' && step !== 'done' ? (

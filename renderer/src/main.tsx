@@ -22,6 +22,7 @@ const store = createAppStore({
   notify: notifyWithWebNotifications,
 });
 void store.getState().actions.loadBoards();
+void store.getState().actions.loadPresets();
 
 const root = document.getElementById('root');
 if (root) {

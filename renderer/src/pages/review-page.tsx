@@ -4,6 +4,7 @@ import { ErrorPanel } from '../components/error-panel';
 import { LayoutPicture } from '../components/layout-picture';
 import { confirmationWord, needsTypedConfirmation, type FlowState } from '../store/flow';
 import { imageName } from '../view/image-name';
+import { customiseSummary } from '../view/customise-summary';
 import { useActions, useApp, useI18n } from '../store/store-context';
 import { formatBytes } from '../view/format';
 import { loaderSlotsOf, loadersFoundOf, type LayoutInput } from '../view/layout';
@@ -48,6 +49,7 @@ export function ReviewPage(): ReactNode {
   const after = afterLayout(flowState, imageInfo, buildPlan);
   const needsWord = needsTypedConfirmation(drive);
   const word = confirmationWord(drive);
+  const summary = customiseSummary(flowState.customise, t);
 
   return (
     <div className="page review-page">
@@ -56,6 +58,13 @@ export function ReviewPage(): ReactNode {
         <dd>{board.kind === 'board' ? board.board.name : t('board.generic')}</dd>
         <dt>{t('review.image')}</dt>
         <dd>{imageName(image)}</dd>
+        <dt>{t('review.customise')}</dt>
+        <dd className="customise-summary">
+          {summary.length > 0 ? summary.join(' · ') : t('review.customise.none')}{' '}
+          <button type="button" onClick={() => actions.goTo('customise')}>
+            {t('review.customise.edit')}
+          </button>
+        </dd>
         <dt>{t('review.card')}</dt>
         <dd>
           {drive.description} ({drive.device}, {formatBytes(drive.sizeBytes, language)})

@@ -1,5 +1,6 @@
 /** Settings: theme, language, verify/eject defaults, cache folder and limit, catalog URLs. */
 import { useState, type ReactNode } from 'react';
+import { PresetsSection } from '../components/presets-section';
 import { LANGUAGE_NAMES, LANGUAGES } from '../i18n/translate';
 import { isAbsoluteFolder, isHttpUrl, type LanguageSetting, type Theme } from '../store/settings';
 import { useActions, useApp, useI18n } from '../store/store-context';
@@ -79,6 +80,7 @@ export function SettingsPage(): ReactNode {
           {badUrls.length > 0 ? t('settings.catalogUrls.invalid', { urls: badUrls.join(', ') }) : ''}
         </span>
       </label>
+      <PresetsSection />
     </form>
   );
 }

@@ -4,7 +4,7 @@
  * and hand their outcomes to those functions; nothing in this file decides what a step means.
  */
 import { createStore, type StoreApi } from 'zustand/vanilla';
-import type { JobEvent, ResultOf } from '../../../electron/engine/api';
+import type { Customise, JobEvent, Preset, ResultOf } from '../../../electron/engine/api';
 import type { Board } from '../../../electron/engine/boards/model';
 import type { Drive } from '../../../electron/engine/drives/model';
 import type { ErrorInfo } from '../../../electron/engine/errors';
@@ -46,6 +46,8 @@ export interface AppData {
   readonly verifyResult: Loadable<ResultOf<'verify'>>;
   readonly inspectTarget: string;
   readonly inspectResult: Loadable<InspectResult>;
+  /** Saved customisation presets (the engine keeps them in the cache folder). */
+  readonly presets: Loadable<readonly Preset[]>;
 }
 
 export interface AppActions {
@@ -64,6 +66,14 @@ export interface AppActions {
   goTo(step: flow.FlowStep): void;
   openScreen(screen: flow.Screen['kind']): void;
   setConfirmed(confirmed: boolean): void;
+  /** First-boot settings, secrets already hashed (null: no customisation). */
+  setCustomise(customise: Customise | null): void;
+  loadPresets(): Promise<void>;
+  /** Saves the current customisation under `name` (replacing one of that name). */
+  savePreset(name: string, makeDefault: boolean): Promise<void>;
+  removePreset(name: string): Promise<void>;
+  /** Marks one preset the default (null: none). */
+  setDefaultPreset(name: string | null): Promise<void>;
   startFlash(): Promise<void>;
   cancelJob(): Promise<void>;
   flashAnother(): void;
@@ -112,6 +122,7 @@ export function initialData(settings: Settings = DEFAULT_SETTINGS, systemLanguag
     verifyResult: IDLE,
     inspectTarget: '',
     inspectResult: IDLE,
+    presets: IDLE,
   };
 }
 
@@ -188,6 +199,14 @@ export function createAppStore(deps: StoreDeps): AppStore {
       void client.run(planBuildRequest(plan, plan.board, rootfs)).then((outcome) => {
         if (ticket === planTicket) set({ buildPlan: fromOutcome(outcome, (r) => r) });
       });
+    };
+
+    /** A new list of presets; its default is offered by the Customise step of the flow. */
+    const updatePresets = (outcome: Outcome<ResultOf<'presets'>>): void => {
+      const presets = fromOutcome(outcome, (r) => r.presets);
+      set({ presets });
+      const offer = presets.status === 'ready' ? (presets.value.find((p) => p.default) ?? null) : null;
+      setFlow((f) => ({ ...f, presetOffer: offer }));
     };
 
     const actions: AppActions = {
@@ -299,6 +318,30 @@ export function createAppStore(deps: StoreDeps): AppStore {
       },
       setConfirmed(confirmed) {
         setFlow((f) => ({ ...f, confirmed }));
+      },
+      setCustomise(customise) {
+        setFlow((f) => flow.setCustomise(f, customise));
+      },
+      async loadPresets() {
+        set({ presets: LOADING });
+        updatePresets(await client.run({ op: 'presets' }));
+      },
+      async savePreset(name, makeDefault) {
+        const settings = get().flow.customise;
+        if (!settings) return;
+        updatePresets(await client.run({ op: 'presets', save: { name, settings, ...(makeDefault ? { default: true } : {}) } }));
+      },
+      async removePreset(name) {
+        updatePresets(await client.run({ op: 'presets', remove: name }));
+      },
+      async setDefaultPreset(name) {
+        const presets = get().presets;
+        if (presets.status !== 'ready') return;
+        // Saving a preset as default takes the mark from the others; "none" rewrites the marked one.
+        const target = name === null ? presets.value.find((p) => p.default) : presets.value.find((p) => p.name === name);
+        if (!target) return;
+        const { default: _, ...plain } = target;
+        updatePresets(await client.run({ op: 'presets', save: name === null ? plain : { ...plain, default: true } }));
       },
       async startFlash() {
         const state = get();

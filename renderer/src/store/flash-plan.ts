@@ -3,7 +3,7 @@
  * catalog rootfs, an optional build of a rootfs into an image, then the flash itself. The plan
  * also names the phases the person will see, so every progress row exists before it starts.
  */
-import type { Phase, RequestInput } from '../../../electron/engine/api';
+import type { Customise, Phase, RequestInput } from '../../../electron/engine/api';
 import type { Settings } from './settings';
 import { boardId, sourceOf, type FlowState, type RootSize } from './flow';
 
@@ -23,6 +23,8 @@ export interface FlashPlan {
   readonly board: string | undefined;
   readonly verify: boolean;
   readonly eject: boolean;
+  /** Hashed first-boot settings: built into a rootfs, or given to the flash of a plain image. */
+  readonly customise: Customise | null;
   readonly phases: readonly Phase[];
 }
 
@@ -47,7 +49,7 @@ export function planFlash(flow: FlowState, settings: Pick<Settings, 'verify' | '
   if (board) phases.push('bootloader');
   if (settings.verify) phases.push('verify');
   if (settings.eject) phases.push('eject');
-  return { fetchSource, build, flashSource: sourceOf(image), device: drive.device, cardBytes: drive.sizeBytes ?? null, board, verify: settings.verify, eject: settings.eject, phases };
+  return { fetchSource, build, flashSource: sourceOf(image), device: drive.device, cardBytes: drive.sizeBytes ?? null, board, verify: settings.verify, eject: settings.eject, customise: flow.customise, phases };
 }
 
 function separatorOf(path: string): string {
@@ -73,7 +75,7 @@ function buildRecipe(plan: FlashPlan, board: string, rootfs: string): Extract<Re
   const rootSize = plan.build?.rootSize ?? { mode: 'minimal' };
   const loaderFrom = plan.build?.loaderFrom;
   const cardSize = rootSize.mode === 'fill' && plan.cardBytes !== null ? { cardSizeBytes: plan.cardBytes } : {};
-  return { board, rootfs, rootSize, ...cardSize, ...(loaderFrom ? { loaderFrom } : {}) };
+  return { board, rootfs, rootSize, ...cardSize, ...(loaderFrom ? { loaderFrom } : {}), ...(plan.customise ? { customise: plan.customise } : {}) };
 }
 
 /**
@@ -89,6 +91,8 @@ export function planBuildRequest(plan: FlashPlan, board: string, rootfs: string)
   return { op: 'planBuild', recipe: buildRecipe(plan, board, rootfs) };
 }
 
+/** A built image already holds its customisation; only a plain image carries it on the flash. */
 export function flashRequest(plan: FlashPlan, source: string): Extract<RequestInput, { op: 'flash' }> {
-  return { op: 'flash', source, device: plan.device, verify: plan.verify, eject: plan.eject, ...(plan.board ? { board: plan.board } : {}) };
+  const customise = plan.build === null && plan.customise ? { customise: plan.customise } : {};
+  return { op: 'flash', source, device: plan.device, verify: plan.verify, eject: plan.eject, ...(plan.board ? { board: plan.board } : {}), ...customise };
 }

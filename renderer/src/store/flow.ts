@@ -3,12 +3,12 @@
  * steps may be entered. Picking something upstream (another board, another image) clears the
  * choices that depended on it, so the Review never shows a stale combination.
  */
-import type { BuildRecipe } from '../../../electron/engine/api';
+import type { BuildRecipe, Customise, Preset } from '../../../electron/engine/api';
 import type { Board } from '../../../electron/engine/boards/model';
 import type { Drive } from '../../../electron/engine/drives/model';
 import type { CatalogEntry } from '../../../electron/engine/sources/model';
 
-export const FLOW_STEPS = ['board', 'image', 'card', 'review', 'flash', 'done'] as const;
+export const FLOW_STEPS = ['board', 'image', 'customise', 'card', 'review', 'flash', 'done'] as const;
 export type FlowStep = (typeof FLOW_STEPS)[number];
 
 export type Screen =
@@ -42,9 +42,16 @@ export interface FlowState {
   readonly confirmed: boolean;
   /** A local file is checked (readable, looks like a disk image) before the flow goes on. */
   readonly imageChecked: boolean;
+  /**
+   * First-boot settings with secrets already hashed; null is "no customisation", the default,
+   * and then the Customise step is passed over by Next and Back (it is opened from its tile or Review).
+   */
+  readonly customise: Customise | null;
+  /** The default preset, offered by the Customise step (so Next stops there) while nothing is customised. */
+  readonly presetOffer: Preset | null;
 }
 
-export const INITIAL_FLOW: FlowState = { screen: { kind: 'flow', step: 'board' }, board: null, image: null, drive: null, confirmed: false, imageChecked: false };
+export const INITIAL_FLOW: FlowState = { screen: { kind: 'flow', step: 'board' }, board: null, image: null, drive: null, confirmed: false, imageChecked: false, customise: null, presetOffer: null };
 
 /** Drives above this size ask for a typed confirmation: they are more often a backup disk than a card. */
 export const CONFIRM_ABOVE_BYTES = 128 * 1000 ** 3;
@@ -89,6 +96,7 @@ export function canEnter(state: FlowState, step: FlowStep): boolean {
       return true;
     case 'image':
       return state.board !== null;
+    case 'customise':
     case 'card':
       return state.board !== null && state.image !== null && state.imageChecked;
     case 'review':
@@ -100,12 +108,31 @@ export function canEnter(state: FlowState, step: FlowStep): boolean {
   }
 }
 
-export function nextStep(step: FlowStep): FlowStep | null {
-  return FLOW_STEPS[FLOW_STEPS.indexOf(step) + 1] ?? null;
+/** Whether Next and Back stop at a step: an unused Customise step with no preset to offer costs no click. */
+function stopsAt(state: FlowState, step: FlowStep | undefined): boolean {
+  return step !== 'customise' || state.customise !== null || state.presetOffer !== null;
 }
 
-export function previousStep(step: FlowStep): FlowStep | null {
-  return FLOW_STEPS[FLOW_STEPS.indexOf(step) - 1] ?? null;
+export function nextStep(state: FlowState, step: FlowStep): FlowStep | null {
+  const later = FLOW_STEPS.slice(FLOW_STEPS.indexOf(step) + 1);
+  return later.find((s) => stopsAt(state, s)) ?? null;
+}
+
+export function previousStep(state: FlowState, step: FlowStep): FlowStep | null {
+  const earlier = FLOW_STEPS.slice(0, FLOW_STEPS.indexOf(step)).reverse();
+  return earlier.find((s) => stopsAt(state, s)) ?? null;
+}
+
+/** "Step n of total" counting only the steps this flow stops at (and the one open). */
+export function stepNumber(state: FlowState, step: FlowStep): { n: number; total: number } {
+  const steps = FLOW_STEPS.filter((s) => s === step || stopsAt(state, s));
+  return { n: steps.indexOf(step) + 1, total: steps.length };
+}
+
+/** Settings that ask for nothing are no customisation. */
+export function setCustomise(state: FlowState, customise: Customise | null): FlowState {
+  const empty = customise === null || Object.values(customise).every((value) => value === undefined);
+  return { ...state, customise: empty ? null : customise };
 }
 
 export function goTo(state: FlowState, step: FlowStep): FlowState {
