@@ -21,7 +21,7 @@ import { bmapSizedReader, readBmap } from '../sources/open-image';
 import { openImageRef } from '../sources/source-operations';
 import { CardsmithError } from '../errors';
 import type { JobContext } from '../job';
-import type { ByteRange } from './plan';
+import { tooSmall, type ByteRange } from './plan';
 
 export interface ImageInput extends PullReader {
   readonly path: string;
@@ -132,14 +132,12 @@ function rangeChecked(source: PullReader, bmap: Bmap, path: string): PullReader 
  * bytes: the message says so rather than blaming the card alone.
  */
 export function refuseSmallCard(input: ImageInput, deviceBytes: number, device: string): void {
-  const needed = Math.max(input.sizeBytes ?? 0, input.minSizeBytes);
-  if (needed <= deviceBytes) return;
-  const details = { imageBytes: needed, deviceBytes, device };
-  if (input.sizeBytes !== null && input.sizeBytes >= needed) throw new CardsmithError('too-small', `The image needs ${needed} bytes but the card ${device} has only ${deviceBytes}`, details);
+  if (input.sizeBytes !== null && input.sizeBytes > deviceBytes) throw tooSmall(input.sizeBytes, deviceBytes, device);
+  if (input.minSizeBytes <= deviceBytes) return;
   throw new CardsmithError(
     'too-small',
-    `The image needs at least ${needed} bytes (its ${input.compression} size field says so) but the card ${device} has only ${deviceBytes}`,
-    details,
+    `The image needs at least ${input.minSizeBytes} bytes (its ${input.compression} size field says so) but the card ${device} has only ${deviceBytes}`,
+    { imageBytes: input.minSizeBytes, deviceBytes, device },
     'Use a larger card. If the image file may be cut short, download it again: its size field is then arbitrary bytes.',
   );
 }

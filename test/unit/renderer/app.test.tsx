@@ -3,13 +3,11 @@
  * renders what the contract returns, choices move the flow, engine errors are shown by cause,
  * progress is drawn per phase, and cancel reaches the api with the running job's id.
  */
-import { act, cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { act, cleanup, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { JobEvent, RequestInput } from '../../../electron/engine/api';
-import { App } from '../../../renderer/src/app';
-import { createClient } from '../../../renderer/src/client/cardsmith-client';
-import { createAppStore, type AppStore } from '../../../renderer/src/store/app-store';
-import { StoreProvider } from '../../../renderer/src/store/store-context';
+import { type AppStore } from '../../../renderer/src/store/app-store';
+import { heading, mountApp } from './mount-app';
 import { board, drive, fakeApi, type FakeApi } from './samples';
 
 afterEach(cleanup);
@@ -27,20 +25,10 @@ const INSPECTION = {
   image: { path: '/img/a.img', compression: 'xz' as const, sizeBytes: 64 * 1024 * 1024, sizeIsEstimate: false, hasBmap: false },
 };
 
-function mount(api: FakeApi, languages: readonly string[] = ['en-US']): AppStore {
-  const store = createAppStore({ client: createClient(api), storage: null, systemLanguages: languages });
-  render(
-    <StoreProvider store={store}>
-      <App />
-    </StoreProvider>,
-  );
-  return store;
-}
 
-const heading = (): string | null => screen.getByRole('heading', { level: 1 }).textContent;
 
 async function toCardStep(api: FakeApi): Promise<AppStore> {
-  const store = mount(api);
+  const store = mountApp(api);
   fireEvent.click(await screen.findByRole('radio', { name: /Orange Pi PC/ }));
   fireEvent.click(screen.getByRole('button', { name: 'Next' }));
   fireEvent.click(screen.getByRole('tab', { name: 'Local file' }));
@@ -56,7 +44,7 @@ async function toCardStep(api: FakeApi): Promise<AppStore> {
 describe('the guided flow', { timeout: 30_000 }, () => {
   it('groups boards by vendor and SoC, searches, and offers generic', async () => {
     const api = fakeApi({ listBoards: async () => ({ boards: BOARDS }), catalog: async () => ({ entries: [], problems: [] }) });
-    mount(api);
+    mountApp(api);
     expect(heading()).toBe('Which board will the card boot?');
     expect(await screen.findByRole('group', { name: 'Pine64' })).toBeTruthy();
     expect(screen.getByRole('group', { name: 'Xunlong Allwinner H3' })).toBeTruthy();
@@ -70,7 +58,7 @@ describe('the guided flow', { timeout: 30_000 }, () => {
   });
 
   it('shows a not-implemented engine error by its cause, with the hint and copy details', async () => {
-    mount(fakeApi({}));
+    mountApp(fakeApi({}));
     const alert = await screen.findByRole('alert');
     expect(within(alert).getByRole('heading').textContent).toBe('Not available yet');
     expect(alert.textContent).toContain('listBoards: not implemented yet');
@@ -123,7 +111,7 @@ describe('the guided flow', { timeout: 30_000 }, () => {
       listDrives: async () => ({ drives: [drive()] }),
       planBuild: async () => plan,
     });
-    mount(api);
+    mountApp(api);
     fireEvent.click(await screen.findByRole('radio', { name: /Orange Pi PC/ }));
     fireEvent.click(screen.getByRole('button', { name: 'Next' }));
     fireEvent.click(screen.getByRole('tab', { name: 'Build from rootfs' }));
@@ -244,7 +232,7 @@ describe('the guided flow', { timeout: 30_000 }, () => {
       listDrives: async () => ({ drives: [drive(), drive({ device: '/dev/sda', system: true, unsafeReasons: ['holds /'] })] }),
       flash: async (request) => ({ device: (request as { device: string }).device, bytesWritten: 64e6, verified: true }),
     });
-    mount(api);
+    mountApp(api);
     let clicks = 0;
     const click = (element: HTMLElement): void => {
       clicks += 1;
@@ -264,7 +252,7 @@ describe('the guided flow', { timeout: 30_000 }, () => {
   });
 
   it('speaks German when the system does', async () => {
-    mount(fakeApi({ listBoards: async () => ({ boards: [] }) }), ['de-DE']);
+    mountApp(fakeApi({ listBoards: async () => ({ boards: [] }) }), ['de-DE']);
     expect(heading()).toBe('Welches Board soll von der Karte starten?');
     expect(screen.getByRole('button', { name: 'Weiter' })).toBeTruthy();
   });

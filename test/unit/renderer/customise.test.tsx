@@ -3,18 +3,15 @@
  * engine's rules, secrets hashed in the renderer (never kept plain), and the settings carried by
  * the flash request of a plain image or the recipe of a rootfs build; Review names what changes.
  */
-import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
+import { cleanup, fireEvent, screen, waitFor } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Customise, RequestInput } from '../../../electron/engine/api';
 import { sha512Crypt } from '../../../electron/engine/customise/crypt';
-import { App } from '../../../renderer/src/app';
-import { createClient } from '../../../renderer/src/client/cardsmith-client';
-import { createAppStore, type AppStore } from '../../../renderer/src/store/app-store';
 import * as flow from '../../../renderer/src/store/flow';
 import { buildRequest, flashRequest, planFlash } from '../../../renderer/src/store/flash-plan';
-import { StoreProvider } from '../../../renderer/src/store/store-context';
 import { customiseOf, formOf, formProblems } from '../../../renderer/src/view/customise-form';
-import { board, drive, fakeApi, type FakeApi } from './samples';
+import { heading, mountApp, nextButton } from './mount-app';
+import { board, drive, fakeApi } from './samples';
 
 afterEach(cleanup);
 
@@ -91,18 +88,7 @@ describe('customise: the form', () => {
   });
 });
 
-function mount(api: FakeApi): AppStore {
-  const store = createAppStore({ client: createClient(api), storage: null, systemLanguages: ['en-US'] });
-  render(
-    <StoreProvider store={store}>
-      <App />
-    </StoreProvider>,
-  );
-  return store;
-}
 
-const nextButton = (): HTMLButtonElement => screen.getByRole('button', { name: 'Next' }) as HTMLButtonElement;
-const heading = (): string | null => screen.getByRole('heading', { level: 1 }).textContent;
 
 describe('customise: the app', { timeout: 30_000 }, () => {
   it('costs no click when skipped, and the flash carries hashed settings chosen from Review', async () => {
@@ -116,7 +102,7 @@ describe('customise: the app', { timeout: 30_000 }, () => {
       listDrives: async () => ({ drives: [drive()] }),
       flash: async (request: RequestInput) => ({ device: (request as { device: string }).device, bytesWritten: 64e6, verified: true }),
     });
-    const store = mount(api);
+    const store = mountApp(api);
     fireEvent.click(await screen.findByRole('radio', { name: /Orange Pi PC/ }));
     fireEvent.click(nextButton());
     fireEvent.click(screen.getByRole('tab', { name: 'Local file' }));

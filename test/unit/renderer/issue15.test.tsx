@@ -5,13 +5,10 @@
  * catalog id) and reads the cache, hidden drives are counted and explained in words, the URL
  * field speaks the UI language, and a badly damaged card is summarised.
  */
-import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { cleanup, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { JobEvent, RequestInput } from '../../../electron/engine/api';
-import { App } from '../../../renderer/src/app';
-import { createClient } from '../../../renderer/src/client/cardsmith-client';
-import { createAppStore, type AppStore } from '../../../renderer/src/store/app-store';
-import { StoreProvider } from '../../../renderer/src/store/store-context';
+import { heading, mountApp, nextButton } from './mount-app';
 import { board, drive, fakeApi, ScriptedError, type FakeApi } from './samples';
 
 afterEach(cleanup);
@@ -33,18 +30,7 @@ function inspection(target: string, sizeBytes: number, table: 'mbr' | 'none' = '
   };
 }
 
-function mount(api: FakeApi, languages: readonly string[] = ['en-US'], notify?: (title: string, body: string) => void): AppStore {
-  const store = createAppStore({ client: createClient(api), storage: null, systemLanguages: languages, ...(notify ? { notify } : {}) });
-  render(
-    <StoreProvider store={store}>
-      <App />
-    </StoreProvider>,
-  );
-  return store;
-}
 
-const heading = (): string | null => screen.getByRole('heading', { level: 1 }).textContent;
-const nextButton = (): HTMLButtonElement => screen.getByRole('button', { name: /^(Next|Weiter)$/ }) as HTMLButtonElement;
 
 async function chooseFile(api: FakeApi, path: string): Promise<void> {
   fireEvent.click(await screen.findByRole('radio', { name: /Orange Pi PC/ }));
@@ -88,7 +74,7 @@ describe('issue 15: the app follows what really happened', { timeout: 30_000 }, 
         { type: 'phase', phase: 'eject', state: 'skipped', detail: 'no eject tool succeeded' },
       ]),
     });
-    mount(skipped);
+    mountApp(skipped);
     await flashFile(skipped);
     await waitFor(() => expect(heading()).toBe('The card is ready'));
     expect(screen.queryByText('It is safe to remove the card.')).toBeNull();
@@ -96,7 +82,7 @@ describe('issue 15: the app follows what really happened', { timeout: 30_000 }, 
     cleanup();
 
     const ejected = fakeApi({ ...base, flash: flashEmitting([{ type: 'phase', phase: 'eject', state: 'done' }]) });
-    mount(ejected);
+    mountApp(ejected);
     await flashFile(ejected);
     await waitFor(() => expect(heading()).toBe('The card is ready'));
     expect(screen.getByText('It is safe to remove the card.')).toBeTruthy();
@@ -111,7 +97,7 @@ describe('issue 15: the app follows what really happened', { timeout: 30_000 }, 
         throw new ScriptedError({ cause: 'io', message: 'EIO at byte 16000000' });
       },
     });
-    mount(api);
+    mountApp(api);
     await flashFile(api);
     await waitFor(() => expect(heading()).toBe('Flashing failed'));
     const write = document.querySelector('.phase-row[data-phase="write"]') as HTMLElement;
@@ -132,7 +118,7 @@ describe('issue 15: the app follows what really happened', { timeout: 30_000 }, 
         return inspection(target, 36, 'none');
       },
     });
-    mount(api);
+    mountApp(api);
     await chooseFile(api, '/img/missing.img');
     expect(await screen.findByText('/img/missing.img does not exist or cannot be read.')).toBeTruthy();
     expect(document.body.textContent).not.toContain('cardsmith catalog');
@@ -154,7 +140,7 @@ describe('issue 15: the app follows what really happened', { timeout: 30_000 }, 
       flash: flashEmitting([]),
       verify: async () => ({ device: '/dev/sdb', ok: true, bytesChecked: 64e6, mismatches: [], mismatchCount: 0, mismatchBytes: 0 }),
     });
-    mount(api);
+    mountApp(api);
     fireEvent.click(await screen.findByRole('radio', { name: /Orange Pi PC/ }));
     fireEvent.click(nextButton());
     await waitFor(() => expect((screen.getByRole('radio', { name: /Debian 12 minimal/ }) as HTMLInputElement).checked).toBe(true));
@@ -180,7 +166,7 @@ describe('issue 15: the app follows what really happened', { timeout: 30_000 }, 
       ]),
       verify: async () => ({ device: '/dev/sdb', ok: true, bytesChecked: 64e6, mismatches: [], mismatchCount: 0, mismatchBytes: 0 }),
     });
-    const store = mount(api);
+    const store = mountApp(api);
     fireEvent.click(await screen.findByRole('radio', { name: /Orange Pi PC/ }));
     fireEvent.click(nextButton());
     fireEvent.click(screen.getByRole('tab', { name: 'URL' }));
@@ -214,7 +200,7 @@ describe('issue 15: the app follows what really happened', { timeout: 30_000 }, 
             }
           : { drives: [drive({ device: '/dev/vda', description: '0x1af4', readerKind: 'virtual', system: true, unsafeReasons: ['system drive: holds /'] }), drive({ device: '/dev/loop3', description: 'Loop device', readerKind: 'loop', unsafeReasons: ['loop device (offered only with the development option allowLoop)'] })] },
     });
-    mount(api);
+    mountApp(api);
     await chooseFile(api, '/img/a.img');
     await waitFor(() => expect(nextButton().disabled).toBe(false));
     fireEvent.click(nextButton());
@@ -231,7 +217,7 @@ describe('issue 15: the app follows what really happened', { timeout: 30_000 }, 
 
   it('shows its own URL message in the UI language, never the browser bubble', async () => {
     const api = fakeApi(base);
-    mount(api, ['de-DE']);
+    mountApp(api, ['de-DE']);
     fireEvent.click(await screen.findByRole('radio', { name: /Orange Pi PC/ }));
     fireEvent.click(nextButton());
     fireEvent.click(screen.getByRole('tab', { name: 'URL' }));
@@ -255,7 +241,7 @@ describe('issue 15: the app follows what really happened', { timeout: 30_000 }, 
         return { device: '/dev/sdb', ok: false, bytesChecked: 64e6, mismatches, mismatchCount: 35_000, mismatchBytes: 35_000 * 4096 };
       },
     });
-    mount(api);
+    mountApp(api);
     fireEvent.click(screen.getByRole('button', { name: 'Verify a card' }));
     fireEvent.change(screen.getByLabelText('Image'), { target: { value: '/img/a.img' } });
     await screen.findByRole('option', { name: /Generic SD reader/ });
@@ -271,7 +257,7 @@ describe('issue 15: the app follows what really happened', { timeout: 30_000 }, 
   it('notifies when a flash ends, done or failed, in the UI language', async () => {
     const notes: string[][] = [];
     const ok = fakeApi({ ...base, flash: flashEmitting([]) });
-    mount(ok, ['de-DE'], (title, body) => notes.push([title, body]));
+    mountApp(ok, ['de-DE'], (title, body) => notes.push([title, body]));
     fireEvent.click(await screen.findByRole('radio', { name: /Orange Pi PC/ }));
     fireEvent.click(nextButton());
     fireEvent.click(screen.getByRole('tab', { name: 'Lokale Datei' }));
@@ -292,7 +278,7 @@ describe('issue 15: the app follows what really happened', { timeout: 30_000 }, 
       },
     });
     notes.length = 0;
-    mount(failing, ['en-US'], (title, body) => notes.push([title, body]));
+    mountApp(failing, ['en-US'], (title, body) => notes.push([title, body]));
     await flashFile(failing);
     await waitFor(() => expect(notes).toEqual([['Flashing failed', 'EIO at byte 0']]));
   });

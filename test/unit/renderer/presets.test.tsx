@@ -2,13 +2,10 @@
  * Customisation presets in the GUI: saved from Settings (hashes only, one default), and a default
  * preset offered by the Customise step at flash time, which Next then stops at.
  */
-import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
+import { cleanup, fireEvent, screen, waitFor } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Preset, RequestInput } from '../../../electron/engine/api';
-import { App } from '../../../renderer/src/app';
-import { createClient } from '../../../renderer/src/client/cardsmith-client';
-import { createAppStore, type AppStore } from '../../../renderer/src/store/app-store';
-import { StoreProvider } from '../../../renderer/src/store/store-context';
+import { heading, mountApp, nextButton } from './mount-app';
 import { board, drive, fakeApi, type FakeApi } from './samples';
 
 afterEach(cleanup);
@@ -37,24 +34,13 @@ function presetsApi(initial: Preset[]): FakeApi {
   });
 }
 
-function mount(api: FakeApi): AppStore {
-  const store = createAppStore({ client: createClient(api), storage: null, systemLanguages: ['en-US'] });
-  render(
-    <StoreProvider store={store}>
-      <App />
-    </StoreProvider>,
-  );
-  return store;
-}
 
-const nextButton = (): HTMLButtonElement => screen.getByRole('button', { name: 'Next' }) as HTMLButtonElement;
-const heading = (): string | null => screen.getByRole('heading', { level: 1 }).textContent;
 const presetCalls = (api: FakeApi) => api.calls.filter((c): c is Extract<RequestInput, { op: 'presets' }> => c.op === 'presets');
 
 describe('customisation presets', { timeout: 30_000 }, () => {
   it('saves the current customisation from Settings as the default, and deletes it', async () => {
     const api = presetsApi([]);
-    const store = mount(api);
+    const store = mountApp(api);
     store.getState().actions.setCustomise({ hostname: 'lab', user: { name: 'pi', passwordHash: HASH, sudo: true } });
     store.getState().actions.openScreen('settings');
     await screen.findByText('No presets saved yet.');
@@ -74,7 +60,7 @@ describe('customisation presets', { timeout: 30_000 }, () => {
 
   it('offers the default preset in the Customise step, which Next then stops at, and flashes with it', async () => {
     const api = presetsApi([{ name: 'home', settings: { hostname: 'home' } }, { name: 'lab', settings: { hostname: 'lab', timezone: 'Europe/Berlin' }, default: true }]);
-    const store = mount(api);
+    const store = mountApp(api);
     await store.getState().actions.loadPresets();
     fireEvent.click(await screen.findByRole('radio', { name: /Orange Pi PC/ }));
     fireEvent.click(nextButton());
