@@ -6,7 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mapfile -t APT_PACKAGES < <(grep -v '^#' scripts/host-needs.tsv | cut -f2 | sort -u)
 missing=()
-for p in "${APT_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+# Installed means "install ok installed": `dpkg -s` also succeeds for a package removed but not
+# purged (its config files left), which would then never be installed again.
+installed() { [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]; }
+for p in "${APT_PACKAGES[@]}"; do installed "$p" || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "setup-host: missing packages (${missing[*]}); run as root to install them" >&2
