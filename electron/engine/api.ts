@@ -111,6 +111,24 @@ export const RequestSchema = z.discriminatedUnion('op', [
   }).refine((request) => (request.source === undefined) !== (request.build === undefined), {
     message: 'a flash takes exactly one of source (an image) and build (a recipe)',
   }),
+  /**
+   * One image onto several cards at once (issue 17): the source is fetched and decoded once and
+   * fanned out; each card has its own writer, loader writes, verify and outcome, and one card's
+   * failure ends that card only. A plain image only (no build recipe, no first-boot settings).
+   */
+  z.object({
+    op: z.literal('flashMany'),
+    source: SourceRefSchema,
+    devices: z.array(z.string().min(1)).min(1).max(64).refine((list) => new Set(list).size === list.length, 'each card may be named once'),
+    board: z.string().optional(),
+    loaderFrom: z.string().optional(),
+    bmap: z.string().optional(),
+    verify: z.boolean().default(true),
+    holes: z.enum(['skip', 'read-first', 'zero']).optional(),
+    eject: z.boolean().default(false),
+    allowLoop: z.boolean().default(false),
+    settings: SourceSettingsSchema.optional(),
+  }),
   z.object({
     op: z.literal('verify'),
     source: SourceRefSchema,
@@ -190,6 +208,17 @@ export const BuildPlanSchema = z.object({
   customisedFiles: z.array(z.string()).optional(),
 });
 
+/** One card of a `flashMany`: its own result, or the error that ended that card alone. */
+export const CardOutcomeSchema = z.object({
+  device: z.string(),
+  ok: z.boolean(),
+  bytesWritten: z.number().int().nonnegative(),
+  verified: z.boolean(),
+  error: ErrorInfoSchema.nullable(),
+  logFile: z.string().optional(),
+});
+export type CardOutcome = z.infer<typeof CardOutcomeSchema>;
+
 export const CheckResultSchema = CardCheckSchema;
 
 /** The result payload of each operation, keyed by op. */
@@ -207,6 +236,7 @@ export const ResultSchemas = {
   planBuild: BuildPlanSchema,
   fetch: FetchResultSchema,
   flash: FlashResultSchema,
+  flashMany: z.object({ cards: z.array(CardOutcomeSchema) }),
   verify: VerifyResultSchema,
   installLoader: z.object({ target: z.string(), writes: z.array(LoaderWriteDoneSchema) }),
   check: CheckResultSchema,
@@ -226,10 +256,12 @@ export const ProgressSchema = z.object({
 });
 export type Progress = z.infer<typeof ProgressSchema>;
 
+/** In a job that writes several cards (flashMany), the card an event is about; absent: the whole job. */
+const CardTag = { card: z.string().max(4096).optional() };
 export const EventSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('phase'), phase: PhaseSchema, state: z.enum(['start', 'done', 'skipped']), detail: z.string().optional() }),
-  z.object({ type: z.literal('progress'), ...ProgressSchema.shape }),
-  z.object({ type: z.literal('log'), level: z.enum(['debug', 'info', 'warn', 'error']), message: z.string() }),
+  z.object({ type: z.literal('phase'), phase: PhaseSchema, state: z.enum(['start', 'done', 'skipped']), detail: z.string().optional(), ...CardTag }),
+  z.object({ type: z.literal('progress'), ...ProgressSchema.shape, ...CardTag }),
+  z.object({ type: z.literal('log'), level: z.enum(['debug', 'info', 'warn', 'error']), message: z.string(), ...CardTag }),
   z.object({ type: z.literal('result'), op: z.string(), result: z.unknown() }),
   z.object({ type: z.literal('error'), error: ErrorInfoSchema }),
 ]);
@@ -338,7 +370,14 @@ export interface CardsmithApi {
   platform: string;
 }
 
-/** The device a request opens (flash and verify always; a loader install when its target is not an image file). */
+/** The devices a request opens: every card of a flashMany, else cardOf's one. */
+export function cardsOf(request: Request): string[] {
+  if (request.op === 'flashMany') return [...request.devices];
+  const card = cardOf(request);
+  return card === null ? [] : [card];
+}
+
+/** The device a single-card request opens (flash and verify always; a loader install when its target is not an image file). */
 export function cardOf(request: Request): string | null {
   switch (request.op) {
     case 'flash':
@@ -359,7 +398,7 @@ export function isDevicePath(path: string): boolean {
 
 /** True when the request needs the elevated part: it opens a device. */
 export function needsPrivilege(request: Request): boolean {
-  return cardOf(request) !== null;
+  return cardsOf(request).length > 0;
 }
 
 export function assertNever(value: never): never {
