@@ -6,14 +6,16 @@
  * read with the OS's own tools — mtools, fsck.fat, OpenSSL — not with Cardsmith.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { FIRSTRUN_HOOK } from '../../electron/engine/customise/firstboot/firstrun';
 import { readBytesAt } from '../helpers/bytes';
+import { fixturePath } from '../helpers/fixtures';
 import { attachLoop, createSparseFile, detachLoop } from '../helpers/loop';
 import { describeWith } from '../helpers/needs';
+import { makeDebianRootfs } from '../unit/customise/rootfs-fixture';
 import { CHROMIUM, ROOT, openSession, type Session } from './harness';
 
 interface AxeResult {
@@ -32,6 +34,8 @@ const CMDLINE = 'console=serial0,115200 console=tty1 root=PARTUUID=cafe0001-02 r
 const PASSWORD = 'correct horse battery';
 const PASSPHRASE = 'lab-wifi-passphrase';
 const env = { ...process.env, MTOOLS_SKIP_CHECK: '1' };
+const ROCK64_LOADER = fixturePath('u-boot-rockchip_arm64', 'usr/lib/u-boot/rock64-rk3328');
+const KERNEL = '6.1.0-50-arm64';
 
 /** MBR, a FAT32 boot partition with cmdline.txt and config.txt (as Raspberry Pi OS ships), an ext4 root. */
 function raspiosImage(dir: string): string {
@@ -55,8 +59,41 @@ function raspiosImage(dir: string): string {
   return image;
 }
 
+/** A Debian-like rootfs (accounts, sshd, NetworkManager, tzdata) with ROCK64's kernel, initrd and device tree, as a tarball. */
+function rock64Rootfs(dir: string): string {
+  const root = join(dir, 'rootfs');
+  makeDebianRootfs(root);
+  const put = (path: string, bytes: number): void => {
+    mkdirSync(join(root, path, '..'), { recursive: true });
+    writeFileSync(join(root, path), Buffer.alloc(bytes, 7));
+  };
+  put(`boot/vmlinuz-${KERNEL}`, 300_000);
+  put(`boot/initrd.img-${KERNEL}`, 100_000);
+  put(`usr/lib/linux-image-${KERNEL}/rockchip/rk3328-rock64.dtb`, 20_000);
+  const tarball = join(dir, 'rootfs.tar.gz');
+  execFileSync('tar', ['--numeric-owner', '--owner=0', '--group=0', '-czf', tarball, '-C', root, '.']);
+  return tarball;
+}
+
+/** A partition of the card copied out to a file, for e2fsck and debugfs. */
+function partitionOf(device: string, index: number, out: string): string {
+  const table = JSON.parse(execFileSync('sfdisk', ['--json', device]).toString()) as { partitiontable: { partitions: { start: number; size: number }[] } };
+  const part = table.partitiontable.partitions[index - 1]!;
+  writeFileSync(out, readBytesAt(device, part.start * 512, part.size * 512));
+  return out;
+}
+
+function debugfsStat(fs: string, path: string): { type: string; mode: number; uid: number } {
+  const out = execFileSync('debugfs', ['-R', `stat "${path}"`, fs], { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+  const m = /Type: (\S+)\s+Mode:\s+(\d+)/.exec(out);
+  const owner = /User:\s+(\d+)/.exec(out);
+  if (!m || !owner) throw new Error(`debugfs cannot stat ${path}: ${out}`);
+  return { type: m[1]!, mode: parseInt(m[2]!, 8), uid: Number(owner[1]) };
+}
+const debugfsCat = (fs: string, path: string): string => execFileSync('debugfs', ['-R', `cat "${path}"`, fs], { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+
 describeWith(
-  ['root', 'tool:losetup', 'tool:sfdisk', 'tool:mkfs.fat', 'tool:mkfs.ext4', 'tool:mcopy', 'tool:fsck.fat', 'tool:ssh-keygen', 'tool:openssl', `file:${CHROMIUM}`],
+  ['root', 'tool:losetup', 'tool:sfdisk', 'tool:mkfs.fat', 'tool:mkfs.ext4', 'tool:mcopy', 'tool:fsck.fat', 'tool:ssh-keygen', 'tool:openssl', 'tool:tar', 'tool:debugfs', 'tool:e2fsck', `file:${CHROMIUM}`],
   'customise through the app: a preset, a real flash, the card read back',
   () => {
     let session: Session;
@@ -99,6 +136,19 @@ describeWith(
       return result.violations
         .filter((v) => v.impact === 'serious' || v.impact === 'critical')
         .map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+    }
+
+    /** Waits until the flash ends on Done; a failed or cancelled job fails the test with the error shown. */
+    async function flashAndWait(shotName: string): Promise<void> {
+      const { page } = session;
+      await page.getByRole('checkbox', { name: 'Eject when done' }).setChecked(false);
+      await page.getByRole('button', { name: 'Flash the card' }).click();
+      await expect
+        .poll(async () => ((await heading()) === 'The card is ready' ? 'done' : await page.locator('.job-view').getAttribute('data-job-status').catch(() => null)), { timeout: 240_000 })
+        .not.toBe('running');
+      await session.shot(shotName);
+      if ((await heading()) !== 'The card is ready') throw new Error(`flash ended without Done: ${await page.locator('.content').innerText()}`);
+      expect(await page.getByText('Verified: the card matches the image.').count()).toBe(1);
     }
 
     /** The files Review says the customisation writes, once the engine has answered. */
@@ -193,14 +243,7 @@ describeWith(
       await expect.poll(heading, { timeout: 30_000 }).toBe('Check before writing');
       expect(await listedFiles()).toEqual(['firstrun.sh', 'cmdline.txt']);
 
-      await page.getByRole('checkbox', { name: 'Eject when done' }).setChecked(false);
-      await page.getByRole('button', { name: 'Flash the card' }).click();
-      await expect
-        .poll(async () => ((await heading()) === 'The card is ready' ? 'done' : await page.locator('.job-view').getAttribute('data-job-status').catch(() => null)), { timeout: 240_000 })
-        .not.toBe('running');
-      await shot('07-done');
-      if ((await heading()) !== 'The card is ready') throw new Error(`flash ended without Done: ${await page.locator('.content').innerText()}`);
-      expect(await page.getByText('Verified: the card matches the image.').count()).toBe(1);
+      await flashAndWait('07-done');
 
       // What went to the engine: hashes and the derived key, never the typed secrets.
       const flash = bridge.requests.findLast((r) => (r as { op?: string }).op === 'flash') as { device: string; customise?: { hostname?: string; user?: { name: string; passwordHash?: string } } };
@@ -225,6 +268,51 @@ describeWith(
       expect(fsck.status, `${fsck.stdout}${fsck.stderr}`).toBe(0);
       // The root partition is the image's, byte for byte.
       expect(readBytesAt(card, ROOT_START, ROOT_SIZE).equals(readBytesAt(image, ROOT_START, ROOT_SIZE))).toBe(true);
+      expect(session.pageErrors).toEqual([]);
+    });
+
+    it.skipIf(!existsSync(ROCK64_LOADER))('builds a ROCK64 card with the Customise step filled by hand: Review lists the files, debugfs finds them on the card', async () => {
+      const { page, shot, bridge } = session;
+      const next = page.getByRole('button', { name: 'Next' });
+      const rootfs = rock64Rootfs(dir);
+      await page.getByRole('button', { name: 'Flash a card' }).click();
+      await page.getByLabel('Search boards').fill('rock64');
+      await page.getByRole('radio', { name: /^ROCK64/ }).check();
+      await next.click();
+      await page.getByRole('tab', { name: 'Build from rootfs' }).click();
+      await page.getByLabel('Rootfs tarball or folder').fill(rootfs);
+      await page.getByLabel(/^Loader files/).fill(ROCK64_LOADER);
+      await page.getByRole('radio', { name: 'Fill the card' }).check();
+      await page.getByRole('button', { name: 'Use this rootfs' }).click();
+      await expect.poll(() => page.getByText(`Chosen image: ${rootfs}`).count()).toBe(1);
+      // The preset chosen for the last flash is still the choice, so Next stops at Customise.
+      await next.click();
+      await expect.poll(heading).toBe('Customise the system');
+      await page.getByLabel('Host name').fill('rock-1');
+      await page.getByLabel('User name').fill('bob');
+      await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+      await page.getByLabel('SSH public keys, one per line').fill(key);
+      await page.getByLabel('Network name (SSID)').fill('');
+      await page.getByLabel('Country (e.g. GB)').fill('');
+      await page.getByRole('button', { name: 'Use these settings' }).click();
+      await expect.poll(heading, { timeout: 30_000 }).toBe('Check before writing');
+      await expect.poll(() => page.getByText('Written into the root filesystem:').count(), { timeout: 60_000 }).toBe(1);
+      const listed = await listedFiles();
+      for (const path of ['/etc/hostname', '/etc/passwd', '/etc/shadow', '/home/bob/.ssh/authorized_keys', '/etc/localtime']) expect(listed).toContain(path);
+      expect(listed.some((path) => path.includes('NetworkManager'))).toBe(false);
+      await shot('08-review-built-en');
+      await flashAndWait('09-done-built');
+
+      const build = bridge.requests.findLast((r) => (r as { op?: string }).op === 'build') as { recipe: { board: string; customise?: { hostname?: string } } };
+      expect(build.recipe).toMatchObject({ board: 'rock64', customise: { hostname: 'rock-1', user: { name: 'bob' } } });
+      const fs = partitionOf(card, 2, join(dir, 'card-root.ext4'));
+      const fsck = spawnSync('e2fsck', ['-fn', fs], { encoding: 'utf8' });
+      expect(fsck.status, `${fsck.stdout}${fsck.stderr}`).toBe(0);
+      expect(debugfsCat(fs, '/etc/hostname')).toBe('rock-1\n');
+      const bob = /^bob:x:(\d+):/m.exec(debugfsCat(fs, '/etc/passwd'));
+      expect(bob).not.toBeNull();
+      expect(debugfsStat(fs, '/home/bob/.ssh/authorized_keys')).toEqual({ type: 'regular', mode: 0o600, uid: Number(bob![1]) });
+      expect(debugfsCat(fs, '/home/bob/.ssh/authorized_keys')).toBe(`${key}\n`);
       expect(session.pageErrors).toEqual([]);
     });
   },
