@@ -25,6 +25,10 @@ export function CustomisePage(): ReactNode {
   const problems = formProblems(form, chosen);
   const valid = Object.keys(problems).length === 0;
   const update = (change: Partial<CustomiseForm>): void => setForm((f) => ({ ...f, ...change }));
+  const problemText = (field: FormField): string => {
+    const problem = problems[field];
+    return problem ? t(problem.key, problem.params) : '';
+  };
 
   const text = (field: TextField, label: MessageKey, type: 'text' | 'password' = 'text', hint?: string): ReactNode => (
     <div className="field">
@@ -40,7 +44,7 @@ export function CustomisePage(): ReactNode {
         onChange={(e) => update({ [field]: e.target.value })}
       />
       <span id={`customise-${field}-problem`} className="field-error" aria-live="polite">
-        {problems[field] ?? ''}
+        {problemText(field)}
       </span>
     </div>
   );
@@ -50,6 +54,7 @@ export function CustomisePage(): ReactNode {
   return (
     <form
       className="page customise-page stack-form"
+      noValidate
       onSubmit={(e) => {
         e.preventDefault();
         if (!valid || busy) return;
@@ -113,7 +118,7 @@ export function CustomisePage(): ReactNode {
             onChange={(e) => update({ sshKeys: e.target.value })}
           />
           <span id="customise-sshKeys-problem" className="field-error" aria-live="polite">
-            {problems.sshKeys ?? ''}
+            {problemText('sshKeys')}
           </span>
         </div>
         <label className="radio-line">
