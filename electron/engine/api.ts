@@ -80,7 +80,14 @@ export type SourceSettings = z.infer<typeof SourceSettingsSchema>;
 export const RequestSchema = z.discriminatedUnion('op', [
   z.object({ op: z.literal('listBoards') }),
   z.object({ op: z.literal('listDrives'), all: z.boolean().default(false), includeLoop: z.boolean().default(false) }),
-  z.object({ op: z.literal('inspect'), target: z.string(), settings: SourceSettingsSchema.optional() }),
+  z.object({
+    op: z.literal('inspect'),
+    target: z.string(),
+    settings: SourceSettingsSchema.optional(),
+    /** First-boot settings: the answer's customisation.planned says what a flash with them would write (the Review). */
+    customise: CustomiseSchema.optional(),
+    initFormat: z.string().optional(),
+  }),
   z.object({ op: z.literal('catalog'), board: z.string().optional(), settings: SourceSettingsSchema.optional() }),
   z.object({ op: z.literal('build'), recipe: BuildRecipeSchema, settings: SourceSettingsSchema.optional() }),
   /** The card a recipe would make, without writing it (the Review step of a build). */

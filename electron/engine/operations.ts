@@ -22,7 +22,11 @@ type Handlers = { [O in Op]: Handler<O> };
 const handlers: Handlers = {
   listBoards: async () => ({ boards: [...(await import('./boards/db')).listBoards()] }),
   listDrives: async (request) => ({ drives: await (await import('./drives/scan')).scanDrives({ all: request.all, allowLoop: request.includeLoop }) }),
-  inspect: (request, ctx) => withSourceSettings(request.settings, async () => (await import('./boards/inspect')).inspectSource(request.target, ctx)),
+  inspect: (request, ctx) =>
+    withSourceSettings(request.settings, async () => {
+      const plan = request.customise ? { settings: request.customise, ...(request.initFormat === undefined ? {} : { initFormat: request.initFormat }) } : undefined;
+      return (await import('./boards/inspect')).inspectSource(request.target, ctx, plan);
+    }),
   catalog: (request, ctx) => withSourceSettings(request.settings, async () => (await import('./sources/source-operations')).runCatalog(request, ctx)),
   build: (request, ctx) =>
     withSourceSettings(request.settings, async () => {

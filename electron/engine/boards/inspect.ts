@@ -30,6 +30,7 @@ import { readerOf, targetSize } from './target-io';
 import type { Board, LoaderWrite } from './model';
 import { summariseCustomisation } from '../customise/firstboot/summary';
 import type { CustomisationSummary } from '../customise/firstboot/summary-model';
+import type { Customise } from '../customise/model';
 
 const MiB = 1 << 20;
 /** Decoded bytes read from the start of a streamed image: MBR/GPT and every loader offset (the furthest, 8 MiB). */
@@ -198,10 +199,10 @@ export async function inspectDisk(target: string, read: ReadAt, sizeBytes: numbe
 }
 
 /** The `inspect` operation: an image file, device, compressed image, URL or catalog id. */
-export async function inspectSource(target: string, ctx: JobContext): Promise<ResultOf<'inspect'>> {
+export async function inspectSource(target: string, ctx: JobContext, plan?: { settings: Customise; initFormat?: string }): Promise<ResultOf<'inspect'>> {
   if (!isHttpUrl(target) && (await isRawFileOrDevice(target))) {
     const inspection = await inspectTarget(target);
-    const customisation = await customisationOf(target);
+    const customisation = await customisationOf(target, plan);
     return { inspection, customisation };
   }
   return inspectStream(target, ctx);
@@ -222,10 +223,10 @@ export async function inspectTarget(target: string): Promise<Inspection> {
 }
 
 /** The first-boot settings an image file or device carries in its boot FAT, if it has one. */
-async function customisationOf(target: string): Promise<CustomisationSummary> {
+async function customisationOf(target: string, plan: { settings: Customise; initFormat?: string } | undefined): Promise<CustomisationSummary> {
   const handle = await open(target, 'r');
   try {
-    return await summariseCustomisation(readerOf(handle), (await targetSize(target, handle)).size);
+    return await summariseCustomisation(readerOf(handle), (await targetSize(target, handle)).size, plan);
   } finally {
     await handle.close();
   }

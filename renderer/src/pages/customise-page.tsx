@@ -7,6 +7,7 @@ import type { MessageKey } from '../i18n/translate';
 import { canEnter } from '../store/flow';
 import { useActions, useApp, useI18n } from '../store/store-context';
 import { customiseOf, formOf, formProblems, type CustomiseForm, type FormField } from '../view/customise-form';
+import { customiseRefusal } from '../view/customise-writes';
 
 type TextField = Exclude<FormField, 'sudo' | 'sshPasswordLogin' | 'sshKeys'>;
 
@@ -15,6 +16,7 @@ export function CustomisePage(): ReactNode {
   const actions = useActions();
   const chosen = useApp((s) => s.flow.customise);
   const offer = useApp((s) => s.flow.presetOffer);
+  const refusal = useApp((s) => customiseRefusal(s.flow, s.imageInfo));
   // Opened from Review (a card already chosen), the step returns there; otherwise it goes on to Card.
   const onward = useApp((s) => (canEnter(s.flow, 'review') ? 'review' : 'card'));
   const [form, setForm] = useState<CustomiseForm>(() => formOf(chosen));
@@ -23,6 +25,10 @@ export function CustomisePage(): ReactNode {
   const problems = formProblems(form, chosen);
   const valid = Object.keys(problems).length === 0;
   const update = (change: Partial<CustomiseForm>): void => setForm((f) => ({ ...f, ...change }));
+  const problemText = (field: FormField): string => {
+    const problem = problems[field];
+    return problem ? t(problem.key, problem.params) : '';
+  };
 
   const text = (field: TextField, label: MessageKey, type: 'text' | 'password' = 'text', hint?: string): ReactNode => (
     <div className="field">
@@ -38,7 +44,7 @@ export function CustomisePage(): ReactNode {
         onChange={(e) => update({ [field]: e.target.value })}
       />
       <span id={`customise-${field}-problem`} className="field-error" aria-live="polite">
-        {problems[field] ?? ''}
+        {problemText(field)}
       </span>
     </div>
   );
@@ -48,6 +54,7 @@ export function CustomisePage(): ReactNode {
   return (
     <form
       className="page customise-page stack-form"
+      noValidate
       onSubmit={(e) => {
         e.preventDefault();
         if (!valid || busy) return;
@@ -65,11 +72,17 @@ export function CustomisePage(): ReactNode {
       }}
     >
       <p className="muted">{t('customise.intro')}</p>
+      {refusal !== null ? (
+        <p className="field-error" role="note">
+          {t('customise.unavailable', { reason: refusal })}
+        </p>
+      ) : null}
       {offer && chosen === null ? (
         <div className="button-row" role="note">
           <span>{t('customise.preset.offer', { name: offer.name })}</span>
           <button
             type="button"
+            disabled={refusal !== null}
             onClick={() => {
               setForm(formOf(offer.settings));
               actions.setCustomise(offer.settings);
@@ -105,7 +118,7 @@ export function CustomisePage(): ReactNode {
             onChange={(e) => update({ sshKeys: e.target.value })}
           />
           <span id="customise-sshKeys-problem" className="field-error" aria-live="polite">
-            {problems.sshKeys ?? ''}
+            {problemText('sshKeys')}
           </span>
         </div>
         <label className="radio-line">
@@ -131,7 +144,7 @@ export function CustomisePage(): ReactNode {
         </p>
       ) : null}
       <div className="button-row">
-        <button type="submit" className="primary" disabled={!valid || busy}>
+        <button type="submit" className="primary" disabled={!valid || busy || refusal !== null}>
           {busy ? t('customise.hashing') : t('customise.apply')}
         </button>
         <button

@@ -5,6 +5,7 @@ import { LayoutPicture } from '../components/layout-picture';
 import { confirmationWord, needsTypedConfirmation, type FlowState } from '../store/flow';
 import { imageName } from '../view/image-name';
 import { customiseSummary } from '../view/customise-summary';
+import { customiseRefusal, customiseWrites } from '../view/customise-writes';
 import { useActions, useApp, useI18n } from '../store/store-context';
 import { formatBytes } from '../view/format';
 import { loaderSlotsOf, loadersFoundOf, type LayoutInput } from '../view/layout';
@@ -42,6 +43,7 @@ export function ReviewPage(): ReactNode {
   const imageInfo = useApp((s) => s.imageInfo);
   const reviewCard = useApp((s) => s.reviewCard);
   const buildPlan = useApp((s) => s.buildPlan);
+  const firstBootPlan = useApp((s) => s.firstBootPlan);
   const settings = useApp((s) => s.settings);
   const [typed, setTyped] = useState('');
   const { board, image, drive } = flowState;
@@ -50,6 +52,9 @@ export function ReviewPage(): ReactNode {
   const needsWord = needsTypedConfirmation(drive);
   const word = confirmationWord(drive);
   const summary = customiseSummary(flowState.customise, t);
+  const writes = customiseWrites(flowState, imageInfo, buildPlan, firstBootPlan, t);
+  // An image that cannot take settings greys the option out (it stays open to undo a choice).
+  const refusal = flowState.customise === null ? customiseRefusal(flowState, imageInfo) : null;
 
   return (
     <div className="page review-page">
@@ -61,9 +66,29 @@ export function ReviewPage(): ReactNode {
         <dt>{t('review.customise')}</dt>
         <dd className="customise-summary">
           {summary.length > 0 ? summary.join(' · ') : t('review.customise.none')}{' '}
-          <button type="button" onClick={() => actions.goTo('customise')}>
+          <button type="button" disabled={refusal !== null} aria-describedby={refusal !== null ? 'customise-refusal' : undefined} onClick={() => actions.goTo('customise')}>
             {t('review.customise.edit')}
           </button>
+          {refusal !== null ? (
+            <span id="customise-refusal" className="muted">
+              {' '}
+              {t('customise.unavailable', { reason: refusal })}
+            </span>
+          ) : null}
+          {writes ? (
+            <div className="customise-writes">
+              <p className={writes.refused ? 'field-error' : 'muted'}>{writes.heading}</p>
+              {writes.files.length > 0 ? (
+                <ul>
+                  {writes.files.map((file) => (
+                    <li key={file}>
+                      <code>{file}</code>
+                    </li>
+                  ))}
+                </ul>
+              ) : null}
+            </div>
+          ) : null}
         </dd>
         <dt>{t('review.card')}</dt>
         <dd>

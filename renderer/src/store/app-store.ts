@@ -39,6 +39,8 @@ export interface AppData {
   readonly reviewCard: Loadable<InspectResult>;
   /** The card a rootfs build will make, planned when the Review step opens. */
   readonly buildPlan: Loadable<BuildPlanResult>;
+  /** For a local image with settings: what a flash would write into its boot partition (inspect with them). */
+  readonly firstBootPlan: Loadable<InspectResult>;
   readonly job: JobState | null;
   readonly flashResult: ResultOf<'flash'> | null;
   /** The source the last flash wrote (a built image's path for rootfs flows), for "verify again". */
@@ -116,6 +118,7 @@ export function initialData(settings: Settings = DEFAULT_SETTINGS, systemLanguag
     showAllDrives: false,
     reviewCard: IDLE,
     buildPlan: IDLE,
+    firstBootPlan: IDLE,
     job: null,
     flashResult: null,
     flashedSource: null,
@@ -198,6 +201,21 @@ export function createAppStore(deps: StoreDeps): AppStore {
       set({ buildPlan: LOADING });
       void client.run(planBuildRequest(plan, plan.board, rootfs)).then((outcome) => {
         if (ticket === planTicket) set({ buildPlan: fromOutcome(outcome, (r) => r) });
+      });
+    };
+
+    /** The first-boot files a flash of the chosen local image with the chosen settings would write. */
+    let firstBootTicket = 0;
+    const planFirstBoot = (): void => {
+      const ticket = ++firstBootTicket;
+      const { image, customise } = get().flow;
+      if (image?.kind !== 'file' || customise === null) {
+        set({ firstBootPlan: IDLE });
+        return;
+      }
+      set({ firstBootPlan: LOADING });
+      void client.run({ op: 'inspect', target: image.path, customise }).then((outcome) => {
+        if (ticket === firstBootTicket) set({ firstBootPlan: fromOutcome(outcome, (r) => r) });
       });
     };
 
@@ -306,6 +324,7 @@ export function createAppStore(deps: StoreDeps): AppStore {
             if (get().flow.drive?.device === device) set({ reviewCard: fromOutcome(outcome, (r) => r) });
           });
           planBuild();
+          planFirstBoot();
         }
       },
       openScreen(kind) {

@@ -1,13 +1,15 @@
 /**
  * The Customise step's form: plain text as typed, checked field by field with the engine's own
- * rules (customise/model.ts), and turned into the contract's settings with the secrets derived
+ * rules (customise/model.ts) and told in the app's words (message keys, so in the UI language),
+ * and turned into the contract's settings with the secrets derived
  * here — the password as a sha512-crypt hash, the Wi-Fi passphrase as its PSK — so neither ever
  * reaches the store, the settings file or the engine.
  */
 import { CustomiseSchema, WifiSchema, type Customise } from '../../../electron/engine/customise/model';
 import { hashPassword } from '../../../electron/engine/customise/crypt';
-import { parseSshKey } from '../../../electron/engine/customise/ssh-keys';
-import { MAX_PASSPHRASE, MIN_PASSPHRASE, checkSsid, wpaPsk } from '../../../electron/engine/customise/wpa';
+import { SSH_KEY_TYPES, parseSshKey } from '../../../electron/engine/customise/ssh-keys';
+import { MAX_PASSPHRASE, MAX_SSID_BYTES, MIN_PASSPHRASE, ssidBytes, wpaPsk } from '../../../electron/engine/customise/wpa';
+import type { MessageKey, Params } from '../i18n/translate';
 
 export interface CustomiseForm {
   readonly hostname: string;
@@ -27,6 +29,12 @@ export interface CustomiseForm {
 }
 
 export type FormField = keyof CustomiseForm;
+
+/** What is wrong with a field, as a message of the UI's catalogue. */
+export interface FieldProblem {
+  readonly key: MessageKey;
+  readonly params?: Params;
+}
 
 /** The form for settings already chosen; secrets come back empty (only their hashes exist). */
 export function formOf(settings: Customise | null): CustomiseForm {
@@ -53,50 +61,48 @@ function keyLines(text: string): string[] {
     .filter((line) => line !== '' && !line.startsWith('#'));
 }
 
-function firstIssue(result: { success: boolean; error?: { issues: readonly { message: string }[] } }): string | null {
-  return result.success ? null : (result.error?.issues[0]?.message ?? 'invalid');
+function valid(field: keyof typeof CustomiseSchema.shape, value: unknown): boolean {
+  return CustomiseSchema.shape[field].safeParse(value).success;
 }
 
-function schemaMessage(field: keyof typeof CustomiseSchema.shape, value: unknown): string | null {
-  return firstIssue(CustomiseSchema.shape[field].safeParse(value));
-}
-
-function thrownMessage(check: () => void): string | null {
+function throws(check: () => void): boolean {
   try {
     check();
-    return null;
-  } catch (error) {
-    return error instanceof Error ? error.message : String(error);
+    return false;
+  } catch {
+    return true;
   }
 }
 
 /**
- * What is wrong with each filled field, in the engine's words. `previous` holds the hashes already
- * chosen, so an empty password or passphrase field is fine when one exists.
+ * What is wrong with each filled field, decided by the engine's rules. `previous` holds the hashes
+ * already chosen, so an empty password or passphrase field is fine when one exists.
  */
-export function formProblems(form: CustomiseForm, previous: Customise | null): Partial<Record<FormField, string>> {
-  const problems: Partial<Record<FormField, string>> = {};
-  const put = (field: FormField, message: string | null): void => {
-    if (message !== null) problems[field] = message;
+export function formProblems(form: CustomiseForm, previous: Customise | null): Partial<Record<FormField, FieldProblem>> {
+  const problems: Partial<Record<FormField, FieldProblem>> = {};
+  const put = (field: FormField, wrong: boolean, key: MessageKey, params?: Params): void => {
+    if (wrong && !problems[field]) problems[field] = params ? { key, params } : { key };
   };
-  if (form.hostname) put('hostname', schemaMessage('hostname', form.hostname));
-  if (form.userName) put('userName', schemaMessage('user', { name: form.userName }));
-  if (form.password && !form.userName) put('password', 'a password needs a user name');
+  if (form.hostname) put('hostname', !valid('hostname', form.hostname), 'customise.problem.hostname');
+  if (form.userName) put('userName', !valid('user', { name: form.userName }), 'customise.problem.userName');
+  put('password', form.password !== '' && !form.userName, 'customise.problem.passwordNeedsUser');
   keyLines(form.sshKeys).forEach((line, index) => {
-    if (!problems.sshKeys) put('sshKeys', thrownMessage(() => parseSshKey(line, `line ${index + 1}`)));
+    put('sshKeys', throws(() => parseSshKey(line, `line ${index + 1}`)), 'customise.problem.sshKey', { line: index + 1, types: SSH_KEY_TYPES.join(', ') });
   });
   if (form.ssid) {
-    put('ssid', thrownMessage(() => checkSsid(form.ssid)));
+    const bytes = ssidBytes(form.ssid);
+    put('ssid', bytes > MAX_SSID_BYTES, 'customise.problem.ssid', { bytes, max: MAX_SSID_BYTES });
     const keepsKey = form.passphrase === '' && previous?.wifi?.ssid === form.ssid;
     const { length } = form.passphrase;
-    if (!keepsKey && (length < MIN_PASSPHRASE || length > MAX_PASSPHRASE || !/^[\x20-\x7e]*$/.test(form.passphrase))) {
-      put('passphrase', `The Wi-Fi passphrase must be ${MIN_PASSPHRASE} to ${MAX_PASSPHRASE} printable ASCII characters (it has ${length})`);
-    }
-  } else if (form.passphrase || form.country) put('ssid', 'a Wi-Fi passphrase or country needs an SSID');
-  if (form.country) put('country', firstIssue(WifiSchema.shape.country.safeParse(form.country)));
-  if (form.timezone) put('timezone', schemaMessage('timezone', form.timezone));
-  if (form.locale) put('locale', schemaMessage('locale', form.locale));
-  if (form.keymap) put('keymap', schemaMessage('keymap', form.keymap));
+    const wrong = length < MIN_PASSPHRASE || length > MAX_PASSPHRASE || !/^[\x20-\x7e]*$/.test(form.passphrase);
+    put('passphrase', !keepsKey && wrong, 'customise.problem.passphrase', { min: MIN_PASSPHRASE, max: MAX_PASSPHRASE, length });
+  } else {
+    put('ssid', form.passphrase !== '' || form.country !== '', 'customise.problem.ssidNeeded');
+  }
+  if (form.country) put('country', !WifiSchema.shape.country.safeParse(form.country).success, 'customise.problem.country');
+  if (form.timezone) put('timezone', !valid('timezone', form.timezone), 'customise.problem.timezone');
+  if (form.locale) put('locale', !valid('locale', form.locale), 'customise.problem.locale');
+  if (form.keymap) put('keymap', !valid('keymap', form.keymap), 'customise.problem.keymap');
   return problems;
 }
 

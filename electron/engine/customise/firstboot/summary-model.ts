@@ -21,6 +21,12 @@ export const CustomisationSummarySchema = z.object({
   sshKeys: z.number().int().nonnegative(),
   wifiNetworks: z.array(z.string()),
   timezone: z.string().optional(),
+  /**
+   * Only when inspect was given settings: the edit a flash with them would make, computed but not
+   * written — the mechanism, why, and the boot partition's files it writes; kind null: refused,
+   * and the reason says why (the card would be left untouched).
+   */
+  planned: z.object({ kind: z.enum(FIRST_BOOT_KINDS).nullable(), reason: z.string(), files: z.array(z.string()) }).optional(),
   /** Why the files could not be read, when they could not. */
   problem: z.string().optional(),
 });

@@ -6,7 +6,8 @@
  */
 import type { ReadAt } from '../../disk/read-layout';
 import { toErrorInfo } from '../../errors';
-import { chooseFirstBoot, findBootFat } from './detect';
+import type { Customise } from '../model';
+import { chooseFirstBoot, findBootFat, firstBootEdit } from './detect';
 import type { CustomisationSummary } from './summary-model';
 
 const FILES = ['firstrun.sh', 'user-data', 'network-config', 'meta-data'];
@@ -73,14 +74,28 @@ function fromNetworkConfig(text: string, into: CustomisationSummary): void {
   });
 }
 
-/** What the disk's boot FAT carries, and whether (and how) it could take first-boot settings. */
-export async function summariseCustomisation(read: ReadAt, sizeBytes: number): Promise<CustomisationSummary> {
+/** The edit a flash with `settings` would make on this disk, run in full (patches and all) but not written. */
+async function plannedEdit(read: ReadAt, sizeBytes: number, settings: Customise, initFormat: string | undefined): Promise<NonNullable<CustomisationSummary['planned']>> {
+  try {
+    const edit = await firstBootEdit(read, sizeBytes, settings, { ...(initFormat === undefined ? {} : { initFormat }), mtime: Math.floor(Date.now() / 1000), instanceId: 'cardsmith-review' });
+    return { kind: edit.choice.kind, reason: edit.choice.reason, files: [...edit.files] };
+  } catch (error) {
+    return { kind: null, reason: toErrorInfo(error).message, files: [] };
+  }
+}
+
+/**
+ * What the disk's boot FAT carries, and whether (and how) it could take first-boot settings; with
+ * `plan`, also what a flash with those settings would write.
+ */
+export async function summariseCustomisation(read: ReadAt, sizeBytes: number, plan?: { settings: Customise; initFormat?: string }): Promise<CustomisationSummary> {
   const fat = await findBootFat(read, sizeBytes).catch(() => null);
   const mechanism = await chooseFirstBoot(fat, undefined).then(
     (choice): CustomisationSummary['mechanism'] => ({ kind: choice.kind, reason: choice.reason }),
     (error: unknown) => ({ kind: null, reason: toErrorInfo(error).message }),
   );
   const summary: CustomisationSummary = { firstBootFiles: [], cmdlineHook: false, users: [], sshKeys: 0, wifiNetworks: [], mechanism };
+  if (plan) summary.planned = await plannedEdit(read, sizeBytes, plan.settings, plan.initFormat);
   if (!fat) return summary;
   summary.bootPartitionOffset = fat.offset;
   try {
