@@ -99,6 +99,7 @@ class Editor {
     return out;
   }
 
+  /** The blocks of a file or directory by logical number (holes have none, so they read as zeros). */
   private async dirBlocks(dir: Lookup, path: string): Promise<{ logical: number; block: number }[]> {
     const flags = view(dir.inode).getUint32(0x20, true);
     if (flags & INLINE_DATA_FL || !(flags & EXTENTS_FL)) this.extentsOf(dir.inode, path);
@@ -146,6 +147,22 @@ class Editor {
       }
     }
     return 0;
+  }
+
+  /** A regular file's bytes (at most `limit`), or null when the path does not exist. */
+  async readFile(path: string, limit: number): Promise<Uint8Array | null> {
+    const { found } = await this.lookup(path);
+    if (!found) return null;
+    const v = view(found.inode);
+    if ((v.getUint16(0, true) & S_IFMT) !== S_IFREG) this.fail(`"${path}" is not a regular file`, { path });
+    const size = v.getUint32(0x4, true) + v.getUint32(0x6c, true) * 2 ** 32;
+    if (size > limit) this.fail(`"${path}" is ${size} bytes, more than the ${limit} Cardsmith reads`, { path });
+    const out = new Uint8Array(size);
+    const bs = this.vol.blockSize;
+    for (const { logical, block } of await this.dirBlocks(found, path)) {
+      if (logical * bs < size) out.set((await this.vol.block(block)).subarray(0, Math.min(bs, size - logical * bs)), logical * bs);
+    }
+    return out;
   }
 
   /** Takes `count` free blocks near `goal`: one contiguous run when there is one, else first fit. */
@@ -385,4 +402,10 @@ export async function editExt4(read: ReadAt, offset: number, files: readonly Ext
     else await editor.create(file, { ino: parent.ino, inode: await vol.inode(parent.ino) }, parentPath, name);
   }
   return vol.patches(editor.changedGroups);
+}
+
+/** Reads a small regular file from the ext4 filesystem at byte `offset`; null when it is missing. */
+export async function readExt4File(read: ReadAt, offset: number, path: string, limit = 1024 * 1024): Promise<Uint8Array | null> {
+  const vol = await Ext4Volume.open(read, offset);
+  return new Editor(vol, 0).readFile(path, limit);
 }
