@@ -99,11 +99,18 @@ describeWith(['tool:mkfs.ext4', 'tool:e2fsck', 'tool:debugfs'], 'ext4 in-place e
     ['1k', ['-b', '1024'], /features:.* 64bit flex_bg .*metadata_csum/],
     ['4k-no-csum', ['-b', '4096', '-O', '^metadata_csum'], /features:(?!.*(metadata_csum|uninit_bg))/],
     ['1k-uninit-bg', ['-b', '1024', '-O', '^metadata_csum,uninit_bg'], /features:.*uninit_bg/],
+    // 32-byte descriptors; a UUID changed after mkfs, so only the stored checksum seed is right.
+    ['4k-32bit-seed', ['-b', '4096', '-O', '^64bit,metadata_csum_seed'], /features:(?!.*64bit).*metadata_csum_seed/],
   ];
   for (const [name, mkfs, features] of variants) {
     it(`replaces and creates files on ${name} (e2fsck clean, debugfs reads content, mode and owner)`, async () => {
       const offset = 1 << 20;
       const image = makeImage(name, mkfs, 64, offset);
+      if (mkfs.join().includes('metadata_csum_seed')) {
+        const fs = fsOf(image, offset);
+        execFileSync('debugfs', ['-w', '-R', 'ssv uuid 01234567-89ab-4cde-8f01-23456789abcd', fs], { stdio: 'ignore' });
+        execFileSync('dd', [`if=${fs}`, `of=${image}`, 'bs=1M', `seek=${offset}`, 'oflag=seek_bytes', 'conv=notrunc', 'status=none']);
+      }
       const before = debugfs(fsOf(image, offset), 'stats');
       const files: Ext4File[] = [
         { path: '/root/.not_logged_in_yet', bytes: preset, mode: 0o600, uid: 0, gid: 0 },
