@@ -149,10 +149,22 @@ describeWith(['tool:mkfs.ext4', 'tool:sfdisk', 'tool:e2fsck', 'tool:debugfs'], '
     expect(JSON.stringify(summary)).not.toContain(PSK);
   });
 
+  it('finds the root behind a separate ext4 /boot partition', async () => {
+    const boot = armbianImage('boot.img', false);
+    const root = armbianImage('root.img');
+    const image = join(dir, 'two.img');
+    execFileSync('truncate', ['-s', `${65 * MiB}`, image]);
+    execFileSync('dd', [`if=${boot}`, `of=${image}`, 'bs=1M', 'skip=1', 'seek=1', 'count=32', 'conv=notrunc', 'status=none']);
+    execFileSync('dd', [`if=${root}`, `of=${image}`, 'bs=1M', 'skip=1', 'seek=33', 'count=32', 'conv=notrunc', 'status=none']);
+    execFileSync('sfdisk', ['--quiet', image], { input: `label: dos\nstart=2048, size=${32 * 2048}, type=83\nstart=${33 * 2048}, type=83\n` });
+    const read = fileReader(image);
+    expect(await chooseFirstBoot(null, undefined, { read, sizeBytes: 65 * MiB })).toMatchObject({ kind: 'armbian', armbian: { offset: 33 * MiB } });
+  });
+
   it('refuses a plain ext4 image with the reason, and a refused setting before any patch', async () => {
     const plain = armbianImage('plain.img', false);
     const read = fileReader(plain);
-    await expect(firstBootEdit(read, 33 * MiB, ARMBIAN, { mtime: 0, instanceId: 'i' })).rejects.toThrow(/not an Armbian image with a pending first login \(its first ext4 partition \(byte 1048576\) has no \/etc\/armbian-release\)/);
+    await expect(firstBootEdit(read, 33 * MiB, ARMBIAN, { mtime: 0, instanceId: 'i' })).rejects.toThrow(/not an Armbian image with a pending first login \(the ext4 partition at byte 1048576 has no \/etc\/armbian-release\)/);
     const image = armbianImage('refuse.img');
     await expect(firstBootEdit(fileReader(image), 33 * MiB, { ...ARMBIAN, keymap: 'gb' }, { mtime: 0, instanceId: 'i' })).rejects.toThrow(/cannot take these settings through its first-login preset: the keyboard layout/);
   });
