@@ -101,6 +101,8 @@ describeWith(['tool:mkfs.ext4', 'tool:e2fsck', 'tool:debugfs'], 'ext4 in-place e
     ['1k-uninit-bg', ['-b', '1024', '-O', '^metadata_csum,uninit_bg'], /features:.*uninit_bg/],
     // 32-byte descriptors; a UUID changed after mkfs, so only the stored checksum seed is right.
     ['4k-32bit-seed', ['-b', '4096', '-O', '^64bit,metadata_csum_seed'], /features:(?!.*64bit).*metadata_csum_seed/],
+    // e2fsprogs 1.47's newer defaults (Ubuntu 24.04, Debian 13) add orphan_file.
+    ['4k-orphan-file', ['-b', '4096', '-O', 'orphan_file'], /features:.*orphan_file/],
   ];
   for (const [name, mkfs, features] of variants) {
     it(`replaces and creates files on ${name} (e2fsck clean, debugfs reads content, mode and owner)`, async () => {
