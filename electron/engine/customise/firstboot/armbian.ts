@@ -138,7 +138,7 @@ export async function armbianFiles(read: ReadAt, root: ArmbianRoot, settings: Cu
 }
 
 /** The value of a bash word as `source` assigns it: 'single', "double" (\-escapes), bare. */
-export function bashValue(word: string): string {
+function bashValue(word: string): string {
   let out = '';
   for (let i = 0; i < word.length; i++) {
     const c = word[i]!;

@@ -47,15 +47,19 @@ function view(bytes: Uint8Array): DataView {
   return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
+/** An extent as found on disk; unwritten (preallocated) blocks read as zeros. */
+type FoundExtent = Extent & { readonly unwritten: boolean };
+
 /** The extents of a leaf node (the inode's root or a tree block) holding `entries` of them. */
-function parseLeaf(node: Uint8Array, entries: number): Extent[] {
+function parseLeaf(node: Uint8Array, entries: number): FoundExtent[] {
   const v = view(node);
-  const out: Extent[] = [];
+  const out: FoundExtent[] = [];
   for (let i = 0; i < entries && 12 + i * 12 + 12 <= node.length; i++) {
     const at = 12 + i * 12;
     const raw = v.getUint16(at + 4, true);
-    // A length above 32768 marks an unwritten (preallocated) extent of length − 32768.
-    out.push({ logical: v.getUint32(at, true), length: raw > MAX_EXTENT_LENGTH ? raw - MAX_EXTENT_LENGTH : raw, physical: v.getUint16(at + 6, true) * 2 ** 32 + v.getUint32(at + 8, true) });
+    // A length above 32768 marks an unwritten extent of length − 32768.
+    const unwritten = raw > MAX_EXTENT_LENGTH;
+    out.push({ logical: v.getUint32(at, true), length: unwritten ? raw - MAX_EXTENT_LENGTH : raw, physical: v.getUint16(at + 6, true) * 2 ** 32 + v.getUint32(at + 8, true), unwritten });
   }
   return out;
 }
@@ -84,13 +88,13 @@ class Editor {
   }
 
   /** Every extent of a directory, walking index blocks of a deeper tree (read only). */
-  private async treeExtents(node: Uint8Array, path: string, level = 0): Promise<Extent[]> {
+  private async treeExtents(node: Uint8Array, path: string, level = 0): Promise<FoundExtent[]> {
     const v = view(node);
     if (v.getUint16(0, true) !== EXTENT_MAGIC || level > 5) this.fail(`${path} has a damaged extent tree`, { path });
     const entries = v.getUint16(2, true);
     const depth = v.getUint16(6, true);
     if (depth === 0) return parseLeaf(node, entries);
-    const out: Extent[] = [];
+    const out: FoundExtent[] = [];
     for (let i = 0; i < entries; i++) {
       const at = 12 + i * 12;
       const child = v.getUint16(at + 8, true) * 2 ** 32 + v.getUint32(at + 4, true);
@@ -99,12 +103,14 @@ class Editor {
     return out;
   }
 
-  /** The blocks of a file or directory by logical number (holes have none, so they read as zeros). */
+  /** The written blocks of a file or directory by logical number (holes and unwritten extents read as zeros). */
   private async dirBlocks(dir: Lookup, path: string): Promise<{ logical: number; block: number }[]> {
     const flags = view(dir.inode).getUint32(0x20, true);
     if (flags & INLINE_DATA_FL || !(flags & EXTENTS_FL)) this.extentsOf(dir.inode, path);
     const out: { logical: number; block: number }[] = [];
-    for (const e of await this.treeExtents(dir.inode.subarray(0x28, 0x28 + 60), path)) for (let i = 0; i < e.length; i++) out.push({ logical: e.logical + i, block: e.physical + i });
+    for (const e of await this.treeExtents(dir.inode.subarray(0x28, 0x28 + 60), path)) {
+      if (!e.unwritten) for (let i = 0; i < e.length; i++) out.push({ logical: e.logical + i, block: e.physical + i });
+    }
     return out;
   }
 
