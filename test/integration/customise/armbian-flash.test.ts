@@ -6,7 +6,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -74,6 +74,17 @@ function e2fsckClean(fs: string): void {
   expect(check.status).toBe(0);
 }
 
+/** Mounts the filesystem image read-write through a loop device for `body`, then unmounts it. */
+function withMounted(fs: string, body: (mnt: string) => void): void {
+  const mnt = mkdtempSync(join(work, 'mnt-'));
+  execFileSync('mount', ['-o', 'loop', fs, mnt]);
+  try {
+    body(mnt);
+  } finally {
+    execFileSync('umount', [mnt]);
+  }
+}
+
 const debugfs = (fs: string, request: string): string => execFileSync('debugfs', ['-R', request, fs], { stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 16 * MiB }).toString();
 const sha = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex');
 
@@ -85,7 +96,7 @@ function sourced(file: string, names: string[]): string[] {
     .slice(0, names.length);
 }
 
-describeWith(['root', 'tool:losetup', 'tool:sfdisk', 'tool:mkfs.ext4', 'tool:e2fsck', 'tool:debugfs', 'tool:xz'], 'flash an Armbian image with its first-login preset', () => {
+describeWith(['root', 'tool:losetup', 'tool:sfdisk', 'tool:mkfs.ext4', 'tool:e2fsck', 'tool:debugfs', 'tool:xz', 'tool:mount', 'tool:umount'], 'flash an Armbian image with its first-login preset', () => {
   it('the CLI: --hostname/--user/--timezone/--locale/Wi-Fi become PRESET_* lines (0600 root, bash -n clean), the host name files are renamed; e2fsck clean; verified; inspect shows no secret', async () => {
     const image = armbianImage('armbian.img');
     writeFileSync(join(work, 'psk'), 'lab wifi passphrase\n');
@@ -123,6 +134,16 @@ describeWith(['root', 'tool:losetup', 'tool:sfdisk', 'tool:mkfs.ext4', 'tool:e2f
       expect(debugfs(root, 'cat /etc/hostname')).toBe('lab-3\n');
       expect(debugfs(root, 'cat /etc/hosts')).toBe('127.0.0.1   localhost\n127.0.1.1   lab-3\n::1         localhost lab-3 ip6-localhost ip6-loopback\n');
       expect(debugfs(root, 'cat /usr/lib/armbian/filler')).toBe(Buffer.alloc(3 * MiB, 0x5a).toString());
+      // The kernel as the second oracle: it checks descriptor, inode and directory checksums as it
+      // reads, and the block and inode bitmaps when it allocates next to the edited files.
+      withMounted(root, (mnt) => {
+        expect(readFileSync(join(mnt, 'root/.not_logged_in_yet'), 'utf8')).toBe(preset);
+        const info = statSync(join(mnt, 'root/.not_logged_in_yet'));
+        expect([info.mode & 0o7777, info.uid, info.gid]).toEqual([0o600, 0, 0]);
+        expect(readFileSync(join(mnt, 'etc/hostname'), 'utf8')).toBe('lab-3\n');
+        writeFileSync(join(mnt, 'root/after-first-boot'), Buffer.alloc(300_000, 1));
+      });
+      e2fsckClean(root);
 
       const inspected = cli(['inspect', '--json', loop.device]);
       expect(inspected.status).toBe(0);
