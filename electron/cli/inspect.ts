@@ -43,6 +43,7 @@ export const inspectCommand = requestCommand<'inspect'>({
         c.sshKeys ? `${c.sshKeys} SSH key${c.sshKeys === 1 ? '' : 's'}` : '',
         c.wifiNetworks.length ? `Wi-Fi ${c.wifiNetworks.map((n) => JSON.stringify(n)).join(', ')}` : '',
         c.timezone ? `time zone ${c.timezone}` : '',
+        c.locale ? `locale ${c.locale}` : '',
       ].filter(Boolean);
       io.out(`  first boot: ${c.firstBootFiles.join(', ')}${c.cmdlineHook ? ' (run from cmdline.txt)' : ''}${facts.length ? `; ${facts.join('; ')}` : ''}\n`);
       if (c.problem) io.out(`  first boot: could not read everything: ${c.problem}\n`);

@@ -1,16 +1,20 @@
 /**
- * Which first-boot mechanism a downloaded image has, and the FAT edits that hand it the settings.
+ * Which first-boot mechanism a downloaded image has, and the edits that hand it the settings.
  * The catalog's word comes first (Imager's os_list `init_format`); without it the boot FAT tells:
  * cloud-init NoCloud seeds there (user-data or meta-data, as on Ubuntu's preinstalled server)
  * mean cloud-init, cmdline.txt with config.txt and no seeds mean a Raspberry Pi OS–style systemd
- * firstrun. Anything else is refused with the reason: settings are never silently dropped.
+ * firstrun; without either, an ext4 root holding Armbian's pending first-login preset means
+ * armbian (armbian.ts). Anything else is refused with the reason: settings are never silently
+ * dropped.
  */
 import { readDiskLayout, type ReadAt } from '../../disk/read-layout';
 import { CardsmithError } from '../../errors';
 import type { Patch } from '../../flash/patch';
+import { editExt4 } from '../../fs/ext4/edit';
 import { editFat, type FatAddition } from '../../fs/fat/edit';
 import { FatVolume, findEntry, parseBpb } from '../../fs/fat/volume';
 import type { Customise } from '../model';
+import { armbianFiles, findArmbianRoot, type ArmbianRoot } from './armbian';
 import { metaData, networkConfig, userData } from './cloud-init';
 import { firstrunScript, hookedCmdline } from './firstrun';
 
@@ -22,6 +26,8 @@ export interface FirstBootChoice {
   readonly kind: FirstBootKind;
   /** In words, for the log and the Review. */
   readonly reason: string;
+  /** For armbian: the root filesystem to write the preset into. */
+  readonly armbian?: ArmbianRoot;
 }
 
 export interface BootFat {
@@ -44,21 +50,35 @@ export async function findBootFat(read: ReadAt, sizeBytes: number): Promise<Boot
   return null;
 }
 
-export async function chooseFirstBoot(fat: BootFat | null, initFormat: string | undefined): Promise<FirstBootChoice> {
+/**
+ * How the disk takes first-boot settings. `disk` lets it look past the boot FAT at an Armbian
+ * root (only when the FAT does not decide, so a Raspberry Pi OS root is never read).
+ */
+export async function chooseFirstBoot(fat: BootFat | null, initFormat: string | undefined, disk?: { read: ReadAt; sizeBytes: number }): Promise<FirstBootChoice> {
+  const armbian = async (): Promise<{ root: ArmbianRoot | null; reason: string }> => (disk ? findArmbianRoot(disk.read, disk.sizeBytes) : { root: null, reason: 'its root filesystem was not read' });
   if (initFormat !== undefined) {
-    if ((FIRST_BOOT_KINDS as readonly string[]).includes(initFormat)) return { kind: initFormat as FirstBootKind, reason: `the catalog says init_format ${initFormat}` };
-    throw new CardsmithError('bad-input', `The catalog says this image takes first-boot settings by "${initFormat}", which Cardsmith does not know (it knows ${FIRST_BOOT_KINDS.join(', ')})`, { initFormat });
+    if (!(FIRST_BOOT_KINDS as readonly string[]).includes(initFormat)) {
+      throw new CardsmithError('bad-input', `The catalog says this image takes first-boot settings by "${initFormat}", which Cardsmith does not know (it knows ${FIRST_BOOT_KINDS.join(', ')})`, { initFormat });
+    }
+    if (initFormat !== 'armbian') return { kind: initFormat as FirstBootKind, reason: `the catalog says init_format ${initFormat}` };
+    const found = await armbian();
+    if (!found.root) throw new CardsmithError('bad-input', `The catalog says this is an Armbian image, but ${found.reason}`, {});
+    return { kind: 'armbian', reason: `the catalog says init_format armbian and ${found.reason}`, armbian: found.root };
   }
-  if (!fat) throw new CardsmithError('bad-input', 'This image has no FAT boot partition, so Cardsmith cannot hand it first-boot settings', {});
-  const root = await fat.volume.loadRoot();
-  const has = (name: string): boolean => findEntry(root, name) !== undefined;
-  if (has('user-data') || has('meta-data')) return { kind: 'cloudinit', reason: `the boot partition at byte ${fat.offset} holds cloud-init NoCloud seeds` };
-  if (has('cmdline.txt') && has('config.txt')) return { kind: 'systemd', reason: `the boot partition at byte ${fat.offset} has cmdline.txt and config.txt (Raspberry Pi OS style) and no cloud-init seeds` };
-  throw new CardsmithError(
-    'bad-input',
-    `Cardsmith cannot tell how this image takes first-boot settings: the catalog gives no init_format and its boot partition at byte ${fat.offset} has neither cloud-init seeds (user-data, meta-data) nor cmdline.txt and config.txt`,
-    { offset: fat.offset },
-  );
+  if (fat) {
+    const root = await fat.volume.loadRoot();
+    const has = (name: string): boolean => findEntry(root, name) !== undefined;
+    if (has('user-data') || has('meta-data')) return { kind: 'cloudinit', reason: `the boot partition at byte ${fat.offset} holds cloud-init NoCloud seeds` };
+    if (has('cmdline.txt') && has('config.txt')) return { kind: 'systemd', reason: `the boot partition at byte ${fat.offset} has cmdline.txt and config.txt (Raspberry Pi OS style) and no cloud-init seeds` };
+  }
+  const found = await armbian();
+  if (found.root) return { kind: 'armbian', reason: found.reason, armbian: found.root };
+  const fatPart = fat
+    ? `its boot partition at byte ${fat.offset} has neither cloud-init seeds (user-data, meta-data) nor cmdline.txt and config.txt`
+    : 'it has no FAT boot partition';
+  throw new CardsmithError('bad-input', `Cardsmith cannot tell how this image takes first-boot settings: the catalog gives no init_format, ${fatPart}, and it is not an Armbian image with a pending first login (${found.reason})`, {
+    ...(fat ? { offset: fat.offset } : {}),
+  });
 }
 
 /** The files the mechanism reads, with their contents, for `settings`. */
@@ -89,7 +109,11 @@ export interface FirstBootEdit {
 /** Everything needed to customise the disk `read` sees (an image or a card as it will be). */
 export async function firstBootEdit(read: ReadAt, sizeBytes: number, settings: Customise, options: { initFormat?: string; mtime: number; instanceId: string }): Promise<FirstBootEdit> {
   const fat = await findBootFat(read, sizeBytes);
-  const choice = await chooseFirstBoot(fat, options.initFormat);
+  const choice = await chooseFirstBoot(fat, options.initFormat, { read, sizeBytes });
+  if (choice.armbian) {
+    const files = await armbianFiles(read, choice.armbian, settings);
+    return { choice, files: files.map((f) => f.path), patches: await editExt4(read, choice.armbian.offset, files, options.mtime) };
+  }
   if (!fat) throw new CardsmithError('bad-input', `The catalog says ${choice.kind}, but this image has no FAT boot partition to put the files on`, {});
   const files = await firstBootFiles(choice.kind, fat, settings, options.instanceId);
   const patches = await editFat(read, fat.offset, files, options.mtime);

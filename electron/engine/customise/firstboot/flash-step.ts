@@ -14,6 +14,7 @@ import type { JobContext } from '../../job';
 import { isHttpUrl } from '../../sources/http';
 import { findCatalogEntry } from '../../sources/source-operations';
 import { CustomiseSchema, isEmpty, type Customise } from '../model';
+import { checkArmbianSettings } from './armbian';
 import { firstBootEdit, type FirstBootEdit } from './detect';
 
 export interface FirstBootPlan {
@@ -113,6 +114,7 @@ export async function prepareFirstBoot(
     instanceId: `cardsmith-${Date.now().toString(36)}-${Math.floor(Math.random() * 0x10000).toString(16)}`,
     mtime: Math.floor(Date.now() / 1000),
   };
+  if (plan.initFormat === 'armbian') checkArmbianSettings(settings);
   const isFile = await stat(image.path).then((info) => info.isFile(), () => false);
   if (!isFile) {
     ctx.log('info', 'first-boot files: the image is not a local file, so its boot partition is read on the card after writing');

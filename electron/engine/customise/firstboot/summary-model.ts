@@ -1,18 +1,20 @@
 /** The shape of `inspect`'s customisation summary (summary.ts fills it); zod only, for the contract. */
 import { z } from 'zod';
 
-export const FIRST_BOOT_KINDS = ['systemd', 'cloudinit', 'cloudinit-rpi'] as const;
+export const FIRST_BOOT_KINDS = ['systemd', 'cloudinit', 'cloudinit-rpi', 'armbian'] as const;
 export type FirstBootKind = (typeof FIRST_BOOT_KINDS)[number];
 
 export const CustomisationSummarySchema = z.object({
   /** Absent when the disk has no FAT partition. */
   bootPartitionOffset: z.number().int().nonnegative().optional(),
+  /** The Armbian root filesystem holding the first-login preset, when that is the mechanism. */
+  rootPartitionOffset: z.number().int().nonnegative().optional(),
   /**
    * How the disk takes first-boot settings, judged from the disk alone (a catalog's init_format
    * comes first when there is one); kind null: it cannot, and the reason says why (the GUI shows it).
    */
   mechanism: z.object({ kind: z.enum(FIRST_BOOT_KINDS).nullable(), reason: z.string() }),
-  /** First-boot files present on the boot partition. */
+  /** First-boot files present on the boot partition (or the Armbian preset, by its path). */
   firstBootFiles: z.array(z.string()),
   /** cmdline.txt runs firstrun.sh on the next boot. */
   cmdlineHook: z.boolean(),
@@ -21,6 +23,7 @@ export const CustomisationSummarySchema = z.object({
   sshKeys: z.number().int().nonnegative(),
   wifiNetworks: z.array(z.string()),
   timezone: z.string().optional(),
+  locale: z.string().optional(),
   /**
    * Only when inspect was given settings: the edit a flash with them would make, computed but not
    * written — the mechanism, why, and the boot partition's files it writes; kind null: refused,

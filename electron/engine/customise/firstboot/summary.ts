@@ -1,12 +1,15 @@
 /**
  * What first-boot settings a card or image carries, for `inspect`: read from the boot FAT's
  * first-boot files (an Imager-style firstrun.sh and its cmdline.txt hook, cloud-init seeds) —
- * host name, user names, how many SSH keys, Wi-Fi network names, time zone. Secrets (password
- * hashes, Wi-Fi keys) are never part of it. The root filesystem itself is not read.
+ * host name, user names, how many SSH keys, Wi-Fi network names, time zone — or, for Armbian,
+ * from its first-login preset and /etc/hostname. Secrets (passwords, password hashes, Wi-Fi
+ * keys) are never part of it. A root filesystem is read only when it is Armbian's.
  */
 import type { ReadAt } from '../../disk/read-layout';
 import { toErrorInfo } from '../../errors';
 import type { Customise } from '../model';
+import { readExt4File } from '../../fs/ext4/edit';
+import { ARMBIAN_PRESET, presetValues, type ArmbianRoot } from './armbian';
 import { chooseFirstBoot, findBootFat, firstBootEdit } from './detect';
 import type { CustomisationSummary } from './summary-model';
 
@@ -84,17 +87,46 @@ async function plannedEdit(read: ReadAt, sizeBytes: number, settings: Customise,
   }
 }
 
+async function fromArmbian(read: ReadAt, root: ArmbianRoot, into: CustomisationSummary): Promise<void> {
+  into.rootPartitionOffset = root.offset;
+  const text = async (path: string): Promise<string | null> => {
+    const bytes = await readExt4File(read, root.offset, path);
+    return bytes ? new TextDecoder().decode(bytes) : null;
+  };
+  try {
+    const preset = await text(ARMBIAN_PRESET);
+    if (preset === null) return;
+    into.firstBootFiles.push(ARMBIAN_PRESET);
+    const values = presetValues(preset);
+    const get = (name: string): string | undefined => values.get(name) || undefined;
+    const user = get('PRESET_USER_NAME');
+    if (user) into.users.push(user);
+    const ssid = get('PRESET_NET_WIFI_SSID');
+    if (ssid && get('PRESET_NET_WIFI_ENABLED') === '1') into.wifiNetworks.push(ssid);
+    into.timezone = get('PRESET_TIMEZONE');
+    into.locale = get('PRESET_LOCALE');
+    into.hostname = (await text('/etc/hostname'))?.trim() || undefined;
+  } catch (error) {
+    into.problem = (error as Error).message;
+  }
+}
+
 /**
- * What the disk's boot FAT carries, and whether (and how) it could take first-boot settings; with
+ * What the disk's first-boot files carry, and whether (and how) it could take first-boot settings; with
  * `plan`, also what a flash with those settings would write.
  */
 export async function summariseCustomisation(read: ReadAt, sizeBytes: number, plan?: { settings: Customise; initFormat?: string }): Promise<CustomisationSummary> {
   const fat = await findBootFat(read, sizeBytes).catch(() => null);
-  const mechanism = await chooseFirstBoot(fat, undefined).then(
-    (choice): CustomisationSummary['mechanism'] => ({ kind: choice.kind, reason: choice.reason }),
+  let armbian: ArmbianRoot | undefined;
+  const mechanism = await chooseFirstBoot(fat, undefined, { read, sizeBytes }).then(
+    (choice): CustomisationSummary['mechanism'] => {
+      armbian = choice.armbian;
+      return { kind: choice.kind, reason: choice.reason };
+    },
     (error: unknown) => ({ kind: null, reason: toErrorInfo(error).message }),
   );
   const summary: CustomisationSummary = { firstBootFiles: [], cmdlineHook: false, users: [], sshKeys: 0, wifiNetworks: [], mechanism };
+  if (armbian) await fromArmbian(read, armbian, summary);
   if (plan) summary.planned = await plannedEdit(read, sizeBytes, plan.settings, plan.initFormat);
   if (!fat) return summary;
   summary.bootPartitionOffset = fat.offset;
