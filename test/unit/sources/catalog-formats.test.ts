@@ -93,6 +93,10 @@ describe('Armbian armbian-images.json', () => {
     });
   });
 
+  it('marks every image as taking first-boot settings by the first-login preset', () => {
+    expect(parsed.entries.map((entry) => entry.initFormat)).toEqual(['armbian', 'armbian', 'armbian']);
+  });
+
   it('reports a field of the wrong type instead of leaving it out', () => {
     const asset = { board_slug: 'rock64', file_url: 'https://dl.armbian.com/rock64/a.img.xz', distro: 12, file_application: ['x'] };
     expect(parseCatalog({ assets: [asset] }, 'armbian', boardIds).problems).toEqual(['armbian: asset #0 (rock64): invalid distro 12, file_application ["x"] (invalid-field)']);

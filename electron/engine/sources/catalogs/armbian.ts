@@ -82,6 +82,8 @@ export function parseArmbianImages(json: unknown, source: string, boardIds: read
       downloadSize: count(asset.file_size),
       releaseDate: date(asset.file_date) ?? date(asset.file_updated),
       devices: [boardSlug],
+      // Every Armbian image takes first-boot settings by its first-login preset (customise/firstboot/armbian.ts).
+      initFormat: 'armbian',
       catalog: source,
     });
   });
