@@ -129,8 +129,9 @@ export function App(): ReactNode {
     { kind: 'flow', label: t('nav.flow'), Icon: Zap },
     { kind: 'verify', label: t('nav.verify'), Icon: ShieldCheck },
     { kind: 'inspect', label: t('nav.inspect'), Icon: ScanSearch },
-    { kind: 'station', label: t('nav.station'), Icon: Layers },
     { kind: 'settings', label: t('nav.settings'), Icon: Settings },
+    // Last, so the sections people knew keep their places.
+    { kind: 'station', label: t('nav.station'), Icon: Layers },
   ] as const;
   const step = screen.kind === 'flow' ? screen.step : null;
   const back = step ? previousStep(flowState, step) : null;
