@@ -20,6 +20,7 @@ import { StationPage } from './pages/station-page';
 import { VerifyPage } from './pages/verify-page';
 import { canEnter, isSeveral, nextStep, stepNumber, previousStep, type FlowStep, type Screen } from './store/flow';
 import type { JobStatus } from './store/job';
+import { isActive } from './store/station';
 import { useActions, useApp, useI18n } from './store/store-context';
 
 // The Customise step validates with the engine's zod schemas; loaded on first use, zod stays out
@@ -113,6 +114,8 @@ export function App(): ReactNode {
   const jobStatus = useApp((s) => s.job?.status ?? null);
   const jobRunning = jobStatus === 'running';
   const manyDone = useApp((s) => s.manyResult !== null);
+  // While the Station takes every new card, the flow must not write one of them too.
+  const stationActive = useApp((s) => isActive(s.station));
   const heading = useRef<HTMLHeadingElement>(null);
   const key = screenKey(screen);
   const focusedKey = useRef(key);
@@ -153,7 +156,7 @@ export function App(): ReactNode {
               key={s.kind}
               type="button"
               aria-current={screen.kind === s.kind ? 'page' : undefined}
-              disabled={jobRunning && screen.kind !== s.kind}
+              disabled={(jobRunning && screen.kind !== s.kind) || (stationActive && s.kind === 'flow')}
               onClick={() => actions.openScreen(s.kind)}
               title={s.label}
             >

@@ -10,7 +10,7 @@ import { toCsv, toJson } from '../../../electron/engine/station/report-text';
 import { CardRows } from '../components/card-rows';
 import { ErrorPanel } from '../components/error-panel';
 import { pluralKey, type Language, type Translator } from '../i18n/translate';
-import { stationTally } from '../store/station';
+import { isActive, stationTally } from '../store/station';
 import { useActions, useApp, useI18n } from '../store/store-context';
 import { formatBytes } from '../view/format';
 import { imageName } from '../view/image-name';
@@ -56,7 +56,7 @@ export function StationPage(): ReactNode {
   const [maxText, setMaxText] = useState('');
   const minBytes = parseGigabytes(minText);
   const maxBytes = parseGigabytes(maxText);
-  const active = station.status === 'starting' || station.status === 'watching' || station.status === 'stopping';
+  const active = isActive(station);
   const built = image?.kind === 'rootfs' || (image?.kind === 'catalog' && image.entry.kind === 'rootfs');
   const canStart = !active && image !== null && !built && minBytes !== null && maxBytes !== null;
   const tally = stationTally(station);

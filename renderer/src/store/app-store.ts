@@ -20,7 +20,7 @@ import { resolveLanguage, translate, type Language, type Translator } from '../i
 import { formatBytes } from '../view/format';
 import { createBatcher } from './batch';
 import { manyEvents, manyFailed, manyFinished, manyStarted, type ManyCard } from './many';
-import { IDLE_STATION, type StationState } from './station';
+import { IDLE_STATION, isActive, type StationState } from './station';
 import { createStationRunner } from './station-runner';
 import type { StationFilter } from '../../../electron/engine/station/rules';
 import { DEFAULT_SETTINGS, parseSettings, serializeSettings, SETTINGS_KEY, sourceSettingsOf, type Settings } from './settings';
@@ -403,7 +403,7 @@ export function createAppStore(deps: StoreDeps): AppStore {
       },
       async startFlash() {
         const state = get();
-        if (state.job?.status === 'running' || !flow.canEnter(state.flow, 'flash')) return;
+        if (state.job?.status === 'running' || !flow.canEnter(state.flow, 'flash') || isActive(state.station)) return;
         if (flow.isSeveral(state.flow)) return startFlashMany();
         const plan = planFlash(state.flow, state.settings);
         if (!plan) return;

@@ -110,6 +110,11 @@ export function cardEnded(state: StationState, jobId: string, outcome: CardOutco
   return { ...state, status, cards, rows: [...state.rows, row] };
 }
 
+/** Whether the station is taking cards or finishing them (the flow must then not write any). */
+export function isActive(state: StationState): boolean {
+  return state.status === 'starting' || state.status === 'watching' || state.status === 'stopping';
+}
+
 /** Stop taking cards; the running ones finish (a card half-written is worse than a late stop). */
 export function stationStopping(state: StationState): StationState {
   if (state.status !== 'watching' && state.status !== 'starting') return state;

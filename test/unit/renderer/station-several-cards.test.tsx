@@ -116,6 +116,8 @@ describe('Station page', { timeout: 30_000 }, () => {
     fireEvent.click(screen.getByRole('button', { name: 'Station starten' }));
     await screen.findByText('Warte auf Karten: einstecken, der Rest geschieht von selbst.');
     expect(screen.getByText(/Kingston \(\/dev\/sdb/)).toBeTruthy();
+    // While the station takes every new card, the flow cannot write one of them too.
+    expect((document.querySelector('.app-header nav button') as HTMLButtonElement).disabled).toBe(true);
     drives = [SYSTEM, SDB, SDC, drive({ device: '/dev/sdd', description: 'Big' })];
     await waitFor(() => expect(screen.getByText('1 Karte fertig ✓', { exact: false })).toBeTruthy(), { timeout: 5000 });
     expect(api.calls.filter((r) => r.op === 'flash').map((r) => (r as { device: string }).device)).toEqual(['/dev/sdd']);
