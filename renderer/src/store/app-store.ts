@@ -407,7 +407,7 @@ export function createAppStore(deps: StoreDeps): AppStore {
         if (flow.isSeveral(state.flow)) return startFlashMany();
         const plan = planFlash(state.flow, state.settings);
         if (!plan) return;
-        set({ job: startJob('flash', plan.phases, now()), flashResult: null, flow: { ...state.flow, screen: { kind: 'flow', step: 'flash' } } });
+        set({ job: startJob('flash', plan.phases, now()), flashResult: null, many: null, manyResult: null, flow: { ...state.flow, screen: { kind: 'flow', step: 'flash' } } });
 
         let rootfs = plan.build?.rootfs ?? null;
         let source = plan.flashSource;

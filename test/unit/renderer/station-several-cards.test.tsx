@@ -54,8 +54,9 @@ describe('several cards at once', { timeout: 30_000 }, () => {
           ],
         };
       },
+      flash: async (request) => ({ device: (request as { device: string }).device, bytesWritten: 64 * MiB, verified: true }),
     });
-    mountApp(api);
+    const store = mountApp(api);
     await toCardStep(api);
     fireEvent.click(screen.getByRole('checkbox', { name: 'Several cards at once' }));
     fireEvent.click(screen.getByRole('checkbox', { name: /Kingston/ }));
@@ -81,6 +82,13 @@ describe('several cards at once', { timeout: 30_000 }, () => {
     expect(screen.getByText('Written: 1 of 2 cards.')).toBeTruthy();
     expect(screen.getByText('/dev/sdb: written and verified ✓')).toBeTruthy();
     expect(screen.getByText('/dev/sdc: failed ✗: Reading or writing failed: write failed at byte 4096')).toBeTruthy();
+
+    // A one-card flash afterwards ends on the one-card Done, not on the old list.
+    act(() => store.getState().actions.chooseDrive(SDB));
+    act(() => store.getState().actions.goTo('review'));
+    fireEvent.click(screen.getByRole('button', { name: 'Flash the card' }));
+    await waitFor(() => expect(heading()).toBe('The card is ready'));
+    expect(document.querySelector('.many-outcomes')).toBeNull();
   });
 
   it('says why a customised image cannot go to several cards', async () => {
