@@ -61,7 +61,8 @@ describe('several cards at once', { timeout: 30_000 }, () => {
     fireEvent.click(screen.getByRole('checkbox', { name: 'Several cards at once' }));
     fireEvent.click(screen.getByRole('checkbox', { name: /Kingston/ }));
     fireEvent.click(screen.getByRole('checkbox', { name: /SanDisk/ }));
-    expect(screen.getByText('2 cards chosen')).toBeTruthy();
+    expect(within(screen.getByRole('navigation', { name: 'Steps' })).getByText('2 cards chosen')).toBeTruthy();
+    expect(within(screen.getByRole('navigation', { name: 'Steps' })).getByText('/dev/sdb, /dev/sdc')).toBeTruthy();
     fireEvent.click(nextButton());
     expect(heading()).toBe('Check before writing');
     const cards = screen.getByRole('list');
