@@ -48,6 +48,8 @@ export function createStationRunner(deps: StationRunnerDeps): StationRunner {
   const batch = createBatcher<{ jobId: string; event: JobEvent }>((items) => deps.set(cardEvents(deps.get(), items)), deps.batchMs ?? BATCH_MS, timers);
   let interval: unknown = null;
   let scanning = false;
+  /** The download being resolved at start, cancelled by Stop. */
+  let fetching: string | null = null;
 
   const listDrives = async (): Promise<readonly Drive[] | null> => {
     const outcome = await client.run({ op: 'listDrives', all: true });
@@ -93,12 +95,14 @@ export function createStationRunner(deps: StationRunnerDeps): StationRunner {
       let path = source;
       let sha256 = '';
       if (image.kind !== 'file') {
-        const fetched = await client.run({ op: 'fetch', source });
+        fetching = client.newJobId('station-fetch');
+        const fetched = await client.run({ op: 'fetch', source }, undefined, fetching);
+        fetching = null;
+        if (deps.get().status !== 'starting') return; // stopped while fetching
         if (!fetched.ok) return deps.set({ ...IDLE_STATION, status: 'stopped', error: fetched.error });
         path = fetched.value.path;
         sha256 = fetched.value.sha256;
       }
-      if (deps.get().status !== 'starting') return; // stopped while fetching
       const drives = await client.run({ op: 'listDrives', all: true });
       if (!drives.ok) return deps.set({ ...IDLE_STATION, status: 'stopped', error: drives.error });
       if (deps.get().status !== 'starting') return;
@@ -108,6 +112,7 @@ export function createStationRunner(deps: StationRunnerDeps): StationRunner {
     stop() {
       if (interval !== null) timers.clearInterval(interval);
       interval = null;
+      if (fetching !== null) void client.cancel(fetching);
       deps.set(stationStopping(deps.get()));
     },
   };

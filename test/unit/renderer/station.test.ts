@@ -158,6 +158,24 @@ describe('station runner against a scripted engine', () => {
     expect(failed.status).toBe('stopped');
     expect(failed.error?.message).toMatch(/fetch/);
   });
+
+  it('cancels the download when stopped while it is being fetched, and takes no card', async () => {
+    const api = fakeApi({
+      fetch: () => new Promise(() => undefined),
+      listDrives: async () => ({ drives: [NEW] }),
+    });
+    let state: StationState = IDLE_STATION;
+    const runner = createStationRunner({ client: createClient(api), get: () => state, set: (next) => (state = next), now: () => 0 });
+    void runner.start({ image: { kind: 'url', url: 'https://example.org/d.img.xz' }, board: undefined, filter: {} });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(state.status).toBe('starting');
+    runner.stop();
+    expect(state.status).toBe('stopped');
+    expect(api.cancelled).toHaveLength(1);
+    expect(api.cancelled[0]).toMatch(/^station-fetch-/);
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(api.calls.map((r) => r.op)).toEqual(['fetch']);
+  });
 });
 
 describe('several cards on the Card step', () => {
