@@ -3,7 +3,8 @@
  * (issue 17): a loop device present before the start is listed as untouched and never written;
  * two loop devices attached one after the other while it runs are each flashed and verified by
  * their own job (their bytes are compared with the image, so "done ✓" is not only the UI's word);
- * the saved report (CSV and JSON) lists both; axe finds nothing serious on the Station view.
+ * a third, too small, fails alone with its reason; the saved report (CSV and JSON) lists all
+ * three; axe finds nothing serious on the Station view or on the Card step's several-cards list.
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -72,9 +73,9 @@ describeWith(['root', 'tool:losetup', 'tool:sfdisk', `file:${CHROMIUM}`], 'the S
     return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
   }
 
-  async function insertCard(name: string): Promise<string> {
+  async function insertCard(name: string, sizeBytes = 16 * MiB): Promise<string> {
     const backing = join(dir, name);
-    createSparseFile(backing, 16 * MiB);
+    createSparseFile(backing, sizeBytes);
     const device = attachLoop(backing);
     offered.push(device);
     return device;
@@ -112,12 +113,20 @@ describeWith(['root', 'tool:losetup', 'tool:sfdisk', `file:${CHROMIUM}`], 'the S
     await shot('02-second-card-running');
     await expect.poll(() => secondRow.getAttribute('data-state'), { timeout: 60_000 }).toBe('done');
     await expect.poll(() => page.locator('.station-tally').textContent()).toBe('2 cards done ✓ · 0 cards failed ✗ · 0 cards running');
-    await shot('03-two-cards-done');
+    // A card smaller than the image fails alone, and its row says why.
+    const small = await insertCard('small.img', 4 * MiB);
+    const smallRow = page.locator(`tr[data-device="${small}"]`);
+    await expect.poll(() => smallRow.getAttribute('data-state').catch(() => null), { timeout: 60_000 }).toBe('failed');
+    expect(await smallRow.locator('.card-state').textContent()).toMatch(/^failed ✗: Not enough space: /);
+    expect(await smallRow.locator('progress').evaluate((bar) => (bar as unknown as { position: number }).position)).toBe(0); // not an endless animation
+    await expect.poll(() => page.locator('.station-tally').textContent()).toBe('2 cards done ✓ · 1 card failed ✗ · 0 cards running');
+    await shot('03-two-done-one-failed');
 
     const flashes = bridge.requests.filter((r) => (r as { op?: string }).op === 'flash') as { device: string; verify: boolean; source: string }[];
     expect(flashes.map((f) => [f.device, f.verify, f.source])).toEqual([
       [first, true, image],
       [second, true, image],
+      [small, true, image],
     ]);
     const imageHash = sha256OfRange(image, IMAGE_BYTES);
     expect(sha256OfRange(first, IMAGE_BYTES)).toBe(imageHash);
@@ -130,13 +139,16 @@ describeWith(['root', 'tool:losetup', 'tool:sfdisk', `file:${CHROMIUM}`], 'the S
     expect(csv.slice(1).map((line) => [line.split(',')[1], line.split(',')[9]])).toEqual([
       [first, 'ok'],
       [second, 'ok'],
+      [small, 'failed'],
     ]);
     const [jsonDownload] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Save report (JSON)' }).click()]);
-    const report = JSON.parse(readFileSync(await jsonDownload.path(), 'utf8')) as { cards: { device: string; result: string; sizeBytes: number }[] };
+    const report = JSON.parse(readFileSync(await jsonDownload.path(), 'utf8')) as { cards: { device: string; result: string; sizeBytes: number; error: string | null }[] };
     expect(report.cards.map((c) => [c.device, c.result, c.sizeBytes])).toEqual([
       [first, 'ok', 16 * MiB],
       [second, 'ok', 16 * MiB],
+      [small, 'failed', 4 * MiB],
     ]);
+    expect(report.cards[2]?.error).toBeTruthy();
 
     expect(await seriousViolations()).toEqual([]);
 

@@ -37,7 +37,8 @@ const Row = memo(function Row({ drive, slot, error }: Omit<CardRow, 'id'>): Reac
     <tr data-device={drive.device} data-state={slot.state} className={`card-row card-${slot.state}`}>
       <th scope="row">{label}</th>
       <td>
-        <progress aria-label={label} max={100} {...(slot.percent === null ? {} : { value: slot.percent })} />
+        {/* Indeterminate only while the card waits; a card that failed before its first percent shows an empty bar. */}
+        <progress aria-label={label} max={100} {...(slot.percent !== null ? { value: slot.percent } : slot.state === 'failed' ? { value: 0 } : {})} />
         <span className="card-state">{state}</span>
       </td>
       <td className="card-speed">{slot.bytesPerSecond ? formatSpeed(slot.bytesPerSecond, language) : ''}</td>
