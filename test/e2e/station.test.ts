@@ -81,7 +81,7 @@ describeWith(['root', 'tool:losetup', 'tool:sfdisk', `file:${CHROMIUM}`], 'the S
     return device;
   }
 
-  it('leaves the card present at the start alone and flashes and verifies two cards inserted later', async () => {
+  it('leaves the card present at the start alone, flashes and verifies cards inserted later, and fails a too-small one alone', async () => {
     const { page, shot, bridge } = session;
     await page.getByRole('radio', { name: /Generic — no bootloader/ }).check();
     await page.getByRole('button', { name: 'Next' }).click();
