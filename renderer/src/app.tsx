@@ -4,7 +4,7 @@
  * and Back/Next. Theme and language are applied to the document here.
  */
 import { lazy, Suspense, useEffect, useRef, type ReactNode } from 'react';
-import { MemoryStick, ScanSearch, Settings, ShieldCheck, Zap } from 'lucide-react';
+import { Layers, MemoryStick, ScanSearch, Settings, ShieldCheck, Zap } from 'lucide-react';
 import { ChoiceTiles } from './components/choice-tiles';
 import { WindowDrop } from './components/window-drop';
 import type { MessageKey } from './i18n/translate';
@@ -16,9 +16,11 @@ import { ImagePage } from './pages/image-page';
 import { InspectPage } from './pages/inspect-page';
 import { ReviewPage } from './pages/review-page';
 import { SettingsPage } from './pages/settings-page';
+import { StationPage } from './pages/station-page';
 import { VerifyPage } from './pages/verify-page';
-import { canEnter, nextStep, stepNumber, previousStep, type FlowStep, type Screen } from './store/flow';
+import { canEnter, isSeveral, nextStep, stepNumber, previousStep, type FlowStep, type Screen } from './store/flow';
 import type { JobStatus } from './store/job';
+import { isActive } from './store/station';
 import { useActions, useApp, useI18n } from './store/store-context';
 
 // The Customise step validates with the engine's zod schemas; loaded on first use, zod stays out
@@ -39,9 +41,10 @@ const HEADINGS: Readonly<Record<FlowStep, MessageKey>> = {
   done: 'done.heading',
 };
 
-function headingOf(screen: Screen, job: JobStatus | null): MessageKey {
+function headingOf(screen: Screen, job: JobStatus | null, several: boolean): MessageKey {
   switch (screen.kind) {
     case 'flow':
+      if (screen.step === 'done' && several) return 'many.done.heading';
       if (screen.step === 'flash' && job === 'failed') return 'flash.heading.failed';
       if (screen.step === 'flash' && job === 'cancelled') return 'flash.heading.cancelled';
       return HEADINGS[screen.step];
@@ -49,6 +52,8 @@ function headingOf(screen: Screen, job: JobStatus | null): MessageKey {
       return 'verify.heading';
     case 'inspect':
       return 'inspect.heading';
+    case 'station':
+      return 'station.heading';
     case 'settings':
       return 'settings.heading';
   }
@@ -85,6 +90,8 @@ function ScreenPage({ screen }: { screen: Screen }): ReactNode {
       return <VerifyPage />;
     case 'inspect':
       return <InspectPage />;
+    case 'station':
+      return <StationPage />;
     case 'settings':
       return <SettingsPage />;
   }
@@ -106,6 +113,9 @@ export function App(): ReactNode {
   const flowState = useApp((s) => s.flow);
   const jobStatus = useApp((s) => s.job?.status ?? null);
   const jobRunning = jobStatus === 'running';
+  const manyDone = useApp((s) => s.manyResult !== null);
+  // While the Station takes every new card, the flow must not write one of them too.
+  const stationActive = useApp((s) => isActive(s.station));
   const heading = useRef<HTMLHeadingElement>(null);
   const key = screenKey(screen);
   const focusedKey = useRef(key);
@@ -123,6 +133,8 @@ export function App(): ReactNode {
     { kind: 'verify', label: t('nav.verify'), Icon: ShieldCheck },
     { kind: 'inspect', label: t('nav.inspect'), Icon: ScanSearch },
     { kind: 'settings', label: t('nav.settings'), Icon: Settings },
+    // Last, so the sections people knew keep their places.
+    { kind: 'station', label: t('nav.station'), Icon: Layers },
   ] as const;
   const step = screen.kind === 'flow' ? screen.step : null;
   const back = step ? previousStep(flowState, step) : null;
@@ -144,7 +156,7 @@ export function App(): ReactNode {
               key={s.kind}
               type="button"
               aria-current={screen.kind === s.kind ? 'page' : undefined}
-              disabled={jobRunning && screen.kind !== s.kind}
+              disabled={(jobRunning && screen.kind !== s.kind) || (stationActive && s.kind === 'flow')}
               onClick={() => actions.openScreen(s.kind)}
               title={s.label}
             >
@@ -157,7 +169,7 @@ export function App(): ReactNode {
       {step && step !== 'flash' && step !== 'done' ? <ChoiceTiles current={step} /> : <div />}
       <main className="content" data-screen={key}>
         <h1 ref={heading} tabIndex={-1}>
-          {t(headingOf(screen, jobStatus))}
+          {t(headingOf(screen, jobStatus, manyDone))}
         </h1>
         {step ? <p className="step-of">{t('step.of', stepNumber(flowState, step))}</p> : null}
         <ScreenPage screen={screen} />
@@ -180,7 +192,7 @@ export function App(): ReactNode {
           ) : null}
           {step === 'review' ? (
             <button type="button" className="primary" disabled={!canEnter(flowState, 'flash')} onClick={() => void actions.startFlash()}>
-              {t('review.flash')}
+              {t(isSeveral(flowState) ? 'many.flash' : 'review.flash')}
             </button>
           ) : null}
         </footer>

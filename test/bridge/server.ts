@@ -29,7 +29,7 @@ export interface BridgeOptions {
   /** Folder of the built renderer (index.html + assets/). */
   readonly root: string;
   /**
-   * Offer loop devices as cards (listDrives includeLoop, flash/verify/installLoader allowLoop):
+   * Offer loop devices as cards (listDrives includeLoop, flash/flashMany/verify/installLoader allowLoop):
    * `true` offers every loop device; a list offers only those, so a test running beside others that
    * attach loop devices sees just its own card.
    */
@@ -123,6 +123,8 @@ export function applyLoopPolicy(request: unknown, policy: LoopPolicy): unknown {
       return { ...r, allowLoop: loopAllowed(policy, r.device) };
     case 'installLoader':
       return { ...r, allowLoop: loopAllowed(policy, r.target) };
+    case 'flashMany':
+      return { ...r, allowLoop: Array.isArray(r.devices) && r.devices.length > 0 && r.devices.every((device) => loopAllowed(policy, device)) };
     default:
       return r;
   }

@@ -128,7 +128,7 @@ export function createClient(api: CardsmithApi | undefined): CardsmithClient {
 }
 
 /** The operations that read sources or the cache (presets live there too), and so take the Settings' source settings. */
-const SETTINGS_OPS: ReadonlySet<Op> = new Set<Op>(['inspect', 'catalog', 'build', 'planBuild', 'fetch', 'flash', 'verify', 'presets']);
+const SETTINGS_OPS: ReadonlySet<Op> = new Set<Op>(['inspect', 'catalog', 'build', 'planBuild', 'fetch', 'flash', 'flashMany', 'verify', 'presets']);
 
 /**
  * A client that adds the current source settings (cache folder and limit, catalog URLs) to every

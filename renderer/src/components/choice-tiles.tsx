@@ -5,6 +5,7 @@
  */
 import { Cpu, Disc3, MemoryStick } from 'lucide-react';
 import type { ReactNode } from 'react';
+import { pluralKey } from '../i18n/translate';
 import { canEnter, type FlowStep } from '../store/flow';
 import { useActions, useApp, useI18n } from '../store/store-context';
 import { formatBytes } from '../view/format';
@@ -33,7 +34,7 @@ export function ChoiceTiles({ current }: { current: FlowStep }): ReactNode {
   const actions = useActions();
   const flowState = useApp((s) => s.flow);
   const jobRunning = useApp((s) => s.job?.status === 'running');
-  const { board, image, drive } = flowState;
+  const { board, image, drive, cards } = flowState;
   const tiles: readonly Tile[] = [
     {
       step: 'board',
@@ -56,9 +57,9 @@ export function ChoiceTiles({ current }: { current: FlowStep }): ReactNode {
       step: 'card',
       art: <MemoryStick className="icon" aria-hidden="true" />,
       label: t('step.card'),
-      value: drive ? driveLabel(drive, t) : null,
+      value: cards.length > 1 ? t(pluralKey(language, cards.length, 'many.chosen.one', 'many.chosen.other'), { count: cards.length }) : drive ? driveLabel(drive, t) : null,
       placeholder: t('tile.chooseCard'),
-      sub: drive ? `${formatBytes(drive.sizeBytes, language)} · ${drive.device}` : '',
+      sub: cards.length > 1 ? cards.map((d) => d.device).join(', ') : drive ? `${formatBytes(drive.sizeBytes, language)} · ${drive.device}` : '',
     },
   ];
   return (

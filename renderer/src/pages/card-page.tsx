@@ -1,6 +1,7 @@
 /**
  * Step 3: the card. The list refreshes itself while the step is open; unsafe drives stay hidden
- * until the person asks to see all (and confirms), and even then they cannot be chosen.
+ * until the person asks to see all (and confirms), and even then they cannot be chosen. "Several
+ * cards at once" turns the choice into checkboxes for one `flashMany` job (a plain image only).
  */
 import { useEffect, useState, type ReactNode } from 'react';
 import type { ResultOf } from '../../../electron/engine/api';
@@ -12,6 +13,7 @@ import { driveRows, hiddenDriveCount, type DriveBlock } from '../view/drives';
 import { formatBytes } from '../view/format';
 import { driveLabel, driveReasonText, driveWarningText } from '../view/messages';
 import { pluralKey } from '../i18n/translate';
+import { needsTypedConfirmation, severalBlock } from '../store/flow';
 import type { Loadable } from '../store/loadable';
 
 export const DRIVE_REFRESH_MS = 2000;
@@ -22,6 +24,12 @@ export function CardPage(): ReactNode {
   const drives = useApp((s) => s.drives);
   const showAll = useApp((s) => s.showAllDrives);
   const chosen = useApp((s) => s.flow.drive);
+  const cards = useApp((s) => s.flow.cards);
+  const severalWhy = useApp((s) => severalBlock(s.flow));
+  const [several, setSeveral] = useState(cards.length > 0);
+  const many = several && severalWhy === null;
+  const isChosen = (drive: Drive): boolean => (cards.length > 0 ? cards.some((d) => d.device === drive.device) : chosen?.device === drive.device);
+  const chosenCount = cards.length > 0 ? cards.length : chosen ? 1 : 0;
   const imageBytes = useApp((s) => imageBytesOf(s.imageInfo));
   const [asking, setAsking] = useState(false);
   const [askingCheck, setAskingCheck] = useState(false);
@@ -58,6 +66,10 @@ export function CardPage(): ReactNode {
       : t('card.unsafe', { reasons: block.reasons.map((r) => driveReasonText(r, t)).join(', ') });
   const hiddenText = t(pluralKey(language, hidden, 'card.hidden.one', 'card.hidden.other'), { count: hidden });
   const askToShowAll = (): void => setAsking(true);
+  const toggleSeveral = (on: boolean): void => {
+    setSeveral(on);
+    if (!on && cards.length > 0) actions.chooseDrive(cards[0] ?? null);
+  };
 
   return (
     <div className="page card-page">
@@ -76,18 +88,41 @@ export function CardPage(): ReactNode {
           ) : null}
         </div>
       ) : null}
-      <div className="drive-list" role="radiogroup" aria-label={t('card.list')}>
+      <div className="several-line">
+        <label className="radio-line">
+          <input type="checkbox" checked={many} disabled={severalWhy !== null} onChange={(e) => toggleSeveral(e.target.checked)} aria-describedby={severalWhy ? 'several-why' : undefined} />
+          {t('many.toggle')}
+        </label>
+        {severalWhy ? (
+          <span id="several-why" className="muted">
+            {t(severalWhy === 'build' ? 'many.blocked.build' : 'many.blocked.customise')}
+          </span>
+        ) : null}
+        {many ? <span className="muted">{t(pluralKey(language, chosenCount, 'many.chosen.one', 'many.chosen.other'), { count: chosenCount })}</span> : null}
+      </div>
+      <div className="drive-list" role={many ? 'group' : 'radiogroup'} aria-label={t('card.list')}>
         {rows.map(({ drive, block }) => (
-          <label key={drive.device} className={`choice ${chosen?.device === drive.device ? 'chosen' : ''} ${block ? 'disabled' : ''}`}>
-            <input
-              type="radio"
-              name="drive"
-              value={drive.device}
-              disabled={block !== null}
-              checked={chosen?.device === drive.device}
-              onChange={() => actions.chooseDrive(drive)}
-              aria-describedby={block ? `why-${drive.device}` : undefined}
-            />
+          <label key={drive.device} className={`choice ${isChosen(drive) ? 'chosen' : ''} ${block ? 'disabled' : ''}`}>
+            {many ? (
+              <input
+                type="checkbox"
+                value={drive.device}
+                disabled={block !== null || needsTypedConfirmation(drive)}
+                checked={isChosen(drive)}
+                onChange={() => actions.toggleCard(drive)}
+                aria-describedby={block ? `why-${drive.device}` : needsTypedConfirmation(drive) ? `large-${drive.device}` : undefined}
+              />
+            ) : (
+              <input
+                type="radio"
+                name="drive"
+                value={drive.device}
+                disabled={block !== null}
+                checked={chosen?.device === drive.device}
+                onChange={() => actions.chooseDrive(drive)}
+                aria-describedby={block ? `why-${drive.device}` : undefined}
+              />
+            )}
             <span className="choice-title">
               {driveLabel(drive, t)} — {formatBytes(drive.sizeBytes, language)}
             </span>
@@ -103,6 +138,11 @@ export function CardPage(): ReactNode {
                 </span>
               ) : null;
             })}
+            {many && !block && needsTypedConfirmation(drive) ? (
+              <span id={`large-${drive.device}`} className="choice-blocked">
+                {t('many.large')}
+              </span>
+            ) : null}
             {block ? (
               <span id={`why-${drive.device}`} className="choice-blocked">
                 {blockText(block)}

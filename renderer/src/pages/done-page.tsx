@@ -3,6 +3,7 @@
  * (only when the eject phase really ended done), and what to do next with that board.
  */
 import type { ReactNode } from 'react';
+import { failureText } from '../components/card-rows';
 import { OpenLogButton } from '../components/open-log-button';
 import type { JobState } from '../store/job';
 import { useActions, useApp, useI18n } from '../store/store-context';
@@ -20,13 +21,48 @@ export function ejectOutcome(job: JobState | null): EjectOutcome {
   return { kind: 'failed', detail: row.detail ?? '' };
 }
 
+/** Several cards: each card's own outcome — written (and verified), or failed and why. */
+function ManyDone(): ReactNode {
+  const { t } = useI18n();
+  const actions = useActions();
+  const many = useApp((s) => s.many);
+  const outcomes = useApp((s) => s.manyResult);
+  const job = useApp((s) => s.job);
+  if (!many || !outcomes) return null;
+  const ok = outcomes.filter((o) => o.ok).length;
+  return (
+    <div className="page done-page">
+      <p role="status">{t('many.done.summary', { ok, total: many.length })}</p>
+      <ul className="many-outcomes">
+        {many.map((card) => {
+          const outcome = card.outcome;
+          const text = outcome?.ok ? t(outcome.verified ? 'many.done.verified' : 'many.done.written') : t('station.state.failed', { reason: failureText(outcome?.error ?? null, card.slot.error, t) });
+          return (
+            <li key={card.drive.device} data-device={card.drive.device} data-ok={outcome?.ok ? 'true' : 'false'} className={outcome?.ok ? 'done-safe' : 'done-not-safe'}>
+              {card.drive.device}: {text}
+            </li>
+          );
+        })}
+      </ul>
+      <div className="button-row">
+        <button type="button" className="primary" onClick={() => actions.flashAnother()}>
+          {t('done.another')}
+        </button>
+        {job ? <CopyLogButton job={job} /> : null}
+      </div>
+    </div>
+  );
+}
+
 export function DonePage(): ReactNode {
   const { t, language } = useI18n();
   const actions = useActions();
+  const several = useApp((s) => s.manyResult !== null);
   const result = useApp((s) => s.flashResult);
   const job = useApp((s) => s.job);
   const source = useApp((s) => s.flashedSource);
   const flowState = useApp((s) => s.flow);
+  if (several) return <ManyDone />;
   if (!result) return null;
   const eject = ejectOutcome(job);
   const seconds = job?.endedAt ? (job.endedAt - job.startedAt) / 1000 : null;

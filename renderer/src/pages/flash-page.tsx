@@ -1,8 +1,10 @@
 /**
  * Step 5: one big overall percentage with elapsed time and time left, one row per phase beneath,
- * cancel, and the outcome naming the phase that stopped when it fails or is cancelled.
+ * cancel, and the outcome naming the phase that stopped when it fails or is cancelled. Several
+ * cards in one job show a row per card (state, %, speed) and their speed together instead.
  */
 import { useEffect, useState, type ReactNode } from 'react';
+import { CardRows } from '../components/card-rows';
 import { ErrorPanel } from '../components/error-panel';
 import { PhaseRows } from '../components/phase-rows';
 import { logText, overallFraction, stoppedPhase, type JobState } from '../store/job';
@@ -47,14 +49,14 @@ function Overall({ job }: { job: JobState }): ReactNode {
   );
 }
 
-export function JobView({ job }: { job: JobState }): ReactNode {
+export function JobView({ job, overall = true }: { job: JobState; overall?: boolean }): ReactNode {
   const { t } = useI18n();
   const actions = useActions();
   const stopped = stoppedPhase(job);
   const phaseName = stopped ? t(`phase.${stopped.phase}`) : null;
   return (
     <div className="job-view" data-job-status={job.status}>
-      {job.kind === 'flash' ? <Overall job={job} /> : null}
+      {job.kind === 'flash' && overall ? <Overall job={job} /> : null}
       <PhaseRows rows={job.phases} />
       {job.status === 'running' ? (
         <button type="button" onClick={() => void actions.cancelJob()} disabled={job.cancelling}>
@@ -81,10 +83,12 @@ export function FlashPage(): ReactNode {
   const { t } = useI18n();
   const actions = useActions();
   const job = useApp((s) => s.job);
+  const many = useApp((s) => s.many);
   if (!job) return null;
   return (
     <div className="page flash-page">
-      <JobView job={job} />
+      {many ? <CardRows caption={t('many.cards')} rows={many.map((c) => ({ id: c.drive.device, drive: c.drive, slot: c.slot, error: c.outcome?.error ?? null }))} /> : null}
+      <JobView job={job} overall={many === null} />
       {job.status === 'failed' || job.status === 'cancelled' ? (
         <div className="button-row">
           <button type="button" onClick={() => actions.goTo('review')}>

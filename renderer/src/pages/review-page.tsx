@@ -2,7 +2,7 @@
 import { useState, type ReactNode } from 'react';
 import { ErrorPanel } from '../components/error-panel';
 import { LayoutPicture } from '../components/layout-picture';
-import { confirmationWord, needsTypedConfirmation, type FlowState } from '../store/flow';
+import { confirmationWord, isSeveral, needsTypedConfirmation, type FlowState } from '../store/flow';
 import { imageName } from '../view/image-name';
 import { customiseSummary } from '../view/customise-summary';
 import { customiseRefusal, customiseWrites } from '../view/customise-writes';
@@ -55,6 +55,9 @@ export function ReviewPage(): ReactNode {
   const writes = customiseWrites(flowState, imageInfo, buildPlan, firstBootPlan, t);
   // An image that cannot take settings greys the option out (it stays open to undo a choice).
   const refusal = flowState.customise === null ? customiseRefusal(flowState, imageInfo) : null;
+  // Several cards: each is listed and erased alike; the pictures describe one card, so they are left out.
+  const several = isSeveral(flowState);
+  const devices = flowState.cards.map((d) => d.device).join(', ');
 
   return (
     <div className="page review-page">
@@ -90,11 +93,59 @@ export function ReviewPage(): ReactNode {
             </div>
           ) : null}
         </dd>
-        <dt>{t('review.card')}</dt>
-        <dd>
-          {drive.description} ({drive.device}, {formatBytes(drive.sizeBytes, language)})
-        </dd>
+        <dt>{several ? t('many.cards') : t('review.card')}</dt>
+        {several ? (
+          <dd>
+            <ul className="many-review">
+              {flowState.cards.map((d) => (
+                <li key={d.device}>
+                  {d.description} ({d.device}, {formatBytes(d.sizeBytes, language)})
+                </li>
+              ))}
+            </ul>
+          </dd>
+        ) : (
+          <dd>
+            {drive.description} ({drive.device}, {formatBytes(drive.sizeBytes, language)})
+          </dd>
+        )}
       </dl>
+      {several ? null : <OneCardPictures reviewCard={reviewCard} buildPlan={buildPlan} after={after} />}
+      <p className="erase-warning" role="note">
+        {several ? t('many.erase', { devices }) : t('review.erase', { device: drive.device, size: formatBytes(drive.sizeBytes, language) })}
+      </p>
+      <div className="button-row">
+        <label className="radio-line">
+          <input type="checkbox" checked={settings.verify} onChange={(e) => actions.updateSettings({ verify: e.target.checked })} />
+          {t('review.verify')}
+        </label>
+        <label className="radio-line">
+          <input type="checkbox" checked={settings.eject} onChange={(e) => actions.updateSettings({ eject: e.target.checked })} />
+          {t('review.eject')}
+        </label>
+      </div>
+      {needsWord && !several ? (
+        <label className="field">
+          <span>{t('review.confirm', { word })}</span>
+          <input
+            aria-label={t('review.confirmLabel')}
+            value={typed}
+            onChange={(e) => {
+              setTyped(e.target.value);
+              actions.setConfirmed(e.target.value.trim() === word);
+            }}
+          />
+        </label>
+      ) : null}
+    </div>
+  );
+}
+
+/** The one card now and after flashing, drawn. */
+function OneCardPictures({ reviewCard, buildPlan, after }: { reviewCard: Loadable<InspectResult>; buildPlan: Loadable<BuildPlanResult>; after: LayoutInput | null }): ReactNode {
+  const { t } = useI18n();
+  return (
+    <>
       {reviewCard.status === 'ready' && isBlank(reviewCard.value.inspection) ? <p className="muted">{t('review.blank')}</p> : null}
       {reviewCard.status === 'ready' && !isBlank(reviewCard.value.inspection) ? (
         <LayoutPicture
@@ -111,32 +162,6 @@ export function ReviewPage(): ReactNode {
       {buildPlan.status === 'loading' ? <p className="muted">{t('review.planning')}</p> : null}
       {buildPlan.status === 'failed' ? <ErrorPanel error={buildPlan.error} /> : null}
       {after ? <LayoutPicture title={t('review.after')} input={after} /> : <p className="muted">{t('review.afterUnknown')}</p>}
-      <p className="erase-warning" role="note">
-        {t('review.erase', { device: drive.device, size: formatBytes(drive.sizeBytes, language) })}
-      </p>
-      <div className="button-row">
-        <label className="radio-line">
-          <input type="checkbox" checked={settings.verify} onChange={(e) => actions.updateSettings({ verify: e.target.checked })} />
-          {t('review.verify')}
-        </label>
-        <label className="radio-line">
-          <input type="checkbox" checked={settings.eject} onChange={(e) => actions.updateSettings({ eject: e.target.checked })} />
-          {t('review.eject')}
-        </label>
-      </div>
-      {needsWord ? (
-        <label className="field">
-          <span>{t('review.confirm', { word })}</span>
-          <input
-            aria-label={t('review.confirmLabel')}
-            value={typed}
-            onChange={(e) => {
-              setTyped(e.target.value);
-              actions.setConfirmed(e.target.value.trim() === word);
-            }}
-          />
-        </label>
-      ) : null}
-    </div>
+    </>
   );
 }

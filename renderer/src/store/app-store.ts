@@ -4,7 +4,7 @@
  * and hand their outcomes to those functions; nothing in this file decides what a step means.
  */
 import { createStore, type StoreApi } from 'zustand/vanilla';
-import type { Customise, JobEvent, Preset, ResultOf } from '../../../electron/engine/api';
+import type { CardOutcome, Customise, JobEvent, Preset, ResultOf } from '../../../electron/engine/api';
 import type { Board } from '../../../electron/engine/boards/model';
 import type { Drive } from '../../../electron/engine/drives/model';
 import type { ErrorInfo } from '../../../electron/engine/errors';
@@ -18,6 +18,11 @@ import { driveRows } from '../view/drives';
 import { imageFileProblem, unreadableFile } from '../view/messages';
 import { resolveLanguage, translate, type Language, type Translator } from '../i18n/translate';
 import { formatBytes } from '../view/format';
+import { createBatcher } from './batch';
+import { manyEvents, manyFailed, manyFinished, manyStarted, type ManyCard } from './many';
+import { IDLE_STATION, isActive, type StationState } from './station';
+import { createStationRunner } from './station-runner';
+import type { StationFilter } from '../../../electron/engine/station/rules';
 import { DEFAULT_SETTINGS, parseSettings, serializeSettings, SETTINGS_KEY, sourceSettingsOf, type Settings } from './settings';
 
 export type InspectResult = ResultOf<'inspect'>;
@@ -50,6 +55,10 @@ export interface AppData {
   readonly inspectResult: Loadable<InspectResult>;
   /** Saved customisation presets (the engine keeps them in the cache folder). */
   readonly presets: Loadable<readonly Preset[]>;
+  /** The cards of a running or finished `flashMany` (several cards chosen); null in the one-card flow. */
+  readonly many: readonly ManyCard[] | null;
+  readonly manyResult: readonly CardOutcome[] | null;
+  readonly station: StationState;
 }
 
 export interface AppActions {
@@ -65,6 +74,11 @@ export interface AppActions {
   refreshDrives(): Promise<void>;
   setShowAllDrives(show: boolean): void;
   chooseDrive(drive: Drive | null): void;
+  /** Adds or removes one of several cards (one `flashMany` job). */
+  toggleCard(drive: Drive): void;
+  /** Station: flash the flow's image onto every new card that passes the rules and the filter. */
+  startStation(filter: StationFilter): Promise<void>;
+  stopStation(): void;
   goTo(step: flow.FlowStep): void;
   openScreen(screen: flow.Screen['kind']): void;
   setConfirmed(confirmed: boolean): void;
@@ -126,6 +140,9 @@ export function initialData(settings: Settings = DEFAULT_SETTINGS, systemLanguag
     inspectTarget: '',
     inspectResult: IDLE,
     presets: IDLE,
+    many: null,
+    manyResult: null,
+    station: IDLE_STATION,
   };
 }
 
@@ -145,6 +162,15 @@ export function createAppStore(deps: StoreDeps): AppStore {
     const setFlow = (update: (state: flow.FlowState) => flow.FlowState): void => set((s) => ({ flow: update(s.flow) }));
     const onJobEvent = (event: JobEvent): void =>
       set((s) => (s.job ? { job: applyJobEvent(s.job, event, now()) } : {}));
+    const station = createStationRunner({ client, get: () => get().station, set: (next) => set({ station: next }), now });
+    const cardBatch = createBatcher<JobEvent>((events) => set((s) => (s.many ? { many: manyEvents(s.many, events) } : {})));
+    /** A flashMany event: one naming its card moves that card's row (batched); the rest are the job's. */
+    const onManyEvent = (event: JobEvent): void => {
+      const card = event.type === 'phase' || event.type === 'progress' || event.type === 'log' ? event.card : undefined;
+      if (card === undefined) return onJobEvent(event);
+      if (event.type === 'log') return onJobEvent({ ...event, message: `${card}: ${event.message}` });
+      cardBatch.push(event);
+    };
     const setJobId = (id: string): void => set((s) => (s.job ? { job: { ...s.job, currentJobId: id } } : {}));
 
     /** Runs one engine job as part of the current UI job; stops early once cancelled. */
@@ -227,6 +253,29 @@ export function createAppStore(deps: StoreDeps): AppStore {
       setFlow((f) => ({ ...f, presetOffer: offer }));
     };
 
+    /** Several cards: one `flashMany` job writes the plain image to all of them, each with its own outcome. */
+    async function startFlashMany(): Promise<void> {
+      const state = get();
+      const source = state.flow.image ? flow.sourceOf(state.flow.image) : null;
+      if (source === null) return;
+      const board = flow.boardId(state.flow.board);
+      const { verify, eject } = state.settings;
+      const remote = state.flow.image?.kind !== 'file';
+      set({ job: startJob('flash', remote ? ['fetch'] : [], now()), many: manyStarted(state.flow.cards), manyResult: null, flashResult: null, flow: { ...state.flow, screen: { kind: 'flow', step: 'flash' } } });
+      const request = { op: 'flashMany', source, devices: state.flow.cards.map((d) => d.device), verify, eject, ...(board ? { board } : {}) } as const;
+      const outcome = await step((id) => client.run(request, onManyEvent, id), 'flash');
+      cardBatch.flushNow();
+      if (!outcome.ok) {
+        set((s) => (s.many ? { many: manyFailed(s.many, outcome.error) } : {}));
+        return finish(outcome);
+      }
+      set((s) => ({ manyResult: outcome.value.cards, many: s.many ? manyFinished(s.many, outcome.value.cards) : null }));
+      finish({ ok: true });
+      const ok = outcome.value.cards.filter((c) => c.ok).length;
+      deps.notify?.(tr('notify.done'), tr('many.done.summary', { ok, total: outcome.value.cards.length }));
+      setFlow((f) => ({ ...f, screen: { kind: 'flow', step: 'done' } }));
+    }
+
     const actions: AppActions = {
       async loadBoards() {
         set({ boards: LOADING });
@@ -294,6 +343,7 @@ export function createAppStore(deps: StoreDeps): AppStore {
         const drives = fromOutcome(outcome, (r) => r.drives);
         set({ drives });
         if (drives.status !== 'ready') return;
+        setFlow((f) => flow.keepPresentCards(f, new Set(drives.value.map((d) => d.device))));
         const chosen = get().flow.drive;
         if (chosen && !drives.value.some((d) => d.device === chosen.device)) setFlow((f) => flow.chooseDrive(f, null));
         if (get().flow.drive === null) {
@@ -311,6 +361,14 @@ export function createAppStore(deps: StoreDeps): AppStore {
         remember((m) => rememberCard(m, drive));
         setFlow((f) => flow.chooseDrive(f, drive));
       },
+      toggleCard(drive) {
+        setFlow((f) => flow.toggleCard(f, drive));
+      },
+      async startStation(filter) {
+        const { image, board } = get().flow;
+        if (image) await station.start({ image, board: flow.boardId(board), filter });
+      },
+      stopStation: () => station.stop(),
       goTo(target) {
         setFlow((f) => flow.goTo(f, target));
         const { flow: f } = get();
@@ -364,10 +422,11 @@ export function createAppStore(deps: StoreDeps): AppStore {
       },
       async startFlash() {
         const state = get();
-        if (state.job?.status === 'running' || !flow.canEnter(state.flow, 'flash')) return;
+        if (state.job?.status === 'running' || !flow.canEnter(state.flow, 'flash') || isActive(state.station)) return;
+        if (flow.isSeveral(state.flow)) return startFlashMany();
         const plan = planFlash(state.flow, state.settings);
         if (!plan) return;
-        set({ job: startJob('flash', plan.phases, now()), flashResult: null, flow: { ...state.flow, screen: { kind: 'flow', step: 'flash' } } });
+        set({ job: startJob('flash', plan.phases, now()), flashResult: null, many: null, manyResult: null, flow: { ...state.flow, screen: { kind: 'flow', step: 'flash' } } });
 
         let rootfs = plan.build?.rootfs ?? null;
         let source = plan.flashSource;
@@ -407,7 +466,7 @@ export function createAppStore(deps: StoreDeps): AppStore {
       },
       flashAnother() {
         setFlow(flow.flashAnother);
-        set({ job: null, flashResult: null });
+        set({ job: null, flashResult: null, many: null, manyResult: null });
         void actions.refreshDrives();
       },
       async startVerify(source, device) {

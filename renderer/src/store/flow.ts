@@ -15,6 +15,7 @@ export type Screen =
   | { readonly kind: 'flow'; readonly step: FlowStep }
   | { readonly kind: 'verify' }
   | { readonly kind: 'inspect' }
+  | { readonly kind: 'station' }
   | { readonly kind: 'settings' };
 
 export type BoardChoice = { readonly kind: 'generic' } | { readonly kind: 'board'; readonly board: Board };
@@ -38,6 +39,8 @@ export interface FlowState {
   readonly board: BoardChoice | null;
   readonly image: ImageChoice | null;
   readonly drive: Drive | null;
+  /** Several cards for one `flashMany` job (two or more; `drive` is the first); empty in the one-card flow. */
+  readonly cards: readonly Drive[];
   /** The person typed the confirmation a large drive needs. */
   readonly confirmed: boolean;
   /** A local file is checked (readable, looks like a disk image) before the flow goes on. */
@@ -51,7 +54,7 @@ export interface FlowState {
   readonly presetOffer: Preset | null;
 }
 
-export const INITIAL_FLOW: FlowState = { screen: { kind: 'flow', step: 'board' }, board: null, image: null, drive: null, confirmed: false, imageChecked: false, customise: null, presetOffer: null };
+export const INITIAL_FLOW: FlowState = { screen: { kind: 'flow', step: 'board' }, board: null, image: null, drive: null, cards: [], confirmed: false, imageChecked: false, customise: null, presetOffer: null };
 
 /** Drives above this size ask for a typed confirmation: they are more often a backup disk than a card. */
 export const CONFIRM_ABOVE_BYTES = 128 * 1000 ** 3;
@@ -82,7 +85,31 @@ export function imageChecked(state: FlowState, path: string, ok: boolean): FlowS
 }
 
 export function chooseDrive(state: FlowState, drive: Drive | null): FlowState {
-  return { ...state, drive, confirmed: false };
+  return { ...state, drive, cards: [], confirmed: false };
+}
+
+/** Adds or removes one card of several; the first stays the flow's `drive`. */
+export function toggleCard(state: FlowState, drive: Drive): FlowState {
+  const chosen = state.cards.length > 0 ? state.cards : state.drive ? [state.drive] : [];
+  const cards = chosen.some((d) => d.device === drive.device) ? chosen.filter((d) => d.device !== drive.device) : [...chosen, drive];
+  return { ...state, drive: cards[0] ?? null, cards: cards.length > 1 ? cards : [], confirmed: false };
+}
+
+/** Why several cards cannot be written in one job with these choices, or null when they can. */
+export function severalBlock(state: FlowState): 'build' | 'customise' | null {
+  if (state.image?.kind === 'rootfs' || (state.image?.kind === 'catalog' && state.image.entry.kind === 'rootfs')) return 'build';
+  return state.customise !== null ? 'customise' : null;
+}
+
+/** After a new drive list: cards pulled out of their readers are no longer chosen. */
+export function keepPresentCards(state: FlowState, present: ReadonlySet<string>): FlowState {
+  if (state.cards.every((d) => present.has(d.device))) return state;
+  const cards = state.cards.filter((d) => present.has(d.device));
+  return { ...state, drive: cards[0] ?? null, cards: cards.length > 1 ? cards : [], confirmed: false };
+}
+
+export function isSeveral(state: FlowState): boolean {
+  return state.cards.length > 1;
 }
 
 export function boardId(choice: BoardChoice | null): string | undefined {
@@ -102,6 +129,7 @@ export function canEnter(state: FlowState, step: FlowStep): boolean {
     case 'review':
       return canEnter(state, 'card') && state.drive !== null;
     case 'flash':
+      if (isSeveral(state)) return canEnter(state, 'review') && severalBlock(state) === null && !state.cards.some(needsTypedConfirmation);
       return canEnter(state, 'review') && (state.confirmed || !needsTypedConfirmation(state.drive));
     case 'done':
       return false;
@@ -155,7 +183,7 @@ export function onlyChoosableDrive(choosable: readonly Drive[]): Drive | null {
 
 /** After a finished flash: keep board and image, pick a new card. */
 export function flashAnother(state: FlowState): FlowState {
-  return { ...state, drive: null, confirmed: false, screen: { kind: 'flow', step: 'card' } };
+  return { ...state, drive: null, cards: [], confirmed: false, screen: { kind: 'flow', step: 'card' } };
 }
 
 /** The source string the engine understands for a chosen image (built images have none yet). */
