@@ -3,7 +3,7 @@
  * them, a card that fails mid-write (FUSE, EIO) and a card ten times slower than the rest (FUSE,
  * throttled) — each card ends on its own, the others are written and verified.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +17,7 @@ import { withLoopDevice } from '../../helpers/loop';
 import { describeWith } from '../../helpers/needs';
 
 const MiB = 1 << 20;
+const root = join(__dirname, '..', '..', '..');
 let work: string;
 
 beforeAll(() => {
@@ -116,6 +117,27 @@ describeWith(['root', 'tool:losetup', 'tool:xz'], 'flashMany to loop devices', (
       await runRequest({ op: 'flashMany', source: path, devices: [device, '/dev/null'], allowLoop: true }, (e) => events.push(e));
       expect(events.at(-1)).toMatchObject({ type: 'error', error: { details: { device: '/dev/null' } } });
       expect(readBytesAt(device as string, 0, 8 * MiB).every((b) => b === 0x44)).toBe(true);
+    });
+  });
+});
+
+describeWith(['root', 'tool:losetup'], 'cardsmith flash with several --device', () => {
+  it('prints a line per card and a summary, and exits 1 when a card failed', async () => {
+    execFileSync(process.execPath, [join(root, 'scripts/build.mjs'), 'cli'], { cwd: root });
+    const path = join(work, 'cli.img');
+    makeImage(path, 10 * MiB, 21);
+    await withCards([{ loop: 16 * MiB }, { loop: 8 * MiB }], async (devices) => {
+      const cli = (args: string[]): { status: number | null; stdout: string } =>
+        spawnSync(process.execPath, [join(root, 'bin/cardsmith.cjs'), 'flash', path, ...devices.flatMap((d) => ['--device', d]), '--allow-loop', '--yes', ...args], { encoding: 'utf8' });
+      const human = cli([]);
+      expect(human.status).toBe(1);
+      expect(human.stdout).toContain(`${devices[0]}: wrote 10.0 MiB, verified`);
+      expect(human.stdout).toMatch(new RegExp(`${devices[1]}: FAILED \\(too-small\\)`));
+      expect(human.stdout).toContain('1 of 2 cards written, 1 failed');
+      const json = cli(['--json']);
+      expect(json.status).toBe(1);
+      const last = JSON.parse(json.stdout.trim().split('\n').at(-1) as string) as JobEvent;
+      expect(last).toMatchObject({ type: 'result', op: 'flashMany', result: { cards: [{ ok: true }, { ok: false }] } });
     });
   });
 });
