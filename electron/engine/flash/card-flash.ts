@@ -32,6 +32,8 @@ export interface CardWrite {
   readonly verify: boolean;
   readonly holes: HolePolicy | undefined;
   readonly eject: boolean;
+  /** Waits for a turn to read the card back (flashMany bounds how many readbacks run at once); returns the release. */
+  readonly readbackTurn?: () => Promise<() => void>;
 }
 
 export interface CardWritten {
@@ -79,6 +81,7 @@ export async function writeCard(job: CardWrite, ctx: JobContext, log: JobLog): P
   const deviceBytes = card.info.sizeBytes;
   let target: TargetDevice | null = null;
   let closed = false;
+  let turn: (() => void) | null = null;
   try {
     target = await card.open('write', ctx);
     ctx.log('debug', `opened ${target.path} exclusively${target.direct ? ' with O_DIRECT' : ''}, block size ${target.blockSize}`);
@@ -118,6 +121,7 @@ export async function writeCard(job: CardWrite, ctx: JobContext, log: JobLog): P
     closed = true;
 
     let verified = false;
+    if (job.verify && job.readbackTurn) turn = await job.readbackTurn();
     if (job.verify) {
       ctx.phase('verify', 'start');
       let outcome: VerifyOutcome;
@@ -149,11 +153,14 @@ export async function writeCard(job: CardWrite, ctx: JobContext, log: JobLog): P
     } else {
       ctx.phase('verify', 'skipped');
     }
+    turn?.();
+    turn = null;
     await target.close();
     target = null;
     if (job.eject) await card.eject(ctx);
     return { device: card.info.device, bytesWritten: written.dataBytes, verified, logFile: log.path };
   } finally {
+    turn?.();
     await target?.close().catch(() => undefined);
     if (!closed) await input.close().catch(() => undefined);
   }

@@ -21,6 +21,32 @@ import { planWrite, type WritePlan } from './plan';
 
 type FlashManyRequest = Extract<Request, { op: 'flashMany' }>;
 
+/**
+ * Cards read back at once. A readback holds 16 MiB of buffers, so memory stays bounded whatever the
+ * number of cards; four keep a 2-core host busy (and a USB hub's bandwidth is shared anyway).
+ */
+export const READBACKS_AT_ONCE = 4;
+
+/** Turns for at most `limit` holders at a time, in the order asked. */
+function turns(limit: number): () => Promise<() => void> {
+  let free = limit;
+  const waiting: (() => void)[] = [];
+  const release = (): void => {
+    const next = waiting.shift();
+    if (next) next();
+    else free += 1;
+  };
+  return async () => {
+    if (free > 0) free -= 1;
+    else await new Promise<void>((resolve) => waiting.push(resolve));
+    let given = false;
+    return () => {
+      if (!given) release();
+      given = true;
+    };
+  };
+}
+
 /** The job's context for one card: its events tagged with the card and recorded in its log. */
 function cardContext(outer: JobContext, device: string, log: JobLog): JobContext {
   const tagged = createJobContext((event: JobEvent) => {
@@ -89,13 +115,14 @@ export async function flashMany(request: FlashManyRequest, outer: JobContext, ac
     outer.throwIfCancelled();
 
     const shared = new FanOut(source, reopen);
+    const readbackTurn = turns(READBACKS_AT_ONCE);
     fan = shared;
     await Promise.all(
       ready.map(async ({ prepared, ctx, log }) => {
         const device = prepared.card.info.device;
         const input = shared.tap((bytes) => ctx.log('info', `${device} fell a window behind the other cards at image byte ${bytes}; it reads the image on its own from there`));
         try {
-          const done = await writeCard({ ...prepared, input, reopen, firstBoot: null, verify: request.verify, holes: request.holes, eject: request.eject }, ctx, log);
+          const done = await writeCard({ ...prepared, input, reopen, firstBoot: null, verify: request.verify, holes: request.holes, eject: request.eject, readbackTurn }, ctx, log);
           outcomes.set(device, { device, ok: true, bytesWritten: done.bytesWritten, verified: done.verified, error: null, logFile: log.path });
         } catch (error) {
           outcomes.set(device, failed(device, error, log));
