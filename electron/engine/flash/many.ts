@@ -136,6 +136,13 @@ export async function flashMany(request: FlashManyRequest, outer: JobContext, ac
   }
   const list = cards.map((c) => outcomes.get(c.info.device) as CardOutcome);
   const good = list.filter((o) => o.ok).length;
+  if (outer.signal.aborted && good < list.length) {
+    const stopped = list.filter((o) => !o.ok).map((o) => o.device);
+    throw new CardsmithError('cancelled', `Cancelled; not written: ${stopped.join(', ')} (a card stopped while being written has its first MiB zeroed; see its log)`, {
+      written: list.filter((o) => o.ok).map((o) => o.device),
+      stopped,
+    });
+  }
   outer.log(good === list.length ? 'info' : 'warn', `${good} of ${list.length} cards written${good === list.length ? '' : `; failed: ${list.filter((o) => !o.ok).map((o) => o.device).join(', ')}`}`);
   return { cards: list };
 }

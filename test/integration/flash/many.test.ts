@@ -121,6 +121,25 @@ describeWith(['root', 'tool:losetup', 'tool:xz'], 'flashMany to loop devices', (
   });
 });
 
+describeWith(['root', 'tool:losetup'], 'cancelling flashMany', () => {
+  it('stops every card, each with its first MiB zeroed, and ends the job as cancelled', async () => {
+    const path = join(work, 'cancel.img');
+    makeImage(path, 4 * MiB, 23);
+    execFileSync('truncate', ['-s', `${512 * MiB}`, path]);
+    await withCards([{ loop: 520 * MiB }, { loop: 520 * MiB }], async (devices) => {
+      for (const device of devices) fill(device, 0x77, 2 * MiB);
+      const controller = new AbortController();
+      const events: JobEvent[] = [];
+      await runRequest({ op: 'flashMany', source: path, devices, allowLoop: true }, (event) => {
+        events.push(event);
+        if (event.type === 'progress' && event.phase === 'write' && event.bytesDone > 8 * MiB) controller.abort();
+      }, controller.signal);
+      expect(events.at(-1)).toMatchObject({ type: 'error', error: { cause: 'cancelled', details: { written: [], stopped: devices } } });
+      for (const device of devices) expect(readBytesAt(device, 0, MiB).every((b) => b === 0)).toBe(true);
+    });
+  });
+});
+
 describeWith(['root', 'tool:losetup'], 'cardsmith flash with several --device', () => {
   it('prints a line per card and a summary, and exits 1 when a card failed', async () => {
     execFileSync(process.execPath, [join(root, 'scripts/build.mjs'), 'cli'], { cwd: root });
