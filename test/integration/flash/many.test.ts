@@ -12,6 +12,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { CardOutcome, JobEvent, RequestInput } from '../../../electron/engine/api';
 import { runRequest } from '../../../electron/engine/operations';
 import { readBytesAt } from '../../helpers/bytes';
+import { fixturePath } from '../../helpers/fixtures';
 import { FUSE_CARD_NEEDS, withFuseCard, type FuseCardOptions } from '../../helpers/fuse-card';
 import { withLoopDevice } from '../../helpers/loop';
 import { describeWith } from '../../helpers/needs';
@@ -117,6 +118,29 @@ describeWith(['root', 'tool:losetup', 'tool:xz'], 'flashMany to loop devices', (
       await runRequest({ op: 'flashMany', source: path, devices: [device, '/dev/null'], allowLoop: true }, (e) => events.push(e));
       expect(events.at(-1)).toMatchObject({ type: 'error', error: { details: { device: '/dev/null' } } });
       expect(readBytesAt(device as string, 0, 8 * MiB).every((b) => b === 0x44)).toBe(true);
+    });
+  });
+});
+
+const LOADER_DIR = fixturePath('u-boot-sunxi_armhf', 'usr/lib/u-boot/nanopi_neo');
+
+describeWith(['root', 'tool:losetup', 'tool:sfdisk', `file:${LOADER_DIR}`], 'flashMany with a board', () => {
+  it("writes the board's loader to every card, cards of two sizes, and verifies it", async () => {
+    const path = join(work, 'board.img');
+    const image = makeImage(path, 24 * MiB, 29);
+    image.fill(0, 0, 8 * MiB);
+    writeFileSync(path, image);
+    execFileSync('sfdisk', ['--quiet', path], { input: 'label: dos\nstart=16384, type=83\n' });
+    const spl = readFileSync(join(LOADER_DIR, 'u-boot-sunxi-with-spl.bin'));
+    await withCards([{ loop: 32 * MiB }, { loop: 48 * MiB }], async (devices) => {
+      const { cards, events } = await flashMany({ source: path, devices, board: 'nanopi-neo', loaderFrom: LOADER_DIR });
+      for (const [index, device] of devices.entries()) {
+        expect(cards?.[index]).toMatchObject({ device, ok: true, verified: true });
+        expect(events).toContainEqual(expect.objectContaining({ type: 'phase', phase: 'bootloader', state: 'done', card: device }));
+        expect(readBytesAt(device, 8192, spl.length).equals(spl)).toBe(true);
+        expect(readBytesAt(device, 0, 512).equals(readBytesAt(path, 0, 512))).toBe(true);
+        expect(readBytesAt(device, 8 * MiB, 16 * MiB).equals(image.subarray(8 * MiB))).toBe(true);
+      }
     });
   });
 });
