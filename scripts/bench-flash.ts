@@ -12,10 +12,10 @@
  * Usage (root): npx tsx scripts/bench-flash.ts [image MiB, default 1024] [repeats, default 3]
  * Needs: losetup, dd, bmaptool, zstd, xz, /usr/bin/time; builds the CLI bundle first.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomFillSync } from 'node:crypto';
+import { makeImage, median, timed, type Timing } from './bench-common';
 
 const MiB = 1 << 20;
 const imageMiB = Number(process.argv[2] ?? 1024);
@@ -25,42 +25,6 @@ const cli = join(root, 'bin/cardsmith.cjs');
 const dir = mkdtempSync('/dev/shm/cardsmith-bench-');
 // The card job runs as nobody: it must be able to read the images and write its logs here.
 chmodSync(dir, 0o777);
-
-interface Timing {
-  readonly seconds: number;
-  readonly rssMiB: number | null;
-}
-
-/**
- * Runs a shell command under GNU time; returns wall seconds and peak RSS of the command. A
- * command that prints `JOB-SECONDS s` (worker-client.mjs) is timed by that instead: the job's own
- * time with the elevated part already running, as in the GUI.
- */
-function timed(command: string): Timing {
-  const out = spawnSync('/usr/bin/time', ['-f', 'BENCH %e %M', 'bash', '-o', 'pipefail', '-c', command], { encoding: 'utf8', maxBuffer: 64 * MiB });
-  if (out.status !== 0) throw new Error(`failed: ${command}\n${out.stderr}${out.stdout.slice(-2000)}`);
-  const match = /BENCH ([\d.]+) (\d+)/.exec(out.stderr);
-  if (!match) throw new Error(`no timing for ${command}`);
-  const job = /JOB-SECONDS ([\d.]+)/.exec(out.stdout);
-  return { seconds: Number(job?.[1] ?? match[1]), rssMiB: Number(match[2]) / 1024 };
-}
-
-/** Image of `mib` MiB: 4 MiB stretches, data (random or pattern) where `mapped(i)` holds, holes elsewhere. */
-function makeImage(path: string, mib: number, mapped: (chunk: number) => boolean, random: boolean): void {
-  const chunk = Buffer.alloc(4 * MiB);
-  const fd = openSync(path, 'w');
-  try {
-    for (let i = 0; i < mib / 4; i++) {
-      if (!mapped(i)) continue;
-      if (random) randomFillSync(chunk);
-      else chunk.fill(i & 0xff);
-      writeSync(fd, chunk, 0, chunk.length, i * 4 * MiB);
-    }
-  } finally {
-    closeSync(fd);
-  }
-  execFileSync('truncate', ['-s', `${mib * MiB}`, path]);
-}
 
 /** A fresh RAM-backed loop device for one run, detached afterwards. */
 function withCard<T>(mib: number, body: (device: string) => T): T {
@@ -93,13 +57,6 @@ interface Row {
   readonly kind: 'speed' | 'time';
   readonly target: number;
   readonly mib: number;
-}
-
-/** The run with the median time; the peak RSS is the largest of all runs. */
-function median(runs: readonly Timing[]): Timing {
-  const sorted = [...runs].sort((a, b) => a.seconds - b.seconds);
-  const middle = sorted[Math.floor(sorted.length / 2)] as Timing;
-  return { seconds: middle.seconds, rssMiB: Math.max(...runs.map((r) => r.rssMiB ?? 0)) };
 }
 
 const rows: Row[] = [];

@@ -1,11 +1,11 @@
 /**
  * `cardsmith card-job`: one device job on a card the elevated part opened and handed over as
- * descriptor 3, running with the invoking user's rights (started by `cardsmith worker`, never by
+ * descriptor 3 (several cards: 3, 4, …), running with the invoking user's rights (started by `cardsmith worker`, never by
  * a person). It reads one CardJob line on stdin and writes the job's contract events as NDJSON
  * on stdout; SIGTERM cancels it. Everything it reads (images, URLs, caches, logs) it reads as the
  * user; the only thing of root's it has is the card's descriptor.
  */
-import { CardJobSchema } from '../engine/api';
+import { cardsOf, CardJobSchema } from '../engine/api';
 import { toErrorInfo } from '../engine/errors';
 import { grantedCardAccess } from '../engine/flash/card';
 import { createLineSplitter } from '../engine/ndjson';
@@ -42,7 +42,7 @@ export const cardJobCommand: Command = {
       emit({ type: 'error', error: toErrorInfo(error) });
       return 1;
     }
-    const result = await runRequest(job.request, emit, controller.signal, { card: grantedCardAccess(job.grant) });
+    const result = await runRequest(job.request, emit, controller.signal, { card: grantedCardAccess(job.grants, cardsOf(job.request)) });
     return result === undefined ? 1 : 0;
   },
 };

@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline/promises';
 import { runRequest } from '../engine/operations';
-import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, execute, requireString, UsageError, type Command } from './command';
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, execute, requireString, UsageError, type Command, type CommandIO, type ParsedValues } from './command';
 import { formatBytes } from './render';
 import { recipeFrom, RECIPE_OPTIONS } from './build';
 import { CUSTOMISE_USAGE, customiseFrom } from './customise-flags';
@@ -38,8 +38,10 @@ export const flashCommand: Command = {
   name: 'flash',
   summary: "Write an image (file, URL or catalog id) and the board's loader to a card, then verify",
   usage: [
-    'cardsmith flash <image|url|catalog-id> --device <dev> [--board <id>] [--loader-from <file|dir|deb|url>]',
+    'cardsmith flash <image|url|catalog-id> --device <dev> [--device <dev2> …] [--board <id>] [--loader-from <file|dir|deb|url>]',
     '  [--bmap <file>] [--no-verify] [--holes skip|read-first|zero] [--eject] [--yes] [--json]',
+    '  several --device: the image is read once and written to every card, each verified on its own;',
+    '  one line per card and a summary; the exit code is 1 when any card failed',
     '  --bmap names the image\'s block map (default: one beside it: card.img.bmap, card.bmap)',
     '  --holes: what a bmap\'s unmapped blocks get — skip (default: left as they are), read-first',
     '  (zeros written only where the card is not zero) or zero (all written: a fully deterministic card)',
@@ -54,7 +56,7 @@ export const flashCommand: Command = {
   ].join('\n'),
   options: {
     ...RECIPE_OPTIONS,
-    device: { type: 'string', short: 'd' },
+    device: { type: 'string', short: 'd', multiple: true },
     bmap: { type: 'string' },
     'no-verify': { type: 'boolean', default: false },
     holes: { type: 'string' },
@@ -72,7 +74,13 @@ export const flashCommand: Command = {
     const customise = building ? undefined : await customiseFrom(values);
     const initFormat = typeof values['init-format'] === 'string' ? values['init-format'] : undefined;
     if (initFormat !== undefined && !customise) throw new UsageError('--init-format only matters with customisation flags');
-    const device = requireString(values, 'device');
+    const devices = Array.isArray(values.device) ? values.device.filter((d): d is string => typeof d === 'string') : [];
+    if (devices.length === 0) throw new UsageError('--device is required');
+    if (devices.length > 1) {
+      if (building || customise) throw new UsageError('several --device take an image only (no recipe, no customisation flags)');
+      return flashMany(source as string, devices, values, io);
+    }
+    const device = devices[0] as string;
     const bmap = typeof values.bmap === 'string' ? values.bmap : undefined;
     if (building && bmap !== undefined) throw new UsageError('--bmap names the block map of an image; a recipe flash makes its own');
     if (values.yes !== true) {
@@ -110,6 +118,46 @@ export const flashCommand: Command = {
     return EXIT_OK;
   },
 };
+
+/** `flash` onto several cards: one flashMany job, one line per card, then a summary. */
+async function flashMany(source: string, devices: readonly string[], values: ParsedValues, io: CommandIO): Promise<number> {
+  if (new Set(devices).size !== devices.length) throw new UsageError('each --device may be named once');
+  if (values.yes !== true) {
+    for (const device of devices) io.err(`Target: ${await describeTarget(device, values['allow-loop'] === true)}\n`);
+    const ok = await confirm(`Everything on these ${devices.length} cards will be erased and replaced by ${source}. Type "yes" to continue: `);
+    if (!ok) {
+      io.err('Not confirmed; nothing was written. Use --yes to skip the question.\n');
+      return EXIT_USAGE;
+    }
+  }
+  const outcome = await execute<'flashMany'>(
+    {
+      op: 'flashMany',
+      source,
+      devices: [...devices],
+      board: typeof values.board === 'string' ? values.board : undefined,
+      loaderFrom: typeof values['loader-from'] === 'string' ? values['loader-from'] : undefined,
+      bmap: typeof values.bmap === 'string' ? values.bmap : undefined,
+      verify: values['no-verify'] !== true,
+      holes: holePolicy(values.holes),
+      eject: values.eject === true,
+      allowLoop: values['allow-loop'] === true,
+    },
+    io,
+    values.verbose === true,
+  );
+  if (!outcome.ok) return outcome.exitCode;
+  const cards = outcome.result.cards;
+  const good = cards.filter((c) => c.ok).length;
+  if (!io.json) {
+    for (const c of cards) {
+      if (c.ok) io.out(`${c.device}: wrote ${formatBytes(c.bytesWritten)}, ${c.verified ? 'verified' : 'not verified'}${c.logFile ? `; log ${c.logFile}` : ''}\n`);
+      else io.out(`${c.device}: FAILED (${c.error?.cause}): ${c.error?.message}${c.logFile ? `; log ${c.logFile}` : ''}\n`);
+    }
+    io.out(`${good} of ${cards.length} cards written${good === cards.length ? '' : `, ${cards.length - good} failed`}\n`);
+  }
+  return good === cards.length ? EXIT_OK : EXIT_FAILED;
+}
 
 export const verifyCommand: Command = {
   name: 'verify',

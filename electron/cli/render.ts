@@ -48,6 +48,11 @@ export function formatError(error: ErrorInfo): string {
   return lines.join('\n');
 }
 
+/** In a job that writes several cards, the card a line is about. */
+function cardPrefix(event: { card?: string | undefined }): string {
+  return event.card === undefined ? '' : `${event.card}: `;
+}
+
 /** Human output on stderr: progress bars redrawn in place on a TTY, one line per phase otherwise. */
 export function humanRenderer(stream: NodeJS.WriteStream = process.stderr, verbose = false): Renderer {
   const tty = stream.isTTY === true;
@@ -61,18 +66,18 @@ export function humanRenderer(stream: NodeJS.WriteStream = process.stderr, verbo
       switch (event.type) {
         case 'progress':
           if (tty) {
-            stream.write(`\r\x1b[2K${progressLine(event.phase, event.bytesDone, event.bytesTotal, event.bytesPerSecond, event.etaSeconds, event.limitedBy)}`);
+            stream.write(`\r\x1b[2K${cardPrefix(event)}${progressLine(event.phase, event.bytesDone, event.bytesTotal, event.bytesPerSecond, event.etaSeconds, event.limitedBy)}`);
             barShown = true;
           }
           return;
         case 'phase':
           clearBar();
-          if (event.state !== 'start' || verbose || !tty) stream.write(`${event.phase}: ${event.state}${event.detail ? ` (${event.detail})` : ''}\n`);
+          if (event.state !== 'start' || verbose || !tty) stream.write(`${cardPrefix(event)}${event.phase}: ${event.state}${event.detail ? ` (${event.detail})` : ''}\n`);
           return;
         case 'log':
           if (event.level === 'debug' && !verbose) return;
           clearBar();
-          stream.write(`${event.level === 'info' ? '' : `${event.level}: `}${event.message}\n`);
+          stream.write(`${cardPrefix(event)}${event.level === 'info' ? '' : `${event.level}: `}${event.message}\n`);
           return;
         case 'error':
           clearBar();

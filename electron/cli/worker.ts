@@ -9,12 +9,12 @@
  * When the parent goes away (stdin closes, stdout breaks) or a signal arrives, every job is
  * cancelled — a cancelled flash leaves the card's first MiB zeroed — before the worker exits.
  */
-import { cardOf, type Envelope, type JobEvent, type Request } from '../engine/api';
+import { cardsOf, ResultSchemas, type Envelope, type JobEvent, type Request } from '../engine/api';
 import { deviceKeyOfPath } from '../engine/drives/identity';
 import { ejectCard } from '../engine/drives/unmount';
 import { startCardJob } from '../engine/elevated/card-job';
 import { invokingUser, type InvokingUser } from '../engine/elevated/invoking-user';
-import { openCard } from '../engine/elevated/open-card';
+import { openCards, type OpenedCard } from '../engine/elevated/open-card';
 import { cardMode, parseCommandLine, refusal } from '../engine/elevated/policy';
 import { toErrorInfo } from '../engine/errors';
 import { createJobContext } from '../engine/job';
@@ -23,8 +23,8 @@ import type { Command } from './command';
 
 interface Job {
   readonly controller: AbortController;
-  /** The card's device number while the job holds it. */
-  readonly card: string | null;
+  /** The device numbers of the cards the job holds. */
+  readonly cards: readonly string[];
   cancelChild?: () => void;
 }
 
@@ -39,26 +39,39 @@ async function listDrives(request: Extract<Request, { op: 'listDrives' }>, emit:
   }
 }
 
-/** Opens the card, runs the card job on it as the user, ejects after a flash, reports the end. */
-async function runOnCard(request: Request, device: string, job: Job, user: InvokingUser, emit: (event: JobEvent) => void): Promise<void> {
+/** The cards to eject after a job that wrote them: a flash's card, or each card a flashMany wrote. */
+function toEject(request: Request, ended: JobEvent, opened: readonly OpenedCard[]): string[] {
+  if (ended.type !== 'result') return [];
+  if (request.op === 'flash' && request.eject) return opened.map((card) => card.grant.device);
+  if (request.op !== 'flashMany' || !request.eject) return [];
+  const result = ResultSchemas.flashMany.safeParse(ended.result);
+  if (!result.success) return [];
+  // Outcomes are in the request's order, as the cards were opened.
+  return opened.filter((_, index) => result.data.cards[index]?.ok === true).map((card) => card.grant.device);
+}
+
+/** Opens the cards (every one checked first), runs the card job on them as the user, ejects after a flash, reports the end. */
+async function runOnCards(request: Request, devices: readonly string[], job: Job, user: InvokingUser, emit: (event: JobEvent) => void): Promise<void> {
   const ctx = createJobContext(emit, job.controller.signal);
-  let opened: Awaited<ReturnType<typeof openCard>>;
+  let opened: OpenedCard[];
   try {
-    opened = await openCard(device, cardMode(request), { allowLoop: 'allowLoop' in request && request.allowLoop }, ctx);
-    ctx.throwIfCancelled();
+    opened = await openCards(devices, cardMode(request), { allowLoop: 'allowLoop' in request && request.allowLoop }, ctx);
   } catch (error) {
     return emit(errorEvent(error));
   }
   let ended: JobEvent;
   try {
-    const running = startCardJob({ request, grant: opened.grant, fd: opened.fd, user, entry: process.argv.slice(1, 2) }, emit);
+    ctx.throwIfCancelled();
+    const running = startCardJob({ request, grants: opened.map((card) => card.grant), fds: opened.map((card) => card.fd), user, entry: process.argv.slice(1, 2) }, emit);
     job.cancelChild = running.cancel;
     if (job.controller.signal.aborted) running.cancel();
     ended = await running.ended;
+  } catch (error) {
+    ended = errorEvent(error);
   } finally {
-    await opened.close().catch((error: unknown) => ctx.log('warn', `closing ${opened.grant.device} failed: ${(error as Error).message}`));
+    for (const card of opened) await card.close().catch((error: unknown) => ctx.log('warn', `closing ${card.grant.device} failed: ${(error as Error).message}`));
   }
-  if (request.op === 'flash' && request.eject && ended.type === 'result') await ejectCard(opened.grant.device, ctx);
+  for (const device of toEject(request, ended, opened)) await ejectCard(device, ctx);
   emit(ended);
 }
 
@@ -108,21 +121,24 @@ export const workerCommand: Command = {
       if (jobs.has(id)) return emit({ type: 'error', error: { cause: 'bad-input', message: `job ${id} is already running` } });
       const refused = refusal(request, policy);
       if (refused) return emit({ type: 'error', error: refused });
-      const device = cardOf(request);
-      let card: string | null = null;
-      if (device !== null) {
-        if (!user) return emit(errorEvent(userError));
+      const devices = cardsOf(request);
+      const cards: string[] = [];
+      if (devices.length > 0 && !user) return emit(errorEvent(userError));
+      for (const device of devices) {
+        let card: string;
         try {
           card = deviceKeyOfPath(device);
         } catch (error) {
           return emit(errorEvent(error));
         }
-        const holder = [...jobs.entries()].find(([, other]) => other.card === card);
+        const holder = [...jobs.entries()].find(([, other]) => other.cards.includes(card));
         if (holder) return emit({ type: 'error', error: { cause: 'busy', message: `${device} is already being written or verified by job ${holder[0]}`, details: { device } } });
+        if (cards.includes(card)) return emit({ type: 'error', error: { cause: 'bad-input', message: `${device} is named twice in one job`, details: { device } } });
+        cards.push(card);
       }
-      const job: Job = { controller: new AbortController(), card };
+      const job: Job = { controller: new AbortController(), cards };
       jobs.set(id, job);
-      const work = request.op === 'listDrives' ? listDrives(request, emit) : runOnCard(request, device as string, job, user as InvokingUser, emit);
+      const work = request.op === 'listDrives' ? listDrives(request, emit) : runOnCards(request, devices, job, user as InvokingUser, emit);
       const tracked = work.finally(() => {
         jobs.delete(id);
         running.delete(tracked);

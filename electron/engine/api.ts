@@ -348,8 +348,8 @@ export const CardGrantSchema = z.object({
 });
 export type CardGrant = z.infer<typeof CardGrantSchema>;
 
-/** The one line the elevated part writes to a card job's stdin. */
-export const CardJobSchema = z.object({ request: RequestSchema, grant: CardGrantSchema });
+/** The one line the elevated part writes to a card job's stdin: one grant per card of the request, in its order. */
+export const CardJobSchema = z.object({ request: RequestSchema, grants: z.array(CardGrantSchema).min(1).max(64) });
 export type CardJob = z.infer<typeof CardJobSchema>;
 
 /** Validates a terminal result against its operation's schema. */

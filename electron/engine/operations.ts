@@ -4,7 +4,7 @@
  * implements an operation itself.
  */
 import { parseResult, RequestSchema, type JobEvent, type Op, type Request, type RequestInput, type ResultOf } from './api';
-import { CardsmithError, toErrorInfo } from './errors';
+import { toErrorInfo } from './errors';
 import type { CardAccess } from './flash/card';
 import { createJobContext, type JobContext } from './job';
 import { withSourceSettings } from './sources/source-settings';
@@ -40,9 +40,7 @@ const handlers: Handlers = {
     }),
   fetch: (request, ctx) => withSourceSettings(request.settings, async () => (await import('./sources/source-operations')).runFetch(request, ctx)),
   flash: (request, ctx, options) => withSourceSettings(request.settings, async () => (await import('./flash/flash')).flash(request, ctx, options.card)),
-  flashMany: async () => {
-    throw new CardsmithError('not-implemented', 'Writing several cards in one job is being built (issue 17)', {});
-  },
+  flashMany: (request, ctx, options) => withSourceSettings(request.settings, async () => (await import('./flash/many')).flashMany(request, ctx, options.card)),
   verify: (request, ctx, options) => withSourceSettings(request.settings, async () => (await import('./flash/flash')).verify(request, ctx, options.card)),
   installLoader: async (request, ctx, options) => (await import('./boards/install')).installLoader(request, ctx, options.card),
   check: async (request, ctx, options) => (await import('./check/check')).checkCard(request, ctx, options.card),

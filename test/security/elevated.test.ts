@@ -155,6 +155,32 @@ describeWith(['root', 'tool:setpriv', 'tool:losetup', 'tool:partx'], 'the elevat
     });
   });
 
+  it('checks every card of a flashMany first: a card named with a refused partition leaves both untouched', async () => {
+    await withLoopDevice({ sizeBytes: 16 * MiB, ram: true }, async (card) => {
+      await withLoopDevice({ sizeBytes: 32 * MiB, ram: true, partscan: true }, async (other) => {
+        writeFileSync(card.device, pattern(16 * MiB, 3));
+        writeFileSync(other.device, pattern(32 * MiB, 4));
+        execSfdisk(other.device);
+        rescanPartitions(other.device);
+        const before = [sha256(readFileSync(card.device)), sha256(readFileSync(other.device))];
+        const worker = elevated();
+        try {
+          // The refused partition comes last: the card before it must not have been opened or unmounted.
+          worker.send({ cmd: 'start', job: 'm', request: { op: 'flashMany', source: image, devices: [card.device, other.partition(1)], allowLoop: true } });
+          expect((await worker.ended('m')).event).toMatchObject({ type: 'error', error: { cause: 'unsafe-target', details: { device: other.partition(1) } } });
+          expect([sha256(readFileSync(card.device)), sha256(readFileSync(other.device))]).toEqual(before);
+          // The same job with two allowed cards writes both: the refusal above was the partition's.
+          worker.send({ cmd: 'start', job: 'ok', request: { op: 'flashMany', source: image, devices: [card.device, other.device], allowLoop: true } });
+          expect((await worker.ended('ok')).event).toMatchObject({ type: 'result', result: { cards: [{ ok: true, verified: true }, { ok: true, verified: true }] } });
+          for (const device of [card.device, other.device]) expect(sha256(readBytesAt(device, 0, imageBytes.length))).toBe(sha256(imageBytes));
+        } finally {
+          worker.end();
+          await worker.exited;
+        }
+      });
+    });
+  });
+
   it('knows a device by its number: three spellings of one loop device are one job at a time', async () => {
     await withLoopDevice({ sizeBytes: 16 * MiB, ram: true }, async (loop) => {
       const name = loop.device.slice('/dev/'.length);

@@ -1,7 +1,7 @@
 /**
  * The elevated part hands an open card to a card job: `cardsmith card-job`, started with the
  * invoking user's uid and gid, a clean environment, `/` as its folder, and the card as
- * descriptor 3. The job does all the work a user may do (fetch, decode, build, write, verify,
+ * descriptor 3 (the cards of a flashMany as 3, 4, … in the request's order). The job does all the work a user may do (fetch, decode, build, write, verify,
  * logs) and reports contract events as NDJSON on its stdout. This side only relays those
  * events — each line bounded, each checked against the contract — and reports one terminal
  * event when the job has ended, whatever the job did.
@@ -15,9 +15,10 @@ import { cardJobEnvironment, type InvokingUser } from './invoking-user';
 
 export interface CardJobStart {
   readonly request: Request;
-  readonly grant: CardGrant;
-  /** The open card in this process. */
-  readonly fd: number;
+  /** One per card of the request, in its order; grant i is descriptor 3 + i in the job. */
+  readonly grants: readonly CardGrant[];
+  /** The open cards in this process, in the same order. */
+  readonly fds: readonly number[];
   readonly user: InvokingUser;
   /** The Cardsmith entry this process runs (the CLI bundle); the job runs the same one. */
   readonly entry: readonly string[];
@@ -41,7 +42,7 @@ export function startCardJob(start: CardJobStart, onEvent: (event: JobEvent) => 
     gid: start.user.gid,
     cwd: '/',
     env: cardJobEnvironment(start.user),
-    stdio: ['pipe', 'pipe', 'inherit', start.fd],
+    stdio: ['pipe', 'pipe', 'inherit', ...start.fds],
   });
   let terminal: JobEvent | null = null;
   let problem: JobEvent | null = null;
@@ -71,7 +72,7 @@ export function startCardJob(start: CardJobStart, onEvent: (event: JobEvent) => 
     for (const line of splitter.push(chunk)) receive(line);
   });
   stdin.on('error', () => undefined);
-  stdin.end(`${JSON.stringify({ request: start.request, grant: start.grant })}\n`);
+  stdin.end(`${JSON.stringify({ request: start.request, grants: start.grants })}\n`);
   const ended = new Promise<JobEvent>((resolve) => {
     let spawnError: Error | null = null;
     child.once('error', (error) => (spawnError = error));

@@ -9,11 +9,11 @@ import type { CardGrant } from '../api';
 import { deviceKeyOfFd, isPartition } from '../drives/identity';
 import { checkTarget } from '../drives/safety';
 import { releaseCard } from '../drives/unmount';
-import { CardsmithError } from '../errors';
+import { CardsmithError, toErrorInfo } from '../errors';
 import { openTarget } from '../flash/device';
 import type { JobContext } from '../job';
 
-/** The descriptor number the card has in the card job. */
+/** The descriptor number the (first) card has in the card job. */
 export const CARD_FD = 3;
 
 export interface OpenedCard {
@@ -24,7 +24,7 @@ export interface OpenedCard {
   close(): Promise<void>;
 }
 
-export async function openCard(device: string, mode: 'write' | 'read', options: { allowLoop: boolean }, ctx: JobContext, platform = process.platform): Promise<OpenedCard> {
+export async function openCard(device: string, mode: 'write' | 'read', options: { allowLoop: boolean; childFd?: number }, ctx: JobContext, platform = process.platform): Promise<OpenedCard> {
   // The card job runs with the user's uid (elevated/card-job.ts); Windows has none to give it.
   if (platform === 'win32') {
     throw new CardsmithError(
@@ -50,7 +50,7 @@ export async function openCard(device: string, mode: 'write' | 'read', options: 
     fd: target.fd,
     close: () => target.close(),
     grant: {
-      fd: CARD_FD,
+      fd: options.childFd ?? CARD_FD,
       device: safe.drive.device,
       key: safe.key,
       sizeBytes: safe.drive.sizeBytes as number,
@@ -61,4 +61,28 @@ export async function openCard(device: string, mode: 'write' | 'read', options: 
       blockSize: target.blockSize,
     },
   };
+}
+
+/**
+ * The cards of a request that names several (flashMany): every one is checked against the safety
+ * rules before any is unmounted or opened, so one refused device refuses them all untouched. Card
+ * i becomes descriptor CARD_FD + i in the job.
+ */
+export async function openCards(devices: readonly string[], mode: 'write' | 'read', options: { allowLoop: boolean }, ctx: JobContext): Promise<OpenedCard[]> {
+  for (const device of devices) {
+    try {
+      await checkTarget(device, { allowLoop: options.allowLoop });
+    } catch (error) {
+      const info = toErrorInfo(error);
+      throw new CardsmithError(info.cause, `${device}: ${info.message}; no card was opened`, { ...info.details, device }, info.hint);
+    }
+  }
+  const opened: OpenedCard[] = [];
+  try {
+    for (const [index, device] of devices.entries()) opened.push(await openCard(device, mode, { ...options, childFd: CARD_FD + index }, ctx));
+  } catch (error) {
+    await Promise.allSettled(opened.map((card) => card.close()));
+    throw error;
+  }
+  return opened;
 }

@@ -27,7 +27,7 @@ export interface WorkerPolicy {
   readonly allowLoop: boolean;
 }
 
-const SERVED: ReadonlySet<Op> = new Set<Op>(['flash', 'verify', 'installLoader', 'listDrives', 'check']);
+const SERVED: ReadonlySet<Op> = new Set<Op>(['flash', 'flashMany', 'verify', 'installLoader', 'listDrives', 'check']);
 
 /** Why the worker will not start this request, or null when it will. */
 export function refusal(request: Request, policy: WorkerPolicy): ErrorInfo | null {

@@ -9,7 +9,7 @@
  */
 import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { cardOf, type CardGrant, type Request } from '../api';
+import { cardsOf, type CardGrant, type Request } from '../api';
 import { blockDeviceKey, deviceKeyOfFd, deviceKeyOfPath, holderKey } from '../drives/identity';
 import { checkTarget } from '../drives/safety';
 import { ejectCard, releaseCard } from '../drives/unmount';
@@ -101,21 +101,24 @@ export function refuseOwnSource(device: string, key: string, sourcePath: string 
 
 /** The same refusal for a request, before it is sent to the elevated part (Linux: by device number). */
 export function refuseSourceOnCard(request: Request): void {
-  const device = cardOf(request);
-  const source = request.op === 'flash' ? (request.source ?? request.build?.rootfs) : request.op === 'verify' ? request.source : undefined;
-  if (device === null || source === undefined || process.platform !== 'linux') return;
-  let key: string;
-  try {
-    key = deviceKeyOfPath(device);
-  } catch {
-    return; // not a device: the elevated part says so
+  const source = request.op === 'flash' ? (request.source ?? request.build?.rootfs) : request.op === 'verify' || request.op === 'flashMany' ? request.source : undefined;
+  if (source === undefined || process.platform !== 'linux') return;
+  for (const device of cardsOf(request)) {
+    let key: string;
+    try {
+      key = deviceKeyOfPath(device);
+    } catch {
+      continue; // not a device: the elevated part says so
+    }
+    refuseOwnSource(device, key, source);
   }
-  refuseOwnSource(device, key, source);
 }
 
-/** The card the elevated part opened and handed over as `grant.fd`. */
-export function grantedCardAccess(grant: CardGrant): CardAccess {
+/** The cards the elevated part opened and handed over: `grants[i]` (as `grants[i].fd`) is the request's card `devices[i]`. */
+export function grantedCardAccess(grants: readonly CardGrant[], devices: readonly string[]): CardAccess {
   return async (device, options) => {
+    const grant = grants[devices.indexOf(device)];
+    if (grants.length !== devices.length || !grant) throw new CardsmithError('internal', `No card was handed over for ${device}`, { device });
     const key = deviceKeyOfFd(grant.fd);
     if (key !== grant.key) {
       throw new CardsmithError('internal', `The card handed over as descriptor ${grant.fd} is ${key ?? 'not a block device'}, not ${grant.key}`, { device });

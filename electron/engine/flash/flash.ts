@@ -4,55 +4,28 @@
  * exclusively, write, fsync, read back, eject. Every step goes to the job's log file; every
  * failure leaves as a classified error that names the log file.
  */
-import { MAX_REPORTED_RANGES, type Request, type ResultOf } from '../api';
+import type { Request, ResultOf } from '../api';
 import { findBoard } from '../boards/db';
 import { inspectDisk } from '../boards/inspect';
 import type { Board } from '../boards/model';
-import { CardsmithError, toErrorInfo } from '../errors';
+import { CardsmithError } from '../errors';
 import type { JobContext } from '../job';
 import { localCardAccess, type CardAccess } from './card';
 import type { TargetDevice } from './device';
 import { bmapRanges, openImageInput, readBmapFile, refuseSmallCard, type ImageInput } from './image-input';
 import { JobLog } from './log';
-import { HEAD_BYTES, mergeRanges, planWrite, subtractRanges, type ByteRange } from './plan';
-import { verifyAgainstBmap, verifyAgainstImage, verifyWritten, type VerifyOutcome } from './verify';
-import { InterruptedWrite, writeImage, zeroHead } from './write';
-import { compareLoader, loaderPatches, prepareLoader, verifyLoaderStep, type LoaderStep } from './board-loader';
+import { mergeRanges, planWrite, subtractRanges, type ByteRange } from './plan';
+import { verifyAgainstBmap, verifyAgainstImage } from './verify';
+import { compareLoader, prepareLoader, verifyLoaderStep, type LoaderStep } from './board-loader';
 import { cardReader } from './patch';
 import { buildForCard, type BuiltImage } from './built-image';
-import { deviceZeroOut } from './zero-out';
 import { assertCapacity } from '../check/remember';
-import { DEFAULT_HOLE_POLICY } from './holes';
-import type { ReadAt } from '../disk/read-layout';
-import { firstBootPatches, prepareFirstBoot } from '../customise/firstboot/flash-step';
+import { prepareFirstBoot } from '../customise/firstboot/flash-step';
+import { boundedRanges, describeRanges, interruption, reported, writeCard } from './card-flash';
 
 type FlashRequest = Extract<Request, { op: 'flash' }>;
 type FlashBuild = NonNullable<FlashRequest['build']>;
 type VerifyRequest = Extract<Request, { op: 'verify' }>;
-
-/** The error a person sees, with the log file named. */
-function reported(error: unknown, log: JobLog): CardsmithError {
-  const info = toErrorInfo(error);
-  const out = new CardsmithError(info.cause, info.message, info.details, info.hint);
-  out.info.logFile = log.path;
-  log.line('error', `${info.cause}: ${info.message} ${JSON.stringify(info.details ?? {})}`);
-  return out;
-}
-
-function describeRanges(ranges: readonly ByteRange[]): string {
-  const shown = ranges.slice(0, 5).map((r) => `${r.start}..${r.end - 1}`);
-  return `bytes ${shown.join(', ')}${ranges.length > 5 ? ` and ${ranges.length - 5} more ranges` : ''}`;
-}
-
-/** The first ranges for a result or error (the log gets every one), with their count and bytes. */
-function boundedRanges(ranges: readonly ByteRange[], log: JobLog): { mismatches: ByteRange[]; mismatchCount: number; mismatchBytes: number } {
-  for (const range of ranges) log.line('info', `mismatch ${range.start}..${range.end - 1}`);
-  return {
-    mismatches: ranges.slice(0, MAX_REPORTED_RANGES),
-    mismatchCount: ranges.length,
-    mismatchBytes: ranges.reduce((sum, r) => sum + r.end - r.start, 0),
-  };
-}
 
 /** The flash request's image: exactly one of an existing image and a recipe built for the card. */
 function imageOrigin(request: FlashRequest): { kind: 'source'; source: string } | { kind: 'build'; build: FlashBuild } {
@@ -79,7 +52,6 @@ export async function flash(request: FlashRequest, outer: JobContext, access: Ca
   const shown = origin.kind === 'source' ? origin.source : `a build of ${origin.build.rootfs} for ${origin.build.board}`;
   ctx.log('info', `flash ${shown} → ${request.device} (verify ${request.verify}, log ${log.path})`);
   let input: ImageInput | null = null;
-  let target: TargetDevice | null = null;
   let built: BuiltImage | null = null;
   try {
     const card = await access(request.device, { allowLoop: request.allowLoop, sourcePath: origin.kind === 'source' ? origin.source : origin.build.rootfs });
@@ -98,96 +70,17 @@ export async function flash(request: FlashRequest, outer: JobContext, access: Ca
     if (request.customise && origin.kind === 'build') throw new CardsmithError('bad-input', 'Give the settings of a built card in its recipe (build.customise)', {});
     const firstBoot = await prepareFirstBoot(request, image, { path: image, compression: input.compression }, ctx);
 
-    target = await card.open('write', ctx);
-    ctx.log('debug', `opened ${target.path} exclusively${target.direct ? ' with O_DIRECT' : ''}, block size ${target.blockSize}`);
-
-    ctx.phase('write', 'start');
-    // One source pass: what goes to the card is digested as it is written, and the readback
-    // compares the card with those digests, so no URL is fetched and no codec decoded twice. A local
-    // raw file is the exception: the readback compares the card with the file itself, byte for
-    // byte (a re-read from the page cache is several times faster than hashing), unless holes the
-    // bmap leaves out are promised zero, which only the digests cover.
-    const holes = request.holes ?? DEFAULT_HOLE_POLICY;
-    const rereadable = input.rereadable && (input.bmap === null || holes === 'skip');
-    const written = await writeImage(input, target, plan, ctx, {
-      recordDigests: request.verify && !rereadable,
-      deviceBytes,
-      holes,
-      zeroOut: deviceZeroOut(target.path, (m) => ctx.log('warn', m)),
-      ...(step.kind === 'write' || firstBoot
-        ? {
-            patches: async (read: ReadAt) => [
-              ...(step.kind === 'write' ? await loaderPatches(step, read, deviceBytes, ctx) : []),
-              ...(firstBoot ? await firstBootPatches(firstBoot, read, input?.sizeBytes ?? deviceBytes, ctx) : []),
-            ],
-          }
-        : {}),
-    });
-    const notes = [
-      written.zeroedOutBytes > 0 ? `${written.zeroedOutBytes} bytes of holes zeroed by the device` : '',
-      written.unwrittenZeroBytes > 0 ? `${written.unwrittenZeroBytes} bytes of zeros not written (the card read zero there)` : '',
-      written.skippedHoleBytes > 0 ? `${written.skippedHoleBytes} bytes of holes left as they were` : '',
-    ].filter(Boolean);
-    ctx.phase('write', 'done', `${written.dataBytes} bytes of data, ${written.imageBytes}-byte image${notes.map((n) => `, ${n}`).join('')}`);
-    const loaderRanges = mergeRanges(written.patchPieces.map((p) => ({ start: p.start, end: p.start + p.length })));
-    if (step.kind === 'write') ctx.phase('bootloader', 'done', `${describeRanges(loaderRanges)} from ${step.loader.origin}`);
-    else ctx.phase('bootloader', 'skipped', step.reason);
-    await input.close();
+    // The card step owns the input from here (it closes it once the body is written).
+    const owned = input;
     input = null;
-
-    let verified = false;
-    if (request.verify) {
-      ctx.phase('verify', 'start');
-      let outcome: VerifyOutcome;
-      try {
-        if (rereadable) {
-          // Where patches went (loader, first-boot files), the card holds them, not the image: those
-          // bytes are checked against the digests of what was written.
-          const again = await openImageInput(image, ctx, inputOptions);
-          const body = await verifyAgainstImage(target, again, deviceBytes, ctx).finally(() => again.close());
-          const patched = await verifyWritten(target, written.patchPieces, ctx);
-          outcome = { bytesChecked: body.bytesChecked, mismatches: mergeRanges([...subtractRanges(body.mismatches, loaderRanges), ...patched.mismatches]) };
-        } else {
-          // Image blocks under the patches were read back and re-digested with the patches laid over them.
-          const all = await verifyWritten(target, [...written.pieces, ...written.patchPieces].sort((a, b) => a.start - b.start), ctx);
-          outcome = { bytesChecked: all.bytesChecked, mismatches: mergeRanges([...all.mismatches, ...written.earlyMismatches]) };
-        }
-      } catch (error) {
-        const zeroed = await zeroHead(target, null, Math.min(HEAD_BYTES, deviceBytes), ctx);
-        throw new InterruptedWrite(error, zeroed);
-      }
-      if (outcome.mismatches.length > 0) {
-        throw new CardsmithError('checksum-mismatch', `${target.path} does not read back what was written: ${describeRanges(outcome.mismatches)}`, {
-          device: target.path,
-          ...boundedRanges(outcome.mismatches, log),
-        });
-      }
-      verified = true;
-      ctx.phase('verify', 'done', `${outcome.bytesChecked} bytes identical${loaderRanges.length > 0 ? ', loader included' : ''}`);
-    } else {
-      ctx.phase('verify', 'skipped');
-    }
-    await target.close();
-    target = null;
-    if (request.eject) await card.eject(ctx);
-    return { device: card.info.device, bytesWritten: written.dataBytes, verified, logFile: log.path };
+    return await writeCard({ card, input: owned, reopen: () => openImageInput(image, ctx, inputOptions), plan, step, firstBoot, verify: request.verify, holes: request.holes, eject: request.eject }, ctx, log);
   } catch (error) {
     throw reported(interruption(error, request.device), log);
   } finally {
-    await target?.close().catch(() => undefined);
     await input?.close().catch(() => undefined);
     await built?.remove().catch(() => undefined);
     log.close();
   }
-}
-
-/** Unwraps an interrupted write into the error a person should read, saying what the card holds. */
-function interruption(error: unknown, device: string): unknown {
-  if (!(error instanceof InterruptedWrite)) return error;
-  const state = error.headZeroed ? `the first MiB of ${device} is zeroed, so the partial card will not boot or mount` : `the first MiB of ${device} could not be zeroed`;
-  const info = toErrorInfo(error.reason);
-  if (info.cause === 'cancelled') return new CardsmithError('cancelled', `Cancelled; ${state}`, { device, headZeroed: error.headZeroed });
-  return new CardsmithError(info.cause, `${info.message}; ${state}`, { ...info.details, headZeroed: error.headZeroed }, info.hint);
 }
 
 /** The card bytes a board's loader may occupy (every layout it knows). */

@@ -35,6 +35,18 @@ export interface ImageInput extends PullReader {
   readonly rereadable: boolean;
   /** Reads to the end of the source, so its checks run; fails if bytes remain past `position`. */
   finish(position: number): Promise<void>;
+  /**
+   * Instead of `read`: the next `want` bytes in a page-aligned CHUNK_BYTES buffer the input owns,
+   * lent until `release` (fan-out.ts). Null: this input has no buffer to lend now, use `read`.
+   */
+  lend?(want: number): Promise<Lent | null>;
+}
+
+export interface Lent {
+  readonly buffer: Buffer;
+  /** Bytes of the image at the start of `buffer` (fewer than asked only at the image's end). */
+  readonly got: number;
+  release(): void;
 }
 
 function tooLong(path: string, position: number): CardsmithError {

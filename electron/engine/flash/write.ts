@@ -92,23 +92,26 @@ export class Writer {
     return this.free.pop() as Buffer;
   }
 
-  async submit(data: Buffer, offset: number, owned: Buffer | null): Promise<void> {
+  /** `owned`: this writer's buffer to take back, or how to give back a buffer the input lent, once written. */
+  async submit(data: Buffer, offset: number, owned: Buffer | (() => void) | null): Promise<void> {
     while (this.inflight.length >= WRITES_IN_FLIGHT) await this.waitOldest();
     const write = this.target.write(data, offset).finally(() => {
-      if (owned) this.free.push(owned);
+      if (typeof owned === 'function') owned();
+      else if (owned) this.free.push(owned);
     });
     write.catch(() => undefined);
     this.inflight.push(write);
   }
 
   /** Writes `parts` (ranges of `buffer`) at `offset` + their start; the buffer is free again once all are done. */
-  async submitParts(buffer: Buffer, offset: number, parts: readonly ByteRange[]): Promise<void> {
+  async submitParts(buffer: Buffer, offset: number, parts: readonly ByteRange[], lent?: () => void): Promise<void> {
     let left = parts.length;
-    if (left === 0) this.free.push(buffer);
+    const done = lent ?? ((): void => void this.free.push(buffer));
+    if (left === 0) done();
     for (const part of parts) {
       while (this.inflight.length >= WRITES_IN_FLIGHT) await this.waitOldest();
       const write = this.target.write(buffer.subarray(part.start, part.end), offset + part.start).finally(() => {
-        if (--left === 0) this.free.push(buffer);
+        if (--left === 0) done();
       });
       write.catch(() => undefined);
       this.inflight.push(write);
@@ -230,11 +233,16 @@ export async function writeImage(input: ImageInput, target: TargetDevice, plan: 
       }
       while (segment.end === null || position < segment.end) {
         ctx.throwIfCancelled();
-        const buffer = await writer.acquire();
         const want = Math.min(CHUNK_BYTES, (segment.end ?? Infinity) - position);
-        const got = await bottleneck.source(input.read(buffer.subarray(0, want)));
+        // An input that fans one image out to several cards lends its own buffer (no copy); a card
+        // it left behind gets null and reads into the writer's buffers instead.
+        const lent = input.lend ? await bottleneck.source(input.lend(want)) : null;
+        const buffer = lent ? lent.buffer : await writer.acquire();
+        const got = lent ? lent.got : await bottleneck.source(input.read(buffer.subarray(0, want)));
+        const owned = lent ? lent.release : buffer;
         if (got === 0) {
-          writer.release(buffer);
+          if (lent) lent.release();
+          else writer.release(buffer);
           if (segment.end !== null) throw shortSource(input, position, segment.end);
           break;
         }
@@ -243,12 +251,12 @@ export async function writeImage(input: ImageInput, target: TargetDevice, plan: 
         buffer.fill(0, got, padded);
         if (options.recordDigests) pieces.push(digestPiece(buffer.subarray(0, got), position));
         const zero = probe?.worthIt ? zeroRuns(buffer.subarray(0, padded)) : [];
-        if (zero.length === 0) await writer.submit(buffer.subarray(0, padded), position, buffer);
+        if (zero.length === 0) await writer.submit(buffer.subarray(0, padded), position, owned);
         else {
           // Zero runs the card already holds need no write; the rest of the chunk is written.
           const unneeded: ByteRange[] = [];
           for (const run of zero) if (await bottleneck.card((probe as ZeroProbe).readsZero(position + run.start, run.end - run.start))) unneeded.push(run);
-          await writer.submitParts(buffer, position, subtractRanges([{ start: 0, end: padded }], unneeded));
+          await writer.submitParts(buffer, position, subtractRanges([{ start: 0, end: padded }], unneeded), lent?.release);
         }
         position += got;
         dataBytes += got;
