@@ -16,14 +16,14 @@
 import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { alignedBuffers } from '../flash/aligned';
-import { toErrorInfo } from '../errors';
+import { toErrorInfo, type ErrorInfo } from '../errors';
 import type { TargetDevice } from '../flash/device';
 import { decodeHeader, encodeReply, HEADER_BYTES, MAX_TRANSFER, Op, requestProblem, SESSION_ENDED_ID, type Header, type ServedLimits } from './card-frames';
 
 export const MAX_IN_FLIGHT = 4;
 const HEAD_BYTES = 1 << 20;
 
-export type SessionEnd = { readonly ok: true; readonly eject: boolean } | { readonly ok: false; readonly message: string };
+export type SessionEnd = { readonly ok: true; readonly eject: boolean } | { readonly ok: false; readonly error: ErrorInfo };
 
 export interface ServedSession {
   readonly session: bigint;
@@ -63,7 +63,7 @@ export class CardServer {
     channel.on('drain', () => this.pump());
     const gone = (): void => {
       this.broken ??= 'the byte channel closed';
-      for (const session of this.sessions.values()) this.stop(session, this.broken);
+      for (const session of this.sessions.values()) this.stop(session, { cause: 'internal', message: this.broken ?? '' });
     };
     channel.on('end', gone);
     channel.on('close', gone);
@@ -80,9 +80,9 @@ export class CardServer {
     const ended = new Promise<SessionEnd>((resolve) => (finish = resolve));
     const entry: Session = { limits: { ...card, session }, target, running: new Set(), wrote: false, done: false, finish };
     this.sessions.set(session, entry);
-    if (this.broken !== null) this.stop(entry, this.broken);
+    if (this.broken !== null) this.stop(entry, { cause: 'internal', message: this.broken });
     this.pump();
-    return { session, ended, end: (message) => this.stop(entry, message) };
+    return { session, ended, end: (message) => this.stop(entry, { cause: 'cancelled', message }) };
   }
 
   /** One of the aligned transfer buffers (O_DIRECT needs aligned memory), held by one transfer. */
@@ -231,16 +231,16 @@ export class CardServer {
   }
 
   private protocolError(problem: string): void {
-    for (const session of [...this.sessions.values()]) this.stop(session, `The card session was ended: ${problem}`);
+    for (const session of [...this.sessions.values()]) this.stop(session, { cause: 'bad-input', message: `The card session was ended: ${problem}` });
     this.state = { kind: 'resync' };
   }
 
   /** Ends a session not closed by its client; zeroes the card's head if it wrote. */
-  private stop(session: Session, message: string): void {
+  private stop(session: Session, error: ErrorInfo): void {
     if (session.done) return;
     session.done = true;
     this.sessions.delete(session.limits.session);
-    if (this.broken === null) this.send(encodeReply({ op: 0, id: SESSION_ENDED_ID, length: 0, offset: 0n, session: session.limits.session }, message));
+    if (this.broken === null) this.send(encodeReply({ op: 0, id: SESSION_ENDED_ID, length: 0, offset: 0n, session: session.limits.session }, `${error.cause}\n${error.message}`));
     void (async () => {
       await Promise.allSettled([...session.running]);
       if (session.wrote) {
@@ -249,7 +249,7 @@ export class CardServer {
         await session.target.write(zeros, 0).catch(() => undefined);
         await session.target.sync().catch(() => undefined);
       }
-      session.finish({ ok: false, message });
+      session.finish({ ok: false, error });
     })();
   }
 

@@ -125,7 +125,7 @@ describe('the server and the client over a Unix socket', () => {
     client.write(encodeHeader({ op: Op.WRITE, id: 99, length: 512, offset: BigInt(16 * MiB), session: first.served.session }));
     client.write(Buffer.alloc(512, 0x66));
     const end = await first.served.ended;
-    expect(end).toEqual({ ok: false, message: expect.stringContaining("past the card's end") });
+    expect(end).toEqual({ ok: false, error: { cause: 'bad-input', message: expect.stringContaining("past the card's end") } });
     await expect(remote.target().read(Buffer.alloc(512), 0)).rejects.toThrow(/past the card's end/);
     await first.target.close();
     const card = readFileSync(file);
@@ -149,7 +149,7 @@ describe('the server and the client over a Unix socket', () => {
     const remote = new ByteChannelClient(client).open(card);
     await remote.target().write(Buffer.alloc(4096, 0x22), 8192);
     client.destroy();
-    expect(await served.ended).toEqual({ ok: false, message: expect.stringContaining('channel closed') });
+    expect(await served.ended).toEqual({ ok: false, error: { cause: 'internal', message: expect.stringContaining('channel closed') } });
     await target.close();
     expect(readFileSync(file).subarray(0, 16384).every((b) => b === 0)).toBe(true);
   });

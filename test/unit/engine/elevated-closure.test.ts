@@ -48,6 +48,7 @@ const ALLOWED = new Map<string, string>([
   // client end (flash/remote-card.ts) runs unprivileged and must not appear here.
   ['electron/engine/elevated/card-frames.ts', 'the byte channel: fixed-size frame headers, checked against the opened card'],
   ['electron/engine/elevated/card-server.ts', 'serves reads and writes of the opened card on the byte channel'],
+  ['electron/engine/elevated/byte-handover.ts', 'chooses fd or bytes when the worker starts; opens, serves, closes, ejects the card'],
   ['electron/engine/flash/aligned.ts', 'page-aligned transfer buffers for the served card'],
 ]);
 
