@@ -5,7 +5,8 @@
  * the card it opened and validated, and does that one read, write or flush. Any other frame ends
  * every session on the channel — the stream's framing can no longer be trusted — after the
  * transfers already started have finished; the channel then skips bytes until the header of a
- * session it is serving, so the next job is served.
+ * session it is serving, so the next job is served. (Frames of a session that has just ended,
+ * sent before its client learnt of the end, are skipped the same way without ending others.)
  *
  * A session that wrote and ends any other way than by its client's CLOSE or EJECT (a bad frame,
  * a cancel, the channel or the app gone) gets the card's first MiB zeroed, as a cancelled flash
@@ -53,6 +54,8 @@ export class CardServer {
   private barrier = false;
   private free: Buffer[] | null = null;
   private broken: string | null = null;
+  /** The last sessions that ended, whose late frames are skipped rather than refused. */
+  private readonly retired: bigint[] = [];
 
   constructor(private readonly channel: Duplex) {
     channel.on('data', (chunk: Buffer) => {
@@ -105,6 +108,11 @@ export class CardServer {
       if (this.state.kind === 'resync' && !this.resync()) return void this.channel.resume();
       if (this.queued < HEADER_BYTES) return void this.channel.resume();
       const header = decodeHeader(this.take(HEADER_BYTES));
+      if (!('problem' in header) && this.retired.includes(header.session)) {
+        // A frame its client sent before its session ended: skipped, with whatever payload follows.
+        this.state = { kind: 'resync' };
+        continue;
+      }
       const session = 'problem' in header ? undefined : this.sessions.get(header.session);
       const problem = 'problem' in header ? header.problem : session === undefined ? `frame for session ${header.session}, which is not being served` : requestProblem(header, session.limits);
       if (problem !== null || session === undefined || 'problem' in header) {
@@ -174,8 +182,7 @@ export class CardServer {
       );
       return this.send(encodeReply(header, failed));
     }
-    this.sessions.delete(session.limits.session);
-    session.done = true;
+    this.retire(session);
     this.send(encodeReply(header, null));
     session.finish({ ok: true, eject: header.op === Op.EJECT });
   }
@@ -238,8 +245,7 @@ export class CardServer {
   /** Ends a session not closed by its client; zeroes the card's head if it wrote. */
   private stop(session: Session, error: ErrorInfo): void {
     if (session.done) return;
-    session.done = true;
-    this.sessions.delete(session.limits.session);
+    this.retire(session);
     if (this.broken === null) this.send(encodeReply({ op: 0, id: SESSION_ENDED_ID, length: 0, offset: 0n, session: session.limits.session }, `${error.cause}\n${error.message}`));
     void (async () => {
       await Promise.allSettled([...session.running]);
@@ -251,6 +257,13 @@ export class CardServer {
       }
       session.finish({ ok: false, error });
     })();
+  }
+
+  private retire(session: Session): void {
+    session.done = true;
+    this.sessions.delete(session.limits.session);
+    this.retired.push(session.limits.session);
+    if (this.retired.length > 64) this.retired.shift();
   }
 
   private send(frame: Buffer): void {
