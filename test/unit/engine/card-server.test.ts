@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decodeHeader, encodeHeader, encodeReply, HEADER_BYTES, MAX_TRANSFER, Op, Reply, requestProblem, type Header } from '../../../electron/engine/elevated/card-frames';
+import { chooseHandover, openByteChannel } from '../../../electron/engine/elevated/byte-handover';
 import { CardServer } from '../../../electron/engine/elevated/card-server';
 import { deviceOnFd } from '../../../electron/engine/flash/device';
 import { ByteChannelClient, type ServedCard } from '../../../electron/engine/flash/remote-card';
@@ -152,5 +153,26 @@ describe('the server and the client over a Unix socket', () => {
     expect(await served.ended).toEqual({ ok: false, error: { cause: 'internal', message: expect.stringContaining('channel closed') } });
     await target.close();
     expect(readFileSync(file).subarray(0, 16384).every((b) => b === 0)).toBe(true);
+  });
+});
+
+describe('choosing the handover when the worker starts', () => {
+  it('hands the card over by descriptor on Linux and macOS unless told to serve bytes; Windows always serves bytes', () => {
+    expect(chooseHandover({ serveBytes: false }, 'linux')).toEqual({ kind: 'fd' });
+    expect(chooseHandover({ serveBytes: false }, 'darwin')).toEqual({ kind: 'fd' });
+    // Windows without the app's pipe: bytes, with no channel, so every card job says why.
+    expect(chooseHandover({ serveBytes: false }, 'win32')).toMatchObject({ kind: 'bytes', server: null, problem: expect.stringContaining('--byte-channel') });
+  });
+
+  it("takes only the app's own named pipe as the byte channel, and only on Windows", () => {
+    const pipe = `\\\\.\\pipe\\cardsmith-42-${'ab'.repeat(16)}-bytes`;
+    for (const [name, platform] of [
+      ['\\\\.\\pipe\\other-service', 'win32'],
+      [`${pipe}\\..\\x`, 'win32'],
+      ['C:\\Users\\me\\AppData\\Local\\Temp\\pipe', 'win32'],
+      [pipe, 'linux'],
+    ] as const) {
+      expect(() => openByteChannel(name, platform), name).toThrow(/--byte-channel/);
+    }
   });
 });
