@@ -112,6 +112,19 @@ describeWith(['root', 'tool:setpriv', 'tool:losetup'], 'the elevated part servin
     });
   });
 
+  it('a cancel in the app ends the job as cancelled with the card head zeroed through the served bytes, and the worker closes the card', async () => {
+    await withCardAndBystander(async (card, bystander, before) => {
+      writeFileSync(card.device, pattern(CARD, 9));
+      const [cancelled] = await runAsNobody([{ job: 'c', request: { op: 'flash', source: imagePath, device: card.device, allowLoop: true }, cancelAtWrite: true }]);
+      expect(cancelled?.result).toBeNull();
+      expect(cancelled?.events.at(-1)).toMatchObject({ type: 'error', error: { cause: 'cancelled', details: { headZeroed: true } } });
+      expect(cancelled?.served).toBe(1);
+      expect(readFileSync(card.device).subarray(0, MiB).every((b) => b === 0)).toBe(true);
+      expect(bystander()).toBe(before);
+      expect(held(card.device)).toBe(false);
+    });
+  });
+
   it('ends the session on each hostile frame, writes nothing outside the card, zeroes what it wrote of the head, and serves the next session', async () => {
     await withCardAndBystander(async (card, bystander, before) => {
       const worker = new BytesWorker(installed, { PKEXEC_UID: String(NOBODY) });
