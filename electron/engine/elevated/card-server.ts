@@ -199,8 +199,12 @@ export class CardServer {
   }
 
   private take(n: number): Buffer {
-    const first = this.queue[0] as Buffer;
-    const out = first.length >= n ? Buffer.from(first.subarray(0, n)) : Buffer.concat(this.queue).subarray(0, n);
+    const out = Buffer.alloc(n);
+    let filled = 0;
+    for (const chunk of this.queue) {
+      filled += chunk.copy(out, filled, 0, Math.min(chunk.length, n - filled));
+      if (filled === n) break;
+    }
     this.drop(n);
     return out;
   }
