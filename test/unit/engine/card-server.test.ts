@@ -9,6 +9,7 @@ import { createServer, connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { WorkerLineSchema } from '../../../electron/engine/api';
 import { decodeHeader, encodeHeader, encodeReply, HEADER_BYTES, MAX_TRANSFER, Op, Reply, requestProblem, type Header } from '../../../electron/engine/elevated/card-frames';
 import { chooseHandover, openByteChannel } from '../../../electron/engine/elevated/byte-handover';
 import { CardServer } from '../../../electron/engine/elevated/card-server';
@@ -16,6 +17,7 @@ import { deviceOnFd } from '../../../electron/engine/flash/device';
 import { ByteChannelClient, type ServedCard } from '../../../electron/engine/flash/remote-card';
 
 const MiB = 1 << 20;
+const CARD_BYTES = 16 * MiB;
 const limits = { session: 7n, sizeBytes: 16 * MiB, blockSize: 512, writable: true };
 const frame = (over: Partial<Header>): Header => ({ op: Op.READ, id: 1, length: 4096, offset: 0n, session: 7n, ...over });
 
@@ -174,6 +176,22 @@ describe('choosing the handover when the worker starts', () => {
       [pipe, 'linux'],
     ] as const) {
       expect(() => openByteChannel(name, platform), name).toThrow(/--byte-channel/);
+    }
+  });
+});
+
+describe("the worker's card lines", () => {
+  const served = { state: 'served', session: '00ff00ff00ff00ff', device: '/dev/sdb', key: '8:16', sizeBytes: CARD_BYTES, description: 'SD', warnings: [], writable: true, direct: true, blockSize: 512 };
+
+  it('are worker lines beside the unchanged envelopes', () => {
+    expect(WorkerLineSchema.parse({ job: 'j', card: served })).toEqual({ job: 'j', card: served });
+    expect(WorkerLineSchema.parse({ job: 'j', card: { state: 'closed', ejected: true } })).toEqual({ job: 'j', card: { state: 'closed', ejected: true } });
+    expect(WorkerLineSchema.parse({ job: 'j', event: { type: 'log', level: 'info', message: 'hi' } })).toMatchObject({ event: { type: 'log' } });
+  });
+
+  it('name the session as exactly 16 hex digits and the card by a positive size', () => {
+    for (const bad of [{ session: '1' }, { session: `${'0'.repeat(16)}0` }, { session: 'zzzzzzzzzzzzzzzz' }, { sizeBytes: 0 }, { state: 'open' }]) {
+      expect(WorkerLineSchema.safeParse({ job: 'j', card: { ...served, ...bad } }).success, JSON.stringify(bad)).toBe(false);
     }
   });
 });
