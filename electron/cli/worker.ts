@@ -4,14 +4,17 @@
  * socket, no port. For a request that opens a card it does only what needs privilege: find the
  * drive by device number, apply the safety rules, unmount, open it, check the open descriptor,
  * and hand it to a card job running as the invoking user (elevated/card-job.ts), whose events it
- * relays; it ejects the card after a flash. It reads no image, archive, bmap, catalog, board
+ * relays — or, on Windows (no uid to start that job with) and with --serve-bytes, keep it and
+ * serve its raw bytes on the byte channel while the app runs the job (elevated/byte-handover.ts);
+ * it ejects the card after a flash. It reads no image, archive, bmap, catalog, board
  * file or URL, writes no file and takes no directory setting: see docs/security.md.
  * When the parent goes away (stdin closes, stdout breaks) or a signal arrives, every job is
  * cancelled — a cancelled flash leaves the card's first MiB zeroed — before the worker exits.
  */
-import { cardsOf, ResultSchemas, type Envelope, type JobEvent, type Request } from '../engine/api';
+import { cardsOf, ResultSchemas, type JobEvent, type Request, type WorkerLine } from '../engine/api';
 import { deviceKeyOfPath } from '../engine/drives/identity';
 import { ejectCard } from '../engine/drives/unmount';
+import { chooseHandover, runServedJob } from '../engine/elevated/byte-handover';
 import { startCardJob } from '../engine/elevated/card-job';
 import { invokingUser, type InvokingUser } from '../engine/elevated/invoking-user';
 import { openCards, type OpenedCard } from '../engine/elevated/open-card';
@@ -78,11 +81,14 @@ async function runOnCards(request: Request, devices: readonly string[], job: Job
 export const workerCommand: Command = {
   name: 'worker',
   summary: 'Privileged part: opens cards for jobs that run as the user (started by the app)',
-  usage: 'cardsmith worker [--allow-loop]\n  --allow-loop (development) lets requests target loop devices',
-  options: { 'allow-loop': { type: 'boolean', default: false } },
+  usage:
+    'cardsmith worker [--allow-loop] [--serve-bytes] [--byte-channel PIPE]\n  --allow-loop (development) lets requests target loop devices\n' +
+    '  --serve-bytes keeps each card and serves its bytes on descriptor 3 (always on Windows, on --byte-channel)',
+  options: { 'allow-loop': { type: 'boolean', default: false }, 'serve-bytes': { type: 'boolean', default: false }, 'byte-channel': { type: 'string' } },
   hidden: true,
   async run(values) {
     const policy = { allowLoop: values['allow-loop'] === true };
+    const handover = chooseHandover({ serveBytes: values['serve-bytes'] === true, byteChannel: values['byte-channel'] as string | undefined });
     // stdout carries envelopes only: stray console output goes to stderr.
     console.log = console.error;
     const jobs = new Map<string, Job>();
@@ -98,7 +104,7 @@ export const workerCommand: Command = {
       outputBroken = true;
       abortAll();
     });
-    const send = (envelope: Envelope): void => {
+    const send = (envelope: WorkerLine): void => {
       if (!outputBroken) process.stdout.write(`${JSON.stringify(envelope)}\n`);
     };
     const onSignal = (): void => {
@@ -123,7 +129,10 @@ export const workerCommand: Command = {
       if (refused) return emit({ type: 'error', error: refused });
       const devices = cardsOf(request);
       const cards: string[] = [];
-      if (devices.length > 0 && !user) return emit(errorEvent(userError));
+      if (devices.length > 0 && !user && handover.kind === 'fd') return emit(errorEvent(userError));
+      if (devices.length > 1 && handover.kind === 'bytes') {
+        return emit({ type: 'error', error: { cause: 'not-implemented', message: 'This writer serves one card per job as bytes; write the cards one at a time', details: { devices } } });
+      }
       for (const device of devices) {
         let card: string;
         try {
@@ -138,7 +147,13 @@ export const workerCommand: Command = {
       }
       const job: Job = { controller: new AbortController(), cards };
       jobs.set(id, job);
-      const work = request.op === 'listDrives' ? listDrives(request, emit) : runOnCards(request, devices, job, user as InvokingUser, emit);
+      const served = { request, device: devices[0] as string, allowLoop: 'allowLoop' in request && request.allowLoop, signal: job.controller.signal, onCancel: (cancel: () => void) => (job.cancelChild = cancel) };
+      const work =
+        request.op === 'listDrives'
+          ? listDrives(request, emit)
+          : handover.kind === 'bytes'
+            ? runServedJob(handover.server, handover.problem, served, emit, (card) => send({ job: id, card }))
+            : runOnCards(request, devices, job, user as InvokingUser, emit);
       const tracked = work.finally(() => {
         jobs.delete(id);
         running.delete(tracked);

@@ -348,6 +348,37 @@ export const CardGrantSchema = z.object({
 });
 export type CardGrant = z.infer<typeof CardGrantSchema>;
 
+/**
+ * Where the card cannot be handed over (Windows, or a worker started with --serve-bytes), the
+ * worker keeps it open and serves its bytes on its byte channel: it says so with this line, and
+ * once the session is over, whether it ejected the card. The job itself runs in the client.
+ */
+export const ServedCardSchema = z.object({
+  state: z.literal('served'),
+  /** The session every frame of this card carries, as 16 hex digits. */
+  session: z.string().regex(/^[0-9a-f]{16}$/),
+  device: z.string().min(1).max(4096),
+  /** "major:minor" on Linux, else the device path. */
+  key: z.string().min(1).max(4096),
+  sizeBytes: z.number().int().positive(),
+  description: z.string().max(4096),
+  warnings: z.array(z.string().max(4096)).max(32),
+  writable: z.boolean(),
+  direct: z.boolean(),
+  blockSize: z.number().int().positive(),
+});
+export type ServedCardLine = z.infer<typeof ServedCardSchema>;
+
+/** Every line the privileged worker writes on its stdout. */
+export const WorkerLineSchema = z.union([
+  EnvelopeSchema,
+  z.object({
+    job: z.string().min(1).max(64),
+    card: z.discriminatedUnion('state', [ServedCardSchema, z.object({ state: z.literal('closed'), ejected: z.boolean() })]),
+  }),
+]);
+export type WorkerLine = z.infer<typeof WorkerLineSchema>;
+
 /** The one line the elevated part writes to a card job's stdin: one grant per card of the request, in its order. */
 export const CardJobSchema = z.object({ request: RequestSchema, grants: z.array(CardGrantSchema).min(1).max(64) });
 export type CardJob = z.infer<typeof CardJobSchema>;

@@ -41,6 +41,8 @@ export interface Relay {
   readonly output: string;
   /** Where the worker's stderr goes (a third pipe), read back when it fails. */
   readonly errors: string;
+  /** Windows: the pipe the worker serves cards on as raw bytes (its --byte-channel). */
+  readonly bytes?: string;
 }
 
 /**
@@ -136,7 +138,8 @@ export function encodePowerShell(script: string): string {
 
 export function windowsPlan(entry: WorkerEntry, relay: Relay): ElevationPlan {
   const env = Object.entries(entry.env).map(([name, value]) => `set "${name}=${value}"&&`);
-  const program = [entry.executable, ...entry.args].map(cmdQuote).join(' ');
+  const channel = relay.bytes === undefined ? [] : ['--byte-channel', relay.bytes];
+  const program = [entry.executable, ...entry.args, ...channel].map(cmdQuote).join(' ');
   const cmdLine = `/d /s /c "${env.join(' ')} ${program} <${cmdQuote(relay.input)} >${cmdQuote(relay.output)} 2>${cmdQuote(relay.errors)}"`;
   const script = [
     `$p = Start-Process -FilePath 'cmd.exe' -ArgumentList ${powerShellString(cmdLine)} -Verb RunAs -WindowStyle Hidden -Wait -PassThru`,

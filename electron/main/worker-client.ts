@@ -4,24 +4,31 @@
  * client frames those lines, validates every one with the contract's schemas (the worker is
  * another process: nothing it sends is trusted unchecked), routes each event to its job and ends
  * every job exactly once — with its result, its error, or an error when the worker goes away.
+ * Where the worker serves a card as raw bytes instead of handing it to a job (Windows), it says
+ * so with a `card` line and this client runs the job itself, unprivileged, against the served
+ * card (served-jobs.ts).
  */
-import type { Readable, Writable } from 'node:stream';
+import type { Duplex, Readable, Writable } from 'node:stream';
 import {
-  EnvelopeSchema,
   parseResult,
   WorkerCommandSchema,
+  WorkerLineSchema,
   type JobEvent,
   type Op,
+  type Request,
   type RequestInput,
   type ResultOf,
   type WorkerCommand,
 } from '../engine/api';
 import type { ErrorInfo } from '../engine/errors';
 import { createLineSplitter } from '../engine/ndjson';
+import { ServedJobs } from './served-jobs';
 
 export interface WorkerStreams {
   readonly stdin: Writable;
   readonly stdout: Readable;
+  /** The worker's byte channel, where it serves cards as raw bytes (its fourth stream). */
+  readonly channel?: Duplex;
 }
 
 export interface WorkerClientOptions {
@@ -33,6 +40,7 @@ export interface WorkerClientOptions {
 
 interface OpenJob {
   readonly op: Op;
+  readonly request: Request;
   readonly onEvent: (event: JobEvent) => void;
   readonly settle: (result: unknown) => void;
 }
@@ -47,11 +55,13 @@ export class WorkerClient {
   private readonly jobs = new Map<string, OpenJob>();
   private ended = false;
   private readonly finished: Promise<void>;
+  private readonly served: ServedJobs;
 
   constructor(
     private readonly streams: WorkerStreams,
     private readonly options: WorkerClientOptions = {},
   ) {
+    this.served = new ServedJobs(streams.channel ?? null);
     const splitter = createLineSplitter({ onTooLong: (limit) => this.problem(`a worker line longer than ${limit} bytes was dropped`) });
     streams.stdout.setEncoding('utf8');
     // A write after the worker died raises EPIPE here; the end of stdout reports the loss.
@@ -95,12 +105,14 @@ export class WorkerClient {
       if (this.jobs.has(job)) return fail({ cause: 'bad-input', message: `job ${job} is already running` });
       const command = WorkerCommandSchema.safeParse({ cmd: 'start', job, request });
       if (!command.success) return fail({ cause: 'bad-input', message: `Invalid request: ${command.error.message}` });
-      this.jobs.set(job, { op: request.op, onEvent, settle: resolve as (result: unknown) => void });
+      this.jobs.set(job, { op: request.op, request: (command.data as Extract<WorkerCommand, { cmd: 'start' }>).request, onEvent, settle: resolve as (result: unknown) => void });
       this.send(command.data);
     });
   }
 
   cancel(job: string): void {
+    // A served job runs here: cancelling it here zeroes the card's head through the worker first.
+    if (this.served.cancel(job)) return;
     if (this.jobs.has(job)) this.send({ cmd: 'cancel', job });
   }
 
@@ -125,10 +137,26 @@ export class WorkerClient {
     } catch {
       return this.problem(`not JSON: ${line.slice(0, 200)}`);
     }
-    const parsed = EnvelopeSchema.safeParse(json);
+    const parsed = WorkerLineSchema.safeParse(json);
     if (!parsed.success) return this.problem(`not an envelope: ${line.slice(0, 200)}`);
-    const { job, event } = parsed.data;
+    const { job } = parsed.data;
     const open = this.jobs.get(job);
+    if (open && 'card' in parsed.data) {
+      const card = parsed.data.card;
+      if (card.state === 'served') {
+        const refused = this.served.start(job, open.request, card, open.onEvent);
+        if (refused) {
+          this.problem(refused);
+          this.send({ cmd: 'cancel', job });
+        }
+      } else {
+        this.jobs.delete(job);
+        void this.served.closed(job).then((end) => (end.type === 'result' ? this.settleResult(open, end.result) : this.settleError(open, end)));
+      }
+      return;
+    }
+    if ('card' in parsed.data) return this.problem(`card line for unknown job ${job}`);
+    const { event } = parsed.data;
     if (!open) {
       const what = event.type === 'error' ? event.error.message : event.type;
       return this.problem(`event for ${job === 'protocol' ? 'the protocol' : `unknown job ${job}`}: ${what}`);
@@ -140,17 +168,22 @@ export class WorkerClient {
         open.onEvent(event);
         return;
       case 'result':
-        return this.settleResult(job, open, event.result);
+        this.jobs.delete(job);
+        return this.settleResult(open, event.result);
       case 'error':
         this.jobs.delete(job);
-        open.onEvent(event);
-        open.settle(undefined);
+        // A served job still running here ends first (its session is over); the worker's error is the end.
+        void this.served.ended(job).then(() => this.settleError(open, event));
         return;
     }
   }
 
-  private settleResult(job: string, open: OpenJob, raw: unknown): void {
-    this.jobs.delete(job);
+  private settleError(open: OpenJob, event: Extract<JobEvent, { type: 'error' }>): void {
+    open.onEvent(event);
+    open.settle(undefined);
+  }
+
+  private settleResult(open: OpenJob, raw: unknown): void {
     let result: unknown;
     try {
       result = parseResult(open.op, raw);
@@ -171,6 +204,7 @@ export class WorkerClient {
     const error = this.options.exited ? await this.options.exited : WORKER_GONE;
     for (const [job, open] of this.jobs) {
       this.jobs.delete(job);
+      await this.served.ended(job);
       open.onEvent({ type: 'error', error });
       open.settle(undefined);
     }

@@ -2,14 +2,17 @@
  * Starts the privileged worker from an ElevationPlan and connects a WorkerClient to its stdio:
  * directly for pkexec (and for an unelevated worker), through FIFOs for macOS's osascript, through
  * named pipes for Windows UAC (see elevation.ts for why). A start that fails before the worker
- * speaks becomes a classified error a person can act on.
+ * speaks becomes a classified error a person can act on. Beside stdio the worker gets a byte
+ * channel, used where it serves cards as raw bytes (Windows; see elevated/byte-handover.ts): its
+ * descriptor 3 when spawned directly (pkexec closes it: Linux hands cards over by descriptor), a
+ * fourth named pipe on Windows.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants, lstatSync, open, promises as fs } from 'node:fs';
 import { createServer, Socket, type Server } from 'node:net';
 import { join } from 'node:path';
-import type { Readable, Writable } from 'node:stream';
+import type { Duplex, Readable, Writable } from 'node:stream';
 import { CardsmithError, type ErrorInfo } from '../engine/errors';
 import { classifyElevationFailure, linuxPlan, macPlan, missingElevationTool, windowsPlan, type ElevationPlan, type FifoRelay, type Relay, type WorkerEntry } from './elevation';
 import type { PrivilegedWorker } from './jobs';
@@ -62,9 +65,9 @@ export async function launchWorker(plan: ElevationPlan, options: LaunchOptions =
   const platform = options.platform ?? process.platform;
   switch (plan.kind) {
     case 'inherit': {
-      const child = spawn(plan.command, [...plan.args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...plan.env }, windowsHide: true });
+      const child = spawn(plan.command, [...plan.args], { stdio: ['pipe', 'pipe', 'pipe', 'pipe'], env: { ...process.env, ...plan.env }, windowsHide: true });
       const exited = watchExit(child).then((exit) => explain(plan, platform, exit));
-      const client = new WorkerClient({ stdin: child.stdin, stdout: child.stdout }, { exited, onProtocolProblem: options.onProtocolProblem });
+      const client = new WorkerClient({ stdin: child.stdin, stdout: child.stdout, channel: child.stdio[3] as Duplex }, { exited, onProtocolProblem: options.onProtocolProblem });
       return { client, exited };
     }
     case 'fifo':
@@ -75,8 +78,8 @@ export async function launchWorker(plan: ElevationPlan, options: LaunchOptions =
 }
 
 interface RelayEnds {
-  /** Resolves when the elevated worker has opened both ends. */
-  readonly connected: Promise<{ stdin: Writable; stdout: Readable }>;
+  /** Resolves when the elevated worker has opened both ends (and its byte channel, on Windows). */
+  readonly connected: Promise<{ stdin: Writable; stdout: Readable; channel?: Duplex }>;
   /** Unblocks a pending connection after the elevation tool gave up. */
   abandon(): Promise<void>;
 }
@@ -191,12 +194,12 @@ const fifoRelay =
 
 /**
  * Windows: a named pipe per stream (stderr too: a file in the user's temp folder, written by the
- * elevated side, would follow a link the user planted there); each accepts exactly one
- * connection, then stops listening.
+ * elevated side, would follow a link the user planted there), and a fourth for the byte channel
+ * the worker serves cards on; each accepts exactly one connection, then stops listening.
  */
 export function createNamedPipeRelay(): Relay {
   const name = `\\\\.\\pipe\\cardsmith-${process.pid}-${randomBytes(16).toString('hex')}`;
-  return { input: `${name}-in`, output: `${name}-out`, errors: `${name}-err` };
+  return { input: `${name}-in`, output: `${name}-out`, errors: `${name}-err`, bytes: `${name}-bytes` };
 }
 
 const ERRORS_KEPT = 8192;
@@ -241,11 +244,13 @@ function acceptOne(path: string): { server: Server; socket: Promise<Socket> } {
 const namedPipeRelay = (relay: Relay) => (): RelayEnds => {
   const input = acceptOne(relay.input);
   const output = acceptOne(relay.output);
+  const bytes = relay.bytes === undefined ? null : acceptOne(relay.bytes);
   return {
-    connected: Promise.all([input.socket, output.socket]).then(([stdin, stdout]) => ({ stdin, stdout })),
+    connected: Promise.all([input.socket, output.socket, bytes?.socket]).then(([stdin, stdout, channel]) => ({ stdin, stdout, ...(channel ? { channel } : {}) })),
     async abandon() {
       input.server.close();
       output.server.close();
+      bytes?.server.close();
     },
   };
 };

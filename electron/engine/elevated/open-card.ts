@@ -4,6 +4,8 @@
  * O_DIRECT, to write), and check on the open descriptor that it is the very whole disk that
  * passed — so no rename, symlink swap or re-plugged device between the check and the open can
  * redirect it. It reads no file, parses no image and takes no setting from its client.
+ * The opened card then goes to a card job by descriptor (card-job.ts), or is served as raw bytes
+ * where no job can be started as the user (Windows: byte-handover.ts).
  */
 import type { CardGrant } from '../api';
 import { deviceKeyOfFd, isPartition } from '../drives/identity';
@@ -24,16 +26,7 @@ export interface OpenedCard {
   close(): Promise<void>;
 }
 
-export async function openCard(device: string, mode: 'write' | 'read', options: { allowLoop: boolean; childFd?: number }, ctx: JobContext, platform = process.platform): Promise<OpenedCard> {
-  // The card job runs with the user's uid (elevated/card-job.ts); Windows has none to give it.
-  if (platform === 'win32') {
-    throw new CardsmithError(
-      'not-implemented',
-      `On Windows the privileged writer cannot yet hand ${device} to a job running as you, so it does not open it; nothing was written`,
-      { device },
-      `Flash from a command prompt started as administrator instead: cardsmith flash <image> --device ${device}`,
-    );
-  }
+export async function openCard(device: string, mode: 'write' | 'read', options: { allowLoop: boolean; childFd?: number }, ctx: JobContext): Promise<OpenedCard> {
   const safe = await checkTarget(device, { allowLoop: options.allowLoop });
   if (mode === 'write') await releaseCard(safe, ctx);
   const target = await openTarget(safe.drive.device, { mode, log: (m) => ctx.log('warn', m) });

@@ -44,6 +44,12 @@ const ALLOWED = new Map<string, string>([
   ['electron/engine/elevated/card-job.ts', 'starts the card job as the user and relays its events'],
   ['electron/engine/elevated/invoking-user.ts', 'who the job runs as (getent)'],
   ['electron/engine/elevated/policy.ts', 'which requests are served'],
+  // Serving the card as raw bytes (Windows): only fixed 32-byte frame headers are parsed. The
+  // client end (flash/remote-card.ts) runs unprivileged and must not appear here.
+  ['electron/engine/elevated/card-frames.ts', 'the byte channel: fixed-size frame headers, checked against the opened card'],
+  ['electron/engine/elevated/card-server.ts', 'serves reads and writes of the opened card on the byte channel'],
+  ['electron/engine/elevated/byte-handover.ts', 'chooses fd or bytes when the worker starts; opens, serves, closes, ejects the card'],
+  ['electron/engine/flash/aligned.ts', 'page-aligned transfer buffers for the served card'],
 ]);
 
 it('the elevated part loads no parser of untrusted formats and no file writer', async () => {

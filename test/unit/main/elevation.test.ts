@@ -75,8 +75,8 @@ describe('elevation plans', () => {
     expect(steps.at(-2)).toBe(`rm -rf ${shellQuote(relay.dir)}`);
   });
 
-  it('Windows: UAC through Start-Process -Verb RunAs, stdio redirected to the named pipes', () => {
-    const pipes: Relay = { input: '\\\\.\\pipe\\cs-1-in', output: '\\\\.\\pipe\\cs-1-out', errors: '\\\\.\\pipe\\cs-1-err' };
+  it('Windows: UAC through Start-Process -Verb RunAs, stdio redirected to the named pipes, the byte channel named', () => {
+    const pipes: Relay = { input: '\\\\.\\pipe\\cs-1-in', output: '\\\\.\\pipe\\cs-1-out', errors: '\\\\.\\pipe\\cs-1-err', bytes: '\\\\.\\pipe\\cs-1-bytes' };
     const plan = windowsPlan(workerEntry('C:\\Program Files\\Cardsmith\\Cardsmith.exe', 'C:\\Program Files\\Cardsmith\\resources\\app.asar\\dist\\cli.cjs'), pipes);
     expect(plan).toMatchObject({ kind: 'named-pipe', command: 'powershell.exe' });
     const encoded = plan.args[plan.args.indexOf('-EncodedCommand') + 1] ?? '';
@@ -85,6 +85,7 @@ describe('elevation plans', () => {
     expect(script).toContain('-Verb RunAs');
     expect(script).toContain('set "ELECTRON_RUN_AS_NODE=1"&& "C:\\Program Files\\Cardsmith\\Cardsmith.exe" "C:\\Program Files\\Cardsmith\\resources\\app.asar\\dist\\cli.cjs" "worker"');
     expect(script).toContain('<"\\\\.\\pipe\\cs-1-in" >"\\\\.\\pipe\\cs-1-out" 2>"\\\\.\\pipe\\cs-1-err"');
+    expect(script).toContain('"worker" "--byte-channel" "\\\\.\\pipe\\cs-1-bytes" <');
     expect(script).toMatch(/exit \$p\.ExitCode$/);
   });
 });
