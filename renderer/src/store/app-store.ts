@@ -14,6 +14,7 @@ import { isSameCard, MEMORY_KEY, parseMemory, rememberBoard, rememberCard, remem
 import { applyJobEvent, finishJob, startJob, type JobState } from './job';
 import { buildOutputPath, buildRequest, flashRequest, planBuildRequest, planFlash } from './flash-plan';
 import { fromOutcome, IDLE, LOADING, type Loadable } from './loadable';
+import { createLatest } from './latest';
 import { driveRows } from '../view/drives';
 import { imageFileProblem, unreadableFile } from '../view/messages';
 import { resolveLanguage, translate, type Language, type Translator } from '../i18n/translate';
@@ -143,6 +144,7 @@ export function createAppStore(deps: StoreDeps): AppStore {
     const onJobEvent = (event: JobEvent): void =>
       set((s) => (s.job ? { job: applyJobEvent(s.job, event, now()) } : {}));
     const setJobId = (id: string): void => set((s) => (s.job ? { job: { ...s.job, currentJobId: id } } : {}));
+    const latest = createLatest<'catalog' | 'imageInfo' | 'drives' | 'reviewCard' | 'buildPlan' | 'inspect'>();
 
     /** Runs one engine job as part of the current UI job; stops early once cancelled. */
     async function step<T>(run: (jobId: string) => Promise<Outcome<T>>, prefix: string): Promise<Outcome<T>> {
@@ -153,13 +155,11 @@ export function createAppStore(deps: StoreDeps): AppStore {
     }
 
     /** Loads the catalog for a board; a later board choice or reload makes an earlier answer moot. */
-    let catalogRequest = 0;
     function loadCatalog(id: string | undefined): void {
-      catalogRequest += 1;
-      const mine = catalogRequest;
+      const wanted = latest.begin('catalog');
       set({ catalog: LOADING });
       void client.run({ op: 'catalog', ...(id ? { board: id } : {}) }).then((outcome) => {
-        if (mine !== catalogRequest || flow.boardId(get().flow.board) !== id) return;
+        if (!wanted()) return;
         const catalog = fromOutcome(outcome, (r) => r);
         set({ catalog });
         const current = get().flow;
@@ -186,9 +186,8 @@ export function createAppStore(deps: StoreDeps): AppStore {
      * local rootfs can be planned: a catalog rootfs is not downloaded before the flash. The latest
      * plan asked for wins.
      */
-    let planTicket = 0;
     const planBuild = (): void => {
-      const ticket = ++planTicket;
+      const wanted = latest.begin('buildPlan');
       const plan = planFlash(get().flow, get().settings);
       const rootfs = plan?.build?.rootfs ?? null;
       if (!plan || !plan.board || rootfs === null) {
@@ -197,7 +196,7 @@ export function createAppStore(deps: StoreDeps): AppStore {
       }
       set({ buildPlan: LOADING });
       void client.run(planBuildRequest(plan, plan.board, rootfs)).then((outcome) => {
-        if (ticket === planTicket) set({ buildPlan: fromOutcome(outcome, (r) => r) });
+        if (wanted()) set({ buildPlan: fromOutcome(outcome, (r) => r) });
       });
     };
 
@@ -244,16 +243,17 @@ export function createAppStore(deps: StoreDeps): AppStore {
         remember((m) => rememberImage(m, choice));
         setFlow((f) => flow.chooseImage(f, choice));
         if (choice?.kind === 'file') {
+          const wanted = latest.begin('imageInfo');
           set({ imageInfo: LOADING });
           const path = choice.path;
           void client.run({ op: 'inspect', target: path }).then((outcome) => {
-            const current = get().flow.image;
-            if (current?.kind !== 'file' || current.path !== path) return;
+            if (!wanted()) return;
             const problem = outcome.ok ? imageFileProblem(path, outcome.value, tr) : unreadableFile(path, outcome.error, tr);
             set({ imageInfo: problem ? { status: 'failed', error: problem } : fromOutcome(outcome, (r) => r) });
             setFlow((f) => flow.imageChecked(f, path, problem === null));
           });
         } else {
+          latest.drop('imageInfo');
           set({ imageInfo: IDLE });
         }
       },
@@ -271,8 +271,10 @@ export function createAppStore(deps: StoreDeps): AppStore {
         if (get().job?.status !== 'running') setFlow((f) => ({ ...f, screen: { kind: 'flow', step: f.board ? 'image' : 'board' } }));
       },
       async refreshDrives() {
+        const wanted = latest.begin('drives');
         if (get().drives.status !== 'ready') set({ drives: LOADING });
         const outcome = await client.run({ op: 'listDrives', all: get().showAllDrives });
+        if (!wanted()) return;
         const drives = fromOutcome(outcome, (r) => r.drives);
         set({ drives });
         if (drives.status !== 'ready') return;
@@ -291,6 +293,7 @@ export function createAppStore(deps: StoreDeps): AppStore {
       },
       chooseDrive(drive) {
         remember((m) => rememberCard(m, drive));
+        latest.drop('reviewCard');
         setFlow((f) => flow.chooseDrive(f, drive));
       },
       goTo(target) {
@@ -300,10 +303,10 @@ export function createAppStore(deps: StoreDeps): AppStore {
         if (target === 'board' && get().boards.status === 'idle') void actions.loadBoards();
         if (target === 'card') void actions.refreshDrives();
         if (target === 'review' && f.drive) {
+          const wanted = latest.begin('reviewCard');
           set({ reviewCard: LOADING });
-          const device = f.drive.device;
-          void client.run({ op: 'inspect', target: device }).then((outcome) => {
-            if (get().flow.drive?.device === device) set({ reviewCard: fromOutcome(outcome, (r) => r) });
+          void client.run({ op: 'inspect', target: f.drive.device }).then((outcome) => {
+            if (wanted()) set({ reviewCard: fromOutcome(outcome, (r) => r) });
           });
           planBuild();
         }
@@ -402,9 +405,10 @@ export function createAppStore(deps: StoreDeps): AppStore {
         finish(outcome.ok ? { ok: true } : outcome);
       },
       async startInspect(target) {
+        const wanted = latest.begin('inspect');
         set({ inspectTarget: target, inspectResult: LOADING });
         const outcome = await client.run({ op: 'inspect', target });
-        if (get().inspectTarget === target) set({ inspectResult: fromOutcome(outcome, (r) => r) });
+        if (wanted()) set({ inspectResult: fromOutcome(outcome, (r) => r) });
       },
       checkCard: (device) => client.run({ op: 'check', device }),
       lastCheck: (device) => client.run({ op: 'lastCheck', device }),
