@@ -12,7 +12,7 @@ import { withSourceSettings, type CardsmithClient, type Outcome } from '../clien
 import * as flow from './flow';
 import { isSameCard, MEMORY_KEY, parseMemory, rememberBoard, rememberCard, rememberImage, type Memory } from './memory';
 import { applyJobEvent, finishJob, startJob, type JobState } from './job';
-import { buildOutputPath, buildRequest, flashRequest, planBuildRequest, planFlash } from './flash-plan';
+import { flashRequest, planBuildRequest, planFlash } from './flash-plan';
 import { fromOutcome, IDLE, LOADING, type Loadable } from './loadable';
 import { createLatest } from './latest';
 import { driveRows } from '../view/drives';
@@ -42,7 +42,7 @@ export interface AppData {
   readonly buildPlan: Loadable<BuildPlanResult>;
   readonly job: JobState | null;
   readonly flashResult: ResultOf<'flash'> | null;
-  /** The source the last flash wrote (a built image's path for rootfs flows), for "verify again". */
+  /** The image the last flash wrote, for "verify again" (null after a build: its image was temporary). */
   readonly flashedSource: string | null;
   readonly verifyResult: Loadable<ResultOf<'verify'>>;
   readonly inspectTarget: string;
@@ -183,19 +183,18 @@ export function createAppStore(deps: StoreDeps): AppStore {
 
     /**
      * Plans the chosen rootfs build (no writing) so Review can draw the card it will make. Only a
-     * local rootfs can be planned: a catalog rootfs is not downloaded before the flash. The latest
-     * plan asked for wins.
+     * local rootfs can be planned (planBuildRequest). The latest plan asked for wins.
      */
     const planBuild = (): void => {
       const wanted = latest.begin('buildPlan');
       const plan = planFlash(get().flow, get().settings);
-      const rootfs = plan?.build?.rootfs ?? null;
-      if (!plan || !plan.board || rootfs === null) {
+      const request = plan && planBuildRequest(plan);
+      if (!request) {
         set({ buildPlan: IDLE });
         return;
       }
       set({ buildPlan: LOADING });
-      void client.run(planBuildRequest(plan, plan.board, rootfs)).then((outcome) => {
+      void client.run(request).then((outcome) => {
         if (wanted()) set({ buildPlan: fromOutcome(outcome, (r) => r) });
       });
     };
@@ -353,32 +352,20 @@ export function createAppStore(deps: StoreDeps): AppStore {
         if (!plan) return;
         set({ job: startJob('flash', plan.phases, now()), flashResult: null, flow: { ...state.flow, screen: { kind: 'flow', step: 'flash' } } });
 
-        let rootfs = plan.build?.rootfs ?? null;
-        let source = plan.flashSource;
-        if (plan.fetchSource !== null) {
-          const fetched = await step((id) => client.run({ op: 'fetch', source: plan.fetchSource as string }, onJobEvent, id), 'fetch');
-          if (!fetched.ok) return finish(fetched);
-          if (plan.build) rootfs = fetched.value.path;
-          else source = fetched.value.path;
-        }
-        if (plan.build && rootfs !== null) {
-          if (!plan.board) return finish({ ok: false, error: NEEDS_BOARD });
-          const stamp = new Date(now()).toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
-          const output = buildOutputPath(rootfs, plan.board, get().settings.cacheFolder, stamp);
-          const built = await step((id) => client.run(buildRequest(plan, plan.board as string, rootfs as string, output), onJobEvent, id), 'build');
-          if (!built.ok) return finish(built);
-          source = built.value.output;
-        }
-        if (source === null) return finish({ ok: false, error: { cause: 'internal', message: 'No image to flash was produced.' } });
-        const flashed = await step((id) => client.run(flashRequest(plan, source as string), onJobEvent, id), 'flash');
+        // One job: a build recipe is built at the card's size (its rootfs fetched first) and written.
+        const request = flashRequest(plan);
+        if (!request) return finish({ ok: false, error: NEEDS_BOARD });
+        const flashed = await step((id) => client.run(request, onJobEvent, id), 'flash');
         if (!flashed.ok) return finish(flashed);
         deps.notify?.(tr('notify.done'), tr('done.written', { size: formatBytes(flashed.value.bytesWritten, languageNow()), device: flashed.value.device }));
+        // A built image was the flash job's own temporary file: there is nothing to verify again against.
+        const source = plan.source;
         set({ flashResult: flashed.value, flashedSource: source });
         finish({ ok: true });
         setFlow((f) => ({ ...f, screen: { kind: 'flow', step: 'done' } }));
         // A catalog or URL image was streamed into the cache while it was written: verify reads that
         // file (the fetch finds it in the cache, revalidating a URL without a published hash).
-        if (state.flow.image?.kind === 'catalog' || state.flow.image?.kind === 'url') {
+        if (source !== null && (state.flow.image?.kind === 'catalog' || state.flow.image?.kind === 'url')) {
           const cached = await client.run({ op: 'fetch', source });
           if (get().flashedSource === source) set({ flashedSource: cached.ok ? cached.value.path : source });
         }
