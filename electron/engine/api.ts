@@ -14,6 +14,7 @@ import { DriveSchema } from './drives/model';
 import { CatalogEntrySchema, CatalogStatsSchema, ImageInfoSchema } from './sources/model';
 import { InspectionSchema, PartitionSchema } from './disk/model';
 import { ErrorInfoSchema } from './errors';
+import { isAbsolutePath, isHttpUrl } from './shared/pure';
 import { CardCheckSchema } from './check/model';
 import { CustomiseSchema, PresetSchema } from './customise/model';
 import { CustomisationSummarySchema } from './customise/firstboot/summary-model';
@@ -53,18 +54,6 @@ export type BuildRecipe = z.infer<typeof BuildRecipeSchema>;
 /** A recipe flashed straight to a card: built into a temporary file, so it names no output. */
 export const FlashBuildSchema = BuildRecipeSchema.omit({ output: true, bmap: true, cardSizeBytes: true });
 export type FlashBuild = z.infer<typeof FlashBuildSchema>;
-
-/** An absolute path on POSIX (`/…`) or Windows (`C:\\…`, `\\\\server\\…`); checked without Node's path module. */
-const isAbsolutePath = (path: string): boolean => /^(\/|[A-Za-z]:[\\/]|\\\\)/.test(path);
-/** Whether `text` is an http(s) URL: the one test of it for the contract and the engine. */
-export function isHttpUrl(text: string): boolean {
-  try {
-    const url = new URL(text);
-    return url.protocol === 'http:' || url.protocol === 'https:';
-  } catch {
-    return false;
-  }
-}
 
 /**
  * Where sources are cached and which extra catalogs are read, as the app's Settings say. Each field

@@ -8,7 +8,8 @@
  */
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isHttpUrl, type FlashBuild } from '../api';
+import type { FlashBuild } from '../api';
+import { isHttpUrl } from '../shared/pure';
 import { buildImage, settingsFromEnv } from '../compose/compose';
 import type { JobContext } from '../job';
 import { defaultCacheRoot } from '../sources/cache';

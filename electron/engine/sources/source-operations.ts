@@ -5,7 +5,8 @@
  * source-settings.ts), else from CARDSMITH_CATALOGS and CARDSMITH_CACHE.
  */
 import { copyFile, rename, rm } from 'node:fs/promises';
-import { isHttpUrl, type Request, type ResultOf } from '../api';
+import type { Request, ResultOf } from '../api';
+import { isHttpUrl } from '../shared/pure';
 import { boardDatabase } from '../boards/db';
 import { CardsmithError } from '../errors';
 import type { JobContext } from '../job';
