@@ -6,18 +6,10 @@
  * every job exactly once — with its result, its error, or an error when the worker goes away.
  */
 import type { Readable, Writable } from 'node:stream';
-import {
-  EnvelopeSchema,
-  parseResult,
-  WorkerCommandSchema,
-  type JobEvent,
-  type Op,
-  type RequestInput,
-  type ResultOf,
-  type WorkerCommand,
-} from '../engine/api';
+import type { JobEvent, Op, RequestInput, ResultOf, WorkerCommand } from '../engine/api';
 import type { ErrorInfo } from '../engine/errors';
 import { createLineSplitter } from '../engine/ndjson';
+import { EnvelopeJobs } from './envelope-jobs';
 
 export interface WorkerStreams {
   readonly stdin: Writable;
@@ -31,12 +23,6 @@ export interface WorkerClientOptions {
   readonly onProtocolProblem?: (problem: string) => void;
 }
 
-interface OpenJob {
-  readonly op: Op;
-  readonly onEvent: (event: JobEvent) => void;
-  readonly settle: (result: unknown) => void;
-}
-
 const WORKER_GONE: ErrorInfo = {
   cause: 'internal',
   message: 'The privileged writer stopped before the job finished',
@@ -44,7 +30,7 @@ const WORKER_GONE: ErrorInfo = {
 };
 
 export class WorkerClient {
-  private readonly jobs = new Map<string, OpenJob>();
+  private readonly jobs: EnvelopeJobs;
   private ended = false;
   private readonly finished: Promise<void>;
 
@@ -52,7 +38,8 @@ export class WorkerClient {
     private readonly streams: WorkerStreams,
     private readonly options: WorkerClientOptions = {},
   ) {
-    const splitter = createLineSplitter({ onTooLong: (limit) => this.problem(`a worker line longer than ${limit} bytes was dropped`) });
+    this.jobs = new EnvelopeJobs({ peer: 'the privileged writer', send: (command) => this.send(command), onProblem: options.onProtocolProblem });
+    const splitter = createLineSplitter({ onTooLong: (limit) => this.jobs.problem(`a worker line longer than ${limit} bytes was dropped`) });
     streams.stdout.setEncoding('utf8');
     // A write after the worker died raises EPIPE here; the end of stdout reports the loss.
     streams.stdin.on('error', () => undefined);
@@ -86,28 +73,21 @@ export class WorkerClient {
     request: Extract<RequestInput, { op: O }>,
     onEvent: (event: JobEvent) => void,
   ): Promise<ResultOf<O> | undefined> {
-    return new Promise((resolve) => {
-      const fail = (error: ErrorInfo): void => {
-        onEvent({ type: 'error', error });
-        resolve(undefined);
-      };
-      if (this.ended) return fail(WORKER_GONE);
-      if (this.jobs.has(job)) return fail({ cause: 'bad-input', message: `job ${job} is already running` });
-      const command = WorkerCommandSchema.safeParse({ cmd: 'start', job, request });
-      if (!command.success) return fail({ cause: 'bad-input', message: `Invalid request: ${command.error.message}` });
-      this.jobs.set(job, { op: request.op, onEvent, settle: resolve as (result: unknown) => void });
-      this.send(command.data);
-    });
+    if (this.ended) {
+      onEvent({ type: 'error', error: WORKER_GONE });
+      return Promise.resolve(undefined);
+    }
+    return this.jobs.run(job, request, onEvent);
   }
 
   cancel(job: string): void {
-    if (this.jobs.has(job)) this.send({ cmd: 'cancel', job });
+    this.jobs.cancel(job);
   }
 
   /** Asks the worker to finish its jobs' cancellation and exit; resolves when its stdout ends. */
   async shutdown(): Promise<void> {
     if (!this.ended) {
-      for (const job of this.jobs.keys()) this.send({ cmd: 'cancel', job });
+      for (const job of this.jobs.jobIds()) this.send({ cmd: 'cancel', job });
       this.send({ cmd: 'shutdown' });
       this.streams.stdin.end();
     }
@@ -123,60 +103,13 @@ export class WorkerClient {
     try {
       json = JSON.parse(line);
     } catch {
-      return this.problem(`not JSON: ${line.slice(0, 200)}`);
+      return this.jobs.problem(`not JSON: ${line.slice(0, 200)}`);
     }
-    const parsed = EnvelopeSchema.safeParse(json);
-    if (!parsed.success) return this.problem(`not an envelope: ${line.slice(0, 200)}`);
-    const { job, event } = parsed.data;
-    const open = this.jobs.get(job);
-    if (!open) {
-      const what = event.type === 'error' ? event.error.message : event.type;
-      return this.problem(`event for ${job === 'protocol' ? 'the protocol' : `unknown job ${job}`}: ${what}`);
-    }
-    switch (event.type) {
-      case 'phase':
-      case 'progress':
-      case 'log':
-        open.onEvent(event);
-        return;
-      case 'result':
-        return this.settleResult(job, open, event.result);
-      case 'error':
-        this.jobs.delete(job);
-        open.onEvent(event);
-        open.settle(undefined);
-        return;
-    }
-  }
-
-  private settleResult(job: string, open: OpenJob, raw: unknown): void {
-    this.jobs.delete(job);
-    let result: unknown;
-    try {
-      result = parseResult(open.op, raw);
-    } catch {
-      open.onEvent({
-        type: 'error',
-        error: { cause: 'internal', message: `The privileged writer sent a ${open.op} result that does not match the contract` },
-      });
-      open.settle(undefined);
-      return;
-    }
-    open.onEvent({ type: 'result', op: open.op, result });
-    open.settle(result);
+    this.jobs.receive(json, () => line.slice(0, 200));
   }
 
   private async failOpenJobs(): Promise<void> {
     if (this.jobs.size === 0) return;
-    const error = this.options.exited ? await this.options.exited : WORKER_GONE;
-    for (const [job, open] of this.jobs) {
-      this.jobs.delete(job);
-      open.onEvent({ type: 'error', error });
-      open.settle(undefined);
-    }
-  }
-
-  private problem(message: string): void {
-    this.options.onProtocolProblem?.(message);
+    this.jobs.failAll(this.options.exited ? await this.options.exited : WORKER_GONE);
   }
 }
