@@ -70,7 +70,8 @@ export const RequestSchema = z.discriminatedUnion('op', [
   z.object({ op: z.literal('listBoards') }),
   z.object({ op: z.literal('listDrives'), all: z.boolean().default(false), includeLoop: z.boolean().default(false) }),
   z.object({ op: z.literal('inspect'), target: z.string(), settings: SourceSettingsSchema.optional() }),
-  z.object({ op: z.literal('catalog'), board: z.string().optional(), settings: SourceSettingsSchema.optional() }),
+  /** `icons`: each entry's logo as a checked data: URL (sources/icons.ts), for the app's page. */
+  z.object({ op: z.literal('catalog'), board: z.string().optional(), icons: z.boolean().optional(), settings: SourceSettingsSchema.optional() }),
   z.object({ op: z.literal('build'), recipe: BuildRecipeSchema, settings: SourceSettingsSchema.optional() }),
   /** The card a recipe would make, without writing it (the Review step of a build). */
   z.object({ op: z.literal('planBuild'), recipe: BuildRecipeSchema.omit({ output: true, bmap: true }), settings: SourceSettingsSchema.optional() }),

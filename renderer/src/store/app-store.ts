@@ -158,7 +158,7 @@ export function createAppStore(deps: StoreDeps): AppStore {
     function loadCatalog(id: string | undefined): void {
       const wanted = latest.begin('catalog');
       set({ catalog: LOADING });
-      void client.run({ op: 'catalog', ...(id ? { board: id } : {}) }).then((outcome) => {
+      void client.run({ op: 'catalog', icons: true, ...(id ? { board: id } : {}) }).then((outcome) => {
         if (!wanted()) return;
         const catalog = fromOutcome(outcome, (r) => r);
         set({ catalog });
