@@ -8,7 +8,6 @@
  * contract's schemas. It runs no device operation: those belong to the privileged worker.
  */
 import { needsPrivilege, WorkerCommandSchema, type Envelope, type JobEvent } from '../engine/api';
-import { toErrorInfo } from '../engine/errors';
 import { runRequest } from '../engine/operations';
 
 /** What carries the host's messages: structured clones both ways. */
@@ -47,12 +46,11 @@ export function serveJobs(port: HostPort, exit: () => void): void {
         }
         const controller = new AbortController();
         jobs.set(job, controller);
-        const done = runRequest(request, emit, controller.signal)
-          .catch((error: unknown) => emit({ type: 'error', error: toErrorInfo(error) }))
-          .finally(() => {
-            jobs.delete(job);
-            running.delete(done);
-          });
+        // runRequest ends every job with one result or error event of its own; it does not throw.
+        const done = runRequest(request, emit, controller.signal).finally(() => {
+          jobs.delete(job);
+          running.delete(done);
+        });
         running.add(done);
         return;
       }

@@ -3,7 +3,8 @@
  * its own (forked under Node in place of Electron's utilityProcess.fork), driven by the main
  * process's JobHostClient over the envelope protocol. Real jobs: a build, its plan and an inspect
  * of what it wrote; a download from a slow server on 127.0.0.1, cancelled, and one whose host is
- * killed mid-way — that job ends with an error and the next job starts a new host.
+ * killed mid-way — that job ends with an error and the next job starts a new host — and a
+ * shutdown that lets the running job end cancelled before the host exits.
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -101,6 +102,18 @@ describe('the job host in a process of its own', () => {
     expect(ResultSchemas.listBoards.parse(await client.run('after-crash', { op: 'listBoards' }, next.onEvent)).boards.length).toBeGreaterThan(0);
     expect(children).toHaveLength(2);
     expect(children[1]?.pid).not.toBe(children[0]?.pid);
+  }, 30_000);
+
+  it('on shutdown cancels its running job, lets it end, then exits', async () => {
+    let stopping: Promise<void> | null = null;
+    const { events, onEvent } = collector((event) => {
+      if (event.type === 'progress') stopping ??= client.shutdown();
+    });
+    await client.run('slow-shutdown', { op: 'fetch', source: slowUrl }, onEvent);
+    await stopping;
+    expect(events.at(-1)).toMatchObject({ type: 'error', error: { cause: 'cancelled' } });
+    expect(client.running).toBe(false);
+    expect(children.at(-1)?.exitCode).toBe(0);
   }, 30_000);
 });
 
