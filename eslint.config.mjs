@@ -36,11 +36,12 @@ export default tseslint.config(
       }],
       '@typescript-eslint/no-restricted-imports': ['error', {
         // Issue 15: pure helpers both sides import. These four customise modules need only zod and
-        // WebCrypto (no Node), so the renderer validates and hashes with the engine's own rules.
+        // WebCrypto (no Node), so the renderer validates and hashes with the engine's own rules;
+        // shared/pure imports nothing at all.
         // Issue 17: the station's rules, slots and report text import nothing at run time, so the
         // Station view takes the same cards and writes the same report as `cardsmith station`.
         patterns: [{
-          regex: '^(?!.*/electron/engine/(customise/(model|crypt|wpa|ssh-keys)|station/(rules|slots|report-text))$)(.*/)?electron/',
+          regex: '^(?!.*/electron/engine/(customise/(model|crypt|wpa|ssh-keys)|shared/pure|station/(rules|slots|report-text))$)(.*/)?electron/',
           allowTypeImports: true,
           message: 'The renderer may import engine types only (import type); it calls window.cardsmith.',
         }],
@@ -58,6 +59,11 @@ export default tseslint.config(
         { selector: 'ImportSpecifier[imported.name=/^ipc(Main|Renderer)$/]', message: 'Raw IPC lives only in electron/main/ipc.ts and preload.ts.' },
         { selector: 'ExportDefaultDeclaration', message: 'Use named exports.' }],
     },
+  },
+  {
+    // Both the engine and the renderer bundle these: they may import nothing at all.
+    files: ['electron/engine/shared/**/*.ts'],
+    rules: { 'no-restricted-syntax': ['error', { selector: 'ImportDeclaration, ImportExpression, ExportAllDeclaration, ExportNamedDeclaration[source]', message: 'electron/engine/shared/ imports nothing: both the engine and the renderer bundle it.' }] },
   },
   { files: ['**/*.cjs'], languageOptions: { sourceType: 'commonjs' }, rules: { '@typescript-eslint/no-require-imports': 'off' } },
 );

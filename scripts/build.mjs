@@ -1,5 +1,6 @@
 // Builds what runs outside the type-checker: the CLI bundle (dist/cli.cjs, also the privileged
-// worker's entry), the Electron main and preload bundles (out/main), and the renderer (out/renderer).
+// worker's entry), the Electron main, preload and job-host bundles (out/main; the job host is the
+// utility process that runs the unprivileged jobs), and the renderer (out/renderer).
 // Usage: node scripts/build.mjs cli|all
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +28,7 @@ await bundle({ entryPoints: ['electron/cli.ts'], outfile: 'dist/cli.cjs', extern
 if (target === 'all') {
   await bundle({ entryPoints: ['electron/main/main.ts'], outfile: 'out/main/main.cjs', external: ['electron', 'drivelist'] });
   await bundle({ entryPoints: ['electron/main/preload.ts'], outfile: 'out/main/preload.cjs', external: ['electron'] });
+  await bundle({ entryPoints: ['electron/main/job-host-entry.ts'], outfile: 'out/main/job-host.cjs', external: ['drivelist'] });
   const { build: viteBuild } = await import('vite');
   await viteBuild({ configFile: join(root, 'renderer/vite.config.mts'), logLevel: 'warn' });
 }

@@ -4,6 +4,7 @@
  */
 import type { JobEvent, Phase } from '../engine/api';
 import type { ErrorInfo } from '../engine/errors';
+import { formatBinary } from '../engine/shared/pure';
 
 export interface Renderer {
   onEvent(event: JobEvent): void;
@@ -19,16 +20,8 @@ export function jsonRenderer(write: (line: string) => void = (l) => process.stdo
 
 const BAR_WIDTH = 30;
 
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
-}
+/** Sizes in binary units, the shared rules with the CLI's fixed locale ("1.5 MiB", "3 GiB"). */
+export const formatBytes = (bytes: number): string => formatBinary(bytes, 'en-US');
 
 export function progressLine(phase: Phase, done: number, total: number | null, speed: number, eta: number | null, limitedBy?: 'card' | 'source'): string {
   const speedText = `${formatBytes(speed)}/s${limitedBy ? ` (limited by the ${limitedBy})` : ''}`;

@@ -14,6 +14,7 @@ import { DriveSchema } from './drives/model';
 import { CatalogEntrySchema, CatalogStatsSchema, ImageInfoSchema } from './sources/model';
 import { InspectionSchema, PartitionSchema } from './disk/model';
 import { ErrorInfoSchema } from './errors';
+import { isAbsolutePath, isHttpUrl } from './shared/pure';
 import { CardCheckSchema } from './check/model';
 import { CustomiseSchema, PresetSchema } from './customise/model';
 import { CustomisationSummarySchema } from './customise/firstboot/summary-model';
@@ -54,18 +55,6 @@ export type BuildRecipe = z.infer<typeof BuildRecipeSchema>;
 export const FlashBuildSchema = BuildRecipeSchema.omit({ output: true, bmap: true, cardSizeBytes: true });
 export type FlashBuild = z.infer<typeof FlashBuildSchema>;
 
-/** An absolute path on POSIX (`/…`) or Windows (`C:\\…`, `\\\\server\\…`); checked without Node's path module. */
-const isAbsolutePath = (path: string): boolean => /^(\/|[A-Za-z]:[\\/]|\\\\)/.test(path);
-/** Whether `text` is an http(s) URL: the one test of it for the contract and the engine. */
-export function isHttpUrl(text: string): boolean {
-  try {
-    const url = new URL(text);
-    return url.protocol === 'http:' || url.protocol === 'https:';
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Where sources are cached and which extra catalogs are read, as the app's Settings say. Each field
  * given wins over its environment variable (CARDSMITH_CACHE, CARDSMITH_CATALOGS) for this job only.
@@ -88,7 +77,8 @@ export const RequestSchema = z.discriminatedUnion('op', [
     customise: CustomiseSchema.optional(),
     initFormat: z.string().optional(),
   }),
-  z.object({ op: z.literal('catalog'), board: z.string().optional(), settings: SourceSettingsSchema.optional() }),
+  /** `icons`: each entry's logo as a checked data: URL (sources/icons.ts), for the app's page. */
+  z.object({ op: z.literal('catalog'), board: z.string().optional(), icons: z.boolean().optional(), settings: SourceSettingsSchema.optional() }),
   z.object({ op: z.literal('build'), recipe: BuildRecipeSchema, settings: SourceSettingsSchema.optional() }),
   /** The card a recipe would make, without writing it (the Review step of a build). */
   z.object({ op: z.literal('planBuild'), recipe: BuildRecipeSchema.omit({ output: true, bmap: true }), settings: SourceSettingsSchema.optional() }),

@@ -5,26 +5,7 @@
  * engine, so the GUI never has to interpret errno.
  */
 import { z } from 'zod';
-
-export const ERROR_CAUSES = [
-  'bad-input',
-  'unknown-board',
-  'overlap',
-  'too-small',
-  'permission',
-  'busy',
-  'device-gone',
-  'unsafe-target',
-  'io',
-  'source-corrupt',
-  'checksum-mismatch',
-  'network',
-  'no-space',
-  'missing-tool',
-  'cancelled',
-  'not-implemented',
-  'internal',
-] as const;
+import { ERROR_CAUSES } from './shared/pure';
 
 export const ErrorCauseSchema = z.enum(ERROR_CAUSES);
 export type ErrorCause = z.infer<typeof ErrorCauseSchema>;

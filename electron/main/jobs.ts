@@ -1,25 +1,30 @@
 /**
- * Where a job runs. Reading operations (boards, drives, inspect, build, fetch, catalog) run in
- * the unprivileged main process through the engine's runRequest; operations that write or read a
- * device (needsPrivilege) go to the elevated worker. Either way the job's events reach `emit`
- * ending with exactly one `result` or `error`, and `cancel(job)` reaches whichever side runs it.
+ * Where a job runs. Main runs none itself: unprivileged operations (boards, drives, inspect,
+ * build, planBuild, fetch, catalog…) go to the job host, a process of their own, so a long
+ * synchronous stretch never freezes the window; operations that write or read a device
+ * (needsPrivilege) go to the elevated worker. Either way the job's events reach `emit` ending
+ * with exactly one `result` or `error`, and `cancel(job)` reaches whichever side runs it.
  */
 import { needsPrivilege, type JobEvent, type Request } from '../engine/api';
 import { toErrorInfo } from '../engine/errors';
 import { refuseSourceOnCard } from '../engine/flash/card';
-import { runRequest } from '../engine/operations';
 
-export interface PrivilegedWorker {
+/** A process that runs jobs by the envelope protocol (the privileged worker, the job host). */
+export interface JobRunner {
   run(job: string, request: Request, onEvent: (event: JobEvent) => void): Promise<unknown>;
   cancel(job: string): void;
 }
 
+export type PrivilegedWorker = JobRunner;
+
 export interface JobRouterOptions {
   /** Starts (or reuses) the elevated worker; rejects with a CardsmithError when elevation fails. */
   readonly privilegedWorker: () => Promise<PrivilegedWorker>;
+  /** Runs the unprivileged jobs (job-host-client.ts); it starts its process when needed. */
+  readonly jobHost: JobRunner;
 }
 
-type Running = { readonly where: 'local'; readonly controller: AbortController } | { readonly where: 'worker'; cancelled: boolean; worker?: PrivilegedWorker };
+type Running = { readonly where: 'host' } | { readonly where: 'worker'; cancelled: boolean; worker?: PrivilegedWorker };
 
 export class JobRouter {
   private readonly running = new Map<string, Running>();
@@ -34,7 +39,7 @@ export class JobRouter {
     }
     try {
       if (needsPrivilege(request)) await this.startPrivileged(job, request, emit);
-      else await this.startLocal(job, request, emit);
+      else await this.startInHost(job, request, emit);
     } finally {
       this.running.delete(job);
     }
@@ -44,8 +49,8 @@ export class JobRouter {
     const running = this.running.get(job);
     if (!running) return;
     switch (running.where) {
-      case 'local':
-        running.controller.abort();
+      case 'host':
+        this.options.jobHost.cancel(job);
         return;
       case 'worker':
         running.cancelled = true;
@@ -62,10 +67,9 @@ export class JobRouter {
     return this.running.size;
   }
 
-  private async startLocal(job: string, request: Request, emit: (event: JobEvent) => void): Promise<void> {
-    const controller = new AbortController();
-    this.running.set(job, { where: 'local', controller });
-    await runRequest(request, emit, controller.signal);
+  private async startInHost(job: string, request: Request, emit: (event: JobEvent) => void): Promise<void> {
+    this.running.set(job, { where: 'host' });
+    await this.options.jobHost.run(job, request, emit);
   }
 
   private async startPrivileged(job: string, request: Request, emit: (event: JobEvent) => void): Promise<void> {

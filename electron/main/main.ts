@@ -1,13 +1,15 @@
 /**
  * The Electron main process: lifecycle only. It holds the single-instance lock, serves the page,
- * opens the one window, installs the menu and IPC, and owns the privileged worker's lifetime.
- * It never runs an operation itself (jobs.ts routes them) and never runs as root: device writes
- * happen in `cardsmith worker`, started elevated on first need (elevation.ts).
+ * opens the one window, installs the menu and IPC, and owns the lifetime of the job host (a
+ * utility process for the unprivileged operations) and the privileged worker. It never runs an
+ * operation itself (jobs.ts routes them) and never runs as root: device writes happen in
+ * `cardsmith worker`, started elevated on first need (elevation.ts).
  */
 import { join } from 'node:path';
-import { app, BrowserWindow, Menu } from 'electron';
+import { app, BrowserWindow, Menu, utilityProcess } from 'electron';
 import { LINUX_LAUNCHER, workerEntry } from './elevation';
 import { registerIpc } from './ipc';
+import { JobHostClient } from './job-host-client';
 import { JobRouter } from './jobs';
 import { applicationMenu } from './menu';
 import { actionsOnSecondInstance, type WindowAction } from './single-instance';
@@ -45,7 +47,11 @@ function start(): void {
   const workers = new PrivilegedWorkerSource(async () =>
     process.getuid?.() === 0 ? directPlan(entry) : elevatedPlan(process.platform, entry, launcher),
   );
-  const router = new JobRouter({ privilegedWorker: () => workers.get() });
+  const host = new JobHostClient(
+    () => utilityProcess.fork(join(__dirname, 'job-host.cjs'), [], { serviceName: 'Cardsmith jobs', stdio: 'inherit' }),
+    (problem) => console.error(`job host: ${problem}`),
+  );
+  const router = new JobRouter({ privilegedWorker: () => workers.get(), jobHost: host });
 
   app.on('second-instance', () => {
     for (const action of actionsOnSecondInstance(windowState())) applyAction(action, preload);
@@ -55,11 +61,12 @@ function start(): void {
     app.quit();
   });
   app.on('will-quit', (event) => {
-    if (router.size === 0 && !workers.hasWorker) return;
-    // Let cancelled jobs leave the card in a safe state and the worker exit before quitting.
+    if (router.size === 0 && !workers.hasWorker && !host.running) return;
+    // Let cancelled jobs leave the card (and temporary files) in a safe state and both helper
+    // processes exit before quitting.
     event.preventDefault();
     router.cancelAll();
-    void workers.shutdown().finally(() => app.exit(0));
+    void Promise.allSettled([workers.shutdown(), host.shutdown()]).finally(() => app.exit(0));
   });
 
   void app.whenReady().then(() => {

@@ -9,19 +9,10 @@
  * card (served-jobs.ts).
  */
 import type { Duplex, Readable, Writable } from 'node:stream';
-import {
-  parseResult,
-  WorkerCommandSchema,
-  WorkerLineSchema,
-  type JobEvent,
-  type Op,
-  type Request,
-  type RequestInput,
-  type ResultOf,
-  type WorkerCommand,
-} from '../engine/api';
+import { WorkerLineSchema, type JobEvent, type Op, type RequestInput, type ResultOf, type WorkerCommand } from '../engine/api';
 import type { ErrorInfo } from '../engine/errors';
 import { createLineSplitter } from '../engine/ndjson';
+import { EnvelopeJobs } from './envelope-jobs';
 import { ServedJobs } from './served-jobs';
 
 export interface WorkerStreams {
@@ -38,13 +29,6 @@ export interface WorkerClientOptions {
   readonly onProtocolProblem?: (problem: string) => void;
 }
 
-interface OpenJob {
-  readonly op: Op;
-  readonly request: Request;
-  readonly onEvent: (event: JobEvent) => void;
-  readonly settle: (result: unknown) => void;
-}
-
 const WORKER_GONE: ErrorInfo = {
   cause: 'internal',
   message: 'The privileged writer stopped before the job finished',
@@ -52,7 +36,7 @@ const WORKER_GONE: ErrorInfo = {
 };
 
 export class WorkerClient {
-  private readonly jobs = new Map<string, OpenJob>();
+  private readonly jobs: EnvelopeJobs;
   private ended = false;
   private readonly finished: Promise<void>;
   private readonly served: ServedJobs;
@@ -62,7 +46,14 @@ export class WorkerClient {
     private readonly options: WorkerClientOptions = {},
   ) {
     this.served = new ServedJobs(streams.channel ?? null);
-    const splitter = createLineSplitter({ onTooLong: (limit) => this.problem(`a worker line longer than ${limit} bytes was dropped`) });
+    this.jobs = new EnvelopeJobs({
+      peer: 'the privileged writer',
+      send: (command) => this.send(command),
+      onProblem: options.onProtocolProblem,
+      // A served job still running here ends first (its session is over); the worker's error is the end.
+      beforeError: (job) => this.served.ended(job),
+    });
+    const splitter = createLineSplitter({ onTooLong: (limit) => this.jobs.problem(`a worker line longer than ${limit} bytes was dropped`) });
     streams.stdout.setEncoding('utf8');
     // A write after the worker died raises EPIPE here; the end of stdout reports the loss.
     streams.stdin.on('error', () => undefined);
@@ -96,30 +87,23 @@ export class WorkerClient {
     request: Extract<RequestInput, { op: O }>,
     onEvent: (event: JobEvent) => void,
   ): Promise<ResultOf<O> | undefined> {
-    return new Promise((resolve) => {
-      const fail = (error: ErrorInfo): void => {
-        onEvent({ type: 'error', error });
-        resolve(undefined);
-      };
-      if (this.ended) return fail(WORKER_GONE);
-      if (this.jobs.has(job)) return fail({ cause: 'bad-input', message: `job ${job} is already running` });
-      const command = WorkerCommandSchema.safeParse({ cmd: 'start', job, request });
-      if (!command.success) return fail({ cause: 'bad-input', message: `Invalid request: ${command.error.message}` });
-      this.jobs.set(job, { op: request.op, request: (command.data as Extract<WorkerCommand, { cmd: 'start' }>).request, onEvent, settle: resolve as (result: unknown) => void });
-      this.send(command.data);
-    });
+    if (this.ended) {
+      onEvent({ type: 'error', error: WORKER_GONE });
+      return Promise.resolve(undefined);
+    }
+    return this.jobs.run(job, request, onEvent);
   }
 
   cancel(job: string): void {
     // A served job runs here: cancelling it here zeroes the card's head through the worker first.
     if (this.served.cancel(job)) return;
-    if (this.jobs.has(job)) this.send({ cmd: 'cancel', job });
+    this.jobs.cancel(job);
   }
 
   /** Asks the worker to finish its jobs' cancellation and exit; resolves when its stdout ends. */
   async shutdown(): Promise<void> {
     if (!this.ended) {
-      for (const job of this.jobs.keys()) this.send({ cmd: 'cancel', job });
+      for (const job of this.jobs.jobIds()) this.send({ cmd: 'cancel', job });
       this.send({ cmd: 'shutdown' });
       this.streams.stdin.end();
     }
@@ -135,82 +119,29 @@ export class WorkerClient {
     try {
       json = JSON.parse(line);
     } catch {
-      return this.problem(`not JSON: ${line.slice(0, 200)}`);
+      return this.jobs.problem(`not JSON: ${line.slice(0, 200)}`);
     }
     const parsed = WorkerLineSchema.safeParse(json);
-    if (!parsed.success) return this.problem(`not an envelope: ${line.slice(0, 200)}`);
-    const { job } = parsed.data;
-    const open = this.jobs.get(job);
-    if (open && 'card' in parsed.data) {
-      const card = parsed.data.card;
-      if (card.state === 'served') {
-        const refused = this.served.start(job, open.request, card, open.onEvent);
-        if (refused) {
-          this.problem(refused);
-          this.send({ cmd: 'cancel', job });
-        }
-      } else {
-        this.jobs.delete(job);
-        void this.served.closed(job).then((end) => (end.type === 'result' ? this.settleResult(open, end.result) : this.settleError(open, end)));
+    if (parsed.success && 'card' in parsed.data) {
+      const { job, card } = parsed.data;
+      const open = this.jobs.get(job);
+      if (!open) return this.jobs.problem(`card line for unknown job ${job}`);
+      if (card.state === 'closed') {
+        void this.served.closed(job).then((end) => this.jobs.end(job, end));
+        return;
+      }
+      const refused = this.served.start(job, open.request, card, open.onEvent);
+      if (refused) {
+        this.jobs.problem(refused);
+        this.send({ cmd: 'cancel', job });
       }
       return;
     }
-    if ('card' in parsed.data) return this.problem(`card line for unknown job ${job}`);
-    const { event } = parsed.data;
-    if (!open) {
-      const what = event.type === 'error' ? event.error.message : event.type;
-      return this.problem(`event for ${job === 'protocol' ? 'the protocol' : `unknown job ${job}`}: ${what}`);
-    }
-    switch (event.type) {
-      case 'phase':
-      case 'progress':
-      case 'log':
-        open.onEvent(event);
-        return;
-      case 'result':
-        this.jobs.delete(job);
-        return this.settleResult(open, event.result);
-      case 'error':
-        this.jobs.delete(job);
-        // A served job still running here ends first (its session is over); the worker's error is the end.
-        void this.served.ended(job).then(() => this.settleError(open, event));
-        return;
-    }
-  }
-
-  private settleError(open: OpenJob, event: Extract<JobEvent, { type: 'error' }>): void {
-    open.onEvent(event);
-    open.settle(undefined);
-  }
-
-  private settleResult(open: OpenJob, raw: unknown): void {
-    let result: unknown;
-    try {
-      result = parseResult(open.op, raw);
-    } catch {
-      open.onEvent({
-        type: 'error',
-        error: { cause: 'internal', message: `The privileged writer sent a ${open.op} result that does not match the contract` },
-      });
-      open.settle(undefined);
-      return;
-    }
-    open.onEvent({ type: 'result', op: open.op, result });
-    open.settle(result);
+    this.jobs.receive(json, () => line.slice(0, 200));
   }
 
   private async failOpenJobs(): Promise<void> {
     if (this.jobs.size === 0) return;
-    const error = this.options.exited ? await this.options.exited : WORKER_GONE;
-    for (const [job, open] of this.jobs) {
-      this.jobs.delete(job);
-      await this.served.ended(job);
-      open.onEvent({ type: 'error', error });
-      open.settle(undefined);
-    }
-  }
-
-  private problem(message: string): void {
-    this.options.onProtocolProblem?.(message);
+    await this.jobs.failAll(this.options.exited ? await this.options.exited : WORKER_GONE);
   }
 }

@@ -21,7 +21,7 @@ import { CardsmithError } from '../errors';
 import type { JobContext } from '../job';
 import { ByteReader } from '../sources/byte-reader';
 import { detectFormat, MAGIC_BYTES } from '../sources/decompress';
-import { isHttpUrl } from '../sources/http';
+import { isHttpUrl } from '../shared/pure';
 import type { ImageInfo } from '../sources/model';
 import { openImageRef } from '../sources/source-operations';
 import { listBoards } from './db';

@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { CardsmithError } from '../errors';
-import { isHttpUrl } from '../api';
+import { isHttpUrl } from '../shared/pure';
 import { get } from '../sources/http';
 import { runTool, ToolError } from '../tools';
 import { extractDebFolder } from './deb';

@@ -8,7 +8,8 @@
  */
 import type { Duplex } from 'node:stream';
 import { decodeHeader, encodeHeader, HEADER_BYTES, MAX_MESSAGE, MAX_TRANSFER, Op, Reply, SESSION_ENDED_ID, type OpCode } from '../elevated/card-frames';
-import { CardsmithError, ERROR_CAUSES, type ErrorCause } from '../errors';
+import { CardsmithError } from '../errors';
+import { isErrorCause } from '../shared/pure';
 import { refuseOwnSource, type CardAccess, type CardInfo } from './card';
 import type { TargetDevice } from './device';
 
@@ -36,8 +37,7 @@ function replyError(payload: Buffer, device: string): CardsmithError {
   const text = payload.toString('utf8');
   const split = text.indexOf('\n');
   const cause = text.slice(0, Math.max(split, 0));
-  const known = (ERROR_CAUSES as readonly string[]).includes(cause);
-  return new CardsmithError(known ? (cause as ErrorCause) : 'io', known ? text.slice(split + 1) : text, { device });
+  return isErrorCause(cause) ? new CardsmithError(cause, text.slice(split + 1), { device }) : new CardsmithError('io', text, { device });
 }
 
 /** The client end of one byte channel: any number of sessions, one after another or at once. */

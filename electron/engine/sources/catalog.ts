@@ -16,7 +16,8 @@ import { DownloadCache, urlKey } from './cache';
 import { parseCatalog, type CatalogOrigin, type ParsedCatalog } from './catalog-formats';
 import { REMOTE, fileNameOf } from './catalogs/read';
 import defaultCatalog from './catalogs/default.json';
-import { getText, isHttpUrl, type RetryPolicy } from './http';
+import { isHttpUrl } from '../shared/pure';
+import { getText, type RetryPolicy } from './http';
 import type { CatalogEntry, CatalogStats } from './model';
 import { currentSourceSettings } from './source-settings';
 

@@ -33,10 +33,6 @@ export interface HttpOptions {
 /** A failure worth another attempt (the connection, the server's load), as opposed to a final answer. */
 export class RetryableError extends Error {}
 
-export function isHttpUrl(ref: string): boolean {
-  return /^https?:\/\//i.test(ref);
-}
-
 export function backoffDelay(policy: RetryPolicy, failure: number): number {
   return Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (failure - 1));
 }

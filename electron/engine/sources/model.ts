@@ -40,7 +40,7 @@ export const CatalogEntrySchema = z.object({
   downloadSize: z.number().int().nonnegative().optional(),
   extractSize: z.number().int().nonnegative().optional(),
   releaseDate: z.string().optional(),
-  /** Picture for the entry (Raspberry Pi Imager's `icon`), an http(s) URL. */
+  /** Picture for the entry (Raspberry Pi Imager's `icon`): an http(s) URL, or a data: URL when asked for icons. */
   icon: z.string().optional(),
   /** How the image takes first-boot settings (Imager's `init_format`: systemd, cloudinit…). */
   initFormat: z.string().optional(),

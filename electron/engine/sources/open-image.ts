@@ -20,7 +20,7 @@ import { parseBmap, type Bmap } from './bmap';
 import { DownloadCache } from './cache';
 import { createDecompressor, decompressFile, detectFormat, MAGIC_BYTES, type StreamCompression } from './decompress';
 import { download } from './fetch';
-import { isHttpUrl } from '../api';
+import { isHttpUrl } from '../shared/pure';
 import { getText, type RetryPolicy } from './http';
 import { probeSize } from './image-size';
 import type { CatalogEntry, Compression, ImageInfo } from './model';

@@ -5,7 +5,8 @@
  * source-settings.ts), else from CARDSMITH_CATALOGS and CARDSMITH_CACHE.
  */
 import { copyFile, rename, rm } from 'node:fs/promises';
-import { isHttpUrl, type Request, type ResultOf } from '../api';
+import type { Request, ResultOf } from '../api';
+import { isHttpUrl } from '../shared/pure';
 import { boardDatabase } from '../boards/db';
 import { CardsmithError } from '../errors';
 import type { JobContext } from '../job';
@@ -22,7 +23,9 @@ export async function runCatalog(request: Extract<Request, { op: 'catalog' }>, c
     throw new CardsmithError('unknown-board', `There is no board "${request.board}"`, { board: request.board });
   }
   const loaded = await loadCatalogs({ boardIds: boardIds(), extraUrls: catalogUrlsFromEnv(), followIncludes: publicCatalogsFromEnv(), signal: ctx.signal });
-  return { entries: [...entriesForBoard(loaded.entries, request.board)], problems: [...loaded.problems], stats: [...loaded.stats] };
+  const entries = [...entriesForBoard(loaded.entries, request.board)];
+  const withIcons = request.icons ? await (await import('./icons')).withIconData(entries, new DownloadCache(), ctx) : entries;
+  return { entries: withIcons, problems: [...loaded.problems], stats: [...loaded.stats] };
 }
 
 /** Finds a catalog entry by id, loading the catalogs only when the reference is not a URL. */

@@ -5,7 +5,8 @@
  * bridge shows up as a readable error instead of a crash.
  */
 import type { CardsmithApi, JobEvent, Op, RequestInput, ResultOf, SourceSettings } from '../../../electron/engine/api';
-import type { ErrorCause, ErrorInfo } from '../../../electron/engine/errors';
+import type { ErrorInfo } from '../../../electron/engine/errors';
+import { isErrorCause } from '../../../electron/engine/shared/pure';
 
 export type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: ErrorInfo };
 
@@ -21,29 +22,7 @@ export interface CardsmithClient {
   newJobId(prefix: string): string;
 }
 
-const KNOWN_CAUSES: Readonly<Record<ErrorCause, true>> = {
-  'bad-input': true,
-  'unknown-board': true,
-  overlap: true,
-  'too-small': true,
-  permission: true,
-  busy: true,
-  'device-gone': true,
-  'unsafe-target': true,
-  io: true,
-  'source-corrupt': true,
-  'checksum-mismatch': true,
-  network: true,
-  'no-space': true,
-  'missing-tool': true,
-  cancelled: true,
-  'not-implemented': true,
-  internal: true,
-};
-
-export function isErrorCause(value: unknown): value is ErrorCause {
-  return typeof value === 'string' && Object.hasOwn(KNOWN_CAUSES, value);
-}
+export { isErrorCause };
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;

@@ -12,8 +12,9 @@ import { withSourceSettings, type CardsmithClient, type Outcome } from '../clien
 import * as flow from './flow';
 import { isSameCard, MEMORY_KEY, parseMemory, rememberBoard, rememberCard, rememberImage, type Memory } from './memory';
 import { applyJobEvent, finishJob, startJob, type JobState } from './job';
-import { buildOutputPath, buildRequest, flashRequest, planBuildRequest, planFlash } from './flash-plan';
+import { flashRequest, planBuildRequest, planFlash } from './flash-plan';
 import { fromOutcome, IDLE, LOADING, type Loadable } from './loadable';
+import { createLatest } from './latest';
 import { driveRows } from '../view/drives';
 import { imageFileProblem, unreadableFile } from '../view/messages';
 import { resolveLanguage, translate, type Language, type Translator } from '../i18n/translate';
@@ -48,7 +49,7 @@ export interface AppData {
   readonly firstBootPlan: Loadable<InspectResult>;
   readonly job: JobState | null;
   readonly flashResult: ResultOf<'flash'> | null;
-  /** The source the last flash wrote (a built image's path for rootfs flows), for "verify again". */
+  /** The image the last flash wrote, for "verify again" (null after a build: its image was temporary). */
   readonly flashedSource: string | null;
   readonly verifyResult: Loadable<ResultOf<'verify'>>;
   readonly inspectTarget: string;
@@ -172,6 +173,7 @@ export function createAppStore(deps: StoreDeps): AppStore {
       cardBatch.push(event);
     };
     const setJobId = (id: string): void => set((s) => (s.job ? { job: { ...s.job, currentJobId: id } } : {}));
+    const latest = createLatest<'catalog' | 'imageInfo' | 'drives' | 'reviewCard' | 'buildPlan' | 'inspect'>();
 
     /** Runs one engine job as part of the current UI job; stops early once cancelled. */
     async function step<T>(run: (jobId: string) => Promise<Outcome<T>>, prefix: string): Promise<Outcome<T>> {
@@ -182,13 +184,11 @@ export function createAppStore(deps: StoreDeps): AppStore {
     }
 
     /** Loads the catalog for a board; a later board choice or reload makes an earlier answer moot. */
-    let catalogRequest = 0;
     function loadCatalog(id: string | undefined): void {
-      catalogRequest += 1;
-      const mine = catalogRequest;
+      const wanted = latest.begin('catalog');
       set({ catalog: LOADING });
-      void client.run({ op: 'catalog', ...(id ? { board: id } : {}) }).then((outcome) => {
-        if (mine !== catalogRequest || flow.boardId(get().flow.board) !== id) return;
+      void client.run({ op: 'catalog', icons: true, ...(id ? { board: id } : {}) }).then((outcome) => {
+        if (!wanted()) return;
         const catalog = fromOutcome(outcome, (r) => r);
         set({ catalog });
         const current = get().flow;
@@ -212,21 +212,19 @@ export function createAppStore(deps: StoreDeps): AppStore {
 
     /**
      * Plans the chosen rootfs build (no writing) so Review can draw the card it will make. Only a
-     * local rootfs can be planned: a catalog rootfs is not downloaded before the flash. The latest
-     * plan asked for wins.
+     * local rootfs can be planned (planBuildRequest). The latest plan asked for wins.
      */
-    let planTicket = 0;
     const planBuild = (): void => {
-      const ticket = ++planTicket;
+      const wanted = latest.begin('buildPlan');
       const plan = planFlash(get().flow, get().settings);
-      const rootfs = plan?.build?.rootfs ?? null;
-      if (!plan || !plan.board || rootfs === null) {
+      const request = plan && planBuildRequest(plan);
+      if (!request) {
         set({ buildPlan: IDLE });
         return;
       }
       set({ buildPlan: LOADING });
-      void client.run(planBuildRequest(plan, plan.board, rootfs)).then((outcome) => {
-        if (ticket === planTicket) set({ buildPlan: fromOutcome(outcome, (r) => r) });
+      void client.run(request).then((outcome) => {
+        if (wanted()) set({ buildPlan: fromOutcome(outcome, (r) => r) });
       });
     };
 
@@ -311,16 +309,17 @@ export function createAppStore(deps: StoreDeps): AppStore {
         remember((m) => rememberImage(m, choice));
         setFlow((f) => flow.chooseImage(f, choice));
         if (choice?.kind === 'file') {
+          const wanted = latest.begin('imageInfo');
           set({ imageInfo: LOADING });
           const path = choice.path;
           void client.run({ op: 'inspect', target: path }).then((outcome) => {
-            const current = get().flow.image;
-            if (current?.kind !== 'file' || current.path !== path) return;
+            if (!wanted()) return;
             const problem = outcome.ok ? imageFileProblem(path, outcome.value, tr) : unreadableFile(path, outcome.error, tr);
             set({ imageInfo: problem ? { status: 'failed', error: problem } : fromOutcome(outcome, (r) => r) });
             setFlow((f) => flow.imageChecked(f, path, problem === null));
           });
         } else {
+          latest.drop('imageInfo');
           set({ imageInfo: IDLE });
         }
       },
@@ -338,8 +337,10 @@ export function createAppStore(deps: StoreDeps): AppStore {
         if (get().job?.status !== 'running') setFlow((f) => ({ ...f, screen: { kind: 'flow', step: f.board ? 'image' : 'board' } }));
       },
       async refreshDrives() {
+        const wanted = latest.begin('drives');
         if (get().drives.status !== 'ready') set({ drives: LOADING });
         const outcome = await client.run({ op: 'listDrives', all: get().showAllDrives });
+        if (!wanted()) return;
         const drives = fromOutcome(outcome, (r) => r.drives);
         set({ drives });
         if (drives.status !== 'ready') return;
@@ -359,6 +360,7 @@ export function createAppStore(deps: StoreDeps): AppStore {
       },
       chooseDrive(drive) {
         remember((m) => rememberCard(m, drive));
+        latest.drop('reviewCard');
         setFlow((f) => flow.chooseDrive(f, drive));
       },
       toggleCard(drive) {
@@ -376,10 +378,10 @@ export function createAppStore(deps: StoreDeps): AppStore {
         if (target === 'board' && get().boards.status === 'idle') void actions.loadBoards();
         if (target === 'card') void actions.refreshDrives();
         if (target === 'review' && f.drive) {
+          const wanted = latest.begin('reviewCard');
           set({ reviewCard: LOADING });
-          const device = f.drive.device;
-          void client.run({ op: 'inspect', target: device }).then((outcome) => {
-            if (get().flow.drive?.device === device) set({ reviewCard: fromOutcome(outcome, (r) => r) });
+          void client.run({ op: 'inspect', target: f.drive.device }).then((outcome) => {
+            if (wanted()) set({ reviewCard: fromOutcome(outcome, (r) => r) });
           });
           planBuild();
           planFirstBoot();
@@ -428,32 +430,20 @@ export function createAppStore(deps: StoreDeps): AppStore {
         if (!plan) return;
         set({ job: startJob('flash', plan.phases, now()), flashResult: null, many: null, manyResult: null, flow: { ...state.flow, screen: { kind: 'flow', step: 'flash' } } });
 
-        let rootfs = plan.build?.rootfs ?? null;
-        let source = plan.flashSource;
-        if (plan.fetchSource !== null) {
-          const fetched = await step((id) => client.run({ op: 'fetch', source: plan.fetchSource as string }, onJobEvent, id), 'fetch');
-          if (!fetched.ok) return finish(fetched);
-          if (plan.build) rootfs = fetched.value.path;
-          else source = fetched.value.path;
-        }
-        if (plan.build && rootfs !== null) {
-          if (!plan.board) return finish({ ok: false, error: NEEDS_BOARD });
-          const stamp = new Date(now()).toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
-          const output = buildOutputPath(rootfs, plan.board, get().settings.cacheFolder, stamp);
-          const built = await step((id) => client.run(buildRequest(plan, plan.board as string, rootfs as string, output), onJobEvent, id), 'build');
-          if (!built.ok) return finish(built);
-          source = built.value.output;
-        }
-        if (source === null) return finish({ ok: false, error: { cause: 'internal', message: 'No image to flash was produced.' } });
-        const flashed = await step((id) => client.run(flashRequest(plan, source as string), onJobEvent, id), 'flash');
+        // One job: a build recipe is built at the card's size (its rootfs fetched first) and written.
+        const request = flashRequest(plan);
+        if (!request) return finish({ ok: false, error: NEEDS_BOARD });
+        const flashed = await step((id) => client.run(request, onJobEvent, id), 'flash');
         if (!flashed.ok) return finish(flashed);
         deps.notify?.(tr('notify.done'), tr('done.written', { size: formatBytes(flashed.value.bytesWritten, languageNow()), device: flashed.value.device }));
+        // A built image was the flash job's own temporary file: there is nothing to verify again against.
+        const source = plan.source;
         set({ flashResult: flashed.value, flashedSource: source });
         finish({ ok: true });
         setFlow((f) => ({ ...f, screen: { kind: 'flow', step: 'done' } }));
         // A catalog or URL image was streamed into the cache while it was written: verify reads that
         // file (the fetch finds it in the cache, revalidating a URL without a published hash).
-        if (state.flow.image?.kind === 'catalog' || state.flow.image?.kind === 'url') {
+        if (source !== null && (state.flow.image?.kind === 'catalog' || state.flow.image?.kind === 'url')) {
           const cached = await client.run({ op: 'fetch', source });
           if (get().flashedSource === source) set({ flashedSource: cached.ok ? cached.value.path : source });
         }
@@ -480,9 +470,10 @@ export function createAppStore(deps: StoreDeps): AppStore {
         finish(outcome.ok ? { ok: true } : outcome);
       },
       async startInspect(target) {
+        const wanted = latest.begin('inspect');
         set({ inspectTarget: target, inspectResult: LOADING });
         const outcome = await client.run({ op: 'inspect', target });
-        if (get().inspectTarget === target) set({ inspectResult: fromOutcome(outcome, (r) => r) });
+        if (wanted()) set({ inspectResult: fromOutcome(outcome, (r) => r) });
       },
       checkCard: (device) => client.run({ op: 'check', device }),
       lastCheck: (device) => client.run({ op: 'lastCheck', device }),

@@ -1,24 +1,23 @@
 /**
- * Turns the flow's choices into the engine jobs one "Flash" click runs: an optional download of a
- * catalog rootfs, an optional build of a rootfs into an image, then the flash itself. The plan
- * also names the phases the person will see, so every progress row exists before it starts.
+ * Turns the flow's choices into the one engine job a "Flash" click runs: a flash of an image
+ * (path, URL or catalog id), or a flash with a build recipe, which the engine builds at the card's
+ * size (fetching a catalog rootfs first) and writes in the same job. The plan also names the
+ * phases the person will see, so every progress row exists before it starts.
  */
 import type { Customise, Phase, RequestInput } from '../../../electron/engine/api';
 import type { Settings } from './settings';
 import { boardId, sourceOf, type FlowState, type RootSize } from './flow';
 
 export interface FlashPlan {
+  /** The image flashed as it is; null when a rootfs is built. */
+  readonly source: string | null;
   /**
-   * Downloaded first into the cache: a catalog rootfs (its path becomes the build's rootfs) or a
-   * URL image (flashed from the cached file, so "verify again" reads the cache, not the network).
+   * A rootfs built into the card's image: a local path, or a catalog rootfs id the engine
+   * downloads first (`remote`: nothing to plan before the flash).
    */
-  readonly fetchSource: string | null;
-  /** Build a rootfs (given path, or the fetched one when null) into an image first. */
-  readonly build: { readonly rootfs: string | null; readonly rootSize: RootSize; readonly loaderFrom?: string } | null;
-  /** The flash source; null means "the image the build step wrote". */
-  readonly flashSource: string | null;
+  readonly build: { readonly rootfs: string; readonly remote: boolean; readonly rootSize: RootSize; readonly loaderFrom?: string } | null;
   readonly device: string;
-  /** The card's size, which a `fill` root is built to. */
+  /** The card's size, which Review plans a `fill` root at (the flash builds at the card's real size). */
   readonly cardBytes: number | null;
   readonly board: string | undefined;
   readonly verify: boolean;
@@ -32,67 +31,52 @@ export function planFlash(flow: FlowState, settings: Pick<Settings, 'verify' | '
   const { image, drive } = flow;
   if (!image || !drive || !flow.board) return null;
   const board = boardId(flow.board);
-  // A rootfs is built from a local file, so a catalog rootfs is fetched first; an image (catalog or
-  // URL) is flashed straight from its source: the download overlaps the write and lands in the cache.
-  const fetchSource = image.kind === 'catalog' && image.entry.kind === 'rootfs' ? image.entry.id : null;
+  // An image (catalog or URL) is flashed straight from its source: the download overlaps the
+  // write and lands in the cache. A catalog rootfs is downloaded by the flash job before its build.
   const build =
     image.kind === 'rootfs'
-      ? { rootfs: image.rootfs, rootSize: image.rootSize, ...(image.loaderFrom ? { loaderFrom: image.loaderFrom } : {}) }
+      ? { rootfs: image.rootfs, remote: false, rootSize: image.rootSize, ...(image.loaderFrom ? { loaderFrom: image.loaderFrom } : {}) }
       : image.kind === 'catalog' && image.entry.kind === 'rootfs'
-        ? { rootfs: null, rootSize: { mode: 'minimal' } as const }
+        ? { rootfs: image.entry.id, remote: true, rootSize: { mode: 'minimal' } as const }
         : null;
-  const remote = image.kind === 'url' || (image.kind === 'catalog' && image.entry.kind === 'image');
+  const remote = image.kind === 'url' || image.kind === 'catalog';
   const phases: Phase[] = [];
-  if (fetchSource !== null || remote) phases.push('fetch');
+  if (remote) phases.push('fetch');
   if (build) phases.push('build');
   phases.push('unmount', 'write');
   if (board) phases.push('bootloader');
   if (settings.verify) phases.push('verify');
   if (settings.eject) phases.push('eject');
-  return { fetchSource, build, flashSource: sourceOf(image), device: drive.device, cardBytes: drive.sizeBytes ?? null, board, verify: settings.verify, eject: settings.eject, customise: flow.customise, phases };
-}
-
-function separatorOf(path: string): string {
-  return path.includes('\\') && !path.includes('/') ? '\\' : '/';
-}
-
-/** Where a built image goes: the cache folder when set, otherwise beside its rootfs. */
-export function buildOutputPath(rootfs: string, board: string | undefined, cacheFolder: string, stamp: string): string {
-  const sep = separatorOf(cacheFolder || rootfs);
-  const trimmed = rootfs.replace(/[\\/]+$/, '');
-  const base = (trimmed.split(/[\\/]/).pop() ?? 'rootfs').replace(/\.(tar(\.(gz|xz|zst|bz2))?|tgz)$/, '');
-  const name = `${base}-${board ?? 'generic'}-${stamp}.img`;
-  if (cacheFolder) return `${cacheFolder.replace(/[\\/]+$/, '')}${sep}${name}`;
-  const parent = trimmed.slice(0, Math.max(0, trimmed.length - (trimmed.split(/[\\/]/).pop() ?? '').length)).replace(/[\\/]+$/, '');
-  return `${parent || '.'}${sep}${name}`;
+  return { source: build ? null : sourceOf(image), build, device: drive.device, cardBytes: drive.sizeBytes ?? null, board, verify: settings.verify, eject: settings.eject, customise: flow.customise, phases };
 }
 
 /**
  * The recipe of a build; it needs a board profile (a generic one names its arch), "no bootloader"
- * alone cannot build. A `fill` root is built at the card's size, so the card needs no resize.
+ * alone cannot build. The flash job builds a `fill` root at the card's own size.
  */
-function buildRecipe(plan: FlashPlan, board: string, rootfs: string): Extract<RequestInput, { op: 'planBuild' }>['recipe'] {
+function buildRecipe(plan: FlashPlan, board: string, rootfs: string): Extract<RequestInput, { op: 'flash' }>['build'] & object {
   const rootSize = plan.build?.rootSize ?? { mode: 'minimal' };
   const loaderFrom = plan.build?.loaderFrom;
-  const cardSize = rootSize.mode === 'fill' && plan.cardBytes !== null ? { cardSizeBytes: plan.cardBytes } : {};
-  return { board, rootfs, rootSize, ...cardSize, ...(loaderFrom ? { loaderFrom } : {}), ...(plan.customise ? { customise: plan.customise } : {}) };
+  return { board, rootfs, rootSize, ...(loaderFrom ? { loaderFrom } : {}), ...(plan.customise ? { customise: plan.customise } : {}) };
 }
 
 /**
- * The build writes its block map beside the image (`<image>.bmap`, which the flash picks up), so
- * only the blocks that hold data are written to the card — a `fill` image is card-sized but sparse.
+ * The build planned only: what the card will look like (the Review step), a `fill` root at the
+ * chosen card's size. A catalog rootfs is not downloaded before the flash, so it is not planned.
  */
-export function buildRequest(plan: FlashPlan, board: string, rootfs: string, output: string): Extract<RequestInput, { op: 'build' }> {
-  return { op: 'build', recipe: { ...buildRecipe(plan, board, rootfs), output, bmap: `${output}.bmap` } };
+export function planBuildRequest(plan: FlashPlan): Extract<RequestInput, { op: 'planBuild' }> | null {
+  if (!plan.build || plan.build.remote || !plan.board) return null;
+  const cardSize = plan.build.rootSize.mode === 'fill' && plan.cardBytes !== null ? { cardSizeBytes: plan.cardBytes } : {};
+  return { op: 'planBuild', recipe: { ...buildRecipe(plan, plan.board, plan.build.rootfs), ...cardSize } };
 }
 
-/** The same build, planned only: what the card will look like (the Review step). */
-export function planBuildRequest(plan: FlashPlan, board: string, rootfs: string): Extract<RequestInput, { op: 'planBuild' }> {
-  return { op: 'planBuild', recipe: buildRecipe(plan, board, rootfs) };
-}
-
-/** A built image already holds its customisation; only a plain image carries it on the flash. */
-export function flashRequest(plan: FlashPlan, source: string): Extract<RequestInput, { op: 'flash' }> {
-  const customise = plan.build === null && plan.customise ? { customise: plan.customise } : {};
-  return { op: 'flash', source, device: plan.device, verify: plan.verify, eject: plan.eject, ...(plan.board ? { board: plan.board } : {}), ...customise };
+/**
+ * The one flash job; null for a build without a board profile. A built image holds its
+ * customisation; only a plain image carries it on the flash.
+ */
+export function flashRequest(plan: FlashPlan): Extract<RequestInput, { op: 'flash' }> | null {
+  const common = { op: 'flash' as const, device: plan.device, verify: plan.verify, eject: plan.eject, ...(plan.board ? { board: plan.board } : {}) };
+  if (plan.build) return plan.board ? { ...common, build: buildRecipe(plan, plan.board, plan.build.rootfs) } : null;
+  if (plan.source === null) return null;
+  return { ...common, source: plan.source, ...(plan.customise ? { customise: plan.customise } : {}) };
 }

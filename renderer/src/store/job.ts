@@ -33,7 +33,7 @@ export interface LogLine {
 
 export interface JobState {
   readonly kind: JobKind;
-  /** The engine job currently running for this flow (a flash of a rootfs runs build, then flash). */
+  /** The engine job currently running for this flow (its id, for cancel). */
   readonly currentJobId: string | null;
   readonly status: JobStatus;
   readonly cancelling: boolean;

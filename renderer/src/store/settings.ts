@@ -4,6 +4,7 @@
  * defaults field by field instead of losing everything.
  */
 import type { SourceSettings } from '../../../electron/engine/api';
+import { isAbsolutePath as isAbsoluteFolder, isHttpUrl } from '../../../electron/engine/shared/pure';
 
 export type Theme = 'system' | 'light' | 'dark';
 export type LanguageSetting = 'auto' | 'en' | 'de' | 'fr';
@@ -58,16 +59,8 @@ export function parseSettings(text: string | null): Settings {
 
 const GiB = 1024 ** 3;
 
-export const isAbsoluteFolder = (path: string): boolean => /^(\/|[A-Za-z]:[\\/]|\\\\)/.test(path);
-
-export function isHttpUrl(text: string): boolean {
-  try {
-    const url = new URL(text);
-    return url.protocol === 'http:' || url.protocol === 'https:';
-  } catch {
-    return false;
-  }
-}
+/** The engine's own checks, which the Settings and Verify pages also apply as the person types. */
+export { isAbsoluteFolder, isHttpUrl };
 
 /**
  * What the engine is told of these settings with each job that reads sources. An empty cache

@@ -1,19 +1,8 @@
 /** Numbers a person reads: sizes in the units card packages use, speeds, time left, offsets. */
 
-const UNITS = ['B', 'kB', 'MB', 'GB', 'TB'] as const;
+import { formatBytes } from '../../../electron/engine/shared/pure';
 
-/** Decimal units, as printed on cards ("32 GB"), with one decimal below 10. */
-export function formatBytes(bytes: number | null, locale: string): string {
-  if (bytes === null || !Number.isFinite(bytes)) return '—';
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < UNITS.length - 1) {
-    value /= 1000;
-    unit += 1;
-  }
-  const digits = unit === 0 || value >= 10 ? 0 : 1;
-  return `${value.toLocaleString(locale, { maximumFractionDigits: digits, minimumFractionDigits: digits })} ${UNITS[unit]}`;
-}
+export { formatBinary, formatBytes } from '../../../electron/engine/shared/pure';
 
 export function formatSpeed(bytesPerSecond: number, locale: string): string {
   return `${formatBytes(bytesPerSecond, locale)}/s`;
@@ -48,20 +37,6 @@ export function formatDate(isoDate: string, locale: string): string {
   if (!match) return isoDate;
   const date = new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])));
   return date.toLocaleDateString(locale, { year: 'numeric', month: 'short', day: 'numeric', timeZone: 'UTC' });
-}
-
-const BINARY = ['B', 'KiB', 'MiB', 'GiB', 'TiB'] as const;
-
-/** Binary units, as partition tools and boot-ROM documents use them ("16 MiB", "8 KiB"). */
-export function formatBinary(bytes: number, locale: string): string {
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < BINARY.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  const digits = unit === 0 || Number.isInteger(value) || value >= 100 ? 0 : 1;
-  return `${value.toLocaleString(locale, { maximumFractionDigits: digits })} ${BINARY[unit]}`;
 }
 
 export const hex = (offset: number): string => `0x${offset.toString(16)}`;

@@ -1,7 +1,8 @@
 /**
  * Flash with a board: the board's loader written by the planner's plan through the flash writer
  * (and verified), an overlapping layout refused before any write, and a recipe built at the card's
- * size and flashed in one step (root partition to the card's end, no temporary image left).
+ * size and flashed in one step (root partition to the card's end, no temporary image left), its
+ * rootfs named by a URL or a catalog id fetched first.
  */
 import { execFileSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
@@ -18,6 +19,7 @@ import { detachLoop, withLoopDevice } from '../../helpers/loop';
 import { describeWith } from '../../helpers/needs';
 import { makeRootfs } from '../compose/fixture';
 import { readBytesAt } from '../../helpers/bytes';
+import { startTestServer } from '../sources/test-server';
 
 const MiB = 1 << 20;
 let work = '';
@@ -189,6 +191,43 @@ describeWith(['root', 'tool:losetup', 'tool:e2fsck', 'tool:dumpe2fs', 'tool:sfdi
       expect(readdirSync(join(work, 'cache', 'builds'))).toEqual([]);
       expect(readBytesAt(loop.device, 0, MiB).equals(Buffer.alloc(MiB))).toBe(true);
     });
+  });
+
+  it('fetches a rootfs named by URL or by catalog id from a real server before building it', async () => {
+    const rootfs = makeRootfs(join(work, 'rootfs-remote'));
+    const tarball = readFileSync(rootfs.tarball);
+    const server = await startTestServer();
+    try {
+      const url = server.add('/rootfs/root.tar.gz', tarball);
+      const catalog = server.add(
+        '/cardsmith.json',
+        JSON.stringify({
+          format: 'cardsmith-catalog/1',
+          entries: [{ id: 'lab-rootfs', name: 'Lab rootfs', kind: 'rootfs', boards: ['orangepi-plus'], url, sha256: createHash('sha256').update(tarball).digest('hex'), loader: { from: 'board' } }],
+        }),
+      );
+      for (const reference of [url, 'lab-rootfs']) {
+        await withLoopDevice({ sizeBytes: 128 * MiB }, async (loop) => {
+          const { result, error, events } = await run({
+            op: 'flash',
+            build: { board: 'orangepi-plus', rootfs: reference, loaderFrom: ORANGEPI_LOADER },
+            device: loop.device,
+            allowLoop: true,
+            settings: { catalogUrls: [catalog] },
+          });
+          expect(error).toBeUndefined();
+          expect(result).toMatchObject({ verified: true });
+          const phases = events.flatMap((e) => (e.type === 'phase' && e.state === 'start' ? [e.phase] : []));
+          expect(phases.slice(0, 2)).toEqual(['fetch', 'build']);
+          const layout = await readDiskLayout(async (offset, length) => readBytesAt(loop.device, offset, length), 128 * MiB);
+          expect(layout.partitions.length).toBeGreaterThan(0);
+        });
+      }
+      // The second build found the tarball in the cache: one download for both.
+      expect(server.log.filter((entry) => entry.path === '/rootfs/root.tar.gz' && entry.status === 200)).toHaveLength(1);
+    } finally {
+      await server.close();
+    }
   });
 
   it('builds a GPT image from the CLI that sfdisk --verify accepts, and a fill image for a card size', () => {

@@ -80,6 +80,7 @@ describeWith(['root', 'tool:losetup', 'tool:mkfs.ext4', 'tool:mount', 'tool:umou
         writeFileSync(image, Buffer.alloc(MiB, 7));
         let asked = 0;
         const router = new JobRouter({
+          jobHost: { run: () => Promise.reject(new Error('no unprivileged job here')), cancel: () => undefined },
           privilegedWorker: async () => {
             asked += 1;
             throw new Error('the worker must not be started');

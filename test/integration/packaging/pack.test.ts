@@ -2,7 +2,8 @@
  * Packs the app for real with electron-builder (`--dir --linux`, offline) using a stub Electron
  * distribution, then checks what a user would receive: app.asar holds the bundles and the
  * engine/CLI, drivelist's addon sits unpacked beside it, the pkexec launcher starts the bundled
- * worker in Node mode, and the packed CLI bundle really speaks the worker protocol.
+ * worker in Node mode, the packed job host runs a job, and the packed CLI bundle really speaks
+ * the worker protocol.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -10,7 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { extractAll, listPackage } from '@electron/asar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EnvelopeSchema, type Envelope } from '../../../electron/engine/api';
+import { EnvelopeSchema, ResultSchemas, type Envelope } from '../../../electron/engine/api';
+import { JobHostClient } from '../../../electron/main/job-host-client';
+import { forkHost } from '../../unit/main/job-host-bin';
 
 const root = join(__dirname, '..', '..', '..');
 
@@ -37,9 +40,9 @@ describe('electron-builder --dir --linux with a stub Electron', () => {
 
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-  it('app.asar holds the main, preload and renderer bundles, the CLI/engine bundle and package.json', () => {
+  it('app.asar holds the main, preload, job-host and renderer bundles, the CLI/engine bundle and package.json', () => {
     const files = new Set(listPackage(asar, { isPack: false }).map((path) => path.replaceAll('\\', '/')));
-    for (const file of ['/package.json', '/out/main/main.cjs', '/out/main/preload.cjs', '/out/renderer/index.html', '/dist/cli.cjs']) expect(files, file).toContain(file);
+    for (const file of ['/package.json', '/out/main/main.cjs', '/out/main/preload.cjs', '/out/main/job-host.cjs', '/out/renderer/index.html', '/dist/cli.cjs']) expect(files, file).toContain(file);
     expect([...files].some((file) => file.endsWith('.map'))).toBe(false);
   });
 
@@ -53,6 +56,20 @@ describe('electron-builder --dir --linux with a stub Electron', () => {
     const run = spawnSync('/usr/bin/env', ['-i', launcher], { encoding: 'utf8' });
     expect(run.status).toBe(0);
     expect(run.stdout.trim().split('\n')).toEqual(['ELECTRON_RUN_AS_NODE=1', join(app, 'resources', 'app.asar', 'dist', 'cli.cjs'), 'worker']);
+  });
+
+  it('the packed job host runs an unprivileged job, loading drivelist from the unpacked addon', async () => {
+    const extracted = join(work, 'extracted-host');
+    extractAll(asar, extracted);
+    const client = new JobHostClient(() => forkHost(join(extracted, 'out', 'main', 'job-host.cjs')).host);
+    try {
+      const errors: unknown[] = [];
+      const result = await client.run('drives', { op: 'listDrives', all: true, includeLoop: false }, (event) => event.type === 'error' && errors.push(event.error));
+      expect(errors).toEqual([]);
+      expect(ResultSchemas.listDrives.parse(result).drives).toBeInstanceOf(Array);
+    } finally {
+      await client.shutdown();
+    }
   });
 
   it('the packed CLI bundle answers worker commands, loading drivelist from the unpacked addon', async () => {

@@ -4,7 +4,7 @@
  * serve wrong bytes, answer 500 a number of times before 200, redirect, or 404. Bodies carry an
  * ETag ("v1", "v2" after the path is added again) and a matching If-None-Match gets 304. With
  * `bytesPerSecond`, every body is paced to that rate (a slow mirror); with a key and certificate
- * it speaks https instead.
+ * it speaks https instead. A body may carry a Content-Type (logos).
  */
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
@@ -22,6 +22,7 @@ interface Route {
   readonly body: Buffer;
   readonly behaviour: Behaviour;
   readonly etag: string;
+  readonly contentType: string | undefined;
   served: number;
 }
 
@@ -34,7 +35,8 @@ export interface TestServerOptions {
 
 export interface TestServer {
   readonly base: string;
-  add(path: string, body: Buffer | string, behaviour?: Behaviour): string;
+  /** Serves `body` at `path` (with `contentType` as its Content-Type when given); returns its URL. */
+  add(path: string, body: Buffer | string, behaviour?: Behaviour, contentType?: string): string;
   /** Requests seen per path, with their Range header. */
   readonly log: { path: string; range: string | undefined; status: number }[];
   close(): Promise<void>;
@@ -98,7 +100,12 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       return;
     }
     record(200);
-    response.writeHead(200, { 'content-length': body.length, etag, ...(behaviour.kind === 'no-range' ? {} : { 'accept-ranges': 'bytes' }) });
+    response.writeHead(200, {
+      'content-length': body.length,
+      etag,
+      ...(behaviour.kind === 'no-range' ? {} : { 'accept-ranges': 'bytes' }),
+      ...(route.contentType ? { 'content-type': route.contentType } : {}),
+    });
     sendBody(body, route, response, options.bytesPerSecond);
   };
   const server: Server = tls ? createTlsServer(tls, handle) : createServer(handle);
@@ -107,9 +114,9 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   return {
     base,
     log,
-    add(path, body, behaviour = { kind: 'ok' }) {
+    add(path, body, behaviour = { kind: 'ok' }, contentType = undefined) {
       const version = Number(/\d+/.exec(routes.get(path)?.etag ?? '"v0"')?.[0]) + 1;
-      routes.set(path, { body: Buffer.isBuffer(body) ? body : Buffer.from(body), behaviour, etag: `"v${version}"`, served: 0 });
+      routes.set(path, { body: Buffer.isBuffer(body) ? body : Buffer.from(body), behaviour, etag: `"v${version}"`, contentType, served: 0 });
       return `${base}${path}`;
     },
     close: () =>

@@ -5,21 +5,22 @@ describe('human rendering', () => {
   it('formats sizes in binary units', () => {
     expect(formatBytes(512)).toBe('512 B');
     expect(formatBytes(1536)).toBe('1.5 KiB');
-    expect(formatBytes(3 * 1024 ** 3)).toBe('3.0 GiB');
+    expect(formatBytes(150.5 * 1024 ** 2)).toBe('151 MiB');
+    expect(formatBytes(3 * 1024 ** 3)).toBe('3 GiB');
   });
 
   it('draws a proportional bar with speed and ETA', () => {
     const line = progressLine('write', 512 * 1024 ** 2, 1024 ** 3, 64 * 1024 ** 2, 8.2);
     expect(line).toContain(`[${'#'.repeat(15)}${'-'.repeat(15)}]`);
     expect(line).toContain(' 50%');
-    expect(line).toContain('64.0 MiB/s');
+    expect(line).toContain('64 MiB/s');
     expect(line).toContain('ETA 9s');
-    expect(progressLine('fetch', 2048, null, 1024, null)).toBe('fetch      2.0 KiB  1.0 KiB/s');
+    expect(progressLine('fetch', 2048, null, 1024, null)).toBe('fetch      2 KiB  1 KiB/s');
   });
 
   it('says which side limits the write', () => {
-    expect(progressLine('write', 2048, null, 1024, null, 'card')).toBe('write      2.0 KiB  1.0 KiB/s (limited by the card)');
-    expect(progressLine('write', 2048, null, 1024, null, 'source')).toBe('write      2.0 KiB  1.0 KiB/s (limited by the source)');
+    expect(progressLine('write', 2048, null, 1024, null, 'card')).toBe('write      2 KiB  1 KiB/s (limited by the card)');
+    expect(progressLine('write', 2048, null, 1024, null, 'source')).toBe('write      2 KiB  1 KiB/s (limited by the source)');
   });
 
   it('prints errors with cause, details and what to try', () => {

@@ -5,8 +5,9 @@
 // drives the registered handlers like Electron would and prints one JSON report on stdout.
 const Module = require('node:module');
 const { EventEmitter } = require('node:events');
+const childProcess = require('node:child_process');
 
-const report = { lockRequested: 0, privilegedSchemes: [], protocolBeforeReady: null, windows: [], ipcChannels: [], menu: null, permissionHandlers: 0 };
+const report = { lockRequested: 0, privilegedSchemes: [], protocolBeforeReady: null, windows: [], ipcChannels: [], menu: null, permissionHandlers: 0, utilityForks: [] };
 const protocols = new Map();
 const ipcHandlers = new Map();
 let ready = false;
@@ -100,6 +101,22 @@ const electron = {
       ipcHandlers.set(channel, handler);
     },
   },
+  // A utility process is a Node child with an IPC channel here, shaped like Electron's UtilityProcess.
+  utilityProcess: {
+    fork(modulePath, args, options) {
+      report.utilityForks.push({ modulePath, args, options, ready });
+      const child = childProcess.fork(modulePath, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      child.on('error', () => undefined);
+      return {
+        postMessage: (message) => child.send(message),
+        on(event, listener) {
+          child.on(event, listener);
+          return this;
+        },
+        kill: () => child.kill(),
+      };
+    },
+  },
   Menu: {
     buildFromTemplate: (template) => ({ template }),
     setApplicationMenu(menu) {
@@ -144,7 +161,9 @@ async function drive() {
     report.foreignRun = error.message;
   }
   await ipcHandlers.get('cardsmith:run')(event('app://cardsmith/index.html'), { job: 'j2', request: { op: 'listBoards' } });
-  await new Promise((done) => setTimeout(done, 200));
+  for (let i = 0; i < 200 && !contents.sent.some(({ payload }) => payload.event.type === 'result' || payload.event.type === 'error'); i += 1) {
+    await new Promise((done) => setTimeout(done, 50));
+  }
   report.events = contents.sent.map(({ channel, payload }) => ({ channel, job: payload.job, type: payload.event.type }));
   report.chosen = await ipcHandlers.get('cardsmith:choose-image-file')(event('app://cardsmith/index.html'));
   const show = async (path) => {

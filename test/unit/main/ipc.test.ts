@@ -1,7 +1,8 @@
 /**
  * The renderer ↔ main path without Electron: the preload's api-client talks to the main
  * process's handlers through a loopback that structured-clones every message (as Electron's IPC
- * does); behind the handlers run the real job router, the real engine and a real worker process.
+ * does); behind the handlers run the real job router, a real job host process (the engine) and
+ * a real worker process.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -13,14 +14,22 @@ import { ResultSchemas, type Envelope, type JobEvent, type Request } from '../..
 import { createCardsmithApi, type CardsmithFailure } from '../../../electron/main/api-client';
 import { IPC_CHANNELS } from '../../../electron/main/ipc-contract';
 import { createIpcHandlers, type SenderFrame } from '../../../electron/main/ipc-handlers';
-import { JobRouter, type PrivilegedWorker } from '../../../electron/main/jobs';
+import { JobHostClient } from '../../../electron/main/job-host-client';
+import { JobRouter, type JobRunner, type PrivilegedWorker } from '../../../electron/main/jobs';
 import { APP_ENTRY_URL } from '../../../electron/main/security';
 import { PrivilegedWorkerSource } from '../../../electron/main/worker-launcher';
+import { buildJobHost, forkHost } from './job-host-bin';
 import { buildWorkerBin, unelevatedPlan } from './worker-bin';
 
 const APP_FRAME: SenderFrame = { url: APP_ENTRY_URL, isTopLevel: true };
 
 const LOG_FOLDER = '/var/log/cardsmith-test';
+
+/** For routers whose tests send no unprivileged job. */
+const NO_HOST: JobRunner = {
+  run: () => Promise.reject(new Error('no unprivileged job expected')),
+  cancel: () => undefined,
+};
 
 function loopback(router: JobRouter, frame: SenderFrame, chooseFile: () => Promise<string | null> = async () => null, shown: string[] = []) {
   const handlers = createIpcHandlers(router, { chooseFile, showItemInFolder: (path) => void shown.push(path), logFolder: LOG_FOLDER });
@@ -69,13 +78,24 @@ async function failureOf(promise: Promise<unknown>): Promise<CardsmithFailure> {
 describe('window.cardsmith over the main-process handlers', () => {
   let bin: string;
   const workerRuns: Request['op'][] = [];
+  const hostRuns: Request['op'][] = [];
   let source: PrivilegedWorkerSource;
+  let host: JobHostClient;
   let router: JobRouter;
 
   beforeAll(async () => {
     bin = await buildWorkerBin('ipc');
     source = new PrivilegedWorkerSource(async () => unelevatedPlan(bin));
+    const bundle = await buildJobHost('ipc');
+    host = new JobHostClient(() => forkHost(bundle).host);
     router = new JobRouter({
+      jobHost: {
+        run(job, request, onEvent) {
+          hostRuns.push(request.op);
+          return host.run(job, request, onEvent);
+        },
+        cancel: (job) => host.cancel(job),
+      },
       async privilegedWorker(): Promise<PrivilegedWorker> {
         const worker = await source.get();
         return {
@@ -87,15 +107,19 @@ describe('window.cardsmith over the main-process handlers', () => {
         };
       },
     });
-    return () => source.shutdown();
+    return async () => {
+      await source.shutdown();
+      await host.shutdown();
+    };
   }, 60_000);
 
-  it('runs a reading operation in the main process and resolves with a contract result', async () => {
+  it('runs a reading operation in the job host process and resolves with a contract result', async () => {
     const api = loopback(router, APP_FRAME);
     const events: JobEvent[] = [];
     const result = await api.run({ op: 'listBoards' }, (event) => events.push(event));
     expect(ResultSchemas.listBoards.parse(result).boards.length).toBeGreaterThan(0);
     expect(events.at(-1)?.type).toBe('result');
+    expect(hostRuns).toEqual(['listBoards']);
     expect(workerRuns).toEqual([]);
   });
 
@@ -110,6 +134,7 @@ describe('window.cardsmith over the main-process handlers', () => {
     const events: JobEvent[] = [];
     await failureOf(api.run({ op: 'installLoader', board: 'orangepi-pc', target: '/nonexistent/card.img' }));
     expect(workerRuns).toEqual([]);
+    expect(hostRuns.at(-1)).toBe('installLoader');
     const failure = await failureOf(api.run({ op: 'installLoader', board: 'orangepi-pc', target: '/dev/nonexistent' }, (event) => events.push(event), 'loader-1'));
     expect(workerRuns).toEqual(['installLoader']);
     expect(failure.name).toBe('CardsmithError');
@@ -186,6 +211,7 @@ describe('cancelling a privileged job while the password prompt is open', () => 
     let release: (worker: PrivilegedWorker) => void = () => undefined;
     const started: string[] = [];
     const router = new JobRouter({
+      jobHost: NO_HOST,
       privilegedWorker: () =>
         new Promise<PrivilegedWorker>((resolve) => {
           release = resolve;

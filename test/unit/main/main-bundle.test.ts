@@ -3,12 +3,13 @@
  * `electron` module (electron-stub.cjs), since the Electron binary cannot be installed here.
  * What is checked is the wiring the pure modules cannot show: which window options are passed,
  * that the scheme is registered before ready, that the page is served with the CSP, that
- * navigation and foreign IPC are refused and that a job's events reach the page.
+ * navigation and foreign IPC are refused and that a job's events reach the page from the job
+ * host (a utility process: here a Node child forked by the stand-in).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { build } from 'esbuild';
+import { build, type BuildOptions } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CONTENT_SECURITY_POLICY } from '../../../electron/main/security';
 import { root } from './worker-bin';
@@ -27,7 +28,9 @@ describe('the main-process bundle, wired to a stand-in electron', () => {
   let report: Record<string, unknown>;
   beforeAll(async () => {
     // The bundle as scripts/build.mjs makes it, in a private folder beside a renderer page.
-    await build({ entryPoints: [join(root, 'electron/main/main.ts')], outfile: join(bundleDir, 'main.cjs'), bundle: true, platform: 'node', target: 'node20', format: 'cjs', external: ['electron', 'drivelist'], logLevel: 'warning' });
+    const options: BuildOptions = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', external: ['electron', 'drivelist'], logLevel: 'warning' };
+    await build({ ...options, entryPoints: [join(root, 'electron/main/main.ts')], outfile: join(bundleDir, 'main.cjs') });
+    await build({ ...options, entryPoints: [join(root, 'electron/main/job-host-entry.ts')], outfile: join(bundleDir, 'job-host.cjs') });
     const renderer = join(bundleDir, '..', 'renderer');
     mkdirSync(renderer, { recursive: true });
     writeFileSync(join(renderer, 'index.html'), '<!doctype html><title>Cardsmith</title>');
@@ -62,6 +65,8 @@ describe('the main-process bundle, wired to a stand-in electron', () => {
   });
 
   it("streams a job's events to the page that asked and passes the dialog's choice back", () => {
+    // The job ran in the job host, a utility process forked once, after ready, from the bundle beside main.
+    expect(report.utilityForks).toEqual([expect.objectContaining({ modulePath: join(bundleDir, 'job-host.cjs'), ready: true })]);
     const events = report.events as { channel: string; job: string; type: string }[];
     expect(events.length).toBeGreaterThan(0);
     expect(events.every((event) => event.channel === 'cardsmith:event' && event.job === 'j2')).toBe(true);

@@ -42,7 +42,7 @@ describe('source settings from the Settings store', () => {
     actions.chooseImage({ kind: 'file', path: '/img/a.img' });
     await waitFor(() => expect(callsOf(api, 'inspect')).toHaveLength(1));
     const expected = { cacheDir: '/srv/cardsmith', cacheLimitBytes: 2 * GiB, catalogUrls: ['http://127.0.0.1:8080/c.json'] };
-    expect(callsOf(api, 'catalog')).toEqual([{ op: 'catalog', board: 'orangepi-pc', settings: expected }]);
+    expect(callsOf(api, 'catalog')).toEqual([{ op: 'catalog', icons: true, board: 'orangepi-pc', settings: expected }]);
     expect(callsOf(api, 'inspect')).toEqual([{ op: 'inspect', target: '/img/a.img', settings: expected }]);
     expect(callsOf(api, 'listBoards')).toEqual([{ op: 'listBoards' }]);
   });

@@ -11,7 +11,7 @@ import { CardsmithError } from '../../errors';
 import { openImageInput } from '../../flash/image-input';
 import type { Patch } from '../../flash/patch';
 import type { JobContext } from '../../job';
-import { isHttpUrl } from '../../sources/http';
+import { isHttpUrl } from '../../shared/pure';
 import { findCatalogEntry } from '../../sources/source-operations';
 import { CustomiseSchema, isEmpty, type Customise } from '../model';
 import { checkArmbianSettings } from './armbian';
