@@ -15,6 +15,7 @@ const ALLOWED = new Map<string, string>([
   ['electron/cli/worker.ts', 'the elevated entry itself'],
   ['electron/engine/api.ts', 'the contract: zod schemas of requests and events'],
   ['electron/engine/errors.ts', 'classified errors'],
+  ['electron/engine/shared/pure.ts', 'the error causes and the URL check the schemas use; imports nothing'],
   ['electron/engine/job.ts', 'progress and phase events'],
   ['electron/engine/ndjson.ts', 'bounded line framing of its own pipes'],
   ['electron/engine/tools.ts', 'runs lsblk, umount, udisksctl, eject with fixed arguments'],
