@@ -66,6 +66,22 @@ export const SourceSettingsSchema = z.strictObject({
 });
 export type SourceSettings = z.infer<typeof SourceSettingsSchema>;
 
+/** How an image goes onto a card: the fields `flash` and `flashMany` share. */
+const CardWriteFields = {
+  board: z.string().optional(),
+  /** Where the board's loader comes from (file, folder, .deb or URL); see boards/loader-source.ts. */
+  loaderFrom: z.string().optional(),
+  /** A bmap file for the image (default: one found beside it, e.g. card.img.bmap or card.bmap). */
+  bmap: z.string().optional(),
+  verify: z.boolean().default(true),
+  /** What a bmap's holes and all-zero data get on the card (flash/holes.ts); default skip. */
+  holes: z.enum(['skip', 'read-first', 'zero']).optional(),
+  eject: z.boolean().default(false),
+  /** Development and test only: allow a loop device as the card. */
+  allowLoop: z.boolean().default(false),
+  settings: SourceSettingsSchema.optional(),
+};
+
 export const RequestSchema = z.discriminatedUnion('op', [
   z.object({ op: z.literal('listBoards') }),
   z.object({ op: z.literal('listDrives'), all: z.boolean().default(false), includeLoop: z.boolean().default(false) }),
@@ -89,18 +105,7 @@ export const RequestSchema = z.discriminatedUnion('op', [
     source: SourceRefSchema.optional(),
     build: FlashBuildSchema.optional(),
     device: z.string(),
-    board: z.string().optional(),
-    /** Where the board's loader comes from (file, folder, .deb or URL); see boards/loader-source.ts. */
-    loaderFrom: z.string().optional(),
-    /** A bmap file for the image (default: one found beside it, e.g. card.img.bmap or card.bmap). */
-    bmap: z.string().optional(),
-    verify: z.boolean().default(true),
-    /** What a bmap's holes and all-zero data get on the card (flash/holes.ts); default skip. */
-    holes: z.enum(['skip', 'read-first', 'zero']).optional(),
-    eject: z.boolean().default(false),
-    /** Development and test only: allow a loop device as the card. */
-    allowLoop: z.boolean().default(false),
-    settings: SourceSettingsSchema.optional(),
+    ...CardWriteFields,
     /** Plain image only: first-boot settings written into its FAT boot partition (customise/firstboot). */
     customise: CustomiseSchema.optional(),
     /** How the image takes first-boot settings (os_list init_format); a catalog id's own when absent. */
@@ -117,14 +122,7 @@ export const RequestSchema = z.discriminatedUnion('op', [
     op: z.literal('flashMany'),
     source: SourceRefSchema,
     devices: z.array(z.string().min(1)).min(1).max(64).refine((list) => new Set(list).size === list.length, 'each card may be named once'),
-    board: z.string().optional(),
-    loaderFrom: z.string().optional(),
-    bmap: z.string().optional(),
-    verify: z.boolean().default(true),
-    holes: z.enum(['skip', 'read-first', 'zero']).optional(),
-    eject: z.boolean().default(false),
-    allowLoop: z.boolean().default(false),
-    settings: SourceSettingsSchema.optional(),
+    ...CardWriteFields,
   }),
   z.object({
     op: z.literal('verify'),
