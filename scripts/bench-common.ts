@@ -31,6 +31,21 @@ export function median(runs: readonly Timing[]): Timing {
   return { seconds: middle.seconds, rssMiB: Math.max(...runs.map((r) => r.rssMiB ?? 0)) };
 }
 
+/**
+ * Runs the reference and ours alternately `repeats` times (one run of either side varies a lot on
+ * a shared machine), prints every time, and returns the median of each side.
+ */
+export function alternate(name: string, repeats: number, reference: () => Timing, ours: () => Timing): { reference: Timing; ours: Timing } {
+  const theirs: Timing[] = [];
+  const mine: Timing[] = [];
+  for (let i = 0; i < repeats; i++) {
+    theirs.push(reference());
+    mine.push(ours());
+  }
+  console.log(`${name}: reference ${theirs.map((t) => t.seconds.toFixed(2)).join(' ')} s, cardsmith ${mine.map((t) => t.seconds.toFixed(2)).join(' ')} s`);
+  return { reference: median(theirs), ours: median(mine) };
+}
+
 /** Image of `mib` MiB: 4 MiB stretches, data (random or pattern) where `mapped(i)` holds, holes elsewhere. */
 export function makeImage(path: string, mib: number, mapped: (chunk: number) => boolean, random: boolean): void {
   const chunk = Buffer.alloc(4 * MiB);

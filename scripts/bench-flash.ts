@@ -15,7 +15,7 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeImage, median, timed, type Timing } from './bench-common';
+import { alternate, makeImage, timed, type Timing } from './bench-common';
 
 const MiB = 1 << 20;
 const imageMiB = Number(process.argv[2] ?? 1024);
@@ -61,14 +61,7 @@ interface Row {
 
 const rows: Row[] = [];
 function compare(name: string, mib: number, ours: () => Timing, referenceName: string, reference: () => Timing, kind: Row['kind'], target: number): void {
-  const theirs: Timing[] = [];
-  const mine: Timing[] = [];
-  for (let i = 0; i < repeats; i++) {
-    theirs.push(reference());
-    mine.push(ours());
-  }
-  console.log(`${name}: reference ${theirs.map((t) => t.seconds.toFixed(2)).join(' ')} s, cardsmith ${mine.map((t) => t.seconds.toFixed(2)).join(' ')} s`);
-  rows.push({ name, ours: median(mine), reference: median(theirs), referenceName, kind, target, mib });
+  rows.push({ name, ...alternate(name, repeats, reference, ours), referenceName, kind, target, mib });
 }
 
 try {

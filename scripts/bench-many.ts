@@ -14,7 +14,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeImage, median, timed, type Timing } from './bench-common';
+import { alternate, makeImage, timed, type Timing } from './bench-common';
 
 const MiB = 1 << 20;
 const imageMiB = Number(process.argv[2] ?? 2048);
@@ -81,14 +81,7 @@ interface Row {
 
 const rows: Row[] = [];
 function compare(name: string, ours: () => Timing, referenceName: string, reference: () => Timing, target: number): void {
-  const theirs: Timing[] = [];
-  const mine: Timing[] = [];
-  for (let i = 0; i < repeats; i++) {
-    theirs.push(reference());
-    mine.push(ours());
-  }
-  console.log(`${name}: reference ${theirs.map((t) => t.seconds.toFixed(2)).join(' ')} s, cardsmith ${mine.map((t) => t.seconds.toFixed(2)).join(' ')} s`);
-  rows.push({ name, ours: median(mine), reference: median(theirs), referenceName, target });
+  rows.push({ name, ...alternate(name, repeats, reference, ours), referenceName, target });
 }
 
 const peaks: { name: string; rss: number }[] = [];
