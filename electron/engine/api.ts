@@ -10,7 +10,7 @@
  */
 import { z } from 'zod';
 import { BoardSchema } from './boards/model';
-import { DriveSchema } from './drives/model';
+import { DriveReaderSchema, DriveSchema } from './drives/model';
 import { CatalogEntrySchema, CatalogStatsSchema, ImageInfoSchema } from './sources/model';
 import { InspectionSchema, PartitionSchema } from './disk/model';
 import { ErrorInfoSchema } from './errors';
@@ -98,6 +98,7 @@ export const RequestSchema = z.discriminatedUnion('op', [
   z.object({ op: z.literal('build'), recipe: BuildRecipeSchema, settings: SourceSettingsSchema.optional() }),
   /** The card a recipe would make, without writing it (the Review step of a build). */
   z.object({ op: z.literal('planBuild'), recipe: BuildRecipeSchema.omit({ output: true, bmap: true }), settings: SourceSettingsSchema.optional() }),
+  /** A URL or catalog id downloaded into the cache; an absolute path to a local image is hashed where it is. */
   z.object({ op: z.literal('fetch'), source: SourceRefSchema, output: z.string().optional(), settings: SourceSettingsSchema.optional() }),
   /** Exactly one of `source` (an existing image) and `build` (a recipe built for this card). */
   z.object({
@@ -267,18 +268,12 @@ export type JobEvent = z.infer<typeof EventSchema>;
  * operation of its own (each card is an ordinary `flash` job); with --json it prints these
  * events, one per line, and ends with `end`, which carries the batch report's rows.
  */
-export const StationReaderSchema = z.object({
-  vendor: z.string().nullable(),
-  model: z.string().nullable(),
-  serial: z.string().nullable(),
-  /** Where the card sits: the reader's sysfs port path, or a loop device's backing file. */
-  path: z.string().nullable(),
-});
 export const StationRowSchema = z.object({
   /** When the card's job ended (ISO 8601). */
   time: z.string(),
   device: z.string(),
-  reader: StationReaderSchema,
+  /** The drive's reader as the scanner read it (drives/reader.ts). */
+  reader: DriveReaderSchema,
   sizeBytes: z.number().int().nonnegative().nullable(),
   /** sha256 of the source file the station flashed (the cached download for a URL or catalog id). */
   imageSha256: z.string(),

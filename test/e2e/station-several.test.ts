@@ -1,9 +1,7 @@
 /**
  * Several cards from the Card step in Chromium, against the real engine and two real loop
  * devices: one `flashMany` request writes both, the Done step lists each as written and verified,
- * and both cards' bytes equal the image. Runs once the engine implements flashMany (issue 17,
- * being built beside this); until then the probe below finds "not-implemented" and the test is
- * skipped with that reason.
+ * and both cards' bytes equal the image.
  */
 import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -11,7 +9,6 @@ import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { runRequest } from '../../electron/engine/operations';
 import { sha256OfRange } from '../helpers/bytes';
 import { attachLoop, createSparseFile, detachLoop } from '../helpers/loop';
 import { describeWith } from '../helpers/needs';
@@ -20,17 +17,6 @@ import { CHROMIUM, openSession, type Session } from './harness';
 const MiB = 1024 * 1024;
 const IMAGE_BYTES = 8 * MiB;
 
-/** Whether the engine writes several cards yet: a flashMany of a missing file onto no real device. */
-async function flashManyBuilt(): Promise<boolean> {
-  let cause: string | undefined;
-  await runRequest({ op: 'flashMany', source: '/nonexistent/cardsmith-probe.img', devices: ['/dev/cardsmith-probe-none'] }, (event) => {
-    if (event.type === 'error') cause = event.error.cause;
-  }, new AbortController().signal);
-  return cause !== 'not-implemented';
-}
-
-const built = await flashManyBuilt();
-
 describeWith(['root', 'tool:losetup', 'tool:sfdisk', `file:${CHROMIUM}`], 'several cards in one flashMany job', () => {
   let session: Session;
   let dir: string;
@@ -38,7 +24,6 @@ describeWith(['root', 'tool:losetup', 'tool:sfdisk', `file:${CHROMIUM}`], 'sever
   const cards: string[] = [];
 
   beforeAll(async () => {
-    if (!built) return;
     dir = mkdtempSync(join(tmpdir(), 'cardsmith-e2e-several-'));
     image = join(dir, 'several.img');
     writeFileSync(image, Buffer.alloc(IMAGE_BYTES));
@@ -66,7 +51,7 @@ describeWith(['root', 'tool:losetup', 'tool:sfdisk', `file:${CHROMIUM}`], 'sever
     }
   });
 
-  it.skipIf(!built)('writes and verifies two loop cards in one request and lists each outcome', async () => {
+  it('writes and verifies two loop cards in one request and lists each outcome', async () => {
     const { page, shot, bridge } = session;
     const h1 = (): Promise<string | null> => page.getByRole('heading', { level: 1 }).textContent();
     await page.getByRole('radio', { name: /Generic — no bootloader/ }).check();

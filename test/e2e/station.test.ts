@@ -3,12 +3,15 @@
  * (issue 17): a loop device present before the start is listed as untouched and never written;
  * two loop devices attached one after the other while it runs are each flashed and verified by
  * their own job (their bytes are compared with the image, so "done ✓" is not only the UI's word);
- * a third, too small, fails alone with its reason; the saved report (CSV and JSON) lists all
- * three; axe finds nothing serious on the Station view or on the Card step's several-cards list.
+ * a third, too small, fails alone with its reason; with the reader filter on the cards' folder, a
+ * card whose reader (a loop device's backing file) is elsewhere is refused with why and never
+ * written; the saved report (CSV and JSON) lists the three cards with each one's reader path and
+ * the image's sha256 (from the engine); axe finds nothing serious on the Station view or on the
+ * Card step's several-cards list.
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -73,8 +76,10 @@ describeWith(['root', 'tool:losetup', 'tool:sfdisk', `file:${CHROMIUM}`], 'the S
     return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
   }
 
-  async function insertCard(name: string, sizeBytes = 16 * MiB): Promise<string> {
-    const backing = join(dir, name);
+  /** A card in the "reader" the filter takes: its backing file in cards/ (or elsewhere, to be refused). */
+  async function insertCard(name: string, sizeBytes = 16 * MiB, folder = 'cards'): Promise<string> {
+    mkdirSync(join(dir, folder), { recursive: true });
+    const backing = join(dir, folder, name);
     createSparseFile(backing, sizeBytes);
     const device = attachLoop(backing);
     offered.push(device);
@@ -98,6 +103,10 @@ describeWith(['root', 'tool:losetup', 'tool:sfdisk', `file:${CHROMIUM}`], 'the S
     await page.getByRole('checkbox', { name: 'Several cards at once' }).uncheck();
     await page.getByRole('button', { name: 'Station', exact: true }).click();
     await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Flashing station');
+    // The reader filter offers the readers the real scanner found: a loop device's is its backing file.
+    await expect.poll(() => page.locator(`#station-readers option[value="${join(dir, 'before.img')}"]`).count(), { timeout: 15_000 }).toBe(1);
+    const readerFilter = `${join(dir, 'cards')}/`;
+    await page.getByLabel('Only cards in this reader (port path, optional)').fill(readerFilter);
     await shot('01-station-ready');
 
     await page.getByRole('button', { name: 'Start the station' }).click();
@@ -120,6 +129,10 @@ describeWith(['root', 'tool:losetup', 'tool:sfdisk', `file:${CHROMIUM}`], 'the S
     expect(await smallRow.locator('.card-state').textContent()).toMatch(/^failed ✗: Not enough space: /);
     expect(await smallRow.locator('progress').evaluate((bar) => (bar as unknown as { position: number }).position)).toBe(0); // not an endless animation
     await expect.poll(() => page.locator('.station-tally').textContent()).toBe('2 cards done ✓ · 1 card failed ✗ · 0 cards running');
+    // A card in another "reader" is refused by the filter, with why.
+    const elsewhere = await insertCard('elsewhere.img', 16 * MiB, 'other');
+    const elsewhereSkip = page.locator(`.station-skipped li[data-device="${elsewhere}"]`);
+    await expect.poll(() => elsewhereSkip.textContent().catch(() => null), { timeout: 30_000 }).toBe(`${elsewhere}: its reader ${join(dir, 'other', 'elsewhere.img')} is not under ${readerFilter}`);
     await shot('03-two-done-one-failed');
 
     const flashes = bridge.requests.filter((r) => (r as { op?: string }).op === 'flash') as { device: string; verify: boolean; source: string }[];
@@ -132,21 +145,26 @@ describeWith(['root', 'tool:losetup', 'tool:sfdisk', `file:${CHROMIUM}`], 'the S
     expect(sha256OfRange(first, IMAGE_BYTES)).toBe(imageHash);
     expect(sha256OfRange(second, IMAGE_BYTES)).toBe(imageHash);
     expect(sha256OfRange(before, 16 * MiB)).toBe(beforeHash);
+    expect(sha256OfRange(elsewhere, 16 * MiB)).toBe(sha256OfRange(join(dir, 'other', 'elsewhere.img'), 16 * MiB));
+    expect(bridge.requests.filter((r) => (r as { op?: string; source?: string }).op === 'fetch').map((r) => (r as { source: string }).source)).toEqual([image]);
 
     const [csvDownload] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Save report (CSV)' }).click()]);
     const csv = readFileSync(await csvDownload.path(), 'utf8').trim().split('\r\n');
     expect(csv[0]).toBe('time,device,reader_vendor,reader_model,reader_serial,reader_path,size_bytes,image_sha256,bytes_written,result,error');
-    expect(csv.slice(1).map((line) => [line.split(',')[1], line.split(',')[9]])).toEqual([
-      [first, 'ok'],
-      [second, 'ok'],
-      [small, 'failed'],
+    // device, reader_path, image_sha256, result
+    expect(csv.slice(1).map((line) => [1, 5, 7, 9].map((column) => line.split(',')[column]))).toEqual([
+      [first, join(dir, 'cards', 'first.img'), imageHash, 'ok'],
+      [second, join(dir, 'cards', 'second.img'), imageHash, 'ok'],
+      [small, join(dir, 'cards', 'small.img'), imageHash, 'failed'],
     ]);
     const [jsonDownload] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Save report (JSON)' }).click()]);
-    const report = JSON.parse(readFileSync(await jsonDownload.path(), 'utf8')) as { cards: { device: string; result: string; sizeBytes: number; error: string | null }[] };
-    expect(report.cards.map((c) => [c.device, c.result, c.sizeBytes])).toEqual([
-      [first, 'ok', 16 * MiB],
-      [second, 'ok', 16 * MiB],
-      [small, 'failed', 4 * MiB],
+    const report = JSON.parse(readFileSync(await jsonDownload.path(), 'utf8')) as {
+      cards: { device: string; result: string; sizeBytes: number; error: string | null; imageSha256: string; reader: { path: string | null } }[];
+    };
+    expect(report.cards.map((c) => [c.device, c.result, c.sizeBytes, c.reader.path, c.imageSha256])).toEqual([
+      [first, 'ok', 16 * MiB, join(dir, 'cards', 'first.img'), imageHash],
+      [second, 'ok', 16 * MiB, join(dir, 'cards', 'second.img'), imageHash],
+      [small, 'failed', 4 * MiB, join(dir, 'cards', 'small.img'), imageHash],
     ]);
     expect(report.cards[2]?.error).toBeTruthy();
 

@@ -1,6 +1,6 @@
 /**
- * The drive scanner's I/O edge: runs lsblk and reads sysfs, /proc/swaps and /proc/self/mountinfo
- * on Linux (drivelist drops loop devices and misreads zram and internal SD readers there), and
+ * The drive scanner's I/O edge: runs lsblk and reads sysfs (facts for the safety rules, and each
+ * drive's reader: reader.ts), /proc/swaps and /proc/self/mountinfo on Linux (drivelist drops loop devices and misreads zram and internal SD readers there), and
  * maps drivelist's report on macOS and Windows. Classification itself is pure (classify.ts).
  */
 import { readFileSync, realpathSync, statSync } from 'node:fs';
@@ -11,6 +11,7 @@ import { fromDrivelist, parseDrivelist } from './drivelist';
 import { holderKey } from './identity';
 import { LSBLK_ARGS, parseLsblk, type BlockDevice } from './lsblk';
 import type { Drive } from './model';
+import { readerOf } from './reader';
 
 export interface ScanOptions {
   readonly all?: boolean;
@@ -109,7 +110,12 @@ export function linuxHostFacts(options: ScanOptions): HostFacts {
 /** Lists drives: safe targets only, or every drive with its reasons when `all`. */
 export async function scanDrives(options: ScanOptions = {}): Promise<Drive[]> {
   if (process.platform === 'linux') {
-    return classifyDrives(await runLsblk(), linuxHostFacts(options), options.all ?? false);
+    const devices = await runLsblk();
+    const knames = new Map(devices.map((d) => [d.path, d.kname]));
+    return classifyDrives(devices, linuxHostFacts(options), options.all ?? false).map((drive) => {
+      const kname = knames.get(drive.device);
+      return kname === undefined ? drive : { ...drive, reader: readerOf(kname) };
+    });
   }
   const drivelist = (await import('drivelist')) as { list(): Promise<unknown> };
   const drives = parseDrivelist(await drivelist.list()).map(fromDrivelist);

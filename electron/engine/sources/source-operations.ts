@@ -4,9 +4,11 @@
  * default and the cache root come from the request's `settings` (the app's Settings; see
  * source-settings.ts), else from CARDSMITH_CATALOGS and CARDSMITH_CACHE.
  */
-import { copyFile, rename, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { copyFile, rename, rm, stat } from 'node:fs/promises';
 import type { Request, ResultOf } from '../api';
-import { isHttpUrl } from '../shared/pure';
+import { isAbsolutePath, isHttpUrl } from '../shared/pure';
 import { boardDatabase } from '../boards/db';
 import { CardsmithError } from '../errors';
 import type { JobContext } from '../job';
@@ -51,14 +53,33 @@ export async function openImageRef(ref: string, ctx: JobContext, options: { read
   });
 }
 
-export async function runFetch(request: Extract<Request, { op: 'fetch' }>, ctx: JobContext): Promise<ResultOf<'fetch'>> {
+/** A local image: its own path and sha256, hashed with progress (the station's report names it). */
+async function hashLocal(path: string, ctx: JobContext): Promise<{ path: string; sha256: string; sizeBytes: number }> {
+  const info = await stat(path).catch(() => null);
+  if (!info?.isFile()) throw new CardsmithError('bad-input', `There is no image file at ${path}`, { path });
+  const sizeBytes = info.size;
+  ctx.phase('fetch', 'start', path);
+  const progress = ctx.progress('fetch', sizeBytes);
+  const hash = createHash('sha256');
+  let done = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20, signal: ctx.signal })) {
+    hash.update(chunk as Buffer);
+    done += (chunk as Buffer).length;
+    progress.update(done);
+  }
+  progress.finish();
+  ctx.phase('fetch', 'done');
+  return { path, sha256: hash.digest('hex'), sizeBytes };
+}
+
+async function downloadRef(source: string, ctx: JobContext): Promise<{ path: string; sha256: string; sizeBytes: number }> {
   const cache = new DownloadCache();
-  let url = request.source;
+  let url = source;
   let expectedSha256: string | null = null;
-  if (!isHttpUrl(request.source)) {
-    const entry = await findCatalogEntry(request.source, ctx);
+  if (!isHttpUrl(source)) {
+    const entry = await findCatalogEntry(source, ctx);
     if (!entry) {
-      throw new CardsmithError('bad-input', `"${request.source}" is neither an http(s) URL nor a catalog id`, { source: request.source }, 'Run `cardsmith catalog` for the ids.');
+      throw new CardsmithError('bad-input', `"${source}" is neither an http(s) URL nor a catalog id`, { source }, 'Run `cardsmith catalog` for the ids.');
     }
     const resolved = await withPublishedSha256(entry, { signal: ctx.signal });
     url = resolved.url;
@@ -68,6 +89,12 @@ export async function runFetch(request: Extract<Request, { op: 'fetch' }>, ctx: 
   ctx.phase('fetch', 'start', url);
   const object = await download(url, { cache, expectedSha256, ctx, signal: ctx.signal });
   ctx.phase('fetch', 'done');
+  return object;
+}
+
+/** A URL or catalog id downloaded into the cache; a local file (absolute path) hashed where it is. */
+export async function runFetch(request: Extract<Request, { op: 'fetch' }>, ctx: JobContext): Promise<ResultOf<'fetch'>> {
+  const object = isAbsolutePath(request.source) ? await hashLocal(request.source, ctx) : await downloadRef(request.source, ctx);
   if (!request.output) return { path: object.path, sha256: object.sha256, sizeBytes: object.sizeBytes };
   const temporary = `${request.output}.cardsmith-partial`;
   try {

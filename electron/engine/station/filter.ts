@@ -3,11 +3,11 @@ import type { Drive } from '../drives/model';
 import { CardsmithError } from '../errors';
 import { refusalOf, type StationFilter } from './rules';
 
-export { arrivals, hasMedia, type StationFilter } from './rules';
+export { arrivals, hasMedia, readerOf, type StationFilter } from './rules';
 
 /** null when the station may write the drive; otherwise why not, in the CLI's words. */
-export function refusal(drive: Drive, filter: StationFilter, readerPath: string | null): string | null {
-  const why = refusalOf(drive, filter, readerPath);
+export function refusal(drive: Drive, filter: StationFilter): string | null {
+  const why = refusalOf(drive, filter);
   switch (why?.kind) {
     case undefined:
       return null;

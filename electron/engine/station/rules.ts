@@ -7,7 +7,7 @@
  * card in the same reader counts as new. Everything with media when the station started is in
  * the first `occupied` set and so is never an arrival.
  */
-import type { Drive } from '../drives/model';
+import type { Drive, DriveReader } from '../drives/model';
 
 export interface StationFilter {
   readonly minBytes?: number;
@@ -32,8 +32,14 @@ export function arrivals(occupied: ReadonlySet<string>, drives: readonly Drive[]
   return { occupied: new Set(present.map((d) => d.device)), arrived: present.filter((d) => !occupied.has(d.device)) };
 }
 
+/** The drive's reader as the scanner read it, every field null where the OS said nothing. */
+export function readerOf(drive: Drive): DriveReader {
+  return drive.reader ?? { vendor: null, model: null, serial: null, path: null };
+}
+
 /** null when the station may write the drive; otherwise why not. */
-export function refusalOf(drive: Drive, filter: StationFilter, readerPath: string | null): Refusal | null {
+export function refusalOf(drive: Drive, filter: StationFilter): Refusal | null {
+  const readerPath = readerOf(drive).path;
   if (filter.readerPath !== undefined && !(readerPath ?? '').startsWith(filter.readerPath)) return { kind: 'reader', readerPath, wanted: filter.readerPath };
   if (drive.unsafeReasons.length > 0) return { kind: 'unsafe', reasons: drive.unsafeReasons };
   const size = drive.sizeBytes ?? 0;

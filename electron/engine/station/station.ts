@@ -6,15 +6,13 @@
  * flashed from that one file. One card's failure ends that card only.
  */
 import { existsSync, renameSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { JobEvent, StationEvent, StationRow } from '../api';
 import type { Drive } from '../drives/model';
 import { scanDrives } from '../drives/scan';
 import { CardsmithError } from '../errors';
 import { runRequest } from '../operations';
-import { sha256OfFile } from '../sources/cache';
-import { arrivals, refusal, type StationFilter } from './filter';
-import { readerOf } from './reader';
+import { arrivals, readerOf, refusal, type StationFilter } from './filter';
 import { renderReport } from './report';
 import { advance, newSlot, slotEvent, tally, type Slot } from './slots';
 
@@ -30,12 +28,14 @@ export interface StationOptions {
   readonly intervalMs?: number;
 }
 
-/** The file every card is flashed from and its sha256: a local image as it is, anything else fetched once. */
+/**
+ * The file every card is flashed from and its sha256, from the `fetch` operation (the app's
+ * Station asks it the same): a local image is hashed where it is, anything else fetched once.
+ */
 async function resolveSource(source: string, signal: AbortSignal): Promise<{ path: string; sha256: string }> {
-  if (existsSync(source)) return { path: source, sha256: await sha256OfFile(source) };
   let failure: string | undefined;
   const fetched = await runRequest<'fetch'>(
-    { op: 'fetch', source },
+    { op: 'fetch', source: existsSync(source) ? resolve(source) : source },
     (event) => {
       if (event.type === 'error') failure = event.error.message;
     },
@@ -77,7 +77,7 @@ export async function runStation(options: StationOptions, emit: (event: StationE
   let started = 0;
   const full = (): boolean => options.count !== undefined && started >= options.count;
 
-  const flashCard = async (drive: Drive, reader: StationRow['reader']): Promise<void> => {
+  const flashCard = async (drive: Drive): Promise<void> => {
     const index = slots.push(newSlot(drive.device)) - 1;
     emit(slotEvent(slots[index] as Slot));
     const onEvent = (event: JobEvent): void => {
@@ -97,7 +97,7 @@ export async function runStation(options: StationOptions, emit: (event: StationE
     rows.push({
       time: new Date().toISOString(),
       device: drive.device,
-      reader,
+      reader: readerOf(drive),
       sizeBytes: drive.sizeBytes,
       imageSha256: image.sha256,
       bytesWritten: slot.bytesWritten,
@@ -114,15 +114,14 @@ export async function runStation(options: StationOptions, emit: (event: StationE
     occupied = next.occupied;
     for (const drive of next.arrived) {
       if (busy.has(drive.device)) continue;
-      const reader = readerOf(drive.device);
-      const reason = full() ? `the station already has its ${options.count} cards` : refusal(drive, options.filter, reader.path);
+      const reason = full() ? `the station already has its ${options.count} cards` : refusal(drive, options.filter);
       if (reason !== null) {
         emit({ type: 'station', kind: 'skip', device: drive.device, reason });
         continue;
       }
       started++;
       busy.add(drive.device);
-      const job = flashCard(drive, reader).finally(() => {
+      const job = flashCard(drive).finally(() => {
         busy.delete(drive.device);
         jobs.delete(job);
       });

@@ -1,16 +1,16 @@
 /**
  * The Station: the flow's image onto every card inserted while it runs, each its own flash job
  * (verify and eject on). Cards present at the start are listed as untouched; new ones that are not
- * safe or outside the size filter are listed with why. A row per card, the tally, the speed of all
+ * safe, outside the size filter or not in the chosen reader are listed with why. A row per card, the tally, the speed of all
  * cards together, and the batch report as CSV or JSON. The logic is store/station.ts's.
  */
-import { useState, type ReactNode } from 'react';
+import { useEffect, useState, type ReactNode } from 'react';
 import type { Refusal } from '../../../electron/engine/station/rules';
 import { toCsv, toJson } from '../../../electron/engine/station/report-text';
 import { CardRows } from '../components/card-rows';
 import { ErrorPanel } from '../components/error-panel';
 import { pluralKey, type Language, type Translator } from '../i18n/translate';
-import { isActive, stationTally } from '../store/station';
+import { isActive, readersSeen, stationDrives, stationTally } from '../store/station';
 import { useActions, useApp, useI18n } from '../store/store-context';
 import { formatBytes } from '../view/format';
 import { imageName } from '../view/image-name';
@@ -33,7 +33,7 @@ function refusalText(refusal: Refusal, t: Translator, language: Language): strin
     case 'above':
       return t('station.skip.above', { size: formatBytes(refusal.maxBytes, language) });
     case 'reader':
-      return t('station.skip.reader');
+      return t('station.skip.reader', { path: refusal.readerPath ?? t('station.readerUnknown'), wanted: refusal.wanted });
   }
 }
 
@@ -54,6 +54,12 @@ export function StationPage(): ReactNode {
   const board = useApp((s) => s.flow.board);
   const [minText, setMinText] = useState('');
   const [maxText, setMaxText] = useState('');
+  const [readerText, setReaderText] = useState('');
+  const drives = useApp((s) => s.drives);
+  // The reader filter offers the readers of the drives listed now and of those the station saw.
+  useEffect(() => void actions.refreshDrives(), [actions]);
+  const readers = readersSeen([...(drives.status === 'ready' ? drives.value : []), ...stationDrives(station)]);
+  const readerPath = readerText.trim();
   const minBytes = parseGigabytes(minText);
   const maxBytes = parseGigabytes(maxText);
   const active = isActive(station);
@@ -63,7 +69,11 @@ export function StationPage(): ReactNode {
   const count = (n: number, one: Parameters<Translator>[0], other: Parameters<Translator>[0]): string => t(pluralKey(language, n, one, other), { count: n });
   const stamp = (): string => new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
   const start = (): void => {
-    void actions.startStation({ ...(minBytes !== undefined && minBytes !== null ? { minBytes } : {}), ...(maxBytes !== undefined && maxBytes !== null ? { maxBytes } : {}) });
+    void actions.startStation({
+      ...(minBytes !== undefined && minBytes !== null ? { minBytes } : {}),
+      ...(maxBytes !== undefined && maxBytes !== null ? { maxBytes } : {}),
+      ...(readerPath !== '' ? { readerPath } : {}),
+    });
   };
 
   return (
@@ -91,6 +101,20 @@ export function StationPage(): ReactNode {
           <input inputMode="decimal" value={maxText} disabled={active} onChange={(e) => setMaxText(e.target.value)} aria-invalid={maxBytes === null} />
         </label>
         {minBytes === null || maxBytes === null ? <p className="choice-blocked">{t('station.badSize')}</p> : null}
+        <label className="field">
+          <span>{t('station.reader')}</span>
+          <input list="station-readers" value={readerText} disabled={active} spellCheck={false} onChange={(e) => setReaderText(e.target.value)} aria-describedby="station-reader-hint" />
+        </label>
+        <datalist id="station-readers">
+          {readers.map((r) => (
+            <option key={r.path} value={r.path}>
+              {[r.vendor, r.model, r.serial].filter((part) => part !== null).join(' ')}
+            </option>
+          ))}
+        </datalist>
+        <p id="station-reader-hint" className="muted">
+          {t('station.readerHint')}
+        </p>
       </div>
       <div className="button-row">
         <button type="button" className="primary" disabled={!canStart} onClick={start}>

@@ -1,5 +1,5 @@
 /**
- * Runs the Station view: resolves the image once, snapshots the drives present, then scans about
+ * Runs the Station view: resolves the image once (and its sha256), snapshots the drives present, then scans about
  * every second and gives each new card that passes the rules its own `flash` job (verify on,
  * eject on), several at once. Job events reach the store in batches (batch.ts), so many cards
  * reporting at once keep the window responsive. Decisions are station.ts's; this only sequences.
@@ -48,7 +48,7 @@ export function createStationRunner(deps: StationRunnerDeps): StationRunner {
   const batch = createBatcher<{ jobId: string; event: JobEvent }>((items) => deps.set(cardEvents(deps.get(), items)), deps.batchMs ?? BATCH_MS, timers);
   let interval: unknown = null;
   let scanning = false;
-  /** The download being resolved at start, cancelled by Stop. */
+  /** The source being resolved at start (a download, or a local file being hashed), cancelled by Stop. */
   let fetching: string | null = null;
 
   const listDrives = async (): Promise<readonly Drive[] | null> => {
@@ -91,18 +91,14 @@ export function createStationRunner(deps: StationRunnerDeps): StationRunner {
         deps.set({ ...IDLE_STATION, status: 'stopped', error: { cause: 'bad-input', message: 'The station writes a finished image; a rootfs is built for one card at a time.' } });
         return;
       }
-      // A download is fetched once into the cache; every card is then flashed from that file.
-      let path = source;
-      let sha256 = '';
-      if (image.kind !== 'file') {
-        fetching = client.newJobId('station-fetch');
-        const fetched = await client.run({ op: 'fetch', source }, undefined, fetching);
-        fetching = null;
-        if (deps.get().status !== 'starting') return; // stopped while fetching
-        if (!fetched.ok) return deps.set({ ...IDLE_STATION, status: 'stopped', error: fetched.error });
-        path = fetched.value.path;
-        sha256 = fetched.value.sha256;
-      }
+      // The engine resolves the source once (`fetch`): a download into the cache, a local file hashed
+      // where it is. Every card is flashed from that file, and the report names its sha256.
+      fetching = client.newJobId('station-fetch');
+      const fetched = await client.run({ op: 'fetch', source }, undefined, fetching);
+      fetching = null;
+      if (deps.get().status !== 'starting') return; // stopped while fetching
+      if (!fetched.ok) return deps.set({ ...IDLE_STATION, status: 'stopped', error: fetched.error });
+      const { path, sha256 } = fetched.value;
       const drives = await client.run({ op: 'listDrives', all: true });
       if (!drives.ok) return deps.set({ ...IDLE_STATION, status: 'stopped', error: drives.error });
       if (deps.get().status !== 'starting') return;

@@ -5,9 +5,9 @@
  * refusal rules and the same slot machine as `cardsmith station` (electron/engine/station/).
  */
 import type { JobEvent, StationRow } from '../../../electron/engine/api';
-import type { Drive } from '../../../electron/engine/drives/model';
+import type { Drive, DriveReader } from '../../../electron/engine/drives/model';
 import type { ErrorInfo } from '../../../electron/engine/errors';
-import { arrivals, hasMedia, refusalOf, type Refusal, type StationFilter } from '../../../electron/engine/station/rules';
+import { arrivals, hasMedia, readerOf, refusalOf, type Refusal, type StationFilter } from '../../../electron/engine/station/rules';
 import { advance, isFinished, newSlot, tally, type Slot, type Tally } from '../../../electron/engine/station/slots';
 
 export type StationStatus = 'idle' | 'starting' | 'watching' | 'stopping' | 'stopped';
@@ -28,7 +28,7 @@ export interface StationState {
   readonly status: StationStatus;
   /** The file every card is flashed from (a download resolved once into the cache). */
   readonly source: string | null;
-  /** Its sha256 when the engine told it (a download); '' for a local file. */
+  /** Its sha256, as the engine's `fetch` gave it at the start. */
   readonly imageSha256: string;
   readonly filter: StationFilter;
   /** Drives with media when the station started: never written. */
@@ -56,8 +56,7 @@ export function stationScanned(state: StationState, drives: readonly Drive[]): {
   let skipped = state.skipped;
   for (const drive of next.arrived) {
     if (busy.has(drive.device)) continue;
-    // The app does not know a card's reader port; the filter is by size (and the safety rules).
-    const refusal = refusalOf(drive, state.filter, null);
+    const refusal = refusalOf(drive, state.filter);
     if (refusal) skipped = [...skipped.filter((s) => s.drive.device !== drive.device), { drive, refusal }];
     else take.push(drive);
   }
@@ -96,8 +95,7 @@ export function cardEnded(state: StationState, jobId: string, outcome: CardOutco
   const row: StationRow = {
     time: new Date(now).toISOString(),
     device: card.drive.device,
-    // What the app knows of the reader is the drive's own name; its port is only known to the CLI (sysfs).
-    reader: { vendor: null, model: card.drive.description || null, serial: null, path: null },
+    reader: readerOf(card.drive),
     sizeBytes: card.drive.sizeBytes,
     imageSha256: state.imageSha256,
     bytesWritten: slot.bytesWritten,
@@ -130,4 +128,19 @@ export function aggregateSpeed(slots: Iterable<Slot>): number {
   let sum = 0;
   for (const slot of slots) if (!isFinished(slot)) sum += slot.bytesPerSecond ?? 0;
   return sum;
+}
+
+/** The readers these drives sit in (each port path once, in the order seen): the choices of the reader filter. */
+export function readersSeen(drives: Iterable<Drive>): (DriveReader & { readonly path: string })[] {
+  const seen = new Map<string, DriveReader & { readonly path: string }>();
+  for (const drive of drives) {
+    const reader = readerOf(drive);
+    if (reader.path !== null && !seen.has(reader.path)) seen.set(reader.path, { ...reader, path: reader.path });
+  }
+  return [...seen.values()];
+}
+
+/** Every drive the station has seen: present at the start, taken, refused. */
+export function stationDrives(state: StationState): Drive[] {
+  return [...state.untouched, ...state.cards.map((c) => c.drive), ...state.skipped.map((s) => s.drive)];
 }

@@ -3,7 +3,8 @@
  * checkbox offers checkboxes, Review lists every card, one `flashMany` request writes them, the
  * Flash step shows a row per card from its card-tagged events with the speed of all together,
  * and Done lists each card's outcome with the failed one's reason in words. A customised image
- * cannot go to several cards, and says why. Also the Station page itself: untouched, taken, refused.
+ * cannot go to several cards, and says why. Also the Station page itself: untouched, taken, refused
+ * (by size and by the reader filter), and the report with each card's reader and the image's sha256.
  */
 import { act, cleanup, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -110,8 +111,14 @@ describe('several cards at once', { timeout: 30_000 }, () => {
 
 describe('Station page', { timeout: 30_000 }, () => {
   it('lists the untouched drives, a row per card taken, the refused ones with why, and saves the report', async () => {
-    let drives = [SYSTEM, SDB];
+    const reader = (path: string) => ({ vendor: 'Generic', model: 'STORAGE DEVICE', serial: '0819', path });
+    const kingston = { ...SDB, reader: reader('/sys/devices/usb1/1-1/1-1:1.0') };
+    const small = { ...SDC, reader: reader('/sys/devices/usb1/1-2/1-2:1.0/a') };
+    const big = drive({ device: '/dev/sdd', description: 'Big', reader: reader('/sys/devices/usb1/1-2/1-2:1.0/b') });
+    const elsewhere = drive({ device: '/dev/sde', description: 'Elsewhere', reader: reader('/sys/devices/usb1/1-3/1-3:1.0') });
+    let drives = [SYSTEM, kingston];
     const api = fakeApi({
+      fetch: async (request) => ({ path: (request as { source: string }).source, sha256: 'ab'.repeat(32), sizeBytes: 1000 }),
       listDrives: async () => ({ drives }),
       flash: async (request) => ({ device: (request as { device: string }).device, bytesWritten: 1000, verified: true }),
     });
@@ -121,16 +128,21 @@ describe('Station page', { timeout: 30_000 }, () => {
       store.getState().actions.openScreen('station');
     });
     expect(heading()).toBe('Schreibstation');
+    // The reader filter offers the readers of the drives listed now.
+    await waitFor(() => expect([...document.querySelectorAll('#station-readers option')].map((o) => o.getAttribute('value'))).toEqual(['/sys/devices/usb1/1-1/1-1:1.0']));
     fireEvent.change(screen.getByLabelText('Kleinste Karte (GB, optional)'), { target: { value: '20' } });
+    fireEvent.change(screen.getByLabelText('Nur Karten in diesem Lesegerät (Anschlusspfad, optional)'), { target: { value: ' /sys/devices/usb1/1-2 ' } });
     fireEvent.click(screen.getByRole('button', { name: 'Station starten' }));
     await screen.findByText('Warte auf Karten: einstecken, der Rest geschieht von selbst.');
+    expect(api.calls.filter((r) => r.op === 'fetch').map((r) => (r as { source: string }).source)).toEqual(['/img/a.img']);
     expect(screen.getByText(/Kingston \(\/dev\/sdb/)).toBeTruthy();
     // While the station takes every new card, the flow cannot write one of them too.
     expect((document.querySelector('.app-header nav button') as HTMLButtonElement).disabled).toBe(true);
-    drives = [SYSTEM, SDB, SDC, drive({ device: '/dev/sdd', description: 'Big' })];
+    drives = [SYSTEM, kingston, small, big, elsewhere];
     await waitFor(() => expect(screen.getByText('1 Karte fertig ✓', { exact: false })).toBeTruthy(), { timeout: 5000 });
     expect(api.calls.filter((r) => r.op === 'flash').map((r) => (r as { device: string }).device)).toEqual(['/dev/sdd']);
     expect(screen.getByText('/dev/sdc: kleiner als 20 GB')).toBeTruthy();
+    expect(screen.getByText('/dev/sde: sein Lesegerät /sys/devices/usb1/1-3/1-3:1.0 liegt nicht unter /sys/devices/usb1/1-2')).toBeTruthy();
     const row = document.querySelector('tr[data-device="/dev/sdd"]');
     expect(row?.getAttribute('data-state')).toBe('done');
     // jsdom has no object URLs; the page's download hands its Blob to this stand-in.
@@ -141,9 +153,9 @@ describe('Station page', { timeout: 30_000 }, () => {
     expect(click).toHaveBeenCalledTimes(1);
     const csv = (await saved[0]?.text())?.split('\r\n') ?? [];
     expect(csv[0]).toBe('time,device,reader_vendor,reader_model,reader_serial,reader_path,size_bytes,image_sha256,bytes_written,result,error');
-    expect(csv[1]).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z,\/dev\/sdd,,Big,,,32000000000,,1000,ok,$/);
+    expect(csv[1]).toMatch(new RegExp(`^\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z,/dev/sdd,Generic,STORAGE DEVICE,0819,/sys/devices/usb1/1-2/1-2:1.0/b,32000000000,${'ab'.repeat(32)},1000,ok,$`));
     fireEvent.click(screen.getByRole('button', { name: 'Bericht speichern (JSON)' }));
-    expect(JSON.parse((await saved[1]?.text()) ?? '')).toMatchObject({ cards: [{ device: '/dev/sdd', result: 'ok', bytesWritten: 1000 }] });
+    expect(JSON.parse((await saved[1]?.text()) ?? '')).toMatchObject({ cards: [{ device: '/dev/sdd', result: 'ok', bytesWritten: 1000, reader: big.reader, imageSha256: 'ab'.repeat(32) }] });
     click.mockRestore();
   });
 });

@@ -4,6 +4,8 @@
  * snapshot is never touched, unsafe and out-of-filter cards are listed with why, a card pulled
  * and put back is new), the report rows and their CSV, and the runner driving a scripted engine:
  * one `flash` request per new card (verify and eject on), a row per card, Stop lets cards finish.
+ * The reader filter takes only cards under the chosen reader path, and the rows carry the
+ * scanner's reader; a local image's sha256 comes from the engine's `fetch` at the start.
  * Also the several-cards choice on the Card step (flow.ts).
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -11,13 +13,27 @@ import type { JobEvent, RequestInput } from '../../../electron/engine/api';
 import { CSV_COLUMNS, toCsv } from '../../../electron/engine/station/report-text';
 import { createClient } from '../../../renderer/src/client/cardsmith-client';
 import * as flow from '../../../renderer/src/store/flow';
-import { aggregateSpeed, cardEnded, cardEvents, cardStarted, IDLE_STATION, stationScanned, stationStarted, stationStopping, stationTally, type StationState } from '../../../renderer/src/store/station';
+import {
+  aggregateSpeed,
+  cardEnded,
+  cardEvents,
+  cardStarted,
+  IDLE_STATION,
+  readersSeen,
+  stationDrives,
+  stationScanned,
+  stationStarted,
+  stationStopping,
+  stationTally,
+  type StationState,
+} from '../../../renderer/src/store/station';
 import { createStationRunner } from '../../../renderer/src/store/station-runner';
 import { board, drive, fakeApi } from './samples';
 
 const SYSTEM = drive({ device: '/dev/sda', description: 'System disk', system: true, unsafeReasons: ['system drive: holds /'] });
 const OLD = drive({ device: '/dev/sdb', description: 'Old card' });
-const NEW = drive({ device: '/dev/sdc', description: 'New card', sizeBytes: 16e9 });
+const SLOT0 = '/sys/devices/pci0000:00/0000:00:14.0/usb1/1-2/1-2:1.0/host6/target6:0:0/6:0:0:0';
+const NEW = drive({ device: '/dev/sdc', description: 'New card', sizeBytes: 16e9, reader: { vendor: 'Generic', model: 'STORAGE DEVICE', serial: '000000000819', path: SLOT0 } });
 const progress = (bytesDone: number): JobEvent => ({ type: 'progress', phase: 'write', bytesDone, bytesTotal: 1000, bytesPerSecond: 5e6, etaSeconds: 1 });
 
 describe('station decisions', () => {
@@ -29,6 +45,19 @@ describe('station decisions', () => {
     expect(take.map((d) => d.device)).toEqual(['/dev/sdc']);
     // Still there at the next scan: not new again.
     expect(stationScanned(state, [SYSTEM, OLD, NEW]).take).toEqual([]);
+  });
+
+  it('takes only cards whose reader path starts with the reader filter, as the CLI does', () => {
+    const started = stationStarted('/img/a.img', '', { readerPath: '/sys/devices/pci0000:00/0000:00:14.0/usb1/1-2/' }, []);
+    const otherPort = drive({ device: '/dev/sdd', reader: { vendor: null, model: null, serial: null, path: '/sys/devices/pci0000:00/0000:00:14.0/usb1/1-3/1-3:1.0' } });
+    const noReader = drive({ device: '/dev/sde' });
+    const { state, take } = stationScanned(started, [otherPort, noReader, NEW]);
+    expect(take.map((d) => d.device)).toEqual(['/dev/sdc']);
+    expect(state.skipped.map((s) => s.refusal)).toEqual([
+      { kind: 'reader', readerPath: '/sys/devices/pci0000:00/0000:00:14.0/usb1/1-3/1-3:1.0', wanted: '/sys/devices/pci0000:00/0000:00:14.0/usb1/1-2/' },
+      { kind: 'reader', readerPath: null, wanted: '/sys/devices/pci0000:00/0000:00:14.0/usb1/1-2/' },
+    ]);
+    expect(readersSeen([...stationDrives(state), ...take, NEW]).map((r) => r.path)).toEqual(['/sys/devices/pci0000:00/0000:00:14.0/usb1/1-3/1-3:1.0', SLOT0]);
   });
 
   it('lists a new unsafe or out-of-filter card with why instead of taking it', () => {
@@ -74,12 +103,13 @@ describe('station decisions', () => {
     state = cardEnded(state, 'b', { ok: false, error: { cause: 'io', message: 'write failed at byte 4096' } }, Date.UTC(2026, 0, 2, 3, 4, 6));
     expect(stationTally(state)).toEqual({ running: 0, ok: 1, failed: 1 });
     expect(state.rows).toEqual([
-      { time: '2026-01-02T03:04:05.000Z', device: '/dev/sdc', reader: { vendor: null, model: 'New card', serial: null, path: null }, sizeBytes: 16e9, imageSha256: 'cd'.repeat(32), bytesWritten: 1000, result: 'ok', error: null },
-      { time: '2026-01-02T03:04:06.000Z', device: '/dev/sdb', reader: { vendor: null, model: 'Old card', serial: null, path: null }, sizeBytes: 32e9, imageSha256: 'cd'.repeat(32), bytesWritten: 0, result: 'failed', error: 'write failed at byte 4096' },
+      { time: '2026-01-02T03:04:05.000Z', device: '/dev/sdc', reader: { vendor: 'Generic', model: 'STORAGE DEVICE', serial: '000000000819', path: SLOT0 }, sizeBytes: 16e9, imageSha256: 'cd'.repeat(32), bytesWritten: 1000, result: 'ok', error: null },
+      { time: '2026-01-02T03:04:06.000Z', device: '/dev/sdb', reader: { vendor: null, model: null, serial: null, path: null }, sizeBytes: 32e9, imageSha256: 'cd'.repeat(32), bytesWritten: 0, result: 'failed', error: 'write failed at byte 4096' },
     ]);
     const csv = toCsv(state.rows).split('\r\n');
     expect(csv[0]).toBe(CSV_COLUMNS.join(','));
-    expect(csv[2]).toBe(`2026-01-02T03:04:06.000Z,/dev/sdb,,Old card,,,32000000000,${'cd'.repeat(32)},0,failed,write failed at byte 4096`);
+    expect(csv[1]).toBe(`2026-01-02T03:04:05.000Z,/dev/sdc,Generic,STORAGE DEVICE,000000000819,${SLOT0},16000000000,${'cd'.repeat(32)},1000,ok,`);
+    expect(csv[2]).toBe(`2026-01-02T03:04:06.000Z,/dev/sdb,,,,,32000000000,${'cd'.repeat(32)},0,failed,write failed at byte 4096`);
   });
 });
 
@@ -95,6 +125,7 @@ describe('station runner against a scripted engine', () => {
     let drives = [SYSTEM, OLD];
     const finishers: (() => void)[] = [];
     const api = fakeApi({
+      fetch: async (request) => ({ path: (request as { source: string }).source, sha256: 'ab'.repeat(32), sizeBytes: 1000 }),
       listDrives: async () => ({ drives }),
       flash: (request, emit) =>
         new Promise((resolve) => {
@@ -117,7 +148,8 @@ describe('station runner against a scripted engine', () => {
       // A loop device (tests) has nothing to eject.
       { op: 'flash', source: '/img/a.img', device: '/dev/loop7', verify: true, eject: false, board: 'orangepi-pc' },
     ]);
-    expect(api.calls.some((r) => r.op === 'fetch')).toBe(false); // a local file is flashed as it is
+    // A local file is flashed where it is; the engine hashed it once, for the report.
+    expect(api.calls.filter((r) => r.op === 'fetch')).toEqual([{ op: 'fetch', source: '/img/a.img' }]);
     await vi.advanceTimersByTimeAsync(100);
     expect(state.cards.map((c) => [c.drive.device, c.slot.state, c.slot.percent])).toEqual([
       ['/dev/sdc', 'writing', 50],
@@ -133,9 +165,9 @@ describe('station runner against a scripted engine', () => {
     finishers[1]?.();
     await vi.advanceTimersByTimeAsync(0);
     expect(state.status).toBe('stopped');
-    expect(state.rows.map((r) => [r.device, r.result])).toEqual([
-      ['/dev/sdc', 'ok'],
-      ['/dev/loop7', 'ok'],
+    expect(state.rows.map((r) => [r.device, r.result, r.imageSha256, r.reader.path])).toEqual([
+      ['/dev/sdc', 'ok', 'ab'.repeat(32), SLOT0],
+      ['/dev/loop7', 'ok', 'ab'.repeat(32), null],
     ]);
   });
 

@@ -15,8 +15,9 @@ const progress = (phase: 'write' | 'verify' | 'decompress', bytesDone: number, b
   etaSeconds: null,
 });
 
-function drive(device: string, sizeBytes: number | null, unsafeReasons: string[] = []): Drive {
-  return { device, description: 'card', sizeBytes, readerKind: 'usb', removable: true, readOnly: false, system: false, mountpoints: [], unsafeReasons, warnings: [] };
+function drive(device: string, sizeBytes: number | null, unsafeReasons: string[] = [], readerPath?: string): Drive {
+  const reader = readerPath === undefined ? {} : { reader: { vendor: null, model: null, serial: null, path: readerPath } };
+  return { device, description: 'card', sizeBytes, readerKind: 'usb', removable: true, readOnly: false, system: false, mountpoints: [], unsafeReasons, warnings: [], ...reader };
 }
 
 describe('slot', () => {
@@ -83,14 +84,14 @@ describe('which drives the station takes', () => {
   });
 
   it('refuses unsafe drives, sizes outside the filter and other readers', () => {
-    expect(refusal(drive('/dev/sdb', 16e9, ['system disk', 'mounted']), {}, null)).toBe('system disk; mounted');
-    expect(refusal(drive('/dev/sdb', 16e9), { minBytes: 32e9 }, null)).toMatch(/below --min-size/);
-    expect(refusal(drive('/dev/sdb', 64e9), { maxBytes: 32e9 }, null)).toMatch(/above --max-size/);
-    expect(refusal(drive('/dev/sdb', 16e9), { minBytes: 8e9, maxBytes: 32e9 }, null)).toBeNull();
+    expect(refusal(drive('/dev/sdb', 16e9, ['system disk', 'mounted']), {})).toBe('system disk; mounted');
+    expect(refusal(drive('/dev/sdb', 16e9), { minBytes: 32e9 })).toMatch(/below --min-size/);
+    expect(refusal(drive('/dev/sdb', 64e9), { maxBytes: 32e9 })).toMatch(/above --max-size/);
+    expect(refusal(drive('/dev/sdb', 16e9), { minBytes: 8e9, maxBytes: 32e9 })).toBeNull();
     const port = '/sys/devices/pci0000:00/usb1/1-2';
-    expect(refusal(drive('/dev/sdb', 16e9), { readerPath: '/sys/devices/pci0000:00/usb1/1-1' }, `${port}/1-2:1.0`)).toMatch(/not under --reader/);
-    expect(refusal(drive('/dev/sdb', 16e9), { readerPath: port }, `${port}/1-2:1.0`)).toBeNull();
-    expect(refusal(drive('/dev/sdb', 16e9), { readerPath: port }, null)).toMatch(/\(unknown\)/);
+    expect(refusal(drive('/dev/sdb', 16e9, [], `${port}/1-2:1.0`), { readerPath: '/sys/devices/pci0000:00/usb1/1-1' })).toMatch(/not under --reader/);
+    expect(refusal(drive('/dev/sdb', 16e9, [], `${port}/1-2:1.0`), { readerPath: port })).toBeNull();
+    expect(refusal(drive('/dev/sdb', 16e9), { readerPath: port })).toMatch(/\(unknown\)/);
   });
 
   it('reads sizes as GiB for G and decimal for GB, and names a bad one', () => {
