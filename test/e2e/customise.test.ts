@@ -303,8 +303,9 @@ describeWith(
       await shot('08-review-built-en');
       await flashAndWait('09-done-built');
 
-      const build = bridge.requests.findLast((r) => (r as { op?: string }).op === 'build') as { recipe: { board: string; customise?: { hostname?: string } } };
-      expect(build.recipe).toMatchObject({ board: 'rock64', customise: { hostname: 'rock-1', user: { name: 'bob' } } });
+      // Build-then-flash is one engine job: the flash request carries the recipe.
+      const flash = bridge.requests.findLast((r) => (r as { op?: string }).op === 'flash') as { build?: { board: string; customise?: { hostname?: string } } };
+      expect(flash.build).toMatchObject({ board: 'rock64', customise: { hostname: 'rock-1', user: { name: 'bob' } } });
       const fs = partitionOf(card, 2, join(dir, 'card-root.ext4'));
       const fsck = spawnSync('e2fsck', ['-fn', fs], { encoding: 'utf8' });
       expect(fsck.status, `${fsck.stdout}${fsck.stderr}`).toBe(0);
