@@ -174,7 +174,7 @@ describeWith(['root', 'tool:losetup'], 'cardsmith flash with several --device', 
         spawnSync(process.execPath, [join(root, 'bin/cardsmith.cjs'), 'flash', path, ...devices.flatMap((d) => ['--device', d]), '--allow-loop', '--yes', ...args], { encoding: 'utf8' });
       const human = cli([]);
       expect(human.status).toBe(1);
-      expect(human.stdout).toContain(`${devices[0]}: wrote 10.0 MiB, verified`);
+      expect(human.stdout).toContain(`${devices[0]}: wrote 10 MiB, verified`);
       expect(human.stdout).toMatch(new RegExp(`${devices[1]}: FAILED \\(too-small\\)`));
       expect(human.stdout).toContain('1 of 2 cards written, 1 failed');
       const json = cli(['--json']);
