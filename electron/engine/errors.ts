@@ -5,6 +5,7 @@
  * engine, so the GUI never has to interpret errno.
  */
 import { z } from 'zod';
+import { ENGINE_MESSAGES, english, MAX_PARAM_LENGTH, MAX_PARAMS, message as keyedMessage, type Message, type MessageKey, type ParamsOf } from './messages';
 
 export const ERROR_CAUSES = [
   'bad-input',
@@ -29,35 +30,34 @@ export const ERROR_CAUSES = [
 export const ErrorCauseSchema = z.enum(ERROR_CAUSES);
 export type ErrorCause = z.infer<typeof ErrorCauseSchema>;
 
+/** A keyed message's params: strings and numbers only, few and short (they cross the worker pipe). */
+export const MessageParamsSchema = z
+  .record(z.string().max(64), z.union([z.string().max(MAX_PARAM_LENGTH), z.number()]))
+  .refine((params) => Object.keys(params).length <= MAX_PARAMS, `at most ${MAX_PARAMS} params`);
+const MessageKeySchema = z.string().min(1).max(128);
+
+/**
+ * `message` and `hint` are English (CLI, logs); `key`/`params` and `hintKey`/`hintParams` say the
+ * same as message keys a front end translates (messages.ts), and `notes` are keyed sentences the
+ * English message ends with (what the card holds after an interrupted write, why a drive is unsafe).
+ */
 export const ErrorInfoSchema = z.object({
   cause: ErrorCauseSchema,
   message: z.string(),
   hint: z.string().optional(),
   details: z.record(z.string(), z.unknown()).optional(),
   logFile: z.string().optional(),
+  key: MessageKeySchema.optional(),
+  params: MessageParamsSchema.optional(),
+  hintKey: MessageKeySchema.optional(),
+  hintParams: MessageParamsSchema.optional(),
+  notes: z.array(z.object({ key: MessageKeySchema, params: MessageParamsSchema })).max(8).optional(),
 });
 export type ErrorInfo = z.infer<typeof ErrorInfoSchema>;
 
 /** What a person can try for each cause when the thrower had nothing more specific to say. */
-const DEFAULT_HINTS: Record<ErrorCause, string> = {
-  'bad-input': 'Check the command line or the file you chose.',
-  'unknown-board': 'Run `cardsmith boards` to see the board ids.',
-  overlap: 'Choose a layout whose partitions start after the board loader area.',
-  'too-small': 'Use a larger card or a smaller image.',
-  permission: 'Run the privileged writer (the app asks for it), or use sudo for the CLI.',
-  busy: 'Close programs using the card and unmount it, then try again.',
-  'device-gone': 'Reinsert the card and choose it again.',
-  'unsafe-target': 'Choose a removable card; system drives are never written.',
-  io: 'The card or reader failed. Try another reader or card.',
-  'source-corrupt': 'Download the image again; the file is damaged.',
-  'checksum-mismatch': 'The data is not what was expected. Download again or use another card.',
-  network: 'Check the connection; the download resumes where it stopped.',
-  'no-space': 'Free disk space on the destination and try again.',
-  'missing-tool': 'Install the program named above and try again.',
-  cancelled: 'Start again when ready.',
-  'not-implemented': 'This command is not implemented yet.',
-  internal: 'This is a bug in Cardsmith; please attach the log to a report.',
-};
+const defaultHint = (cause: ErrorCause): Message => ({ key: `hint.${cause}`, params: {} });
+const DEFAULT_HINT_TEXT = (cause: ErrorCause): string => ENGINE_MESSAGES[`hint.${cause}`];
 
 export class CardsmithError extends Error {
   readonly info: ErrorInfo;
@@ -65,7 +65,45 @@ export class CardsmithError extends Error {
   constructor(cause: ErrorCause, message: string, details?: Record<string, unknown>, hint?: string) {
     super(message);
     this.name = 'CardsmithError';
-    this.info = { cause, message, hint: hint ?? DEFAULT_HINTS[cause], ...(details ? { details } : {}) };
+    const fallback = hint === undefined ? defaultHint(cause) : null;
+    this.info = {
+      cause,
+      message,
+      hint: hint ?? DEFAULT_HINT_TEXT(cause),
+      ...(details ? { details } : {}),
+      ...(fallback ? { hintKey: fallback.key, hintParams: fallback.params } : {}),
+    };
+  }
+
+  /**
+   * An error said as a message key: its English message is the key's template filled in, and a
+   * front end translates key + params. `hint` (a keyed message) replaces the cause's default hint;
+   * `notes` are keyed sentences appended to it.
+   */
+  static keyed<K extends MessageKey>(
+    cause: ErrorCause,
+    key: K,
+    params: ParamsOf<K>,
+    details?: Record<string, unknown>,
+    more: { hint?: Message; notes?: readonly Message[] } = {},
+  ): CardsmithError {
+    const main = keyedMessage<MessageKey>(key, params as never);
+    return CardsmithError.fromInfo({ cause, message: '', ...(details ? { details } : {}) }, main, more);
+  }
+
+  /** An ErrorInfo thrown again, keeping its keys; `main` re-says its message, `more` adds to it. */
+  static fromInfo(info: ErrorInfo, main?: Message, more: { hint?: Message; notes?: readonly Message[] } = {}): CardsmithError {
+    const added = more.notes ?? [];
+    const text = [main ? english(main) : info.message, ...added.map(english)].join('; ');
+    const error = new CardsmithError(info.cause, text, info.details, more.hint ? english(more.hint) : info.hint);
+    const keyedMain = main ?? (info.key !== undefined ? { key: info.key, params: info.params ?? {} } : null);
+    const hint = more.hint ?? (info.hintKey !== undefined ? { key: info.hintKey, params: info.hintParams ?? {} } : null);
+    const notes = [...(info.notes ?? []), ...added];
+    if (keyedMain) Object.assign(error.info, { key: keyedMain.key, params: keyedMain.params });
+    if (hint) Object.assign(error.info, { hintKey: hint.key, hintParams: hint.params });
+    if (notes.length > 0) error.info.notes = notes;
+    if (info.logFile !== undefined) error.info.logFile = info.logFile;
+    return error;
   }
 }
 
@@ -213,14 +251,14 @@ export function toErrorInfo(error: unknown): ErrorInfo {
   if (error instanceof CardsmithError) return error.info;
   if (error instanceof z.ZodError) {
     const problems = error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
-    return { cause: 'bad-input', message: `Invalid request: ${problems.join('; ')}`, hint: DEFAULT_HINTS['bad-input'] };
+    return { cause: 'bad-input', message: `Invalid request: ${problems.join('; ')}`, hint: DEFAULT_HINT_TEXT('bad-input'), hintKey: 'hint.bad-input', hintParams: {} };
   }
   const code = (error as NodeJSLikeError | null)?.code;
   if (error instanceof Error && typeof code === 'string' && /^E[A-Z0-9_]+$/.test(code) && !code.startsWith('ERR_')) {
     return classifyOsError(error, contextOf(error as NodeJSLikeError)).info;
   }
-  if (error instanceof Error) return { cause: 'internal', message: error.message, hint: DEFAULT_HINTS.internal };
-  return { cause: 'internal', message: String(error), hint: DEFAULT_HINTS.internal };
+  if (error instanceof Error) return { cause: 'internal', message: error.message, hint: DEFAULT_HINT_TEXT('internal'), hintKey: 'hint.internal', hintParams: {} };
+  return { cause: 'internal', message: String(error), hint: DEFAULT_HINT_TEXT('internal'), hintKey: 'hint.internal', hintParams: {} };
 }
 
 interface NodeJSLikeError {

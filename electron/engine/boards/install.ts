@@ -20,6 +20,7 @@ import { differingRanges } from '../flash/digests';
 import { mergeRanges, type ByteRange } from '../flash/plan';
 import type { ReadAt } from '../disk/read-layout';
 import { MAX_REPORTED_RANGES } from '../api';
+import { message } from '../messages';
 
 export interface InstallRequest {
   readonly board: string;
@@ -94,7 +95,7 @@ export async function installLoader(request: InstallRequest, ctx: JobContext, ac
     ctx.throwIfCancelled();
 
     const total = planned.reduce((sum, write) => sum + write.length, 0);
-    ctx.phase('bootloader', 'start', `${board.name} from ${loader.origin}`);
+    ctx.phase('bootloader', 'start', message('phase.bootloader.from', { board: board.name, origin: loader.origin }));
     const progress = ctx.progress('bootloader', total);
     let done = 0;
     for (const write of planned) {
@@ -106,7 +107,7 @@ export async function installLoader(request: InstallRequest, ctx: JobContext, ac
     await target.sync();
     progress.finish();
     await readBack(target.read, loader, planned);
-    ctx.phase('bootloader', 'done', `${planned.length} write(s) verified`);
+    ctx.phase('bootloader', 'done', message('phase.bootloader.verified', { count: planned.length }));
     return { target: request.target, writes: planned.map((write) => ({ file: write.file, offset: write.offset, length: write.length })) };
   } finally {
     await target.close();

@@ -16,6 +16,7 @@ import type { CapacityProbe, CardCheck, Speed } from './model';
 import { probeCapacity, probedRanges, probeLayout, type ProbeLayout } from './probe';
 import { rememberCheck } from './remember';
 import { DEFAULT_LIMITS, measureSpeed } from './speed';
+import { message } from '../messages';
 
 type CheckRequest = Extract<Request, { op: 'check' }>;
 
@@ -78,7 +79,7 @@ export async function checkCard(request: CheckRequest, outer: JobContext, access
     const opened = target;
     cleanup = (c) => zeroBlocks(opened, layout, [], 0, buffer, c);
 
-    ctx.phase('probe', 'start', `${layout.denseBytes / PROBE_BLOCK} blocks at the start and ${layout.grid.length} across the card`);
+    ctx.phase('probe', 'start', message('phase.probe.plan', { dense: layout.denseBytes / PROBE_BLOCK, grid: layout.grid.length }));
     const probeBytes = 2 * (layout.denseBytes + layout.grid.length * PROBE_BLOCK);
     const probeProgress = ctx.progress('probe', probeBytes);
     let moved = 0;
@@ -97,7 +98,7 @@ export async function checkCard(request: CheckRequest, outer: JobContext, access
     probeProgress.finish();
     const capacity = run.result;
     for (const bad of capacity.badBlocks) ctx.log('info', `bad block at byte ${bad.offset}: ${bad.kind}${bad.detail ? ` (${bad.detail})` : ''}`);
-    ctx.phase('probe', 'done', `real size ${capacity.realBytes} of ${claimedBytes} bytes${capacity.failures.length ? `; ${capacity.failures.join(', ')}` : ''}`);
+    ctx.phase('probe', 'done', capacity.failures.length ? message('phase.probe.failing', { realBytes: capacity.realBytes, claimedBytes, failures: capacity.failures.join(', ') }) : message('phase.probe.done', { realBytes: capacity.realBytes, claimedBytes }));
 
     // Speed is measured below the first bad byte only, where the card holds what it is given.
     const goodBytes = Math.min(capacity.realBytes, capacity.badBlocks[0]?.offset ?? capacity.realBytes);
@@ -124,7 +125,7 @@ export async function checkCard(request: CheckRequest, outer: JobContext, access
       speedProgress.finish();
       ctx.phase('speed', 'done', speed.summary);
     } else {
-      ctx.phase('speed', 'skipped', request.speed ? 'no good region of 1 MiB to measure in' : 'not asked for');
+      ctx.phase('speed', 'skipped', message(request.speed ? 'phase.speed.noRegion' : 'phase.speed.notAsked'));
     }
     cleanup = null;
     await zeroBlocks(device, layout, run.extraBlocks, speed ? sequentialBytes : 0, buffer, ctx);

@@ -14,6 +14,7 @@ import { descendants, type BlockDevice } from './lsblk';
 import { parseMountinfo } from './scan';
 import type { SafeTarget } from './safety';
 import { runTool, ToolError, which } from '../tools';
+import { message } from '../messages';
 
 export interface Mount {
   readonly device: string;
@@ -80,7 +81,7 @@ export async function releaseCard(target: SafeTarget, ctx: JobContext): Promise<
   ctx.phase('unmount', 'start');
   const log = (message: string): void => ctx.log('info', message);
   const steps = staticCardPlan(cardOs(), target.drive.device, 'write').release;
-  if (steps.length === 0) return ctx.phase('unmount', 'done', 'the volumes are locked and dismounted when the card is opened');
+  if (steps.length === 0) return ctx.phase('unmount', 'done', message('phase.unmount.locked'));
   let released = 0;
   for (const step of steps) {
     if (step.call === 'unmount-mounts') {
@@ -91,7 +92,7 @@ export async function releaseCard(target: SafeTarget, ctx: JobContext): Promise<
       log(`${step.argv.join(' ')}: released every volume of ${target.drive.device}`);
     }
   }
-  ctx.phase('unmount', 'done', steps.some((s) => s.call === 'unmount-mounts') ? (released === 0 ? 'nothing was mounted' : `${released} mount(s) released`) : undefined);
+  ctx.phase('unmount', 'done', steps.some((s) => s.call === 'unmount-mounts') ? message('phase.unmount.released', { count: released }) : undefined);
 }
 
 /** Ejects (powers off) the card after a job; a failure is reported, never thrown. */
@@ -101,11 +102,11 @@ export async function ejectCard(device: string, ctx: JobContext): Promise<void> 
     if (!which(tool)) continue;
     try {
       await runTool(tool, args);
-      ctx.phase('eject', 'done', `${tool} ${args.join(' ')}`);
+      ctx.phase('eject', 'done', message('phase.eject.by', { command: `${tool} ${args.join(' ')}` }));
       return;
     } catch (error) {
       ctx.log('warn', `${tool} could not eject ${device}: ${(error as Error).message.trim()}`);
     }
   }
-  ctx.phase('eject', 'skipped', 'no eject tool succeeded; remove the card when its light stops');
+  ctx.phase('eject', 'skipped', message('phase.eject.failed'));
 }

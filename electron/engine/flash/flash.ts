@@ -25,6 +25,7 @@ import { assertCapacity } from '../check/remember';
 import { DEFAULT_HOLE_POLICY } from './holes';
 import type { ReadAt } from '../disk/read-layout';
 import { firstBootPatches, prepareFirstBoot } from '../customise/firstboot/flash-step';
+import { english, message } from '../messages';
 
 type FlashRequest = Extract<Request, { op: 'flash' }>;
 type FlashBuild = NonNullable<FlashRequest['build']>;
@@ -67,8 +68,8 @@ function imageOrigin(request: FlashRequest): { kind: 'source'; source: string } 
 /** The loader step: none without a board; a built image already holds the loader its build placed. */
 async function loaderStep(request: FlashRequest, origin: ReturnType<typeof imageOrigin>, image: string, deviceBytes: number, ctx: JobContext): Promise<LoaderStep> {
   const boardId = request.board ?? (origin.kind === 'build' ? origin.build.board : undefined);
-  if (boardId === undefined) return { kind: 'skip', reason: 'no board given; the image carries its loader' };
-  if (origin.kind === 'build') return { kind: 'skip', reason: `the build placed the loader for ${boardId} in the image` };
+  if (boardId === undefined) return { kind: 'skip', reason: message('phase.bootloader.noBoard') };
+  if (origin.kind === 'build') return { kind: 'skip', reason: message('phase.bootloader.built', { board: boardId }) };
   return prepareLoader(findBoard(boardId), request.loaderFrom, () => openImageInput(image, ctx), deviceBytes, ctx);
 }
 
@@ -123,14 +124,9 @@ export async function flash(request: FlashRequest, outer: JobContext, access: Ca
           }
         : {}),
     });
-    const notes = [
-      written.zeroedOutBytes > 0 ? `${written.zeroedOutBytes} bytes of holes zeroed by the device` : '',
-      written.unwrittenZeroBytes > 0 ? `${written.unwrittenZeroBytes} bytes of zeros not written (the card read zero there)` : '',
-      written.skippedHoleBytes > 0 ? `${written.skippedHoleBytes} bytes of holes left as they were` : '',
-    ].filter(Boolean);
-    ctx.phase('write', 'done', `${written.dataBytes} bytes of data, ${written.imageBytes}-byte image${notes.map((n) => `, ${n}`).join('')}`);
+    ctx.phase('write', 'done', message('phase.write.done', { dataBytes: written.dataBytes, imageBytes: written.imageBytes, zeroedOut: written.zeroedOutBytes, unwritten: written.unwrittenZeroBytes, skipped: written.skippedHoleBytes }));
     const loaderRanges = mergeRanges(written.patchPieces.map((p) => ({ start: p.start, end: p.start + p.length })));
-    if (step.kind === 'write') ctx.phase('bootloader', 'done', `${describeRanges(loaderRanges)} from ${step.loader.origin}`);
+    if (step.kind === 'write') ctx.phase('bootloader', 'done', message('phase.bootloader.written', { ranges: loaderRanges.map((r) => `${r.start}..${r.end - 1}`).join(', '), origin: step.loader.origin }));
     else ctx.phase('bootloader', 'skipped', step.reason);
     await input.close();
     input = null;
@@ -163,7 +159,7 @@ export async function flash(request: FlashRequest, outer: JobContext, access: Ca
         });
       }
       verified = true;
-      ctx.phase('verify', 'done', `${outcome.bytesChecked} bytes identical${loaderRanges.length > 0 ? ', loader included' : ''}`);
+      ctx.phase('verify', 'done', message(loaderRanges.length > 0 ? 'phase.verify.identicalWithLoader' : 'phase.verify.identical', { bytes: outcome.bytesChecked }));
     } else {
       ctx.phase('verify', 'skipped');
     }
@@ -208,7 +204,7 @@ async function loaderMismatch(board: Board, request: VerifyRequest, bmapOnly: bo
   const open = bmapOnly ? null : (): Promise<ImageInput> => openImageInput(request.source, ctx);
   const step = await verifyLoaderStep(board, request.loaderFrom, open, deviceBytes, ctx);
   if (step?.kind === 'skip') {
-    ctx.log('info', `loader region held to the image: ${step.reason}`);
+    ctx.log('info', `loader region held to the image: ${english(step.reason)}`);
     return [...body];
   }
   if (step?.kind === 'write') {
@@ -246,7 +242,7 @@ export async function verify(request: VerifyRequest, outer: JobContext, access: 
     const outcome = bmap ? await verifyAgainstBmap(target, bmap, ctx) : await verifyAgainstImage(target, input as ImageInput, deviceBytes, ctx);
     const mismatches = board ? await loaderMismatch(board, request, bmapOnly, target, deviceBytes, outcome.mismatches, ctx) : [...outcome.mismatches];
     const ok = mismatches.length === 0;
-    ctx.phase('verify', 'done', ok ? `${outcome.bytesChecked} bytes identical` : `differs at ${describeRanges(mismatches)}`);
+    ctx.phase('verify', 'done', ok ? message('phase.verify.identical', { bytes: outcome.bytesChecked }) : message('phase.verify.differs', { ranges: mismatches.slice(0, 5).map((r) => `${r.start}..${r.end - 1}`).join(', '), more: Math.max(0, mismatches.length - 5) }));
     return { device: card.info.device, ok, bytesChecked: outcome.bytesChecked, ...boundedRanges(mismatches, log), logFile: log.path };
   } catch (error) {
     throw reported(error, log);

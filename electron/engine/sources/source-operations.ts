@@ -14,6 +14,7 @@ import { catalogUrlsFromEnv, entriesForBoard, publicCatalogsFromEnv, loadCatalog
 import { download } from './fetch';
 import type { CatalogEntry } from './model';
 import { openImage, type OpenedImage } from './open-image';
+import { message } from '../messages';
 
 const boardIds = (): readonly string[] => boardDatabase().boards.map((board) => board.id);
 
@@ -62,7 +63,7 @@ export async function runFetch(request: Extract<Request, { op: 'fetch' }>, ctx: 
     expectedSha256 = resolved.sha256 ?? null;
     if (!expectedSha256) ctx.log('warn', `${entry.id} publishes no sha256: the download is checked only against itself`);
   }
-  ctx.phase('fetch', 'start', url);
+  ctx.phase('fetch', 'start', message('phase.fetch.url', { url }));
   const object = await download(url, { cache, expectedSha256, ctx, signal: ctx.signal });
   ctx.phase('fetch', 'done');
   if (!request.output) return { path: object.path, sha256: object.sha256, sizeBytes: object.sizeBytes };
