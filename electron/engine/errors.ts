@@ -5,7 +5,7 @@
  * engine, so the GUI never has to interpret errno.
  */
 import { z } from 'zod';
-import { ENGINE_MESSAGES, english, MAX_PARAM_LENGTH, MAX_PARAMS, message as keyedMessage, type Message, type MessageKey, type ParamsOf } from './messages';
+import { ENGINE_MESSAGES, english, MAX_PARAM_LENGTH, MAX_PARAMS, message as keyedMessage, type KeyedText, type Message, type MessageKey, type ParamsOf } from './messages';
 
 export const ERROR_CAUSES = [
   'bad-input',
@@ -35,6 +35,8 @@ export const MessageParamsSchema = z
   .record(z.string().max(64), z.union([z.string().max(MAX_PARAM_LENGTH), z.number()]))
   .refine((params) => Object.keys(params).length <= MAX_PARAMS, `at most ${MAX_PARAMS} params`);
 const MessageKeySchema = z.string().min(1).max(128);
+/** A keyed message on the wire (messages.ts): the receiver translates it or shows the English beside it. */
+export const KeyedMessageSchema = z.object({ key: MessageKeySchema, params: MessageParamsSchema });
 
 /**
  * `message` and `hint` are English (CLI, logs); `key`/`params` and `hintKey`/`hintParams` say the
@@ -51,7 +53,7 @@ export const ErrorInfoSchema = z.object({
   params: MessageParamsSchema.optional(),
   hintKey: MessageKeySchema.optional(),
   hintParams: MessageParamsSchema.optional(),
-  notes: z.array(z.object({ key: MessageKeySchema, params: MessageParamsSchema })).max(8).optional(),
+  notes: z.array(KeyedMessageSchema).max(8).optional(),
 });
 export type ErrorInfo = z.infer<typeof ErrorInfoSchema>;
 
@@ -85,14 +87,14 @@ export class CardsmithError extends Error {
     key: K,
     params: ParamsOf<K>,
     details?: Record<string, unknown>,
-    more: { hint?: Message; notes?: readonly Message[] } = {},
+    more: { hint?: KeyedText; notes?: readonly KeyedText[] } = {},
   ): CardsmithError {
     const main = keyedMessage<MessageKey>(key, params as never);
     return CardsmithError.fromInfo({ cause, message: '', ...(details ? { details } : {}) }, main, more);
   }
 
   /** An ErrorInfo thrown again, keeping its keys; `main` re-says its message, `more` adds to it. */
-  static fromInfo(info: ErrorInfo, main?: Message, more: { hint?: Message; notes?: readonly Message[] } = {}): CardsmithError {
+  static fromInfo(info: ErrorInfo, main?: KeyedText, more: { hint?: KeyedText; notes?: readonly KeyedText[] } = {}): CardsmithError {
     const added = more.notes ?? [];
     const text = [main ? english(main) : info.message, ...added.map(english)].join('; ');
     const error = new CardsmithError(info.cause, text, info.details, more.hint ? english(more.hint) : info.hint);

@@ -47,7 +47,11 @@ export const ENGINE_MESSAGES = {
   'phase.probe.plan': '{dense} blocks at the start and {grid} across the card',
   'phase.probe.done': 'real size {realBytes} of {claimedBytes} bytes',
   'phase.probe.failing': 'real size {realBytes} of {claimedBytes} bytes; {failures}',
-  'phase.speed.measured': '{mbps} MB/s writing, {readIops} / {writeIops} random 4 KiB read/write IOPS',
+  'speed.tooSlow': 'too slow for an OS: {mbps} MB/s writing, {readIops} / {writeIops} random 4 KiB read/write IOPS',
+  'speed.fineForOs': 'fine for an OS ({classes}): {mbps} MB/s writing, {readIops} / {writeIops} random 4 KiB read/write IOPS',
+  'speed.slowForRoot':
+    "fine for images, slow for a root filesystem (below A1's 1500/500 IOPS): {mbps} MB/s writing, {readIops} / {writeIops} random 4 KiB read/write IOPS",
+  'speed.slowForImages': 'slow for images (below class 10): {mbps} MB/s writing, {readIops} / {writeIops} random 4 KiB read/write IOPS',
   'phase.speed.noRegion': 'no good region of 1 MiB to measure in',
   'phase.speed.notAsked': 'not asked for',
 

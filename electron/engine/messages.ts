@@ -21,9 +21,17 @@ export type ParamsOf<K extends MessageKey> = { readonly [N in NamesIn<(typeof EN
 export type MessageParams = Readonly<Record<string, ParamValue>>;
 
 /** A keyed message as it crosses process boundaries: a key and its params, nothing else. */
-export interface Message {
-  readonly key: MessageKey;
+export interface KeyedText {
+  readonly key: string;
   readonly params: MessageParams;
+}
+/** One the engine made, so its key is known. */
+export interface Message extends KeyedText {
+  readonly key: MessageKey;
+}
+
+export function isMessageKey(key: string): key is MessageKey {
+  return Object.hasOwn(ENGINE_MESSAGES, key);
 }
 
 /** Params cross the worker boundary: a long string (a path list, a tool's stderr) is cut here. */
@@ -80,7 +88,7 @@ export function renderTemplate(template: string, params: MessageParams, options:
   });
 }
 
-/** The English text of a keyed message (the CLI's words and the ErrorInfo `message`). */
-export function english(msg: Message): string {
-  return renderTemplate(ENGINE_MESSAGES[msg.key], msg.params, { locale: 'en' });
+/** The English text of a keyed message (the CLI's words and the ErrorInfo `message`); an unknown key is shown as is. */
+export function english(msg: KeyedText): string {
+  return isMessageKey(msg.key) ? renderTemplate(ENGINE_MESSAGES[msg.key], msg.params, { locale: 'en' }) : msg.key;
 }

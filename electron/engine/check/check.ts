@@ -15,7 +15,7 @@ import { readIdentity } from './identity';
 import type { CapacityProbe, CardCheck, Speed } from './model';
 import { probeCapacity, probedRanges, probeLayout, type ProbeLayout } from './probe';
 import { rememberCheck } from './remember';
-import { DEFAULT_LIMITS, measureSpeed } from './speed';
+import { DEFAULT_LIMITS, measureSpeed, speedMessage } from './speed';
 import { message } from '../messages';
 
 type CheckRequest = Extract<Request, { op: 'check' }>;
@@ -123,7 +123,7 @@ export async function checkCard(request: CheckRequest, outer: JobContext, access
         throwIfCancelled: () => ctx.throwIfCancelled(),
       });
       speedProgress.finish();
-      ctx.phase('speed', 'done', speed.summary);
+      ctx.phase('speed', 'done', speedMessage(speed));
     } else {
       ctx.phase('speed', 'skipped', message(request.speed ? 'phase.speed.noRegion' : 'phase.speed.notAsked'));
     }
@@ -149,7 +149,7 @@ export async function checkCard(request: CheckRequest, outer: JobContext, access
     // Cancelled or failed mid-way: the signed blocks are zeroed still, unless the card is gone.
     if (cleanup && info.cause !== 'device-gone') await cleanup(ctx).catch(() => undefined);
     log.line('error', `${info.cause}: ${info.message} ${JSON.stringify(info.details ?? {})}`);
-    throw new CardsmithError(info.cause, info.message, info.details, info.hint);
+    throw CardsmithError.fromInfo(info);
   } finally {
     await target?.close().catch(() => undefined);
     log.close();

@@ -1,5 +1,6 @@
 /** A drive as the scanner reports it, and why it may not be written. Pure types. */
 import { z } from 'zod';
+import { KeyedMessageSchema } from '../errors';
 
 export const ReaderKindSchema = z.enum(['sd', 'usb', 'internal', 'loop', 'virtual', 'unknown']);
 
@@ -19,5 +20,8 @@ export const DriveSchema = z.object({
   /** Empty when the drive is a safe target; otherwise every reason it is not. */
   unsafeReasons: z.array(z.string()),
   warnings: z.array(z.string()),
+  /** The same reasons and warnings as message keys, in the same order, for the app to translate. */
+  unsafeKeys: z.array(KeyedMessageSchema).optional(),
+  warningKeys: z.array(KeyedMessageSchema).optional(),
 });
 export type Drive = z.infer<typeof DriveSchema>;

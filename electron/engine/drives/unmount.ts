@@ -46,7 +46,7 @@ async function unmountOne(mount: Mount, log: (message: string) => void): Promise
     log(`unmounted ${mount.mountPoint} (${mount.device})`);
   } catch (error) {
     if (!(error instanceof ToolError) || error.failure !== 'exit') throw error;
-    throw new CardsmithError('busy', `Could not unmount ${mount.mountPoint} (${mount.device}): ${error.stderr.trim() || error.message}`, { ...mount });
+    throw CardsmithError.keyed('busy', 'unmount.failed', { mountPoint: mount.mountPoint, device: mount.device, said: error.stderr.trim() || error.message }, { ...mount });
   }
 }
 
@@ -57,7 +57,7 @@ export async function unmountTree(tree: BlockDevice, log: (message: string) => v
   for (const mount of mounts) await unmountOne(mount, log);
   const left = mountsOnTree(tree, readMounts());
   if (left.length > 0) {
-    throw new CardsmithError('busy', `${tree.path} is still mounted at ${left.map((m) => m.mountPoint).join(', ')}`, {
+    throw CardsmithError.keyed('busy', 'unmount.stillMounted', { device: tree.path, mounts: left.map((m) => m.mountPoint).join(', ') }, {
       device: tree.path,
       mounts: left,
     });
@@ -72,7 +72,7 @@ async function runStep(argv: readonly string[], device: string): Promise<void> {
     await runTool(tool, args);
   } catch (error) {
     if (!(error instanceof ToolError) || error.failure !== 'exit') throw error;
-    throw new CardsmithError('busy', `Could not release ${device}: ${argv.join(' ')} failed: ${error.stderr.trim() || error.message}`, { device, command: argv.join(' ') });
+    throw CardsmithError.keyed('busy', 'unmount.releaseFailed', { device, command: argv.join(' '), said: error.stderr.trim() || error.message }, { device, command: argv.join(' ') });
   }
 }
 

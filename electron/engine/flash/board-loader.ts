@@ -57,12 +57,10 @@ async function defaultLoader(board: Board): Promise<LoaderFiles> {
   } catch (error) {
     const info = toErrorInfo(error);
     if (info.cause !== 'bad-input') throw error;
-    throw new CardsmithError(
-      'bad-input',
-      `The image holds no valid loader for ${board.name} at its offsets, and no loader source was given (${info.message})`,
-      { board: board.id, ...info.details },
-      `Pass --loader-from with the loader: a folder or file, or Debian's u-boot package for the board (a .deb path or URL). ${info.hint ?? ''}`.trim(),
-    );
+    throw CardsmithError.keyed('bad-input', 'flash.noLoader', { board: board.name }, { board: board.id, reason: info.message, ...info.details }, {
+      hint: message('flash.noLoaderHint'),
+      notes: info.key === undefined ? [] : [{ key: info.key, params: info.params ?? {} }],
+    });
   }
 }
 
@@ -155,7 +153,7 @@ export async function compareLoader(
     ctx.throwIfCancelled();
     const card = await read(patch.offset, patch.bytes.length);
     if (card.length < patch.bytes.length) {
-      throw new CardsmithError('too-small', `${target.path} ended at byte ${patch.offset + card.length}, inside the loader write at byte ${patch.offset}`, {
+      throw CardsmithError.keyed('too-small', 'flash.loaderPastEnd', { device: target.path, offset: patch.offset + card.length, at: patch.offset }, {
         device: target.path,
         offset: patch.offset + card.length,
       });

@@ -34,7 +34,7 @@ type VerifyRequest = Extract<Request, { op: 'verify' }>;
 /** The error a person sees, with the log file named. */
 function reported(error: unknown, log: JobLog): CardsmithError {
   const info = toErrorInfo(error);
-  const out = new CardsmithError(info.cause, info.message, info.details, info.hint);
+  const out = CardsmithError.fromInfo(info);
   out.info.logFile = log.path;
   log.line('error', `${info.cause}: ${info.message} ${JSON.stringify(info.details ?? {})}`);
   return out;
@@ -59,7 +59,7 @@ function boundedRanges(ranges: readonly ByteRange[], log: JobLog): { mismatches:
 function imageOrigin(request: FlashRequest): { kind: 'source'; source: string } | { kind: 'build'; build: FlashBuild } {
   if (request.source !== undefined && request.build === undefined) return { kind: 'source', source: request.source };
   if (request.build !== undefined && request.source === undefined) return { kind: 'build', build: request.build };
-  throw new CardsmithError('bad-input', 'A flash needs exactly one of an image (source) and a build recipe (build)', {
+  throw CardsmithError.keyed('bad-input', 'flash.oneSource', {}, {
     source: request.source ?? null,
     build: request.build ? 'given' : null,
   });
@@ -96,7 +96,7 @@ export async function flash(request: FlashRequest, outer: JobContext, access: Ca
     ctx.log('info', `target ${card.info.device}: ${card.info.description}, ${deviceBytes} bytes; ${plan.dataBytes ?? 'unknown'} data bytes to write`);
     for (const warning of card.info.warnings) ctx.log('warn', warning);
     const step = await loaderStep(request, origin, image, deviceBytes, ctx);
-    if (request.customise && origin.kind === 'build') throw new CardsmithError('bad-input', 'Give the settings of a built card in its recipe (build.customise)', {});
+    if (request.customise && origin.kind === 'build') throw CardsmithError.keyed('bad-input', 'flash.settingsInRecipe', {}, {});
     const firstBoot = await prepareFirstBoot(request, image, { path: image, compression: input.compression }, ctx);
 
     target = await card.open('write', ctx);
@@ -153,7 +153,7 @@ export async function flash(request: FlashRequest, outer: JobContext, access: Ca
         throw new InterruptedWrite(error, zeroed);
       }
       if (outcome.mismatches.length > 0) {
-        throw new CardsmithError('checksum-mismatch', `${target.path} does not read back what was written: ${describeRanges(outcome.mismatches)}`, {
+        throw CardsmithError.keyed('checksum-mismatch', 'flash.readbackMismatch', { device: target.path, count: outcome.mismatches.length, bytes: outcome.mismatches.reduce((sum, r) => sum + r.end - r.start, 0), first: outcome.mismatches[0]?.start ?? 0 }, {
           device: target.path,
           ...boundedRanges(outcome.mismatches, log),
         });
@@ -180,10 +180,10 @@ export async function flash(request: FlashRequest, outer: JobContext, access: Ca
 /** Unwraps an interrupted write into the error a person should read, saying what the card holds. */
 function interruption(error: unknown, device: string): unknown {
   if (!(error instanceof InterruptedWrite)) return error;
-  const state = error.headZeroed ? `the first MiB of ${device} is zeroed, so the partial card will not boot or mount` : `the first MiB of ${device} could not be zeroed`;
+  const state = message(error.headZeroed ? 'flash.headZeroed' : 'flash.headNotZeroed', { device });
   const info = toErrorInfo(error.reason);
-  if (info.cause === 'cancelled') return new CardsmithError('cancelled', `Cancelled; ${state}`, { device, headZeroed: error.headZeroed });
-  return new CardsmithError(info.cause, `${info.message}; ${state}`, { ...info.details, headZeroed: error.headZeroed }, info.hint);
+  if (info.cause === 'cancelled') return CardsmithError.keyed('cancelled', 'flash.cancelled', {}, { device, headZeroed: error.headZeroed }, { notes: [state] });
+  return CardsmithError.fromInfo({ ...info, details: { ...info.details, headZeroed: error.headZeroed } }, undefined, { notes: [state] });
 }
 
 /** The card bytes a board's loader may occupy (every layout it knows). */

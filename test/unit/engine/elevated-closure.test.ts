@@ -16,6 +16,8 @@ const ALLOWED = new Map<string, string>([
   ['electron/engine/api.ts', 'the contract: zod schemas of requests and events'],
   ['electron/engine/errors.ts', 'classified errors'],
   ['electron/engine/job.ts', 'progress and phase events'],
+  ['electron/engine/messages.ts', 'fills message templates with params (pure)'],
+  ['electron/engine/messages-en.ts', 'the English message templates (data)'],
   ['electron/engine/ndjson.ts', 'bounded line framing of its own pipes'],
   ['electron/engine/tools.ts', 'runs lsblk, umount, udisksctl, eject with fixed arguments'],
   ['electron/engine/boards/model.ts', 'schema of a board (the contract refers to it); no board file is read'],
