@@ -36,9 +36,10 @@ export default tseslint.config(
       }],
       '@typescript-eslint/no-restricted-imports': ['error', {
         // Issue 15: pure helpers both sides import. These four customise modules need only zod and
-        // WebCrypto (no Node), so the renderer validates and hashes with the engine's own rules.
+        // WebCrypto (no Node), so the renderer validates and hashes with the engine's own rules; the
+        // message catalog (messages.ts, dependency-free) fills the engine's keys in the UI language.
         patterns: [{
-          regex: '^(?!.*/electron/engine/customise/(model|crypt|wpa|ssh-keys)$)(.*/)?electron/',
+          regex: '^(?!.*/electron/engine/(customise/(model|crypt|wpa|ssh-keys)|messages)$)(.*/)?electron/',
           allowTypeImports: true,
           message: 'The renderer may import engine types only (import type); it calls window.cardsmith.',
         }],

@@ -65,6 +65,9 @@ export const ENGINE_MESSAGES = {
   'drive.holdsSource': 'holds the source image',
   'drive.internal': 'internal fixed disk (not removable, not USB, not an SD reader)',
   'drive.system': 'system drive',
+  'drive.undescribed': 'the system could not describe this drive ({error})',
+  'drive.apfs': 'APFS container (a disk synthesized from a partition of another disk), not a card',
+  'drive.diskImage': 'virtual device (disk image), not a card',
   'drive.large': 'larger than {gb} GB: make sure this is a card and not a backup disk',
   'drive.mounted': 'mounted at {mounts}; it will be unmounted',
 
