@@ -175,27 +175,27 @@ export function isNetworkFailure(error: unknown): boolean {
 }
 
 /** `code` is the errno code; `said` what Node said (host and port for a socket, the syscall). */
-function describe(cause: ErrorCause, context: OsErrorContext, code: string, said: string, path: string | undefined): { message: string; hint?: string } {
+function describe(cause: ErrorCause, context: OsErrorContext, code: string, said: string, path: string | undefined): { message: Message; hint?: Message } {
   switch (context.kind) {
     case 'tool':
-      if (cause === 'missing-tool') return { message: `${context.tool} is not installed or cannot be run (${code})`, hint: `Install ${context.tool} and try again.` };
-      return { message: `Running ${context.tool} failed: ${said}` };
+      if (cause === 'missing-tool') return { message: keyedMessage('os.toolMissing', { tool: context.tool, code }), hint: keyedMessage('os.toolMissingHint', { tool: context.tool }) };
+      return { message: keyedMessage('os.toolFailed', { tool: context.tool, said }) };
     case 'socket':
-      return { message: `${context.url ? `${context.url}: ` : ''}${said}` };
+      return { message: context.url ? keyedMessage('os.socketAt', { url: context.url, said }) : keyedMessage('os.socket', { said }) };
     case 'device': {
-      const { device, action } = context;
-      const where = context.offset === undefined ? '' : ` at byte ${context.offset}`;
+      const { device, action, offset } = context;
+      const at = offset === undefined ? null : { device, action, offset, code };
       switch (cause) {
         case 'permission':
-          return { message: `No permission for ${action} ${device} (${code})` };
+          return { message: keyedMessage('os.devicePermission', { action, device, code }) };
         case 'busy':
-          return { message: `${device} is busy (mounted or open in another program) (${code})` };
+          return { message: keyedMessage('os.deviceBusy', { device, code }) };
         case 'device-gone':
-          return { message: `${device} disappeared while ${action}${where} (${code})` };
+          return { message: at ? keyedMessage('os.deviceGoneAt', at) : keyedMessage('os.deviceGone', { device, action, code }) };
         case 'too-small':
-          return { message: `${device} ended${where}: the card is smaller than the image (${code})` };
+          return { message: at ? keyedMessage('os.deviceEndedAt', { device, offset: at.offset, code }) : keyedMessage('os.deviceEnded', { device, code }) };
         default:
-          return { message: `I/O error ${action} ${device}${where} (${code})` };
+          return { message: at ? keyedMessage('os.deviceIoAt', at) : keyedMessage('os.deviceIo', { action, device, code }) };
       }
     }
     case 'file': {
@@ -204,18 +204,18 @@ function describe(cause: ErrorCause, context: OsErrorContext, code: string, said
       switch (cause) {
         case 'bad-input':
           return code === 'ENOENT'
-            ? { message: `File not found: ${file} (${code})`, hint: 'Check the path; the file may have been moved or deleted.' }
-            : { message: `Not a file: ${file} (${code})`, hint: 'Check the path.' };
+            ? { message: keyedMessage('os.fileNotFound', { path: file, code }), hint: keyedMessage('os.fileNotFoundHint') }
+            : { message: keyedMessage('os.notAFile', { path: file, code }), hint: keyedMessage('os.notAFileHint') };
         case 'permission':
-          return { message: `No permission for ${action} ${file} (${code})` };
+          return { message: keyedMessage('os.filePermission', { action, path: file, code }) };
         case 'busy':
-          return { message: `${file} is busy (${code})` };
+          return { message: keyedMessage('os.fileBusy', { path: file, code }) };
         case 'no-space':
-          return { message: `No space left on the disk while ${action} ${file} (${code})` };
+          return { message: keyedMessage('os.noSpace', { action, path: file, code }) };
         case 'device-gone':
-          return { message: `The drive holding ${file} disappeared (${code})`, hint: 'Reconnect the drive holding the file and try again.' };
+          return { message: keyedMessage('os.driveGone', { path: file, code }), hint: keyedMessage('os.driveGoneHint') };
         default:
-          return { message: `I/O error ${action} ${file}: ${said}` };
+          return { message: keyedMessage('os.fileIo', { action, path: file, said }) };
       }
     }
   }
@@ -238,7 +238,7 @@ export function classifyOsError(error: unknown, context: OsErrorContext): Cardsm
   } else if (path) details.path = path;
   else if (context.kind === 'tool') details.tool = context.tool;
   else if (context.kind === 'socket' && context.url) details.url = context.url;
-  return new CardsmithError(cause, message, details, hint);
+  return CardsmithError.fromInfo({ cause, message: '', details }, message, hint ? { hint } : {});
 }
 
 /** The context of an OS error nobody classified where it happened, read from what Node put on it. */

@@ -7,7 +7,8 @@
  *   {name}         the param as is (a number is grouped in the reader's locale when one is given)
  *   {name:bytes}   a byte size ("15.9 GB" in the app; "<n> bytes" in English for the CLI)
  *   {name:one # range|other # ranges}   plural cases by Intl.PluralRules (zero, one, two, few,
- *                  many, other) or an exact number (=0); `#` is the number. No braces inside.
+ *                  many, other) or an exact value (=0, =writing: a word param picks its wording);
+ *                  `#` is the value. No braces inside.
  */
 import { ENGINE_MESSAGES } from './messages-en';
 
@@ -65,13 +66,15 @@ export function paramNames(template: string): string[] {
   return [...new Set([...template.matchAll(PLACEHOLDER)].map((m) => m[1] ?? ''))];
 }
 
-function plural(value: number, spec: string, options: RenderOptions, shown: string): string | null {
+/** The case of a spec the value selects: an exact `=value` (a number or a word), else a number's plural category, else `other`. */
+function choose(value: ParamValue, spec: string, options: RenderOptions, shown: string): string | null {
   const cases = new Map<string, string>();
   for (const part of spec.split('|')) {
     const space = part.indexOf(' ');
     cases.set(space < 0 ? part : part.slice(0, space), space < 0 ? '' : part.slice(space + 1));
   }
-  const chosen = cases.get(`=${value}`) ?? cases.get(new Intl.PluralRules(options.locale).select(value)) ?? cases.get('other');
+  const category = typeof value === 'number' ? cases.get(new Intl.PluralRules(options.locale).select(value)) : undefined;
+  const chosen = cases.get(`=${value}`) ?? category ?? cases.get('other');
   return chosen === undefined ? null : chosen.replaceAll('#', shown);
 }
 
@@ -84,7 +87,7 @@ export function renderTemplate(template: string, params: MessageParams, options:
     const shown = typeof value === 'number' && numbers ? numbers.format(value) : String(value);
     if (spec === undefined) return shown;
     if (spec === 'bytes') return typeof value !== 'number' ? shown : options.bytes ? options.bytes(value) : `${value} bytes`;
-    return typeof value === 'number' ? (plural(value, spec, options, shown) ?? whole) : whole;
+    return choose(value, spec, options, shown) ?? whole;
   });
 }
 

@@ -4,6 +4,7 @@
  * (plurals by Intl.PluralRules, exact numbers, sizes, locale numbers) renders per language.
  */
 import { describe, expect, it } from 'vitest';
+import { classifyOsError } from '../../../electron/engine/errors';
 import { ENGINE_MESSAGES, english, message, paramNames, renderTemplate, type MessageKey } from '../../../electron/engine/messages';
 import { de } from '../../../renderer/src/i18n/de';
 import { en } from '../../../renderer/src/i18n/en';
@@ -46,6 +47,16 @@ describe('engine message catalogue', () => {
     expect(engineText('de', mismatch)).toBe('/dev/sdx liest nicht zurück, was geschrieben wurde: 3 Bereiche weichen ab (1,5 MB), der erste bei Byte 4.096.');
     expect(engineText('fr', { key: 'flash.readbackMismatch', params: { device: '/dev/sdx', count: 1, bytes: 512, first: 0 } })).toMatch(/^\/dev\/sdx ne relit pas ce qui a été écrit : 1 plage diffère \(512 B\)/);
     expect(engineText('de', { key: 'no.such.key', params: {} })).toBeNull();
+  });
+
+  it('says an OS error in the language, the action as a word of that language', () => {
+    const denied = Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' });
+    const info = classifyOsError(denied, { kind: 'device', device: '/dev/sdx', action: 'writing' }).info;
+    expect(info.message).toBe('No permission for writing /dev/sdx (EACCES)');
+    const keyed = { key: info.key ?? '', params: info.params ?? {} };
+    expect(engineText('de', keyed)).toBe('Keine Berechtigung, /dev/sdx zu beschreiben (EACCES).');
+    expect(engineText('fr', keyed)).toBe('Pas l’autorisation d’écrire /dev/sdx (EACCES).');
+    expect(engineText('de', { ...keyed, params: { ...keyed.params, action: 'flushing' } })).toBe('Keine Berechtigung, /dev/sdx zu leeren (EACCES).');
   });
 
   it('cuts a long param to a bounded length, so it can cross the worker pipe', () => {
