@@ -107,6 +107,28 @@ export const ENGINE_MESSAGES = {
   'unmount.stillMounted': '{device} is still mounted at {mounts}',
   'unmount.releaseFailed': 'Could not release {device}: {command} failed: {said}',
 
+  // Sources: downloads, checksums, the cache (sources/*).
+  'board.unknown': 'There is no board "{board}"',
+  'source.unknown': '"{ref}" is not a file, an http(s) URL or a catalog id',
+  'source.catalogHint': 'Run `cardsmith catalog` for the ids.',
+  'source.checksum': '{name} does not match its published sha256',
+  'source.bmapSize': 'The image {path} decodes to {decodedBytes} bytes, but its bmap describes a {bmapBytes}-byte image (ImageSize)',
+  'source.bmapSizeHint': 'The image is cut short or the bmap belongs to another image: get both again from the same release.',
+  'fetch.checksum': 'The download of {url} does not match its published sha256',
+  'fetch.notUrlOrId': '"{source}" is neither an http(s) URL nor a catalog id',
+  'fetch.copyDiffers': 'The copy at {path} does not match the cached file',
+  'catalog.noSha256': 'The checksum file {checksumUrl} has no sha256 for {fileName}',
+  'http.notFound': '{url} was not found on the server (HTTP {status})',
+  'http.refused': '{url} was refused by the server (HTTP {status})',
+  'http.checkUrl': 'Check the URL or the catalog entry.',
+  'http.redirects': 'Too many redirects starting at {url}',
+  'http.downgrade': '{from} redirects to {to}, from https to an unencrypted URL; Cardsmith does not follow that',
+  'http.downgradeHint': 'Ask the server operator to fix the redirect, or use an https URL that does not redirect.',
+  'http.scheme': 'Unsupported URL scheme in {url}',
+  'http.cancelled': 'Download cancelled',
+  'http.gaveUp': '{verb:=fetching Fetching|other Downloading} {url} failed after {attempts} attempts: {reason}',
+  'http.tooLarge': '{url} is larger than {maxBytes} bytes',
+
   // Flashing and verifying (flash/*).
   'flash.oneSource': 'A flash needs exactly one of an image (source) and a build recipe (build)',
   'flash.settingsInRecipe': 'Give the settings of a built card in its recipe (build.customise)',

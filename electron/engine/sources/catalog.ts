@@ -179,7 +179,7 @@ export async function withPublishedSha256(entry: CatalogEntry, options: { signal
   const fileName = fileNameOf(entry.url);
   const sha256 = findSha256(text, fileName);
   if (!sha256) {
-    throw new CardsmithError('bad-input', `The checksum file ${entry.checksumUrl} has no sha256 for ${fileName}`, {
+    throw CardsmithError.keyed('bad-input', 'catalog.noSha256', { checksumUrl: entry.checksumUrl, fileName }, {
       checksumUrl: entry.checksumUrl,
       fileName,
     });

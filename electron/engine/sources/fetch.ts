@@ -98,7 +98,7 @@ async function downloadFresh(
   let notModified = false;
   try {
     await withRetries(
-      `Downloading ${url}`,
+      { verb: 'downloading', url },
       options.retry ?? DEFAULT_RETRY,
       signal,
       async (progressed) => {
@@ -160,7 +160,7 @@ async function downloadFresh(
   const actual = hash.digest('hex');
   if (expected && actual !== expected) {
     const quarantined = await cache.quarantine(url, actual);
-    throw new CardsmithError('checksum-mismatch', `The download of ${url} does not match its published sha256`, {
+    throw CardsmithError.keyed('checksum-mismatch', 'fetch.checksum', { url }, {
       url,
       expected,
       actual,

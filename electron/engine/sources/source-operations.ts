@@ -20,7 +20,7 @@ const boardIds = (): readonly string[] => boardDatabase().boards.map((board) => 
 
 export async function runCatalog(request: Extract<Request, { op: 'catalog' }>, ctx: JobContext): Promise<ResultOf<'catalog'>> {
   if (request.board !== undefined && !boardIds().includes(request.board)) {
-    throw new CardsmithError('unknown-board', `There is no board "${request.board}"`, { board: request.board });
+    throw CardsmithError.keyed('unknown-board', 'board.unknown', { board: request.board }, { board: request.board });
   }
   const loaded = await loadCatalogs({ boardIds: boardIds(), extraUrls: catalogUrlsFromEnv(), followIncludes: publicCatalogsFromEnv(), signal: ctx.signal });
   return { entries: [...entriesForBoard(loaded.entries, request.board)], problems: [...loaded.problems], stats: [...loaded.stats] };
@@ -56,7 +56,7 @@ export async function runFetch(request: Extract<Request, { op: 'fetch' }>, ctx: 
   if (!isHttpUrl(request.source)) {
     const entry = await findCatalogEntry(request.source, ctx);
     if (!entry) {
-      throw new CardsmithError('bad-input', `"${request.source}" is neither an http(s) URL nor a catalog id`, { source: request.source }, 'Run `cardsmith catalog` for the ids.');
+      throw CardsmithError.keyed('bad-input', 'fetch.notUrlOrId', { source: request.source }, { source: request.source }, { hint: message('source.catalogHint') });
     }
     const resolved = await withPublishedSha256(entry, { signal: ctx.signal });
     url = resolved.url;
@@ -71,7 +71,7 @@ export async function runFetch(request: Extract<Request, { op: 'fetch' }>, ctx: 
   try {
     await copyFile(object.path, temporary);
     if ((await sha256OfFile(temporary)) !== object.sha256) {
-      throw new CardsmithError('io', `The copy at ${request.output} does not match the cached file`, { path: request.output });
+      throw CardsmithError.keyed('io', 'fetch.copyDiffers', { path: request.output }, { path: request.output });
     }
     await rename(temporary, request.output);
   } catch (error) {
