@@ -129,6 +129,18 @@ export const ENGINE_MESSAGES = {
   'http.gaveUp': '{verb:=fetching Fetching|other Downloading} {url} failed after {attempts} attempts: {reason}',
   'http.tooLarge': '{url} is larger than {maxBytes} bytes',
 
+  // The card check (check/*) and first-boot settings (customise/firstboot/*).
+  'check.tooSmall': '{device} holds only {bytes} bytes; too small to check',
+  'check.fakeCard': '{device} claims {claimedBytes} bytes but its check on {checkedAt} found only {realBytes} real bytes ({verdict}); the {imageBytes}-byte image does not fit',
+  'check.fakeCardHint': 'Use a genuine card; the check found this one holds less than it claims.',
+  'firstboot.unknownFormat': 'The catalog says this image takes first-boot settings by "{format}", which Cardsmith does not know (it knows {known})',
+  'firstboot.noFat': 'This image has no FAT boot partition, so Cardsmith cannot hand it first-boot settings',
+  'firstboot.unknownImage':
+    'Cardsmith cannot tell how this image takes first-boot settings: the catalog gives no init_format and its boot partition at byte {offset} has neither cloud-init seeds (user-data, meta-data) nor cmdline.txt and config.txt',
+  'firstboot.noCmdline': 'The boot partition at byte {offset} has no cmdline.txt for the first-boot hook',
+  'firstboot.noFatFor': 'The catalog says {kind}, but this image has no FAT boot partition to put the files on',
+  'firstboot.emptyCmdline': 'cmdline.txt on the boot partition is empty, so the first-boot hook has nothing to join',
+
   // Flashing and verifying (flash/*).
   'flash.oneSource': 'A flash needs exactly one of an image (source) and a build recipe (build)',
   'flash.settingsInRecipe': 'Give the settings of a built card in its recipe (build.customise)',

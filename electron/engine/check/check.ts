@@ -69,7 +69,7 @@ export async function checkCard(request: CheckRequest, outer: JobContext, access
   try {
     const card = await access(request.device, { allowLoop: request.allowLoop });
     const claimedBytes = card.info.sizeBytes;
-    if (claimedBytes < 16 * PROBE_BLOCK) throw new CardsmithError('bad-input', `${card.info.device} holds only ${claimedBytes} bytes; too small to check`, { device: card.info.device });
+    if (claimedBytes < 16 * PROBE_BLOCK) throw CardsmithError.keyed('bad-input', 'check.tooSmall', { device: card.info.device, bytes: claimedBytes }, { device: card.info.device });
     const identity = readIdentity(card.info.key, claimedBytes);
     ctx.log('info', `check ${card.info.device}: ${card.info.description}, ${claimedBytes} bytes, identity ${identity.key} (log ${log.path})`);
     target = await card.open('write', ctx);

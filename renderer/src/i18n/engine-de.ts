@@ -120,6 +120,16 @@ export const engineDe: EngineCatalogue = {
   'engine.http.gaveUp': '{verb:=fetching Abrufen|other Herunterladen} von {url} nach {attempts} Versuchen fehlgeschlagen: {reason}',
   'engine.http.tooLarge': '{url} ist größer als {maxBytes:bytes}.',
 
+  'engine.check.tooSmall': '{device} fasst nur {bytes:bytes}; zu klein für eine Prüfung.',
+  'engine.check.fakeCard': '{device} gibt {claimedBytes:bytes} an, die Prüfung am {checkedAt} fand aber nur {realBytes:bytes} echten Speicher ({verdict:=fake-capacity gefälschte Kapazität|=failing fehlerhaft|=too-slow zu langsam|other #}); das Abbild ({imageBytes:bytes}) passt nicht.',
+  'engine.check.fakeCardHint': 'Nehmen Sie eine echte Karte; die Prüfung hat gezeigt, dass diese weniger fasst, als sie angibt.',
+  'engine.firstboot.unknownFormat': 'Laut Abbildliste nimmt dieses Abbild Einstellungen für den ersten Start per „{format}“ an, das Cardsmith nicht kennt (bekannt: {known}).',
+  'engine.firstboot.noFat': 'Dieses Abbild hat keine FAT-Bootpartition, daher kann Cardsmith ihm keine Einstellungen für den ersten Start mitgeben.',
+  'engine.firstboot.unknownImage': 'Cardsmith kann nicht erkennen, wie dieses Abbild Einstellungen für den ersten Start annimmt: Seine Bootpartition (bei Byte {offset}) hat weder cloud-init-Dateien noch cmdline.txt und config.txt.',
+  'engine.firstboot.noCmdline': 'Die Bootpartition bei Byte {offset} hat keine cmdline.txt für den Start-Haken.',
+  'engine.firstboot.noFatFor': 'Laut Abbildliste gilt {kind}, aber dieses Abbild hat keine FAT-Bootpartition für die Dateien.',
+  'engine.firstboot.emptyCmdline': 'cmdline.txt auf der Bootpartition ist leer, der Start-Haken kann also nirgends angehängt werden.',
+
   'engine.flash.oneSource': 'Wählen Sie entweder ein Abbild oder ein zu bauendes System, nicht beides.',
   'engine.flash.settingsInRecipe': 'Die Einstellungen eines gebauten Systems gehören in seinen Bau.',
   'engine.flash.readbackMismatch':

@@ -126,6 +126,16 @@ export const engineEn = {
   'engine.http.gaveUp': '{verb:=fetching Fetching|other Downloading} {url} failed after {attempts} attempts: {reason}',
   'engine.http.tooLarge': '{url} is larger than {maxBytes:bytes}.',
 
+  'engine.check.tooSmall': '{device} holds only {bytes:bytes}; too small to check.',
+  'engine.check.fakeCard': '{device} claims {claimedBytes:bytes}, but its check on {checkedAt} found only {realBytes:bytes} real ({verdict:=fake-capacity fake capacity|=failing failing|=too-slow too slow|other #}); the image ({imageBytes:bytes}) does not fit.',
+  'engine.check.fakeCardHint': 'Use a genuine card; the check found this one holds less than it claims.',
+  'engine.firstboot.unknownFormat': 'The image list says this image takes first-boot settings by "{format}", which Cardsmith does not know (it knows {known}).',
+  'engine.firstboot.noFat': 'This image has no FAT boot partition, so Cardsmith cannot give it first-boot settings.',
+  'engine.firstboot.unknownImage': 'Cardsmith cannot tell how this image takes first-boot settings: its boot partition (at byte {offset}) has neither cloud-init seeds nor cmdline.txt and config.txt.',
+  'engine.firstboot.noCmdline': 'The boot partition at byte {offset} has no cmdline.txt for the first-boot hook.',
+  'engine.firstboot.noFatFor': 'The image list says {kind}, but this image has no FAT boot partition to put the files on.',
+  'engine.firstboot.emptyCmdline': 'cmdline.txt on the boot partition is empty, so the first-boot hook has nothing to join.',
+
   'engine.flash.oneSource': 'Choose either an image or a system to build, not both.',
   'engine.flash.settingsInRecipe': 'The settings of a built system go into its build.',
   'engine.flash.readbackMismatch':

@@ -120,6 +120,16 @@ export const engineFr: EngineCatalogue = {
   'engine.http.gaveUp': '{verb:=fetching La récupération|other Le téléchargement} de {url} a échoué après {attempts} tentatives : {reason}',
   'engine.http.tooLarge': '{url} dépasse {maxBytes:bytes}.',
 
+  'engine.check.tooSmall': '{device} ne contient que {bytes:bytes} ; trop petit pour être vérifié.',
+  'engine.check.fakeCard': '{device} annonce {claimedBytes:bytes}, mais sa vérification du {checkedAt} n’a trouvé que {realBytes:bytes} réels ({verdict:=fake-capacity fausse capacité|=failing défaillante|=too-slow trop lente|other #}) ; l’image ({imageBytes:bytes}) ne tient pas.',
+  'engine.check.fakeCardHint': 'Utilisez une carte authentique ; la vérification a montré que celle-ci contient moins qu’annoncé.',
+  'engine.firstboot.unknownFormat': 'Selon la liste d’images, cette image reçoit ses réglages de premier démarrage par « {format} », que Cardsmith ne connaît pas (connus : {known}).',
+  'engine.firstboot.noFat': 'Cette image n’a pas de partition de démarrage FAT : Cardsmith ne peut pas lui donner de réglages de premier démarrage.',
+  'engine.firstboot.unknownImage': 'Cardsmith ne sait pas comment cette image reçoit ses réglages de premier démarrage : sa partition de démarrage (à l’octet {offset}) n’a ni fichiers cloud-init ni cmdline.txt et config.txt.',
+  'engine.firstboot.noCmdline': 'La partition de démarrage à l’octet {offset} n’a pas de cmdline.txt pour le crochet de premier démarrage.',
+  'engine.firstboot.noFatFor': 'La liste d’images indique {kind}, mais cette image n’a pas de partition de démarrage FAT où placer les fichiers.',
+  'engine.firstboot.emptyCmdline': 'cmdline.txt est vide sur la partition de démarrage : le crochet de premier démarrage n’a rien à quoi s’ajouter.',
+
   'engine.flash.oneSource': 'Choisissez soit une image, soit un système à construire, pas les deux.',
   'engine.flash.settingsInRecipe': 'Les réglages d’un système construit vont dans sa construction.',
   'engine.flash.readbackMismatch':

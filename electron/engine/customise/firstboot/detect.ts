@@ -47,18 +47,14 @@ export async function findBootFat(read: ReadAt, sizeBytes: number): Promise<Boot
 export async function chooseFirstBoot(fat: BootFat | null, initFormat: string | undefined): Promise<FirstBootChoice> {
   if (initFormat !== undefined) {
     if ((FIRST_BOOT_KINDS as readonly string[]).includes(initFormat)) return { kind: initFormat as FirstBootKind, reason: `the catalog says init_format ${initFormat}` };
-    throw new CardsmithError('bad-input', `The catalog says this image takes first-boot settings by "${initFormat}", which Cardsmith does not know (it knows ${FIRST_BOOT_KINDS.join(', ')})`, { initFormat });
+    throw CardsmithError.keyed('bad-input', 'firstboot.unknownFormat', { format: initFormat, known: FIRST_BOOT_KINDS.join(', ') }, { initFormat });
   }
-  if (!fat) throw new CardsmithError('bad-input', 'This image has no FAT boot partition, so Cardsmith cannot hand it first-boot settings', {});
+  if (!fat) throw CardsmithError.keyed('bad-input', 'firstboot.noFat', {}, {});
   const root = await fat.volume.loadRoot();
   const has = (name: string): boolean => findEntry(root, name) !== undefined;
   if (has('user-data') || has('meta-data')) return { kind: 'cloudinit', reason: `the boot partition at byte ${fat.offset} holds cloud-init NoCloud seeds` };
   if (has('cmdline.txt') && has('config.txt')) return { kind: 'systemd', reason: `the boot partition at byte ${fat.offset} has cmdline.txt and config.txt (Raspberry Pi OS style) and no cloud-init seeds` };
-  throw new CardsmithError(
-    'bad-input',
-    `Cardsmith cannot tell how this image takes first-boot settings: the catalog gives no init_format and its boot partition at byte ${fat.offset} has neither cloud-init seeds (user-data, meta-data) nor cmdline.txt and config.txt`,
-    { offset: fat.offset },
-  );
+  throw CardsmithError.keyed('bad-input', 'firstboot.unknownImage', { offset: fat.offset }, { offset: fat.offset });
 }
 
 /** The files the mechanism reads, with their contents, for `settings`. */
@@ -66,7 +62,7 @@ export async function firstBootFiles(kind: FirstBootKind, fat: BootFat, settings
   const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
   if (kind === 'systemd') {
     const cmdline = await fat.volume.readFile('cmdline.txt');
-    if (!cmdline) throw new CardsmithError('bad-input', `The boot partition at byte ${fat.offset} has no cmdline.txt for the first-boot hook`, { offset: fat.offset });
+    if (!cmdline) throw CardsmithError.keyed('bad-input', 'firstboot.noCmdline', { offset: fat.offset }, { offset: fat.offset });
     return [
       { path: 'firstrun.sh', bytes: utf8(firstrunScript(settings)) },
       { path: 'cmdline.txt', bytes: utf8(hookedCmdline(new TextDecoder().decode(cmdline))) },
@@ -90,7 +86,7 @@ export interface FirstBootEdit {
 export async function firstBootEdit(read: ReadAt, sizeBytes: number, settings: Customise, options: { initFormat?: string; mtime: number; instanceId: string }): Promise<FirstBootEdit> {
   const fat = await findBootFat(read, sizeBytes);
   const choice = await chooseFirstBoot(fat, options.initFormat);
-  if (!fat) throw new CardsmithError('bad-input', `The catalog says ${choice.kind}, but this image has no FAT boot partition to put the files on`, {});
+  if (!fat) throw CardsmithError.keyed('bad-input', 'firstboot.noFatFor', { kind: choice.kind }, {});
   const files = await firstBootFiles(choice.kind, fat, settings, options.instanceId);
   const patches = await editFat(read, fat.offset, files, options.mtime);
   return { choice, files: files.map((f) => f.path), patches };
