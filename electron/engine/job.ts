@@ -73,7 +73,7 @@ export function createJobContext(
       };
     },
     throwIfCancelled() {
-      if (signal.aborted) throw new CardsmithError('cancelled', 'Cancelled by the user');
+      if (signal.aborted) throw CardsmithError.keyed('cancelled', 'job.cancelled', {});
     },
   };
   return ctx;

@@ -129,6 +129,26 @@ export const ENGINE_MESSAGES = {
   'http.gaveUp': '{verb:=fetching Fetching|other Downloading} {url} failed after {attempts} attempts: {reason}',
   'http.tooLarge': '{url} is larger than {maxBytes} bytes',
 
+  'source.damaged': 'The {format} data is damaged or cut short near compressed byte {offset}: {reason}',
+  'zip.entryDamaged': 'The zip entry {entry} in {path} is damaged after {inflated} inflated bytes: {reason}',
+  'zip.crc': 'The zip entry {entry} in {path} has CRC-32 {actual}, the archive says {expected}',
+  'zip.damaged': 'The zip archive {path} is damaged: {reason}',
+  'zip.noSuchImage': 'The zip archive has no image named "{entry}"',
+  'zip.noImage': 'The zip archive {path} holds no image',
+  'zip.severalImages': 'The zip archive holds {count} images: {names}',
+  'zip.severalImagesHint': 'Choose one with --zip-entry <name>.',
+  'fetch.consumerGone': 'The consumer of the download stopped reading',
+  'board.unknownId': 'Unknown board "{board}"',
+  'board.unknownClosest': 'Unknown board "{board}"; closest: {closest}',
+  'board.notGeneric': '"{board}" is not a generic profile; only generic-armv7 / generic-aarch64 pair with a board',
+  'board.wrongArch': '{generic} ({genericArch}) does not run on {board} ({boardArch})',
+
+  // Jobs and the elevated part.
+  'job.cancelled': 'Cancelled by the user',
+  'elevated.windows': 'On Windows the privileged writer cannot yet hand {device} to a job running as you, so it does not open it; nothing was written',
+  'elevated.windowsHint': 'Flash from a command prompt started as administrator instead: cardsmith flash <image> --device {device}',
+  'elevated.changed': '{device} changed between the safety check and the open (opened {opened}, checked {checked}); nothing was written',
+
   // The card check (check/*) and first-boot settings (customise/firstboot/*).
   'check.tooSmall': '{device} holds only {bytes} bytes; too small to check',
   'check.fakeCard': '{device} claims {claimedBytes} bytes but its check on {checkedAt} found only {realBytes} real bytes ({verdict}); the {imageBytes}-byte image does not fit',

@@ -10,6 +10,7 @@ import { deviceKeyOfFd, isPartition } from '../drives/identity';
 import { checkTarget } from '../drives/safety';
 import { releaseCard } from '../drives/unmount';
 import { CardsmithError } from '../errors';
+import { message } from '../messages';
 import { openTarget } from '../flash/device';
 import type { JobContext } from '../job';
 
@@ -27,12 +28,7 @@ export interface OpenedCard {
 export async function openCard(device: string, mode: 'write' | 'read', options: { allowLoop: boolean }, ctx: JobContext, platform = process.platform): Promise<OpenedCard> {
   // The card job runs with the user's uid (elevated/card-job.ts); Windows has none to give it.
   if (platform === 'win32') {
-    throw new CardsmithError(
-      'not-implemented',
-      `On Windows the privileged writer cannot yet hand ${device} to a job running as you, so it does not open it; nothing was written`,
-      { device },
-      `Flash from a command prompt started as administrator instead: cardsmith flash <image> --device ${device}`,
-    );
+    throw CardsmithError.keyed('not-implemented', 'elevated.windows', { device }, { device }, { hint: message('elevated.windowsHint', { device }) });
   }
   const safe = await checkTarget(device, { allowLoop: options.allowLoop });
   if (mode === 'write') await releaseCard(safe, ctx);
@@ -41,7 +37,7 @@ export async function openCard(device: string, mode: 'write' | 'read', options: 
     const opened = deviceKeyOfFd(target.fd);
     if (opened !== safe.key || isPartition(opened)) {
       await target.close();
-      throw new CardsmithError('unsafe-target', `${device} changed between the safety check and the open (opened ${opened ?? 'no block device'}, checked ${safe.key}); nothing was written`, {
+      throw CardsmithError.keyed('unsafe-target', 'elevated.changed', { device, opened: opened ?? 'no block device', checked: safe.key }, {
         device,
       });
     }

@@ -215,7 +215,7 @@ async function replay(path: string, tee: Writable | undefined, signal: AbortSign
 }
 
 function writeTo(target: Writable, chunk: Buffer): Promise<void> {
-  if (target.destroyed) return Promise.reject(new CardsmithError('cancelled', 'The consumer of the download stopped reading'));
+  if (target.destroyed) return Promise.reject(CardsmithError.keyed('cancelled', 'fetch.consumerGone', {}));
   if (target.write(chunk)) return Promise.resolve();
   return new Promise((resolve, reject) => {
     const onDrain = (): void => {
@@ -224,7 +224,7 @@ function writeTo(target: Writable, chunk: Buffer): Promise<void> {
     };
     const onClose = (): void => {
       target.off('drain', onDrain);
-      reject(new CardsmithError('cancelled', 'The consumer of the download stopped reading'));
+      reject(CardsmithError.keyed('cancelled', 'fetch.consumerGone', {}));
     };
     target.once('drain', onDrain);
     target.once('close', onClose);
