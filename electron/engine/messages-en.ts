@@ -143,6 +143,21 @@ export const ENGINE_MESSAGES = {
   'board.notGeneric': '"{board}" is not a generic profile; only generic-armv7 / generic-aarch64 pair with a board',
   'board.wrongArch': '{generic} ({genericArch}) does not run on {board} ({boardArch})',
 
+  // Board loaders (boards/loader-source.ts).
+  'loader.missingFiles': '{origin} does not hold the loader files {board} needs ({needed}); it has: {available}',
+  'loader.singleFile': '{board} needs {needed}; a single file named {file} cannot stand for them',
+  'loader.tooLarge': '{url} is larger than {maxBytes} bytes; that is not a loader or loader package',
+  'loader.notPackaged': 'Debian does not package a loader for {board}; pass the files themselves with --loader-from',
+  'loader.sourceMissing': 'Loader source {path} does not exist',
+  'loader.noSource': 'No loader source given for {board}, and {dir} is not on this machine',
+  'loader.noSourceHint':
+    "Pass --loader-from with Debian's {package} package for {arch} (apt-get download {package}:{arch}, or its URL), or a folder holding {files}.",
+  'loader.mustSupply': '{board} needs its loader supplied with --loader-from: {note}',
+  'loader.imageNeeded': 'image:<folder> needs an image to read from',
+  'loader.needsDebugfs': 'Reading loader files from inside an image needs debugfs (e2fsprogs)',
+  'loader.needsDebugfsHint': 'Install e2fsprogs, or pass the files with --loader-from.',
+  'loader.notInImage': "No ext2/3/4 partition of {image} holds {folder} with {board}'s loader files",
+
   // Jobs and the elevated part.
   'job.cancelled': 'Cancelled by the user',
   'elevated.windows': 'On Windows the privileged writer cannot yet hand {device} to a job running as you, so it does not open it; nothing was written',

@@ -148,6 +148,19 @@ export const engineDe: EngineCatalogue = {
   'engine.elevated.windowsHint': 'Beschreiben Sie {device} mit dem Befehl cardsmith in einer als Administrator gestarteten Eingabeaufforderung.',
   'engine.elevated.changed': '{device} hat sich zwischen Sicherheitsprüfung und Öffnen verändert (geöffnet {opened}, geprüft {checked}); nichts wurde geschrieben.',
 
+  'engine.loader.missingFiles': '{origin} enthält nicht die Bootloader-Dateien, die {board} braucht ({needed}); vorhanden: {available}.',
+  'engine.loader.singleFile': '{board} braucht {needed}; eine einzelne Datei namens {file} kann sie nicht ersetzen.',
+  'engine.loader.tooLarge': '{url} ist größer als {maxBytes:bytes}; das ist kein Bootloader und kein Bootloader-Paket.',
+  'engine.loader.notPackaged': 'Debian hat kein Bootloader-Paket für {board}; geben Sie die Bootloader-Dateien selbst an.',
+  'engine.loader.sourceMissing': 'Die Bootloader-Quelle {path} gibt es nicht.',
+  'engine.loader.noSource': 'Für {board} wurde kein Bootloader angegeben, und {dir} gibt es auf diesem Rechner nicht.',
+  'engine.loader.noSourceHint': 'Geben Sie Debians Paket {package} für {arch} an (eine .deb-Datei oder ihre Adresse) oder einen Ordner mit {files}.',
+  'engine.loader.mustSupply': '{board} braucht einen angegebenen Bootloader: {note}',
+  'engine.loader.imageNeeded': 'Um den Bootloader aus einem Abbild zu lesen, braucht es ein Abbild.',
+  'engine.loader.needsDebugfs': 'Um Bootloader-Dateien aus einem Abbild zu lesen, braucht es debugfs (e2fsprogs).',
+  'engine.loader.needsDebugfsHint': 'Installieren Sie e2fsprogs oder geben Sie die Bootloader-Dateien selbst an.',
+  'engine.loader.notInImage': 'Keine ext2/3/4-Partition von {image} enthält {folder} mit den Bootloader-Dateien von {board}.',
+
   'engine.flash.oneSource': 'Wählen Sie entweder ein Abbild oder ein zu bauendes System, nicht beides.',
   'engine.flash.settingsInRecipe': 'Die Einstellungen eines gebauten Systems gehören in seinen Bau.',
   'engine.flash.readbackMismatch':

@@ -154,6 +154,19 @@ export const engineEn = {
   'engine.elevated.windowsHint': 'Use the cardsmith command in a command prompt started as administrator to write {device}.',
   'engine.elevated.changed': '{device} changed between the safety check and opening it (opened {opened}, checked {checked}); nothing was written.',
 
+  'engine.loader.missingFiles': '{origin} does not hold the loader files {board} needs ({needed}); it has: {available}.',
+  'engine.loader.singleFile': '{board} needs {needed}; a single file named {file} cannot stand for them.',
+  'engine.loader.tooLarge': '{url} is larger than {maxBytes:bytes}; that is not a loader or loader package.',
+  'engine.loader.notPackaged': 'Debian does not package a loader for {board}; give the loader files themselves.',
+  'engine.loader.sourceMissing': 'The loader source {path} does not exist.',
+  'engine.loader.noSource': 'No loader was given for {board}, and {dir} is not on this computer.',
+  'engine.loader.noSourceHint': "Give Debian's {package} package for {arch} (a .deb file or its URL), or a folder holding {files}.",
+  'engine.loader.mustSupply': '{board} needs its loader given: {note}',
+  'engine.loader.imageNeeded': 'Reading the loader from inside an image needs an image.',
+  'engine.loader.needsDebugfs': 'Reading loader files from inside an image needs debugfs (e2fsprogs).',
+  'engine.loader.needsDebugfsHint': 'Install e2fsprogs, or give the loader files themselves.',
+  'engine.loader.notInImage': 'No ext2/3/4 partition of {image} holds {folder} with the loader files of {board}.',
+
   'engine.flash.oneSource': 'Choose either an image or a system to build, not both.',
   'engine.flash.settingsInRecipe': 'The settings of a built system go into its build.',
   'engine.flash.readbackMismatch':

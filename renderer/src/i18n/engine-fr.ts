@@ -148,6 +148,19 @@ export const engineFr: EngineCatalogue = {
   'engine.elevated.windowsHint': 'Utilisez la commande cardsmith dans une invite de commandes lancée en administrateur pour écrire {device}.',
   'engine.elevated.changed': '{device} a changé entre la vérification de sécurité et l’ouverture (ouvert {opened}, vérifié {checked}) ; rien n’a été écrit.',
 
+  'engine.loader.missingFiles': '{origin} ne contient pas les fichiers de chargeur dont {board} a besoin ({needed}) ; il contient : {available}.',
+  'engine.loader.singleFile': '{board} a besoin de {needed} ; un seul fichier nommé {file} ne peut pas les remplacer.',
+  'engine.loader.tooLarge': '{url} dépasse {maxBytes:bytes} ; ce n’est ni un chargeur ni un paquet de chargeur.',
+  'engine.loader.notPackaged': 'Debian ne fournit pas de chargeur pour {board} ; indiquez vous-même les fichiers du chargeur.',
+  'engine.loader.sourceMissing': 'La source de chargeur {path} n’existe pas.',
+  'engine.loader.noSource': 'Aucun chargeur n’a été indiqué pour {board}, et {dir} n’existe pas sur cet ordinateur.',
+  'engine.loader.noSourceHint': 'Indiquez le paquet Debian {package} pour {arch} (un fichier .deb ou son adresse), ou un dossier contenant {files}.',
+  'engine.loader.mustSupply': '{board} a besoin qu’on indique son chargeur : {note}',
+  'engine.loader.imageNeeded': 'Lire le chargeur dans une image nécessite une image.',
+  'engine.loader.needsDebugfs': 'Lire des fichiers de chargeur dans une image nécessite debugfs (e2fsprogs).',
+  'engine.loader.needsDebugfsHint': 'Installez e2fsprogs, ou indiquez vous-même les fichiers du chargeur.',
+  'engine.loader.notInImage': 'Aucune partition ext2/3/4 de {image} ne contient {folder} avec les fichiers de chargeur de {board}.',
+
   'engine.flash.oneSource': 'Choisissez soit une image, soit un système à construire, pas les deux.',
   'engine.flash.settingsInRecipe': 'Les réglages d’un système construit vont dans sa construction.',
   'engine.flash.readbackMismatch':
