@@ -158,6 +158,16 @@ export const ENGINE_MESSAGES = {
   'loader.needsDebugfsHint': 'Install e2fsprogs, or pass the files with --loader-from.',
   'loader.notInImage': "No ext2/3/4 partition of {image} holds {folder} with {board}'s loader files",
 
+  // Loader placement (boards/planner.ts) and saved presets (customise/presets.ts).
+  'planner.overlap': '{board}: {write} (bytes {writeStart}..{writeLast}) overlaps the {region} (bytes {regionStart}..{regionLast})',
+  'planner.firstPartition': 'Partition {partition} starts at byte {start}, but {board} needs the first partition to start at byte {minimum} ({mib} MiB) or later',
+  'planner.firstPartitionHint': 'Rebuild the image with its first partition at {mib} MiB or later.',
+  'presets.notJson': '{path} is not valid JSON: {reason}',
+  'presets.invalid': '{path}: {field}: {reason}',
+  'presets.invalidHint': 'Fix or delete the presets file.',
+  'presets.unknown': 'There is no saved preset "{name}" (saved: {saved})',
+  'presets.noneSaved': 'There is no saved preset "{name}" (saved: none)',
+
   // Jobs and the elevated part.
   'job.cancelled': 'Cancelled by the user',
   'elevated.windows': 'On Windows the privileged writer cannot yet hand {device} to a job running as you, so it does not open it; nothing was written',

@@ -13,6 +13,7 @@
  */
 import type { DiskLayout, TableRegion } from '../disk/model';
 import { CardsmithError } from '../errors';
+import { message } from '../messages';
 import type { Board, LoaderWrite, PartitionTableKind } from './model';
 
 export const SECTOR = 512;
@@ -158,9 +159,10 @@ function sizeWrite(board: Board, write: LoaderWrite, sizes: LoaderSizes): Planne
 }
 
 function overlapError(board: Board, write: Region, region: Region): CardsmithError {
-  return new CardsmithError(
+  return CardsmithError.keyed(
     'overlap',
-    `${board.name}: ${write.name} (${describeRange(write.start, write.end)}) overlaps the ${region.name} (${describeRange(region.start, region.end)})`,
+    'planner.overlap',
+    { board: board.name, write: write.name, writeStart: write.start, writeLast: write.end - 1, region: region.name, regionStart: region.start, regionLast: region.end - 1 },
     { board: board.id, write: write.name, writeStart: write.start, writeEnd: write.end, region: region.name, regionStart: region.start, regionEnd: region.end },
   );
 }
@@ -171,11 +173,12 @@ function checkFirstPartition(board: Board, layout: DiskLayout): void {
   const first = used.reduce((low, partition) => (partition.start < low.start ? partition : low));
   const minimum = board.firstPartitionMinStart;
   if (first.start < minimum) {
-    throw new CardsmithError(
+    throw CardsmithError.keyed(
       'overlap',
-      `Partition ${first.index} starts at byte ${first.start}, but ${board.name} needs the first partition to start at byte ${minimum} (${minimum / 1_048_576} MiB) or later`,
+      'planner.firstPartition',
+      { partition: first.index, start: first.start, board: board.name, minimum, mib: minimum / 1_048_576 },
       { board: board.id, partition: first.index, start: first.start, minimum },
-      `Rebuild the image with its first partition at ${minimum / 1_048_576} MiB or later.`,
+      { hint: message('planner.firstPartitionHint', { mib: minimum / 1_048_576 }) },
     );
   }
 }

@@ -161,6 +161,15 @@ export const engineDe: EngineCatalogue = {
   'engine.loader.needsDebugfsHint': 'Installieren Sie e2fsprogs oder geben Sie die Bootloader-Dateien selbst an.',
   'engine.loader.notInImage': 'Keine ext2/3/4-Partition von {image} enthält {folder} mit den Bootloader-Dateien von {board}.',
 
+  'engine.planner.overlap': '{board}: {write} (Bytes {writeStart}..{writeLast}) überschneidet sich mit {region} (Bytes {regionStart}..{regionLast}).',
+  'engine.planner.firstPartition': 'Partition {partition} beginnt bei Byte {start}, {board} braucht aber eine erste Partition ab Byte {minimum} ({mib} MiB) oder später.',
+  'engine.planner.firstPartitionHint': 'Nehmen Sie ein Abbild, dessen erste Partition bei {mib} MiB oder später beginnt.',
+  'engine.presets.notJson': 'Die Vorlagendatei {path} ist kein gültiges JSON: {reason}',
+  'engine.presets.invalid': 'Die Vorlagendatei {path} ist ungültig ({field}: {reason}).',
+  'engine.presets.invalidHint': 'Korrigieren oder löschen Sie die Vorlagendatei.',
+  'engine.presets.unknown': 'Es gibt keine gespeicherte Vorlage „{name}“ (gespeichert: {saved}).',
+  'engine.presets.noneSaved': 'Es gibt keine gespeicherte Vorlage „{name}“; es sind keine gespeichert.',
+
   'engine.flash.oneSource': 'Wählen Sie entweder ein Abbild oder ein zu bauendes System, nicht beides.',
   'engine.flash.settingsInRecipe': 'Die Einstellungen eines gebauten Systems gehören in seinen Bau.',
   'engine.flash.readbackMismatch':

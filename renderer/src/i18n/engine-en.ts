@@ -167,6 +167,15 @@ export const engineEn = {
   'engine.loader.needsDebugfsHint': 'Install e2fsprogs, or give the loader files themselves.',
   'engine.loader.notInImage': 'No ext2/3/4 partition of {image} holds {folder} with the loader files of {board}.',
 
+  'engine.planner.overlap': '{board}: {write} (bytes {writeStart}..{writeLast}) overlaps the {region} (bytes {regionStart}..{regionLast}).',
+  'engine.planner.firstPartition': 'Partition {partition} starts at byte {start}, but {board} needs the first partition to start at byte {minimum} ({mib} MiB) or later.',
+  'engine.planner.firstPartitionHint': 'Use an image whose first partition starts at {mib} MiB or later.',
+  'engine.presets.notJson': 'The presets file {path} is not valid JSON: {reason}',
+  'engine.presets.invalid': 'The presets file {path} is not valid ({field}: {reason}).',
+  'engine.presets.invalidHint': 'Fix or delete the presets file.',
+  'engine.presets.unknown': 'There is no saved preset "{name}" (saved: {saved}).',
+  'engine.presets.noneSaved': 'There is no saved preset "{name}"; none are saved.',
+
   'engine.flash.oneSource': 'Choose either an image or a system to build, not both.',
   'engine.flash.settingsInRecipe': 'The settings of a built system go into its build.',
   'engine.flash.readbackMismatch':

@@ -161,6 +161,15 @@ export const engineFr: EngineCatalogue = {
   'engine.loader.needsDebugfsHint': 'Installez e2fsprogs, ou indiquez vous-même les fichiers du chargeur.',
   'engine.loader.notInImage': 'Aucune partition ext2/3/4 de {image} ne contient {folder} avec les fichiers de chargeur de {board}.',
 
+  'engine.planner.overlap': '{board} : {write} (octets {writeStart}..{writeLast}) chevauche {region} (octets {regionStart}..{regionLast}).',
+  'engine.planner.firstPartition': 'La partition {partition} commence à l’octet {start}, mais {board} exige une première partition à partir de l’octet {minimum} ({mib} Mio).',
+  'engine.planner.firstPartitionHint': 'Utilisez une image dont la première partition commence à {mib} Mio ou plus loin.',
+  'engine.presets.notJson': 'Le fichier de préréglages {path} n’est pas du JSON valide : {reason}',
+  'engine.presets.invalid': 'Le fichier de préréglages {path} n’est pas valide ({field} : {reason}).',
+  'engine.presets.invalidHint': 'Corrigez ou supprimez le fichier de préréglages.',
+  'engine.presets.unknown': 'Aucun préréglage enregistré ne s’appelle « {name} » (enregistrés : {saved}).',
+  'engine.presets.noneSaved': 'Aucun préréglage enregistré ne s’appelle « {name} » ; aucun n’est enregistré.',
+
   'engine.flash.oneSource': 'Choisissez soit une image, soit un système à construire, pas les deux.',
   'engine.flash.settingsInRecipe': 'Les réglages d’un système construit vont dans sa construction.',
   'engine.flash.readbackMismatch':
