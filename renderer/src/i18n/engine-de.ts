@@ -58,7 +58,7 @@ export const engineDe: EngineCatalogue = {
   'engine.phase.unmount.locked': 'die Laufwerke werden beim Öffnen der Karte gesperrt und abgemeldet',
   'engine.phase.unmount.released': '{count:=0 nichts war eingehängt|one # Laufwerk ausgehängt|other # Laufwerke ausgehängt}',
   'engine.phase.eject.by': '{command}',
-  'engine.phase.eject.failed': 'die Karte konnte nicht ausgeworfen werden; entnehmen Sie sie, wenn ihre Leuchte aus ist',
+  'engine.phase.eject.failed': 'kein Auswurfprogramm hat funktioniert',
   'engine.phase.write.done':
     '{dataBytes:bytes} Daten, Abbild {imageBytes:bytes}{zeroedOut:=0|other , # Byte Lücken von der Karte genullt}{unwritten:=0|other , # Byte Nullen nicht geschrieben (die Karte las dort schon null)}{skipped:=0|other , # Byte Lücken unverändert gelassen}',
   'engine.phase.verify.identical': '{bytes:bytes} identisch',

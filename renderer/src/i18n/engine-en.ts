@@ -64,7 +64,7 @@ export const engineEn = {
   'engine.phase.unmount.locked': 'the volumes are locked and dismounted when the card is opened',
   'engine.phase.unmount.released': '{count:=0 nothing was mounted|one # volume unmounted|other # volumes unmounted}',
   'engine.phase.eject.by': '{command}',
-  'engine.phase.eject.failed': 'the card could not be ejected; remove it when its light stops',
+  'engine.phase.eject.failed': 'no eject tool worked',
   'engine.phase.write.done':
     '{dataBytes:bytes} of data, {imageBytes:bytes} image{zeroedOut:=0|other , # bytes of holes zeroed by the card}{unwritten:=0|other , # bytes of zeros not written (the card read zero there)}{skipped:=0|other , # bytes of holes left as they were}',
   'engine.phase.verify.identical': '{bytes:bytes} identical',

@@ -58,7 +58,7 @@ export const engineFr: EngineCatalogue = {
   'engine.phase.unmount.locked': 'les volumes sont verrouillés et démontés à l’ouverture de la carte',
   'engine.phase.unmount.released': '{count:=0 rien n’était monté|one # volume démonté|other # volumes démontés}',
   'engine.phase.eject.by': '{command}',
-  'engine.phase.eject.failed': 'la carte n’a pas pu être éjectée ; retirez-la quand son voyant s’éteint',
+  'engine.phase.eject.failed': 'aucun outil d’éjection n’a fonctionné',
   'engine.phase.write.done':
     '{dataBytes:bytes} de données, image de {imageBytes:bytes}{zeroedOut:=0|other , # octets de trous mis à zéro par la carte}{unwritten:=0|other , # octets de zéros non écrits (la carte lisait déjà zéro)}{skipped:=0|other , # octets de trous laissés tels quels}',
   'engine.phase.verify.identical': '{bytes:bytes} identiques',

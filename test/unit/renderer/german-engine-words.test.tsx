@@ -14,6 +14,8 @@ import { english, message } from '../../../electron/engine/messages';
 import { errorInfoFrom } from '../../../renderer/src/client/cardsmith-client';
 import { ErrorPanel } from '../../../renderer/src/components/error-panel';
 import { PhaseRows } from '../../../renderer/src/components/phase-rows';
+import { ejectOutcome } from '../../../renderer/src/pages/done-page';
+import { phaseDetailText } from '../../../renderer/src/view/messages';
 import { createClient } from '../../../renderer/src/client/cardsmith-client';
 import { createAppStore } from '../../../renderer/src/store/app-store';
 import { applyJobEvent, startJob, type PhaseRow } from '../../../renderer/src/store/job';
@@ -76,7 +78,8 @@ describe('the German UI shows engine failures and phase details in German', () =
     ctx.phase('write', 'done', message('phase.write.done', { dataBytes: 48_000_000, imageBytes: 64_000_000, zeroedOut: 0, unwritten: 4096, skipped: 0 }));
     ctx.phase('bootloader', 'done', message('phase.bootloader.verified', { count: 2 }));
     ctx.phase('verify', 'done', message('phase.verify.identicalWithLoader', { bytes: 48_000_000 }));
-    let job = startJob('flash', ['unmount', 'write', 'bootloader', 'verify'], 0);
+    ctx.phase('eject', 'skipped', message('phase.eject.failed'));
+    let job = startJob('flash', ['unmount', 'write', 'bootloader', 'verify', 'eject'], 0);
     for (const event of events) job = applyJobEvent(job, EnvelopeSchema.parse({ job: 'j', event }).event, 1);
     const panel = inGerman(<PhaseRows rows={job.phases as PhaseRow[]} />);
     const detail = (phase: string): string => panel.querySelector(`.phase-row[data-phase="${phase}"] .phase-numbers`)?.textContent ?? '';
@@ -85,6 +88,9 @@ describe('the German UI shows engine failures and phase details in German', () =
     expect(detail('bootloader')).toBe('2 Schreibvorgänge geprüft');
     expect(detail('verify')).toBe('48 MB identisch, Bootloader eingeschlossen');
     for (const phase of ['unmount', 'write', 'bootloader', 'verify']) expect(detail(phase)).not.toMatch(ENGLISH_WORDS);
+    // The Done step says why the card was not ejected in the same words.
+    const eject = ejectOutcome(job);
+    expect(eject.kind === 'failed' ? phaseDetailText(eject, 'de') : eject.kind).toBe('kein Auswurfprogramm hat funktioniert');
   });
 
   it('an error without a key: a German headline and hint, the English shown as technical details', () => {
