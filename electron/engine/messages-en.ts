@@ -168,6 +168,18 @@ export const ENGINE_MESSAGES = {
   'presets.unknown': 'There is no saved preset "{name}" (saved: {saved})',
   'presets.noneSaved': 'There is no saved preset "{name}" (saved: none)',
 
+  // Building an image from a root filesystem (compose/*).
+  'build.noRootfs': '--rootfs {path} does not exist',
+  'build.noOutputFolder': 'The output folder {path} does not exist',
+  'build.noSpace': '{path} has {available} bytes free but the image needs {needed}',
+  'build.noKernel': 'No kernel: the rootfs has no /boot/vmlinuz-<version> and no --kernel was given',
+  'build.noDtb': 'No device tree {dtb} for {board}: not in the rootfs (/usr/lib/linux-image-*/, /boot/dtbs/) and no --dtb given',
+  'build.noUboot': '{board} needs u-boot.bin: pass --loader-from (file, folder or .deb) or put it in --boot-files',
+  'build.noFirmware': '{board} needs the firmware files {files} in --boot-files',
+  'build.cardTooSmall': 'The card ({cardBytes} bytes) ends before the root partition could start at byte {rootStart}',
+  'build.rootTooSmall': 'The rootfs {rootfs} needs {needed} bytes but --root-size gives {given}',
+  'build.rootTooSmallHint': 'Use --root-size minimal, or at least {mib}M.',
+
   // Jobs and the elevated part.
   'job.cancelled': 'Cancelled by the user',
   'elevated.windows': 'On Windows the privileged writer cannot yet hand {device} to a job running as you, so it does not open it; nothing was written',

@@ -84,7 +84,7 @@ function fillRootBytes(recipe: PlanRecipe, placement: Omit<DiskPlanInput, 'rootB
   const rootStart = rootStartOf(placement);
   const room = Math.floor((recipe.cardSizeBytes - rootStart - (table === 'gpt' ? MIB : 0)) / MIB) * MIB;
   if (room <= 0) {
-    throw new CardsmithError('too-small', `The card (${recipe.cardSizeBytes} bytes) ends before the root partition could start at byte ${rootStart}`, {
+    throw CardsmithError.keyed('too-small', 'build.cardTooSmall', { cardBytes: recipe.cardSizeBytes, rootStart }, {
       cardSizeBytes: recipe.cardSizeBytes,
       rootStart,
     });
@@ -108,7 +108,7 @@ function planRoot(source: TreeSource, recipe: PlanRecipe, settings: BuildSetting
   } catch (error) {
     if (!(error instanceof CardsmithError) || error.info.cause !== 'too-small') throw error;
     const needed = Number(error.info.details?.neededBytes);
-    throw new CardsmithError('too-small', `The rootfs ${recipe.rootfs} needs ${needed} bytes but --root-size gives ${Number(error.info.details?.givenBytes)}`, error.info.details, `Use --root-size minimal, or at least ${Math.ceil(needed / MIB)}M.`);
+    throw CardsmithError.keyed('too-small', 'build.rootTooSmall', { rootfs: recipe.rootfs, needed, given: Number(error.info.details?.givenBytes) }, error.info.details, { hint: message('build.rootTooSmallHint', { mib: Math.ceil(needed / MIB) }) });
   }
 }
 

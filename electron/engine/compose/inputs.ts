@@ -13,7 +13,7 @@ import { bytesFile, hostFile, type BootFile } from './boot-tree';
 
 /** Opens the rootfs (a tarball, plain or compressed, or a folder); only metadata is read now. */
 export async function openRootfsInput(path: string, defaultMtime: number): Promise<RootfsSource> {
-  if (!(await stat(path).catch(() => null))) throw new CardsmithError('bad-input', `--rootfs ${path} does not exist`, { path });
+  if (!(await stat(path).catch(() => null))) throw CardsmithError.keyed('bad-input', 'build.noRootfs', { path }, { path });
   return openRootfs(path, { defaultMtime });
 }
 
@@ -62,11 +62,11 @@ export async function checkOutput(output: string, neededBytes: number): Promise<
   }
   const folder = dirname(output);
   const fs = await statfs(folder).catch(() => {
-    throw new CardsmithError('bad-input', `The output folder ${folder} does not exist`, { path: folder });
+    throw CardsmithError.keyed('bad-input', 'build.noOutputFolder', { path: folder }, { path: folder });
   });
   const available = fs.bavail * fs.bsize;
   if (available < neededBytes) {
-    throw new CardsmithError('no-space', `${folder} has ${available} bytes free but the image needs ${neededBytes}`, {
+    throw CardsmithError.keyed('no-space', 'build.noSpace', { path: folder, available, needed: neededBytes }, {
       path: folder,
       neededBytes,
       availableBytes: available,

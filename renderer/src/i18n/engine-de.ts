@@ -170,6 +170,17 @@ export const engineDe: EngineCatalogue = {
   'engine.presets.unknown': 'Es gibt keine gespeicherte Vorlage „{name}“ (gespeichert: {saved}).',
   'engine.presets.noneSaved': 'Es gibt keine gespeicherte Vorlage „{name}“; es sind keine gespeichert.',
 
+  'engine.build.noRootfs': 'Das Wurzeldateisystem {path} gibt es nicht.',
+  'engine.build.noOutputFolder': 'Den Zielordner {path} gibt es nicht.',
+  'engine.build.noSpace': '{path} hat {available:bytes} frei, das Abbild braucht aber {needed:bytes}.',
+  'engine.build.noKernel': 'Kein Kernel: Das Wurzeldateisystem hat kein /boot/vmlinuz-<Version>, und es wurde keiner angegeben.',
+  'engine.build.noDtb': 'Kein Gerätebaum {dtb} für {board}: Er ist nicht im Wurzeldateisystem, und es wurde keiner angegeben.',
+  'engine.build.noUboot': '{board} braucht u-boot.bin: Geben Sie den Bootloader an (Datei, Ordner oder .deb) oder legen Sie ihn zu den Boot-Dateien.',
+  'engine.build.noFirmware': '{board} braucht die Firmware-Dateien {files} bei den Boot-Dateien.',
+  'engine.build.cardTooSmall': 'Die Karte ({cardBytes:bytes}) endet, bevor die Wurzelpartition bei Byte {rootStart} beginnen könnte.',
+  'engine.build.rootTooSmall': 'Das Wurzeldateisystem {rootfs} braucht {needed:bytes}, die gewählte Größe gibt aber nur {given:bytes}.',
+  'engine.build.rootTooSmallHint': 'Wählen Sie die minimale Größe oder mindestens {mib} MiB.',
+
   'engine.flash.oneSource': 'Wählen Sie entweder ein Abbild oder ein zu bauendes System, nicht beides.',
   'engine.flash.settingsInRecipe': 'Die Einstellungen eines gebauten Systems gehören in seinen Bau.',
   'engine.flash.readbackMismatch':

@@ -176,6 +176,17 @@ export const engineEn = {
   'engine.presets.unknown': 'There is no saved preset "{name}" (saved: {saved}).',
   'engine.presets.noneSaved': 'There is no saved preset "{name}"; none are saved.',
 
+  'engine.build.noRootfs': 'The root filesystem {path} does not exist.',
+  'engine.build.noOutputFolder': 'The output folder {path} does not exist.',
+  'engine.build.noSpace': '{path} has {available:bytes} free, but the image needs {needed:bytes}.',
+  'engine.build.noKernel': 'No kernel: the root filesystem has no /boot/vmlinuz-<version>, and no kernel was given.',
+  'engine.build.noDtb': 'No device tree {dtb} for {board}: it is not in the root filesystem, and none was given.',
+  'engine.build.noUboot': '{board} needs u-boot.bin: give the loader (a file, folder or .deb) or add it to the boot files.',
+  'engine.build.noFirmware': '{board} needs the firmware files {files} among the boot files.',
+  'engine.build.cardTooSmall': 'The card ({cardBytes:bytes}) ends before the root partition could start at byte {rootStart}.',
+  'engine.build.rootTooSmall': 'The root filesystem {rootfs} needs {needed:bytes}, but the chosen root size gives {given:bytes}.',
+  'engine.build.rootTooSmallHint': 'Choose the minimal root size, or at least {mib} MiB.',
+
   'engine.flash.oneSource': 'Choose either an image or a system to build, not both.',
   'engine.flash.settingsInRecipe': 'The settings of a built system go into its build.',
   'engine.flash.readbackMismatch':

@@ -170,6 +170,17 @@ export const engineFr: EngineCatalogue = {
   'engine.presets.unknown': 'Aucun préréglage enregistré ne s’appelle « {name} » (enregistrés : {saved}).',
   'engine.presets.noneSaved': 'Aucun préréglage enregistré ne s’appelle « {name} » ; aucun n’est enregistré.',
 
+  'engine.build.noRootfs': 'Le système de fichiers racine {path} n’existe pas.',
+  'engine.build.noOutputFolder': 'Le dossier de destination {path} n’existe pas.',
+  'engine.build.noSpace': '{path} a {available:bytes} de libre, mais l’image a besoin de {needed:bytes}.',
+  'engine.build.noKernel': 'Pas de noyau : le système de fichiers racine n’a pas de /boot/vmlinuz-<version>, et aucun n’a été indiqué.',
+  'engine.build.noDtb': 'Pas d’arbre de périphériques {dtb} pour {board} : il n’est pas dans le système de fichiers racine, et aucun n’a été indiqué.',
+  'engine.build.noUboot': '{board} a besoin de u-boot.bin : indiquez le chargeur (fichier, dossier ou .deb) ou ajoutez-le aux fichiers de démarrage.',
+  'engine.build.noFirmware': '{board} a besoin des fichiers de micrologiciel {files} parmi les fichiers de démarrage.',
+  'engine.build.cardTooSmall': 'La carte ({cardBytes:bytes}) se termine avant que la partition racine puisse commencer à l’octet {rootStart}.',
+  'engine.build.rootTooSmall': 'Le système de fichiers racine {rootfs} a besoin de {needed:bytes}, mais la taille choisie ne donne que {given:bytes}.',
+  'engine.build.rootTooSmallHint': 'Choisissez la taille minimale, ou au moins {mib} Mio.',
+
   'engine.flash.oneSource': 'Choisissez soit une image, soit un système à construire, pas les deux.',
   'engine.flash.settingsInRecipe': 'Les réglages d’un système construit vont dans sa construction.',
   'engine.flash.readbackMismatch':
