@@ -180,6 +180,13 @@ export const ENGINE_MESSAGES = {
   'build.rootTooSmall': 'The rootfs {rootfs} needs {needed} bytes but --root-size gives {given}',
   'build.rootTooSmallHint': 'Use --root-size minimal, or at least {mib}M.',
 
+  // First-boot files on an image's FAT volume (fs/fat/edit.ts), and opening the card (flash/device.ts, platform/).
+  'fat.noRoom': 'The FAT volume at byte {offset} has no room: {needed} bytes needed, {free} free',
+  'fat.noRoomFor': 'The FAT volume at byte {offset} has no room: {detail} (about {needed} bytes needed, {free} free)',
+  'device.volumeStep': '{code} failed on {volume} ({attempts} attempt(s)): {said}',
+  'device.noLock': 'Cannot lock {volume}: the native module lacks FSCTL_LOCK_VOLUME; nothing was written',
+  'device.platform': 'Cardsmith cannot write cards on {platform}',
+
   // Jobs and the elevated part.
   'job.cancelled': 'Cancelled by the user',
   'elevated.windows': 'On Windows the privileged writer cannot yet hand {device} to a job running as you, so it does not open it; nothing was written',

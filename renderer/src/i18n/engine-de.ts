@@ -181,6 +181,12 @@ export const engineDe: EngineCatalogue = {
   'engine.build.rootTooSmall': 'Das Wurzeldateisystem {rootfs} braucht {needed:bytes}, die gewählte Größe gibt aber nur {given:bytes}.',
   'engine.build.rootTooSmallHint': 'Wählen Sie die minimale Größe oder mindestens {mib} MiB.',
 
+  'engine.fat.noRoom': 'Die Bootpartition (FAT, bei Byte {offset}) hat keinen Platz: {needed:bytes} nötig, {free:bytes} frei.',
+  'engine.fat.noRoomFor': 'Die Bootpartition (FAT, bei Byte {offset}) hat keinen Platz: {detail} (etwa {needed:bytes} nötig, {free:bytes} frei).',
+  'engine.device.volumeStep': 'Windows konnte {volume} nicht freigeben ({code}, {attempts:one # Versuch|other # Versuche}): {said}',
+  'engine.device.noLock': '{volume} kann nicht gesperrt werden: Diesem Build fehlt die Laufwerkssperre; nichts wurde geschrieben.',
+  'engine.device.platform': 'Cardsmith kann unter {platform} keine Karten beschreiben.',
+
   'engine.flash.oneSource': 'Wählen Sie entweder ein Abbild oder ein zu bauendes System, nicht beides.',
   'engine.flash.settingsInRecipe': 'Die Einstellungen eines gebauten Systems gehören in seinen Bau.',
   'engine.flash.readbackMismatch':

@@ -187,6 +187,12 @@ export const engineEn = {
   'engine.build.rootTooSmall': 'The root filesystem {rootfs} needs {needed:bytes}, but the chosen root size gives {given:bytes}.',
   'engine.build.rootTooSmallHint': 'Choose the minimal root size, or at least {mib} MiB.',
 
+  'engine.fat.noRoom': 'The boot partition (FAT, at byte {offset}) has no room: {needed:bytes} needed, {free:bytes} free.',
+  'engine.fat.noRoomFor': 'The boot partition (FAT, at byte {offset}) has no room: {detail} (about {needed:bytes} needed, {free:bytes} free).',
+  'engine.device.volumeStep': 'Windows could not release {volume} ({code}, {attempts:one # attempt|other # attempts}): {said}',
+  'engine.device.noLock': 'Cannot lock {volume}: this build lacks the volume lock; nothing was written.',
+  'engine.device.platform': 'Cardsmith cannot write cards on {platform}.',
+
   'engine.flash.oneSource': 'Choose either an image or a system to build, not both.',
   'engine.flash.settingsInRecipe': 'The settings of a built system go into its build.',
   'engine.flash.readbackMismatch':

@@ -181,6 +181,12 @@ export const engineFr: EngineCatalogue = {
   'engine.build.rootTooSmall': 'Le système de fichiers racine {rootfs} a besoin de {needed:bytes}, mais la taille choisie ne donne que {given:bytes}.',
   'engine.build.rootTooSmallHint': 'Choisissez la taille minimale, ou au moins {mib} Mio.',
 
+  'engine.fat.noRoom': 'La partition de démarrage (FAT, à l’octet {offset}) n’a plus de place : {needed:bytes} nécessaires, {free:bytes} libres.',
+  'engine.fat.noRoomFor': 'La partition de démarrage (FAT, à l’octet {offset}) n’a plus de place : {detail} (environ {needed:bytes} nécessaires, {free:bytes} libres).',
+  'engine.device.volumeStep': 'Windows n’a pas pu libérer {volume} ({code}, {attempts:one # tentative|other # tentatives}) : {said}',
+  'engine.device.noLock': 'Impossible de verrouiller {volume} : cette version n’a pas le verrouillage de volume ; rien n’a été écrit.',
+  'engine.device.platform': 'Cardsmith ne peut pas écrire de cartes sous {platform}.',
+
   'engine.flash.oneSource': 'Choisissez soit une image, soit un système à construire, pas les deux.',
   'engine.flash.settingsInRecipe': 'Les réglages d’un système construit vont dans sa construction.',
   'engine.flash.readbackMismatch':

@@ -24,7 +24,7 @@ export type CardOs = 'linux' | 'darwin' | 'win32';
 
 export function cardOs(platform: NodeJS.Platform = process.platform): CardOs {
   if (platform === 'linux' || platform === 'darwin' || platform === 'win32') return platform;
-  throw new CardsmithError('not-implemented', `Cardsmith cannot write cards on ${platform}`, { platform });
+  throw CardsmithError.keyed('not-implemented', 'device.platform', { platform }, { platform });
 }
 export type CardMode = 'write' | 'read';
 export type OpenFlag = 'read-write' | 'read-only' | 'exclusive' | 'direct' | 'write-through';
