@@ -187,6 +187,31 @@ export const ENGINE_MESSAGES = {
   'device.noLock': 'Cannot lock {volume}: the native module lacks FSCTL_LOCK_VOLUME; nothing was written',
   'device.platform': 'Cardsmith cannot write cards on {platform}',
 
+  // Customising a built root filesystem (customise/accounts.ts, system.ts, network.ts).
+  'rootfs.noTable': 'The root filesystem has no readable {path}, so a user cannot be added',
+  'rootfs.noFreeId': 'The root filesystem has no free id between {first} and {last}',
+  'rootfs.keysNeedUser': 'SSH keys are installed for the user: give --user too',
+  'rootfs.userExists': 'The root filesystem already has a user "{name}"; choose another name',
+  'rootfs.groupExists': 'The root filesystem already has a group "{name}"; choose another user name',
+  'rootfs.noSudo': 'The root filesystem has neither a sudo nor a wheel group, so the user cannot be made an administrator',
+  'rootfs.noSudoHint': 'Install sudo in the rootfs, or leave out --sudo.',
+  'rootfs.homeSymlink': "The root filesystem's /home is a symlink; Cardsmith writes homes only into a real /home",
+  'rootfs.noZone': "The root filesystem's time zone database has no {zone}",
+  'rootfs.noTzdata': 'The root filesystem has no time zone database (/usr/share/zoneinfo), so the time zone {zone} cannot be set',
+  'rootfs.noTzdataHint': 'Install tzdata in the rootfs, or leave out --timezone.',
+  'rootfs.noSshd': 'The root filesystem has no SSH server (/usr/sbin/sshd), so SSH cannot be enabled',
+  'rootfs.noSshdHint': 'Install openssh-server in the rootfs, or leave out the SSH settings.',
+  'rootfs.sshdNoDropIns': "The rootfs's /etc/ssh/sshd_config does not include /etc/ssh/sshd_config.d/*.conf, so password login cannot be set by a drop-in",
+  'rootfs.noSshUnit': 'The root filesystem has sshd but no ssh.service or sshd.service unit to enable',
+  'rootfs.noOpenrcSshd': 'The root filesystem uses OpenRC but has no /etc/init.d/sshd to enable',
+  'rootfs.unknownInit': "Cardsmith cannot tell the root filesystem's init system (neither systemd nor OpenRC), so sshd cannot be enabled",
+  'rootfs.oddSsid': 'This SSID has leading or trailing blanks or control characters, which /etc/network/interfaces cannot hold',
+  'rootfs.oddSsidHint': 'Install NetworkManager or wpa_supplicant with systemd-networkd in the rootfs.',
+  'rootfs.noNetworkStack':
+    'The root filesystem has no network stack Cardsmith can configure Wi-Fi for (NetworkManager, netplan, systemd-networkd with wpa_supplicant, or ifupdown with wpa_supplicant)',
+  'rootfs.noNetworkStackHint': 'Install NetworkManager or wpa_supplicant in the rootfs, or leave out the Wi-Fi settings.',
+  'rootfs.noInterfacesD': "The rootfs's /etc/network/interfaces does not read /etc/network/interfaces.d, so Wi-Fi cannot be added there",
+
   // Jobs and the elevated part.
   'job.cancelled': 'Cancelled by the user',
   'elevated.windows': 'On Windows the privileged writer cannot yet hand {device} to a job running as you, so it does not open it; nothing was written',
