@@ -31,6 +31,19 @@ describe('engine message catalogue', () => {
     expect(stray).toEqual([]);
   });
 
+  it('every template, English and the app’s, fills every placeholder (no brace is left over)', () => {
+    const leftovers: string[] = [];
+    for (const key of KEYS) {
+      const params = Object.fromEntries(paramNames(ENGINE_MESSAGES[key]).map((name) => [name, 2]));
+      if (/[{}]/.test(english({ key, params }))) leftovers.push(`${key} (engine)`);
+      for (const language of ['en', 'de', 'fr'] as const) {
+        const text = engineText(language, { key, params });
+        if (text === null || /[{}]/.test(text)) leftovers.push(`${key} (${language}): ${text}`);
+      }
+    }
+    expect(leftovers).toEqual([]);
+  });
+
   it('renders plurals by each language’s rules, exact-number cases, sizes and grouped numbers', () => {
     const count = (n: number): string => renderTemplate('{n:=0 none|one # range|other # ranges}', { n }, { locale: 'en' });
     expect([0, 1, 2].map(count)).toEqual(['none', '1 range', '2 ranges']);
