@@ -212,10 +212,15 @@ export const ENGINE_MESSAGES = {
   'rootfs.noNetworkStackHint': 'Install NetworkManager or wpa_supplicant in the rootfs, or leave out the Wi-Fi settings.',
   'rootfs.noInterfacesD': "The rootfs's /etc/network/interfaces does not read /etc/network/interfaces.d, so Wi-Fi cannot be added there",
 
+  'loader.readBack': 'Read-back of {file} at byte {offset} differs from what was written: bytes {ranges}{more:=0|other  and # more ranges}',
+  'file.missing': '{path} does not exist',
+  'file.notImageOrDevice': '{path} is neither an image file nor a device under /dev',
+
   // Jobs and the elevated part.
   'job.cancelled': 'Cancelled by the user',
   'elevated.windows': 'On Windows the privileged writer cannot yet hand {device} to a job running as you, so it does not open it; nothing was written',
   'elevated.windowsHint': 'Flash from a command prompt started as administrator instead: cardsmith flash <image> --device {device}',
+  'elevated.noAccount': 'User id {uid}, who asked for the privileged writer, has no account entry',
   'elevated.changed': '{device} changed between the safety check and the open (opened {opened}, checked {checked}); nothing was written',
 
   // The card check (check/*) and first-boot settings (customise/firstboot/*).

@@ -70,7 +70,7 @@ async function readBack(read: ReadAt, loader: LoaderFiles, planned: readonly Pla
     const differ: ByteRange[] = actual.length < expected.length ? [{ start: write.offset + actual.length, end: write.offset + write.length }] : mergeRanges(differingRanges(expected, actual, write.offset));
     if (differ.length > 0) {
       const shown = differ.slice(0, 3).map((r) => `${r.start}..${r.end - 1}`).join(', ');
-      throw new CardsmithError('checksum-mismatch', `Read-back of ${write.file} at byte ${write.offset} differs from what was written: bytes ${shown}${differ.length > 3 ? ` and ${differ.length - 3} more ranges` : ''}`, {
+      throw CardsmithError.keyed('checksum-mismatch', 'loader.readBack', { file: write.file, offset: write.offset, ranges: shown, more: Math.max(0, differ.length - 3) }, {
         file: write.file,
         offset: write.offset,
         mismatches: differ.slice(0, MAX_REPORTED_RANGES),

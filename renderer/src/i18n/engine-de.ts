@@ -210,6 +210,11 @@ export const engineDe: EngineCatalogue = {
   'engine.rootfs.noNetworkStackHint': 'Nehmen Sie ein Wurzeldateisystem mit NetworkManager oder wpa_supplicant oder lassen Sie die WLAN-Einstellungen weg.',
   'engine.rootfs.noInterfacesD': '/etc/network/interfaces im Wurzeldateisystem liest /etc/network/interfaces.d nicht, daher kann dort kein WLAN eingetragen werden.',
 
+  'engine.loader.readBack': 'Das Zurücklesen von {file} bei Byte {offset} weicht vom Geschriebenen ab: Bytes {ranges}{more:=0|one  und # weiterer Bereich|other  und # weitere Bereiche}.',
+  'engine.file.missing': '{path} gibt es nicht.',
+  'engine.file.notImageOrDevice': '{path} ist weder eine Abbilddatei noch ein Laufwerk.',
+  'engine.elevated.noAccount': 'Die Benutzerkennung {uid}, die das Schreiben der Karte angefordert hat, hat auf diesem Rechner kein Konto.',
+
   'engine.flash.oneSource': 'Wählen Sie entweder ein Abbild oder ein zu bauendes System, nicht beides.',
   'engine.flash.settingsInRecipe': 'Die Einstellungen eines gebauten Systems gehören in seinen Bau.',
   'engine.flash.readbackMismatch':

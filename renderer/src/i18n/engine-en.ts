@@ -216,6 +216,11 @@ export const engineEn = {
   'engine.rootfs.noNetworkStackHint': 'Use a root filesystem with NetworkManager or wpa_supplicant, or leave out the Wi-Fi settings.',
   'engine.rootfs.noInterfacesD': 'The root filesystem’s /etc/network/interfaces does not read /etc/network/interfaces.d, so Wi-Fi cannot be added there.',
 
+  'engine.loader.readBack': 'Reading back {file} at byte {offset} differs from what was written: bytes {ranges}{more:=0|one  and # more range|other  and # more ranges}.',
+  'engine.file.missing': '{path} does not exist.',
+  'engine.file.notImageOrDevice': '{path} is neither an image file nor a device.',
+  'engine.elevated.noAccount': 'User id {uid}, who asked to write the card, has no account on this computer.',
+
   'engine.flash.oneSource': 'Choose either an image or a system to build, not both.',
   'engine.flash.settingsInRecipe': 'The settings of a built system go into its build.',
   'engine.flash.readbackMismatch':

@@ -210,6 +210,11 @@ export const engineFr: EngineCatalogue = {
   'engine.rootfs.noNetworkStackHint': 'Utilisez un système de fichiers racine avec NetworkManager ou wpa_supplicant, ou retirez les réglages Wi-Fi.',
   'engine.rootfs.noInterfacesD': 'Le /etc/network/interfaces du système de fichiers racine ne lit pas /etc/network/interfaces.d : impossible d’y ajouter le Wi-Fi.',
 
+  'engine.loader.readBack': 'La relecture de {file} à l’octet {offset} diffère de ce qui a été écrit : octets {ranges}{more:=0|one  et # autre plage|other  et # autres plages}.',
+  'engine.file.missing': '{path} n’existe pas.',
+  'engine.file.notImageOrDevice': '{path} n’est ni un fichier image ni un périphérique.',
+  'engine.elevated.noAccount': 'L’identifiant utilisateur {uid}, qui a demandé l’écriture de la carte, n’a pas de compte sur cet ordinateur.',
+
   'engine.flash.oneSource': 'Choisissez soit une image, soit un système à construire, pas les deux.',
   'engine.flash.settingsInRecipe': 'Les réglages d’un système construit vont dans sa construction.',
   'engine.flash.readbackMismatch':
