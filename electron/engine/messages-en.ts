@@ -216,6 +216,18 @@ export const ENGINE_MESSAGES = {
   'file.missing': '{path} does not exist',
   'file.notImageOrDevice': '{path} is neither an image file nor a device under /dev',
 
+  'planner.pastEnd': '{file} (bytes {start}..{last}) runs past the end of the card ({cardBytes} bytes)',
+  'planner.noGpt': '{board} cannot use GPT: its loader {file} occupies the GPT header (bytes {start}..{last})',
+  'build.ext4TooSmall': 'The root filesystem needs {needed} bytes but only {given} bytes were given',
+  'build.fatTooSmall': 'The FAT files need about {needed} bytes but the partition has {given}',
+  'device.notMacDisk': '{device} is not a whole macOS disk (/dev/diskN); only whole cards are written',
+  'device.notWindowsDrive': '{device} is not a Windows physical drive (\\\\.\\PhysicalDriveN); only whole cards are written',
+  'device.noLockModule': "Cannot lock the card's volumes: {module} is not installed ({said})",
+  'source.cannotOpen': 'Cannot open the image {path}: {said}',
+  'bmap.invalid': 'Invalid bmap file: {reason}',
+  'bmap.ownChecksum': "The bmap file's own {type} is {actual} but its <{field}> says {expected}: it was edited or damaged",
+  'tar.corrupt': '{reason} at byte {offset} of the archive',
+
   // Jobs and the elevated part.
   'job.cancelled': 'Cancelled by the user',
   'elevated.windows': 'On Windows the privileged writer cannot yet hand {device} to a job running as you, so it does not open it; nothing was written',

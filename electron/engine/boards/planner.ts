@@ -112,7 +112,7 @@ export function planLoaderWrites(board: Board, layout: DiskLayout, sizes: Loader
   for (const write of planned) {
     const end = write.offset + write.length;
     if (end > layout.sizeBytes) {
-      throw new CardsmithError('too-small', `${write.file} (${describeRange(write.offset, end)}) runs past the end of the card (${layout.sizeBytes} bytes)`, {
+      throw CardsmithError.keyed('too-small', 'planner.pastEnd', { file: write.file, start: write.offset, last: end - 1, cardBytes: layout.sizeBytes }, {
         file: write.file,
         start: write.offset,
         end,
@@ -203,7 +203,7 @@ export function gptEntryArrayStart(board: Board, writes: readonly LoaderWrite[] 
   if (!span) return STANDARD_ENTRY_ARRAY_START;
   const header = writes.find((write) => write.offsetBytes < GPT_HEADER.end && write.offsetBytes + write.maxBytes > GPT_HEADER.start);
   if (header) {
-    throw new CardsmithError('overlap', `${board.name} cannot use GPT: its loader ${header.file} occupies the GPT header (${describeRange(GPT_HEADER.start, GPT_HEADER.end)})`, {
+    throw CardsmithError.keyed('overlap', 'planner.noGpt', { board: board.name, file: header.file, start: GPT_HEADER.start, last: GPT_HEADER.end - 1 }, {
       board: board.id,
     });
   }

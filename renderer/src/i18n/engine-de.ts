@@ -215,6 +215,18 @@ export const engineDe: EngineCatalogue = {
   'engine.file.notImageOrDevice': '{path} ist weder eine Abbilddatei noch ein Laufwerk.',
   'engine.elevated.noAccount': 'Die Benutzerkennung {uid}, die das Schreiben der Karte angefordert hat, hat auf diesem Rechner kein Konto.',
 
+  'engine.planner.pastEnd': '{file} (Bytes {start}..{last}) reicht über das Ende der Karte hinaus ({cardBytes:bytes}).',
+  'engine.planner.noGpt': '{board} kann kein GPT verwenden: Sein Bootloader {file} belegt den GPT-Kopf (Bytes {start}..{last}).',
+  'engine.build.ext4TooSmall': 'Das Wurzeldateisystem braucht {needed:bytes}, es wurden aber nur {given:bytes} angegeben.',
+  'engine.build.fatTooSmall': 'Die Boot-Dateien brauchen etwa {needed:bytes}, die Bootpartition hat aber {given:bytes}.',
+  'engine.device.notMacDisk': '{device} ist keine ganze macOS-Platte (/dev/diskN); nur ganze Karten werden beschrieben.',
+  'engine.device.notWindowsDrive': '{device} ist kein physisches Windows-Laufwerk; nur ganze Karten werden beschrieben.',
+  'engine.device.noLockModule': 'Die Laufwerke der Karte können nicht gesperrt werden: {module} ist nicht installiert ({said}).',
+  'engine.source.cannotOpen': 'Das Abbild {path} lässt sich nicht öffnen: {said}',
+  'engine.bmap.invalid': 'Die Blockkarten-Datei ist ungültig: {reason}',
+  'engine.bmap.ownChecksum': 'Die eigene {type}-Prüfsumme der Blockkarten-Datei ist {actual}, ihr Feld {field} sagt aber {expected}: Sie wurde verändert oder beschädigt.',
+  'engine.tar.corrupt': 'Das Archiv ist bei Byte {offset} beschädigt: {reason}',
+
   'engine.flash.oneSource': 'Wählen Sie entweder ein Abbild oder ein zu bauendes System, nicht beides.',
   'engine.flash.settingsInRecipe': 'Die Einstellungen eines gebauten Systems gehören in seinen Bau.',
   'engine.flash.readbackMismatch':

@@ -221,6 +221,18 @@ export const engineEn = {
   'engine.file.notImageOrDevice': '{path} is neither an image file nor a device.',
   'engine.elevated.noAccount': 'User id {uid}, who asked to write the card, has no account on this computer.',
 
+  'engine.planner.pastEnd': '{file} (bytes {start}..{last}) runs past the end of the card ({cardBytes:bytes}).',
+  'engine.planner.noGpt': '{board} cannot use GPT: its loader {file} occupies the GPT header (bytes {start}..{last}).',
+  'engine.build.ext4TooSmall': 'The root filesystem needs {needed:bytes}, but only {given:bytes} were given.',
+  'engine.build.fatTooSmall': 'The boot files need about {needed:bytes}, but the boot partition has {given:bytes}.',
+  'engine.device.notMacDisk': '{device} is not a whole macOS disk (/dev/diskN); only whole cards are written.',
+  'engine.device.notWindowsDrive': '{device} is not a Windows physical drive; only whole cards are written.',
+  'engine.device.noLockModule': 'Cannot lock the card’s volumes: {module} is not installed ({said}).',
+  'engine.source.cannotOpen': 'Cannot open the image {path}: {said}',
+  'engine.bmap.invalid': 'The block map file is not valid: {reason}',
+  'engine.bmap.ownChecksum': 'The block map file’s own {type} is {actual}, but its {field} says {expected}: it was edited or damaged.',
+  'engine.tar.corrupt': 'The archive is damaged at byte {offset}: {reason}',
+
   'engine.flash.oneSource': 'Choose either an image or a system to build, not both.',
   'engine.flash.settingsInRecipe': 'The settings of a built system go into its build.',
   'engine.flash.readbackMismatch':

@@ -215,6 +215,18 @@ export const engineFr: EngineCatalogue = {
   'engine.file.notImageOrDevice': '{path} n’est ni un fichier image ni un périphérique.',
   'engine.elevated.noAccount': 'L’identifiant utilisateur {uid}, qui a demandé l’écriture de la carte, n’a pas de compte sur cet ordinateur.',
 
+  'engine.planner.pastEnd': '{file} (octets {start}..{last}) dépasse la fin de la carte ({cardBytes:bytes}).',
+  'engine.planner.noGpt': '{board} ne peut pas utiliser GPT : son chargeur {file} occupe l’en-tête GPT (octets {start}..{last}).',
+  'engine.build.ext4TooSmall': 'Le système de fichiers racine a besoin de {needed:bytes}, mais seulement {given:bytes} ont été donnés.',
+  'engine.build.fatTooSmall': 'Les fichiers de démarrage ont besoin d’environ {needed:bytes}, mais la partition de démarrage fait {given:bytes}.',
+  'engine.device.notMacDisk': '{device} n’est pas un disque macOS entier (/dev/diskN) ; seules des cartes entières sont écrites.',
+  'engine.device.notWindowsDrive': '{device} n’est pas un lecteur physique Windows ; seules des cartes entières sont écrites.',
+  'engine.device.noLockModule': 'Impossible de verrouiller les volumes de la carte : {module} n’est pas installé ({said}).',
+  'engine.source.cannotOpen': 'Impossible d’ouvrir l’image {path} : {said}',
+  'engine.bmap.invalid': 'Le fichier de carte des blocs n’est pas valide : {reason}',
+  'engine.bmap.ownChecksum': 'La somme {type} du fichier de carte des blocs est {actual}, mais son champ {field} indique {expected} : il a été modifié ou endommagé.',
+  'engine.tar.corrupt': 'L’archive est endommagée à l’octet {offset} : {reason}',
+
   'engine.flash.oneSource': 'Choisissez soit une image, soit un système à construire, pas les deux.',
   'engine.flash.settingsInRecipe': 'Les réglages d’un système construit vont dans sa construction.',
   'engine.flash.readbackMismatch':

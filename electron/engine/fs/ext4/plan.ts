@@ -419,7 +419,7 @@ export function planExt4(tree: FsTree, options: Ext4Options): Ext4Plan {
     const result = blocks >= 2048 ? attempt(blocks, Math.max(inodesFor(0), byRatio), numbered, options, 0, true) : null;
     const fallback = result?.plan ?? (blocks >= 2048 ? attempt(blocks, inodesFor(0), numbered, options, 0, true).plan : null);
     if (!fallback) {
-      throw new CardsmithError('too-small', `The root filesystem needs ${neededBytes} bytes but only ${given} bytes were given`, {
+      throw CardsmithError.keyed('too-small', 'build.ext4TooSmall', { needed: neededBytes, given }, {
         neededBytes,
         givenBytes: given,
       });

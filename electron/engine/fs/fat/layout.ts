@@ -185,7 +185,7 @@ export function planFat(root: FatDir, options: FatOptions): FatPlan {
   const usedClusters = next - 2;
   if (usedClusters > geometry.clusterCount) {
     const needed = geometry.dataStartSector * SECTOR + usedClusters * clusterBytes;
-    throw new CardsmithError('too-small', `The FAT files need about ${needed} bytes but the partition has ${options.sizeBytes}`, {
+    throw CardsmithError.keyed('too-small', 'build.fatTooSmall', { needed, given: options.sizeBytes }, {
       neededBytes: needed,
       givenBytes: options.sizeBytes,
     });
