@@ -228,6 +228,23 @@ export const ENGINE_MESSAGES = {
   'bmap.ownChecksum': "The bmap file's own {type} is {actual} but its <{field}> says {expected}: it was edited or damaged",
   'tar.corrupt': '{reason} at byte {offset} of the archive',
 
+  'planner.fileMissing': 'The loader for {board} needs {file}, which the loader source does not have',
+  'planner.fileShort': '{file} is {fileBytes} bytes, too short for the {slice}-byte slice at file offset {at} that {board} needs',
+  'planner.slotTooSmall': '{file} is {fileBytes} bytes but its slot at byte {offset} holds at most {slotBytes} bytes',
+  'planner.slotTooSmallHint': 'Use the loader built for this board, or a board profile whose layout fits it.',
+  'fat.noName': '"{path}" has no usable FAT name',
+  'fat.longName': 'The name of "{path}" is {length} characters; FAT allows {max}',
+  'fat.badChar': 'The name of "{path}" has a character FAT does not allow (\\ / : * ? " < > | or a control character)',
+  'fat.trailing': 'The name of "{path}" ends in a space or dot, which FAT drops',
+  'fat.caseClash': '"{path}" and "{other}" are the same name on FAT, which ignores case',
+  'rootfs.zip': '"{path}" is a zip archive; a root filesystem must be a tarball or a directory',
+  'file.notDirectory': '"{path}" is not a directory',
+  'wifi.ssidLength': 'The Wi-Fi SSID is {bytes} bytes of UTF-8; it must be 1 to {max}',
+  'wifi.passphrase': 'The Wi-Fi passphrase must be {min} to {max} printable ASCII characters (it has {length})',
+  'catalog.unreadable': 'cannot read the catalog file {path}: {said}',
+  'deb.notPackage': '{what} is not a Debian package (no "!<arch>" ar header)',
+  'deb.noData': '{package} has no data.tar member (members: {members})',
+
   // Jobs and the elevated part.
   'job.cancelled': 'Cancelled by the user',
   'elevated.windows': 'On Windows the privileged writer cannot yet hand {device} to a job running as you, so it does not open it; nothing was written',

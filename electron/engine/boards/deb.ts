@@ -28,7 +28,7 @@ function text(bytes: Uint8Array, start: number, length: number): string {
 /** Lists the members of an ar archive (System V / GNU names ending in '/', BSD plain names). */
 export function parseAr(bytes: Uint8Array, what = 'package'): ArMember[] {
   if (bytes.length < AR_MAGIC.length || text(bytes, 0, AR_MAGIC.length) !== AR_MAGIC) {
-    throw new CardsmithError('source-corrupt', `${what} is not a Debian package (no "!<arch>" ar header)`, { offset: 0 });
+    throw CardsmithError.keyed('source-corrupt', 'deb.notPackage', { what }, { offset: 0 });
   }
   const members: ArMember[] = [];
   let at = AR_MAGIC.length;
@@ -63,7 +63,7 @@ export async function extractDebFolder(deb: Uint8Array, dir: string, label: stri
   const members = parseAr(deb, label);
   const data = members.find((member) => member.name.startsWith('data.tar'));
   if (!data) {
-    throw new CardsmithError('source-corrupt', `${label} has no data.tar member (members: ${members.map((m) => m.name).join(', ')})`, { package: label });
+    throw CardsmithError.keyed('source-corrupt', 'deb.noData', { package: label, members: members.map((m) => m.name).join(', ') }, { package: label });
   }
   const body = deb.subarray(data.offset, data.offset + data.size);
   const prefix = `${dir.replace(/^\/+|\/+$/g, '')}/`;

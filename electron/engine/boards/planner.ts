@@ -135,12 +135,12 @@ export function planLoaderWrites(board: Board, layout: DiskLayout, sizes: Loader
 function sizeWrite(board: Board, write: LoaderWrite, sizes: LoaderSizes): PlannedWrite {
   const fileSize = sizes.get(write.file);
   if (fileSize === undefined) {
-    throw new CardsmithError('bad-input', `The loader for ${board.name} needs ${write.file}, which the loader source does not have`, { board: board.id, file: write.file });
+    throw CardsmithError.keyed('bad-input', 'planner.fileMissing', { board: board.name, file: write.file }, { board: board.id, file: write.file });
   }
   const available = fileSize - write.sourceOffsetBytes;
   const length = write.lengthBytes ?? available;
   if (length <= 0 || length > available) {
-    throw new CardsmithError('bad-input', `${write.file} is ${fileSize} bytes, too short for the ${write.lengthBytes ?? 1}-byte slice at file offset ${write.sourceOffsetBytes} that ${board.name} needs`, {
+    throw CardsmithError.keyed('bad-input', 'planner.fileShort', { file: write.file, fileBytes: fileSize, slice: write.lengthBytes ?? 1, at: write.sourceOffsetBytes, board: board.name }, {
       file: write.file,
       fileBytes: fileSize,
       sourceOffset: write.sourceOffsetBytes,
@@ -148,11 +148,12 @@ function sizeWrite(board: Board, write: LoaderWrite, sizes: LoaderSizes): Planne
     });
   }
   if (length > write.maxBytes) {
-    throw new CardsmithError(
+    throw CardsmithError.keyed(
       'bad-input',
-      `${write.file} is ${length} bytes but its slot at byte ${write.offsetBytes} holds at most ${write.maxBytes} bytes`,
+      'planner.slotTooSmall',
+      { file: write.file, fileBytes: length, offset: write.offsetBytes, slotBytes: write.maxBytes },
       { file: write.file, fileBytes: length, slotBytes: write.maxBytes, offset: write.offsetBytes },
-      'Use the loader built for this board, or a board profile whose layout fits it.',
+      { hint: message('planner.slotTooSmallHint') },
     );
   }
   return { file: write.file, offset: write.offsetBytes, sourceOffset: write.sourceOffsetBytes, length, slotEnd: write.offsetBytes + write.maxBytes };

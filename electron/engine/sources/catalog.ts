@@ -81,7 +81,7 @@ async function readCatalogText(location: string, cache: DownloadCache, options: 
   try {
     return { text: await readFile(location, 'utf8'), stale: null };
   } catch (error) {
-    throw new CardsmithError('bad-input', `cannot read the catalog file ${location}: ${(error as Error).message}`, { path: location });
+    throw CardsmithError.keyed('bad-input', 'catalog.unreadable', { path: location, said: (error as Error).message }, { path: location });
   }
 }
 

@@ -227,6 +227,23 @@ export const engineDe: EngineCatalogue = {
   'engine.bmap.ownChecksum': 'Die eigene {type}-Prüfsumme der Blockkarten-Datei ist {actual}, ihr Feld {field} sagt aber {expected}: Sie wurde verändert oder beschädigt.',
   'engine.tar.corrupt': 'Das Archiv ist bei Byte {offset} beschädigt: {reason}',
 
+  'engine.planner.fileMissing': 'Der Bootloader für {board} braucht {file}, das im angegebenen Bootloader fehlt.',
+  'engine.planner.fileShort': '{file} hat {fileBytes:bytes}, zu kurz für das {slice}-Byte-Stück bei Dateiposition {at}, das {board} braucht.',
+  'engine.planner.slotTooSmall': '{file} hat {fileBytes:bytes}, sein Platz bei Byte {offset} fasst aber höchstens {slotBytes:bytes}.',
+  'engine.planner.slotTooSmallHint': 'Nehmen Sie den für dieses Board gebauten Bootloader oder ein Board-Profil, dessen Aufteilung passt.',
+  'engine.fat.noName': '„{path}“ hat keinen Namen, den die Bootpartition (FAT) aufnehmen kann.',
+  'engine.fat.longName': 'Der Name von „{path}“ hat {length} Zeichen; die Bootpartition (FAT) erlaubt {max}.',
+  'engine.fat.badChar': 'Der Name von „{path}“ enthält ein Zeichen, das die Bootpartition (FAT) nicht erlaubt.',
+  'engine.fat.trailing': 'Der Name von „{path}“ endet mit Leerzeichen oder Punkt, die die Bootpartition (FAT) verwirft.',
+  'engine.fat.caseClash': '„{path}“ und „{other}“ sind auf der Bootpartition (FAT) derselbe Name, da sie Groß- und Kleinschreibung nicht unterscheidet.',
+  'engine.rootfs.zip': '„{path}“ ist ein Zip-Archiv; ein Wurzeldateisystem muss ein Tar-Archiv oder ein Ordner sein.',
+  'engine.file.notDirectory': '„{path}“ ist kein Ordner.',
+  'engine.wifi.ssidLength': 'Der Netzwerkname ist {bytes} Byte lang; erlaubt sind 1 bis {max}.',
+  'engine.wifi.passphrase': 'Das WLAN-Passwort muss {min} bis {max} druckbare ASCII-Zeichen haben (es hat {length}).',
+  'engine.catalog.unreadable': 'Die Abbildliste {path} kann nicht gelesen werden: {said}',
+  'engine.deb.notPackage': '{what} ist kein Debian-Paket.',
+  'engine.deb.noData': 'Das Paket {package} enthält keine Dateien (Bestandteile: {members}).',
+
   'engine.flash.oneSource': 'Wählen Sie entweder ein Abbild oder ein zu bauendes System, nicht beides.',
   'engine.flash.settingsInRecipe': 'Die Einstellungen eines gebauten Systems gehören in seinen Bau.',
   'engine.flash.readbackMismatch':

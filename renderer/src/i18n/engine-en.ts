@@ -233,6 +233,23 @@ export const engineEn = {
   'engine.bmap.ownChecksum': 'The block map file’s own {type} is {actual}, but its {field} says {expected}: it was edited or damaged.',
   'engine.tar.corrupt': 'The archive is damaged at byte {offset}: {reason}',
 
+  'engine.planner.fileMissing': 'The loader for {board} needs {file}, which the given loader does not have.',
+  'engine.planner.fileShort': '{file} is {fileBytes:bytes}, too short for the {slice}-byte piece at file offset {at} that {board} needs.',
+  'engine.planner.slotTooSmall': '{file} is {fileBytes:bytes}, but its place at byte {offset} holds at most {slotBytes:bytes}.',
+  'engine.planner.slotTooSmallHint': 'Use the loader built for this board, or a board profile whose layout fits it.',
+  'engine.fat.noName': '"{path}" has no name the boot partition (FAT) can hold.',
+  'engine.fat.longName': 'The name of "{path}" is {length} characters; the boot partition (FAT) allows {max}.',
+  'engine.fat.badChar': 'The name of "{path}" has a character the boot partition (FAT) does not allow.',
+  'engine.fat.trailing': 'The name of "{path}" ends in a space or dot, which the boot partition (FAT) drops.',
+  'engine.fat.caseClash': '"{path}" and "{other}" are the same name on the boot partition (FAT), which ignores case.',
+  'engine.rootfs.zip': '"{path}" is a zip archive; a root filesystem must be a tarball or a folder.',
+  'engine.file.notDirectory': '"{path}" is not a folder.',
+  'engine.wifi.ssidLength': 'The network name is {bytes} bytes long; it must be 1 to {max}.',
+  'engine.wifi.passphrase': 'The Wi-Fi passphrase must be {min} to {max} printable ASCII characters (it has {length}).',
+  'engine.catalog.unreadable': 'Cannot read the image list {path}: {said}',
+  'engine.deb.notPackage': '{what} is not a Debian package.',
+  'engine.deb.noData': 'The package {package} holds no files (members: {members}).',
+
   'engine.flash.oneSource': 'Choose either an image or a system to build, not both.',
   'engine.flash.settingsInRecipe': 'The settings of a built system go into its build.',
   'engine.flash.readbackMismatch':

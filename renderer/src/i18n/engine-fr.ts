@@ -227,6 +227,23 @@ export const engineFr: EngineCatalogue = {
   'engine.bmap.ownChecksum': 'La somme {type} du fichier de carte des blocs est {actual}, mais son champ {field} indique {expected} : il a été modifié ou endommagé.',
   'engine.tar.corrupt': 'L’archive est endommagée à l’octet {offset} : {reason}',
 
+  'engine.planner.fileMissing': 'Le chargeur de {board} a besoin de {file}, absent du chargeur indiqué.',
+  'engine.planner.fileShort': '{file} fait {fileBytes:bytes}, trop court pour le morceau de {slice} octets à la position {at} dont {board} a besoin.',
+  'engine.planner.slotTooSmall': '{file} fait {fileBytes:bytes}, mais sa place à l’octet {offset} contient au plus {slotBytes:bytes}.',
+  'engine.planner.slotTooSmallHint': 'Utilisez le chargeur construit pour cette carte mère, ou un profil dont la disposition lui convient.',
+  'engine.fat.noName': '« {path} » n’a pas de nom que la partition de démarrage (FAT) peut contenir.',
+  'engine.fat.longName': 'Le nom de « {path} » fait {length} caractères ; la partition de démarrage (FAT) en permet {max}.',
+  'engine.fat.badChar': 'Le nom de « {path} » contient un caractère que la partition de démarrage (FAT) n’autorise pas.',
+  'engine.fat.trailing': 'Le nom de « {path} » finit par un espace ou un point, que la partition de démarrage (FAT) supprime.',
+  'engine.fat.caseClash': '« {path} » et « {other} » sont le même nom sur la partition de démarrage (FAT), qui ignore la casse.',
+  'engine.rootfs.zip': '« {path} » est une archive zip ; un système de fichiers racine doit être une archive tar ou un dossier.',
+  'engine.file.notDirectory': '« {path} » n’est pas un dossier.',
+  'engine.wifi.ssidLength': 'Le nom du réseau fait {bytes} octets ; il doit en faire de 1 à {max}.',
+  'engine.wifi.passphrase': 'Le mot de passe Wi-Fi doit avoir de {min} à {max} caractères ASCII imprimables (il en a {length}).',
+  'engine.catalog.unreadable': 'Impossible de lire la liste d’images {path} : {said}',
+  'engine.deb.notPackage': '{what} n’est pas un paquet Debian.',
+  'engine.deb.noData': 'Le paquet {package} ne contient aucun fichier (membres : {members}).',
+
   'engine.flash.oneSource': 'Choisissez soit une image, soit un système à construire, pas les deux.',
   'engine.flash.settingsInRecipe': 'Les réglages d’un système construit vont dans sa construction.',
   'engine.flash.readbackMismatch':

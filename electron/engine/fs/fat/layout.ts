@@ -133,7 +133,7 @@ function walk(root: FatDir): Walked {
       checkLongName(child.name, childPath);
       const key = foldName(child.name);
       const clash = seen.get(key);
-      if (clash !== undefined) throw new CardsmithError('bad-input', `"${childPath}" and "${clash}" are the same name on FAT, which ignores case`, { path: childPath });
+      if (clash !== undefined) throw CardsmithError.keyed('bad-input', 'fat.caseClash', { path: childPath, other: clash }, { path: childPath });
       seen.set(key, childPath);
     }
     const names = assignNames(dir.children.map((c) => c.name));
