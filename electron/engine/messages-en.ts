@@ -245,6 +245,14 @@ export const ENGINE_MESSAGES = {
   'deb.notPackage': '{what} is not a Debian package (no "!<arch>" ar header)',
   'deb.noData': '{package} has no data.tar member (members: {members})',
 
+  'fat.noVolume': 'No FAT volume at byte {offset}: {reason}',
+  'fat.cutShort': 'The FAT at byte {offset} is cut short',
+  'fat.brokenChain': 'The cluster chain of "{path}" on the FAT volume at byte {offset} is broken at cluster {cluster}',
+  'fat.fileShort': '"{path}" on the FAT volume at byte {offset} is shorter than its size',
+  'rootfs.longName': 'The name of "{path}" is {bytes} bytes long; the limit is {max}',
+  'rootfs.badHardLink': 'Hard link "{path}" points to "{target}", which is not an earlier non-directory entry',
+  'rootfs.notDirectory': 'Cannot write {path}: {at} in the root filesystem is a {kind}, not a directory',
+
   // Jobs and the elevated part.
   'job.cancelled': 'Cancelled by the user',
   'elevated.windows': 'On Windows the privileged writer cannot yet hand {device} to a job running as you, so it does not open it; nothing was written',

@@ -244,6 +244,14 @@ export const engineDe: EngineCatalogue = {
   'engine.deb.notPackage': '{what} ist kein Debian-Paket.',
   'engine.deb.noData': 'Das Paket {package} enthält keine Dateien (Bestandteile: {members}).',
 
+  'engine.fat.noVolume': 'Bei Byte {offset} ist keine FAT-Bootpartition: {reason}',
+  'engine.fat.cutShort': 'Die Bootpartition (FAT) bei Byte {offset} ist abgeschnitten.',
+  'engine.fat.brokenChain': 'Die Bootpartition (FAT, bei Byte {offset}) ist beschädigt: „{path}“ bricht bei Cluster {cluster} ab.',
+  'engine.fat.fileShort': 'Die Bootpartition (FAT, bei Byte {offset}) ist beschädigt: „{path}“ ist kürzer als seine Größe.',
+  'engine.rootfs.longName': 'Der Name von „{path}“ ist {bytes} Byte lang; erlaubt sind {max}.',
+  'engine.rootfs.badHardLink': 'Der harte Link „{path}“ zeigt auf „{target}“, das keine frühere Datei des Archivs ist.',
+  'engine.rootfs.notDirectory': '{path} kann nicht geschrieben werden: {at} ist im Wurzeldateisystem {kind:=file eine Datei|=symlink ein symbolischer Link|=char eine Gerätedatei|=block eine Gerätedatei|=fifo eine benannte Pipe|=socket ein Socket|other #}, kein Ordner.',
+
   'engine.flash.oneSource': 'Wählen Sie entweder ein Abbild oder ein zu bauendes System, nicht beides.',
   'engine.flash.settingsInRecipe': 'Die Einstellungen eines gebauten Systems gehören in seinen Bau.',
   'engine.flash.readbackMismatch':

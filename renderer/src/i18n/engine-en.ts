@@ -250,6 +250,14 @@ export const engineEn = {
   'engine.deb.notPackage': '{what} is not a Debian package.',
   'engine.deb.noData': 'The package {package} holds no files (members: {members}).',
 
+  'engine.fat.noVolume': 'There is no FAT boot partition at byte {offset}: {reason}',
+  'engine.fat.cutShort': 'The boot partition (FAT) at byte {offset} is cut short.',
+  'engine.fat.brokenChain': 'The boot partition (FAT, at byte {offset}) is damaged: "{path}" breaks off at cluster {cluster}.',
+  'engine.fat.fileShort': 'The boot partition (FAT, at byte {offset}) is damaged: "{path}" is shorter than its size.',
+  'engine.rootfs.longName': 'The name of "{path}" is {bytes} bytes long; the limit is {max}.',
+  'engine.rootfs.badHardLink': 'The hard link "{path}" points to "{target}", which is not an earlier file of the archive.',
+  'engine.rootfs.notDirectory': 'Cannot write {path}: {at} in the root filesystem is a {kind:=file file|=symlink symbolic link|=char device file|=block device file|=fifo named pipe|other #}, not a folder.',
+
   'engine.flash.oneSource': 'Choose either an image or a system to build, not both.',
   'engine.flash.settingsInRecipe': 'The settings of a built system go into its build.',
   'engine.flash.readbackMismatch':

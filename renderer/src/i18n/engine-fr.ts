@@ -244,6 +244,14 @@ export const engineFr: EngineCatalogue = {
   'engine.deb.notPackage': '{what} n’est pas un paquet Debian.',
   'engine.deb.noData': 'Le paquet {package} ne contient aucun fichier (membres : {members}).',
 
+  'engine.fat.noVolume': 'Aucune partition de démarrage FAT à l’octet {offset} : {reason}',
+  'engine.fat.cutShort': 'La partition de démarrage (FAT) à l’octet {offset} est tronquée.',
+  'engine.fat.brokenChain': 'La partition de démarrage (FAT, à l’octet {offset}) est endommagée : « {path} » s’interrompt au cluster {cluster}.',
+  'engine.fat.fileShort': 'La partition de démarrage (FAT, à l’octet {offset}) est endommagée : « {path} » est plus court que sa taille.',
+  'engine.rootfs.longName': 'Le nom de « {path} » fait {bytes} octets ; la limite est {max}.',
+  'engine.rootfs.badHardLink': 'Le lien physique « {path} » pointe vers « {target} », qui n’est pas un fichier antérieur de l’archive.',
+  'engine.rootfs.notDirectory': 'Impossible d’écrire {path} : {at} est dans le système de fichiers racine {kind:=file un fichier|=symlink un lien symbolique|=char un fichier de périphérique|=block un fichier de périphérique|=fifo un tube nommé|=socket une socket|other #}, pas un dossier.',
+
   'engine.flash.oneSource': 'Choisissez soit une image, soit un système à construire, pas les deux.',
   'engine.flash.settingsInRecipe': 'Les réglages d’un système construit vont dans sa construction.',
   'engine.flash.readbackMismatch':
