@@ -253,6 +253,11 @@ export const ENGINE_MESSAGES = {
   'rootfs.badHardLink': 'Hard link "{path}" points to "{target}", which is not an earlier non-directory entry',
   'rootfs.notDirectory': 'Cannot write {path}: {at} in the root filesystem is a {kind}, not a directory',
 
+  'rootfs.badAcl': 'Malformed POSIX ACL on "{path}"',
+  'rootfs.xattrsTooBig': 'The extended attributes of "{path}" need {need} bytes; one ext4 block holds {max}',
+  'rootfs.longSymlink': 'The symlink "{path}" has a target longer than {max} bytes',
+  'deb.fileTooLarge': '{package}: {path} is {bytes} bytes, too large for a loader file',
+
   // Jobs and the elevated part.
   'job.cancelled': 'Cancelled by the user',
   'elevated.windows': 'On Windows the privileged writer cannot yet hand {device} to a job running as you, so it does not open it; nothing was written',

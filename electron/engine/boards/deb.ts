@@ -104,7 +104,7 @@ async function scanTar(body: Uint8Array, member: string, label: string, keep: (p
     if (entry.path.startsWith('usr/lib/u-boot/') && entry.kind !== 'dir') contents.push(entry.path);
     if (entry.kind === 'symlink' && entry.linkTarget) links.set(entry.path, entry.linkTarget);
     if (entry.kind !== 'file' || !keep(entry.path)) continue;
-    if (entry.size > MAX_FILE) throw new CardsmithError('bad-input', `${label}: ${entry.path} is ${entry.size} bytes, too large for a loader file`, { package: label, path: entry.path });
+    if (entry.size > MAX_FILE) throw CardsmithError.keyed('bad-input', 'deb.fileTooLarge', { package: label, path: entry.path, bytes: entry.size }, { package: label, path: entry.path });
     const bytes = new Uint8Array(entry.size);
     for await (const chunk of entry.body) bytes.set(chunk.data, chunk.offset);
     files.set(entry.path, bytes);

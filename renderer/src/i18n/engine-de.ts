@@ -252,6 +252,11 @@ export const engineDe: EngineCatalogue = {
   'engine.rootfs.badHardLink': 'Der harte Link „{path}“ zeigt auf „{target}“, das keine frühere Datei des Archivs ist.',
   'engine.rootfs.notDirectory': '{path} kann nicht geschrieben werden: {at} ist im Wurzeldateisystem {kind:=file eine Datei|=symlink ein symbolischer Link|=char eine Gerätedatei|=block eine Gerätedatei|=fifo eine benannte Pipe|=socket ein Socket|other #}, kein Ordner.',
 
+  'engine.rootfs.badAcl': 'Die Zugriffsliste (ACL) von „{path}“ im Wurzeldateisystem ist fehlerhaft.',
+  'engine.rootfs.xattrsTooBig': 'Die erweiterten Attribute von „{path}“ brauchen {need} Byte; ext4 fasst höchstens {max}.',
+  'engine.rootfs.longSymlink': 'Der symbolische Link „{path}“ hat ein Ziel, das länger als {max} Byte ist.',
+  'engine.deb.fileTooLarge': 'In {package} hat {path} {bytes:bytes}: zu groß für eine Bootloader-Datei.',
+
   'engine.flash.oneSource': 'Wählen Sie entweder ein Abbild oder ein zu bauendes System, nicht beides.',
   'engine.flash.settingsInRecipe': 'Die Einstellungen eines gebauten Systems gehören in seinen Bau.',
   'engine.flash.readbackMismatch':

@@ -258,6 +258,11 @@ export const engineEn = {
   'engine.rootfs.badHardLink': 'The hard link "{path}" points to "{target}", which is not an earlier file of the archive.',
   'engine.rootfs.notDirectory': 'Cannot write {path}: {at} in the root filesystem is a {kind:=file file|=symlink symbolic link|=char device file|=block device file|=fifo named pipe|other #}, not a folder.',
 
+  'engine.rootfs.badAcl': 'The access control list (ACL) of "{path}" in the root filesystem is malformed.',
+  'engine.rootfs.xattrsTooBig': 'The extended attributes of "{path}" need {need} bytes; ext4 holds at most {max}.',
+  'engine.rootfs.longSymlink': 'The symbolic link "{path}" has a target longer than {max} bytes.',
+  'engine.deb.fileTooLarge': 'In {package}, {path} is {bytes:bytes}: too large for a loader file.',
+
   'engine.flash.oneSource': 'Choose either an image or a system to build, not both.',
   'engine.flash.settingsInRecipe': 'The settings of a built system go into its build.',
   'engine.flash.readbackMismatch':

@@ -252,6 +252,11 @@ export const engineFr: EngineCatalogue = {
   'engine.rootfs.badHardLink': 'Le lien physique « {path} » pointe vers « {target} », qui n’est pas un fichier antérieur de l’archive.',
   'engine.rootfs.notDirectory': 'Impossible d’écrire {path} : {at} est dans le système de fichiers racine {kind:=file un fichier|=symlink un lien symbolique|=char un fichier de périphérique|=block un fichier de périphérique|=fifo un tube nommé|=socket une socket|other #}, pas un dossier.',
 
+  'engine.rootfs.badAcl': 'La liste de contrôle d’accès (ACL) de « {path} » dans le système de fichiers racine est mal formée.',
+  'engine.rootfs.xattrsTooBig': 'Les attributs étendus de « {path} » demandent {need} octets ; ext4 en contient au plus {max}.',
+  'engine.rootfs.longSymlink': 'Le lien symbolique « {path} » a une cible de plus de {max} octets.',
+  'engine.deb.fileTooLarge': 'Dans {package}, {path} fait {bytes:bytes} : trop grand pour un fichier de chargeur.',
+
   'engine.flash.oneSource': 'Choisissez soit une image, soit un système à construire, pas les deux.',
   'engine.flash.settingsInRecipe': 'Les réglages d’un système construit vont dans sa construction.',
   'engine.flash.readbackMismatch':

@@ -190,7 +190,7 @@ function numberInodes(tree: FsTree, options: Ext4Options): { inodes: InodePlan[]
       count = 2 + subdirs > 65000 ? 1 : 2 + subdirs;
     }
     if (node.kind === 'symlink' && Buffer.byteLength(node.target) > SLOW_SYMLINK_MAX) {
-      throw new CardsmithError('bad-input', `The symlink "${path}" has a target longer than ${SLOW_SYMLINK_MAX} bytes`, { path });
+      throw CardsmithError.keyed('bad-input', 'rootfs.longSymlink', { path, max: SLOW_SYMLINK_MAX }, { path });
     }
     return { ino: number, node, path, links: count, xattrs: xattrPlacement(node.xattrs, path), dirBlocks, extents: [], treeBlocks: [], xattrBlock: 0 };
   };
