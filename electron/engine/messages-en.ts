@@ -258,6 +258,12 @@ export const ENGINE_MESSAGES = {
   'rootfs.longSymlink': 'The symlink "{path}" has a target longer than {max} bytes',
   'deb.fileTooLarge': '{package}: {path} is {bytes} bytes, too large for a loader file',
 
+  'build.debNoUboot': '{path} has no u-boot.bin for {board}',
+  'build.outputNotFile': '{path} is not a regular file; build writes an image file (flash it to a card with `cardsmith flash`)',
+  'build.fillNeedsCard': '--root-size fill sizes the filesystem to a card: give the card size (--card-size), or flash the recipe to the card',
+  'build.bootFilesUnreadable': '--boot-files {path} is not a readable folder',
+  'file.notFile': '{path} is not a file',
+
   // Jobs and the elevated part.
   'job.cancelled': 'Cancelled by the user',
   'elevated.windows': 'On Windows the privileged writer cannot yet hand {device} to a job running as you, so it does not open it; nothing was written',

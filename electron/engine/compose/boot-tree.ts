@@ -32,14 +32,14 @@ export function bytesFile(bytes: Uint8Array): BootFile {
 
 export async function hostFile(path: string): Promise<BootFile> {
   const info = await stat(path).catch(() => null);
-  if (!info?.isFile()) throw new CardsmithError('bad-input', `${path} is not a file`, { path });
+  if (!info?.isFile()) throw CardsmithError.keyed('bad-input', 'file.notFile', { path }, { path });
   return { size: info.size, content: () => createReadStream(path, { highWaterMark: 1 << 20 }) };
 }
 
 /** Reads a host folder into FAT nodes (contents are read lazily while writing). */
 export async function hostFolder(path: string, mtime: number): Promise<FatNode[]> {
   const entries = await readdir(path, { withFileTypes: true }).catch(() => {
-    throw new CardsmithError('bad-input', `--boot-files ${path} is not a readable folder`, { path });
+    throw CardsmithError.keyed('bad-input', 'build.bootFilesUnreadable', { path }, { path });
   });
   const nodes: FatNode[] = [];
   for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {

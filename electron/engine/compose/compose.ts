@@ -67,7 +67,7 @@ function ext4Size(recipe: PlanRecipe, fillBytes: number | null): Ext4Size {
       return { kind: 'fixed', bytes: Math.floor(recipe.rootSize.bytes / MIB) * MIB };
     case 'fill':
       if (fillBytes === null) {
-        throw new CardsmithError('bad-input', '--root-size fill sizes the filesystem to a card: give the card size (--card-size), or flash the recipe to the card', {
+        throw CardsmithError.keyed('bad-input', 'build.fillNeedsCard', {}, {
           rootSize: 'fill',
         });
       }

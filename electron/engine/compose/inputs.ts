@@ -36,12 +36,12 @@ export async function loaderFor(board: Board, from: string | undefined, signal: 
     case 'firmware-files': {
       if (from === undefined) return { writes: [], files: new Map(), uboot: null };
       const info = await stat(from).catch(() => null);
-      if (!info) throw new CardsmithError('bad-input', `--loader-from ${from} does not exist`, { path: from });
+      if (!info) throw CardsmithError.keyed('bad-input', 'loader.sourceMissing', { path: from }, { path: from });
       if (info.isDirectory()) return { writes: [], files: new Map(), uboot: await hostFile(join(from, 'u-boot.bin')) };
       if (from.endsWith('.deb')) {
         const files = (await filesFromDeb(board, new Uint8Array(await readFile(from)), from)).files;
         const uboot = files.get('u-boot.bin');
-        if (!uboot) throw new CardsmithError('bad-input', `${from} has no u-boot.bin for ${board.name}`, { path: from });
+        if (!uboot) throw CardsmithError.keyed('bad-input', 'build.debNoUboot', { path: from, board: board.name }, { path: from });
         return { writes: [], files: new Map(), uboot: bytesFile(uboot) };
       }
       return { writes: [], files: new Map(), uboot: await hostFile(from) };
@@ -58,7 +58,7 @@ export async function loaderFor(board: Board, from: string | undefined, signal: 
 export async function checkOutput(output: string, neededBytes: number): Promise<void> {
   const existing = await stat(output).catch(() => null);
   if (existing && !existing.isFile()) {
-    throw new CardsmithError('bad-input', `${output} is not a regular file; build writes an image file (flash it to a card with \`cardsmith flash\`)`, { path: output });
+    throw CardsmithError.keyed('bad-input', 'build.outputNotFile', { path: output }, { path: output });
   }
   const folder = dirname(output);
   const fs = await statfs(folder).catch(() => {

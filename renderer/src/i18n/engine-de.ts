@@ -257,6 +257,12 @@ export const engineDe: EngineCatalogue = {
   'engine.rootfs.longSymlink': 'Der symbolische Link „{path}“ hat ein Ziel, das länger als {max} Byte ist.',
   'engine.deb.fileTooLarge': 'In {package} hat {path} {bytes:bytes}: zu groß für eine Bootloader-Datei.',
 
+  'engine.build.debNoUboot': '{path} enthält kein u-boot.bin für {board}.',
+  'engine.build.outputNotFile': '{path} ist keine gewöhnliche Datei; der Bau schreibt eine Abbilddatei.',
+  'engine.build.fillNeedsCard': 'Ein Wurzeldateisystem, das die Karte füllt, braucht deren Größe: Wählen Sie zuerst die Karte.',
+  'engine.build.bootFilesUnreadable': 'Der Ordner mit den Boot-Dateien {path} kann nicht gelesen werden.',
+  'engine.file.notFile': '{path} ist keine Datei.',
+
   'engine.flash.oneSource': 'Wählen Sie entweder ein Abbild oder ein zu bauendes System, nicht beides.',
   'engine.flash.settingsInRecipe': 'Die Einstellungen eines gebauten Systems gehören in seinen Bau.',
   'engine.flash.readbackMismatch':

@@ -263,6 +263,12 @@ export const engineEn = {
   'engine.rootfs.longSymlink': 'The symbolic link "{path}" has a target longer than {max} bytes.',
   'engine.deb.fileTooLarge': 'In {package}, {path} is {bytes:bytes}: too large for a loader file.',
 
+  'engine.build.debNoUboot': '{path} has no u-boot.bin for {board}.',
+  'engine.build.outputNotFile': '{path} is not a regular file; the build writes an image file.',
+  'engine.build.fillNeedsCard': 'A root filesystem that fills the card needs the card’s size: choose the card first.',
+  'engine.build.bootFilesUnreadable': 'The boot files folder {path} cannot be read.',
+  'engine.file.notFile': '{path} is not a file.',
+
   'engine.flash.oneSource': 'Choose either an image or a system to build, not both.',
   'engine.flash.settingsInRecipe': 'The settings of a built system go into its build.',
   'engine.flash.readbackMismatch':

@@ -257,6 +257,12 @@ export const engineFr: EngineCatalogue = {
   'engine.rootfs.longSymlink': 'Le lien symbolique « {path} » a une cible de plus de {max} octets.',
   'engine.deb.fileTooLarge': 'Dans {package}, {path} fait {bytes:bytes} : trop grand pour un fichier de chargeur.',
 
+  'engine.build.debNoUboot': '{path} ne contient pas de u-boot.bin pour {board}.',
+  'engine.build.outputNotFile': '{path} n’est pas un fichier ordinaire ; la construction écrit un fichier image.',
+  'engine.build.fillNeedsCard': 'Un système de fichiers racine qui remplit la carte a besoin de sa taille : choisissez d’abord la carte.',
+  'engine.build.bootFilesUnreadable': 'Le dossier des fichiers de démarrage {path} est illisible.',
+  'engine.file.notFile': '{path} n’est pas un fichier.',
+
   'engine.flash.oneSource': 'Choisissez soit une image, soit un système à construire, pas les deux.',
   'engine.flash.settingsInRecipe': 'Les réglages d’un système construit vont dans sa construction.',
   'engine.flash.readbackMismatch':
