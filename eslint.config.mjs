@@ -37,11 +37,12 @@ export default tseslint.config(
       '@typescript-eslint/no-restricted-imports': ['error', {
         // Issue 15: pure helpers both sides import. These four customise modules need only zod and
         // WebCrypto (no Node), so the renderer validates and hashes with the engine's own rules;
-        // shared/pure imports nothing at all.
+        // shared/pure imports nothing at all; the message catalog (messages.ts, dependency-free)
+        // fills the engine's keys in the UI language.
         // Issue 17: the station's rules, slots and report text import nothing at run time, so the
         // Station view takes the same cards and writes the same report as `cardsmith station`.
         patterns: [{
-          regex: '^(?!.*/electron/engine/(customise/(model|crypt|wpa|ssh-keys)|shared/pure|station/(rules|slots|report-text))$)(.*/)?electron/',
+          regex: '^(?!.*/electron/engine/(customise/(model|crypt|wpa|ssh-keys)|shared/pure|messages|station/(rules|slots|report-text))$)(.*/)?electron/',
           allowTypeImports: true,
           message: 'The renderer may import engine types only (import type); it calls window.cardsmith.',
         }],

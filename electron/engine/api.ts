@@ -13,7 +13,7 @@ import { BoardSchema } from './boards/model';
 import { DriveReaderSchema, DriveSchema } from './drives/model';
 import { CatalogEntrySchema, CatalogStatsSchema, ImageInfoSchema } from './sources/model';
 import { InspectionSchema, PartitionSchema } from './disk/model';
-import { ErrorInfoSchema } from './errors';
+import { ErrorInfoSchema, MessageParamsSchema } from './errors';
 import { isAbsolutePath, isHttpUrl } from './shared/pure';
 import { CardCheckSchema } from './check/model';
 import { CustomiseSchema, PresetSchema } from './customise/model';
@@ -255,7 +255,16 @@ export type Progress = z.infer<typeof ProgressSchema>;
 /** In a job that writes several cards (flashMany), the card an event is about; absent: the whole job. */
 const CardTag = { card: z.string().max(4096).optional() };
 export const EventSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('phase'), phase: PhaseSchema, state: z.enum(['start', 'done', 'skipped']), detail: z.string().optional(), ...CardTag }),
+  z.object({
+    type: z.literal('phase'),
+    phase: PhaseSchema,
+    state: z.enum(['start', 'done', 'skipped']),
+    detail: z.string().optional(),
+    /** The detail as a message key (messages.ts) the app translates; `detail` is its English. */
+    detailKey: z.string().min(1).max(128).optional(),
+    detailParams: MessageParamsSchema.optional(),
+    ...CardTag,
+  }),
   z.object({ type: z.literal('progress'), ...ProgressSchema.shape, ...CardTag }),
   z.object({ type: z.literal('log'), level: z.enum(['debug', 'info', 'warn', 'error']), message: z.string(), ...CardTag }),
   z.object({ type: z.literal('result'), op: z.string(), result: z.unknown() }),

@@ -6,39 +6,42 @@
  */
 import { z } from 'zod';
 import { ERROR_CAUSES } from './shared/pure';
+import { ENGINE_MESSAGES, english, MAX_PARAM_LENGTH, MAX_PARAMS, message as keyedMessage, type KeyedText, type Message, type MessageKey, type ParamsOf } from './messages';
+
 
 export const ErrorCauseSchema = z.enum(ERROR_CAUSES);
 export type ErrorCause = z.infer<typeof ErrorCauseSchema>;
 
+/** A keyed message's params: strings and numbers only, few and short (they cross the worker pipe). */
+export const MessageParamsSchema = z
+  .record(z.string().max(64), z.union([z.string().max(MAX_PARAM_LENGTH), z.number()]))
+  .refine((params) => Object.keys(params).length <= MAX_PARAMS, `at most ${MAX_PARAMS} params`);
+const MessageKeySchema = z.string().min(1).max(128);
+/** A keyed message on the wire (messages.ts): the receiver translates it or shows the English beside it. */
+export const KeyedMessageSchema = z.object({ key: MessageKeySchema, params: MessageParamsSchema });
+
+/**
+ * `message` and `hint` are English (CLI, logs); `key`/`params` and `hintKey`/`hintParams` say the
+ * same as message keys a front end translates (messages.ts), and `notes` are keyed sentences the
+ * English message ends with (what the card holds after an interrupted write, why a drive is unsafe).
+ */
 export const ErrorInfoSchema = z.object({
   cause: ErrorCauseSchema,
   message: z.string(),
   hint: z.string().optional(),
   details: z.record(z.string(), z.unknown()).optional(),
   logFile: z.string().optional(),
+  key: MessageKeySchema.optional(),
+  params: MessageParamsSchema.optional(),
+  hintKey: MessageKeySchema.optional(),
+  hintParams: MessageParamsSchema.optional(),
+  notes: z.array(KeyedMessageSchema).max(8).optional(),
 });
 export type ErrorInfo = z.infer<typeof ErrorInfoSchema>;
 
 /** What a person can try for each cause when the thrower had nothing more specific to say. */
-const DEFAULT_HINTS: Record<ErrorCause, string> = {
-  'bad-input': 'Check the command line or the file you chose.',
-  'unknown-board': 'Run `cardsmith boards` to see the board ids.',
-  overlap: 'Choose a layout whose partitions start after the board loader area.',
-  'too-small': 'Use a larger card or a smaller image.',
-  permission: 'Run the privileged writer (the app asks for it), or use sudo for the CLI.',
-  busy: 'Close programs using the card and unmount it, then try again.',
-  'device-gone': 'Reinsert the card and choose it again.',
-  'unsafe-target': 'Choose a removable card; system drives are never written.',
-  io: 'The card or reader failed. Try another reader or card.',
-  'source-corrupt': 'Download the image again; the file is damaged.',
-  'checksum-mismatch': 'The data is not what was expected. Download again or use another card.',
-  network: 'Check the connection; the download resumes where it stopped.',
-  'no-space': 'Free disk space on the destination and try again.',
-  'missing-tool': 'Install the program named above and try again.',
-  cancelled: 'Start again when ready.',
-  'not-implemented': 'This command is not implemented yet.',
-  internal: 'This is a bug in Cardsmith; please attach the log to a report.',
-};
+const defaultHint = (cause: ErrorCause): Message => ({ key: `hint.${cause}`, params: {} });
+const DEFAULT_HINT_TEXT = (cause: ErrorCause): string => ENGINE_MESSAGES[`hint.${cause}`];
 
 export class CardsmithError extends Error {
   readonly info: ErrorInfo;
@@ -46,7 +49,45 @@ export class CardsmithError extends Error {
   constructor(cause: ErrorCause, message: string, details?: Record<string, unknown>, hint?: string) {
     super(message);
     this.name = 'CardsmithError';
-    this.info = { cause, message, hint: hint ?? DEFAULT_HINTS[cause], ...(details ? { details } : {}) };
+    const fallback = hint === undefined ? defaultHint(cause) : null;
+    this.info = {
+      cause,
+      message,
+      hint: hint ?? DEFAULT_HINT_TEXT(cause),
+      ...(details ? { details } : {}),
+      ...(fallback ? { hintKey: fallback.key, hintParams: fallback.params } : {}),
+    };
+  }
+
+  /**
+   * An error said as a message key: its English message is the key's template filled in, and a
+   * front end translates key + params. `hint` (a keyed message) replaces the cause's default hint;
+   * `notes` are keyed sentences appended to it.
+   */
+  static keyed<K extends MessageKey>(
+    cause: ErrorCause,
+    key: K,
+    params: ParamsOf<K>,
+    details?: Record<string, unknown>,
+    more: { hint?: KeyedText; notes?: readonly KeyedText[] } = {},
+  ): CardsmithError {
+    const main = keyedMessage<MessageKey>(key, params as never);
+    return CardsmithError.fromInfo({ cause, message: '', ...(details ? { details } : {}) }, main, more);
+  }
+
+  /** An ErrorInfo thrown again, keeping its keys; `main` re-says its message, `more` adds to it. */
+  static fromInfo(info: ErrorInfo, main?: KeyedText, more: { hint?: KeyedText; notes?: readonly KeyedText[] } = {}): CardsmithError {
+    const added = more.notes ?? [];
+    const text = [main ? english(main) : info.message, ...added.map(english)].join('; ');
+    const error = new CardsmithError(info.cause, text, info.details, more.hint ? english(more.hint) : info.hint);
+    const keyedMain = main ?? (info.key !== undefined ? { key: info.key, params: info.params ?? {} } : null);
+    const hint = more.hint ?? (info.hintKey !== undefined ? { key: info.hintKey, params: info.hintParams ?? {} } : null);
+    const notes = [...(info.notes ?? []), ...added];
+    if (keyedMain) Object.assign(error.info, { key: keyedMain.key, params: keyedMain.params });
+    if (hint) Object.assign(error.info, { hintKey: hint.key, hintParams: hint.params });
+    if (notes.length > 0) error.info.notes = notes;
+    if (info.logFile !== undefined) error.info.logFile = info.logFile;
+    return error;
   }
 }
 
@@ -116,27 +157,27 @@ export function isNetworkFailure(error: unknown): boolean {
 }
 
 /** `code` is the errno code; `said` what Node said (host and port for a socket, the syscall). */
-function describe(cause: ErrorCause, context: OsErrorContext, code: string, said: string, path: string | undefined): { message: string; hint?: string } {
+function describe(cause: ErrorCause, context: OsErrorContext, code: string, said: string, path: string | undefined): { message: Message; hint?: Message } {
   switch (context.kind) {
     case 'tool':
-      if (cause === 'missing-tool') return { message: `${context.tool} is not installed or cannot be run (${code})`, hint: `Install ${context.tool} and try again.` };
-      return { message: `Running ${context.tool} failed: ${said}` };
+      if (cause === 'missing-tool') return { message: keyedMessage('os.toolMissing', { tool: context.tool, code }), hint: keyedMessage('os.toolMissingHint', { tool: context.tool }) };
+      return { message: keyedMessage('os.toolFailed', { tool: context.tool, said }) };
     case 'socket':
-      return { message: `${context.url ? `${context.url}: ` : ''}${said}` };
+      return { message: context.url ? keyedMessage('os.socketAt', { url: context.url, said }) : keyedMessage('os.socket', { said }) };
     case 'device': {
-      const { device, action } = context;
-      const where = context.offset === undefined ? '' : ` at byte ${context.offset}`;
+      const { device, action, offset } = context;
+      const at = offset === undefined ? null : { device, action, offset, code };
       switch (cause) {
         case 'permission':
-          return { message: `No permission for ${action} ${device} (${code})` };
+          return { message: keyedMessage('os.devicePermission', { action, device, code }) };
         case 'busy':
-          return { message: `${device} is busy (mounted or open in another program) (${code})` };
+          return { message: keyedMessage('os.deviceBusy', { device, code }) };
         case 'device-gone':
-          return { message: `${device} disappeared while ${action}${where} (${code})` };
+          return { message: at ? keyedMessage('os.deviceGoneAt', at) : keyedMessage('os.deviceGone', { device, action, code }) };
         case 'too-small':
-          return { message: `${device} ended${where}: the card is smaller than the image (${code})` };
+          return { message: at ? keyedMessage('os.deviceEndedAt', { device, offset: at.offset, code }) : keyedMessage('os.deviceEnded', { device, code }) };
         default:
-          return { message: `I/O error ${action} ${device}${where} (${code})` };
+          return { message: at ? keyedMessage('os.deviceIoAt', at) : keyedMessage('os.deviceIo', { action, device, code }) };
       }
     }
     case 'file': {
@@ -145,18 +186,18 @@ function describe(cause: ErrorCause, context: OsErrorContext, code: string, said
       switch (cause) {
         case 'bad-input':
           return code === 'ENOENT'
-            ? { message: `File not found: ${file} (${code})`, hint: 'Check the path; the file may have been moved or deleted.' }
-            : { message: `Not a file: ${file} (${code})`, hint: 'Check the path.' };
+            ? { message: keyedMessage('os.fileNotFound', { path: file, code }), hint: keyedMessage('os.fileNotFoundHint') }
+            : { message: keyedMessage('os.notAFile', { path: file, code }), hint: keyedMessage('os.notAFileHint') };
         case 'permission':
-          return { message: `No permission for ${action} ${file} (${code})` };
+          return { message: keyedMessage('os.filePermission', { action, path: file, code }) };
         case 'busy':
-          return { message: `${file} is busy (${code})` };
+          return { message: keyedMessage('os.fileBusy', { path: file, code }) };
         case 'no-space':
-          return { message: `No space left on the disk while ${action} ${file} (${code})` };
+          return { message: keyedMessage('os.noSpace', { action, path: file, code }) };
         case 'device-gone':
-          return { message: `The drive holding ${file} disappeared (${code})`, hint: 'Reconnect the drive holding the file and try again.' };
+          return { message: keyedMessage('os.driveGone', { path: file, code }), hint: keyedMessage('os.driveGoneHint') };
         default:
-          return { message: `I/O error ${action} ${file}: ${said}` };
+          return { message: keyedMessage('os.fileIo', { action, path: file, said }) };
       }
     }
   }
@@ -179,7 +220,7 @@ export function classifyOsError(error: unknown, context: OsErrorContext): Cardsm
   } else if (path) details.path = path;
   else if (context.kind === 'tool') details.tool = context.tool;
   else if (context.kind === 'socket' && context.url) details.url = context.url;
-  return new CardsmithError(cause, message, details, hint);
+  return CardsmithError.fromInfo({ cause, message: '', details }, message, hint ? { hint } : {});
 }
 
 /** The context of an OS error nobody classified where it happened, read from what Node put on it. */
@@ -194,14 +235,14 @@ export function toErrorInfo(error: unknown): ErrorInfo {
   if (error instanceof CardsmithError) return error.info;
   if (error instanceof z.ZodError) {
     const problems = error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
-    return { cause: 'bad-input', message: `Invalid request: ${problems.join('; ')}`, hint: DEFAULT_HINTS['bad-input'] };
+    return { cause: 'bad-input', message: `Invalid request: ${problems.join('; ')}`, hint: DEFAULT_HINT_TEXT('bad-input'), hintKey: 'hint.bad-input', hintParams: {} };
   }
   const code = (error as NodeJSLikeError | null)?.code;
   if (error instanceof Error && typeof code === 'string' && /^E[A-Z0-9_]+$/.test(code) && !code.startsWith('ERR_')) {
     return classifyOsError(error, contextOf(error as NodeJSLikeError)).info;
   }
-  if (error instanceof Error) return { cause: 'internal', message: error.message, hint: DEFAULT_HINTS.internal };
-  return { cause: 'internal', message: String(error), hint: DEFAULT_HINTS.internal };
+  if (error instanceof Error) return { cause: 'internal', message: error.message, hint: DEFAULT_HINT_TEXT('internal'), hintKey: 'hint.internal', hintParams: {} };
+  return { cause: 'internal', message: String(error), hint: DEFAULT_HINT_TEXT('internal'), hintKey: 'hint.internal', hintParams: {} };
 }
 
 interface NodeJSLikeError {

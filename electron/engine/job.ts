@@ -4,12 +4,14 @@
  */
 import type { JobEvent, Phase, Progress } from './api';
 import { CardsmithError } from './errors';
+import { english, type Message } from './messages';
 
 export interface JobContext {
   readonly signal: AbortSignal;
   emit(event: JobEvent): void;
   log(level: 'debug' | 'info' | 'warn' | 'error', message: string): void;
-  phase(phase: Phase, state: 'start' | 'done' | 'skipped', detail?: string): void;
+  /** A keyed detail is sent as its English text plus key and params, for the app to translate. */
+  phase(phase: Phase, state: 'start' | 'done' | 'skipped', detail?: string | Message): void;
   /** Returns a reporter for one phase that computes speed and ETA and throttles events. */
   progress(phase: Phase, bytesTotal: number | null): ProgressReporter;
   throwIfCancelled(): void;
@@ -32,7 +34,14 @@ export function createJobContext(
     signal,
     emit,
     log: (level, message) => emit({ type: 'log', level, message }),
-    phase: (phase, state, detail) => emit({ type: 'phase', phase, state, ...(detail ? { detail } : {}) }),
+    phase: (phase, state, detail) =>
+      emit({
+        type: 'phase',
+        phase,
+        state,
+        ...(typeof detail === 'string' && detail ? { detail } : {}),
+        ...(typeof detail === 'object' ? { detail: english(detail), detailKey: detail.key, detailParams: detail.params } : {}),
+      }),
     progress(phase, initialTotal) {
       let total = initialTotal;
       const started = now();
@@ -64,7 +73,7 @@ export function createJobContext(
       };
     },
     throwIfCancelled() {
-      if (signal.aborted) throw new CardsmithError('cancelled', 'Cancelled by the user');
+      if (signal.aborted) throw CardsmithError.keyed('cancelled', 'job.cancelled', {});
     },
   };
   return ctx;

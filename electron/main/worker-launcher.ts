@@ -35,7 +35,7 @@ export function directPlan(entry: WorkerEntry): ElevationPlan {
 }
 
 function toError(info: ErrorInfo): CardsmithError {
-  return new CardsmithError(info.cause, info.message, info.details, info.hint);
+  return CardsmithError.fromInfo(info);
 }
 
 interface Exit {

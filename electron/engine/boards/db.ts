@@ -54,20 +54,17 @@ export function findBoard(id: string, boards: readonly Board[] = listBoards()): 
   const board = boards.find((candidate) => candidate.id === id);
   if (board) return board;
   const closest = closestIds(id, boards.map((candidate) => candidate.id));
-  throw new CardsmithError(
-    'unknown-board',
-    `Unknown board "${id}"${closest.length ? `; closest: ${closest.join(', ')}` : ''}`,
-    { board: id, closest },
-  );
+  const details = { board: id, closest };
+  throw closest.length > 0 ? CardsmithError.keyed('unknown-board', 'board.unknownClosest', { board: id, closest: closest.join(', ') }, details) : CardsmithError.keyed('unknown-board', 'board.unknownId', { board: id }, details);
 }
 
 /** A generic image profile that carries `board`'s loader writes and layout rules. */
 export function pairGeneric(generic: Board, board: Board): Board {
   if (!generic.genericFor) {
-    throw new CardsmithError('bad-input', `"${generic.id}" is not a generic profile; only generic-armv7 / generic-aarch64 pair with a board`, { board: generic.id });
+    throw CardsmithError.keyed('bad-input', 'board.notGeneric', { board: generic.id }, { board: generic.id });
   }
   if (!genericServes(generic, board)) {
-    throw new CardsmithError('bad-input', `${generic.name} (${generic.arch}) does not run on ${board.name} (${board.arch})`, {
+    throw CardsmithError.keyed('bad-input', 'board.wrongArch', { generic: generic.name, genericArch: generic.arch, board: board.name, boardArch: board.arch }, {
       generic: generic.id,
       board: board.id,
       genericArch: generic.arch,

@@ -28,7 +28,7 @@ function text(bytes: Uint8Array, start: number, length: number): string {
 /** Lists the members of an ar archive (System V / GNU names ending in '/', BSD plain names). */
 export function parseAr(bytes: Uint8Array, what = 'package'): ArMember[] {
   if (bytes.length < AR_MAGIC.length || text(bytes, 0, AR_MAGIC.length) !== AR_MAGIC) {
-    throw new CardsmithError('source-corrupt', `${what} is not a Debian package (no "!<arch>" ar header)`, { offset: 0 });
+    throw CardsmithError.keyed('source-corrupt', 'deb.notPackage', { what }, { offset: 0 });
   }
   const members: ArMember[] = [];
   let at = AR_MAGIC.length;
@@ -63,7 +63,7 @@ export async function extractDebFolder(deb: Uint8Array, dir: string, label: stri
   const members = parseAr(deb, label);
   const data = members.find((member) => member.name.startsWith('data.tar'));
   if (!data) {
-    throw new CardsmithError('source-corrupt', `${label} has no data.tar member (members: ${members.map((m) => m.name).join(', ')})`, { package: label });
+    throw CardsmithError.keyed('source-corrupt', 'deb.noData', { package: label, members: members.map((m) => m.name).join(', ') }, { package: label });
   }
   const body = deb.subarray(data.offset, data.offset + data.size);
   const prefix = `${dir.replace(/^\/+|\/+$/g, '')}/`;
@@ -104,7 +104,7 @@ async function scanTar(body: Uint8Array, member: string, label: string, keep: (p
     if (entry.path.startsWith('usr/lib/u-boot/') && entry.kind !== 'dir') contents.push(entry.path);
     if (entry.kind === 'symlink' && entry.linkTarget) links.set(entry.path, entry.linkTarget);
     if (entry.kind !== 'file' || !keep(entry.path)) continue;
-    if (entry.size > MAX_FILE) throw new CardsmithError('bad-input', `${label}: ${entry.path} is ${entry.size} bytes, too large for a loader file`, { package: label, path: entry.path });
+    if (entry.size > MAX_FILE) throw CardsmithError.keyed('bad-input', 'deb.fileTooLarge', { package: label, path: entry.path, bytes: entry.size }, { package: label, path: entry.path });
     const bytes = new Uint8Array(entry.size);
     for await (const chunk of entry.body) bytes.set(chunk.data, chunk.offset);
     files.set(entry.path, bytes);

@@ -211,7 +211,7 @@ export async function inspectSource(target: string, ctx: JobContext, plan?: { se
 /** Inspects an uncompressed image file or a block device, reading where needed. */
 export async function inspectTarget(target: string): Promise<Inspection> {
   await stat(target).catch(() => {
-    throw new CardsmithError('bad-input', `${target} does not exist`, { path: target });
+    throw CardsmithError.keyed('bad-input', 'file.missing', { path: target }, { path: target });
   });
   const handle = await open(target, 'r');
   try {

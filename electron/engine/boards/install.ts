@@ -20,6 +20,7 @@ import { differingRanges } from '../flash/digests';
 import { mergeRanges, type ByteRange } from '../flash/plan';
 import type { ReadAt } from '../disk/read-layout';
 import { MAX_REPORTED_RANGES } from '../api';
+import { message } from '../messages';
 
 export interface InstallRequest {
   readonly board: string;
@@ -69,7 +70,7 @@ async function readBack(read: ReadAt, loader: LoaderFiles, planned: readonly Pla
     const differ: ByteRange[] = actual.length < expected.length ? [{ start: write.offset + actual.length, end: write.offset + write.length }] : mergeRanges(differingRanges(expected, actual, write.offset));
     if (differ.length > 0) {
       const shown = differ.slice(0, 3).map((r) => `${r.start}..${r.end - 1}`).join(', ');
-      throw new CardsmithError('checksum-mismatch', `Read-back of ${write.file} at byte ${write.offset} differs from what was written: bytes ${shown}${differ.length > 3 ? ` and ${differ.length - 3} more ranges` : ''}`, {
+      throw CardsmithError.keyed('checksum-mismatch', 'loader.readBack', { file: write.file, offset: write.offset, ranges: shown, more: Math.max(0, differ.length - 3) }, {
         file: write.file,
         offset: write.offset,
         mismatches: differ.slice(0, MAX_REPORTED_RANGES),
@@ -94,7 +95,7 @@ export async function installLoader(request: InstallRequest, ctx: JobContext, ac
     ctx.throwIfCancelled();
 
     const total = planned.reduce((sum, write) => sum + write.length, 0);
-    ctx.phase('bootloader', 'start', `${board.name} from ${loader.origin}`);
+    ctx.phase('bootloader', 'start', message('phase.bootloader.from', { board: board.name, origin: loader.origin }));
     const progress = ctx.progress('bootloader', total);
     let done = 0;
     for (const write of planned) {
@@ -106,7 +107,7 @@ export async function installLoader(request: InstallRequest, ctx: JobContext, ac
     await target.sync();
     progress.finish();
     await readBack(target.read, loader, planned);
-    ctx.phase('bootloader', 'done', `${planned.length} write(s) verified`);
+    ctx.phase('bootloader', 'done', message('phase.bootloader.verified', { count: planned.length }));
     return { target: request.target, writes: planned.map((write) => ({ file: write.file, offset: write.offset, length: write.length })) };
   } finally {
     await target.close();

@@ -8,6 +8,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { CardsmithError } from '../errors';
+import { message } from '../messages';
 import { isHttpUrl } from '../shared/pure';
 import { get } from '../sources/http';
 import { runTool, ToolError } from '../tools';
@@ -50,7 +51,7 @@ export function fittingLayouts(board: Board, available: ReadonlySet<string>, ori
   const fits = layouts.filter((layout) => layout.writes.length > 0 && filesOf(layout.writes).every((file) => available.has(file)));
   if (fits.length > 0) return fits;
   const needed = layouts.map((layout) => filesOf(layout.writes).join(' + ')).filter(Boolean);
-  throw new CardsmithError('bad-input', `${origin} does not hold the loader files ${board.name} needs (${needed.join(', or ')}); it has: ${[...available].sort().join(', ') || 'nothing'}`, {
+  throw CardsmithError.keyed('bad-input', 'loader.missingFiles', { origin, board: board.name, needed: needed.join(' | '), available: [...available].sort().join(', ') || '—' }, {
     board: board.id,
     origin,
     needed,
@@ -71,7 +72,7 @@ function nameSingleFile(board: Board, name: string, bytes: Uint8Array): Map<stri
   if (all.has(name)) return new Map([[name, bytes]]);
   const primary = filesOf(board.writes);
   if (primary.length === 1 && primary[0]) return new Map([[primary[0], bytes]]);
-  throw new CardsmithError('bad-input', `${board.name} needs ${primary.join(' + ')}; a single file named ${name} cannot stand for them`, { board: board.id, file: name, needed: primary });
+  throw CardsmithError.keyed('bad-input', 'loader.singleFile', { board: board.name, needed: primary.join(' + '), file: name }, { board: board.id, file: name, needed: primary });
 }
 
 async function download(url: string, signal?: AbortSignal): Promise<Uint8Array> {
@@ -82,7 +83,7 @@ async function download(url: string, signal?: AbortSignal): Promise<Uint8Array> 
     total += chunk.length;
     if (total > MAX_DOWNLOAD) {
       response.destroy();
-      throw new CardsmithError('bad-input', `${url} is larger than ${MAX_DOWNLOAD} bytes; that is not a loader or loader package`, { url });
+      throw CardsmithError.keyed('bad-input', 'loader.tooLarge', { url, maxBytes: MAX_DOWNLOAD }, { url });
     }
     chunks.push(chunk);
   }
@@ -93,7 +94,7 @@ async function download(url: string, signal?: AbortSignal): Promise<Uint8Array> 
 export async function filesFromDeb(board: Board, deb: Uint8Array, label: string): Promise<LoaderFiles> {
   const folder = debianFolderOf(board);
   if (!folder) {
-    throw new CardsmithError('bad-input', `Debian does not package a loader for ${board.name}; pass the files themselves with --loader-from`, { board: board.id, package: label });
+    throw CardsmithError.keyed('bad-input', 'loader.notPackaged', { board: board.name }, { board: board.id, package: label });
   }
   const { files, contents } = await extractDebFolder(deb, folder.dir, label);
   const missing = folder.files.filter((file) => !files.has(file));
@@ -142,7 +143,7 @@ export async function resolveLoaderFiles(board: Board, from: string | undefined,
   try {
     info = await stat(from);
   } catch {
-    throw new CardsmithError('bad-input', `Loader source ${from} does not exist`, { path: from });
+    throw CardsmithError.keyed('bad-input', 'loader.sourceMissing', { path: from }, { path: from });
   }
   if (info.isDirectory()) return { files: await filesFromDir(from), origin: from };
   const bytes = new Uint8Array(await readFile(from));
@@ -156,21 +157,22 @@ async function defaultSource(board: Board): Promise<LoaderFiles> {
     const hostDir = `/${folder.dir}`;
     const present = await stat(hostDir).then((info) => info.isDirectory(), () => false);
     if (present) return { files: await filesFromDir(hostDir), origin: hostDir };
-    throw new CardsmithError(
+    throw CardsmithError.keyed(
       'bad-input',
-      `No loader source given for ${board.name}, and ${hostDir} is not on this machine`,
+      'loader.noSource',
+      { board: board.name, dir: hostDir },
       { board: board.id, package: `${folder.package}:${folder.arch}`, path: folder.dir },
-      `Pass --loader-from with Debian's ${folder.package} package for ${folder.arch} (apt-get download ${folder.package}:${folder.arch}, or its URL), or a folder holding ${folder.files.join(' + ')}.`,
+      { hint: message('loader.noSourceHint', { package: folder.package, arch: folder.arch, files: folder.files.join(' + ') }) },
     );
   }
   const note = board.loader.kind === 'debian' ? '' : board.loader.note;
-  throw new CardsmithError('bad-input', `${board.name} needs its loader supplied with --loader-from: ${note}`, { board: board.id, needed: filesOf(board.writes) });
+  throw CardsmithError.keyed('bad-input', 'loader.mustSupply', { board: board.name, note }, { board: board.id, needed: filesOf(board.writes) });
 }
 
 /** Copies `folder` out of the first ext2/3/4 partition of the image that has it, using debugfs. */
 async function filesFromImage(board: Board, folder: string, options: { imagePath?: string; partitionStarts?: readonly number[] }): Promise<LoaderFiles> {
   const image = options.imagePath;
-  if (!image) throw new CardsmithError('bad-input', 'image:<folder> needs an image to read from', { folder });
+  if (!image) throw CardsmithError.keyed('bad-input', 'loader.imageNeeded', {}, { folder });
   const scratch = await mkdtemp(join(tmpdir(), 'cardsmith-loader-'));
   try {
     for (const start of options.partitionStarts ?? []) {
@@ -183,12 +185,12 @@ async function filesFromImage(board: Board, folder: string, options: { imagePath
         if (files.size > 0) return { files, origin: `${image}@${start}:${folder}` };
       } catch (error) {
         if (error instanceof ToolError && error.failure === 'missing') {
-          throw new CardsmithError('bad-input', 'Reading loader files from inside an image needs debugfs (e2fsprogs)', { folder }, 'Install e2fsprogs, or pass the files with --loader-from.');
+          throw CardsmithError.keyed('bad-input', 'loader.needsDebugfs', {}, { folder }, { hint: message('loader.needsDebugfsHint') });
         }
       }
     }
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
-  throw new CardsmithError('bad-input', `No ext2/3/4 partition of ${image} holds ${folder} with ${board.name}'s loader files`, { image, folder, board: board.id });
+  throw CardsmithError.keyed('bad-input', 'loader.notInImage', { image, folder, board: board.name }, { image, folder, board: board.id });
 }

@@ -13,6 +13,7 @@
  */
 import type { DiskLayout, TableRegion } from '../disk/model';
 import { CardsmithError } from '../errors';
+import { message } from '../messages';
 import type { Board, LoaderWrite, PartitionTableKind } from './model';
 
 export const SECTOR = 512;
@@ -111,7 +112,7 @@ export function planLoaderWrites(board: Board, layout: DiskLayout, sizes: Loader
   for (const write of planned) {
     const end = write.offset + write.length;
     if (end > layout.sizeBytes) {
-      throw new CardsmithError('too-small', `${write.file} (${describeRange(write.offset, end)}) runs past the end of the card (${layout.sizeBytes} bytes)`, {
+      throw CardsmithError.keyed('too-small', 'planner.pastEnd', { file: write.file, start: write.offset, last: end - 1, cardBytes: layout.sizeBytes }, {
         file: write.file,
         start: write.offset,
         end,
@@ -134,12 +135,12 @@ export function planLoaderWrites(board: Board, layout: DiskLayout, sizes: Loader
 function sizeWrite(board: Board, write: LoaderWrite, sizes: LoaderSizes): PlannedWrite {
   const fileSize = sizes.get(write.file);
   if (fileSize === undefined) {
-    throw new CardsmithError('bad-input', `The loader for ${board.name} needs ${write.file}, which the loader source does not have`, { board: board.id, file: write.file });
+    throw CardsmithError.keyed('bad-input', 'planner.fileMissing', { board: board.name, file: write.file }, { board: board.id, file: write.file });
   }
   const available = fileSize - write.sourceOffsetBytes;
   const length = write.lengthBytes ?? available;
   if (length <= 0 || length > available) {
-    throw new CardsmithError('bad-input', `${write.file} is ${fileSize} bytes, too short for the ${write.lengthBytes ?? 1}-byte slice at file offset ${write.sourceOffsetBytes} that ${board.name} needs`, {
+    throw CardsmithError.keyed('bad-input', 'planner.fileShort', { file: write.file, fileBytes: fileSize, slice: write.lengthBytes ?? 1, at: write.sourceOffsetBytes, board: board.name }, {
       file: write.file,
       fileBytes: fileSize,
       sourceOffset: write.sourceOffsetBytes,
@@ -147,20 +148,22 @@ function sizeWrite(board: Board, write: LoaderWrite, sizes: LoaderSizes): Planne
     });
   }
   if (length > write.maxBytes) {
-    throw new CardsmithError(
+    throw CardsmithError.keyed(
       'bad-input',
-      `${write.file} is ${length} bytes but its slot at byte ${write.offsetBytes} holds at most ${write.maxBytes} bytes`,
+      'planner.slotTooSmall',
+      { file: write.file, fileBytes: length, offset: write.offsetBytes, slotBytes: write.maxBytes },
       { file: write.file, fileBytes: length, slotBytes: write.maxBytes, offset: write.offsetBytes },
-      'Use the loader built for this board, or a board profile whose layout fits it.',
+      { hint: message('planner.slotTooSmallHint') },
     );
   }
   return { file: write.file, offset: write.offsetBytes, sourceOffset: write.sourceOffsetBytes, length, slotEnd: write.offsetBytes + write.maxBytes };
 }
 
 function overlapError(board: Board, write: Region, region: Region): CardsmithError {
-  return new CardsmithError(
+  return CardsmithError.keyed(
     'overlap',
-    `${board.name}: ${write.name} (${describeRange(write.start, write.end)}) overlaps the ${region.name} (${describeRange(region.start, region.end)})`,
+    'planner.overlap',
+    { board: board.name, write: write.name, writeStart: write.start, writeLast: write.end - 1, region: region.name, regionStart: region.start, regionLast: region.end - 1 },
     { board: board.id, write: write.name, writeStart: write.start, writeEnd: write.end, region: region.name, regionStart: region.start, regionEnd: region.end },
   );
 }
@@ -171,11 +174,12 @@ function checkFirstPartition(board: Board, layout: DiskLayout): void {
   const first = used.reduce((low, partition) => (partition.start < low.start ? partition : low));
   const minimum = board.firstPartitionMinStart;
   if (first.start < minimum) {
-    throw new CardsmithError(
+    throw CardsmithError.keyed(
       'overlap',
-      `Partition ${first.index} starts at byte ${first.start}, but ${board.name} needs the first partition to start at byte ${minimum} (${minimum / 1_048_576} MiB) or later`,
+      'planner.firstPartition',
+      { partition: first.index, start: first.start, board: board.name, minimum, mib: minimum / 1_048_576 },
       { board: board.id, partition: first.index, start: first.start, minimum },
-      `Rebuild the image with its first partition at ${minimum / 1_048_576} MiB or later.`,
+      { hint: message('planner.firstPartitionHint', { mib: minimum / 1_048_576 }) },
     );
   }
 }
@@ -200,7 +204,7 @@ export function gptEntryArrayStart(board: Board, writes: readonly LoaderWrite[] 
   if (!span) return STANDARD_ENTRY_ARRAY_START;
   const header = writes.find((write) => write.offsetBytes < GPT_HEADER.end && write.offsetBytes + write.maxBytes > GPT_HEADER.start);
   if (header) {
-    throw new CardsmithError('overlap', `${board.name} cannot use GPT: its loader ${header.file} occupies the GPT header (${describeRange(GPT_HEADER.start, GPT_HEADER.end)})`, {
+    throw CardsmithError.keyed('overlap', 'planner.noGpt', { board: board.name, file: header.file, start: GPT_HEADER.start, last: GPT_HEADER.end - 1 }, {
       board: board.id,
     });
   }

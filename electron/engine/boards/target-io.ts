@@ -68,9 +68,9 @@ export async function openLoaderTarget(path: string, options: { allowLoop: boole
     };
   }
   const info = await stat(path).catch(() => {
-    throw new CardsmithError('bad-input', `${path} does not exist`, { path });
+    throw CardsmithError.keyed('bad-input', 'file.missing', { path }, { path });
   });
-  if (!info.isFile()) throw new CardsmithError('bad-input', `${path} is neither an image file nor a device under /dev`, { path });
+  if (!info.isFile()) throw CardsmithError.keyed('bad-input', 'file.notImageOrDevice', { path }, { path });
   const handle = await open(path, 'r+');
   return {
     isImage: true,

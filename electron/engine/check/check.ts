@@ -15,7 +15,8 @@ import { readIdentity } from './identity';
 import type { CapacityProbe, CardCheck, Speed } from './model';
 import { probeCapacity, probedRanges, probeLayout, type ProbeLayout } from './probe';
 import { rememberCheck } from './remember';
-import { DEFAULT_LIMITS, measureSpeed } from './speed';
+import { DEFAULT_LIMITS, measureSpeed, speedMessage } from './speed';
+import { message } from '../messages';
 
 type CheckRequest = Extract<Request, { op: 'check' }>;
 
@@ -68,7 +69,7 @@ export async function checkCard(request: CheckRequest, outer: JobContext, access
   try {
     const card = await access(request.device, { allowLoop: request.allowLoop });
     const claimedBytes = card.info.sizeBytes;
-    if (claimedBytes < 16 * PROBE_BLOCK) throw new CardsmithError('bad-input', `${card.info.device} holds only ${claimedBytes} bytes; too small to check`, { device: card.info.device });
+    if (claimedBytes < 16 * PROBE_BLOCK) throw CardsmithError.keyed('bad-input', 'check.tooSmall', { device: card.info.device, bytes: claimedBytes }, { device: card.info.device });
     const identity = readIdentity(card.info.key, claimedBytes);
     ctx.log('info', `check ${card.info.device}: ${card.info.description}, ${claimedBytes} bytes, identity ${identity.key} (log ${log.path})`);
     target = await card.open('write', ctx);
@@ -78,7 +79,7 @@ export async function checkCard(request: CheckRequest, outer: JobContext, access
     const opened = target;
     cleanup = (c) => zeroBlocks(opened, layout, [], 0, buffer, c);
 
-    ctx.phase('probe', 'start', `${layout.denseBytes / PROBE_BLOCK} blocks at the start and ${layout.grid.length} across the card`);
+    ctx.phase('probe', 'start', message('phase.probe.plan', { dense: layout.denseBytes / PROBE_BLOCK, grid: layout.grid.length }));
     const probeBytes = 2 * (layout.denseBytes + layout.grid.length * PROBE_BLOCK);
     const probeProgress = ctx.progress('probe', probeBytes);
     let moved = 0;
@@ -97,7 +98,7 @@ export async function checkCard(request: CheckRequest, outer: JobContext, access
     probeProgress.finish();
     const capacity = run.result;
     for (const bad of capacity.badBlocks) ctx.log('info', `bad block at byte ${bad.offset}: ${bad.kind}${bad.detail ? ` (${bad.detail})` : ''}`);
-    ctx.phase('probe', 'done', `real size ${capacity.realBytes} of ${claimedBytes} bytes${capacity.failures.length ? `; ${capacity.failures.join(', ')}` : ''}`);
+    ctx.phase('probe', 'done', capacity.failures.length ? message('phase.probe.failing', { realBytes: capacity.realBytes, claimedBytes, failures: capacity.failures.join(', ') }) : message('phase.probe.done', { realBytes: capacity.realBytes, claimedBytes }));
 
     // Speed is measured below the first bad byte only, where the card holds what it is given.
     const goodBytes = Math.min(capacity.realBytes, capacity.badBlocks[0]?.offset ?? capacity.realBytes);
@@ -122,9 +123,9 @@ export async function checkCard(request: CheckRequest, outer: JobContext, access
         throwIfCancelled: () => ctx.throwIfCancelled(),
       });
       speedProgress.finish();
-      ctx.phase('speed', 'done', speed.summary);
+      ctx.phase('speed', 'done', speedMessage(speed));
     } else {
-      ctx.phase('speed', 'skipped', request.speed ? 'no good region of 1 MiB to measure in' : 'not asked for');
+      ctx.phase('speed', 'skipped', message(request.speed ? 'phase.speed.noRegion' : 'phase.speed.notAsked'));
     }
     cleanup = null;
     await zeroBlocks(device, layout, run.extraBlocks, speed ? sequentialBytes : 0, buffer, ctx);
@@ -148,7 +149,7 @@ export async function checkCard(request: CheckRequest, outer: JobContext, access
     // Cancelled or failed mid-way: the signed blocks are zeroed still, unless the card is gone.
     if (cleanup && info.cause !== 'device-gone') await cleanup(ctx).catch(() => undefined);
     log.line('error', `${info.cause}: ${info.message} ${JSON.stringify(info.details ?? {})}`);
-    throw new CardsmithError(info.cause, info.message, info.details, info.hint);
+    throw CardsmithError.fromInfo(info);
   } finally {
     await target?.close().catch(() => undefined);
     log.close();

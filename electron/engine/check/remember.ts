@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { deviceKeyOfPath } from '../drives/identity';
 import { CardsmithError } from '../errors';
+import { message } from '../messages';
 import { defaultCacheRoot } from '../sources/cache';
 import { readIdentity } from './identity';
 import { CardCheckSchema, type CardCheck } from './model';
@@ -48,10 +49,11 @@ export async function assertCapacity(card: { readonly key: string; readonly devi
   if (imageBytes === null) return;
   const check = await recallCheck(readIdentity(card.key, card.sizeBytes).key);
   if (!check || check.capacity.claimedBytes !== card.sizeBytes || check.capacity.realBytes >= imageBytes) return;
-  throw new CardsmithError(
+  throw CardsmithError.keyed(
     'too-small',
-    `${card.device} claims ${card.sizeBytes} bytes but its check on ${check.checkedAt} found only ${check.capacity.realBytes} real bytes (${check.verdict}); the ${imageBytes}-byte image does not fit`,
+    'check.fakeCard',
+    { device: card.device, claimedBytes: card.sizeBytes, checkedAt: check.checkedAt, realBytes: check.capacity.realBytes, verdict: check.verdict, imageBytes },
     { device: card.device, realBytes: check.capacity.realBytes, claimedBytes: card.sizeBytes, imageBytes, verdict: check.verdict },
-    'Use a genuine card; the check found this one holds less than it claims.',
+    { hint: message('check.fakeCardHint') },
   );
 }

@@ -5,6 +5,7 @@
  * the SD Association's classes: speed classes by sequential write (C10/U1 10 MB/s, U3/V30
  * 30 MB/s) and application classes by random 4 KiB IOPS (A1 1500 read / 500 write, A2 4000 / 2000).
  */
+import { english, message, type Message } from '../messages';
 import type { Speed } from './model';
 import type { BlockDevice } from './probe';
 
@@ -30,22 +31,30 @@ export interface Measured {
 const SPEED_CLASSES: readonly [string, number][] = [['C10', 10], ['U1', 10], ['U3', 30], ['V30', 30]];
 const APP_CLASSES: readonly [string, number, number][] = [['A1', 1500, 500], ['A2', 4000, 2000]];
 
-/** The classes the measured speeds reach and what that means for a person (pure). */
-export function judgeSpeed(m: Measured): { classes: string[]; summary: string; tooSlow: boolean } {
-  const classes = [
+/** The classes the measured speeds reach. */
+function classesOf(m: Measured): string[] {
+  return [
     ...SPEED_CLASSES.filter(([, mbps]) => m.sequentialWriteMBps >= mbps).map(([name]) => name),
     ...APP_CLASSES.filter(([, r, w]) => m.randomReadIops >= r && m.randomWriteIops >= w && m.sequentialWriteMBps >= 10).map(([name]) => name),
   ];
-  const w = m.sequentialWriteMBps.toFixed(1);
-  const iops = `${Math.round(m.randomReadIops)} / ${Math.round(m.randomWriteIops)} random 4 KiB read/write IOPS`;
-  // Below class 4 an image takes ages to write; below ~10 write IOPS a root filesystem stalls on every package install.
-  const tooSlow = m.sequentialWriteMBps < 4 || m.randomWriteIops < 10;
-  let summary: string;
-  if (tooSlow) summary = `too slow for an OS: ${w} MB/s writing, ${iops}`;
-  else if (classes.includes('A1')) summary = `fine for an OS (${classes.join(', ')}): ${w} MB/s writing, ${iops}`;
-  else if (m.randomWriteIops < 500 || m.randomReadIops < 1500) summary = `fine for images, slow for a root filesystem (below A1's 1500/500 IOPS): ${w} MB/s writing, ${iops}`;
-  else summary = `slow for images (below class 10): ${w} MB/s writing, ${iops}`;
-  return { classes, summary, tooSlow };
+}
+
+// Below class 4 an image takes ages to write; below ~10 write IOPS a root filesystem stalls on every package install.
+const isTooSlow = (m: Measured): boolean => m.sequentialWriteMBps < 4 || m.randomWriteIops < 10;
+
+/** What the measured speeds mean for a person, as a keyed message (pure). */
+export function speedMessage(m: Measured): Message {
+  const classes = classesOf(m);
+  const numbers = { mbps: Math.round(m.sequentialWriteMBps * 10) / 10, readIops: Math.round(m.randomReadIops), writeIops: Math.round(m.randomWriteIops) };
+  if (isTooSlow(m)) return message('speed.tooSlow', numbers);
+  if (classes.includes('A1')) return message('speed.fineForOs', { ...numbers, classes: classes.join(', ') });
+  if (m.randomWriteIops < 500 || m.randomReadIops < 1500) return message('speed.slowForRoot', numbers);
+  return message('speed.slowForImages', numbers);
+}
+
+/** The classes the measured speeds reach and what that means for a person (pure). */
+export function judgeSpeed(m: Measured): { classes: string[]; summary: string; tooSlow: boolean } {
+  return { classes: classesOf(m), summary: english(speedMessage(m)), tooSlow: isTooSlow(m) };
 }
 
 export interface SpeedIo {

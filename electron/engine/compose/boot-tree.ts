@@ -32,14 +32,14 @@ export function bytesFile(bytes: Uint8Array): BootFile {
 
 export async function hostFile(path: string): Promise<BootFile> {
   const info = await stat(path).catch(() => null);
-  if (!info?.isFile()) throw new CardsmithError('bad-input', `${path} is not a file`, { path });
+  if (!info?.isFile()) throw CardsmithError.keyed('bad-input', 'file.notFile', { path }, { path });
   return { size: info.size, content: () => createReadStream(path, { highWaterMark: 1 << 20 }) };
 }
 
 /** Reads a host folder into FAT nodes (contents are read lazily while writing). */
 export async function hostFolder(path: string, mtime: number): Promise<FatNode[]> {
   const entries = await readdir(path, { withFileTypes: true }).catch(() => {
-    throw new CardsmithError('bad-input', `--boot-files ${path} is not a readable folder`, { path });
+    throw CardsmithError.keyed('bad-input', 'build.bootFilesUnreadable', { path }, { path });
   });
   const nodes: FatNode[] = [];
   for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
@@ -92,14 +92,14 @@ export function bootTree(input: BootTreeInput): FatDir {
   const { board, mtime } = input;
   const children = deepCopy(input.hostFiles);
   if (!input.kernel) {
-    throw new CardsmithError('bad-input', `No kernel: the rootfs has no /boot/vmlinuz-<version> and no --kernel was given`, { board: board.id });
+    throw CardsmithError.keyed('bad-input', 'build.noKernel', {}, { board: board.id });
   }
   put(children, input.kernelName, input.kernel, mtime);
   if (input.initrd) put(children, input.initrdName, input.initrd, mtime);
   const dtbName = board.dtb;
   let fdt: string | undefined;
   if (dtbName && !input.dtb) {
-    throw new CardsmithError('bad-input', `No device tree ${dtbName} for ${board.name}: not in the rootfs (/usr/lib/linux-image-*/, /boot/dtbs/) and no --dtb given`, { board: board.id, dtb: dtbName });
+    throw CardsmithError.keyed('bad-input', 'build.noDtb', { dtb: dtbName, board: board.name }, { board: board.id, dtb: dtbName });
   }
   if (board.bootMethod === 'firmware-files') {
     // The firmware loads the device tree from the FAT root and passes it on to U-Boot. Its default
@@ -109,13 +109,13 @@ export function bootTree(input: BootTreeInput): FatDir {
     if (input.dtb && dtbFile) put(children, dtbFile, input.dtb, mtime);
     if (input.uboot) put(children, 'u-boot.bin', input.uboot, mtime);
     else if (!children.some((n) => n.kind === 'file' && n.name.toLowerCase() === 'u-boot.bin')) {
-      throw new CardsmithError('bad-input', `${board.name} needs u-boot.bin: pass --loader-from (file, folder or .deb) or put it in --boot-files`, { board: board.id });
+      throw CardsmithError.keyed('bad-input', 'build.noUboot', { board: board.name }, { board: board.id });
     }
     const configLines = [...board.bootPartition.configTxt, ...(dtbFile ? [`device_tree=${dtbFile}`] : [])];
     put(children, 'config.txt', bytesFile(new TextEncoder().encode(configTxt(configLines, board.name))), mtime);
     const missing = board.bootPartition.firmwareFiles.filter((name) => !children.some((n) => n.kind === 'file' && n.name.toLowerCase() === name.toLowerCase()));
     if (missing.length > 0) {
-      throw new CardsmithError('bad-input', `${board.name} needs the firmware files ${missing.join(', ')} in --boot-files`, { board: board.id, missing });
+      throw CardsmithError.keyed('bad-input', 'build.noFirmware', { board: board.name, files: missing.join(', ') }, { board: board.id, missing });
     }
   } else if (input.dtb && dtbName) {
     fdt = `/dtbs/${dtbName}`;

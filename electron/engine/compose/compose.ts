@@ -33,6 +33,7 @@ import { layoutOf, planDisk, rootPartUuid, rootStartOf, type DiskPlanInput, type
 import { redacted } from '../customise/model';
 import { customiseRootfs } from './customise-tree';
 import { checkOutput, loaderFor, openRootfsInput } from './inputs';
+import { message } from '../messages';
 
 const MIB = 1024 * 1024;
 /** The boot partition holds its files plus room for a kernel update by hand, and no more. */
@@ -66,7 +67,7 @@ function ext4Size(recipe: PlanRecipe, fillBytes: number | null): Ext4Size {
       return { kind: 'fixed', bytes: Math.floor(recipe.rootSize.bytes / MIB) * MIB };
     case 'fill':
       if (fillBytes === null) {
-        throw new CardsmithError('bad-input', '--root-size fill sizes the filesystem to a card: give the card size (--card-size), or flash the recipe to the card', {
+        throw CardsmithError.keyed('bad-input', 'build.fillNeedsCard', {}, {
           rootSize: 'fill',
         });
       }
@@ -83,7 +84,7 @@ function fillRootBytes(recipe: PlanRecipe, placement: Omit<DiskPlanInput, 'rootB
   const rootStart = rootStartOf(placement);
   const room = Math.floor((recipe.cardSizeBytes - rootStart - (table === 'gpt' ? MIB : 0)) / MIB) * MIB;
   if (room <= 0) {
-    throw new CardsmithError('too-small', `The card (${recipe.cardSizeBytes} bytes) ends before the root partition could start at byte ${rootStart}`, {
+    throw CardsmithError.keyed('too-small', 'build.cardTooSmall', { cardBytes: recipe.cardSizeBytes, rootStart }, {
       cardSizeBytes: recipe.cardSizeBytes,
       rootStart,
     });
@@ -107,7 +108,7 @@ function planRoot(source: TreeSource, recipe: PlanRecipe, settings: BuildSetting
   } catch (error) {
     if (!(error instanceof CardsmithError) || error.info.cause !== 'too-small') throw error;
     const needed = Number(error.info.details?.neededBytes);
-    throw new CardsmithError('too-small', `The rootfs ${recipe.rootfs} needs ${needed} bytes but --root-size gives ${Number(error.info.details?.givenBytes)}`, error.info.details, `Use --root-size minimal, or at least ${Math.ceil(needed / MIB)}M.`);
+    throw CardsmithError.keyed('too-small', 'build.rootTooSmall', { rootfs: recipe.rootfs, needed, given: Number(error.info.details?.givenBytes) }, error.info.details, { hint: message('build.rootTooSmallHint', { mib: Math.ceil(needed / MIB) }) });
   }
 }
 
@@ -142,7 +143,7 @@ interface ImagePlan {
 
 async function planImage(recipe: PlanRecipe, ctx: JobContext, settings: BuildSettings): Promise<ImagePlan> {
   const board: Board = findBoard(recipe.board);
-  ctx.phase('build', 'start', `${board.name}: reading ${recipe.rootfs}`);
+  ctx.phase('build', 'start', message('phase.build.reading', { board: board.name, rootfs: recipe.rootfs }));
   const loader = await loaderFor(board, recipe.loaderFrom, ctx.signal);
   if (recipe.customise) ctx.log('debug', `customisation: ${JSON.stringify(redacted(recipe.customise))}`);
   const input = await openRootfsInput(recipe.rootfs, settings.timestamp);
@@ -205,7 +206,7 @@ export async function previewBuild(recipe: PlanRecipe, ctx: JobContext, settings
     { filesystem: fat.geometry.type === 'fat32' ? 'vfat (FAT32)' : 'vfat (FAT16)', label: 'BOOT' },
     { filesystem: 'ext4', label: 'rootfs' },
   ];
-  ctx.phase('build', 'done', 'planned');
+  ctx.phase('build', 'done', message('phase.build.planned'));
   return {
     sizeBytes: disk.sizeBytes,
     table: disk.table,
@@ -252,7 +253,7 @@ export async function buildImage(recipe: BuildRecipe, ctx: JobContext, settings:
     ctx.throwIfCancelled();
     await rename(partial, recipe.output);
     if (recipe.bmap && bmapPartial) await rename(bmapPartial, recipe.bmap);
-    ctx.phase('build', 'done', recipe.output);
+    ctx.phase('build', 'done', message('phase.build.wrote', { output: recipe.output }));
     return {
       output: recipe.output,
       ...(recipe.bmap ? { bmap: recipe.bmap } : {}),

@@ -36,7 +36,7 @@ function parentDir(root: DirNode, path: string, meta: NodeMeta): { dir: DirNode;
     }
     if (next.kind !== 'dir') {
       const at = parts.slice(0, i + 1).join('/');
-      throw new CardsmithError('bad-input', `Cannot write /${path}: /${at} in the root filesystem is a ${next.kind}, not a directory`, { path: `/${at}` });
+      throw CardsmithError.keyed('bad-input', 'rootfs.notDirectory', { path: `/${path}`, at: `/${at}`, kind: next.kind }, { path: `/${at}` });
     }
     dir = next;
   }

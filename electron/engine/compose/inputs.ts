@@ -13,7 +13,7 @@ import { bytesFile, hostFile, type BootFile } from './boot-tree';
 
 /** Opens the rootfs (a tarball, plain or compressed, or a folder); only metadata is read now. */
 export async function openRootfsInput(path: string, defaultMtime: number): Promise<RootfsSource> {
-  if (!(await stat(path).catch(() => null))) throw new CardsmithError('bad-input', `--rootfs ${path} does not exist`, { path });
+  if (!(await stat(path).catch(() => null))) throw CardsmithError.keyed('bad-input', 'build.noRootfs', { path }, { path });
   return openRootfs(path, { defaultMtime });
 }
 
@@ -36,12 +36,12 @@ export async function loaderFor(board: Board, from: string | undefined, signal: 
     case 'firmware-files': {
       if (from === undefined) return { writes: [], files: new Map(), uboot: null };
       const info = await stat(from).catch(() => null);
-      if (!info) throw new CardsmithError('bad-input', `--loader-from ${from} does not exist`, { path: from });
+      if (!info) throw CardsmithError.keyed('bad-input', 'loader.sourceMissing', { path: from }, { path: from });
       if (info.isDirectory()) return { writes: [], files: new Map(), uboot: await hostFile(join(from, 'u-boot.bin')) };
       if (from.endsWith('.deb')) {
         const files = (await filesFromDeb(board, new Uint8Array(await readFile(from)), from)).files;
         const uboot = files.get('u-boot.bin');
-        if (!uboot) throw new CardsmithError('bad-input', `${from} has no u-boot.bin for ${board.name}`, { path: from });
+        if (!uboot) throw CardsmithError.keyed('bad-input', 'build.debNoUboot', { path: from, board: board.name }, { path: from });
         return { writes: [], files: new Map(), uboot: bytesFile(uboot) };
       }
       return { writes: [], files: new Map(), uboot: await hostFile(from) };
@@ -58,15 +58,15 @@ export async function loaderFor(board: Board, from: string | undefined, signal: 
 export async function checkOutput(output: string, neededBytes: number): Promise<void> {
   const existing = await stat(output).catch(() => null);
   if (existing && !existing.isFile()) {
-    throw new CardsmithError('bad-input', `${output} is not a regular file; build writes an image file (flash it to a card with \`cardsmith flash\`)`, { path: output });
+    throw CardsmithError.keyed('bad-input', 'build.outputNotFile', { path: output }, { path: output });
   }
   const folder = dirname(output);
   const fs = await statfs(folder).catch(() => {
-    throw new CardsmithError('bad-input', `The output folder ${folder} does not exist`, { path: folder });
+    throw CardsmithError.keyed('bad-input', 'build.noOutputFolder', { path: folder }, { path: folder });
   });
   const available = fs.bavail * fs.bsize;
   if (available < neededBytes) {
-    throw new CardsmithError('no-space', `${folder} has ${available} bytes free but the image needs ${neededBytes}`, {
+    throw CardsmithError.keyed('no-space', 'build.noSpace', { path: folder, available, needed: neededBytes }, {
       path: folder,
       neededBytes,
       availableBytes: available,

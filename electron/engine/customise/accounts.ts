@@ -4,6 +4,7 @@
  * wheel group, a home copied from /etc/skel owned by the user, and ~/.ssh/authorized_keys.
  */
 import { CardsmithError } from '../errors';
+import { message } from '../messages';
 import type { DirNode, FsNode } from '../fs/tree';
 import type { Customise } from './model';
 import { formatSshKey, parseSshKey } from './ssh-keys';
@@ -22,7 +23,7 @@ function readTable(view: RootfsView, path: string, required: boolean): Table | n
   const text = view.text(path);
   if (text === null) {
     if (!required) return null;
-    throw new CardsmithError('bad-input', `The root filesystem has no readable /${path}, so a user cannot be added`, { path: `/${path}` });
+    throw CardsmithError.keyed('bad-input', 'rootfs.noTable', { path: `/${path}` }, { path: `/${path}` });
   }
   const lines = text.split('\n').filter((line) => line !== '').map((line) => line.split(':'));
   return { path, lines };
@@ -40,7 +41,7 @@ function addMember(table: Table | null, group: string, column: number, user: str
 function freeId(taken: ReadonlySet<number>, preferred?: number): number {
   if (preferred !== undefined && !taken.has(preferred)) return preferred;
   for (let id = FIRST_UID; id <= LAST_UID; id++) if (!taken.has(id)) return id;
-  throw new CardsmithError('bad-input', `The root filesystem has no free id between ${FIRST_UID} and ${LAST_UID}`);
+  throw CardsmithError.keyed('bad-input', 'rootfs.noFreeId', { first: FIRST_UID, last: LAST_UID });
 }
 
 export interface UserPlan {
@@ -54,7 +55,7 @@ export interface UserPlan {
 export function planUser(view: RootfsView, settings: Customise, days: number): UserPlan | null {
   const user = settings.user;
   if (!user) {
-    if (settings.ssh?.authorizedKeys?.length) throw new CardsmithError('bad-input', 'SSH keys are installed for the user: give --user too', { field: 'ssh.authorizedKeys' });
+    if (settings.ssh?.authorizedKeys?.length) throw CardsmithError.keyed('bad-input', 'rootfs.keysNeedUser', {}, { field: 'ssh.authorizedKeys' });
     return null;
   }
   const passwd = readTable(view, 'etc/passwd', true)!;
@@ -62,14 +63,14 @@ export function planUser(view: RootfsView, settings: Customise, days: number): U
   const shadow = readTable(view, 'etc/shadow', false) ?? { path: 'etc/shadow', lines: [] };
   const gshadow = readTable(view, 'etc/gshadow', false);
   if (passwd.lines.some((f) => f[0] === user.name)) {
-    throw new CardsmithError('bad-input', `The root filesystem already has a user "${user.name}"; choose another name`, { field: 'user.name', path: '/etc/passwd' });
+    throw CardsmithError.keyed('bad-input', 'rootfs.userExists', { name: user.name }, { field: 'user.name', path: '/etc/passwd' });
   }
   if (group.lines.some((f) => f[0] === user.name)) {
-    throw new CardsmithError('bad-input', `The root filesystem already has a group "${user.name}"; choose another user name`, { field: 'user.name', path: '/etc/group' });
+    throw CardsmithError.keyed('bad-input', 'rootfs.groupExists', { name: user.name }, { field: 'user.name', path: '/etc/group' });
   }
   const adminGroup = user.sudo ? ['sudo', 'wheel'].find((name) => group.lines.some((f) => f[0] === name)) : undefined;
   if (user.sudo && !adminGroup) {
-    throw new CardsmithError('bad-input', 'The root filesystem has neither a sudo nor a wheel group, so the user cannot be made an administrator', { field: 'user.sudo', path: '/etc/group' }, 'Install sudo in the rootfs, or leave out --sudo.');
+    throw CardsmithError.keyed('bad-input', 'rootfs.noSudo', {}, { field: 'user.sudo', path: '/etc/group' }, { hint: message('rootfs.noSudoHint') });
   }
 
   const uid = freeId(new Set(passwd.lines.map((f) => Number(f[2]))));
@@ -95,7 +96,7 @@ export function planUser(view: RootfsView, settings: Customise, days: number): U
   ];
   if (!view.isDir('home')) edits.push({ kind: 'dir', path: 'home', mode: 0o755, uid: 0, gid: 0 });
   if (view.find('home', false)?.kind === 'symlink') {
-    throw new CardsmithError('bad-input', 'The root filesystem\'s /home is a symlink; Cardsmith writes homes only into a real /home', { path: '/home' });
+    throw CardsmithError.keyed('bad-input', 'rootfs.homeSymlink', {}, { path: '/home' });
   }
   edits.push({ kind: 'dir', path: home, mode: 0o700, uid, gid });
   edits.push(...skelCopy(view, home, uid, gid));

@@ -6,6 +6,7 @@
  */
 import { guidFromSeed } from '../disk/guid';
 import { CardsmithError } from '../errors';
+import { message } from '../messages';
 import type { Customise } from './model';
 import { systemdUnit } from './system';
 import type { Edit, RootfsView } from './rootfs-view';
@@ -39,7 +40,7 @@ function supplicantSsid(ssid: string): string {
  */
 function ifupdownSsid(ssid: string): string {
   if ([...ssid].some((ch) => ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f) || ssid.trim() !== ssid) {
-    throw new CardsmithError('bad-input', 'This SSID has leading or trailing blanks or control characters, which /etc/network/interfaces cannot hold', { field: 'wifi.ssid' }, 'Install NetworkManager or wpa_supplicant with systemd-networkd in the rootfs.');
+    throw CardsmithError.keyed('bad-input', 'rootfs.oddSsid', {}, { field: 'wifi.ssid' }, { hint: message('rootfs.oddSsidHint') });
   }
   return `"${ssid}"`;
 }
@@ -54,12 +55,7 @@ const yamlString = (text: string): string => JSON.stringify(text);
 export function planWifi(view: RootfsView, wifi: Wifi, seed: string): { edits: Edit[]; stack: NetworkStack } {
   const stack = networkStack(view);
   if (!stack) {
-    throw new CardsmithError(
-      'bad-input',
-      'The root filesystem has no network stack Cardsmith can configure Wi-Fi for (NetworkManager, netplan, systemd-networkd with wpa_supplicant, or ifupdown with wpa_supplicant)',
-      { field: 'wifi' },
-      'Install NetworkManager or wpa_supplicant in the rootfs, or leave out the Wi-Fi settings.',
-    );
+    throw CardsmithError.keyed('bad-input', 'rootfs.noNetworkStack', {}, { field: 'wifi' }, { hint: message('rootfs.noNetworkStackHint') });
   }
   switch (stack) {
     case 'networkmanager': {
@@ -119,7 +115,7 @@ export function planWifi(view: RootfsView, wifi: Wifi, seed: string): { edits: E
     case 'ifupdown': {
       const interfaces = view.text('etc/network/interfaces') ?? '';
       if (!/^\s*source(-directory)?\s+\/etc\/network\/interfaces\.d/m.test(interfaces)) {
-        throw new CardsmithError('bad-input', 'The rootfs\'s /etc/network/interfaces does not read /etc/network/interfaces.d, so Wi-Fi cannot be added there', { field: 'wifi', path: '/etc/network/interfaces' });
+        throw CardsmithError.keyed('bad-input', 'rootfs.noInterfacesD', {}, { field: 'wifi', path: '/etc/network/interfaces' });
       }
       const text = [`allow-hotplug ${IFACE}`, `iface ${IFACE} inet dhcp`, `    wpa-ssid ${ifupdownSsid(wifi.ssid)}`, `    wpa-psk ${wifi.psk}`, ...(wifi.hidden ? ['    wpa-scan-ssid 1'] : []), ''].join('\n');
       return { stack, edits: [secret(`etc/network/interfaces.d/cardsmith-${IFACE}`, text)] };

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { CardsmithError } from '../errors';
+import { message } from '../messages';
 import { defaultCacheRoot } from '../sources/cache';
 import { PresetsFileSchema, type Preset } from './model';
 
@@ -25,12 +26,12 @@ export async function loadPresets(path = presetsPath()): Promise<Preset[]> {
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new CardsmithError('bad-input', `${path} is not valid JSON: ${(error as Error).message}`, { path });
+    throw CardsmithError.keyed('bad-input', 'presets.notJson', { path, reason: (error as Error).message }, { path });
   }
   const parsed = PresetsFileSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new CardsmithError('bad-input', `${path}: ${issue.path.join('.') || '(root)'}: ${issue.message}`, { path }, 'Fix or delete the presets file.');
+    throw CardsmithError.keyed('bad-input', 'presets.invalid', { path, field: issue.path.join('.') || '(root)', reason: issue.message }, { path }, { hint: message('presets.invalidHint') });
   }
   return parsed.data.presets;
 }
@@ -66,7 +67,10 @@ export async function removePreset(name: string, path = presetsPath()): Promise<
 export async function findPreset(name: string, path = presetsPath()): Promise<Preset> {
   const presets = await loadPresets(path);
   const found = presets.find((p) => p.name === name);
-  if (!found) throw new CardsmithError('bad-input', `There is no saved preset "${name}" (saved: ${presets.map((p) => p.name).join(', ') || 'none'})`, { preset: name, path });
+  if (!found) {
+    const details = { preset: name, path };
+    throw presets.length > 0 ? CardsmithError.keyed('bad-input', 'presets.unknown', { name, saved: presets.map((p) => p.name).join(', ') }, details) : CardsmithError.keyed('bad-input', 'presets.noneSaved', { name }, details);
+  }
   return found;
 }
 

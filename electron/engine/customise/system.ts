@@ -5,6 +5,7 @@
  * system found, its host keys left to be made on the card's first boot.
  */
 import { CardsmithError } from '../errors';
+import { message } from '../messages';
 import type { Customise } from './model';
 import type { Edit, RootfsView } from './rootfs-view';
 
@@ -48,12 +49,10 @@ export function planRegion(view: RootfsView, settings: Customise): Edit[] {
     const zone = settings.timezone === 'UTC' && !view.exists('usr/share/zoneinfo/UTC') ? 'Etc/UTC' : settings.timezone;
     if (view.find(`usr/share/zoneinfo/${zone}`)?.kind !== 'file') {
       const hasTzdata = view.isDir('usr/share/zoneinfo');
-      throw new CardsmithError(
-        'bad-input',
-        hasTzdata ? `The root filesystem's time zone database has no ${zone}` : `The root filesystem has no time zone database (/usr/share/zoneinfo), so the time zone ${zone} cannot be set`,
-        { field: 'timezone', path: `/usr/share/zoneinfo/${zone}` },
-        hasTzdata ? undefined : 'Install tzdata in the rootfs, or leave out --timezone.',
-      );
+      const details = { field: 'timezone', path: `/usr/share/zoneinfo/${zone}` };
+      throw hasTzdata
+        ? CardsmithError.keyed('bad-input', 'rootfs.noZone', { zone }, details)
+        : CardsmithError.keyed('bad-input', 'rootfs.noTzdata', { zone }, details, { hint: message('rootfs.noTzdataHint') });
     }
     edits.push(link('etc/localtime', `/usr/share/zoneinfo/${zone}`), root('etc/timezone', `${zone}\n`));
   }
@@ -89,13 +88,13 @@ export function planSsh(view: RootfsView, settings: Customise): Edit[] {
   const ssh = settings.ssh;
   if (!ssh || (!ssh.enabled && ssh.passwordLogin === undefined)) return [];
   if (!['usr/sbin/sshd', 'sbin/sshd'].some((p) => view.exists(p))) {
-    throw new CardsmithError('bad-input', 'The root filesystem has no SSH server (/usr/sbin/sshd), so SSH cannot be enabled', { field: 'ssh', path: '/usr/sbin/sshd' }, 'Install openssh-server in the rootfs, or leave out the SSH settings.');
+    throw CardsmithError.keyed('bad-input', 'rootfs.noSshd', {}, { field: 'ssh', path: '/usr/sbin/sshd' }, { hint: message('rootfs.noSshdHint') });
   }
   const edits: Edit[] = [];
   if (ssh.passwordLogin !== undefined) {
     const config = view.text('etc/ssh/sshd_config') ?? '';
     if (!/^\s*Include\s+\/etc\/ssh\/sshd_config\.d\/\*\.conf/im.test(config)) {
-      throw new CardsmithError('bad-input', 'The rootfs\'s /etc/ssh/sshd_config does not include /etc/ssh/sshd_config.d/*.conf, so password login cannot be set by a drop-in', { field: 'ssh.passwordLogin', path: '/etc/ssh/sshd_config' });
+      throw CardsmithError.keyed('bad-input', 'rootfs.sshdNoDropIns', {}, { field: 'ssh.passwordLogin', path: '/etc/ssh/sshd_config' });
     }
     // sshd keeps the first value it reads: a low number wins over the distribution's own drop-ins.
     edits.push(root('etc/ssh/sshd_config.d/10-cardsmith.conf', `PasswordAuthentication ${ssh.passwordLogin ? 'yes' : 'no'}\nKbdInteractiveAuthentication ${ssh.passwordLogin ? 'yes' : 'no'}\n`));
@@ -109,7 +108,7 @@ export function planSsh(view: RootfsView, settings: Customise): Edit[] {
   switch (initSystem(view)) {
     case 'systemd': {
       const unit = systemdUnit(view, ['ssh.service', 'sshd.service']);
-      if (!unit) throw new CardsmithError('bad-input', 'The root filesystem has sshd but no ssh.service or sshd.service unit to enable', { field: 'ssh.enabled' });
+      if (!unit) throw CardsmithError.keyed('bad-input', 'rootfs.noSshUnit', {}, { field: 'ssh.enabled' });
       const name = unit.split('/').pop()!;
       edits.push(link(`etc/systemd/system/multi-user.target.wants/${name}`, unit));
       // Fedora's sshd-keygen@ and Raspberry Pi OS's regenerate_ssh_host_keys already make them.
@@ -121,9 +120,9 @@ export function planSsh(view: RootfsView, settings: Customise): Edit[] {
     }
     case 'openrc':
       // Alpine's /etc/init.d/sshd makes missing host keys itself before starting.
-      if (!view.exists('etc/init.d/sshd')) throw new CardsmithError('bad-input', 'The root filesystem uses OpenRC but has no /etc/init.d/sshd to enable', { field: 'ssh.enabled', path: '/etc/init.d/sshd' });
+      if (!view.exists('etc/init.d/sshd')) throw CardsmithError.keyed('bad-input', 'rootfs.noOpenrcSshd', {}, { field: 'ssh.enabled', path: '/etc/init.d/sshd' });
       return [...edits, link('etc/runlevels/default/sshd', '/etc/init.d/sshd')];
     case 'unknown':
-      throw new CardsmithError('bad-input', 'Cardsmith cannot tell the root filesystem\'s init system (neither systemd nor OpenRC), so sshd cannot be enabled', { field: 'ssh.enabled' });
+      throw CardsmithError.keyed('bad-input', 'rootfs.unknownInit', {}, { field: 'ssh.enabled' });
   }
 }

@@ -17,7 +17,7 @@ export function ssidBytes(ssid: string): number {
 export function checkSsid(ssid: string): void {
   const bytes = ssidBytes(ssid);
   if (bytes < 1 || bytes > MAX_SSID_BYTES) {
-    throw new CardsmithError('bad-input', `The Wi-Fi SSID is ${bytes} bytes of UTF-8; it must be 1 to ${MAX_SSID_BYTES}`, { field: 'wifi.ssid', bytes });
+    throw CardsmithError.keyed('bad-input', 'wifi.ssidLength', { bytes, max: MAX_SSID_BYTES }, { field: 'wifi.ssid', bytes });
   }
 }
 
@@ -25,7 +25,7 @@ export function checkSsid(ssid: string): void {
 export async function wpaPsk(ssid: string, passphrase: string): Promise<string> {
   checkSsid(ssid);
   if (passphrase.length < MIN_PASSPHRASE || passphrase.length > MAX_PASSPHRASE || !/^[\x20-\x7e]*$/.test(passphrase)) {
-    throw new CardsmithError('bad-input', `The Wi-Fi passphrase must be ${MIN_PASSPHRASE} to ${MAX_PASSPHRASE} printable ASCII characters (it has ${passphrase.length})`, {
+    throw CardsmithError.keyed('bad-input', 'wifi.passphrase', { min: MIN_PASSPHRASE, max: MAX_PASSPHRASE, length: passphrase.length }, {
       field: 'wifi.psk',
       length: passphrase.length,
     });

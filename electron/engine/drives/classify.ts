@@ -7,6 +7,7 @@
  * image being written, or it is an internal fixed disk. SD readers are recognised from sysfs
  * because internal mmc readers report rm=0. Pure: every fact about the host comes in as data.
  */
+import { english, message, type Message } from '../messages';
 import type { Drive } from './model';
 import { LARGE_DRIVE_BYTES } from './model';
 import { descendants, type BlockDevice } from './lsblk';
@@ -82,29 +83,29 @@ export function classifyDrive(device: BlockDevice, host: HostFacts): Drive {
   const kind = readerKind(device, sysfs);
   const tree = descendants(device);
   const mountpoints = tree.flatMap((d) => d.mountpoints);
-  const unsafe: string[] = [];
+  const unsafe: Message[] = [];
 
   const systemMounts = mountpoints.filter((m) => m !== '[SWAP]' && isSystemMount(m));
   // /proc/swaps names a dm device by its kernel name (/dev/dm-1) where lsblk shows /dev/mapper/….
   const swapping = tree.filter((d) => d.mountpoints.includes('[SWAP]') || host.swapDevices.has(d.path) || host.swapDevices.has(`/dev/${d.kname}`));
   const system = systemMounts.length > 0 || swapping.length > 0;
-  if (systemMounts.length > 0) unsafe.push(`system drive: holds ${systemMounts.join(', ')}`);
-  if (swapping.length > 0) unsafe.push(`system drive: active swap on ${swapping.map((d) => d.path).join(', ')}`);
-  if (device.readOnly) unsafe.push('read-only');
-  if (kind === 'virtual') unsafe.push(`virtual device (${device.type} ${device.kname}), not a card`);
-  if (kind === 'loop' && !host.allowLoop) unsafe.push('loop device (offered only with the development option allowLoop)');
-  if (device.sizeBytes === null) unsafe.push('size unknown');
+  if (systemMounts.length > 0) unsafe.push(message('drive.systemHolds', { mounts: systemMounts.join(', ') }));
+  if (swapping.length > 0) unsafe.push(message('drive.systemSwap', { devices: swapping.map((d) => d.path).join(', ') }));
+  if (device.readOnly) unsafe.push(message('drive.readOnly'));
+  if (kind === 'virtual') unsafe.push(message('drive.virtual', { type: device.type, name: device.kname }));
+  if (kind === 'loop' && !host.allowLoop) unsafe.push(message('drive.loop'));
+  if (device.sizeBytes === null) unsafe.push(message('drive.sizeUnknown'));
   if (tree.some((d) => host.sourceHolders.has(d.path) || (d.majMin !== null && host.sourceHolders.has(d.majMin)))) {
-    unsafe.push('holds the source image');
+    unsafe.push(message('drive.holdsSource'));
   }
-  if (kind === 'internal' && !system) unsafe.push('internal fixed disk (not removable, not USB, not an SD reader)');
+  if (kind === 'internal' && !system) unsafe.push(message('drive.internal'));
 
-  const warnings: string[] = [];
+  const warnings: Message[] = [];
   if (device.sizeBytes !== null && device.sizeBytes > LARGE_DRIVE_BYTES) {
-    warnings.push(`larger than ${LARGE_DRIVE_BYTES / 1e9} GB: make sure this is a card and not a backup disk`);
+    warnings.push(message('drive.large', { gb: LARGE_DRIVE_BYTES / 1e9 }));
   }
   const nonSystemMounts = mountpoints.filter((m) => !isSystemMount(m));
-  if (nonSystemMounts.length > 0 && unsafe.length === 0) warnings.push(`mounted at ${nonSystemMounts.join(', ')}; it will be unmounted`);
+  if (nonSystemMounts.length > 0 && unsafe.length === 0) warnings.push(message('drive.mounted', { mounts: nonSystemMounts.join(', ') }));
 
   return {
     device: device.path,
@@ -115,8 +116,10 @@ export function classifyDrive(device: BlockDevice, host: HostFacts): Drive {
     readOnly: device.readOnly,
     system,
     mountpoints,
-    unsafeReasons: unsafe,
-    warnings,
+    unsafeReasons: unsafe.map(english),
+    warnings: warnings.map(english),
+    unsafeKeys: unsafe,
+    warningKeys: warnings,
   };
 }
 

@@ -12,6 +12,7 @@
  */
 import { z } from 'zod';
 import { CardsmithError } from '../errors';
+import { english, message, type Message } from '../messages';
 import { LARGE_DRIVE_BYTES, type Drive } from './model';
 
 const nullableBool = z.boolean().nullable().optional();
@@ -65,15 +66,15 @@ export function fromDrivelist(drive: DrivelistDrive): Drive {
   const readerKind = readerKindOf(drive, virtual);
   const mountpoints = drive.mountpoints.map((m) => m.path);
   const system = drive.isSystem || mountpoints.includes('/');
-  const unsafe: string[] = [];
-  if (drive.error) unsafe.push(`the system could not describe this drive (${drive.error})`);
-  if (system) unsafe.push('system drive');
-  if (drive.isReadOnly) unsafe.push('read-only');
-  if (apfs) unsafe.push('APFS container (a disk synthesized from a partition of another disk), not a card');
-  else if (virtual) unsafe.push('virtual device (disk image), not a card');
-  if (!drive.size) unsafe.push('size unknown');
-  if (readerKind === 'internal' && !system) unsafe.push('internal fixed disk (not removable, not USB, not an SD reader)');
-  const warnings = drive.size && drive.size > LARGE_DRIVE_BYTES ? [`larger than ${LARGE_DRIVE_BYTES / 1e9} GB: make sure this is a card and not a backup disk`] : [];
+  const unsafe: Message[] = [];
+  if (drive.error) unsafe.push(message('drive.undescribed', { error: drive.error }));
+  if (system) unsafe.push(message('drive.system'));
+  if (drive.isReadOnly) unsafe.push(message('drive.readOnly'));
+  if (apfs) unsafe.push(message('drive.apfs'));
+  else if (virtual) unsafe.push(message('drive.diskImage'));
+  if (!drive.size) unsafe.push(message('drive.sizeUnknown'));
+  if (readerKind === 'internal' && !system) unsafe.push(message('drive.internal'));
+  const warnings = drive.size && drive.size > LARGE_DRIVE_BYTES ? [message('drive.large', { gb: LARGE_DRIVE_BYTES / 1e9 })] : [];
   return {
     device: drive.device,
     description: drive.description ?? '',
@@ -83,7 +84,9 @@ export function fromDrivelist(drive: DrivelistDrive): Drive {
     readOnly: drive.isReadOnly,
     system,
     mountpoints,
-    unsafeReasons: unsafe,
-    warnings,
+    unsafeReasons: unsafe.map(english),
+    warnings: warnings.map(english),
+    unsafeKeys: unsafe,
+    warningKeys: warnings,
   };
 }

@@ -50,10 +50,10 @@ export function deviceKeyOfPath(path: string): string {
   try {
     stats = statSync(path, { bigint: true });
   } catch {
-    throw new CardsmithError('device-gone', `${path} does not exist (was the card removed?)`, { device: path });
+    throw CardsmithError.keyed('device-gone', 'safety.missing', { device: path }, { device: path });
   }
   const key = blockDeviceKey(stats);
-  if (key === null) throw new CardsmithError('unsafe-target', `${path} is not a block device; only whole cards are written`, { device: path });
+  if (key === null) throw CardsmithError.keyed('unsafe-target', 'safety.notBlock', { device: path }, { device: path });
   return key;
 }
 

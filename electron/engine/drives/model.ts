@@ -1,5 +1,6 @@
 /** A drive as the scanner reports it, and why it may not be written. Pure types. */
 import { z } from 'zod';
+import { KeyedMessageSchema } from '../errors';
 
 export const ReaderKindSchema = z.enum(['sd', 'usb', 'internal', 'loop', 'virtual', 'unknown']);
 
@@ -31,5 +32,8 @@ export const DriveSchema = z.object({
   warnings: z.array(z.string()),
   /** Filled by the Linux scanner; absent where the OS gives no reader identity. */
   reader: DriveReaderSchema.optional(),
+  /** The same reasons and warnings as message keys, in the same order, for the app to translate. */
+  unsafeKeys: z.array(KeyedMessageSchema).optional(),
+  warningKeys: z.array(KeyedMessageSchema).optional(),
 });
 export type Drive = z.infer<typeof DriveSchema>;

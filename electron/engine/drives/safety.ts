@@ -35,12 +35,12 @@ export async function checkTarget(device: string, options: ScanOptions): Promise
     try {
       isBlock = statSync(path).isBlockDevice();
     } catch {
-      throw new CardsmithError('device-gone', `${device} does not exist (was the card removed?)`, { device });
+      throw CardsmithError.keyed('device-gone', 'safety.missing', { device }, { device });
     }
-    if (!isBlock) throw new CardsmithError('unsafe-target', `${device} is not a block device; only whole cards are written`, { device });
+    if (!isBlock) throw CardsmithError.keyed('unsafe-target', 'safety.notBlock', { device }, { device });
   }
   const drive = (await scanDrives({ ...options, all: true })).find((d) => d.device === path);
-  if (!drive) throw new CardsmithError('device-gone', `${device} is not among the connected drives`, { device });
+  if (!drive) throw CardsmithError.keyed('device-gone', 'safety.notConnected', { device }, { device });
   assertSafe(drive);
   // macOS: the raw node the card is opened as, so the open descriptor can be checked against it.
   return { drive, tree: null, key: process.platform === 'darwin' ? deviceKeyOfPath(macDisk(path).raw) : path };
@@ -53,9 +53,9 @@ async function checkLinuxTarget(device: string, options: ScanOptions): Promise<S
   if (!top) {
     const parent = devices.find((d) => descendants(d).some((child) => child.majMin === key));
     if (parent) {
-      throw new CardsmithError('unsafe-target', `${device} is a partition of ${parent.path}; choose the whole card`, { device, disk: parent.path });
+      throw CardsmithError.keyed('unsafe-target', 'safety.partition', { device, disk: parent.path }, { device, disk: parent.path });
     }
-    throw new CardsmithError('device-gone', `${device} is not among the connected drives`, { device });
+    throw CardsmithError.keyed('device-gone', 'safety.notConnected', { device }, { device });
   }
   const drive = classifyDrive(top, linuxHostFacts(options));
   assertSafe(drive);
@@ -63,11 +63,14 @@ async function checkLinuxTarget(device: string, options: ScanOptions): Promise<S
 }
 
 function assertSafe(drive: Drive): void {
+  if (drive.unsafeKeys?.length) {
+    throw CardsmithError.keyed('unsafe-target', 'safety.unsafe', { device: drive.device }, { device: drive.device, reasons: drive.unsafeReasons }, { notes: drive.unsafeKeys.slice(0, 8) });
+  }
   if (drive.unsafeReasons.length > 0) {
     throw new CardsmithError('unsafe-target', `${drive.device} is not a safe target: ${drive.unsafeReasons.join('; ')}`, {
       device: drive.device,
       reasons: drive.unsafeReasons,
     });
   }
-  if (drive.sizeBytes === null) throw new CardsmithError('unsafe-target', `${drive.device} has an unknown size`, { device: drive.device });
+  if (drive.sizeBytes === null) throw CardsmithError.keyed('unsafe-target', 'safety.sizeUnknown', { device: drive.device }, { device: drive.device });
 }

@@ -14,6 +14,7 @@ import { descendants, type BlockDevice } from './lsblk';
 import { parseMountinfo } from './scan';
 import type { SafeTarget } from './safety';
 import { runTool, ToolError, which } from '../tools';
+import { message } from '../messages';
 
 export interface Mount {
   readonly device: string;
@@ -45,7 +46,7 @@ async function unmountOne(mount: Mount, log: (message: string) => void): Promise
     log(`unmounted ${mount.mountPoint} (${mount.device})`);
   } catch (error) {
     if (!(error instanceof ToolError) || error.failure !== 'exit') throw error;
-    throw new CardsmithError('busy', `Could not unmount ${mount.mountPoint} (${mount.device}): ${error.stderr.trim() || error.message}`, { ...mount });
+    throw CardsmithError.keyed('busy', 'unmount.failed', { mountPoint: mount.mountPoint, device: mount.device, said: error.stderr.trim() || error.message }, { ...mount });
   }
 }
 
@@ -56,7 +57,7 @@ export async function unmountTree(tree: BlockDevice, log: (message: string) => v
   for (const mount of mounts) await unmountOne(mount, log);
   const left = mountsOnTree(tree, readMounts());
   if (left.length > 0) {
-    throw new CardsmithError('busy', `${tree.path} is still mounted at ${left.map((m) => m.mountPoint).join(', ')}`, {
+    throw CardsmithError.keyed('busy', 'unmount.stillMounted', { device: tree.path, mounts: left.map((m) => m.mountPoint).join(', ') }, {
       device: tree.path,
       mounts: left,
     });
@@ -71,7 +72,7 @@ async function runStep(argv: readonly string[], device: string): Promise<void> {
     await runTool(tool, args);
   } catch (error) {
     if (!(error instanceof ToolError) || error.failure !== 'exit') throw error;
-    throw new CardsmithError('busy', `Could not release ${device}: ${argv.join(' ')} failed: ${error.stderr.trim() || error.message}`, { device, command: argv.join(' ') });
+    throw CardsmithError.keyed('busy', 'unmount.releaseFailed', { device, command: argv.join(' '), said: error.stderr.trim() || error.message }, { device, command: argv.join(' ') });
   }
 }
 
@@ -80,7 +81,7 @@ export async function releaseCard(target: SafeTarget, ctx: JobContext): Promise<
   ctx.phase('unmount', 'start');
   const log = (message: string): void => ctx.log('info', message);
   const steps = staticCardPlan(cardOs(), target.drive.device, 'write').release;
-  if (steps.length === 0) return ctx.phase('unmount', 'done', 'the volumes are locked and dismounted when the card is opened');
+  if (steps.length === 0) return ctx.phase('unmount', 'done', message('phase.unmount.locked'));
   let released = 0;
   for (const step of steps) {
     if (step.call === 'unmount-mounts') {
@@ -91,7 +92,7 @@ export async function releaseCard(target: SafeTarget, ctx: JobContext): Promise<
       log(`${step.argv.join(' ')}: released every volume of ${target.drive.device}`);
     }
   }
-  ctx.phase('unmount', 'done', steps.some((s) => s.call === 'unmount-mounts') ? (released === 0 ? 'nothing was mounted' : `${released} mount(s) released`) : undefined);
+  ctx.phase('unmount', 'done', steps.some((s) => s.call === 'unmount-mounts') ? message('phase.unmount.released', { count: released }) : undefined);
 }
 
 /** Ejects (powers off) the card after a job; a failure is reported, never thrown. */
@@ -101,11 +102,11 @@ export async function ejectCard(device: string, ctx: JobContext): Promise<void> 
     if (!which(tool)) continue;
     try {
       await runTool(tool, args);
-      ctx.phase('eject', 'done', `${tool} ${args.join(' ')}`);
+      ctx.phase('eject', 'done', message('phase.eject.by', { command: `${tool} ${args.join(' ')}` }));
       return;
     } catch (error) {
       ctx.log('warn', `${tool} could not eject ${device}: ${(error as Error).message.trim()}`);
     }
   }
-  ctx.phase('eject', 'skipped', 'no eject tool succeeded; remove the card when its light stops');
+  ctx.phase('eject', 'skipped', message('phase.eject.failed'));
 }

@@ -46,7 +46,7 @@ export function invokingUser(env: NodeJS.ProcessEnv = process.env): InvokingUser
     // no such user in the name service
   }
   const user = parsePasswdLine(line);
-  if (!user || user.uid !== uid) throw new CardsmithError('permission', `User id ${uid}, who asked for the privileged writer, has no account entry`, { uid });
+  if (!user || user.uid !== uid) throw CardsmithError.keyed('permission', 'elevated.noAccount', { uid }, { uid });
   return user;
 }
 

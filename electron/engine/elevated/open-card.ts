@@ -34,7 +34,7 @@ export async function openCard(device: string, mode: 'write' | 'read', options: 
     const opened = deviceKeyOfFd(target.fd);
     if (opened !== safe.key || isPartition(opened)) {
       await target.close();
-      throw new CardsmithError('unsafe-target', `${device} changed between the safety check and the open (opened ${opened ?? 'no block device'}, checked ${safe.key}); nothing was written`, {
+      throw CardsmithError.keyed('unsafe-target', 'elevated.changed', { device, opened: opened ?? 'no block device', checked: safe.key }, {
         device,
       });
     }

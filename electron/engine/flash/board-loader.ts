@@ -18,6 +18,7 @@ import type { Board } from '../boards/model';
 import { readDiskLayout, type ReadAt } from '../disk/read-layout';
 import { CardsmithError, toErrorInfo } from '../errors';
 import type { JobContext } from '../job';
+import { message, type Message } from '../messages';
 import { alignedBuffers, alignUp } from './aligned';
 import type { TargetDevice } from './device';
 import { differingRanges } from './digests';
@@ -27,7 +28,7 @@ import { HEAD_BYTES, mergeRanges, type ByteRange } from './plan';
 
 const WASM_PAGE = 65536;
 
-export type LoaderStep = { readonly kind: 'skip'; readonly reason: string } | { readonly kind: 'write'; readonly board: Board; readonly loader: LoaderFiles };
+export type LoaderStep = { readonly kind: 'skip'; readonly reason: Message } | { readonly kind: 'write'; readonly board: Board; readonly loader: LoaderFiles };
 
 /** The highest card byte any of the board's loader layouts reaches. */
 function loaderReach(board: Board): number {
@@ -56,12 +57,10 @@ async function defaultLoader(board: Board): Promise<LoaderFiles> {
   } catch (error) {
     const info = toErrorInfo(error);
     if (info.cause !== 'bad-input') throw error;
-    throw new CardsmithError(
-      'bad-input',
-      `The image holds no valid loader for ${board.name} at its offsets, and no loader source was given (${info.message})`,
-      { board: board.id, ...info.details },
-      `Pass --loader-from with the loader: a folder or file, or Debian's u-boot package for the board (a .deb path or URL). ${info.hint ?? ''}`.trim(),
-    );
+    throw CardsmithError.keyed('bad-input', 'flash.noLoader', { board: board.name }, { board: board.id, reason: info.message, ...info.details }, {
+      hint: message('flash.noLoaderHint'),
+      notes: info.key === undefined ? [] : [{ key: info.key, params: info.params ?? {} }],
+    });
   }
 }
 
@@ -77,7 +76,7 @@ export async function prepareLoader(
   deviceBytes: number,
   ctx: JobContext,
 ): Promise<LoaderStep> {
-  if (board.bootMethod !== 'raw-offset') return { kind: 'skip', reason: `${board.name} has no loader at raw card offsets (${board.bootMethod})` };
+  if (board.bootMethod !== 'raw-offset') return { kind: 'skip', reason: message('phase.bootloader.noRawOffsets', { board: board.name, method: board.bootMethod }) };
   const input = await open();
   try {
     const head = await imageHead(input, board);
@@ -86,7 +85,7 @@ export async function prepareLoader(
       const inspection = await inspectDisk(input.path, head.read, Math.max(head.bytes, 1), [board]);
       if (inspection.consistentBoards.includes(board.id)) {
         const found = inspection.loaders.map((l) => `${l.kind} at byte ${l.offset}`).join(', ');
-        return { kind: 'skip', reason: `the image already holds a valid loader for ${board.name} (${found})` };
+        return { kind: 'skip', reason: message('phase.bootloader.imageHasLoader', { board: board.name, found }) };
       }
     }
     const plain = input.compression === 'none' && (await stat(input.path).then((s) => s.isFile(), () => false));
@@ -111,7 +110,7 @@ async function plannedPatches(step: Extract<LoaderStep, { kind: 'write' }>, read
 
 /** After the image body: plans against the card's layout as it will be, and returns the writes. */
 export async function loaderPatches(step: Extract<LoaderStep, { kind: 'write' }>, read: ReadAt, deviceBytes: number, ctx: JobContext): Promise<Patch[]> {
-  ctx.phase('bootloader', 'start', `${step.board.name} from ${step.loader.origin}`);
+  ctx.phase('bootloader', 'start', message('phase.bootloader.from', { board: step.board.name, origin: step.loader.origin }));
   return plannedPatches(step, read, deviceBytes, ctx);
 }
 
@@ -130,7 +129,7 @@ export async function verifyLoaderStep(
 ): Promise<LoaderStep | null> {
   try {
     if (open) return await prepareLoader(board, from, open, deviceBytes, ctx);
-    if (board.bootMethod !== 'raw-offset') return { kind: 'skip', reason: `${board.name} has no loader at raw card offsets (${board.bootMethod})` };
+    if (board.bootMethod !== 'raw-offset') return { kind: 'skip', reason: message('phase.bootloader.noRawOffsets', { board: board.name, method: board.bootMethod }) };
     return { kind: 'write', board, loader: await resolveLoaderFiles(board, from, { signal: ctx.signal }) };
   } catch (error) {
     const info = toErrorInfo(error);
@@ -154,7 +153,7 @@ export async function compareLoader(
     ctx.throwIfCancelled();
     const card = await read(patch.offset, patch.bytes.length);
     if (card.length < patch.bytes.length) {
-      throw new CardsmithError('too-small', `${target.path} ended at byte ${patch.offset + card.length}, inside the loader write at byte ${patch.offset}`, {
+      throw CardsmithError.keyed('too-small', 'flash.loaderPastEnd', { device: target.path, offset: patch.offset + card.length, at: patch.offset }, {
         device: target.path,
         offset: patch.offset + card.length,
       });

@@ -6,6 +6,7 @@
  */
 import { MAX_REPORTED_RANGES } from '../api';
 import { CardsmithError, toErrorInfo } from '../errors';
+import { message } from '../messages';
 import type { JobContext } from '../job';
 import type { ReadAt } from '../disk/read-layout';
 import { firstBootPatches, type FirstBootPlan } from '../customise/firstboot/flash-step';
@@ -46,7 +47,7 @@ export interface CardWritten {
 /** The error a person sees, with the log file named. */
 export function reported(error: unknown, log: JobLog): CardsmithError {
   const info = toErrorInfo(error);
-  const out = new CardsmithError(info.cause, info.message, info.details, info.hint);
+  const out = CardsmithError.fromInfo(info);
   out.info.logFile = log.path;
   log.line('error', `${info.cause}: ${info.message} ${JSON.stringify(info.details ?? {})}`);
   return out;
@@ -55,10 +56,10 @@ export function reported(error: unknown, log: JobLog): CardsmithError {
 /** Unwraps an interrupted write into the error a person should read, saying what the card holds. */
 export function interruption(error: unknown, device: string): unknown {
   if (!(error instanceof InterruptedWrite)) return error;
-  const state = error.headZeroed ? `the first MiB of ${device} is zeroed, so the partial card will not boot or mount` : `the first MiB of ${device} could not be zeroed`;
+  const state = message(error.headZeroed ? 'flash.headZeroed' : 'flash.headNotZeroed', { device });
   const info = toErrorInfo(error.reason);
-  if (info.cause === 'cancelled') return new CardsmithError('cancelled', `Cancelled; ${state}`, { device, headZeroed: error.headZeroed });
-  return new CardsmithError(info.cause, `${info.message}; ${state}`, { ...info.details, headZeroed: error.headZeroed }, info.hint);
+  if (info.cause === 'cancelled') return CardsmithError.keyed('cancelled', 'flash.cancelled', {}, { device, headZeroed: error.headZeroed }, { notes: [state] });
+  return CardsmithError.fromInfo({ ...info, details: { ...info.details, headZeroed: error.headZeroed } }, undefined, { notes: [state] });
 }
 
 export function describeRanges(ranges: readonly ByteRange[]): string {
@@ -108,14 +109,9 @@ export async function writeCard(job: CardWrite, ctx: JobContext, log: JobLog): P
           }
         : {}),
     });
-    const notes = [
-      written.zeroedOutBytes > 0 ? `${written.zeroedOutBytes} bytes of holes zeroed by the device` : '',
-      written.unwrittenZeroBytes > 0 ? `${written.unwrittenZeroBytes} bytes of zeros not written (the card read zero there)` : '',
-      written.skippedHoleBytes > 0 ? `${written.skippedHoleBytes} bytes of holes left as they were` : '',
-    ].filter(Boolean);
-    ctx.phase('write', 'done', `${written.dataBytes} bytes of data, ${written.imageBytes}-byte image${notes.map((n) => `, ${n}`).join('')}`);
+    ctx.phase('write', 'done', message('phase.write.done', { dataBytes: written.dataBytes, imageBytes: written.imageBytes, zeroedOut: written.zeroedOutBytes, unwritten: written.unwrittenZeroBytes, skipped: written.skippedHoleBytes }));
     const loaderRanges = mergeRanges(written.patchPieces.map((p) => ({ start: p.start, end: p.start + p.length })));
-    if (step.kind === 'write') ctx.phase('bootloader', 'done', `${describeRanges(loaderRanges)} from ${step.loader.origin}`);
+    if (step.kind === 'write') ctx.phase('bootloader', 'done', message('phase.bootloader.written', { ranges: loaderRanges.map((r) => `${r.start}..${r.end - 1}`).join(', '), origin: step.loader.origin }));
     else ctx.phase('bootloader', 'skipped', step.reason);
     await input.close();
     closed = true;
@@ -143,13 +139,13 @@ export async function writeCard(job: CardWrite, ctx: JobContext, log: JobLog): P
         throw new InterruptedWrite(error, zeroed);
       }
       if (outcome.mismatches.length > 0) {
-        throw new CardsmithError('checksum-mismatch', `${target.path} does not read back what was written: ${describeRanges(outcome.mismatches)}`, {
+        throw CardsmithError.keyed('checksum-mismatch', 'flash.readbackMismatch', { device: target.path, count: outcome.mismatches.length, bytes: outcome.mismatches.reduce((sum, r) => sum + r.end - r.start, 0), first: outcome.mismatches[0]?.start ?? 0 }, {
           device: target.path,
           ...boundedRanges(outcome.mismatches, log),
         });
       }
       verified = true;
-      ctx.phase('verify', 'done', `${outcome.bytesChecked} bytes identical${loaderRanges.length > 0 ? ', loader included' : ''}`);
+      ctx.phase('verify', 'done', message(loaderRanges.length > 0 ? 'phase.verify.identicalWithLoader' : 'phase.verify.identical', { bytes: outcome.bytesChecked }));
     } else {
       ctx.phase('verify', 'skipped');
     }

@@ -61,7 +61,7 @@ export const localCardAccess: CardAccess = async (device, options) => {
       // The path could have been re-pointed between the check and the open: the descriptor decides.
       if (process.platform === 'linux' && deviceKeyOfFd(target.fd) !== info.key) {
         await target.close();
-        throw new CardsmithError('unsafe-target', `${device} changed between the safety check and the open; nothing was written`, { device });
+        throw CardsmithError.keyed('unsafe-target', 'flash.cardChanged', { device }, { device });
       }
       return target;
     },
@@ -96,7 +96,7 @@ export function isOnCard(path: string, key: string): boolean {
  */
 export function refuseOwnSource(device: string, key: string, sourcePath: string | undefined): void {
   if (sourcePath === undefined || !isOnCard(sourcePath, key)) return;
-  throw new CardsmithError('unsafe-target', `${sourcePath} is on ${device} itself; a card cannot be written from its own contents`, { device, source: sourcePath });
+  throw CardsmithError.keyed('unsafe-target', 'flash.sourceOnCard', { source: sourcePath, device }, { device, source: sourcePath });
 }
 
 /** The same refusal for a request, before it is sent to the elevated part (Linux: by device number). */

@@ -173,10 +173,10 @@ async function ioctlStep(step: Extract<Step, { call: 'ioctl' }>, fd: number, io:
         await new Promise((resolve) => setTimeout(resolve, step.retryMs));
         continue;
       }
-      throw new CardsmithError(step.code === 'FSCTL_LOCK_VOLUME' ? 'busy' : 'io', `${step.code} failed on ${where} (${attempt} attempt(s)): ${(error as Error).message}`, { device, volume: where });
+      throw CardsmithError.keyed(step.code === 'FSCTL_LOCK_VOLUME' ? 'busy' : 'io', 'device.volumeStep', { code: step.code, volume: where, attempts: attempt, said: (error as Error).message }, { device, volume: where });
     }
     if (outcome === 'done') return;
-    if (step.code === 'FSCTL_LOCK_VOLUME') throw new CardsmithError('not-implemented', `Cannot lock ${where}: the native module lacks FSCTL_LOCK_VOLUME; nothing was written`, { device });
+    if (step.code === 'FSCTL_LOCK_VOLUME') throw CardsmithError.keyed('not-implemented', 'device.noLock', { volume: where }, { device });
     log(`${step.code} is not available in the native module; skipped for ${step.handle}`);
     return;
   }

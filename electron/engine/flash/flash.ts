@@ -22,6 +22,7 @@ import { buildForCard, type BuiltImage } from './built-image';
 import { assertCapacity } from '../check/remember';
 import { prepareFirstBoot } from '../customise/firstboot/flash-step';
 import { boundedRanges, describeRanges, interruption, reported, writeCard } from './card-flash';
+import { english, message } from '../messages';
 
 type FlashRequest = Extract<Request, { op: 'flash' }>;
 type FlashBuild = NonNullable<FlashRequest['build']>;
@@ -31,7 +32,7 @@ type VerifyRequest = Extract<Request, { op: 'verify' }>;
 function imageOrigin(request: FlashRequest): { kind: 'source'; source: string } | { kind: 'build'; build: FlashBuild } {
   if (request.source !== undefined && request.build === undefined) return { kind: 'source', source: request.source };
   if (request.build !== undefined && request.source === undefined) return { kind: 'build', build: request.build };
-  throw new CardsmithError('bad-input', 'A flash needs exactly one of an image (source) and a build recipe (build)', {
+  throw CardsmithError.keyed('bad-input', 'flash.oneSource', {}, {
     source: request.source ?? null,
     build: request.build ? 'given' : null,
   });
@@ -40,8 +41,8 @@ function imageOrigin(request: FlashRequest): { kind: 'source'; source: string } 
 /** The loader step: none without a board; a built image already holds the loader its build placed. */
 async function loaderStep(request: FlashRequest, origin: ReturnType<typeof imageOrigin>, image: string, deviceBytes: number, ctx: JobContext): Promise<LoaderStep> {
   const boardId = request.board ?? (origin.kind === 'build' ? origin.build.board : undefined);
-  if (boardId === undefined) return { kind: 'skip', reason: 'no board given; the image carries its loader' };
-  if (origin.kind === 'build') return { kind: 'skip', reason: `the build placed the loader for ${boardId} in the image` };
+  if (boardId === undefined) return { kind: 'skip', reason: message('phase.bootloader.noBoard') };
+  if (origin.kind === 'build') return { kind: 'skip', reason: message('phase.bootloader.built', { board: boardId }) };
   return prepareLoader(findBoard(boardId), request.loaderFrom, () => openImageInput(image, ctx), deviceBytes, ctx);
 }
 
@@ -67,7 +68,7 @@ export async function flash(request: FlashRequest, outer: JobContext, access: Ca
     ctx.log('info', `target ${card.info.device}: ${card.info.description}, ${deviceBytes} bytes; ${plan.dataBytes ?? 'unknown'} data bytes to write`);
     for (const warning of card.info.warnings) ctx.log('warn', warning);
     const step = await loaderStep(request, origin, image, deviceBytes, ctx);
-    if (request.customise && origin.kind === 'build') throw new CardsmithError('bad-input', 'Give the settings of a built card in its recipe (build.customise)', {});
+    if (request.customise && origin.kind === 'build') throw CardsmithError.keyed('bad-input', 'flash.settingsInRecipe', {}, {});
     const firstBoot = await prepareFirstBoot(request, image, { path: image, compression: input.compression }, ctx);
 
     // The card step owns the input from here (it closes it once the body is written).
@@ -101,7 +102,7 @@ async function loaderMismatch(board: Board, request: VerifyRequest, bmapOnly: bo
   const open = bmapOnly ? null : (): Promise<ImageInput> => openImageInput(request.source, ctx);
   const step = await verifyLoaderStep(board, request.loaderFrom, open, deviceBytes, ctx);
   if (step?.kind === 'skip') {
-    ctx.log('info', `loader region held to the image: ${step.reason}`);
+    ctx.log('info', `loader region held to the image: ${english(step.reason)}`);
     return [...body];
   }
   if (step?.kind === 'write') {
@@ -139,7 +140,7 @@ export async function verify(request: VerifyRequest, outer: JobContext, access: 
     const outcome = bmap ? await verifyAgainstBmap(target, bmap, ctx) : await verifyAgainstImage(target, input as ImageInput, deviceBytes, ctx);
     const mismatches = board ? await loaderMismatch(board, request, bmapOnly, target, deviceBytes, outcome.mismatches, ctx) : [...outcome.mismatches];
     const ok = mismatches.length === 0;
-    ctx.phase('verify', 'done', ok ? `${outcome.bytesChecked} bytes identical` : `differs at ${describeRanges(mismatches)}`);
+    ctx.phase('verify', 'done', ok ? message('phase.verify.identical', { bytes: outcome.bytesChecked }) : message('phase.verify.differs', { ranges: mismatches.slice(0, 5).map((r) => `${r.start}..${r.end - 1}`).join(', '), more: Math.max(0, mismatches.length - 5) }));
     return { device: card.info.device, ok, bytesChecked: outcome.bytesChecked, ...boundedRanges(mismatches, log), logFile: log.path };
   } catch (error) {
     throw reported(error, log);

@@ -21,6 +21,7 @@ import { bmapSizedReader, readBmap } from '../sources/open-image';
 import { openImageRef } from '../sources/source-operations';
 import { CardsmithError } from '../errors';
 import type { JobContext } from '../job';
+import { message } from '../messages';
 import { tooSmall, type ByteRange } from './plan';
 
 export interface ImageInput extends PullReader {
@@ -50,7 +51,7 @@ export interface Lent {
 }
 
 function tooLong(path: string, position: number): CardsmithError {
-  return new CardsmithError('source-corrupt', `The image ${path} continues past byte ${position}, the size its header or block map declares`, { path, offset: position });
+  return CardsmithError.keyed('source-corrupt', 'flash.imageTooLong', { path, offset: position }, { path, offset: position });
 }
 
 function imageInput(source: PullReader, about: Pick<ImageInput, 'path' | 'compression' | 'sizeBytes' | 'minSizeBytes' | 'bmap' | 'rereadable'>): ImageInput {
@@ -76,9 +77,10 @@ interface CheckedRange {
 }
 
 function rangeCorrupt(path: string, range: CheckedRange, actual: string): CardsmithError {
-  return new CardsmithError(
+  return CardsmithError.keyed(
     'source-corrupt',
-    `The image ${path} block map range ${range.number} (bytes ${range.start}..${range.end - 1}) has checksum ${actual}, the bmap says ${range.checksum}`,
+    'flash.rangeChecksum',
+    { path, range: range.number, start: range.start, end: range.end - 1, actual, expected: range.checksum ?? '' },
     { path, range: range.number, start: range.start, end: range.end, expected: range.checksum, actual },
   );
 }
@@ -146,11 +148,12 @@ function rangeChecked(source: PullReader, bmap: Bmap, path: string): PullReader 
 export function refuseSmallCard(input: ImageInput, deviceBytes: number, device: string): void {
   if (input.sizeBytes !== null && input.sizeBytes > deviceBytes) throw tooSmall(input.sizeBytes, deviceBytes, device);
   if (input.minSizeBytes <= deviceBytes) return;
-  throw new CardsmithError(
+  throw CardsmithError.keyed(
     'too-small',
-    `The image needs at least ${input.minSizeBytes} bytes (its ${input.compression} size field says so) but the card ${device} has only ${deviceBytes}`,
+    'flash.tooSmallHeader',
+    { imageBytes: input.minSizeBytes, compression: input.compression, device, deviceBytes },
     { imageBytes: input.minSizeBytes, deviceBytes, device },
-    'Use a larger card. If the image file may be cut short, download it again: its size field is then arbitrary bytes.',
+    { hint: message('flash.tooSmallHeaderHint') },
   );
 }
 

@@ -43,7 +43,7 @@ export class JobLog {
       try {
         return create(mkdtempSync(join(tmpdir(), 'cardsmith-logs-')));
       } catch {
-        throw new CardsmithError('no-space', `Cannot create a log file in ${logDir()} or the temp folder`, { dir: logDir() });
+        throw CardsmithError.keyed('no-space', 'flash.noLogFile', { dir: logDir() }, { dir: logDir() });
       }
     }
   }

@@ -8,6 +8,7 @@
  */
 import type { CardOutcome, JobEvent, Request, ResultOf } from '../api';
 import { findBoard } from '../boards/db';
+import { message } from '../messages';
 import { CardsmithError, toErrorInfo } from '../errors';
 import { createJobContext, type JobContext } from '../job';
 import { assertCapacity } from '../check/remember';
@@ -106,7 +107,7 @@ export async function flashMany(request: FlashManyRequest, outer: JobContext, ac
         for (const warning of card.info.warnings) ctx.log('warn', warning);
         // Cards of one size share the loader plan (it depends on the image and the card's size).
         if (board && !steps.has(deviceBytes)) steps.set(deviceBytes, prepareLoader(board, request.loaderFrom, reopen, deviceBytes, ctx));
-        const step = board ? await (steps.get(deviceBytes) as Promise<LoaderStep>) : ({ kind: 'skip', reason: 'no board given; the image carries its loader' } as const);
+        const step = board ? await (steps.get(deviceBytes) as Promise<LoaderStep>) : ({ kind: 'skip', reason: message('phase.bootloader.noBoard') } as const);
         ready.push({ prepared: { card, plan, step }, ctx, log });
       } catch (error) {
         outcomes.set(device, failed(device, error, log));

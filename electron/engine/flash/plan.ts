@@ -43,11 +43,8 @@ export interface PlanInput {
 }
 
 export function tooSmall(imageBytes: number, deviceBytes: number, device?: string): CardsmithError {
-  return new CardsmithError(
-    'too-small',
-    `The image needs ${imageBytes} bytes but the card${device ? ` ${device}` : ''} has only ${deviceBytes}`,
-    { imageBytes, deviceBytes, ...(device ? { device } : {}) },
-  );
+  const details = { imageBytes, deviceBytes, ...(device ? { device } : {}) };
+  return device ? CardsmithError.keyed('too-small', 'flash.tooSmallCard', { imageBytes, deviceBytes, device }, details) : CardsmithError.keyed('too-small', 'flash.tooSmall', { imageBytes, deviceBytes }, details);
 }
 
 export function planWrite(input: PlanInput): WritePlan {
@@ -65,13 +62,13 @@ export function planWrite(input: PlanInput): WritePlan {
       dataBytes: imageBytes,
     };
   }
-  if (imageBytes === null) throw new CardsmithError('bad-input', 'A block map needs the image size it describes');
+  if (imageBytes === null) throw CardsmithError.keyed('bad-input', 'flash.bmapNoSize', {});
   const segments: Segment[] = [];
   let position = 0;
   let dataBytes = 0;
   for (const range of mapped) {
     if (range.start < position || range.end > imageBytes || range.end <= range.start) {
-      throw new CardsmithError('bad-input', `Block map range ${range.start}..${range.end} is out of order or outside the ${imageBytes}-byte image`, { ...range, imageBytes });
+      throw CardsmithError.keyed('bad-input', 'flash.bmapRange', { start: range.start, end: range.end, imageBytes }, { ...range, imageBytes });
     }
     if (range.start > position) segments.push({ kind: 'hole', start: position, end: range.start });
     segments.push({ kind: 'data', start: range.start, end: range.end });

@@ -55,7 +55,7 @@ async function readAhead(
       const got = await current.read;
       const length = current.range.end - current.range.start;
       if (got < length) {
-        throw new CardsmithError('too-small', `${target.path} ended at byte ${current.range.start + got} while reading back byte ${current.range.end - 1}`, {
+        throw CardsmithError.keyed('too-small', 'flash.cardEndedReading', { device: target.path, offset: current.range.start + got, last: current.range.end - 1 }, {
           device: target.path,
           offset: current.range.start + got,
         });
@@ -98,7 +98,7 @@ export async function verifyAgainstImage(target: TargetDevice, input: ImageInput
     const want = range.end - range.start;
     const got = await input.read(expected.subarray(0, want));
     position += got;
-    if (got < want) throw new CardsmithError('source-corrupt', `The image ${input.path} ended at byte ${position}, before byte ${range.end}`, { path: input.path, offset: position });
+    if (got < want) throw CardsmithError.keyed('source-corrupt', 'flash.imageEnded', { path: input.path, offset: position, expected: range.end }, { path: input.path, offset: position });
     mismatches.push(...differingRanges(expected.subarray(0, want), data, range.start));
   };
   if (ranges) {
@@ -109,7 +109,7 @@ export async function verifyAgainstImage(target: TargetDevice, input: ImageInput
     return { bytesChecked, mismatches: mergeRanges(mismatches) };
   }
   if (input.sizeBytes !== null) {
-    if (input.sizeBytes > deviceBytes) throw new CardsmithError('too-small', `The image has ${input.sizeBytes} bytes but ${target.path} only ${deviceBytes}`, { imageBytes: input.sizeBytes, deviceBytes });
+    if (input.sizeBytes > deviceBytes) throw CardsmithError.keyed('too-small', 'flash.imageLarger', { imageBytes: input.sizeBytes, device: target.path, deviceBytes }, { imageBytes: input.sizeBytes, deviceBytes });
     const bytesChecked = await readAhead(target, [{ start: 0, end: input.sizeBytes }], ctx, compare);
     await input.finish(input.sizeBytes);
     return { bytesChecked, mismatches: mergeRanges(mismatches) };
@@ -121,9 +121,9 @@ export async function verifyAgainstImage(target: TargetDevice, input: ImageInput
     ctx.throwIfCancelled();
     const got = await input.read(expected);
     if (got === 0) break;
-    if (position + got > deviceBytes) throw new CardsmithError('too-small', `The image is larger than ${target.path} (${deviceBytes} bytes)`, { deviceBytes });
+    if (position + got > deviceBytes) throw CardsmithError.keyed('too-small', 'flash.imageLargerThan', { device: target.path, deviceBytes }, { deviceBytes });
     const read = await target.read(card.subarray(0, Math.min(alignUp(got, target.blockSize), deviceBytes - position)), position);
-    if (read < got) throw new CardsmithError('too-small', `${target.path} ended at byte ${position + read}`, { offset: position + read });
+    if (read < got) throw CardsmithError.keyed('too-small', 'flash.cardEnded', { device: target.path, offset: position + read }, { offset: position + read });
     mismatches.push(...differingRanges(expected.subarray(0, got), card.subarray(0, got), position));
     position += got;
     progress.update(position);
@@ -137,7 +137,7 @@ export async function verifyAgainstImage(target: TargetDevice, input: ImageInput
 /** On its own with only a bmap: each mapped range's checksum against the card's bytes there. */
 export async function verifyAgainstBmap(target: TargetDevice, bmap: Bmap, ctx: JobContext): Promise<VerifyOutcome> {
   if (bmap.checksumType === null || bmap.ranges.some((r) => r.checksum === undefined)) {
-    throw new CardsmithError('bad-input', 'This bmap carries no per-range checksums to verify against; give the image instead');
+    throw CardsmithError.keyed('bad-input', 'flash.bmapNoChecksums', {});
   }
   const type = bmap.checksumType;
   const ranges = bmap.ranges.map((r) => ({ ...rangeBytes(bmap, r), checksum: r.checksum as string }));

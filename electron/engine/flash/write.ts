@@ -346,7 +346,7 @@ async function zeroHole(writer: Writer, zeroOut: ZeroOut | null, start: number, 
 }
 
 function shortSource(input: ImageInput, at: number, expected: number): CardsmithError {
-  return new CardsmithError('source-corrupt', `The image ${input.path} ended at byte ${at}, before byte ${expected} that its size or block map promises`, {
+  return CardsmithError.keyed('source-corrupt', 'flash.imageShort', { path: input.path, offset: at, expected }, {
     path: input.path,
     offset: at,
     expected,

@@ -29,7 +29,7 @@ export async function tarballStream(path: string): Promise<() => AsyncIterable<U
     await handle.close();
   }
   const format = detectFormat(head);
-  if (format === 'zip') throw new CardsmithError('bad-input', `"${path}" is a zip archive; a root filesystem must be a tarball or a directory`, { path });
+  if (format === 'zip') throw CardsmithError.keyed('bad-input', 'rootfs.zip', { path }, { path });
   const decoded = (): Readable => {
     const decoder = createDecompressor(format);
     const file = createReadStream(path, { highWaterMark: READ_CHUNK });

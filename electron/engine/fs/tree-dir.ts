@@ -87,7 +87,7 @@ export async function treeFromDirectory(root: string): Promise<TreeSource> {
   const xattrsByPath = await readXattrs(root);
   const none = new Map<string, Uint8Array>();
   const rootStat = await lstat(root, { bigint: true });
-  if (!rootStat.isDirectory()) throw new CardsmithError('bad-input', `"${root}" is not a directory`, { path: root });
+  if (!rootStat.isDirectory()) throw CardsmithError.keyed('bad-input', 'file.notDirectory', { path: root }, { path: root });
   const tree: DirNode = newDir(metaOf(rootStat, xattrsByPath.get('') ?? none));
   const files: FileNode[] = [];
   const hostPaths = new Map<FileNode, string>();

@@ -111,7 +111,7 @@ export async function treeFromTar(open: () => AsyncIterable<Uint8Array>, options
     if (entry.kind === 'hardlink') {
       const target = lookup(entry.linkTarget ?? '');
       if (!target || target.kind === 'dir') {
-        throw new CardsmithError('bad-input', `Hard link "${entry.path}" points to "${entry.linkTarget}", which is not an earlier non-directory entry`, {
+        throw CardsmithError.keyed('bad-input', 'rootfs.badHardLink', { path: entry.path, target: entry.linkTarget ?? '' }, {
           path: entry.path,
           target: entry.linkTarget,
           offset: entry.headerOffset,

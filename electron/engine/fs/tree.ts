@@ -78,7 +78,7 @@ export function newDir(meta: NodeMeta): DirNode {
 export function checkName(name: string, path: string): void {
   const bytes = Buffer.byteLength(name, 'utf8');
   if (bytes > MAX_NAME_BYTES) {
-    throw new CardsmithError('bad-input', `The name of "${path}" is ${bytes} bytes long; the limit is ${MAX_NAME_BYTES}`, {
+    throw CardsmithError.keyed('bad-input', 'rootfs.longName', { path, bytes, max: MAX_NAME_BYTES }, {
       path,
       nameBytes: bytes,
     });

@@ -60,7 +60,7 @@ function rulesFor(major: number, minor: number): ChecksumRules {
 }
 
 function bad(message: string, details: Record<string, unknown> = {}): CardsmithError {
-  return new CardsmithError('bad-input', `Invalid bmap file: ${message}`, details);
+  return CardsmithError.keyed('bad-input', 'bmap.invalid', { reason: message }, details);
 }
 
 function element(xml: string, name: string): string | undefined {
@@ -172,7 +172,7 @@ function verifyFileChecksum(xml: string, field: string, type: BmapChecksumType, 
   const zeroed = `${xml.slice(0, at)}${'0'.repeat(expected.length)}${xml.slice(at + expected.length)}`;
   const actual = createHash(type).update(zeroed).digest('hex');
   if (actual !== expected) {
-    throw new CardsmithError('source-corrupt', `The bmap file's own ${type} is ${actual} but its <${field}> says ${expected}: it was edited or damaged`, {
+    throw CardsmithError.keyed('source-corrupt', 'bmap.ownChecksum', { type, actual, field, expected }, {
       format: 'bmap',
       expected,
       actual,

@@ -82,7 +82,7 @@ async function readCatalogText(location: string, cache: DownloadCache, options: 
   try {
     return { text: await readFile(location, 'utf8'), stale: null };
   } catch (error) {
-    throw new CardsmithError('bad-input', `cannot read the catalog file ${location}: ${(error as Error).message}`, { path: location });
+    throw CardsmithError.keyed('bad-input', 'catalog.unreadable', { path: location, said: (error as Error).message }, { path: location });
   }
 }
 
@@ -180,7 +180,7 @@ export async function withPublishedSha256(entry: CatalogEntry, options: { signal
   const fileName = fileNameOf(entry.url);
   const sha256 = findSha256(text, fileName);
   if (!sha256) {
-    throw new CardsmithError('bad-input', `The checksum file ${entry.checksumUrl} has no sha256 for ${fileName}`, {
+    throw CardsmithError.keyed('bad-input', 'catalog.noSha256', { checksumUrl: entry.checksumUrl, fileName }, {
       checksumUrl: entry.checksumUrl,
       fileName,
     });

@@ -47,11 +47,7 @@ export function detectFormat(head: Uint8Array): Compression {
 }
 
 export function corruptSource(format: Compression, offset: number, reason: string): CardsmithError {
-  return new CardsmithError(
-    'source-corrupt',
-    `The ${format} data is damaged or cut short near compressed byte ${offset}: ${reason}`,
-    { format, offset, reason },
-  );
+  return CardsmithError.keyed('source-corrupt', 'source.damaged', { format, offset, reason }, { format, offset, reason });
 }
 
 export interface DecoderChoice {

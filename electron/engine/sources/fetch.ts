@@ -98,7 +98,7 @@ async function downloadFresh(
   let notModified = false;
   try {
     await withRetries(
-      `Downloading ${url}`,
+      { verb: 'downloading', url },
       options.retry ?? DEFAULT_RETRY,
       signal,
       async (progressed) => {
@@ -160,7 +160,7 @@ async function downloadFresh(
   const actual = hash.digest('hex');
   if (expected && actual !== expected) {
     const quarantined = await cache.quarantine(url, actual);
-    throw new CardsmithError('checksum-mismatch', `The download of ${url} does not match its published sha256`, {
+    throw CardsmithError.keyed('checksum-mismatch', 'fetch.checksum', { url }, {
       url,
       expected,
       actual,
@@ -215,7 +215,7 @@ async function replay(path: string, tee: Writable | undefined, signal: AbortSign
 }
 
 function writeTo(target: Writable, chunk: Buffer): Promise<void> {
-  if (target.destroyed) return Promise.reject(new CardsmithError('cancelled', 'The consumer of the download stopped reading'));
+  if (target.destroyed) return Promise.reject(CardsmithError.keyed('cancelled', 'fetch.consumerGone', {}));
   if (target.write(chunk)) return Promise.resolve();
   return new Promise((resolve, reject) => {
     const onDrain = (): void => {
@@ -224,7 +224,7 @@ function writeTo(target: Writable, chunk: Buffer): Promise<void> {
     };
     const onClose = (): void => {
       target.off('drain', onDrain);
-      reject(new CardsmithError('cancelled', 'The consumer of the download stopped reading'));
+      reject(CardsmithError.keyed('cancelled', 'fetch.consumerGone', {}));
     };
     target.once('drain', onDrain);
     target.once('close', onClose);

@@ -11,6 +11,7 @@ import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CardsmithError, isNetworkFailure } from '../errors';
+import { message } from '../messages';
 
 export interface RetryPolicy {
   readonly attempts: number;
@@ -38,8 +39,8 @@ export function backoffDelay(policy: RetryPolicy, failure: number): number {
 }
 
 function finalStatusError(url: string, status: number): CardsmithError {
-  const what = status === 404 || status === 410 ? 'was not found on the server' : `was refused by the server`;
-  return new CardsmithError('network', `${url} ${what} (HTTP ${status})`, { url, status }, 'Check the URL or the catalog entry.');
+  const missing = status === 404 || status === 410;
+  return CardsmithError.keyed('network', missing ? 'http.notFound' : 'http.refused', { url, status }, { url, status }, { hint: message('http.checkUrl') });
 }
 
 /**
@@ -61,18 +62,19 @@ export async function get(url: string, headers: Record<string, string>, options:
     if (status >= 500 || status === 408 || status === 429) throw new RetryableError(`HTTP ${status} from ${current}`);
     throw finalStatusError(current, status);
   }
-  throw new CardsmithError('network', `Too many redirects starting at ${url}`, { url });
+  throw CardsmithError.keyed('network', 'http.redirects', { url }, { url });
 }
 
 /** Where a redirect leads; refused when it would leave https for plain http. */
 function redirectTarget(original: string, from: string, location: string): string {
   const to = new URL(location, from).toString();
   if (new URL(from).protocol === 'https:' && new URL(to).protocol !== 'https:') {
-    throw new CardsmithError(
+    throw CardsmithError.keyed(
       'network',
-      `${from} redirects to ${to}, from https to an unencrypted URL; Cardsmith does not follow that`,
+      'http.downgrade',
+      { from, to },
       { url: original, from, to },
-      'Ask the server operator to fix the redirect, or use an https URL that does not redirect.',
+      { hint: message('http.downgradeHint') },
     );
   }
   return to;
@@ -81,7 +83,7 @@ function redirectTarget(original: string, from: string, location: string): strin
 function requestOnce(url: string, headers: Record<string, string>, options: HttpOptions): Promise<IncomingMessage> {
   const parsed = new URL(url);
   const client = parsed.protocol === 'https:' ? https : parsed.protocol === 'http:' ? http : null;
-  if (!client) throw new CardsmithError('bad-input', `Unsupported URL scheme in ${url}`, { url });
+  if (!client) throw CardsmithError.keyed('bad-input', 'http.scheme', { url }, { url });
   return new Promise((resolve, reject) => {
     const tls = client === https && options.ca !== undefined ? { ca: options.ca } : {};
     const request = client.get(parsed, { headers: { 'user-agent': 'cardsmith', ...headers }, signal: options.signal, ...tls }, resolve);
@@ -97,7 +99,7 @@ function requestOnce(url: string, headers: Record<string, string>, options: Http
  * disk under the cache, a missing file) is final and classified where it is reported.
  */
 export function classify(error: unknown, signal?: AbortSignal): Error {
-  if (signal?.aborted) return new CardsmithError('cancelled', 'Download cancelled');
+  if (signal?.aborted) return CardsmithError.keyed('cancelled', 'http.cancelled', {});
   if (error instanceof CardsmithError || error instanceof RetryableError) return error;
   if (!isNetworkFailure(error)) return error instanceof Error ? error : new Error(String(error));
   return new RetryableError(error instanceof Error ? error.message : String(error));
@@ -108,7 +110,7 @@ export function classify(error: unknown, signal?: AbortSignal): Error {
  * `attempt` calls `progressed()` when it moved forward, which resets the count.
  */
 export async function withRetries<T>(
-  what: string,
+  what: { readonly verb: 'fetching' | 'downloading'; readonly url: string },
   policy: RetryPolicy,
   signal: AbortSignal | undefined,
   attempt: (progressed: () => void) => Promise<T>,
@@ -125,7 +127,7 @@ export async function withRetries<T>(
       if (!(classified instanceof RetryableError)) throw classified;
       failures += 1;
       if (failures >= policy.attempts) {
-        throw new CardsmithError('network', `${what} failed after ${failures} attempts: ${classified.message}`, {
+        throw CardsmithError.keyed('network', 'http.gaveUp', { ...what, attempts: failures, reason: classified.message }, {
           attempts: failures,
           reason: classified.message,
         });
@@ -133,7 +135,7 @@ export async function withRetries<T>(
       const delay = backoffDelay(policy, failures);
       onRetry?.(classified.message, delay);
       await sleep(delay, undefined, { signal }).catch(() => {
-        throw new CardsmithError('cancelled', 'Download cancelled');
+        throw CardsmithError.keyed('cancelled', 'http.cancelled', {});
       });
     }
   }
@@ -142,14 +144,14 @@ export async function withRetries<T>(
 /** Fetches a small text document (a catalog, a checksum file) with retries and a size cap. */
 export async function getText(url: string, options: HttpOptions & { readonly maxBytes?: number } = {}): Promise<string> {
   const maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
-  return withRetries(`Fetching ${url}`, options.retry ?? DEFAULT_RETRY, options.signal, async () => {
+  return withRetries({ verb: 'fetching', url }, options.retry ?? DEFAULT_RETRY, options.signal, async () => {
     const response = await get(url, {}, options);
     const parts: Buffer[] = [];
     let size = 0;
     try {
       for await (const chunk of response) {
         size += (chunk as Buffer).length;
-        if (size > maxBytes) throw new CardsmithError('bad-input', `${url} is larger than ${maxBytes} bytes`, { url });
+        if (size > maxBytes) throw CardsmithError.keyed('bad-input', 'http.tooLarge', { url, maxBytes }, { url });
         parts.push(chunk as Buffer);
       }
     } catch (error) {

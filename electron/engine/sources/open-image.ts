@@ -15,6 +15,7 @@ import { open, readFile, stat } from 'node:fs/promises';
 import { PassThrough, Readable, Transform } from 'node:stream';
 import { basename } from 'node:path';
 import { CardsmithError, classifyOsError } from '../errors';
+import { message } from '../messages';
 import type { JobContext } from '../job';
 import { parseBmap, type Bmap } from './bmap';
 import { DownloadCache } from './cache';
@@ -65,7 +66,7 @@ async function resolve(ref: string, options: OpenImageOptions): Promise<Resolved
   if (await stat(ref).then((info) => info.isFile() || info.isBlockDevice(), () => false)) return { kind: 'file', path: ref, entry: null };
   const entry = (await options.findCatalogEntry?.(ref)) ?? null;
   if (entry) return isHttpUrl(entry.url) ? { kind: 'url', url: entry.url, entry } : { kind: 'file', path: entry.url, entry };
-  throw new CardsmithError('bad-input', `"${ref}" is not a file, an http(s) URL or a catalog id`, { ref }, 'Run `cardsmith catalog` for the ids.');
+  throw CardsmithError.keyed('bad-input', 'source.unknown', { ref }, { ref }, { hint: message('source.catalogHint') });
 }
 
 /** Opens a source by path, URL or catalog id. */
@@ -227,7 +228,7 @@ export function readBmap(text: string, where: string, options: Pick<OpenImageOpt
     bmap = parseBmap(text);
   } catch (error) {
     if (!(error instanceof CardsmithError)) throw error;
-    throw new CardsmithError(error.info.cause, `${where}: ${error.info.message}`, { ...error.info.details, bmap: where }, error.info.hint);
+    throw CardsmithError.fromInfo({ ...error.info, message: `${where}: ${error.info.message}`, details: { ...error.info.details, bmap: where } });
   }
   if (bmap.signed) options.ctx?.log('info', `the block map ${where} is clear-signed; its OpenPGP signature is not verified, only its own checksums`);
   return bmap;
@@ -267,7 +268,7 @@ function hashChecked(source: Readable, expected: string | null, what: string): R
     flush(callback) {
       const actual = hash.digest('hex');
       if (actual === expected) callback();
-      else callback(new CardsmithError('checksum-mismatch', `${basename(what)} does not match its published sha256`, { path: what, expected, actual }));
+      else callback(CardsmithError.keyed('checksum-mismatch', 'source.checksum', { name: basename(what) }, { path: what, expected, actual }));
     },
   });
   source.on('error', (error) => check.destroy(error));
@@ -279,11 +280,12 @@ function hashChecked(source: Readable, expected: string | null, what: string): R
  * ImageSize: the image was cut short (or grew), or the bmap describes another image.
  */
 export function bmapSizeMismatch(path: string, decodedBytes: number, bmap: Bmap): CardsmithError {
-  return new CardsmithError(
+  return CardsmithError.keyed(
     'bad-input',
-    `The image ${path} decodes to ${decodedBytes} bytes, but its bmap describes a ${bmap.imageSize}-byte image (ImageSize)`,
+    'source.bmapSize',
+    { path, decodedBytes, bmapBytes: bmap.imageSize },
     { path, imageSize: decodedBytes, bmapImageSize: bmap.imageSize },
-    'The image is cut short or the bmap belongs to another image: get both again from the same release.',
+    { hint: message('source.bmapSizeHint') },
   );
 }
 

@@ -39,7 +39,7 @@ export async function skipByReading(read: (target: Uint8Array) => Promise<number
 }
 
 export function cannotOpen(path: string, error: unknown): CardsmithError {
-  return new CardsmithError('permission', `Cannot open the image ${path}: ${(error as Error).message}`, { path });
+  return CardsmithError.keyed('permission', 'source.cannotOpen', { path, said: (error as Error).message }, { path });
 }
 
 /** A plain file: positional reads, holes skipped without reading. */

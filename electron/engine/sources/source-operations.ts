@@ -17,12 +17,13 @@ import { catalogUrlsFromEnv, entriesForBoard, publicCatalogsFromEnv, loadCatalog
 import { download } from './fetch';
 import type { CatalogEntry } from './model';
 import { openImage, type OpenedImage } from './open-image';
+import { message } from '../messages';
 
 const boardIds = (): readonly string[] => boardDatabase().boards.map((board) => board.id);
 
 export async function runCatalog(request: Extract<Request, { op: 'catalog' }>, ctx: JobContext): Promise<ResultOf<'catalog'>> {
   if (request.board !== undefined && !boardIds().includes(request.board)) {
-    throw new CardsmithError('unknown-board', `There is no board "${request.board}"`, { board: request.board });
+    throw CardsmithError.keyed('unknown-board', 'board.unknown', { board: request.board }, { board: request.board });
   }
   const loaded = await loadCatalogs({ boardIds: boardIds(), extraUrls: catalogUrlsFromEnv(), followIncludes: publicCatalogsFromEnv(), signal: ctx.signal });
   const entries = [...entriesForBoard(loaded.entries, request.board)];
@@ -79,14 +80,14 @@ async function downloadRef(source: string, ctx: JobContext): Promise<{ path: str
   if (!isHttpUrl(source)) {
     const entry = await findCatalogEntry(source, ctx);
     if (!entry) {
-      throw new CardsmithError('bad-input', `"${source}" is neither an http(s) URL nor a catalog id`, { source }, 'Run `cardsmith catalog` for the ids.');
+      throw CardsmithError.keyed('bad-input', 'fetch.notUrlOrId', { source }, { source }, { hint: message('source.catalogHint') });
     }
     const resolved = await withPublishedSha256(entry, { signal: ctx.signal });
     url = resolved.url;
     expectedSha256 = resolved.sha256 ?? null;
     if (!expectedSha256) ctx.log('warn', `${entry.id} publishes no sha256: the download is checked only against itself`);
   }
-  ctx.phase('fetch', 'start', url);
+  ctx.phase('fetch', 'start', message('phase.fetch.url', { url }));
   const object = await download(url, { cache, expectedSha256, ctx, signal: ctx.signal });
   ctx.phase('fetch', 'done');
   return object;
@@ -100,7 +101,7 @@ export async function runFetch(request: Extract<Request, { op: 'fetch' }>, ctx: 
   try {
     await copyFile(object.path, temporary);
     if ((await sha256OfFile(temporary)) !== object.sha256) {
-      throw new CardsmithError('io', `The copy at ${request.output} does not match the cached file`, { path: request.output });
+      throw CardsmithError.keyed('io', 'fetch.copyDiffers', { path: request.output }, { path: request.output });
     }
     await rename(temporary, request.output);
   } catch (error) {

@@ -77,7 +77,7 @@ interface PaxState {
 }
 
 export function corrupt(message: string, offset: number): CardsmithError {
-  return new CardsmithError('source-corrupt', `${message} at byte ${offset} of the archive`, { offset });
+  return CardsmithError.keyed('source-corrupt', 'tar.corrupt', { reason: message, offset }, { offset });
 }
 
 /** True when '..' in `raw` climbs above the root (and normaliseTarPath clamps it there). */

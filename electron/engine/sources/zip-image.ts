@@ -14,6 +14,7 @@ import { Transform, type Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
 import { CardsmithError } from '../errors';
+import { message } from '../messages';
 
 const MIN_IMAGE_BYTES = 64 * 1024;
 
@@ -43,7 +44,7 @@ const hex = (crc: number): string => crc.toString(16).padStart(8, '0');
 
 function damagedEntry(path: string, entry: Entry, inflated: number, error: unknown): CardsmithError {
   if (error instanceof CardsmithError) return error;
-  return new CardsmithError('source-corrupt', `The zip entry ${entry.fileName} in ${path} is damaged after ${inflated} inflated bytes: ${(error as Error).message}`, {
+  return CardsmithError.keyed('source-corrupt', 'zip.entryDamaged', { entry: entry.fileName, path, inflated, reason: (error as Error).message }, {
     format: 'zip',
     path,
     entry: entry.fileName,
@@ -72,7 +73,7 @@ async function openCheckedEntry(zip: ZipFile, entry: Entry, path: string): Promi
       }
       const [expected, actual] = [hex(entry.crc32), hex(crc)];
       callback(
-        new CardsmithError('source-corrupt', `The zip entry ${entry.fileName} in ${path} has CRC-32 ${actual}, the archive says ${expected}`, {
+        CardsmithError.keyed('source-corrupt', 'zip.crc', { entry: entry.fileName, path, actual, expected }, {
           format: 'zip',
           path,
           entry: entry.fileName,
@@ -94,7 +95,7 @@ async function readSmallEntry(zip: ZipFile, entry: Entry, path: string): Promise
 }
 
 function corruptZip(path: string, error: unknown): CardsmithError {
-  return new CardsmithError('source-corrupt', `The zip archive ${path} is damaged: ${(error as Error).message}`, { format: 'zip', path });
+  return CardsmithError.keyed('source-corrupt', 'zip.damaged', { path, reason: (error as Error).message }, { format: 'zip', path });
 }
 
 /** Opens the archive and picks its image entry (`entry` chooses when there are several). */
@@ -113,18 +114,13 @@ export async function openZipImage(path: string, entry?: string): Promise<ZipIma
     let chosen: Entry | undefined;
     if (entry !== undefined) {
       chosen = images.find((candidate) => candidate.fileName === entry);
-      if (!chosen) throw new CardsmithError('bad-input', `The zip archive has no image named "${entry}"`, { path, images: names });
+      if (!chosen) throw CardsmithError.keyed('bad-input', 'zip.noSuchImage', { entry }, { path, images: names });
     } else if (images.length === 1) {
       chosen = images[0];
     } else if (images.length === 0) {
-      throw new CardsmithError('bad-input', `The zip archive ${path} holds no image`, { path, entries: files.map((f) => f.fileName) });
+      throw CardsmithError.keyed('bad-input', 'zip.noImage', { path }, { path, entries: files.map((f) => f.fileName) });
     } else {
-      throw new CardsmithError(
-        'bad-input',
-        `The zip archive holds ${images.length} images: ${names.join(', ')}`,
-        { path, images: names },
-        'Choose one with --zip-entry <name>.',
-      );
+      throw CardsmithError.keyed('bad-input', 'zip.severalImages', { count: images.length, names: names.join(', ') }, { path, images: names }, { hint: message('zip.severalImagesHint') });
     }
     const image = chosen!;
     const stem = image.fileName.replace(/\.[^./]*$/, '');

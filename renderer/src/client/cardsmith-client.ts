@@ -36,7 +36,20 @@ function asErrorInfo(value: unknown): ErrorInfo | null {
     ...(typeof value.hint === 'string' ? { hint: value.hint } : {}),
     ...(isRecord(value.details) ? { details: value.details } : {}),
     ...(typeof value.logFile === 'string' ? { logFile: value.logFile } : {}),
+    ...keyed(value, 'key', 'params'),
+    ...keyed(value, 'hintKey', 'hintParams'),
+    ...(Array.isArray(value.notes) ? { notes: value.notes.flatMap((note) => (isRecord(note) && typeof note.key === 'string' ? [{ key: note.key, params: paramsOf(note.params) }] : [])) } : {}),
   };
+}
+
+function paramsOf(value: unknown): Record<string, string | number> {
+  if (!isRecord(value)) return {};
+  return Object.fromEntries(Object.entries(value).filter((entry): entry is [string, string | number] => typeof entry[1] === 'string' || typeof entry[1] === 'number'));
+}
+
+/** The message keys an ErrorInfo carries (errors.ts), kept so the panel can translate them. */
+function keyed(value: Record<string, unknown>, key: 'key' | 'hintKey', params: 'params' | 'hintParams'): Partial<ErrorInfo> {
+  return typeof value[key] === 'string' ? { [key]: value[key], [params]: paramsOf(value[params]) } : {};
 }
 
 /**

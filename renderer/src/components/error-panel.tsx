@@ -1,11 +1,12 @@
 /**
- * A classified error in plain words: the cause as a translated title, the engine's message, what
- * to try, the log file when there is one, and the details behind a disclosure with "copy details".
+ * A classified error in plain words: the cause as a translated title, the message in the UI
+ * language (the engine sends it as a key; without one, the English is shown as technical details),
+ * what to try, the log file when there is one, and the details behind a disclosure with "copy details".
  */
 import { useState, type ReactNode } from 'react';
 import type { ErrorInfo } from '../../../electron/engine/errors';
 import { useI18n } from '../store/store-context';
-import { isCliAdvice } from '../view/messages';
+import { errorWords } from '../view/messages';
 import { OpenLogButton } from './open-log-button';
 
 export function errorDetailsText(error: ErrorInfo): string {
@@ -13,10 +14,9 @@ export function errorDetailsText(error: ErrorInfo): string {
 }
 
 export function ErrorPanel({ error, onRetry, extra }: { error: ErrorInfo; onRetry?: () => void; extra?: ReactNode }): ReactNode {
-  const { t } = useI18n();
+  const { t, language } = useI18n();
   const [copied, setCopied] = useState(false);
-  // The engine's hints also serve the CLI; one that says to run a `cardsmith` command is not for the app.
-  const hint = error.cause === 'not-implemented' ? t('hint.not-implemented') : error.hint && !isCliAdvice(error.hint) ? error.hint : undefined;
+  const { message, english, notes, hint } = errorWords(error, language);
   const copy = (): void => {
     void navigator.clipboard?.writeText(errorDetailsText(error)).then(
       () => setCopied(true),
@@ -26,7 +26,20 @@ export function ErrorPanel({ error, onRetry, extra }: { error: ErrorInfo; onRetr
   return (
     <section className="error-panel" role="alert" aria-labelledby="error-title" data-cause={error.cause}>
       <h3 id="error-title">{t(`cause.${error.cause}`)}</h3>
-      <p className="error-message">{error.message}</p>
+      {message !== null ? (
+        <p className="error-message">{message}</p>
+      ) : (
+        <p className="error-message error-technical">
+          {t('error.technical')}: <span lang="en">{english}</span>
+        </p>
+      )}
+      {notes.length > 0 ? (
+        <ul className="error-notes">
+          {notes.map((note) => (
+            <li key={note}>{note}</li>
+          ))}
+        </ul>
+      ) : null}
       {hint ? (
         <p className="error-hint">
           <strong>{t('error.whatToTry')}:</strong> {hint}

@@ -3,6 +3,7 @@ import type { ReactNode } from 'react';
 import { rowFraction, type PhaseRow } from '../store/job';
 import { formatBytes, formatEta, formatPercent, formatSpeed } from '../view/format';
 import { useI18n } from '../store/store-context';
+import { phaseDetailText } from '../view/messages';
 
 export function PhaseRows({ rows }: { rows: readonly PhaseRow[] }): ReactNode {
   const { t, language } = useI18n();
@@ -24,7 +25,7 @@ export function PhaseRows({ rows }: { rows: readonly PhaseRow[] }): ReactNode {
             <span className="phase-numbers">
               {row.status === 'running' && row.bytesDone > 0
                 ? `${formatBytes(row.bytesDone, language)} / ${formatBytes(row.bytesTotal, language)} · ${t('flash.speed', { speed: formatSpeed(row.bytesPerSecond, language) })} · ${t('flash.eta', { eta: formatEta(row.etaSeconds) })}`
-                : (row.detail ?? '')}
+                : phaseDetailText(row, language)}
             </span>
           </li>
         );

@@ -1,5 +1,6 @@
 /** German. Typed against the English catalogue, so a missing key fails the type-check. */
 import type { MessageKey } from './en';
+import { engineDe } from './engine-de';
 
 export const de: Readonly<Record<MessageKey, string>> = {
   'app.title': 'Cardsmith',
@@ -296,15 +297,6 @@ export const de: Readonly<Record<MessageKey, string>> = {
   'done.nextBoard': 'Als Nächstes: Karte in das {board} stecken und einschalten.',
   'done.console': 'Die serielle Konsole ist {console}.',
   'done.nextGeneric': 'Als Nächstes: Karte in Ihr Gerät stecken und einschalten.',
-  'drive.why.system': 'enthält das System ({mounts})',
-  'drive.why.swap': 'enthält den Auslagerungsspeicher ({devices})',
-  'drive.why.systemPlain': 'Systemlaufwerk',
-  'drive.why.readOnly': 'schreibgeschützt',
-  'drive.why.virtual': 'eine virtuelle Platte, keine Karte',
-  'drive.why.loop': 'ein Loop-Gerät (eine Datei als Platte), keine Karte',
-  'drive.why.size': 'Größe unbekannt',
-  'drive.why.source': 'enthält das zu schreibende Abbild',
-  'drive.why.internal': 'eine fest eingebaute Platte, keine Karte',
   'drive.kind.sd': 'SD-Karte',
   'drive.kind.usb': 'USB-Laufwerk',
   'drive.kind.internal': 'Interne Platte',
@@ -336,7 +328,6 @@ export const de: Readonly<Record<MessageKey, string>> = {
   'layout.span': '{size}, von {start} bis {end}',
   'notify.done': 'Die Karte ist fertig',
   'nav.review': 'Prüfen und schreiben',
-  'drive.warn.large': 'Größer als {size} GB: Ist das wirklich eine Karte und keine Sicherungsplatte?',
   // Station view and several cards at once (issue 17)
   'nav.station': 'Station',
   'station.heading': 'Schreibstation',
@@ -396,4 +387,7 @@ export const de: Readonly<Record<MessageKey, string>> = {
   'many.done.summary': 'Geschrieben: {ok} von {total} Karten.',
   'many.done.verified': 'geschrieben und geprüft ✓',
   'many.done.written': 'geschrieben ✓ (nicht geprüft)',
+  'error.technical': 'Technische Angaben (auf Englisch)',
+  // The engine's message keys, in their own file.
+  ...engineDe,
 };

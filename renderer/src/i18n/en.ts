@@ -1,4 +1,6 @@
 /** English, the complete source catalogue. Every string the renderer shows has a key here. */
+import { engineEn } from './engine-en';
+
 export const en = {
   'app.title': 'Cardsmith',
   'app.tagline': 'Bootable SD cards for ARM boards',
@@ -294,15 +296,6 @@ export const en = {
   'done.nextBoard': 'Next: put the card into the {board} and power it on.',
   'done.console': 'Its serial console is {console}.',
   'done.nextGeneric': 'Next: put the card into your device and power it on.',
-  'drive.why.system': 'holds the system ({mounts})',
-  'drive.why.swap': 'holds the system swap ({devices})',
-  'drive.why.systemPlain': 'system drive',
-  'drive.why.readOnly': 'read-only',
-  'drive.why.virtual': 'a virtual disk, not a card',
-  'drive.why.loop': 'a loop device (a file posing as a disk), not a card',
-  'drive.why.size': 'its size is unknown',
-  'drive.why.source': 'holds the image to be written',
-  'drive.why.internal': 'a fixed internal disk, not a card',
   'drive.kind.sd': 'SD card',
   'drive.kind.usb': 'USB drive',
   'drive.kind.internal': 'Internal disk',
@@ -334,7 +327,6 @@ export const en = {
   'layout.span': '{size}, {start} to {end}',
   'notify.done': 'The card is ready',
   'nav.review': 'Review and flash',
-  'drive.warn.large': 'Larger than {size} GB: make sure this is a card and not a backup disk.',
   // Station view and several cards at once (issue 17)
   'nav.station': 'Station',
   'station.heading': 'Flashing station',
@@ -394,6 +386,9 @@ export const en = {
   'many.done.summary': 'Written: {ok} of {total} cards.',
   'many.done.verified': 'written and verified ✓',
   'many.done.written': 'written ✓ (not verified)',
+  'error.technical': 'Technical details (in English)',
+  // The engine's message keys, in their own file.
+  ...engineEn,
 } as const;
 
 export type MessageKey = keyof typeof en;

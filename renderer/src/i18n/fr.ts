@@ -1,5 +1,6 @@
 /** French. Typed against the English catalogue, so a missing key fails the type-check. */
 import type { MessageKey } from './en';
+import { engineFr } from './engine-fr';
 
 export const fr: Readonly<Record<MessageKey, string>> = {
   'app.title': 'Cardsmith',
@@ -285,15 +286,6 @@ export const fr: Readonly<Record<MessageKey, string>> = {
   'done.nextBoard': 'Ensuite : insérez la carte dans la {board} et mettez-la sous tension.',
   'done.console': 'Sa console série est {console}.',
   'done.nextGeneric': 'Ensuite : insérez la carte dans votre appareil et mettez-le sous tension.',
-  'drive.why.system': 'contient le système ({mounts})',
-  'drive.why.swap': 'contient l’espace d’échange du système ({devices})',
-  'drive.why.systemPlain': 'disque système',
-  'drive.why.readOnly': 'en lecture seule',
-  'drive.why.virtual': 'un disque virtuel, pas une carte',
-  'drive.why.loop': 'un périphérique loop (un fichier qui joue le disque), pas une carte',
-  'drive.why.size': 'sa taille est inconnue',
-  'drive.why.source': 'contient l’image à écrire',
-  'drive.why.internal': 'un disque interne fixe, pas une carte',
   'drive.kind.sd': 'Carte SD',
   'drive.kind.usb': 'Clé USB',
   'drive.kind.internal': 'Disque interne',
@@ -325,7 +317,6 @@ export const fr: Readonly<Record<MessageKey, string>> = {
   'layout.span': '{size}, de {start} à {end}',
   'notify.done': 'La carte est prête',
   'nav.review': 'Contrôler et écrire',
-  'drive.warn.large': 'Plus de {size} Go : vérifiez que c’est bien une carte et non un disque de sauvegarde.',
   // Station view and several cards at once (issue 17)
   'nav.station': 'Station',
   'station.heading': 'Station d’écriture',
@@ -385,4 +376,7 @@ export const fr: Readonly<Record<MessageKey, string>> = {
   'many.done.summary': 'Cartes écrites : {ok} sur {total}.',
   'many.done.verified': 'écrite et vérifiée ✓',
   'many.done.written': 'écrite ✓ (non vérifiée)',
+  'error.technical': 'Détails techniques (en anglais)',
+  // The engine's message keys, in their own file.
+  ...engineFr,
 };

@@ -11,7 +11,7 @@ import { imageBytesOf } from '../store/app-store';
 import { useActions, useApp, useI18n } from '../store/store-context';
 import { driveRows, hiddenDriveCount, type DriveBlock } from '../view/drives';
 import { formatBytes } from '../view/format';
-import { driveLabel, driveReasonText, driveWarningText } from '../view/messages';
+import { driveLabel, driveReasonText, driveWarnings } from '../view/messages';
 import { pluralKey } from '../i18n/translate';
 import { needsTypedConfirmation, severalBlock } from '../store/flow';
 import type { Loadable } from '../store/loadable';
@@ -63,7 +63,7 @@ export function CardPage(): ReactNode {
   const blockText = (block: DriveBlock): string =>
     block.kind === 'too-small'
       ? t('card.tooSmall', { size: formatBytes(block.needBytes, language) })
-      : t('card.unsafe', { reasons: block.reasons.map((r) => driveReasonText(r, t)).join(', ') });
+      : t('card.unsafe', { reasons: block.reasons.map((r) => driveReasonText(r, language)).join(', ') });
   const hiddenText = t(pluralKey(language, hidden, 'card.hidden.one', 'card.hidden.other'), { count: hidden });
   const askToShowAll = (): void => setAsking(true);
   const toggleSeveral = (on: boolean): void => {
@@ -130,14 +130,11 @@ export function CardPage(): ReactNode {
               {drive.device} · {t(`card.reader.${drive.readerKind}`)}
               {drive.mountpoints.length > 0 ? ` · ${t('card.mounted', { mounts: drive.mountpoints.join(', ') })}` : ''}
             </span>
-            {drive.warnings.map((w) => {
-              const text = driveWarningText(w, t);
-              return text ? (
-                <span key={w} className="choice-warning">
-                  {text}
-                </span>
-              ) : null;
-            })}
+            {driveWarnings(drive, language).map((text) => (
+              <span key={text} className="choice-warning">
+                {text}
+              </span>
+            ))}
             {many && !block && needsTypedConfirmation(drive) ? (
               <span id={`large-${drive.device}`} className="choice-blocked">
                 {t('many.large')}

@@ -5,20 +5,21 @@
 import type { ReactNode } from 'react';
 import { failureText } from '../components/card-rows';
 import { OpenLogButton } from '../components/open-log-button';
-import type { JobState } from '../store/job';
+import type { JobState, PhaseRow } from '../store/job';
 import { useActions, useApp, useI18n } from '../store/store-context';
 import { imageName } from '../view/image-name';
+import { phaseDetailText } from '../view/messages';
 import { formatBytes, formatEta } from '../view/format';
 import { CopyLogButton } from './flash-page';
 
-export type EjectOutcome = { readonly kind: 'ejected' } | { readonly kind: 'not-asked' } | { readonly kind: 'failed'; readonly detail: string };
+export type EjectOutcome = { readonly kind: 'ejected' } | { readonly kind: 'not-asked' } | ({ readonly kind: 'failed' } & Pick<PhaseRow, 'detail' | 'detailKeyed'>);
 
 /** The eject phase's own result: only a `done` eject makes the card safe to pull. */
 export function ejectOutcome(job: JobState | null): EjectOutcome {
   const row = job?.phases.find((r) => r.phase === 'eject');
   if (!row) return { kind: 'not-asked' };
   if (row.status === 'done') return { kind: 'ejected' };
-  return { kind: 'failed', detail: row.detail ?? '' };
+  return { kind: 'failed', detail: row.detail ?? '', ...(row.detailKeyed ? { detailKeyed: row.detailKeyed } : {}) };
 }
 
 /** Several cards: each card's own outcome — written (and verified), or failed and why. */
@@ -70,7 +71,7 @@ export function DonePage(): ReactNode {
   return (
     <div className="page done-page">
       <p className={eject.kind === 'ejected' ? 'done-safe' : 'done-not-safe'} role="status">
-        {eject.kind === 'ejected' ? t('done.safe') : eject.kind === 'not-asked' ? t('done.notEjected') : t('done.ejectFailed', { detail: eject.detail })}
+        {eject.kind === 'ejected' ? t('done.safe') : eject.kind === 'not-asked' ? t('done.notEjected') : t('done.ejectFailed', { detail: phaseDetailText(eject, language) })}
       </p>
       <p>
         {t('done.written', { size: formatBytes(result.bytesWritten, language), device: result.device })}

@@ -5,6 +5,7 @@
  * cards together, and the batch report as CSV or JSON. The logic is store/station.ts's.
  */
 import { useEffect, useState, type ReactNode } from 'react';
+import type { Drive } from '../../../electron/engine/drives/model';
 import type { Refusal } from '../../../electron/engine/station/rules';
 import { toCsv, toJson } from '../../../electron/engine/station/report-text';
 import { CardRows } from '../components/card-rows';
@@ -14,7 +15,7 @@ import { isActive, readersSeen, stationDrives, stationTally } from '../store/sta
 import { useActions, useApp, useI18n } from '../store/store-context';
 import { formatBytes } from '../view/format';
 import { imageName } from '../view/image-name';
-import { driveLabel, driveReasonText } from '../view/messages';
+import { driveLabel, driveReasonText, driveReasons } from '../view/messages';
 
 /** A size typed in decimal GB ("31.9", "31,9"); undefined when empty, null when not a size. */
 export function parseGigabytes(text: string): number | undefined | null {
@@ -24,10 +25,10 @@ export function parseGigabytes(text: string): number | undefined | null {
   return Number.isFinite(value) && value >= 0 ? Math.round(value * 1e9) : null;
 }
 
-function refusalText(refusal: Refusal, t: Translator, language: Language): string {
+function refusalText(refusal: Refusal, drive: Drive, t: Translator, language: Language): string {
   switch (refusal.kind) {
     case 'unsafe':
-      return t('station.skip.unsafe', { reasons: refusal.reasons.map((r) => driveReasonText(r, t)).join(', ') });
+      return t('station.skip.unsafe', { reasons: driveReasons(drive).map((r) => driveReasonText(r, language)).join(', ') });
     case 'below':
       return t('station.skip.below', { size: formatBytes(refusal.minBytes, language) });
     case 'above':
@@ -155,7 +156,7 @@ export function StationPage(): ReactNode {
               <ul className="station-skipped">
                 {station.skipped.map((s) => (
                   <li key={s.drive.device} data-device={s.drive.device}>
-                    {s.drive.device}: {refusalText(s.refusal, t, language)}
+                    {s.drive.device}: {refusalText(s.refusal, s.drive, t, language)}
                   </li>
                 ))}
               </ul>

@@ -6,6 +6,7 @@
  */
 import type { JobEvent, Phase } from '../../../electron/engine/api';
 import type { ErrorInfo } from '../../../electron/engine/errors';
+import type { KeyedText } from '../../../electron/engine/messages';
 
 export const PHASE_ORDER: readonly Phase[] = ['fetch', 'build', 'decompress', 'unmount', 'write', 'bootloader', 'verify', 'eject'];
 
@@ -20,6 +21,8 @@ export interface PhaseRow {
   readonly bytesPerSecond: number;
   readonly etaSeconds: number | null;
   readonly detail?: string;
+  /** The detail as a message key, for the UI language (`detail` is its English). */
+  readonly detailKeyed?: KeyedText;
 }
 
 export type JobKind = 'flash' | 'verify' | 'inspect';
@@ -76,6 +79,7 @@ export function applyJobEvent(job: JobState, event: JobEvent, now: number): JobS
         ...row,
         status,
         ...(event.detail ? { detail: event.detail } : {}),
+        ...(event.detailKey ? { detailKeyed: { key: event.detailKey, params: event.detailParams ?? {} } } : {}),
         ...(status === 'done' && row.bytesTotal !== null ? { bytesDone: row.bytesTotal, etaSeconds: 0 } : {}),
       }));
       const message = `${event.phase} ${event.state}${event.detail ? `: ${event.detail}` : ''}`;

@@ -4,8 +4,10 @@
  * the reason, so nobody wonders where their card went.
  */
 import type { Drive } from '../../../electron/engine/drives/model';
+import type { KeyedText } from '../../../electron/engine/messages';
+import { driveReasons } from './messages';
 
-export type DriveBlock = { readonly kind: 'unsafe'; readonly reasons: readonly string[] } | { readonly kind: 'too-small'; readonly needBytes: number };
+export type DriveBlock = { readonly kind: 'unsafe'; readonly reasons: readonly (string | KeyedText)[] } | { readonly kind: 'too-small'; readonly needBytes: number };
 
 export interface DriveRow {
   readonly drive: Drive;
@@ -19,7 +21,7 @@ export function driveRows(drives: readonly Drive[], imageBytes: number | null, s
     if (unsafe && !showAll) continue;
     let block: DriveBlock | null = null;
     if (unsafe) {
-      block = { kind: 'unsafe', reasons: drive.unsafeReasons.length > 0 ? drive.unsafeReasons : [drive.readOnly ? 'read-only' : 'system drive'] };
+      block = { kind: 'unsafe', reasons: drive.unsafeReasons.length > 0 ? driveReasons(drive) : [{ key: drive.readOnly ? 'drive.readOnly' : 'drive.system', params: {} }] };
     } else if (imageBytes !== null && drive.sizeBytes !== null && drive.sizeBytes < imageBytes) {
       block = { kind: 'too-small', needBytes: imageBytes };
     }

@@ -1,46 +1,71 @@
 /**
- * Engine words made fit for the app: drive reasons and names in the UI language where the engine's
- * wording is known, CLI advice (`cardsmith …` commands) kept out, and the check a local file gets
- * before the flow goes on. Unknown engine text passes through unchanged rather than being lost.
+ * Engine words made fit for the app: drive reasons and names in the UI language (the engine sends
+ * them as message keys), CLI advice (`cardsmith …` commands) kept out, and the check a local file
+ * gets before the flow goes on. Text without a key passes through unchanged rather than being lost.
  */
 import type { Drive } from '../../../electron/engine/drives/model';
 import type { ErrorInfo } from '../../../electron/engine/errors';
-import type { Translator } from '../i18n/translate';
+import { english, type KeyedText } from '../../../electron/engine/messages';
+import { engineText, keyedText, type Language, type Translator } from '../i18n/translate';
 import type { InspectResult } from '../store/app-store';
+import type { PhaseRow } from '../store/job';
 
 /** A hint that tells a person to run a `cardsmith` command: right for the CLI, wrong in the app. */
 export function isCliAdvice(text: string): boolean {
   return /`cardsmith\b/.test(text);
 }
 
-/** The engine's reasons a drive is not writable (drives/classify.ts), translated when recognised. */
-export function driveReasonText(reason: string, t: Translator): string {
-  const holds = /^system drive: holds (.+)$/.exec(reason);
-  if (holds?.[1]) return t('drive.why.system', { mounts: holds[1] });
-  const swap = /^system drive: swap on (.+)$/.exec(reason);
-  if (swap?.[1]) return t('drive.why.swap', { devices: swap[1] });
-  if (reason === 'read-only') return t('drive.why.readOnly');
-  if (reason.startsWith('virtual device')) return t('drive.why.virtual');
-  if (reason.startsWith('loop device')) return t('drive.why.loop');
-  if (reason === 'size unknown') return t('drive.why.size');
-  if (reason === 'holds the source image') return t('drive.why.source');
-  if (reason.startsWith('internal fixed disk')) return t('drive.why.internal');
-  if (reason === 'system drive') return t('drive.why.systemPlain');
-  return reason;
+/** An error as the panel shows it: the message and notes in the UI language when they came as keys. */
+export interface ErrorWords {
+  /** In the UI language; null when the error has no key this build knows. */
+  readonly message: string | null;
+  /** The English message, shown as technical details when `message` is null. */
+  readonly english: string;
+  readonly notes: readonly string[];
+  readonly hint?: string;
+}
+
+export function errorWords(error: ErrorInfo, language: Language): ErrorWords {
+  const keyed = error.key === undefined ? null : keyedText(language, { key: error.key, params: error.params ?? {} });
+  const message = keyed ?? (language === 'en' ? error.message : null);
+  const notes = (error.notes ?? []).map((note) => keyedText(language, note) ?? english(note));
+  const hint = errorHint(error, language);
+  return { message, english: error.message, notes, ...(hint ? { hint } : {}) };
+}
+
+/** The hint's key when it has one; an English hint only in the English UI and never CLI advice; else the cause's own. */
+function errorHint(error: ErrorInfo, language: Language): string | undefined {
+  const keyed = error.hintKey === undefined ? null : keyedText(language, { key: error.hintKey, params: error.hintParams ?? {} });
+  if (keyed !== null) return keyed;
+  if (error.hint !== undefined && language === 'en' && !isCliAdvice(error.hint) && error.cause !== 'not-implemented') return error.hint;
+  return error.hint === undefined ? undefined : (engineText(language, { key: `hint.${error.cause}`, params: {} }) ?? undefined);
+}
+
+/** A phase's detail in the UI language when it came as a key; otherwise the engine's words. */
+export function phaseDetailText(row: Pick<PhaseRow, 'detail' | 'detailKeyed'>, language: Language): string {
+  return (row.detailKeyed ? engineText(language, row.detailKeyed) : null) ?? row.detail ?? '';
+}
+
+/**
+ * A drive's reason or warning in the UI language: the engine sends each as a key (drives/classify.ts)
+ * beside its English; a drive from an engine without keys keeps its English words.
+ */
+export function driveReasonText(reason: string | KeyedText, language: Language): string {
+  return typeof reason === 'string' ? reason : (engineText(language, reason) ?? english(reason));
+}
+
+/** Why a drive may not be written, each reason in the UI language. */
+export function driveReasons(drive: Drive): readonly (string | KeyedText)[] {
+  return drive.unsafeKeys ?? drive.unsafeReasons;
+}
+
+/** The warnings about a writable drive in the UI language; "mounted at …" is left out, as the card's own line says it. */
+export function driveWarnings(drive: Drive, language: Language): string[] {
+  const warnings: readonly (string | KeyedText)[] = drive.warningKeys ?? drive.warnings;
+  return warnings.filter((w) => typeof w === 'string' || w.key !== 'drive.mounted').map((w) => driveReasonText(w, language));
 }
 
 const ENGINE_NAMES = new Set(['SD card', 'USB drive', 'Loop device', 'Virtual device', 'Internal disk', 'Removable drive']);
-
-/**
- * The engine's warnings about a writable drive (drives/classify.ts), translated when recognised;
- * null for "mounted at …", which the card's own line already says.
- */
-export function driveWarningText(warning: string, t: Translator): string | null {
-  const large = /^larger than (\d+) GB: /.exec(warning);
-  if (large?.[1]) return t('drive.warn.large', { size: large[1] });
-  if (/^mounted at .+; it will be unmounted$/.test(warning)) return null;
-  return warning;
-}
 
 /**
  * A name a person recognises: the vendor/model the kernel reports, unless it is only a bus id
@@ -66,11 +91,21 @@ export function imageFileProblem(path: string, info: InspectResult, t: Translato
   const compressed = image !== undefined && image.compression !== 'none';
   const size = image?.sizeBytes ?? inspection.sizeBytes;
   if (recognised || compressed || (size >= MiB && size % 512 === 0)) return null;
-  return { cause: 'bad-input', message: t('image.file.notImage', { path, size }), hint: t('image.file.notImageHint'), details: { path, sizeBytes: size } };
+    // Keyed with the app's own keys, so the panel shows them in the language of the moment.
+  return {
+    cause: 'bad-input',
+    message: t('image.file.notImage', { path, size }),
+    hint: t('image.file.notImageHint'),
+    details: { path, sizeBytes: size },
+    key: 'image.file.notImage',
+    params: { path, size },
+    hintKey: 'image.file.notImageHint',
+    hintParams: {},
+  };
 }
 
 /** A local file the engine could not open: said in the app's words, the engine's kept in details. */
 export function unreadableFile(path: string, error: ErrorInfo, t: Translator): ErrorInfo {
   if (error.cause !== 'bad-input' && error.cause !== 'device-gone' && error.cause !== 'permission' && error.cause !== 'io') return error;
-  return { cause: error.cause, message: t('image.file.unreadable', { path }), details: { ...error.details, path, engine: error.message } };
+  return { cause: error.cause, message: t('image.file.unreadable', { path }), key: 'image.file.unreadable', params: { path }, details: { ...error.details, path, engine: error.message } };
 }

@@ -12,8 +12,6 @@ import { readHostNeeds } from '../../helpers/needs';
 
 const root = join(__dirname, '..', '..', '..');
 const tools = new Set(readHostNeeds().keys());
-/** Owned by another branch, fixed there: flags named here that no command has yet. */
-const ELSEWHERE: Record<string, string[]> = { 'electron/engine/sources/zip-image.ts': ['--zip-entry'] };
 /** Flags of other programs that the engine writes into files it generates (not hints to a person). */
 const OTHER_PROGRAMS: Record<string, string[]> = { 'electron/engine/customise/firstboot/cloud-init.ts': ['--now'] };
 
@@ -69,16 +67,13 @@ describe('flags named to a person', () => {
 
   it('messages and hints of the engine name flags some command takes', () => {
     const problems: string[] = [];
-    const pending: string[] = [];
     for (const path of sourcesUnder('electron/engine')) {
       for (const flag of namedFlags(path)) {
         if (COMMANDS.some((command) => flagsOf(command).has(flag))) continue;
         if (OTHER_PROGRAMS[relative(root, path)]?.includes(flag)) continue;
-        (ELSEWHERE[relative(root, path)]?.includes(flag) ? pending : problems).push(`${relative(root, path)}: ${flag}`);
+        problems.push(`${relative(root, path)}: ${flag}`);
       }
     }
     expect(problems).toEqual([]);
-    // When the other branch fixes these, this fails: take them out of ELSEWHERE then.
-    expect(pending).toEqual(Object.entries(ELSEWHERE).flatMap(([path, flags]) => flags.map((flag) => `${path}: ${flag}`)));
   });
 });

@@ -184,3 +184,21 @@ describe('host files', () => {
     ]);
   });
 });
+
+describe('reasons and warnings as message keys (issue 15)', () => {
+  it('sends each reason and warning as a key beside its English, in the same order', () => {
+    const system = classifyDrive(disk({ mountpoints: ['/'], readOnly: true, sizeBytes: 256e9 }), host());
+    expect(system.unsafeKeys).toEqual([
+      { key: 'drive.systemHolds', params: { mounts: '/' } },
+      { key: 'drive.readOnly', params: {} },
+    ]);
+    expect(system.unsafeReasons).toEqual(['system drive: holds /', 'read-only']);
+    const mounted = classifyDrive(disk({ sizeBytes: 256e9, children: [disk({ path: '/dev/sdx1', kname: 'sdx1', type: 'part', mountpoints: ['/media/card'] })] }), host());
+    expect(mounted.unsafeKeys).toEqual([]);
+    expect(mounted.warningKeys).toEqual([
+      { key: 'drive.large', params: { gb: 128 } },
+      { key: 'drive.mounted', params: { mounts: '/media/card' } },
+    ]);
+    expect(mounted.warnings).toEqual(['larger than 128 GB: make sure this is a card and not a backup disk', 'mounted at /media/card; it will be unmounted']);
+  });
+});

@@ -69,14 +69,14 @@ describe('one OS-error classifier, by context', () => {
   it('retries only socket failures', async () => {
     const policy = { attempts: 3, baseDelayMs: 1, maxDelayMs: 1 };
     let attempts = 0;
-    const local = await withRetries('x', policy, undefined, () => {
+    const local = await withRetries({ verb: 'fetching', url: 'x' }, policy, undefined, () => {
       attempts++;
       throw osError('ENOSPC', { path: '/cache/objects/a' });
     }).catch((e: unknown) => e);
     expect(attempts).toBe(1);
     expect(toErrorInfo(local)).toMatchObject({ cause: 'no-space', details: { path: '/cache/objects/a' } });
     attempts = 0;
-    const remote = await withRetries('x', policy, undefined, () => {
+    const remote = await withRetries({ verb: 'fetching', url: 'x' }, policy, undefined, () => {
       attempts++;
       throw osError('ECONNRESET');
     }).catch((e: unknown) => e);

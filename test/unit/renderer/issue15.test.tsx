@@ -194,11 +194,21 @@ describe('issue 15: the app follows what really happened', { timeout: 30_000 }, 
         (request as { all?: boolean }).all
           ? {
               drives: [
-                drive({ device: '/dev/vda', description: '0x1af4', readerKind: 'virtual', system: true, unsafeReasons: ['system drive: holds /', 'virtual device (disk vda), not a card'] }),
-                drive({ device: '/dev/loop3', description: 'Loop device', readerKind: 'loop', unsafeReasons: ['loop device (offered only with the development option allowLoop)'] }),
+                drive({
+                  device: '/dev/vda',
+                  description: '0x1af4',
+                  readerKind: 'virtual',
+                  system: true,
+                  unsafeReasons: ['system drive: holds /', 'virtual device (disk vda), not a card'],
+                  unsafeKeys: [
+                    { key: 'drive.systemHolds', params: { mounts: '/' } },
+                    { key: 'drive.virtual', params: { type: 'disk', name: 'vda' } },
+                  ],
+                }),
+                drive({ device: '/dev/loop3', description: 'Loop device', readerKind: 'loop', unsafeReasons: ['loop device (offered only with the development option allowLoop)'], unsafeKeys: [{ key: 'drive.loop', params: {} }] }),
               ],
             }
-          : { drives: [drive({ device: '/dev/vda', description: '0x1af4', readerKind: 'virtual', system: true, unsafeReasons: ['system drive: holds /'] }), drive({ device: '/dev/loop3', description: 'Loop device', readerKind: 'loop', unsafeReasons: ['loop device (offered only with the development option allowLoop)'] })] },
+          : { drives: [drive({ device: '/dev/vda', description: '0x1af4', readerKind: 'virtual', system: true, unsafeReasons: ['system drive: holds /'] }), drive({ device: '/dev/loop3', description: 'Loop device', readerKind: 'loop', unsafeReasons: ['loop device (offered only with the development option allowLoop)'], unsafeKeys: [{ key: 'drive.loop', params: {} }] })] },
     });
     mountApp(api);
     await chooseFile(api, '/img/a.img');
@@ -210,7 +220,7 @@ describe('issue 15: the app follows what really happened', { timeout: 30_000 }, 
     fireEvent.click(within(screen.getByRole('alertdialog')).getByRole('button', { name: 'Next' }));
     const vda = await screen.findByRole('radio', { name: /Virtual disk — 32 GB/ });
     expect((vda as HTMLInputElement).disabled).toBe(true);
-    expect(screen.getByText('Not writable: holds the system (/), a virtual disk, not a card')).toBeTruthy();
+    expect(screen.getByText('Not writable: holds the system (/), a virtual disk (disk vda), not a card')).toBeTruthy();
     expect(screen.getByText('Not writable: a loop device (a file posing as a disk), not a card')).toBeTruthy();
     expect(document.body.textContent).not.toMatch(/allowLoop|0x1af4/);
   });

@@ -11,7 +11,7 @@ import { createAppStore } from '../../../renderer/src/store/app-store';
 import { isSameCard, MEMORY_KEY, parseMemory } from '../../../renderer/src/store/memory';
 import { applyFilters, filterOptions, suggestedBoards } from '../../../renderer/src/view/boards';
 import { catalogGroups } from '../../../renderer/src/view/catalog';
-import { driveLabel, driveReasonText, driveWarningText, isCliAdvice } from '../../../renderer/src/view/messages';
+import { driveLabel, driveReasonText, driveWarnings, isCliAdvice } from '../../../renderer/src/view/messages';
 import { translate, type MessageKey, type Params } from '../../../renderer/src/i18n/translate';
 import { board, drive, fakeApi } from './samples';
 
@@ -93,12 +93,15 @@ describe('picker lists', () => {
 
 describe('engine words in the UI language', () => {
   const t = (key: MessageKey, params?: Params): string => translate('de', key, params);
-  it('translates known drive reasons, warnings and stand-in names, and keeps unknown text', () => {
-    expect(driveReasonText('system drive: holds /, /boot', t)).toBe('enthält das System (/, /boot)');
-    expect(driveReasonText('loop device (offered only with the development option allowLoop)', t)).toBe('ein Loop-Gerät (eine Datei als Platte), keine Karte');
-    expect(driveReasonText('something new', t)).toBe('something new');
-    expect(driveWarningText('larger than 128 GB: make sure this is a card and not a backup disk', t)).toBe('Größer als 128 GB: Ist das wirklich eine Karte und keine Sicherungsplatte?');
-    expect(driveWarningText('mounted at /media/x; it will be unmounted', t)).toBeNull();
+  it('translates drive reasons and warnings sent as keys, and stand-in names; keeps text without a key', () => {
+    expect(driveReasonText({ key: 'drive.systemHolds', params: { mounts: '/, /boot' } }, 'de')).toBe('enthält das System (/, /boot)');
+    expect(driveReasonText({ key: 'drive.loop', params: {} }, 'de')).toBe('ein Loop-Gerät (eine Datei als Platte), keine Karte');
+    expect(driveReasonText('something new', 'de')).toBe('something new');
+    const warned = drive({
+      warnings: ['larger than 128 GB: make sure this is a card and not a backup disk', 'mounted at /media/x; it will be unmounted'],
+      warningKeys: [{ key: 'drive.large', params: { gb: 128 } }, { key: 'drive.mounted', params: { mounts: '/media/x' } }],
+    });
+    expect(driveWarnings(warned, 'de')).toEqual(['Größer als 128 GB: Ist das wirklich eine Karte und keine Sicherungsplatte?']);
     expect(driveLabel(drive({ description: '0x1af4', readerKind: 'virtual' }), t)).toBe('Virtuelle Platte');
     expect(driveLabel(drive({ description: 'SD card', readerKind: 'sd' }), t)).toBe('SD-Karte');
     expect(driveLabel(drive({ description: 'SanDisk Extreme' }), t)).toBe('SanDisk Extreme');

@@ -58,7 +58,7 @@ describe('card list', () => {
     expect(driveRows(drives, null, false).map((r) => r.drive.device)).toEqual(['/dev/sdb', '/dev/sdc']);
     expect(hiddenDriveCount(drives)).toBe(2);
     const all = driveRows(drives, null, true);
-    expect(all.map((r) => r.block)).toEqual([null, null, { kind: 'unsafe', reasons: ['holds /'] }, { kind: 'unsafe', reasons: ['read-only'] }]);
+    expect(all.map((r) => r.block)).toEqual([null, null, { kind: 'unsafe', reasons: ['holds /'] }, { kind: 'unsafe', reasons: [{ key: 'drive.readOnly', params: {} }] }]);
   });
 
   it('lists a card smaller than the image as disabled, with the size it needs', () => {

@@ -58,7 +58,7 @@ export async function chooseFirstBoot(fat: BootFat | null, initFormat: string | 
   const armbian = async (): Promise<{ root: ArmbianRoot | null; reason: string }> => (disk ? findArmbianRoot(disk.read, disk.sizeBytes) : { root: null, reason: 'its root filesystem was not read' });
   if (initFormat !== undefined) {
     if (!(FIRST_BOOT_KINDS as readonly string[]).includes(initFormat)) {
-      throw new CardsmithError('bad-input', `The catalog says this image takes first-boot settings by "${initFormat}", which Cardsmith does not know (it knows ${FIRST_BOOT_KINDS.join(', ')})`, { initFormat });
+      throw CardsmithError.keyed('bad-input', 'firstboot.unknownFormat', { format: initFormat, known: FIRST_BOOT_KINDS.join(', ') }, { initFormat });
     }
     if (initFormat !== 'armbian') return { kind: initFormat as FirstBootKind, reason: `the catalog says init_format ${initFormat}` };
     const found = await armbian();
@@ -73,12 +73,8 @@ export async function chooseFirstBoot(fat: BootFat | null, initFormat: string | 
   }
   const found = await armbian();
   if (found.root) return { kind: 'armbian', reason: found.reason, armbian: found.root };
-  const fatPart = fat
-    ? `its boot partition at byte ${fat.offset} has neither cloud-init seeds (user-data, meta-data) nor cmdline.txt and config.txt`
-    : 'it has no FAT boot partition';
-  throw new CardsmithError('bad-input', `Cardsmith cannot tell how this image takes first-boot settings: the catalog gives no init_format, ${fatPart}, and it is not an Armbian image with a pending first login (${found.reason})`, {
-    ...(fat ? { offset: fat.offset } : {}),
-  });
+  if (!fat) throw CardsmithError.keyed('bad-input', 'firstboot.noFat', { armbian: found.reason }, {});
+  throw CardsmithError.keyed('bad-input', 'firstboot.unknownImage', { offset: fat.offset, armbian: found.reason }, { offset: fat.offset });
 }
 
 /** The files the mechanism reads, with their contents, for `settings`. */
@@ -86,7 +82,7 @@ export async function firstBootFiles(kind: FirstBootKind, fat: BootFat, settings
   const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
   if (kind === 'systemd') {
     const cmdline = await fat.volume.readFile('cmdline.txt');
-    if (!cmdline) throw new CardsmithError('bad-input', `The boot partition at byte ${fat.offset} has no cmdline.txt for the first-boot hook`, { offset: fat.offset });
+    if (!cmdline) throw CardsmithError.keyed('bad-input', 'firstboot.noCmdline', { offset: fat.offset }, { offset: fat.offset });
     return [
       { path: 'firstrun.sh', bytes: utf8(firstrunScript(settings)) },
       { path: 'cmdline.txt', bytes: utf8(hookedCmdline(new TextDecoder().decode(cmdline))) },
@@ -114,7 +110,7 @@ export async function firstBootEdit(read: ReadAt, sizeBytes: number, settings: C
     const files = await armbianFiles(read, choice.armbian, settings);
     return { choice, files: files.map((f) => f.path), patches: await editExt4(read, choice.armbian.offset, files, options.mtime) };
   }
-  if (!fat) throw new CardsmithError('bad-input', `The catalog says ${choice.kind}, but this image has no FAT boot partition to put the files on`, {});
+  if (!fat) throw CardsmithError.keyed('bad-input', 'firstboot.noFatFor', { kind: choice.kind }, {});
   const files = await firstBootFiles(choice.kind, fat, settings, options.instanceId);
   const patches = await editFat(read, fat.offset, files, options.mtime);
   return { choice, files: files.map((f) => f.path), patches };

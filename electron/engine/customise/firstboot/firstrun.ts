@@ -26,7 +26,7 @@ function hex(text: string): string {
 /** cmdline.txt with the first-boot hook appended to its single line (an older hook replaced). */
 export function hookedCmdline(current: string): string {
   const line = current.split(/\r?\n/).find((l) => l.trim() !== '');
-  if (line === undefined) throw new CardsmithError('bad-input', 'cmdline.txt on the boot partition is empty, so the first-boot hook has nothing to join');
+  if (line === undefined) throw CardsmithError.keyed('bad-input', 'firstboot.emptyCmdline', {});
   return `${line.replace(/\s+systemd\.run.*$/, '').trimEnd()}${FIRSTRUN_HOOK}\n`;
 }
 

@@ -24,7 +24,7 @@ export type CardOs = 'linux' | 'darwin' | 'win32';
 
 export function cardOs(platform: NodeJS.Platform = process.platform): CardOs {
   if (platform === 'linux' || platform === 'darwin' || platform === 'win32') return platform;
-  throw new CardsmithError('not-implemented', `Cardsmith cannot write cards on ${platform}`, { platform });
+  throw CardsmithError.keyed('not-implemented', 'device.platform', { platform }, { platform });
 }
 export type CardMode = 'write' | 'read';
 export type OpenFlag = 'read-write' | 'read-only' | 'exclusive' | 'direct' | 'write-through';
@@ -101,7 +101,7 @@ export function linuxCardPlan(device: string, mode: CardMode): CardPlan {
 /** macOS: the whole disk /dev/diskN (never a slice such as disk4s1) and its raw node. */
 export function macDisk(device: string): { disk: string; raw: string } {
   const match = /^\/dev\/r?(disk\d+)$/.exec(device);
-  if (!match) throw new CardsmithError('unsafe-target', `${device} is not a whole macOS disk (/dev/diskN); only whole cards are written`, { device });
+  if (!match) throw CardsmithError.keyed('unsafe-target', 'device.notMacDisk', { device }, { device });
   return { disk: `/dev/${match[1]}`, raw: `/dev/r${match[1]}` };
 }
 
@@ -122,7 +122,7 @@ export function darwinCardPlan(device: string, mode: CardMode): CardPlan {
 /** Windows: the disk number of \\.\PhysicalDriveN (any case). */
 export function windowsDiskNumber(device: string): number {
   const match = /^\\\\\.\\physicaldrive(\d{1,3})$/i.exec(device);
-  if (!match) throw new CardsmithError('unsafe-target', `${device} is not a Windows physical drive (\\\\.\\PhysicalDriveN); only whole cards are written`, { device });
+  if (!match) throw CardsmithError.keyed('unsafe-target', 'device.notWindowsDrive', { device }, { device });
   return Number(match[1]);
 }
 

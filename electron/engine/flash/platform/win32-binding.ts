@@ -32,7 +32,7 @@ export function loadWin32DiskIo(): Promise<Win32DiskIo> {
     try {
       native = (await import(MODULE)) as DirectIo;
     } catch (error) {
-      throw new CardsmithError('not-implemented', `Cannot lock the card's volumes: ${MODULE} is not installed (${(error as Error).message})`, { module: MODULE });
+      throw CardsmithError.keyed('not-implemented', 'device.noLockModule', { module: MODULE, said: (error as Error).message }, { module: MODULE });
     }
     return win32DiskIo(native);
   })();

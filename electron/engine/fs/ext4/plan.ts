@@ -190,7 +190,7 @@ function numberInodes(tree: FsTree, options: Ext4Options): { inodes: InodePlan[]
       count = 2 + subdirs > 65000 ? 1 : 2 + subdirs;
     }
     if (node.kind === 'symlink' && Buffer.byteLength(node.target) > SLOW_SYMLINK_MAX) {
-      throw new CardsmithError('bad-input', `The symlink "${path}" has a target longer than ${SLOW_SYMLINK_MAX} bytes`, { path });
+      throw CardsmithError.keyed('bad-input', 'rootfs.longSymlink', { path, max: SLOW_SYMLINK_MAX }, { path });
     }
     return { ino: number, node, path, links: count, xattrs: xattrPlacement(node.xattrs, path), dirBlocks, extents: [], treeBlocks: [], xattrBlock: 0 };
   };
@@ -419,7 +419,7 @@ export function planExt4(tree: FsTree, options: Ext4Options): Ext4Plan {
     const result = blocks >= 2048 ? attempt(blocks, Math.max(inodesFor(0), byRatio), numbered, options, 0, true) : null;
     const fallback = result?.plan ?? (blocks >= 2048 ? attempt(blocks, inodesFor(0), numbered, options, 0, true).plan : null);
     if (!fallback) {
-      throw new CardsmithError('too-small', `The root filesystem needs ${neededBytes} bytes but only ${given} bytes were given`, {
+      throw CardsmithError.keyed('too-small', 'build.ext4TooSmall', { needed: neededBytes, given }, {
         neededBytes,
         givenBytes: given,
       });

@@ -36,7 +36,7 @@ const PREFIXES: readonly (readonly [string, number])[] = [
 function aclToExt4(value: Uint8Array, path: string): Uint8Array {
   const view = new DataView(value.buffer, value.byteOffset, value.byteLength);
   if (value.length < 4 || (value.length - 4) % 8 !== 0 || view.getUint32(0, true) !== 2) {
-    throw new CardsmithError('bad-input', `Malformed POSIX ACL on "${path}"`, { path });
+    throw CardsmithError.keyed('bad-input', 'rootfs.badAcl', { path }, { path });
   }
   const out: number[] = [1, 0, 0, 0];
   for (let at = 4; at < value.length; at += 8) {
@@ -78,7 +78,7 @@ export function xattrPlacement(xattrs: ReadonlyMap<string, Uint8Array>, path: st
   const need = spaceNeeded(encodeAll(xattrs, path));
   if (need <= IN_INODE_SPACE) return 'inode';
   if (need <= BLOCK_SIZE - BLOCK_HEADER) return 'block';
-  throw new CardsmithError('bad-input', `The extended attributes of "${path}" need ${need} bytes; one ext4 block holds ${BLOCK_SIZE - BLOCK_HEADER}`, {
+  throw CardsmithError.keyed('bad-input', 'rootfs.xattrsTooBig', { path, need, max: BLOCK_SIZE - BLOCK_HEADER }, {
     path,
     bytes: need,
   });

@@ -53,7 +53,7 @@ class Editor {
 
   private noRoom(detail: string): never {
     const free = this.vol.freeClusters() * this.vol.clusterBytes;
-    throw new CardsmithError('too-small', `The FAT volume at byte ${this.vol.offset} has no room: ${detail} (about ${this.neededBytes} bytes needed, ${free} free)`, {
+    throw CardsmithError.keyed('too-small', 'fat.noRoomFor', { offset: this.vol.offset, detail, needed: this.neededBytes, free }, {
       offset: this.vol.offset,
       neededBytes: this.neededBytes,
       freeBytes: free,
@@ -287,7 +287,7 @@ export async function editFat(read: ReadAt, offset: number, additions: readonly 
   const editor = new Editor(vol, mtime, needed * vol.clusterBytes);
   const free = vol.freeClusters();
   if (needed > free + reclaimed) {
-    throw new CardsmithError('too-small', `The FAT volume at byte ${offset} has no room: ${needed * vol.clusterBytes} bytes needed, ${(free + reclaimed) * vol.clusterBytes} free`, {
+    throw CardsmithError.keyed('too-small', 'fat.noRoom', { offset, needed: needed * vol.clusterBytes, free: (free + reclaimed) * vol.clusterBytes }, {
       offset,
       neededBytes: needed * vol.clusterBytes,
       freeBytes: (free + reclaimed) * vol.clusterBytes,

@@ -133,7 +133,7 @@ function walk(root: FatDir): Walked {
       checkLongName(child.name, childPath);
       const key = foldName(child.name);
       const clash = seen.get(key);
-      if (clash !== undefined) throw new CardsmithError('bad-input', `"${childPath}" and "${clash}" are the same name on FAT, which ignores case`, { path: childPath });
+      if (clash !== undefined) throw CardsmithError.keyed('bad-input', 'fat.caseClash', { path: childPath, other: clash }, { path: childPath });
       seen.set(key, childPath);
     }
     const names = assignNames(dir.children.map((c) => c.name));
@@ -185,7 +185,7 @@ export function planFat(root: FatDir, options: FatOptions): FatPlan {
   const usedClusters = next - 2;
   if (usedClusters > geometry.clusterCount) {
     const needed = geometry.dataStartSector * SECTOR + usedClusters * clusterBytes;
-    throw new CardsmithError('too-small', `The FAT files need about ${needed} bytes but the partition has ${options.sizeBytes}`, {
+    throw CardsmithError.keyed('too-small', 'build.fatTooSmall', { needed, given: options.sizeBytes }, {
       neededBytes: needed,
       givenBytes: options.sizeBytes,
     });

@@ -57,12 +57,12 @@ function basis(part: string): string {
 
 /** Checks a long name and explains what is wrong with it, naming the path. */
 export function checkLongName(name: string, path: string): void {
-  if (name.length === 0 || name === '.' || name === '..') throw new CardsmithError('bad-input', `"${path}" has no usable FAT name`, { path });
+  if (name.length === 0 || name === '.' || name === '..') throw CardsmithError.keyed('bad-input', 'fat.noName', { path }, { path });
   if (name.length > MAX_LONG_NAME) {
-    throw new CardsmithError('bad-input', `The name of "${path}" is ${name.length} characters; FAT allows ${MAX_LONG_NAME}`, { path, length: name.length });
+    throw CardsmithError.keyed('bad-input', 'fat.longName', { path, length: name.length, max: MAX_LONG_NAME }, { path, length: name.length });
   }
-  if ([...name].some((c) => LONG_FORBIDDEN.has(c) || c.charCodeAt(0) < 0x20)) throw new CardsmithError('bad-input', `The name of "${path}" has a character FAT does not allow (\\ / : * ? " < > | or a control character)`, { path });
-  if (/[ .]$/.test(name)) throw new CardsmithError('bad-input', `The name of "${path}" ends in a space or dot, which FAT drops`, { path });
+  if ([...name].some((c) => LONG_FORBIDDEN.has(c) || c.charCodeAt(0) < 0x20)) throw CardsmithError.keyed('bad-input', 'fat.badChar', { path }, { path });
+  if (/[ .]$/.test(name)) throw CardsmithError.keyed('bad-input', 'fat.trailing', { path }, { path });
 }
 
 /**

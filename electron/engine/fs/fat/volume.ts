@@ -54,7 +54,7 @@ export interface LoadedDir {
 export function parseBpb(sector: Uint8Array, at: number): FatBpb {
   const v = new DataView(sector.buffer, sector.byteOffset, sector.byteLength);
   const bad = (what: string): never => {
-    throw new CardsmithError('bad-input', `No FAT volume at byte ${at}: ${what}`, { offset: at });
+    throw CardsmithError.keyed('bad-input', 'fat.noVolume', { offset: at, reason: what }, { offset: at });
   };
   if (sector.length < 512 || v.getUint16(510, true) !== 0xaa55) bad('no boot sector signature');
   const bytesPerSector = v.getUint16(11, true);
@@ -170,7 +170,7 @@ export class FatVolume {
     const bpb = parseBpb(boot, offset);
     const fatBytes = bpb.fatSectors * bpb.bytesPerSector;
     const fat = await read(offset + bpb.reservedSectors * bpb.bytesPerSector, fatBytes);
-    if (fat.length !== fatBytes) throw new CardsmithError('source-corrupt', `The FAT at byte ${offset} is cut short`, { offset });
+    if (fat.length !== fatBytes) throw CardsmithError.keyed('source-corrupt', 'fat.cutShort', { offset }, { offset });
     return new FatVolume(read, offset, bpb, fat);
   }
 
@@ -246,7 +246,7 @@ export class FatVolume {
     let cluster = first;
     while (true) {
       if (cluster < 2 || cluster >= this.bpb.clusterCount + 2 || out.length > this.bpb.clusterCount) {
-        throw new CardsmithError('source-corrupt', `The cluster chain of "${what}" on the FAT volume at byte ${this.offset} is broken at cluster ${cluster}`, {
+        throw CardsmithError.keyed('source-corrupt', 'fat.brokenChain', { path: what, offset: this.offset, cluster }, {
           offset: this.offset,
           path: what,
           cluster,
@@ -308,7 +308,7 @@ export class FatVolume {
     if (!entry || entry.isDir) return null;
     if (entry.size === 0) return new Uint8Array(0);
     const data = await this.readClusters(this.chain(entry.firstCluster, path));
-    if (data.length < entry.size) throw new CardsmithError('source-corrupt', `"${path}" on the FAT volume at byte ${this.offset} is shorter than its size`, { path, offset: this.offset });
+    if (data.length < entry.size) throw CardsmithError.keyed('source-corrupt', 'fat.fileShort', { path, offset: this.offset }, { path, offset: this.offset });
     return data.subarray(0, entry.size);
   }
 }
