@@ -165,6 +165,16 @@ describeWith(['root', 'tool:setpriv', 'tool:losetup'], 'the CLI under sudo runs 
     for (const log of readdirSync(join(scene.attackerDir, 'cache', 'logs'))) expect(statSync(join(scene.attackerDir, 'cache', 'logs', log)).uid, log).toBe(NOBODY);
   });
 
+  it('checks a card as the user: the card job probes it, its log is the user’s', async () => {
+    await withLoopDevice({ sizeBytes: 32 * MiB, ram: true }, async (loop) => {
+      const run = await cardsmith(['check', '--device', loop.device, '--allow-loop', '--yes', '--no-speed', '--json'], { cwd: scene.attackerDir, env: { CARDSMITH_CACHE: 'cache' } });
+      expect(run.status, run.stderr).toBe(0);
+      const end = run.events.at(-1) as unknown as { type: string; result: { verdict: string; capacity: { realBytes: number }; logFile: string } };
+      expect(end).toMatchObject({ type: 'result', result: { verdict: 'good', capacity: { realBytes: 32 * MiB } } });
+      expect(statSync(end.result.logFile).uid).toBe(NOBODY);
+    });
+  });
+
   it('without an invoking user (a root login) runs the job in its own process, and says so once', async () => {
     const rootCwd = scene.rootDir;
     writeFileSync(join(rootCwd, 'root.img'), imageBytes.subarray(0, MiB), { mode: 0o600 });
