@@ -6,6 +6,11 @@ import { defineConfig } from 'vitest/config';
 // No test may reach a host outside this machine: the default catalog's public includes are off
 // (set here, in the process every test worker and spawned CLI inherits its environment from).
 process.env.CARDSMITH_PUBLIC_CATALOGS = '0';
+// Root tests run the CLI as a real root login would (the job in-process): started through sudo,
+// SUDO_UID would send every card command to a job as that user (test/security/sudo-cli.test.ts
+// sets it itself where it means to).
+delete process.env.SUDO_UID;
+delete process.env.PKEXEC_UID;
 
 export default defineConfig({
   test: {

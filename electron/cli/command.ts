@@ -1,8 +1,11 @@
 /** The shape of a `cardsmith` subcommand and the shared way to run a contract request. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import type { JobEvent, Op, RequestInput, ResultOf } from '../engine/api';
-import type { ErrorInfo } from '../engine/errors';
+import { parseResult, RequestSchema, type JobEvent, type Op, type Request, type RequestInput, type ResultOf } from '../engine/api';
+import { runOnCards } from '../engine/elevated/run-on-cards';
+import { toErrorInfo, type ErrorInfo } from '../engine/errors';
+import { refuseSourceOnCard } from '../engine/flash/card';
 import { runRequest } from '../engine/operations';
+import { cardRoute, explainPermission, jobEnvironment, withAbsolutePaths } from './as-user';
 import { humanRenderer, jsonRenderer } from './render';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
@@ -47,6 +50,37 @@ export function parseCommandArgs(command: Command, argv: string[]): { values: Pa
 
 export type Outcome<O extends Op> = { ok: true; result: ResultOf<O> } | { ok: false; error: ErrorInfo; exitCode: number };
 
+/**
+ * Runs a request in this process, or — a card request in a CLI run with sudo/pkexec — opens its
+ * cards here and runs the job as the invoking user (as-user.ts).
+ */
+async function runRoutes<O extends Op>(request: Extract<RequestInput, { op: O }>, emit: (event: JobEvent) => void, signal: AbortSignal): Promise<ResultOf<O> | undefined> {
+  const parsed = RequestSchema.safeParse(request);
+  let route;
+  try {
+    route = parsed.success ? cardRoute(parsed.data) : ({ kind: 'in-process' } as const);
+  } catch (error) {
+    emit({ type: 'error', error: toErrorInfo(error) });
+    return undefined;
+  }
+  if (route.kind === 'in-process') {
+    if (route.note) emit({ type: 'log', level: 'info', message: route.note });
+    return runRequest<O>(request, emit, signal);
+  }
+  const { user } = route;
+  const asUser = withAbsolutePaths(parsed.data as Request, process.cwd());
+  try {
+    // A card that holds the job's own source is refused before it is unmounted, as the app does.
+    refuseSourceOnCard(asUser);
+  } catch (error) {
+    emit({ type: 'error', error: toErrorInfo(error) });
+    return undefined;
+  }
+  const relay = (event: JobEvent): void => emit(event.type === 'error' ? { ...event, error: explainPermission(event.error, user) } : event);
+  const ended = await runOnCards(asUser, { user, signal, entry: process.argv.slice(1, 2), env: jobEnvironment(process.env, process.cwd()) }, relay);
+  return ended.type === 'result' ? parseResult(request.op as O, ended.result) : undefined;
+}
+
 /** Runs one request through the engine, rendering its events as NDJSON or for a person. */
 export async function execute<O extends Op>(
   request: Extract<RequestInput, { op: O }>,
@@ -63,7 +97,7 @@ export async function execute<O extends Op>(
     renderer.onEvent(event);
   };
   try {
-    const result = await runRequest<O>(request, emit, controller.signal);
+    const result = await runRoutes<O>(request, emit, controller.signal);
     if (result !== undefined) return { ok: true, result };
     const error = failure ?? { cause: 'internal', message: 'job ended without a result' };
     return { ok: false, error, exitCode: error.cause === 'not-implemented' || error.cause === 'bad-input' ? EXIT_USAGE : EXIT_FAILED };

@@ -3,7 +3,7 @@
  * UAC), it reads WorkerCommand lines (NDJSON) on stdin and writes Envelope lines on stdout — no
  * socket, no port. For a request that opens a card it does only what needs privilege: find the
  * drive by device number, apply the safety rules, unmount, open it, check the open descriptor,
- * and hand it to a card job running as the invoking user (elevated/card-job.ts), whose events it
+ * and hand it to a card job running as the invoking user (elevated/run-on-cards.ts), whose events it
  * relays — or, on Windows (no uid to start that job with) and with --serve-bytes, keep it and
  * serve its raw bytes on the byte channel while the app runs the job (elevated/byte-handover.ts);
  * it ejects the card after a flash. It reads no image, archive, bmap, catalog, board
@@ -11,16 +11,13 @@
  * When the parent goes away (stdin closes, stdout breaks) or a signal arrives, every job is
  * cancelled — a cancelled flash leaves the card's first MiB zeroed — before the worker exits.
  */
-import { cardsOf, ResultSchemas, type JobEvent, type Request, type WorkerLine } from '../engine/api';
+import { cardsOf, type JobEvent, type Request, type WorkerLine } from '../engine/api';
 import { deviceKeyOfPath } from '../engine/drives/identity';
-import { ejectCard } from '../engine/drives/unmount';
 import { chooseHandover, runServedJob } from '../engine/elevated/byte-handover';
-import { startCardJob } from '../engine/elevated/card-job';
 import { invokingUser, type InvokingUser } from '../engine/elevated/invoking-user';
-import { openCards, type OpenedCard } from '../engine/elevated/open-card';
-import { cardMode, parseCommandLine, refusal } from '../engine/elevated/policy';
+import { parseCommandLine, refusal } from '../engine/elevated/policy';
+import { runOnCards } from '../engine/elevated/run-on-cards';
 import { toErrorInfo } from '../engine/errors';
-import { createJobContext } from '../engine/job';
 import { createLineSplitter } from '../engine/ndjson';
 import type { Command } from './command';
 
@@ -40,42 +37,6 @@ async function listDrives(request: Extract<Request, { op: 'listDrives' }>, emit:
   } catch (error) {
     emit(errorEvent(error));
   }
-}
-
-/** The cards to eject after a job that wrote them: a flash's card, or each card a flashMany wrote. */
-function toEject(request: Request, ended: JobEvent, opened: readonly OpenedCard[]): string[] {
-  if (ended.type !== 'result') return [];
-  if (request.op === 'flash' && request.eject) return opened.map((card) => card.grant.device);
-  if (request.op !== 'flashMany' || !request.eject) return [];
-  const result = ResultSchemas.flashMany.safeParse(ended.result);
-  if (!result.success) return [];
-  // Outcomes are in the request's order, as the cards were opened.
-  return opened.filter((_, index) => result.data.cards[index]?.ok === true).map((card) => card.grant.device);
-}
-
-/** Opens the cards (every one checked first), runs the card job on them as the user, ejects after a flash, reports the end. */
-async function runOnCards(request: Request, devices: readonly string[], job: Job, user: InvokingUser, emit: (event: JobEvent) => void): Promise<void> {
-  const ctx = createJobContext(emit, job.controller.signal);
-  let opened: OpenedCard[];
-  try {
-    opened = await openCards(devices, cardMode(request), { allowLoop: 'allowLoop' in request && request.allowLoop }, ctx);
-  } catch (error) {
-    return emit(errorEvent(error));
-  }
-  let ended: JobEvent;
-  try {
-    ctx.throwIfCancelled();
-    const running = startCardJob({ request, grants: opened.map((card) => card.grant), fds: opened.map((card) => card.fd), user, entry: process.argv.slice(1, 2) }, emit);
-    job.cancelChild = running.cancel;
-    if (job.controller.signal.aborted) running.cancel();
-    ended = await running.ended;
-  } catch (error) {
-    ended = errorEvent(error);
-  } finally {
-    for (const card of opened) await card.close().catch((error: unknown) => ctx.log('warn', `closing ${card.grant.device} failed: ${(error as Error).message}`));
-  }
-  for (const device of toEject(request, ended, opened)) await ejectCard(device, ctx);
-  emit(ended);
 }
 
 export const workerCommand: Command = {
@@ -153,7 +114,7 @@ export const workerCommand: Command = {
           ? listDrives(request, emit)
           : handover.kind === 'bytes'
             ? runServedJob(handover.server, handover.problem, served, emit, (card) => send({ job: id, card }))
-            : runOnCards(request, devices, job, user as InvokingUser, emit);
+            : runOnCards(request, { user: user as InvokingUser, signal: job.controller.signal, entry: process.argv.slice(1, 2) }, emit);
       const tracked = work.finally(() => {
         jobs.delete(id);
         running.delete(tracked);

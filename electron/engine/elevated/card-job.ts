@@ -22,6 +22,8 @@ export interface CardJobStart {
   readonly user: InvokingUser;
   /** The Cardsmith entry this process runs (the CLI bundle); the job runs the same one. */
   readonly entry: readonly string[];
+  /** Where the job's `CARDSMITH_*` settings come from (default: this process's environment). */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 export interface RunningCardJob {
@@ -41,7 +43,7 @@ export function startCardJob(start: CardJobStart, onEvent: (event: JobEvent) => 
     uid: start.user.uid,
     gid: start.user.gid,
     cwd: '/',
-    env: cardJobEnvironment(start.user),
+    env: cardJobEnvironment(start.user, start.env),
     stdio: ['pipe', 'pipe', 'inherit', ...start.fds],
   });
   let terminal: JobEvent | null = null;

@@ -46,6 +46,7 @@ const ALLOWED = new Map<string, string>([
   ['electron/engine/drives/drivelist.ts', "maps drivelist's report of the drives (macOS, Windows)"],
   ['electron/engine/elevated/open-card.ts', 'check, unmount, open, fstat'],
   ['electron/engine/elevated/card-job.ts', 'starts the card job as the user and relays its events'],
+  ['electron/engine/elevated/run-on-cards.ts', 'opens the cards, runs the card job, closes, ejects (the worker and the CLI under sudo)'],
   ['electron/engine/elevated/invoking-user.ts', 'who the job runs as (getent)'],
   ['electron/engine/elevated/policy.ts', 'which requests are served'],
   // Serving the card as raw bytes (Windows): only fixed 32-byte frame headers are parsed. The
