@@ -9,13 +9,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { JobEvent, RequestInput } from '../../../electron/engine/api';
 import { FIRSTRUN_HOOK } from '../../../electron/engine/customise/firstboot/firstrun';
-import type { ErrorInfo } from '../../../electron/engine/errors';
-import { runRequest } from '../../../electron/engine/operations';
 import { readBytesAt } from '../../helpers/bytes';
 import { withLoopDevice } from '../../helpers/loop';
 import { describeWith } from '../../helpers/needs';
+import { runCollecting } from '../../helpers/run-request';
 import { EVERYTHING } from '../../unit/customise/settings-fixture';
 import { startTestServer } from '../sources/test-server';
 
@@ -36,13 +34,6 @@ beforeAll(() => {
   process.env.CARDSMITH_CACHE = join(work, 'cache');
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-
-async function run(request: RequestInput): Promise<{ result: unknown; error: ErrorInfo | undefined; events: JobEvent[] }> {
-  const events: JobEvent[] = [];
-  const result = await runRequest(request, (event) => events.push(event));
-  const error = events.find((e): e is Extract<JobEvent, { type: 'error' }> => e.type === 'error')?.error;
-  return { result, error, events };
-}
 
 /** The image: MBR, FAT32 boot (cmdline.txt, config.txt, an overlay, optional filler) and an ext4 root. */
 function raspiosImage(name: string, full = false): string {
@@ -100,7 +91,7 @@ describeWith(
     it('init_format systemd: firstrun.sh and the cmdline.txt hook on the card; fsck.fat clean, sh -n + shellcheck pass, verified', async () => {
       const image = raspiosImage('raspios.img');
       await withLoopDevice({ sizeBytes: 128 * MiB }, async (loop) => {
-        const { result, error } = await run({ op: 'flash', source: image, device: loop.device, allowLoop: true, customise: EVERYTHING, initFormat: 'systemd' });
+        const { result, error } = await runCollecting({ op: 'flash', source: image, device: loop.device, allowLoop: true, customise: EVERYTHING, initFormat: 'systemd' });
         expect(error).toBeUndefined();
         expect(result).toMatchObject({ verified: true });
         const boot = bootOf(loop.device, 'systemd.boot');
@@ -123,7 +114,7 @@ describeWith(
       const image = raspiosImage('raspios-ci.img');
       execFileSync('xz', ['-T1', '-1', '-k', '-f', image]);
       await withLoopDevice({ sizeBytes: 128 * MiB }, async (loop) => {
-        const { result, error, events } = await run({ op: 'flash', source: `${image}.xz`, device: loop.device, allowLoop: true, customise: EVERYTHING, initFormat: 'cloudinit-rpi' });
+        const { result, error, events } = await runCollecting({ op: 'flash', source: `${image}.xz`, device: loop.device, allowLoop: true, customise: EVERYTHING, initFormat: 'cloudinit-rpi' });
         expect(error).toBeUndefined();
         expect(events).toContainEqual(expect.objectContaining({ type: 'log', message: expect.stringMatching(/first-boot files checked against the image: cloudinit-rpi/) }));
         expect(result).toMatchObject({ verified: true });
@@ -142,7 +133,7 @@ describeWith(
     it('without catalog metadata the image tells: cmdline.txt + config.txt means systemd', async () => {
       const image = raspiosImage('raspios-plain.img');
       await withLoopDevice({ sizeBytes: 128 * MiB }, async (loop) => {
-        const { error, events } = await run({ op: 'flash', source: image, device: loop.device, allowLoop: true, customise: { hostname: 'pi' } });
+        const { error, events } = await runCollecting({ op: 'flash', source: image, device: loop.device, allowLoop: true, customise: { hostname: 'pi' } });
         expect(error).toBeUndefined();
         expect(events).toContainEqual(expect.objectContaining({ type: 'log', message: expect.stringMatching(/first-boot: systemd \(the boot partition .* cmdline\.txt and config\.txt/) }));
         expect(mtype(bootOf(loop.device, 'plain.boot'), 'cmdline.txt')).toBe(`${CMDLINE}${FIRSTRUN_HOOK}\n`);
@@ -200,7 +191,7 @@ describeWith(
     it('inspect reads an Imager-style firstrun.sh back: host, user, key, network, time zone and the hook', async () => {
       const image = raspiosImage('raspios-inspect.img');
       await withLoopDevice({ sizeBytes: 128 * MiB }, async (loop) => {
-        const { error } = await run({ op: 'flash', source: image, device: loop.device, allowLoop: true, customise: EVERYTHING, initFormat: 'systemd' });
+        const { error } = await runCollecting({ op: 'flash', source: image, device: loop.device, allowLoop: true, customise: EVERYTHING, initFormat: 'systemd' });
         expect(error).toBeUndefined();
         const human = String(cli(['inspect', loop.device]).stdout);
         expect(human).toContain(`first boot: firstrun.sh (run from cmdline.txt); hostname lab-pi-7; users ada; 1 SSH key; Wi-Fi ${JSON.stringify(EVERYTHING.wifi!.ssid)}; time zone Europe/London`);
@@ -217,11 +208,11 @@ describeWith(
         const url = server.add('/raspios-served.img', image);
         const item = { name: 'Served OS', url, devices: ['pi4-64bit'], init_format: 'cloudinit-rpi', image_download_sha256: createHash('sha256').update(image).digest('hex') };
         server.add('/os_list.json', JSON.stringify({ os_list: [item] }));
-        const catalog = (await run({ op: 'catalog' })).result as { entries: { id: string; name: string; initFormat?: string }[] };
+        const catalog = (await runCollecting({ op: 'catalog' })).result as { entries: { id: string; name: string; initFormat?: string }[] };
         const entry = catalog.entries.find((e) => e.name === 'Served OS')!;
         expect(entry.initFormat).toBe('cloudinit-rpi');
         await withLoopDevice({ sizeBytes: 128 * MiB }, async (loop) => {
-          const { result, error, events } = await run({ op: 'flash', source: entry.id, device: loop.device, allowLoop: true, customise: { hostname: 'served' } });
+          const { result, error, events } = await runCollecting({ op: 'flash', source: entry.id, device: loop.device, allowLoop: true, customise: { hostname: 'served' } });
           expect(error).toBeUndefined();
           expect(result).toMatchObject({ verified: true });
           expect(events).toContainEqual(expect.objectContaining({ type: 'log', message: expect.stringMatching(/first-boot: cloudinit-rpi \(the catalog says init_format cloudinit-rpi\)/) }));
@@ -242,17 +233,17 @@ describeWith(
       await withLoopDevice({ sizeBytes: 128 * MiB }, async (loop) => {
         writeFileSync(loop.device, Buffer.alloc(2 * MiB, 0xab));
         const before = sha(loop.device);
-        const noRoom = await run({ op: 'flash', source: full, device: loop.device, allowLoop: true, customise: EVERYTHING, initFormat: 'systemd' });
+        const noRoom = await runCollecting({ op: 'flash', source: full, device: loop.device, allowLoop: true, customise: EVERYTHING, initFormat: 'systemd' });
         expect(noRoom.error?.cause).toBe('too-small');
         expect(noRoom.error?.message).toMatch(/FAT volume at byte 4194304 has no room: \d+ bytes needed, \d+ free/);
         // The same from an xz stream: the boot FAT is decoded ahead of writing, so the card stays untouched.
         execFileSync('xz', ['-T1', '-0', '-k', '-f', full]);
-        const noRoomXz = await run({ op: 'flash', source: `${full}.xz`, device: loop.device, allowLoop: true, customise: EVERYTHING, initFormat: 'systemd' });
+        const noRoomXz = await runCollecting({ op: 'flash', source: `${full}.xz`, device: loop.device, allowLoop: true, customise: EVERYTHING, initFormat: 'systemd' });
         expect(noRoomXz.error?.message).toMatch(/FAT volume at byte 4194304 has no room/);
         expect(sha(loop.device)).toBe(before);
-        const unknown = await run({ op: 'flash', source: image, device: loop.device, allowLoop: true, customise: EVERYTHING, initFormat: 'ignition' });
+        const unknown = await runCollecting({ op: 'flash', source: image, device: loop.device, allowLoop: true, customise: EVERYTHING, initFormat: 'ignition' });
         expect(unknown.error?.message).toMatch(/"ignition", which Cardsmith does not know/);
-        const badName = await run({ op: 'flash', source: image, device: loop.device, allowLoop: true, customise: { hostname: 'bad_host!' } });
+        const badName = await runCollecting({ op: 'flash', source: image, device: loop.device, allowLoop: true, customise: { hostname: 'bad_host!' } });
         expect(badName.error?.cause).toBe('bad-input');
         expect(badName.error?.message).toMatch(/host name/);
         expect(sha(loop.device)).toBe(before);
