@@ -13,17 +13,14 @@ import { FIRSTRUN_HOOK } from '../../../electron/engine/customise/firstboot/firs
 import { readBytesAt } from '../../helpers/bytes';
 import { withLoopDevice } from '../../helpers/loop';
 import { describeWith } from '../../helpers/needs';
+import { MTOOLS_ENV, RASPIOS, writeRaspiosImage, type BootEntry } from '../../helpers/raspios-image';
 import { runCollecting } from '../../helpers/run-request';
 import { EVERYTHING } from '../../unit/customise/settings-fixture';
 import { startTestServer } from '../sources/test-server';
 
 const MiB = 1 << 20;
-const BOOT_START = 4 * MiB;
-const BOOT_SIZE = 64 * MiB;
-const ROOT_START = BOOT_START + BOOT_SIZE;
-const ROOT_SIZE = 16 * MiB;
-const CMDLINE = 'console=serial0,115200 console=tty1 root=PARTUUID=cafe0001-02 rootfstype=ext4 fsck.repair=yes rootwait';
-const env = { ...process.env, MTOOLS_SKIP_CHECK: '1' };
+const { bootStart: BOOT_START, bootSize: BOOT_SIZE, rootStart: ROOT_START, rootSize: ROOT_SIZE, cmdline: CMDLINE } = RASPIOS;
+const env = MTOOLS_ENV;
 let work = '';
 const repo = resolve(__dirname, '../../..');
 const cli = (args: string[]): ReturnType<typeof spawnSync> => spawnSync(process.execPath, [join(repo, 'bin/cardsmith.cjs'), ...args], { encoding: 'utf8', env: { ...process.env } });
@@ -37,34 +34,14 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 /** The image: MBR, FAT32 boot (cmdline.txt, config.txt, an overlay, optional filler) and an ext4 root. */
 function raspiosImage(name: string, full = false): string {
-  const boot = join(work, `${name}.boot`);
-  const root = join(work, `${name}.root`);
-  rmSync(boot, { force: true });
-  execFileSync('mkfs.fat', ['-F', '32', '-s', '1', '-n', 'bootfs', '-C', boot, String(BOOT_SIZE / 1024)]);
-  const put = (path: string, data: Buffer): void => {
-    writeFileSync(join(work, 'src'), data);
-    execFileSync('mcopy', ['-i', boot, join(work, 'src'), `::${path}`], { env });
-  };
-  put('cmdline.txt', Buffer.from(`${CMDLINE}\n`));
-  put('config.txt', Buffer.from('[all]\narm_64bit=1\ndtoverlay=vc4-kms-v3d\n'));
-  execFileSync('mmd', ['-i', boot, '::overlays'], { env });
-  put('overlays/vc4-kms-v3d.dtbo', Buffer.alloc(2000, 7));
-  if (full) {
-    // Leaves 1 KiB free: less than firstrun.sh needs.
-    const free = Number(/([\d ]+) bytes free/.exec(execFileSync('mdir', ['-i', boot, '::/'], { env }).toString())![1]!.replace(/ /g, ''));
-    put('filler.bin', Buffer.alloc(free - 1024, 1));
-  }
-  writeFileSync(root, Buffer.alloc(0));
-  execFileSync('mkfs.ext4', ['-q', '-F', '-L', 'rootfs', root, `${ROOT_SIZE / 1024}K`]);
-  const image = join(work, name);
-  const bytes = Buffer.alloc(ROOT_START + ROOT_SIZE);
-  bytes.set(readFileSync(boot), BOOT_START);
-  bytes.set(readFileSync(root), ROOT_START);
-  writeFileSync(image, bytes);
-  execFileSync('sfdisk', ['--quiet', image], { input: `label: dos\nlabel-id: 0xcafe0001\nstart=${BOOT_START / 512}, size=${BOOT_SIZE / 512}, type=c\nstart=${ROOT_START / 512}, type=83\n` });
-  rmSync(boot);
-  rmSync(root);
-  return image;
+  const boot: BootEntry[] = [
+    ['cmdline.txt', `${CMDLINE}\n`],
+    ['config.txt', '[all]\narm_64bit=1\ndtoverlay=vc4-kms-v3d\n'],
+    ['overlays', null],
+    ['overlays/vc4-kms-v3d.dtbo', Buffer.alloc(2000, 7)],
+  ];
+  // Full: 1 KiB left free, less than firstrun.sh needs.
+  return writeRaspiosImage(join(work, name), boot, full ? 1024 : undefined);
 }
 
 /** The card's boot partition as a file, for fsck.fat and mtools. */
