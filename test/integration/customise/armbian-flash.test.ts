@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { readBytesAt } from '../../helpers/bytes';
 import { withLoopDevice } from '../../helpers/loop';
+import { writeExt4Image } from '../../helpers/ext4-image';
 import { describeWith } from '../../helpers/needs';
 import { runCollecting } from '../../helpers/run-request';
 import { EVERYTHING, PSK } from '../../unit/customise/settings-fixture';
@@ -40,14 +41,7 @@ function armbianImage(name: string): string {
   writeFileSync(join(tree, 'etc/hosts'), '127.0.0.1   localhost\n127.0.1.1   orangepi5\n::1         localhost orangepi5 ip6-localhost ip6-loopback\n');
   writeFileSync(join(tree, 'root/.not_logged_in_yet'), '');
   writeFileSync(join(tree, 'usr/lib/armbian/filler'), Buffer.alloc(3 * MiB, 0x5a));
-  const fs = join(work, `${name}.fs`);
-  execFileSync('truncate', ['-s', String(ROOT_SIZE), fs]);
-  execFileSync('mkfs.ext4', ['-q', '-F', '-L', 'armbi_root', '-E', 'root_owner=0:0', '-d', tree, fs]);
-  const image = join(work, name);
-  execFileSync('truncate', ['-s', String(ROOT_START + ROOT_SIZE), image]);
-  execFileSync('dd', [`if=${fs}`, `of=${image}`, 'bs=1M', `seek=${ROOT_START / MiB}`, 'conv=notrunc', 'status=none']);
-  execFileSync('sfdisk', ['--quiet', image], { input: `label: dos\nstart=${ROOT_START / 512}, type=83\n` });
-  rmSync(fs);
+  const image = writeExt4Image(join(work, name), tree, { sizeBytes: ROOT_SIZE, start: ROOT_START, mkfs: ['-L', 'armbi_root'], mbr: true });
   rmSync(tree, { recursive: true });
   return image;
 }

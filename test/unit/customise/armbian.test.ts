@@ -8,6 +8,7 @@ import { chooseFirstBoot, findBootFat, firstBootEdit } from '../../../electron/e
 import { summariseCustomisation } from '../../../electron/engine/customise/firstboot/summary';
 import { CustomiseSchema, type Customise } from '../../../electron/engine/customise/model';
 import { fileReadAt } from '../../helpers/bytes';
+import { writeExt4Image } from '../../helpers/ext4-image';
 import { describeWith } from '../../helpers/needs';
 import { EVERYTHING, PSK } from './settings-fixture';
 
@@ -89,14 +90,7 @@ function armbianImage(name: string, armbian = true): string {
     writeFileSync(join(tree, 'etc/armbian-release'), 'BOARD=orangepi5\nVERSION=25.2.1\n');
     writeFileSync(join(tree, 'root/.not_logged_in_yet'), '');
   }
-  const fs = join(dir, `${name}.fs`);
-  execFileSync('truncate', ['-s', '32M', fs]);
-  execFileSync('mkfs.ext4', ['-q', '-F', '-E', 'root_owner=0:0', '-d', tree, fs]);
-  const image = join(dir, name);
-  execFileSync('truncate', ['-s', `${33 * MiB}`, image]);
-  execFileSync('dd', [`if=${fs}`, `of=${image}`, 'bs=1M', 'seek=1', 'conv=notrunc', 'status=none']);
-  execFileSync('sfdisk', ['--quiet', image], { input: 'label: dos\nstart=2048, type=83\n' });
-  return image;
+  return writeExt4Image(join(dir, name), tree, { sizeBytes: 32 * MiB, start: MiB, mbr: true });
 }
 
 describeWith(['tool:mkfs.ext4', 'tool:sfdisk', 'tool:e2fsck', 'tool:debugfs'], 'an Armbian-like image', () => {

@@ -7,6 +7,7 @@ import { CardsmithError } from '../../../electron/engine/errors';
 import { editExt4, MAX_EDIT_BYTES, type Ext4File } from '../../../electron/engine/fs/ext4/edit';
 import type { Patch } from '../../../electron/engine/flash/patch';
 import { seededBytes, fileReadAt } from '../../helpers/bytes';
+import { writeExt4Image } from '../../helpers/ext4-image';
 import { describeWith } from '../../helpers/needs';
 
 const dir = mkdtempSync(join(tmpdir(), 'cardsmith-ext4edit-'));
@@ -25,15 +26,7 @@ function makeImage(name: string, mkfs: string[], mib = 64, offset = 0, extra: (t
   writeFileSync(join(tree, 'root/.not_logged_in_yet'), '');
   writeFileSync(join(tree, 'etc/big'), seededBytes(200_000, 3));
   extra(tree);
-  const fs = join(dir, `${name}.fs`);
-  rmSync(fs, { force: true });
-  execFileSync('truncate', ['-s', `${mib}M`, fs]);
-  execFileSync('mkfs.ext4', ['-q', '-F', '-E', 'root_owner=0:0', ...mkfs, '-d', tree, fs]);
-  const image = join(dir, name);
-  rmSync(image, { force: true });
-  execFileSync('truncate', ['-s', `${offset + mib * 1024 * 1024}`, image]);
-  execFileSync('dd', [`if=${fs}`, `of=${image}`, 'bs=1M', `seek=${offset}`, 'oflag=seek_bytes', 'conv=notrunc', 'status=none']);
-  return image;
+  return writeExt4Image(join(dir, name), tree, { sizeBytes: mib * 1024 * 1024, start: offset, mkfs });
 }
 
 function apply(image: string, patches: readonly Patch[], name: string): string {
