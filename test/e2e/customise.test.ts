@@ -15,6 +15,7 @@ import { readBytesAt } from '../helpers/bytes';
 import { fixturePath } from '../helpers/fixtures';
 import { attachLoop, createSparseFile, detachLoop } from '../helpers/loop';
 import { describeWith } from '../helpers/needs';
+import { MTOOLS_ENV, RASPIOS, writeRaspiosImage } from '../helpers/raspios-image';
 import { makeDebianRootfs } from '../unit/customise/rootfs-fixture';
 import { CHROMIUM, ROOT, openSession, type Session } from './harness';
 
@@ -26,37 +27,19 @@ declare const document: unknown;
 
 const AXE_SOURCE = readFileSync(join(ROOT, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
 const MiB = 1024 * 1024;
-const BOOT_START = 4 * MiB;
-const BOOT_SIZE = 64 * MiB;
-const ROOT_START = BOOT_START + BOOT_SIZE;
-const ROOT_SIZE = 16 * MiB;
-const CMDLINE = 'console=serial0,115200 console=tty1 root=PARTUUID=cafe0001-02 rootfstype=ext4 fsck.repair=yes rootwait';
+const { bootStart: BOOT_START, bootSize: BOOT_SIZE, rootStart: ROOT_START, rootSize: ROOT_SIZE, cmdline: CMDLINE } = RASPIOS;
 const PASSWORD = 'correct horse battery';
 const PASSPHRASE = 'lab-wifi-passphrase';
-const env = { ...process.env, MTOOLS_SKIP_CHECK: '1' };
+const env = MTOOLS_ENV;
 const ROCK64_LOADER = fixturePath('u-boot-rockchip_arm64', 'usr/lib/u-boot/rock64-rk3328');
 const KERNEL = '6.1.0-50-arm64';
 
 /** MBR, a FAT32 boot partition with cmdline.txt and config.txt (as Raspberry Pi OS ships), an ext4 root. */
 function raspiosImage(dir: string): string {
-  const boot = join(dir, 'boot.vfat');
-  const root = join(dir, 'root.ext4');
-  execFileSync('mkfs.fat', ['-F', '32', '-s', '1', '-n', 'bootfs', '-C', boot, String(BOOT_SIZE / 1024)]);
-  for (const [name, text] of [['cmdline.txt', `${CMDLINE}\n`], ['config.txt', '[all]\narm_64bit=1\n']]) {
-    writeFileSync(join(dir, 'src'), text!);
-    execFileSync('mcopy', ['-i', boot, join(dir, 'src'), `::${name}`], { env });
-  }
-  writeFileSync(root, Buffer.alloc(0));
-  execFileSync('mkfs.ext4', ['-q', '-F', '-L', 'rootfs', root, `${ROOT_SIZE / 1024}K`]);
-  const image = join(dir, 'raspios-style.img');
-  const bytes = Buffer.alloc(ROOT_START + ROOT_SIZE);
-  bytes.set(readFileSync(boot), BOOT_START);
-  bytes.set(readFileSync(root), ROOT_START);
-  writeFileSync(image, bytes);
-  execFileSync('sfdisk', ['--quiet', image], { input: `label: dos\nlabel-id: 0xcafe0001\nstart=${BOOT_START / 512}, size=${BOOT_SIZE / 512}, type=c\nstart=${ROOT_START / 512}, type=83\n` });
-  rmSync(boot);
-  rmSync(root);
-  return image;
+  return writeRaspiosImage(join(dir, 'raspios-style.img'), [
+    ['cmdline.txt', `${CMDLINE}\n`],
+    ['config.txt', '[all]\narm_64bit=1\n'],
+  ]);
 }
 
 /** A Debian-like rootfs (accounts, sshd, NetworkManager, tzdata) with ROCK64's kernel, initrd and device tree, as a tarball. */

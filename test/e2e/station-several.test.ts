@@ -3,14 +3,13 @@
  * devices: one `flashMany` request writes both, the Done step lists each as written and verified,
  * and both cards' bytes equal the image.
  */
-import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { sha256OfRange } from '../helpers/bytes';
 import { attachLoop, createSparseFile, detachLoop } from '../helpers/loop';
+import { chooseGenericLocalImage, writeCardImage } from '../helpers/e2e-cards';
 import { describeWith } from '../helpers/needs';
 import { CHROMIUM, openSession, type Session } from './harness';
 
@@ -26,14 +25,7 @@ describeWith(['root', 'tool:losetup', 'tool:sfdisk', `file:${CHROMIUM}`], 'sever
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'cardsmith-e2e-several-'));
     image = join(dir, 'several.img');
-    writeFileSync(image, Buffer.alloc(IMAGE_BYTES));
-    execFileSync('sfdisk', ['--quiet', image], { input: 'label: dos\nstart=2048, size=4096, type=c, bootable\nstart=6144, type=83\n' });
-    const fd = openSync(image, 'r+');
-    try {
-      writeSync(fd, randomBytes(IMAGE_BYTES - MiB), 0, IMAGE_BYTES - MiB, MiB);
-    } finally {
-      closeSync(fd);
-    }
+    writeCardImage(image, IMAGE_BYTES);
     for (const name of ['a.img', 'b.img']) {
       const backing = join(dir, name);
       createSparseFile(backing, 16 * MiB);
@@ -54,12 +46,7 @@ describeWith(['root', 'tool:losetup', 'tool:sfdisk', `file:${CHROMIUM}`], 'sever
   it('writes and verifies two loop cards in one request and lists each outcome', async () => {
     const { page, shot, bridge } = session;
     const h1 = (): Promise<string | null> => page.getByRole('heading', { level: 1 }).textContent();
-    await page.getByRole('radio', { name: /Generic — no bootloader/ }).check();
-    await page.getByRole('button', { name: 'Next' }).click();
-    await page.getByRole('tab', { name: 'Local file' }).click();
-    bridge.setChosenFile(image);
-    await page.getByRole('button', { name: 'Choose image file…' }).click();
-    await expect.poll(() => page.getByText(`Chosen image: ${image}`).count()).toBe(1);
+    await chooseGenericLocalImage(session, image);
     await page.getByRole('button', { name: 'Next' }).click();
     await expect.poll(h1).toBe('Which card should be written?');
     await page.getByRole('checkbox', { name: 'Several cards at once' }).check();

@@ -9,14 +9,14 @@
  * the image's sha256 (from the engine); axe finds nothing serious on the Station view or on the
  * Card step's several-cards list.
  */
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { sha256OfRange } from '../helpers/bytes';
 import { attachLoop, createSparseFile, detachLoop } from '../helpers/loop';
+import { chooseGenericLocalImage, writeCardImage } from '../helpers/e2e-cards';
 import { describeWith } from '../helpers/needs';
 import { CHROMIUM, openSession, ROOT, type Session } from './harness';
 
@@ -43,14 +43,7 @@ describeWith(['root', 'tool:losetup', 'tool:sfdisk', `file:${CHROMIUM}`], 'the S
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'cardsmith-e2e-station-'));
     image = join(dir, 'station.img');
-    writeFileSync(image, Buffer.alloc(IMAGE_BYTES));
-    execFileSync('sfdisk', ['--quiet', image], { input: 'label: dos\nstart=2048, size=4096, type=c, bootable\nstart=6144, type=83\n' });
-    const fd = openSync(image, 'r+');
-    try {
-      writeSync(fd, randomBytes(IMAGE_BYTES - MiB), 0, IMAGE_BYTES - MiB, MiB);
-    } finally {
-      closeSync(fd);
-    }
+    writeCardImage(image, IMAGE_BYTES);
     const backing = join(dir, 'before.img');
     writeFileSync(backing, randomBytes(16 * MiB));
     before = attachLoop(backing);
@@ -88,12 +81,7 @@ describeWith(['root', 'tool:losetup', 'tool:sfdisk', `file:${CHROMIUM}`], 'the S
 
   it('leaves the card present at the start alone, flashes and verifies cards inserted later, and fails a too-small one alone', async () => {
     const { page, shot, bridge } = session;
-    await page.getByRole('radio', { name: /Generic — no bootloader/ }).check();
-    await page.getByRole('button', { name: 'Next' }).click();
-    await page.getByRole('tab', { name: 'Local file' }).click();
-    bridge.setChosenFile(image);
-    await page.getByRole('button', { name: 'Choose image file…' }).click();
-    await expect.poll(() => page.getByText(`Chosen image: ${image}`).count()).toBe(1);
+    await chooseGenericLocalImage(session, image);
     // The Card step's several-cards choice, as checkboxes, in real Chromium and under axe.
     await page.getByRole('button', { name: 'Next' }).click();
     await page.getByRole('checkbox', { name: 'Several cards at once' }).check();

@@ -19,8 +19,8 @@ import { driveRows } from '../view/drives';
 import { imageFileProblem, unreadableFile } from '../view/messages';
 import { resolveLanguage, translate, type Language, type Translator } from '../i18n/translate';
 import { formatBytes } from '../view/format';
-import { createBatcher } from './batch';
-import { manyEvents, manyFailed, manyFinished, manyStarted, type ManyCard } from './many';
+import type { ManyCard } from './many';
+import { createManyJob } from './many-job';
 import { IDLE_STATION, isActive, type StationState } from './station';
 import { createStationRunner } from './station-runner';
 import type { StationFilter } from '../../../electron/engine/station/rules';
@@ -164,14 +164,6 @@ export function createAppStore(deps: StoreDeps): AppStore {
     const onJobEvent = (event: JobEvent): void =>
       set((s) => (s.job ? { job: applyJobEvent(s.job, event, now()) } : {}));
     const station = createStationRunner({ client, get: () => get().station, set: (next) => set({ station: next }), now });
-    const cardBatch = createBatcher<JobEvent>((events) => set((s) => (s.many ? { many: manyEvents(s.many, events) } : {})));
-    /** A flashMany event: one naming its card moves that card's row (batched); the rest are the job's. */
-    const onManyEvent = (event: JobEvent): void => {
-      const card = event.type === 'phase' || event.type === 'progress' || event.type === 'log' ? event.card : undefined;
-      if (card === undefined) return onJobEvent(event);
-      if (event.type === 'log') return onJobEvent({ ...event, message: `${card}: ${event.message}` });
-      cardBatch.push(event);
-    };
     const setJobId = (id: string): void => set((s) => (s.job ? { job: { ...s.job, currentJobId: id } } : {}));
     const latest = createLatest<'catalog' | 'imageInfo' | 'drives' | 'reviewCard' | 'buildPlan' | 'inspect'>();
 
@@ -209,6 +201,7 @@ export function createAppStore(deps: StoreDeps): AppStore {
       set((s) => (s.job ? { job: finishJob(s.job, outcome, now()) } : {}));
       if (!outcome.ok && outcome.error.cause !== 'cancelled' && get().job?.kind === 'flash') deps.notify?.(tr('flash.heading.failed'), outcome.error.message);
     };
+    const startFlashMany = createManyJob({ client, get, set, now, tr, notify: (title, body) => deps.notify?.(title, body), onJobEvent, step, finish });
 
     /**
      * Plans the chosen rootfs build (no writing) so Review can draw the card it will make. Only a
@@ -250,29 +243,6 @@ export function createAppStore(deps: StoreDeps): AppStore {
       const offer = presets.status === 'ready' ? (presets.value.find((p) => p.default) ?? null) : null;
       setFlow((f) => ({ ...f, presetOffer: offer }));
     };
-
-    /** Several cards: one `flashMany` job writes the plain image to all of them, each with its own outcome. */
-    async function startFlashMany(): Promise<void> {
-      const state = get();
-      const source = state.flow.image ? flow.sourceOf(state.flow.image) : null;
-      if (source === null) return;
-      const board = flow.boardId(state.flow.board);
-      const { verify, eject } = state.settings;
-      const remote = state.flow.image?.kind !== 'file';
-      set({ job: startJob('flash', remote ? ['fetch'] : [], now()), many: manyStarted(state.flow.cards), manyResult: null, flashResult: null, flow: { ...state.flow, screen: { kind: 'flow', step: 'flash' } } });
-      const request = { op: 'flashMany', source, devices: state.flow.cards.map((d) => d.device), verify, eject, ...(board ? { board } : {}) } as const;
-      const outcome = await step((id) => client.run(request, onManyEvent, id), 'flash');
-      cardBatch.flushNow();
-      if (!outcome.ok) {
-        set((s) => (s.many ? { many: manyFailed(s.many, outcome.error) } : {}));
-        return finish(outcome);
-      }
-      set((s) => ({ manyResult: outcome.value.cards, many: s.many ? manyFinished(s.many, outcome.value.cards) : null }));
-      finish({ ok: true });
-      const ok = outcome.value.cards.filter((c) => c.ok).length;
-      deps.notify?.(tr('notify.done'), tr('many.done.summary', { ok, total: outcome.value.cards.length }));
-      setFlow((f) => ({ ...f, screen: { kind: 'flow', step: 'done' } }));
-    }
 
     const actions: AppActions = {
       async loadBoards() {

@@ -10,12 +10,11 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { JobEvent, RequestInput } from '../../../electron/engine/api';
-import type { ErrorInfo } from '../../../electron/engine/errors';
-import { runRequest } from '../../../electron/engine/operations';
 import { readBytesAt } from '../../helpers/bytes';
 import { withLoopDevice } from '../../helpers/loop';
+import { writeExt4Image } from '../../helpers/ext4-image';
 import { describeWith } from '../../helpers/needs';
+import { runCollecting } from '../../helpers/run-request';
 import { EVERYTHING, PSK } from '../../unit/customise/settings-fixture';
 
 const MiB = 1 << 20;
@@ -32,13 +31,6 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-async function run(request: RequestInput): Promise<{ result: unknown; error: ErrorInfo | undefined; events: JobEvent[] }> {
-  const events: JobEvent[] = [];
-  const result = await runRequest(request, (event) => events.push(event));
-  const error = events.find((e): e is Extract<JobEvent, { type: 'error' }> => e.type === 'error')?.error;
-  return { result, error, events };
-}
-
 function armbianImage(name: string): string {
   const tree = join(work, `${name}.tree`);
   mkdirSync(join(tree, 'etc'), { recursive: true });
@@ -49,14 +41,7 @@ function armbianImage(name: string): string {
   writeFileSync(join(tree, 'etc/hosts'), '127.0.0.1   localhost\n127.0.1.1   orangepi5\n::1         localhost orangepi5 ip6-localhost ip6-loopback\n');
   writeFileSync(join(tree, 'root/.not_logged_in_yet'), '');
   writeFileSync(join(tree, 'usr/lib/armbian/filler'), Buffer.alloc(3 * MiB, 0x5a));
-  const fs = join(work, `${name}.fs`);
-  execFileSync('truncate', ['-s', String(ROOT_SIZE), fs]);
-  execFileSync('mkfs.ext4', ['-q', '-F', '-L', 'armbi_root', '-E', 'root_owner=0:0', '-d', tree, fs]);
-  const image = join(work, name);
-  execFileSync('truncate', ['-s', String(ROOT_START + ROOT_SIZE), image]);
-  execFileSync('dd', [`if=${fs}`, `of=${image}`, 'bs=1M', `seek=${ROOT_START / MiB}`, 'conv=notrunc', 'status=none']);
-  execFileSync('sfdisk', ['--quiet', image], { input: `label: dos\nstart=${ROOT_START / 512}, type=83\n` });
-  rmSync(fs);
+  const image = writeExt4Image(join(work, name), tree, { sizeBytes: ROOT_SIZE, start: ROOT_START, mkfs: ['-L', 'armbi_root'], mbr: true });
   rmSync(tree, { recursive: true });
   return image;
 }
@@ -168,7 +153,7 @@ describeWith(['root', 'tool:losetup', 'tool:sfdisk', 'tool:mkfs.ext4', 'tool:e2f
     const image = armbianImage('armbian-xz.img');
     execFileSync('xz', ['-T1', '-1', '-k', '-f', image]);
     await withLoopDevice({ sizeBytes: 128 * MiB }, async (loop) => {
-      const { result, error, events } = await run({ op: 'flash', source: `${image}.xz`, device: loop.device, allowLoop: true, customise: { user: { name: 'ada' }, timezone: 'Europe/London' } });
+      const { result, error, events } = await runCollecting({ op: 'flash', source: `${image}.xz`, device: loop.device, allowLoop: true, customise: { user: { name: 'ada' }, timezone: 'Europe/London' } });
       expect(error).toBeUndefined();
       expect(events).toContainEqual(expect.objectContaining({ type: 'log', message: expect.stringMatching(/first-boot files checked against the image: armbian/) }));
       expect(result).toMatchObject({ verified: true });
@@ -185,12 +170,12 @@ describeWith(['root', 'tool:losetup', 'tool:sfdisk', 'tool:mkfs.ext4', 'tool:e2f
     await withLoopDevice({ sizeBytes: 128 * MiB }, async (loop) => {
       writeFileSync(loop.device, Buffer.alloc(2 * MiB, 0xab));
       const before = sha(loop.device);
-      const hashed = await run({ op: 'flash', source: image, device: loop.device, allowLoop: true, customise: { user: EVERYTHING.user!, timezone: 'UTC' } });
+      const hashed = await runCollecting({ op: 'flash', source: image, device: loop.device, allowLoop: true, customise: { user: EVERYTHING.user!, timezone: 'UTC' } });
       expect(hashed.error?.cause).toBe('bad-input');
       expect(hashed.error?.message).toMatch(/cannot take these settings through its first-login preset: the password: armbian-firstlogin passes PRESET_USER_PASSWORD to passwd as plain text/);
-      const keys = await run({ op: 'flash', source: `${image}.xz`, device: loop.device, allowLoop: true, customise: { ssh: EVERYTHING.ssh!, wifi: { ssid: 'x', psk: PSK, hidden: true } } });
+      const keys = await runCollecting({ op: 'flash', source: `${image}.xz`, device: loop.device, allowLoop: true, customise: { ssh: EVERYTHING.ssh!, wifi: { ssid: 'x', psk: PSK, hidden: true } } });
       expect(keys.error?.message).toMatch(/SSH keys: armbian-firstlogin only downloads them from a URL.*hidden Wi-Fi network/);
-      const catalogSays = await run({ op: 'flash', source: image, device: loop.device, allowLoop: true, initFormat: 'armbian', customise: { keymap: 'gb' } });
+      const catalogSays = await runCollecting({ op: 'flash', source: image, device: loop.device, allowLoop: true, initFormat: 'armbian', customise: { keymap: 'gb' } });
       expect(catalogSays.error?.message).toMatch(/the keyboard layout: armbian-firstlogin has no preset for it/);
       expect(sha(loop.device)).toBe(before);
     });

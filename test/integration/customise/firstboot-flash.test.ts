@@ -9,23 +9,18 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { JobEvent, RequestInput } from '../../../electron/engine/api';
 import { FIRSTRUN_HOOK } from '../../../electron/engine/customise/firstboot/firstrun';
-import type { ErrorInfo } from '../../../electron/engine/errors';
-import { runRequest } from '../../../electron/engine/operations';
 import { readBytesAt } from '../../helpers/bytes';
 import { withLoopDevice } from '../../helpers/loop';
 import { describeWith } from '../../helpers/needs';
+import { MTOOLS_ENV, RASPIOS, writeRaspiosImage, type BootEntry } from '../../helpers/raspios-image';
+import { runCollecting } from '../../helpers/run-request';
 import { EVERYTHING } from '../../unit/customise/settings-fixture';
 import { startTestServer } from '../sources/test-server';
 
 const MiB = 1 << 20;
-const BOOT_START = 4 * MiB;
-const BOOT_SIZE = 64 * MiB;
-const ROOT_START = BOOT_START + BOOT_SIZE;
-const ROOT_SIZE = 16 * MiB;
-const CMDLINE = 'console=serial0,115200 console=tty1 root=PARTUUID=cafe0001-02 rootfstype=ext4 fsck.repair=yes rootwait';
-const env = { ...process.env, MTOOLS_SKIP_CHECK: '1' };
+const { bootStart: BOOT_START, bootSize: BOOT_SIZE, rootStart: ROOT_START, rootSize: ROOT_SIZE, cmdline: CMDLINE } = RASPIOS;
+const env = MTOOLS_ENV;
 let work = '';
 const repo = resolve(__dirname, '../../..');
 const cli = (args: string[]): ReturnType<typeof spawnSync> => spawnSync(process.execPath, [join(repo, 'bin/cardsmith.cjs'), ...args], { encoding: 'utf8', env: { ...process.env } });
@@ -37,43 +32,16 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-async function run(request: RequestInput): Promise<{ result: unknown; error: ErrorInfo | undefined; events: JobEvent[] }> {
-  const events: JobEvent[] = [];
-  const result = await runRequest(request, (event) => events.push(event));
-  const error = events.find((e): e is Extract<JobEvent, { type: 'error' }> => e.type === 'error')?.error;
-  return { result, error, events };
-}
-
 /** The image: MBR, FAT32 boot (cmdline.txt, config.txt, an overlay, optional filler) and an ext4 root. */
 function raspiosImage(name: string, full = false): string {
-  const boot = join(work, `${name}.boot`);
-  const root = join(work, `${name}.root`);
-  rmSync(boot, { force: true });
-  execFileSync('mkfs.fat', ['-F', '32', '-s', '1', '-n', 'bootfs', '-C', boot, String(BOOT_SIZE / 1024)]);
-  const put = (path: string, data: Buffer): void => {
-    writeFileSync(join(work, 'src'), data);
-    execFileSync('mcopy', ['-i', boot, join(work, 'src'), `::${path}`], { env });
-  };
-  put('cmdline.txt', Buffer.from(`${CMDLINE}\n`));
-  put('config.txt', Buffer.from('[all]\narm_64bit=1\ndtoverlay=vc4-kms-v3d\n'));
-  execFileSync('mmd', ['-i', boot, '::overlays'], { env });
-  put('overlays/vc4-kms-v3d.dtbo', Buffer.alloc(2000, 7));
-  if (full) {
-    // Leaves 1 KiB free: less than firstrun.sh needs.
-    const free = Number(/([\d ]+) bytes free/.exec(execFileSync('mdir', ['-i', boot, '::/'], { env }).toString())![1]!.replace(/ /g, ''));
-    put('filler.bin', Buffer.alloc(free - 1024, 1));
-  }
-  writeFileSync(root, Buffer.alloc(0));
-  execFileSync('mkfs.ext4', ['-q', '-F', '-L', 'rootfs', root, `${ROOT_SIZE / 1024}K`]);
-  const image = join(work, name);
-  const bytes = Buffer.alloc(ROOT_START + ROOT_SIZE);
-  bytes.set(readFileSync(boot), BOOT_START);
-  bytes.set(readFileSync(root), ROOT_START);
-  writeFileSync(image, bytes);
-  execFileSync('sfdisk', ['--quiet', image], { input: `label: dos\nlabel-id: 0xcafe0001\nstart=${BOOT_START / 512}, size=${BOOT_SIZE / 512}, type=c\nstart=${ROOT_START / 512}, type=83\n` });
-  rmSync(boot);
-  rmSync(root);
-  return image;
+  const boot: BootEntry[] = [
+    ['cmdline.txt', `${CMDLINE}\n`],
+    ['config.txt', '[all]\narm_64bit=1\ndtoverlay=vc4-kms-v3d\n'],
+    ['overlays', null],
+    ['overlays/vc4-kms-v3d.dtbo', Buffer.alloc(2000, 7)],
+  ];
+  // Full: 1 KiB left free, less than firstrun.sh needs.
+  return writeRaspiosImage(join(work, name), boot, full ? 1024 : undefined);
 }
 
 /** The card's boot partition as a file, for fsck.fat and mtools. */
@@ -100,7 +68,7 @@ describeWith(
     it('init_format systemd: firstrun.sh and the cmdline.txt hook on the card; fsck.fat clean, sh -n + shellcheck pass, verified', async () => {
       const image = raspiosImage('raspios.img');
       await withLoopDevice({ sizeBytes: 128 * MiB }, async (loop) => {
-        const { result, error } = await run({ op: 'flash', source: image, device: loop.device, allowLoop: true, customise: EVERYTHING, initFormat: 'systemd' });
+        const { result, error } = await runCollecting({ op: 'flash', source: image, device: loop.device, allowLoop: true, customise: EVERYTHING, initFormat: 'systemd' });
         expect(error).toBeUndefined();
         expect(result).toMatchObject({ verified: true });
         const boot = bootOf(loop.device, 'systemd.boot');
@@ -123,7 +91,7 @@ describeWith(
       const image = raspiosImage('raspios-ci.img');
       execFileSync('xz', ['-T1', '-1', '-k', '-f', image]);
       await withLoopDevice({ sizeBytes: 128 * MiB }, async (loop) => {
-        const { result, error, events } = await run({ op: 'flash', source: `${image}.xz`, device: loop.device, allowLoop: true, customise: EVERYTHING, initFormat: 'cloudinit-rpi' });
+        const { result, error, events } = await runCollecting({ op: 'flash', source: `${image}.xz`, device: loop.device, allowLoop: true, customise: EVERYTHING, initFormat: 'cloudinit-rpi' });
         expect(error).toBeUndefined();
         expect(events).toContainEqual(expect.objectContaining({ type: 'log', message: expect.stringMatching(/first-boot files checked against the image: cloudinit-rpi/) }));
         expect(result).toMatchObject({ verified: true });
@@ -142,7 +110,7 @@ describeWith(
     it('without catalog metadata the image tells: cmdline.txt + config.txt means systemd', async () => {
       const image = raspiosImage('raspios-plain.img');
       await withLoopDevice({ sizeBytes: 128 * MiB }, async (loop) => {
-        const { error, events } = await run({ op: 'flash', source: image, device: loop.device, allowLoop: true, customise: { hostname: 'pi' } });
+        const { error, events } = await runCollecting({ op: 'flash', source: image, device: loop.device, allowLoop: true, customise: { hostname: 'pi' } });
         expect(error).toBeUndefined();
         expect(events).toContainEqual(expect.objectContaining({ type: 'log', message: expect.stringMatching(/first-boot: systemd \(the boot partition .* cmdline\.txt and config\.txt/) }));
         expect(mtype(bootOf(loop.device, 'plain.boot'), 'cmdline.txt')).toBe(`${CMDLINE}${FIRSTRUN_HOOK}\n`);
@@ -200,7 +168,7 @@ describeWith(
     it('inspect reads an Imager-style firstrun.sh back: host, user, key, network, time zone and the hook', async () => {
       const image = raspiosImage('raspios-inspect.img');
       await withLoopDevice({ sizeBytes: 128 * MiB }, async (loop) => {
-        const { error } = await run({ op: 'flash', source: image, device: loop.device, allowLoop: true, customise: EVERYTHING, initFormat: 'systemd' });
+        const { error } = await runCollecting({ op: 'flash', source: image, device: loop.device, allowLoop: true, customise: EVERYTHING, initFormat: 'systemd' });
         expect(error).toBeUndefined();
         const human = String(cli(['inspect', loop.device]).stdout);
         expect(human).toContain(`first boot: firstrun.sh (run from cmdline.txt); hostname lab-pi-7; users ada; 1 SSH key; Wi-Fi ${JSON.stringify(EVERYTHING.wifi!.ssid)}; time zone Europe/London`);
@@ -217,11 +185,11 @@ describeWith(
         const url = server.add('/raspios-served.img', image);
         const item = { name: 'Served OS', url, devices: ['pi4-64bit'], init_format: 'cloudinit-rpi', image_download_sha256: createHash('sha256').update(image).digest('hex') };
         server.add('/os_list.json', JSON.stringify({ os_list: [item] }));
-        const catalog = (await run({ op: 'catalog' })).result as { entries: { id: string; name: string; initFormat?: string }[] };
+        const catalog = (await runCollecting({ op: 'catalog' })).result as { entries: { id: string; name: string; initFormat?: string }[] };
         const entry = catalog.entries.find((e) => e.name === 'Served OS')!;
         expect(entry.initFormat).toBe('cloudinit-rpi');
         await withLoopDevice({ sizeBytes: 128 * MiB }, async (loop) => {
-          const { result, error, events } = await run({ op: 'flash', source: entry.id, device: loop.device, allowLoop: true, customise: { hostname: 'served' } });
+          const { result, error, events } = await runCollecting({ op: 'flash', source: entry.id, device: loop.device, allowLoop: true, customise: { hostname: 'served' } });
           expect(error).toBeUndefined();
           expect(result).toMatchObject({ verified: true });
           expect(events).toContainEqual(expect.objectContaining({ type: 'log', message: expect.stringMatching(/first-boot: cloudinit-rpi \(the catalog says init_format cloudinit-rpi\)/) }));
@@ -242,17 +210,17 @@ describeWith(
       await withLoopDevice({ sizeBytes: 128 * MiB }, async (loop) => {
         writeFileSync(loop.device, Buffer.alloc(2 * MiB, 0xab));
         const before = sha(loop.device);
-        const noRoom = await run({ op: 'flash', source: full, device: loop.device, allowLoop: true, customise: EVERYTHING, initFormat: 'systemd' });
+        const noRoom = await runCollecting({ op: 'flash', source: full, device: loop.device, allowLoop: true, customise: EVERYTHING, initFormat: 'systemd' });
         expect(noRoom.error?.cause).toBe('too-small');
         expect(noRoom.error?.message).toMatch(/FAT volume at byte 4194304 has no room: \d+ bytes needed, \d+ free/);
         // The same from an xz stream: the boot FAT is decoded ahead of writing, so the card stays untouched.
         execFileSync('xz', ['-T1', '-0', '-k', '-f', full]);
-        const noRoomXz = await run({ op: 'flash', source: `${full}.xz`, device: loop.device, allowLoop: true, customise: EVERYTHING, initFormat: 'systemd' });
+        const noRoomXz = await runCollecting({ op: 'flash', source: `${full}.xz`, device: loop.device, allowLoop: true, customise: EVERYTHING, initFormat: 'systemd' });
         expect(noRoomXz.error?.message).toMatch(/FAT volume at byte 4194304 has no room/);
         expect(sha(loop.device)).toBe(before);
-        const unknown = await run({ op: 'flash', source: image, device: loop.device, allowLoop: true, customise: EVERYTHING, initFormat: 'ignition' });
+        const unknown = await runCollecting({ op: 'flash', source: image, device: loop.device, allowLoop: true, customise: EVERYTHING, initFormat: 'ignition' });
         expect(unknown.error?.message).toMatch(/"ignition", which Cardsmith does not know/);
-        const badName = await run({ op: 'flash', source: image, device: loop.device, allowLoop: true, customise: { hostname: 'bad_host!' } });
+        const badName = await runCollecting({ op: 'flash', source: image, device: loop.device, allowLoop: true, customise: { hostname: 'bad_host!' } });
         expect(badName.error?.cause).toBe('bad-input');
         expect(badName.error?.message).toMatch(/host name/);
         expect(sha(loop.device)).toBe(before);

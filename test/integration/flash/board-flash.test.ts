@@ -10,13 +10,13 @@ import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { JobEvent, RequestInput } from '../../../electron/engine/api';
+import type { JobEvent } from '../../../electron/engine/api';
 import { readDiskLayout } from '../../../electron/engine/disk/read-layout';
-import type { ErrorInfo } from '../../../electron/engine/errors';
 import { runRequest } from '../../../electron/engine/operations';
 import { debPath, fixturePath } from '../../helpers/fixtures';
 import { detachLoop, withLoopDevice } from '../../helpers/loop';
 import { describeWith } from '../../helpers/needs';
+import { runCollecting } from '../../helpers/run-request';
 import { makeRootfs } from '../compose/fixture';
 import { readBytesAt } from '../../helpers/bytes';
 import { startTestServer } from '../sources/test-server';
@@ -30,14 +30,6 @@ beforeAll(() => {
   process.env.CARDSMITH_CACHE = join(work, 'cache');
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-
-async function run(request: RequestInput): Promise<{ result: unknown; error: ErrorInfo | undefined; events: JobEvent[] }> {
-  const events: JobEvent[] = [];
-  const result = await runRequest(request, (event) => events.push(event));
-  const error = events.find((e): e is Extract<JobEvent, { type: 'error' }> => e.type === 'error')?.error;
-  return { result, error, events };
-}
-
 
 /** A 32 MiB MBR image, one Linux partition at `startSector`, a pattern at 8 MiB, no loader. */
 function imageWithPartition(name: string, startSector: number): string {
@@ -62,7 +54,7 @@ describeWith(['root', 'tool:losetup', 'tool:sfdisk', `file:${fixturePath('u-boot
   it('writes the loader at 8 KiB through the flash writer, and verify covers it', async () => {
     const image = imageWithPartition('plain.img', 2048 * 4);
     await withLoopDevice({ sizeBytes: 64 * MiB }, async (loop) => {
-      const { result, error, events } = await run({ op: 'flash', source: image, device: loop.device, board: 'nanopi-neo', loaderFrom: loaderDir, allowLoop: true });
+      const { result, error, events } = await runCollecting({ op: 'flash', source: image, device: loop.device, board: 'nanopi-neo', loaderFrom: loaderDir, allowLoop: true });
       expect(error).toBeUndefined();
       expect(result).toMatchObject({ verified: true });
       expect(events).toContainEqual(expect.objectContaining({ type: 'phase', phase: 'bootloader', state: 'done' }));
@@ -74,7 +66,7 @@ describeWith(['root', 'tool:losetup', 'tool:sfdisk', `file:${fixturePath('u-boot
       // Flashing the card's own bytes again without a loader source: the loader is already there.
       const copy = join(work, 'with-loader.img');
       writeFileSync(copy, readBytesAt(loop.device, 0, 32 * MiB));
-      const again = await run({ op: 'flash', source: copy, device: loop.device, board: 'nanopi-neo', allowLoop: true });
+      const again = await runCollecting({ op: 'flash', source: copy, device: loop.device, board: 'nanopi-neo', allowLoop: true });
       expect(again.error).toBeUndefined();
       expect(again.events).toContainEqual(expect.objectContaining({ type: 'phase', phase: 'bootloader', state: 'skipped', detail: expect.stringMatching(/already holds a valid loader/) }));
     });
@@ -85,7 +77,7 @@ describeWith(['root', 'tool:losetup', 'tool:sfdisk', `file:${fixturePath('u-boot
     await withLoopDevice({ sizeBytes: 32 * MiB }, async (loop) => {
       writeFileSync(loop.device, Buffer.alloc(2 * MiB, 0xab));
       const before = sha(loop.device);
-      const { error } = await run({ op: 'flash', source: image, device: loop.device, board: 'nanopi-neo', allowLoop: true });
+      const { error } = await runCollecting({ op: 'flash', source: image, device: loop.device, board: 'nanopi-neo', allowLoop: true });
       expect(error?.cause).toBe('bad-input');
       expect(error?.hint).toMatch(/--loader-from/);
       expect(sha(loop.device)).toBe(before);
@@ -98,7 +90,7 @@ describeWith(['root', 'tool:losetup', 'tool:sfdisk', `file:${fixturePath('u-boot
     await withLoopDevice({ sizeBytes: 32 * MiB }, async (loop) => {
       writeFileSync(loop.device, Buffer.alloc(2 * MiB, 0xab));
       const before = sha(loop.device);
-      const { error } = await run({ op: 'flash', source: image, device: loop.device, board: 'nanopi-neo', loaderFrom: loaderDir, allowLoop: true });
+      const { error } = await runCollecting({ op: 'flash', source: image, device: loop.device, board: 'nanopi-neo', loaderFrom: loaderDir, allowLoop: true });
       expect(error?.cause).toBe('overlap');
       expect(sha(loop.device)).toBe(before);
     });
@@ -114,7 +106,7 @@ describeWith(['root', 'tool:losetup', 'tool:sfdisk', 'tool:xz', `file:${debPath(
     const itb = readFileSync(join(folder, 'u-boot.itb'));
     for (const source of [raw, `${raw}.xz`]) {
       await withLoopDevice({ sizeBytes: 64 * MiB }, async (loop) => {
-        const { result, error } = await run({ op: 'flash', source, device: loop.device, board: 'rock64', loaderFrom: debPath('u-boot-rockchip_arm64'), allowLoop: true });
+        const { result, error } = await runCollecting({ op: 'flash', source, device: loop.device, board: 'rock64', loaderFrom: debPath('u-boot-rockchip_arm64'), allowLoop: true });
         expect(error).toBeUndefined();
         expect(result).toMatchObject({ verified: true });
         expect(readBytesAt(loop.device, 32 * 1024, idb.length).equals(idb)).toBe(true);
@@ -135,7 +127,7 @@ describeWith(['root', 'tool:losetup', 'tool:e2fsck', 'tool:dumpe2fs', 'tool:sfdi
       const stale = openSync(loop.device, 'r+');
       writeSync(stale, Buffer.alloc(MiB, 0xcd), 0, MiB, 500 * MiB);
       closeSync(stale);
-      const { result, error, events } = await run({
+      const { result, error, events } = await runCollecting({
         op: 'flash',
         build: { board: 'orangepi-plus', rootfs: rootfs.tarball, rootSize: { mode: 'fill' }, loaderFrom: ORANGEPI_LOADER },
         device: loop.device,
@@ -208,7 +200,7 @@ describeWith(['root', 'tool:losetup', 'tool:e2fsck', 'tool:dumpe2fs', 'tool:sfdi
       );
       for (const reference of [url, 'lab-rootfs']) {
         await withLoopDevice({ sizeBytes: 128 * MiB }, async (loop) => {
-          const { result, error, events } = await run({
+          const { result, error, events } = await runCollecting({
             op: 'flash',
             build: { board: 'orangepi-plus', rootfs: reference, loaderFrom: ORANGEPI_LOADER },
             device: loop.device,

@@ -8,13 +8,12 @@ import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { JobEvent, RequestInput } from '../../../electron/engine/api';
-import type { ErrorInfo } from '../../../electron/engine/errors';
-import { runRequest } from '../../../electron/engine/operations';
+import type { JobEvent } from '../../../electron/engine/api';
 import { fixturePath } from '../../helpers/fixtures';
 import { describeWith } from '../../helpers/needs';
+import { runCollecting } from '../../helpers/run-request';
 import { rescanPartitions, withLoopDevice } from '../../helpers/loop';
-import { readBytesAt } from '../../helpers/bytes';
+import { readBytesAt, writePatternImage, fillStart } from '../../helpers/bytes';
 import { FUSE_CARD_NEEDS, withFuseCard } from '../../helpers/fuse-card';
 
 const MiB = 1 << 20;
@@ -27,55 +26,12 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-interface Run {
-  readonly result: unknown;
-  readonly error: ErrorInfo | undefined;
-  readonly events: JobEvent[];
-}
-
-async function run(request: RequestInput, onEvent?: (event: JobEvent, abort: () => void) => void): Promise<Run> {
-  const controller = new AbortController();
-  const events: JobEvent[] = [];
-  const result = await runRequest(
-    request,
-    (event) => {
-      events.push(event);
-      onEvent?.(event, () => controller.abort());
-    },
-    controller.signal,
-  );
-  const failure = events.find((e): e is Extract<JobEvent, { type: 'error' }> => e.type === 'error');
-  return { result, error: failure?.error, events };
-}
-
-/** A deterministic pseudo-random image: distinct bytes everywhere, so misplaced data shows. */
-function makeImage(path: string, bytes: number, seed = 1): Buffer {
-  const data = Buffer.alloc(bytes);
-  let x = seed;
-  for (let i = 0; i < bytes; i += 4) {
-    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-    data.writeUInt32LE(x, i);
-  }
-  writeFileSync(path, data);
-  return data;
-}
-
-
-function fill(device: string, byte: number, bytes: number): void {
-  const fd = openSync(device, 'r+');
-  try {
-    writeSync(fd, Buffer.alloc(bytes, byte), 0, bytes, 0);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 describeWith(['root', 'tool:losetup'], 'flash to a loop device', () => {
   it('writes a raw image, verifies it, zeroes the stale tail and logs every step', async () => {
-    const image = makeImage(join(work, 'raw.img'), 12 * MiB + 512);
+    const image = writePatternImage(join(work, 'raw.img'), 12 * MiB + 512);
     await withLoopDevice({ sizeBytes: 64 * MiB }, async (loop) => {
-      fill(loop.device, 0xaa, 64 * MiB);
-      const { result, error, events } = await run({ op: 'flash', source: join(work, 'raw.img'), device: loop.device, allowLoop: true });
+      fillStart(loop.device, 0xaa, 64 * MiB);
+      const { result, error, events } = await runCollecting({ op: 'flash', source: join(work, 'raw.img'), device: loop.device, allowLoop: true });
       expect(error).toBeUndefined();
       expect(result).toMatchObject({ device: loop.device, bytesWritten: image.length, verified: true });
       expect(readBytesAt(loop.device, 0, image.length).equals(image)).toBe(true);
@@ -95,14 +51,14 @@ describeWith(['root', 'tool:losetup'], 'flash to a loop device', () => {
     ['zip', (p: string) => execFileSync('zip', ['-qj', `${p}.zip`, p])],
   ])('writes a %s-compressed image and verifies it standalone', async (ext, compress) => {
     const path = join(work, `packed-${ext}.img`);
-    const image = makeImage(path, 6 * MiB + 4096, 7);
+    const image = writePatternImage(path, 6 * MiB + 4096, 7);
     compress(path);
     await withLoopDevice({ sizeBytes: 32 * MiB }, async (loop) => {
-      const { result, error } = await run({ op: 'flash', source: `${path}.${ext}`, device: loop.device, allowLoop: true });
+      const { result, error } = await runCollecting({ op: 'flash', source: `${path}.${ext}`, device: loop.device, allowLoop: true });
       expect(error).toBeUndefined();
       expect(result).toMatchObject({ bytesWritten: image.length, verified: true });
       expect(readBytesAt(loop.device, 0, image.length).equals(image)).toBe(true);
-      const standalone = await run({ op: 'verify', source: `${path}.${ext}`, device: loop.device, allowLoop: true });
+      const standalone = await runCollecting({ op: 'verify', source: `${path}.${ext}`, device: loop.device, allowLoop: true });
       expect(standalone.result).toMatchObject({ ok: true, bytesChecked: image.length });
     });
   });
@@ -111,7 +67,7 @@ describeWith(['root', 'tool:losetup'], 'flash to a loop device', () => {
   for (const [suffix, tool] of [['gz', 'gzip'], ['zst', 'zstd'], ['xz', 'xz']] as const) {
     it(`refuses a truncated .${suffix} image as source-corrupt, leaving the first MiB zeroed`, async () => {
       const path = join(work, `cut-${suffix}.img`);
-      makeImage(path, 6 * MiB, 8);
+      writePatternImage(path, 6 * MiB, 8);
       execFileSync(tool, ['-k', '-q', path]);
       const packed = readFileSync(`${path}.${suffix}`);
       const cut = packed.subarray(0, Math.floor(packed.length * 0.7));
@@ -120,8 +76,8 @@ describeWith(['root', 'tool:losetup'], 'flash to a loop device', () => {
       // after the cut leaves the detection to the decoder.
       writeFileSync(`${path}.${suffix}`, suffix === 'gz' ? Buffer.concat([cut, packed.subarray(-8)]) : cut);
       await withLoopDevice({ sizeBytes: 32 * MiB }, async (loop) => {
-        fill(loop.device, 0x55, 2 * MiB);
-        const { error } = await run({ op: 'flash', source: `${path}.${suffix}`, device: loop.device, allowLoop: true });
+        fillStart(loop.device, 0x55, 2 * MiB);
+        const { error } = await runCollecting({ op: 'flash', source: `${path}.${suffix}`, device: loop.device, allowLoop: true });
         expect(error).toMatchObject({ cause: 'source-corrupt', details: { headZeroed: true } });
         expect(error?.message).toMatch(new RegExp(`${suffix} data is damaged or cut short near compressed byte \\d+`));
         expect(readBytesAt(loop.device, 0, MiB).every((b) => b === 0)).toBe(true);
@@ -139,7 +95,7 @@ describeWith(['root', 'tool:losetup'], 'flash to a loop device', () => {
     const dir = join(work, `short-of-bmap-${codec}`);
     mkdirSync(dir);
     const path = join(dir, 'short.img');
-    makeImage(path, 6 * MiB, 11);
+    writePatternImage(path, 6 * MiB, 11);
     execFileSync('bmaptool', ['create', '-o', join(dir, 'short.img.bmap'), path], { stdio: 'ignore' });
     const cut = 4 * MiB + 1234;
     execFileSync('truncate', ['-s', `${cut}`, path]);
@@ -147,7 +103,7 @@ describeWith(['root', 'tool:losetup'], 'flash to a loop device', () => {
     const source = compress ? `${path}.${codec}` : path;
     await withLoopDevice({ sizeBytes: 16 * MiB }, async (loop) => {
       for (const op of ['flash', 'verify'] as const) {
-        const { error } = await run({ op, source, device: loop.device, allowLoop: true });
+        const { error } = await runCollecting({ op, source, device: loop.device, allowLoop: true });
         expect(error).toMatchObject({ cause: 'bad-input', details: { path: source, imageSize: cut, bmapImageSize: 6 * MiB } });
         expect(error?.message).toMatch(new RegExp(`^The image ${source.replaceAll('.', '\\.')} decodes to ${cut} bytes, but its bmap describes a ${6 * MiB}-byte image \\(ImageSize\\)`));
       }
@@ -156,18 +112,18 @@ describeWith(['root', 'tool:losetup'], 'flash to a loop device', () => {
 
   it('verify names the range of a single flipped byte, against the image and against its bmap', async () => {
     const path = join(work, 'flip.img');
-    makeImage(path, 8 * MiB, 3);
+    writePatternImage(path, 8 * MiB, 3);
     execFileSync('bmaptool', ['create', '-o', join(work, 'flip.bmap'), path], { stdio: 'ignore' });
     await withLoopDevice({ sizeBytes: 16 * MiB }, async (loop) => {
-      expect((await run({ op: 'flash', source: path, device: loop.device, allowLoop: true })).error).toBeUndefined();
+      expect((await runCollecting({ op: 'flash', source: path, device: loop.device, allowLoop: true })).error).toBeUndefined();
       const at = 5 * MiB + 12345;
       const fd = openSync(loop.device, 'r+');
       writeSync(fd, Buffer.from([readBytesAt(loop.device, at, 1)[0]! ^ 0xff]), 0, 1, at);
       closeSync(fd);
       execFileSync('blockdev', ['--flushbufs', loop.device]);
-      const vsImage = await run({ op: 'verify', source: path, device: loop.device, allowLoop: true });
+      const vsImage = await runCollecting({ op: 'verify', source: path, device: loop.device, allowLoop: true });
       expect(vsImage.result).toMatchObject({ ok: false, mismatches: [{ start: at, end: at + 1 }] });
-      const vsBmap = await run({ op: 'verify', source: join(work, 'flip.bmap'), device: loop.device, allowLoop: true });
+      const vsBmap = await runCollecting({ op: 'verify', source: join(work, 'flip.bmap'), device: loop.device, allowLoop: true });
       const mismatches = (vsBmap.result as { mismatches: { start: number; end: number }[] }).mismatches;
       expect(mismatches).toHaveLength(1);
       expect(mismatches[0]!.start <= at && at < mismatches[0]!.end).toBe(true);
@@ -178,7 +134,7 @@ describeWith(['root', 'tool:losetup'], 'flash to a loop device', () => {
   function sparseImage(): { path: string; bytes: Buffer } {
     const path = join(work, 'sparse.img');
     if (!existsSync(`${path}.bmap`)) {
-      const data = makeImage(join(work, 'chunk.bin'), 2 * MiB, 9);
+      const data = writePatternImage(join(work, 'chunk.bin'), 2 * MiB, 9);
       const fd = openSync(path, 'w');
       writeSync(fd, data, 0, data.length, 0);
       writeSync(fd, data, 0, data.length, 10 * MiB);
@@ -199,8 +155,8 @@ describeWith(['root', 'tool:losetup'], 'flash to a loop device', () => {
   ] as const)('bmap holes, policy %s, on a card full of old bytes: mapped ranges written, holes zeroed only when the policy says, verify covers what it promises', async (holes, zeroed, checked) => {
     const { path, bytes } = sparseImage();
     await withLoopDevice({ sizeBytes: 32 * MiB }, async (loop) => {
-      fill(loop.device, 0x5a, 32 * MiB);
-      const { result, error, events } = await run({ op: 'flash', source: path, device: loop.device, allowLoop: true, holes });
+      fillStart(loop.device, 0x5a, 32 * MiB);
+      const { result, error, events } = await runCollecting({ op: 'flash', source: path, device: loop.device, allowLoop: true, holes });
       expect(error).toBeUndefined();
       expect(result).toMatchObject({ bytesWritten: 4 * MiB, verified: true });
       const card = readBytesAt(loop.device, 0, 16 * MiB);
@@ -215,10 +171,10 @@ describeWith(['root', 'tool:losetup'], 'flash to a loop device', () => {
 
   it.each(['skip', 'read-first'] as const)('policy %s on a blank card: zero data and holes are read, not written (the sparse backing file stays sparse)', async (holes) => {
     // Half random, half zeros without a bmap: the zero chunks are found while streaming.
-    const image = Buffer.concat([makeImage(join(work, 'half.bin'), 8 * MiB, 4), Buffer.alloc(8 * MiB)]);
+    const image = Buffer.concat([writePatternImage(join(work, 'half.bin'), 8 * MiB, 4), Buffer.alloc(8 * MiB)]);
     writeFileSync(join(work, 'half.img'), image);
     await withLoopDevice({ sizeBytes: 32 * MiB }, async (loop) => {
-      const { result, error, events } = await run({ op: 'flash', source: join(work, 'half.img'), device: loop.device, allowLoop: true, holes });
+      const { result, error, events } = await runCollecting({ op: 'flash', source: join(work, 'half.img'), device: loop.device, allowLoop: true, holes });
       expect(error).toBeUndefined();
       expect(result).toMatchObject({ bytesWritten: image.length, verified: true });
       expect(readBytesAt(loop.device, 0, image.length).equals(image)).toBe(true);
@@ -231,16 +187,16 @@ describeWith(['root', 'tool:losetup'], 'flash to a loop device', () => {
   });
 
   it('policy zero writes every zero chunk; read-first on a card of old bytes writes the zeros it must, then stops reading first', async () => {
-    const image = Buffer.concat([makeImage(join(work, 'half2.bin'), 8 * MiB, 5), Buffer.alloc(24 * MiB)]);
+    const image = Buffer.concat([writePatternImage(join(work, 'half2.bin'), 8 * MiB, 5), Buffer.alloc(24 * MiB)]);
     writeFileSync(join(work, 'half2.img'), image);
     await withLoopDevice({ sizeBytes: 48 * MiB }, async (loop) => {
-      expect((await run({ op: 'flash', source: join(work, 'half2.img'), device: loop.device, allowLoop: true, holes: 'zero' })).error).toBeUndefined();
+      expect((await runCollecting({ op: 'flash', source: join(work, 'half2.img'), device: loop.device, allowLoop: true, holes: 'zero' })).error).toBeUndefined();
       execFileSync('blockdev', ['--flushbufs', loop.device]);
       expect(statSync(loop.backingFile).blocks * 512).toBeGreaterThanOrEqual(33 * MiB);
     });
     await withLoopDevice({ sizeBytes: 48 * MiB }, async (loop) => {
-      fill(loop.device, 0x5a, 48 * MiB);
-      const { error, events } = await run({ op: 'flash', source: join(work, 'half2.img'), device: loop.device, allowLoop: true, holes: 'read-first' });
+      fillStart(loop.device, 0x5a, 48 * MiB);
+      const { error, events } = await runCollecting({ op: 'flash', source: join(work, 'half2.img'), device: loop.device, allowLoop: true, holes: 'read-first' });
       expect(error).toBeUndefined();
       expect(readBytesAt(loop.device, 0, image.length).equals(image)).toBe(true);
       // Zero runs at [8, 9), [9, 13), [13, 17), [17, 21) MiB all found old bytes: the fifth is written unread.
@@ -251,10 +207,10 @@ describeWith(['root', 'tool:losetup'], 'flash to a loop device', () => {
   });
 
   it('refuses a card too small before writing anything', async () => {
-    makeImage(join(work, 'big.img'), 20 * MiB);
+    writePatternImage(join(work, 'big.img'), 20 * MiB);
     await withLoopDevice({ sizeBytes: 16 * MiB }, async (loop) => {
-      fill(loop.device, 0x33, 16 * MiB);
-      const { error } = await run({ op: 'flash', source: join(work, 'big.img'), device: loop.device, allowLoop: true });
+      fillStart(loop.device, 0x33, 16 * MiB);
+      const { error } = await runCollecting({ op: 'flash', source: join(work, 'big.img'), device: loop.device, allowLoop: true });
       expect(error).toMatchObject({ cause: 'too-small', details: { imageBytes: 20 * MiB, deviceBytes: 16 * MiB } });
       expect(error?.logFile).toMatch(/flash-.*loop\d+\.log$/);
       expect(readBytesAt(loop.device, 0, 16 * MiB).every((b) => b === 0x33)).toBe(true);
@@ -262,9 +218,9 @@ describeWith(['root', 'tool:losetup'], 'flash to a loop device', () => {
   });
 
   it('refuses loop devices unless allowed', async () => {
-    makeImage(join(work, 'small.img'), MiB);
+    writePatternImage(join(work, 'small.img'), MiB);
     await withLoopDevice({ sizeBytes: 8 * MiB }, async (loop) => {
-      const { error } = await run({ op: 'flash', source: join(work, 'small.img'), device: loop.device });
+      const { error } = await runCollecting({ op: 'flash', source: join(work, 'small.img'), device: loop.device });
       expect(error).toMatchObject({ cause: 'unsafe-target' });
       expect(error?.message).toMatch(/loop device/);
     });
@@ -272,12 +228,12 @@ describeWith(['root', 'tool:losetup'], 'flash to a loop device', () => {
 
   it('cancel mid-write stops and leaves the first MiB zeroed', async () => {
     const path = join(work, 'cancel.img');
-    makeImage(path, 4 * MiB, 5);
+    writePatternImage(path, 4 * MiB, 5);
     execFileSync('truncate', ['-s', `${768 * MiB}`, path]);
     await withLoopDevice({ sizeBytes: 800 * MiB, ram: true }, async (loop) => {
-      fill(loop.device, 0x77, 2 * MiB);
+      fillStart(loop.device, 0x77, 2 * MiB);
       let abortedAt = 0;
-      const { error } = await run({ op: 'flash', source: path, device: loop.device, allowLoop: true }, (event, abort) => {
+      const { error } = await runCollecting({ op: 'flash', source: path, device: loop.device, allowLoop: true }, (event, abort) => {
         if (event.type === 'progress' && event.bytesDone > 0 && abortedAt === 0) {
           abortedAt = performance.now();
           abort();
@@ -303,12 +259,12 @@ describeWith(['root', 'tool:losetup', 'tool:mkfs.ext4', 'tool:sfdisk', 'tool:par
   const mounted = (mount: string): boolean => spawnSync('mountpoint', ['-q', mount]).status === 0;
 
   it('unmounts the partition, then writes', async () => {
-    const image = makeImage(join(work, 'over-mounted.img'), 3 * MiB, 11);
+    const image = writePatternImage(join(work, 'over-mounted.img'), 3 * MiB, 11);
     await withLoopDevice({ sizeBytes: 32 * MiB, partscan: true }, async (loop) => {
       const mount = join(work, 'mnt-a');
       partitionedCard(loop.device, mount);
       try {
-        const { result, error, events } = await run({ op: 'flash', source: join(work, 'over-mounted.img'), device: loop.device, allowLoop: true });
+        const { result, error, events } = await runCollecting({ op: 'flash', source: join(work, 'over-mounted.img'), device: loop.device, allowLoop: true });
         expect(error).toBeUndefined();
         expect(result).toMatchObject({ verified: true });
         expect(mounted(mount)).toBe(false);
@@ -322,13 +278,13 @@ describeWith(['root', 'tool:losetup', 'tool:mkfs.ext4', 'tool:sfdisk', 'tool:par
   });
 
   it('refuses a partition of a card, naming the whole card, without writing', async () => {
-    makeImage(join(work, 'to-partition.img'), MiB, 13);
+    writePatternImage(join(work, 'to-partition.img'), MiB, 13);
     await withLoopDevice({ sizeBytes: 32 * MiB, partscan: true }, async (loop) => {
       execFileSync('sfdisk', ['-q', loop.device], { input: 'label: dos\nstart=2048, type=83\n' });
       rescanPartitions(loop.device);
       try {
         const before = readBytesAt(loop.partition(1), 0, 2 * MiB);
-        const { error } = await run({ op: 'flash', source: join(work, 'to-partition.img'), device: loop.partition(1), allowLoop: true });
+        const { error } = await runCollecting({ op: 'flash', source: join(work, 'to-partition.img'), device: loop.partition(1), allowLoop: true });
         expect(error).toMatchObject({ cause: 'unsafe-target', details: { device: loop.partition(1), disk: loop.device } });
         expect(error?.message).toMatch(/is a partition of .*choose the whole card/);
         expect(readBytesAt(loop.partition(1), 0, 2 * MiB).equals(before)).toBe(true);
@@ -339,14 +295,14 @@ describeWith(['root', 'tool:losetup', 'tool:mkfs.ext4', 'tool:sfdisk', 'tool:par
   });
 
   it('refuses, without writing, when the partition cannot be unmounted', async () => {
-    makeImage(join(work, 'over-busy.img'), 3 * MiB, 12);
+    writePatternImage(join(work, 'over-busy.img'), 3 * MiB, 12);
     await withLoopDevice({ sizeBytes: 32 * MiB, partscan: true }, async (loop) => {
       const mount = join(work, 'mnt-b');
       partitionedCard(loop.device, mount);
       const before = readBytesAt(loop.device, 0, 4 * MiB);
       const holder: ChildProcess = spawn('sleep', ['60'], { cwd: mount, stdio: 'ignore' });
       try {
-        const { error } = await run({ op: 'flash', source: join(work, 'over-busy.img'), device: loop.device, allowLoop: true });
+        const { error } = await runCollecting({ op: 'flash', source: join(work, 'over-busy.img'), device: loop.device, allowLoop: true });
         expect(error).toMatchObject({ cause: 'busy' });
         expect(error?.message).toMatch(/mnt-b/);
         expect(mounted(mount)).toBe(true);
@@ -364,9 +320,9 @@ describeWith(['root', 'tool:losetup', 'tool:mkfs.ext4', 'tool:sfdisk', 'tool:par
 describeWith(FUSE_CARD_NEEDS, 'a card that fails', () => {
   it('mid-write ends with an I/O error naming the offset, and the first MiB zeroed', async () => {
     const bad = { start: 10 * MiB + 4096, end: 11 * MiB };
-    makeImage(join(work, 'eio.img'), 20 * MiB, 13);
+    writePatternImage(join(work, 'eio.img'), 20 * MiB, 13);
     await withFuseCard({ sizeBytes: 64 * MiB, bad }, async (device) => {
-      const { error } = await run({ op: 'flash', source: join(work, 'eio.img'), device, allowLoop: true });
+      const { error } = await runCollecting({ op: 'flash', source: join(work, 'eio.img'), device, allowLoop: true });
       expect(error).toMatchObject({ cause: 'io', details: { code: 'EIO', headZeroed: true } });
       const { offset, length } = error?.details as { offset: number; length: number };
       expect(offset).toBeLessThanOrEqual(bad.start);
@@ -377,10 +333,10 @@ describeWith(FUSE_CARD_NEEDS, 'a card that fails', () => {
   });
 
   it.each([['raw', 'lost.img'], ['xz (hashed while written)', 'lost.img.xz']])('that loses what was written fails the %s verify with the ranges', async (_kind, name) => {
-    makeImage(join(work, 'lost.img'), 3 * MiB, 21);
+    writePatternImage(join(work, 'lost.img'), 3 * MiB, 21);
     execFileSync('xz', ['-k', '-f', '-0', join(work, 'lost.img')]);
     await withFuseCard({ sizeBytes: 64 * MiB }, async (device) => {
-      const { error } = await run({ op: 'flash', source: join(work, name), device, allowLoop: true });
+      const { error } = await runCollecting({ op: 'flash', source: join(work, name), device, allowLoop: true });
       expect(error).toMatchObject({ cause: 'checksum-mismatch' });
       const details = error?.details as { mismatches: { start: number; end: number }[]; mismatchCount: number; mismatchBytes: number };
       expect(details.mismatches[0]?.start).toBeLessThan(4096);
@@ -399,22 +355,22 @@ const SUNXI_SPL = fixturePath('u-boot-sunxi_armhf', 'usr/lib/u-boot/orangepi_zer
 describeWith(['root', 'tool:losetup', 'tool:sfdisk', `file:${SUNXI_SPL}`], 'verify --board', () => {
   it('judges the loader region by the board, not by the image', async () => {
     const path = join(work, 'board.img');
-    makeImage(path, 8 * MiB, 23);
+    writePatternImage(path, 8 * MiB, 23);
     const fd = openSync(path, 'r+');
     writeSync(fd, Buffer.alloc(MiB), 0, MiB, 0);
     closeSync(fd);
     execFileSync('sfdisk', ['-q', path], { input: 'label: dos\nstart=2048, type=83\n' });
     const loader = readFileSync(SUNXI_SPL);
     await withLoopDevice({ sizeBytes: 16 * MiB }, async (loop) => {
-      expect((await run({ op: 'flash', source: path, device: loop.device, allowLoop: true })).error).toBeUndefined();
+      expect((await runCollecting({ op: 'flash', source: path, device: loop.device, allowLoop: true })).error).toBeUndefined();
       // What `cardsmith bootloader` does after the image: the loader at 8 KiB.
       const card = openSync(loop.device, 'r+');
       writeSync(card, loader, 0, loader.length, 8192);
       closeSync(card);
       execFileSync('blockdev', ['--flushbufs', loop.device]);
-      const plain = await run({ op: 'verify', source: path, device: loop.device, allowLoop: true });
+      const plain = await runCollecting({ op: 'verify', source: path, device: loop.device, allowLoop: true });
       expect((plain.result as { ok: boolean }).ok).toBe(false);
-      const withBoard = await run({ op: 'verify', source: path, device: loop.device, board: 'orangepi-zero', allowLoop: true });
+      const withBoard = await runCollecting({ op: 'verify', source: path, device: loop.device, board: 'orangepi-zero', allowLoop: true });
       expect(withBoard.error).toBeUndefined();
       expect(withBoard.result).toMatchObject({ ok: true, mismatches: [] });
 
@@ -422,7 +378,7 @@ describeWith(['root', 'tool:losetup', 'tool:sfdisk', `file:${SUNXI_SPL}`], 'veri
       writeSync(damaged, Buffer.from([loader[600]! ^ 0xff]), 0, 1, 8192 + 600);
       closeSync(damaged);
       execFileSync('blockdev', ['--flushbufs', loop.device]);
-      const broken = await run({ op: 'verify', source: path, device: loop.device, board: 'orangepi-zero', allowLoop: true });
+      const broken = await runCollecting({ op: 'verify', source: path, device: loop.device, board: 'orangepi-zero', allowLoop: true });
       expect(broken.result).toMatchObject({ ok: false });
       const ranges = (broken.result as { mismatches: { start: number; end: number }[] }).mismatches;
       expect(ranges.some((r) => r.start <= 8192 + 600 && 8192 + 600 < r.end)).toBe(true);
@@ -433,7 +389,7 @@ describeWith(['root', 'tool:losetup', 'tool:sfdisk', `file:${SUNXI_SPL}`], 'veri
 describeWith(['root', 'tool:losetup'], 'the cardsmith CLI', () => {
   it('flash --allow-loop --yes --json prints NDJSON events ending in the result; verify exits 0', async () => {
     execFileSync(process.execPath, [join(root, 'scripts/build.mjs'), 'cli'], { cwd: root });
-    const image = makeImage(join(work, 'cli.img'), 5 * MiB, 17);
+    const image = writePatternImage(join(work, 'cli.img'), 5 * MiB, 17);
     await withLoopDevice({ sizeBytes: 16 * MiB }, async (loop) => {
       const cli = (args: string[]): { status: number | null; stdout: string } =>
         spawnSync(process.execPath, [join(root, 'bin/cardsmith.cjs'), ...args], { encoding: 'utf8', env: { ...process.env } });

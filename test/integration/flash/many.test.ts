@@ -5,13 +5,13 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { CardOutcome, JobEvent, RequestInput } from '../../../electron/engine/api';
 import { runRequest } from '../../../electron/engine/operations';
-import { readBytesAt } from '../../helpers/bytes';
+import { readBytesAt, writePatternImage, fillStart } from '../../helpers/bytes';
 import { fixturePath } from '../../helpers/fixtures';
 import { FUSE_CARD_NEEDS, withFuseCard, type FuseCardOptions } from '../../helpers/fuse-card';
 import { withLoopDevice } from '../../helpers/loop';
@@ -26,27 +26,6 @@ beforeAll(() => {
   process.env.CARDSMITH_LOG_DIR = join(work, 'logs');
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-
-/** A deterministic pseudo-random image, so misplaced data shows. */
-function makeImage(path: string, bytes: number, seed: number): Buffer {
-  const data = Buffer.alloc(bytes);
-  let x = seed;
-  for (let i = 0; i < bytes; i += 4) {
-    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-    data.writeUInt32LE(x, i);
-  }
-  writeFileSync(path, data);
-  return data;
-}
-
-function fill(device: string, byte: number, bytes: number): void {
-  const fd = openSync(device, 'r+');
-  try {
-    writeSync(fd, Buffer.alloc(bytes, byte), 0, bytes, 0);
-  } finally {
-    closeSync(fd);
-  }
-}
 
 const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
 
@@ -75,10 +54,10 @@ describeWith(['root', 'tool:losetup', 'tool:xz'], 'flashMany to loop devices', (
   it.each([['raw', ''], ['xz', '.xz']])('writes one %s image to four cards, each equal to the image', async (_kind, suffix) => {
     const path = join(work, `four${suffix ? '-xz' : ''}.img`);
     // Larger than the fan-out window (16 × 4 MiB), so slots are reused while the cards write.
-    const image = makeImage(path, 80 * MiB + 4096, 3);
+    const image = writePatternImage(path, 80 * MiB + 4096, 3);
     if (suffix) execFileSync('xz', ['-0', '-T2', '-k', '-f', path]);
     await withCards([{ loop: 96 * MiB }, { loop: 96 * MiB }, { loop: 96 * MiB }, { loop: 100 * MiB }], async (devices) => {
-      for (const device of devices) fill(device, 0x5a, 2 * MiB);
+      for (const device of devices) fillStart(device, 0x5a, 2 * MiB);
       const { cards, events } = await flashMany({ source: `${path}${suffix}`, devices });
       expect(cards).toHaveLength(4);
       for (const [index, card] of (cards ?? []).entries()) {
@@ -96,9 +75,9 @@ describeWith(['root', 'tool:losetup', 'tool:xz'], 'flashMany to loop devices', (
 
   it('refuses a card too small before writing to it, and writes the others', async () => {
     const path = join(work, 'small.img');
-    const image = makeImage(path, 20 * MiB, 5);
+    const image = writePatternImage(path, 20 * MiB, 5);
     await withCards([{ loop: 32 * MiB }, { loop: 16 * MiB }, { loop: 32 * MiB }], async (devices) => {
-      for (const device of devices) fill(device, 0x33, 16 * MiB);
+      for (const device of devices) fillStart(device, 0x33, 16 * MiB);
       const { cards } = await flashMany({ source: path, devices });
       expect(cards?.[1]).toMatchObject({ device: devices[1], ok: false, bytesWritten: 0, error: { cause: 'too-small', details: { imageBytes: 20 * MiB, deviceBytes: 16 * MiB, device: devices[1] } } });
       expect(readBytesAt(devices[1] as string, 0, 16 * MiB).every((b) => b === 0x33)).toBe(true);
@@ -111,9 +90,9 @@ describeWith(['root', 'tool:losetup', 'tool:xz'], 'flashMany to loop devices', (
 
   it('refuses the whole request, writing nothing, when one card is not allowed', async () => {
     const path = join(work, 'refused.img');
-    makeImage(path, 4 * MiB, 9);
+    writePatternImage(path, 4 * MiB, 9);
     await withCards([{ loop: 8 * MiB }], async ([device]) => {
-      fill(device as string, 0x44, 8 * MiB);
+      fillStart(device as string, 0x44, 8 * MiB);
       const events: JobEvent[] = [];
       await runRequest({ op: 'flashMany', source: path, devices: [device, '/dev/null'], allowLoop: true }, (e) => events.push(e));
       expect(events.at(-1)).toMatchObject({ type: 'error', error: { details: { device: '/dev/null' } } });
@@ -127,7 +106,7 @@ const LOADER_DIR = fixturePath('u-boot-sunxi_armhf', 'usr/lib/u-boot/nanopi_neo'
 describeWith(['root', 'tool:losetup', 'tool:sfdisk', `file:${LOADER_DIR}`], 'flashMany with a board', () => {
   it("writes the board's loader to every card, cards of two sizes, and verifies it", async () => {
     const path = join(work, 'board.img');
-    const image = makeImage(path, 24 * MiB, 29);
+    const image = writePatternImage(path, 24 * MiB, 29);
     image.fill(0, 0, 8 * MiB);
     writeFileSync(path, image);
     execFileSync('sfdisk', ['--quiet', path], { input: 'label: dos\nstart=16384, type=83\n' });
@@ -148,10 +127,10 @@ describeWith(['root', 'tool:losetup', 'tool:sfdisk', `file:${LOADER_DIR}`], 'fla
 describeWith(['root', 'tool:losetup'], 'cancelling flashMany', () => {
   it('stops every card, each with its first MiB zeroed, and ends the job as cancelled', async () => {
     const path = join(work, 'cancel.img');
-    makeImage(path, 4 * MiB, 23);
+    writePatternImage(path, 4 * MiB, 23);
     execFileSync('truncate', ['-s', `${512 * MiB}`, path]);
     await withCards([{ loop: 520 * MiB }, { loop: 520 * MiB }], async (devices) => {
-      for (const device of devices) fill(device, 0x77, 2 * MiB);
+      for (const device of devices) fillStart(device, 0x77, 2 * MiB);
       const controller = new AbortController();
       const events: JobEvent[] = [];
       await runRequest({ op: 'flashMany', source: path, devices, allowLoop: true }, (event) => {
@@ -168,7 +147,7 @@ describeWith(['root', 'tool:losetup'], 'cardsmith flash with several --device', 
   it('prints a line per card and a summary, and exits 1 when a card failed', async () => {
     execFileSync(process.execPath, [join(root, 'scripts/build.mjs'), 'cli'], { cwd: root });
     const path = join(work, 'cli.img');
-    makeImage(path, 10 * MiB, 21);
+    writePatternImage(path, 10 * MiB, 21);
     await withCards([{ loop: 16 * MiB }, { loop: 8 * MiB }], async (devices) => {
       const cli = (args: string[]): { status: number | null; stdout: string } =>
         spawnSync(process.execPath, [join(root, 'bin/cardsmith.cjs'), 'flash', path, ...devices.flatMap((d) => ['--device', d]), '--allow-loop', '--yes', ...args], { encoding: 'utf8' });
@@ -188,7 +167,7 @@ describeWith(['root', 'tool:losetup'], 'cardsmith flash with several --device', 
 describeWith([...FUSE_CARD_NEEDS], 'flashMany with a failing or slow card', () => {
   it('ends the card that fails mid-write with the offset; the others verify', async () => {
     const path = join(work, 'eio.img');
-    const image = makeImage(path, 24 * MiB, 13);
+    const image = writePatternImage(path, 24 * MiB, 13);
     const bad = { start: 10 * MiB + 4096, end: 11 * MiB };
     await withCards([{ loop: 32 * MiB }, { fuse: { sizeBytes: 32 * MiB, keepsData: true, bad } }, { loop: 32 * MiB }], async (devices) => {
       const { cards } = await flashMany({ source: path, devices });
@@ -208,7 +187,7 @@ describeWith([...FUSE_CARD_NEEDS], 'flashMany with a failing or slow card', () =
   it('does not hold the fast cards back for a card ten times slower', async () => {
     const path = join(work, 'slow.img');
     // Twice the fan-out window: the slow card falls behind it and reads the image on its own.
-    const image = makeImage(path, 128 * MiB, 17);
+    const image = writePatternImage(path, 128 * MiB, 17);
     const rate = 10 * MiB;
     await withCards([{ loop: 136 * MiB }, { fuse: { sizeBytes: 136 * MiB, keepsData: true, writeBytesPerSecond: rate } }, { loop: 136 * MiB }], async (devices) => {
       const started = performance.now();

@@ -10,10 +10,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parseBmap, rangeBytes } from '../../../electron/engine/sources/bmap';
 import { asVersion, VERSIONS } from '../../helpers/bmap-layouts';
-import { readBytesAt, sha256OfRange } from '../../helpers/bytes';
+import { fillStart, readBytesAt, sha256OfRange } from '../../helpers/bytes';
 import { withLoopDevice } from '../../helpers/loop';
 import { describeWith } from '../../helpers/needs';
-import { compressibleBytes, fillStart, MiB, runJob } from './run-job';
+import { runCollecting } from '../../helpers/run-request';
+import { compressibleBytes, MiB } from './run-job';
 
 describeWith(['root', 'tool:losetup', 'tool:bmaptool', 'tool:gzip'], 'flash enforces what the image metadata promises', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cardsmith-srcchk-'));
@@ -57,7 +58,7 @@ describeWith(['root', 'tool:losetup', 'tool:bmaptool', 'tool:gzip'], 'flash enfo
     expect(second.start <= changedAt && changedAt < second.end).toBe(true);
     await withLoopDevice({ sizeBytes: 32 * MiB }, async (loop) => {
       fillStart(loop.device, 0x55, 2 * MiB);
-      const { result, error } = await runJob({ op: 'flash', source: `${sparse}${suffix}`, device: loop.device, allowLoop: true });
+      const { result, error } = await runCollecting({ op: 'flash', source: `${sparse}${suffix}`, device: loop.device, allowLoop: true });
       expect(result).toBeUndefined();
       expect(error).toMatchObject({ cause: 'source-corrupt', details: { range: 2, start: second.start, end: second.end, expected: bmap.ranges[1]!.checksum, headZeroed: true } });
       expect(error?.message).toContain(`block map range 2 (bytes ${second.start}..${second.end - 1})`);
@@ -67,7 +68,7 @@ describeWith(['root', 'tool:losetup', 'tool:bmaptool', 'tool:gzip'], 'flash enfo
 
   it('verify against the changed image and its bmap fails the same way (holes skipped, ranges hashed)', async () => {
     await withLoopDevice({ sizeBytes: 32 * MiB }, async (loop) => {
-      const { error } = await runJob({ op: 'verify', source: sparse, device: loop.device, allowLoop: true });
+      const { error } = await runCollecting({ op: 'verify', source: sparse, device: loop.device, allowLoop: true });
       expect(error).toMatchObject({ cause: 'source-corrupt', details: { range: 2 } });
     });
   });
@@ -80,15 +81,15 @@ describeWith(['root', 'tool:losetup', 'tool:bmaptool', 'tool:gzip'], 'flash enfo
     const map = join(dir, `plain-${version.replace('.', '')}.bmap`);
     writeFileSync(map, asVersion(execFileSync('bmaptool', ['create', path], { stdio: ['ignore', 'pipe', 'ignore'] }).toString(), version, readFileSync(path)));
     await withLoopDevice({ sizeBytes: 16 * MiB }, async (loop) => {
-      expect((await runJob({ op: 'flash', source: path, device: loop.device, allowLoop: true })).error).toBeUndefined();
-      const intact = await runJob({ op: 'verify', source: map, device: loop.device, allowLoop: true });
+      expect((await runCollecting({ op: 'flash', source: path, device: loop.device, allowLoop: true })).error).toBeUndefined();
+      const intact = await runCollecting({ op: 'verify', source: map, device: loop.device, allowLoop: true });
       expect(intact.error).toBeUndefined();
       expect(intact.result).toMatchObject({ ok: true, bytesChecked: 3 * MiB });
       const fd = openSync(loop.device, 'r+');
       writeSync(fd, Buffer.from([data[2 * MiB]! ^ 0x01]), 0, 1, 2 * MiB);
       closeSync(fd);
       execFileSync('blockdev', ['--flushbufs', loop.device]);
-      const flipped = await runJob({ op: 'verify', source: map, device: loop.device, allowLoop: true });
+      const flipped = await runCollecting({ op: 'verify', source: map, device: loop.device, allowLoop: true });
       expect(flipped.result).toMatchObject({ ok: false, mismatches: [{ start: 0, end: 3 * MiB }] });
     });
   });
@@ -100,7 +101,7 @@ describeWith(['root', 'tool:losetup', 'tool:bmaptool', 'tool:gzip'], 'flash enfo
     await withLoopDevice({ sizeBytes: 16 * MiB }, async (loop) => {
       fillStart(loop.device, 0x33, 16 * MiB);
       const before = sha256OfRange(loop.device, 16 * MiB);
-      const { error, events } = await runJob({ op: 'flash', source: `${path}.gz`, device: loop.device, allowLoop: true });
+      const { error, events } = await runCollecting({ op: 'flash', source: `${path}.gz`, device: loop.device, allowLoop: true });
       expect(error).toMatchObject({ cause: 'too-small', details: { imageBytes: 24 * MiB, deviceBytes: 16 * MiB } });
       expect(error?.message).toMatch(/needs at least 25165824 bytes/);
       expect(events.some((e) => e.type === 'phase' && e.phase === 'unmount')).toBe(false);

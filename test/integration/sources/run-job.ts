@@ -1,36 +1,5 @@
-/**
- * Runs an engine request the way the CLI does (runRequest) and collects its events, for the
- * source-check tests that flash loop devices; plus the byte helpers those tests share.
- */
-import { closeSync, openSync, writeSync } from 'node:fs';
-import type { JobEvent, RequestInput } from '../../../electron/engine/api';
-import type { ErrorInfo } from '../../../electron/engine/errors';
-import { runRequest } from '../../../electron/engine/operations';
-
+/** What the source-check tests that flash loop devices share beside test/helpers: compressible bytes. */
 export const MiB = 1 << 20;
-
-export interface JobRun {
-  readonly result: unknown;
-  readonly error: ErrorInfo | undefined;
-  readonly events: JobEvent[];
-}
-
-export async function runJob(request: RequestInput): Promise<JobRun> {
-  const events: JobEvent[] = [];
-  const result = await runRequest(request, (event) => events.push(event), new AbortController().signal);
-  const failure = events.find((e): e is Extract<JobEvent, { type: 'error' }> => e.type === 'error');
-  return { result, error: failure?.error, events };
-}
-
-/** Overwrites the first `bytes` of a device or file with `byte`. */
-export function fillStart(device: string, byte: number, bytes: number): void {
-  const fd = openSync(device, 'r+');
-  try {
-    writeSync(fd, Buffer.alloc(bytes, byte), 0, bytes, 0);
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /** Text-like bytes that deflate well (so a zip stores them deflated) and differ everywhere. */
 export function compressibleBytes(bytes: number, seed = 1): Buffer {

@@ -12,10 +12,11 @@ import { CardsmithError } from '../../../electron/engine/errors';
 import { openImageInput } from '../../../electron/engine/flash/image-input';
 import { createJobContext } from '../../../electron/engine/job';
 import { openImage } from '../../../electron/engine/sources/open-image';
-import { readBytesAt } from '../../helpers/bytes';
+import { fillStart, readBytesAt } from '../../helpers/bytes';
 import { withLoopDevice } from '../../helpers/loop';
 import { describeWith } from '../../helpers/needs';
-import { compressibleBytes, fillStart, MiB, runJob } from './run-job';
+import { runCollecting } from '../../helpers/run-request';
+import { compressibleBytes, MiB } from './run-job';
 
 const ENTRY = 'board-image.img';
 
@@ -131,7 +132,7 @@ describeWith(['root', 'tool:losetup', 'tool:zip'], 'zip entries are checked', ()
   ] as const)('a flash of a zip with %s stops as source-corrupt with the first MiB zeroed', async (_what, key) => {
     await withLoopDevice({ sizeBytes: 16 * MiB }, async (loop) => {
       fillStart(loop.device, 0x55, 2 * MiB);
-      const { result, error, events } = await runJob({ op: 'flash', source: files[key], device: loop.device, allowLoop: true });
+      const { result, error, events } = await runCollecting({ op: 'flash', source: files[key], device: loop.device, allowLoop: true });
       expect(result).toBeUndefined();
       expect(events.some((e) => e.type === 'result')).toBe(false);
       expect(error).toMatchObject({ cause: 'source-corrupt', details: { entry: ENTRY, headZeroed: true } });

@@ -1,13 +1,14 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { ReadAt } from '../../../electron/engine/disk/read-layout';
 import { armbianRefusals, presetFile, presetValues, renamedHosts } from '../../../electron/engine/customise/firstboot/armbian';
 import { chooseFirstBoot, findBootFat, firstBootEdit } from '../../../electron/engine/customise/firstboot/detect';
 import { summariseCustomisation } from '../../../electron/engine/customise/firstboot/summary';
 import { CustomiseSchema, type Customise } from '../../../electron/engine/customise/model';
+import { fileReadAt } from '../../helpers/bytes';
+import { writeExt4Image } from '../../helpers/ext4-image';
 import { describeWith } from '../../helpers/needs';
 import { EVERYTHING, PSK } from './settings-fixture';
 
@@ -78,18 +79,6 @@ describe('the Armbian preset and what it refuses', () => {
   });
 });
 
-function fileReader(path: string): ReadAt {
-  return async (offset, length) => {
-    const fd = openSync(path, 'r');
-    try {
-      const out = new Uint8Array(length);
-      return out.subarray(0, readSync(fd, out, 0, length, offset));
-    } finally {
-      closeSync(fd);
-    }
-  };
-}
-
 /** MBR with one ext4 partition at 1 MiB made by mkfs.ext4 -d from an Armbian-like tree. */
 function armbianImage(name: string, armbian = true): string {
   const tree = join(dir, `${name}.tree`);
@@ -101,21 +90,14 @@ function armbianImage(name: string, armbian = true): string {
     writeFileSync(join(tree, 'etc/armbian-release'), 'BOARD=orangepi5\nVERSION=25.2.1\n');
     writeFileSync(join(tree, 'root/.not_logged_in_yet'), '');
   }
-  const fs = join(dir, `${name}.fs`);
-  execFileSync('truncate', ['-s', '32M', fs]);
-  execFileSync('mkfs.ext4', ['-q', '-F', '-E', 'root_owner=0:0', '-d', tree, fs]);
-  const image = join(dir, name);
-  execFileSync('truncate', ['-s', `${33 * MiB}`, image]);
-  execFileSync('dd', [`if=${fs}`, `of=${image}`, 'bs=1M', 'seek=1', 'conv=notrunc', 'status=none']);
-  execFileSync('sfdisk', ['--quiet', image], { input: 'label: dos\nstart=2048, type=83\n' });
-  return image;
+  return writeExt4Image(join(dir, name), tree, { sizeBytes: 32 * MiB, start: MiB, mbr: true });
 }
 
 describeWith(['tool:mkfs.ext4', 'tool:sfdisk', 'tool:e2fsck', 'tool:debugfs'], 'an Armbian-like image', () => {
   it('is detected from its ext4 root, edited in place (e2fsck clean) and summarised without secrets', async () => {
     const image = armbianImage('armbian.img');
     const size = 33 * MiB;
-    const read = fileReader(image);
+    const read = fileReadAt(image);
     const choice = await chooseFirstBoot(await findBootFat(read, size), undefined, { read, sizeBytes: size });
     expect(choice).toMatchObject({ kind: 'armbian', armbian: { offset: MiB } });
     const edit = await firstBootEdit(read, size, ARMBIAN, { mtime: 1_800_000_000, instanceId: 'i' });
@@ -135,7 +117,7 @@ describeWith(['tool:mkfs.ext4', 'tool:sfdisk', 'tool:e2fsck', 'tool:debugfs'], '
     expect(cat('/root/.not_logged_in_yet')).toContain("PRESET_USER_NAME='ada'");
     expect(execFileSync('debugfs', ['-R', 'stat /root/.not_logged_in_yet', part], { stdio: ['ignore', 'pipe', 'ignore'] }).toString()).toMatch(/Mode:\s+0600/);
 
-    const summary = await summariseCustomisation(fileReader(copy), size);
+    const summary = await summariseCustomisation(fileReadAt(copy), size);
     expect(summary).toMatchObject({
       mechanism: { kind: 'armbian' },
       rootPartitionOffset: MiB,
@@ -157,15 +139,15 @@ describeWith(['tool:mkfs.ext4', 'tool:sfdisk', 'tool:e2fsck', 'tool:debugfs'], '
     execFileSync('dd', [`if=${boot}`, `of=${image}`, 'bs=1M', 'skip=1', 'seek=1', 'count=32', 'conv=notrunc', 'status=none']);
     execFileSync('dd', [`if=${root}`, `of=${image}`, 'bs=1M', 'skip=1', 'seek=33', 'count=32', 'conv=notrunc', 'status=none']);
     execFileSync('sfdisk', ['--quiet', image], { input: `label: dos\nstart=2048, size=${32 * 2048}, type=83\nstart=${33 * 2048}, type=83\n` });
-    const read = fileReader(image);
+    const read = fileReadAt(image);
     expect(await chooseFirstBoot(null, undefined, { read, sizeBytes: 65 * MiB })).toMatchObject({ kind: 'armbian', armbian: { offset: 33 * MiB } });
   });
 
   it('refuses a plain ext4 image with the reason, and a refused setting before any patch', async () => {
     const plain = armbianImage('plain.img', false);
-    const read = fileReader(plain);
+    const read = fileReadAt(plain);
     await expect(firstBootEdit(read, 33 * MiB, ARMBIAN, { mtime: 0, instanceId: 'i' })).rejects.toThrow(/not an Armbian image with a pending first login \(the ext4 partition at byte 1048576 has no \/etc\/armbian-release\)/);
     const image = armbianImage('refuse.img');
-    await expect(firstBootEdit(fileReader(image), 33 * MiB, { ...ARMBIAN, keymap: 'gb' }, { mtime: 0, instanceId: 'i' })).rejects.toThrow(/cannot take these settings through its first-login preset: the keyboard layout/);
+    await expect(firstBootEdit(fileReadAt(image), 33 * MiB, { ...ARMBIAN, keymap: 'gb' }, { mtime: 0, instanceId: 'i' })).rejects.toThrow(/cannot take these settings through its first-login preset: the keyboard layout/);
   });
 });

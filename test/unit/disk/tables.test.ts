@@ -7,6 +7,7 @@ import { buildGpt, GPT_ATTR_LEGACY_BOOTABLE, GPT_TYPES } from '../../../electron
 import { guidFromBytes, guidFromSeed, guidToBytes } from '../../../electron/engine/disk/guid';
 import { buildMbr } from '../../../electron/engine/disk/mbr';
 import { readDiskLayout, type ReadAt } from '../../../electron/engine/disk/read-layout';
+import { fileReadAt } from '../../helpers/bytes';
 import { describeWith } from '../../helpers/needs';
 
 const dir = mkdtempSync(join(tmpdir(), 'cardsmith-disk-'));
@@ -14,19 +15,6 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function readFromBytes(bytes: Uint8Array): ReadAt {
   return async (offset, length) => bytes.subarray(offset, Math.min(bytes.length, offset + length));
-}
-
-function fileReader(path: string): ReadAt {
-  return async (offset, length) => {
-    const fd = openSync(path, 'r');
-    try {
-      const buffer = new Uint8Array(length);
-      const n = readSync(fd, buffer, 0, length, offset);
-      return buffer.subarray(0, n);
-    } finally {
-      closeSync(fd);
-    }
-  };
 }
 
 function readRange(path: string, offset: number, length: number): Uint8Array {
@@ -147,7 +135,7 @@ describeWith(['tool:sfdisk'], 'partition tables against sfdisk', () => {
     const image = join(dir, 'gpt-parse.img');
     sfdisk(image, 32 * 1024 ** 2, `label: gpt\nstart=2048, size=8192, type=${GPT_TYPES.efiSystem}, name="esp"\nstart=10240, type=${GPT_TYPES.linuxFilesystem}\n`);
     const oracle = sfdiskJson(image).partitiontable;
-    const layout = await readDiskLayout(fileReader(image), 32 * 1024 ** 2);
+    const layout = await readDiskLayout(fileReadAt(image), 32 * 1024 ** 2);
     expect(layout.table).toBe('gpt');
     expect(layout.problems).toEqual([]);
     expect(layout.diskId).toBe(oracle.id);
@@ -167,7 +155,7 @@ describeWith(['tool:sfdisk'], 'partition tables against sfdisk', () => {
     const image = join(dir, 'dos-logical.img');
     sfdisk(image, 64 * 1024 ** 2, 'label: dos\nlabel-id: 0xdeadbeef\nstart=2048, size=8192, type=c, bootable\nstart=10240, type=5\nstart=12288, size=8192, type=83\nstart=22528, size=4096, type=82\n');
     const oracle = sfdiskJson(image).partitiontable;
-    const layout = await readDiskLayout(fileReader(image), 64 * 1024 ** 2);
+    const layout = await readDiskLayout(fileReadAt(image), 64 * 1024 ** 2);
     expect(layout.table).toBe('mbr');
     expect(layout.diskId).toBe(oracle.id);
     expect(layout.partitions.map((p) => [p.index, p.start / 512, p.size / 512, parseInt(p.type, 16).toString(16), p.bootable])).toEqual(
@@ -190,7 +178,7 @@ describeWith(['tool:sfdisk'], 'partition tables against sfdisk', () => {
     const oracle = sfdiskJson(image).partitiontable;
     expect(oracle.partitions.map((p) => [p.start, p.size, p.uuid])).toEqual([[4096, 55905, guidFromSeed('moved', 'root')]]);
     execFileSync('sfdisk', ['--verify', image]);
-    const layout = await readDiskLayout(fileReader(image), size);
+    const layout = await readDiskLayout(fileReadAt(image), size);
     expect(layout.problems).toEqual([]);
     expect(layout.gpt?.entriesLba).toBe(2048);
     expect(layout.regions.find((r) => r.what === 'gpt-primary-entries')).toEqual({ what: 'gpt-primary-entries', start: 2048 * 512, end: 2080 * 512 });

@@ -1,40 +1,19 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import type { ReadAt } from '../../../electron/engine/disk/read-layout';
 import { CardsmithError } from '../../../electron/engine/errors';
 import { editExt4, MAX_EDIT_BYTES, type Ext4File } from '../../../electron/engine/fs/ext4/edit';
 import type { Patch } from '../../../electron/engine/flash/patch';
+import { seededBytes, fileReadAt } from '../../helpers/bytes';
+import { writeExt4Image } from '../../helpers/ext4-image';
 import { describeWith } from '../../helpers/needs';
 
 const dir = mkdtempSync(join(tmpdir(), 'cardsmith-ext4edit-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const T = Date.UTC(2026, 11, 7, 3, 0, 0) / 1000;
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
-
-function bytes(length: number, seed: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let x = seed * 2654435761 + 1;
-  for (let i = 0; i < length; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    out[i] = x >>> 24;
-  }
-  return out;
-}
-
-function fileReader(path: string): ReadAt {
-  return async (offset, length) => {
-    const fd = openSync(path, 'r');
-    try {
-      const out = new Uint8Array(length);
-      return out.subarray(0, readSync(fd, out, 0, length, offset));
-    } finally {
-      closeSync(fd);
-    }
-  };
-}
 
 /** An ext4 image made by mkfs.ext4 -d (at byte `offset` of the file), Armbian-like files in it. */
 function makeImage(name: string, mkfs: string[], mib = 64, offset = 0, extra: (tree: string) => void = () => {}): string {
@@ -45,17 +24,9 @@ function makeImage(name: string, mkfs: string[], mib = 64, offset = 0, extra: (t
   writeFileSync(join(tree, 'etc/hostname'), 'orangepi\n');
   writeFileSync(join(tree, 'etc/armbian-release'), 'BOARD=orangepi5\nVERSION=25.2.1\n');
   writeFileSync(join(tree, 'root/.not_logged_in_yet'), '');
-  writeFileSync(join(tree, 'etc/big'), bytes(200_000, 3));
+  writeFileSync(join(tree, 'etc/big'), seededBytes(200_000, 3));
   extra(tree);
-  const fs = join(dir, `${name}.fs`);
-  rmSync(fs, { force: true });
-  execFileSync('truncate', ['-s', `${mib}M`, fs]);
-  execFileSync('mkfs.ext4', ['-q', '-F', '-E', 'root_owner=0:0', ...mkfs, '-d', tree, fs]);
-  const image = join(dir, name);
-  rmSync(image, { force: true });
-  execFileSync('truncate', ['-s', `${offset + mib * 1024 * 1024}`, image]);
-  execFileSync('dd', [`if=${fs}`, `of=${image}`, 'bs=1M', `seek=${offset}`, 'oflag=seek_bytes', 'conv=notrunc', 'status=none']);
-  return image;
+  return writeExt4Image(join(dir, name), tree, { sizeBytes: mib * 1024 * 1024, start: offset, mkfs });
 }
 
 function apply(image: string, patches: readonly Patch[], name: string): string {
@@ -117,11 +88,11 @@ describeWith(['tool:mkfs.ext4', 'tool:e2fsck', 'tool:debugfs'], 'ext4 in-place e
       const files: Ext4File[] = [
         { path: '/root/.not_logged_in_yet', bytes: preset, mode: 0o600, uid: 0, gid: 0 },
         { path: '/etc/hostname', bytes: text('cardsmith\n') },
-        { path: '/root/created.txt', bytes: bytes(70_000, 5), mode: 0o640, uid: 1000, gid: 1001 },
+        { path: '/root/created.txt', bytes: seededBytes(70_000, 5), mode: 0o640, uid: 1000, gid: 1001 },
         { path: '/etc/big', bytes: text('small now\n') },
         { path: '/empty', bytes: new Uint8Array(0), mode: 0o600 },
       ];
-      const patches = await editExt4(fileReader(image), offset, files, T);
+      const patches = await editExt4(fileReadAt(image), offset, files, T);
       for (const p of patches) {
         expect(p.offset % 512).toBe(0);
         expect(p.bytes.length % 512).toBe(0);
@@ -134,7 +105,7 @@ describeWith(['tool:mkfs.ext4', 'tool:e2fsck', 'tool:debugfs'], 'ext4 in-place e
       expect(debugfsBytes(fs, '/root/.not_logged_in_yet').equals(Buffer.from(preset))).toBe(true);
       expect(debugfsBytes(fs, '/etc/hostname').toString()).toBe('cardsmith\n');
       expect(debugfsBytes(fs, '/etc/big').toString()).toBe('small now\n');
-      expect(debugfsBytes(fs, '/root/created.txt').equals(Buffer.from(bytes(70_000, 5)))).toBe(true);
+      expect(debugfsBytes(fs, '/root/created.txt').equals(Buffer.from(seededBytes(70_000, 5)))).toBe(true);
       const stat = debugfs(fs, 'stat /root/.not_logged_in_yet');
       expect(stat).toMatch(/Mode:\s+0600/);
       expect(stat).toMatch(/User:\s+0\s+Group:\s+0/);
@@ -160,7 +131,7 @@ describeWith(['tool:mkfs.ext4', 'tool:e2fsck', 'tool:debugfs'], 'ext4 in-place e
     });
     const blocksBefore = /Size: (\d+)/.exec(debugfs(image, 'stat /root/many'))![1];
     const files = Array.from({ length: 30 }, (_, i): Ext4File => ({ path: `/root/many/another-rather-long-name-to-need-a-new-block-${i}`, bytes: text(`${i}\n`) }));
-    const fs = apply(image, await editExt4(fileReader(image), 0, files, T), 'grow.edited');
+    const fs = apply(image, await editExt4(fileReadAt(image), 0, files, T), 'grow.edited');
     const check = fsck(fs);
     expect(check.status, check.output).toBe(0);
     expect(Number(/Size: (\d+)/.exec(debugfs(fs, 'stat /root/many'))![1])).toBeGreaterThan(Number(blocksBefore));
@@ -169,8 +140,8 @@ describeWith(['tool:mkfs.ext4', 'tool:e2fsck', 'tool:debugfs'], 'ext4 in-place e
   });
 
   it('refuses a full filesystem, naming the bytes and the offset, before any patch', async () => {
-    const image = makeImage('full', ['-b', '1024', '-m', '0'], 8, 0, (tree) => writeFileSync(join(tree, 'fill'), bytes(5_500_000, 9)));
-    const error = await editExt4(fileReader(image), 0, [{ path: '/root/more', bytes: bytes(3_000_000, 1) }], T).catch((e: unknown) => e);
+    const image = makeImage('full', ['-b', '1024', '-m', '0'], 8, 0, (tree) => writeFileSync(join(tree, 'fill'), seededBytes(5_500_000, 9)));
+    const error = await editExt4(fileReadAt(image), 0, [{ path: '/root/more', bytes: seededBytes(3_000_000, 1) }], T).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CardsmithError);
     expect((error as CardsmithError).info.cause).toBe('too-small');
     expect((error as Error).message).toMatch(/at byte 0 has no room for \/root\/more: 3000\d+ bytes needed/);
@@ -178,14 +149,14 @@ describeWith(['tool:mkfs.ext4', 'tool:e2fsck', 'tool:debugfs'], 'ext4 in-place e
 
   it('refuses inline_data, casefold, a missing directory, a too-large file and a directory in the way', async () => {
     const inline = makeImage('inline', ['-b', '4096', '-O', 'inline_data'], 16);
-    await expect(editExt4(fileReader(inline), 0, [{ path: '/root/x', bytes: text('x') }], T)).rejects.toThrow(/uses inline_data, which Cardsmith cannot edit in place/);
+    await expect(editExt4(fileReadAt(inline), 0, [{ path: '/root/x', bytes: text('x') }], T)).rejects.toThrow(/uses inline_data, which Cardsmith cannot edit in place/);
     const casefold = makeImage('casefold', ['-b', '4096', '-O', 'casefold'], 16);
-    await expect(editExt4(fileReader(casefold), 0, [{ path: '/root/x', bytes: text('x') }], T)).rejects.toThrow(/uses casefold/);
+    await expect(editExt4(fileReadAt(casefold), 0, [{ path: '/root/x', bytes: text('x') }], T)).rejects.toThrow(/uses casefold/);
     const plain = makeImage('plain', ['-b', '4096'], 16);
-    await expect(editExt4(fileReader(plain), 0, [{ path: '/nope/x', bytes: text('x') }], T)).rejects.toThrow(/needs the directory "\/nope", which does not exist/);
-    await expect(editExt4(fileReader(plain), 0, [{ path: '/root', bytes: text('x') }], T)).rejects.toThrow(/"\/root" exists and is not a regular file/);
-    await expect(editExt4(fileReader(plain), 0, [{ path: '/root/x', bytes: new Uint8Array(MAX_EDIT_BYTES + 1) }], T)).rejects.toThrow(/at most 4194304 bytes/);
-    await expect(editExt4(fileReader(plain), 4096, [{ path: '/root/x', bytes: text('x') }], T)).rejects.toThrow(/No ext4 superblock at byte 5120/);
+    await expect(editExt4(fileReadAt(plain), 0, [{ path: '/nope/x', bytes: text('x') }], T)).rejects.toThrow(/needs the directory "\/nope", which does not exist/);
+    await expect(editExt4(fileReadAt(plain), 0, [{ path: '/root', bytes: text('x') }], T)).rejects.toThrow(/"\/root" exists and is not a regular file/);
+    await expect(editExt4(fileReadAt(plain), 0, [{ path: '/root/x', bytes: new Uint8Array(MAX_EDIT_BYTES + 1) }], T)).rejects.toThrow(/at most 4194304 bytes/);
+    await expect(editExt4(fileReadAt(plain), 4096, [{ path: '/root/x', bytes: text('x') }], T)).rejects.toThrow(/No ext4 superblock at byte 5120/);
   });
 
   it('refuses to add to an htree-indexed directory but still finds and replaces files in it', async () => {
@@ -196,8 +167,8 @@ describeWith(['tool:mkfs.ext4', 'tool:e2fsck', 'tool:debugfs'], 'ext4 in-place e
     // e2fsck -D rebuilds (indexes) every directory of more than one block.
     spawnSync('e2fsck', ['-fyD', image]);
     expect(debugfs(image, 'stat /etc/lots')).toMatch(/Flags: 0x81000/);
-    await expect(editExt4(fileReader(image), 0, [{ path: '/etc/lots/new', bytes: text('x') }], T)).rejects.toThrow(/"\/etc\/lots" is htree-indexed/);
-    const fs = apply(image, await editExt4(fileReader(image), 0, [{ path: '/etc/lots/entry-250', bytes: text('replaced') }], T), 'htree.edited');
+    await expect(editExt4(fileReadAt(image), 0, [{ path: '/etc/lots/new', bytes: text('x') }], T)).rejects.toThrow(/"\/etc\/lots" is htree-indexed/);
+    const fs = apply(image, await editExt4(fileReadAt(image), 0, [{ path: '/etc/lots/entry-250', bytes: text('replaced') }], T), 'htree.edited');
     expect(fsck(fs).status).toBe(0);
     expect(debugfsBytes(fs, '/etc/lots/entry-250').toString()).toBe('replaced');
   });

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { editFat, type FatAddition } from '../../../electron/engine/fs/fat/edit';
 import { FatVolume } from '../../../electron/engine/fs/fat/volume';
-import type { ReadAt } from '../../../electron/engine/disk/read-layout';
 import { CardsmithError } from '../../../electron/engine/errors';
+import { seededBytes, fileReadAt } from '../../helpers/bytes';
 import { describeWith } from '../../helpers/needs';
 
 const dir = mkdtempSync(join(tmpdir(), 'cardsmith-fatedit-'));
@@ -14,29 +14,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const T = Date.UTC(2026, 11, 7, 1, 0, 0) / 1000;
 const env = { ...process.env, MTOOLS_SKIP_CHECK: '1' };
 
-function bytes(length: number, seed: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let x = seed * 2654435761 + 1;
-  for (let i = 0; i < length; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    out[i] = x >>> 24;
-  }
-  return out;
-}
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
-
-function fileReader(path: string): ReadAt {
-  return async (offset, length) => {
-    const fd = openSync(path, 'r');
-    try {
-      const out = new Uint8Array(length);
-      const got = readSync(fd, out, 0, length, offset);
-      return out.subarray(0, got);
-    } finally {
-      closeSync(fd);
-    }
-  };
-}
 
 /** A volume made by mkfs.fat at byte `offset` of the file, holding files put there by mcopy. */
 function makeVolume(name: string, fatBits: 12 | 16 | 32, kib: number, extra: string[] = [], offset = 0): string {
@@ -52,8 +30,8 @@ function makeVolume(name: string, fatBits: 12 | 16 | 32, kib: number, extra: str
   execFileSync('mmd', ['-i', volume, '::overlays'], { env });
   put('cmdline.txt', text('console=serial0,115200 root=PARTUUID=1234-02 rootwait\n'));
   put('config.txt', text('[all]\narm_64bit=1\n'));
-  put('bcm2711-rpi-4-b.dtb', bytes(3000, 1));
-  put('overlays/vc4-kms-v3d.dtbo', bytes(1500, 2));
+  put('bcm2711-rpi-4-b.dtb', seededBytes(3000, 1));
+  put('overlays/vc4-kms-v3d.dtbo', seededBytes(1500, 2));
   const vol = readFileSyncBytes(volume);
   const out = new Uint8Array(offset + vol.length);
   out.set(vol, offset);
@@ -80,7 +58,7 @@ function readFileSyncBytes(path: string): Uint8Array {
 }
 
 async function apply(image: string, additions: FatAddition[], offset = 0): Promise<void> {
-  const patches = await editFat(fileReader(image), offset, additions, T);
+  const patches = await editFat(fileReadAt(image), offset, additions, T);
   const fd = openSync(image, 'r+');
   try {
     for (const p of patches) writeSync(fd, p.bytes, 0, p.bytes.length, p.offset);
@@ -120,12 +98,12 @@ describeWith(['tool:mkfs.fat', 'tool:fsck.fat', 'tool:mcopy', 'tool:mmd'], 'FAT 
     it(`FAT${bits}: adds long-named files and a nested new directory, replaces cmdline.txt; fsck.fat clean, mtools reads every file`, async () => {
       const offset = 1 << 20;
       const image = makeVolume(`fat${bits}.img`, bits, kib, [], offset);
-      const firstrun = bytes(5000, 3);
+      const firstrun = seededBytes(5000, 3);
       const additions: FatAddition[] = [
         { path: 'firstrun.sh', bytes: firstrun },
         { path: 'cmdline.txt', bytes: text('console=serial0,115200 root=PARTUUID=1234-02 rootwait systemd.run=/boot/firstrun.sh\n') },
         { path: 'network-config', bytes: text('version: 2\n') },
-        { path: 'seed/nocloud/user-data', bytes: bytes(1200, 4) },
+        { path: 'seed/nocloud/user-data', bytes: seededBytes(1200, 4) },
         { path: 'seed/nocloud/meta-data', bytes: new Uint8Array(0) },
         { path: 'overlays/README', bytes: text('overlay notes\n') },
       ];
@@ -134,8 +112,8 @@ describeWith(['tool:mkfs.fat', 'tool:fsck.fat', 'tool:mcopy', 'tool:mmd'], 'FAT 
       expect(fsckClean(volume)).toMatch(label);
       for (const a of additions) expect(new Uint8Array(mtype(volume, a.path))).toEqual(a.bytes);
       expect(new Uint8Array(mtype(volume, 'config.txt'))).toEqual(text('[all]\narm_64bit=1\n'));
-      expect(new Uint8Array(mtype(volume, 'bcm2711-rpi-4-b.dtb'))).toEqual(bytes(3000, 1));
-      expect(new Uint8Array(mtype(volume, 'overlays/vc4-kms-v3d.dtbo'))).toEqual(bytes(1500, 2));
+      expect(new Uint8Array(mtype(volume, 'bcm2711-rpi-4-b.dtb'))).toEqual(seededBytes(3000, 1));
+      expect(new Uint8Array(mtype(volume, 'overlays/vc4-kms-v3d.dtbo'))).toEqual(seededBytes(1500, 2));
       const listing = execFileSync('mdir', ['-i', volume, '::/'], { env }).toString();
       expect(listing).toMatch(/firstrun\.sh/);
       expect(listing).toMatch(/network-config/);
@@ -144,36 +122,36 @@ describeWith(['tool:mkfs.fat', 'tool:fsck.fat', 'tool:mcopy', 'tool:mmd'], 'FAT 
 
   it('replacing a file frees its old chain (fsck.fat finds no lost clusters) and our reader sees the new bytes', async () => {
     const image = makeVolume('replace.img', 16, 8 * 1024);
-    await apply(image, [{ path: 'bcm2711-rpi-4-b.dtb', bytes: bytes(700, 9) }]);
-    await apply(image, [{ path: 'BCM2711-RPI-4-B.DTB', bytes: bytes(9000, 10) }]);
+    await apply(image, [{ path: 'bcm2711-rpi-4-b.dtb', bytes: seededBytes(700, 9) }]);
+    await apply(image, [{ path: 'BCM2711-RPI-4-B.DTB', bytes: seededBytes(9000, 10) }]);
     fsckClean(image);
-    expect(new Uint8Array(mtype(image, 'bcm2711-rpi-4-b.dtb'))).toEqual(bytes(9000, 10));
-    const vol = await FatVolume.open(fileReader(image), 0);
-    expect(await vol.readFile('bcm2711-rpi-4-b.dtb')).toEqual(bytes(9000, 10));
+    expect(new Uint8Array(mtype(image, 'bcm2711-rpi-4-b.dtb'))).toEqual(seededBytes(9000, 10));
+    const vol = await FatVolume.open(fileReadAt(image), 0);
+    expect(await vol.readFile('bcm2711-rpi-4-b.dtb')).toEqual(seededBytes(9000, 10));
     expect((await vol.dir(''))!.entries.filter((e) => /bcm2711/i.test(e.name))).toHaveLength(1);
   });
 
   it('grows a full directory by a new cluster, with ~N short names kept unique', async () => {
     const image = makeVolume('grow.img', 32, 40 * 1024);
-    const additions = Array.from({ length: 40 }, (_, i) => ({ path: `overlays/overlay-number-${i}.dtbo`, bytes: bytes(100 + i, 20 + i) }));
+    const additions = Array.from({ length: 40 }, (_, i) => ({ path: `overlays/overlay-number-${i}.dtbo`, bytes: seededBytes(100 + i, 20 + i) }));
     await apply(image, additions);
     fsckClean(image);
     for (const a of additions) expect(new Uint8Array(mtype(image, a.path))).toEqual(a.bytes);
     const shorts = execFileSync('mdir', ['-i', image, '::/overlays'], { env }).toString().match(/OVERLA?~\d+/g) ?? [];
     expect(new Set(shorts).size).toBe(40);
-    const overlays = await (await FatVolume.open(fileReader(image), 0)).dir('overlays');
+    const overlays = await (await FatVolume.open(fileReadAt(image), 0)).dir('overlays');
     expect(overlays!.clusters.length).toBeGreaterThan(1);
   });
 
   it('refuses a volume without room before returning any patch, naming the bytes needed and free', async () => {
     const image = makeVolume('full.img', 12, 1024);
-    const vol = await FatVolume.open(fileReader(image), 0);
+    const vol = await FatVolume.open(fileReadAt(image), 0);
     const free = vol.freeClusters() * vol.clusterBytes;
     const before = readFileSyncBytes(image);
     // Leaves about two clusters free, then asks for more than that.
-    await apply(image, [{ path: 'filler.bin', bytes: bytes(free - 2 * vol.clusterBytes, 30) }]);
+    await apply(image, [{ path: 'filler.bin', bytes: seededBytes(free - 2 * vol.clusterBytes, 30) }]);
     fsckClean(image);
-    const error = await editFat(fileReader(image), 0, [{ path: 'firstrun.sh', bytes: bytes(3 * vol.clusterBytes, 31) }], T).catch((e: unknown) => e);
+    const error = await editFat(fileReadAt(image), 0, [{ path: 'firstrun.sh', bytes: seededBytes(3 * vol.clusterBytes, 31) }], T).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CardsmithError);
     const info = (error as CardsmithError).info;
     expect(info.cause).toBe('too-small');
@@ -183,15 +161,15 @@ describeWith(['tool:mkfs.fat', 'tool:fsck.fat', 'tool:mcopy', 'tool:mmd'], 'FAT 
 
   it('FAT32: fills an almost-full volume to the last cluster; FSInfo then says 0 free and fsck.fat agrees', async () => {
     const image = makeVolume('exact.img', 32, 40 * 1024);
-    const vol = await FatVolume.open(fileReader(image), 0);
+    const vol = await FatVolume.open(fileReadAt(image), 0);
     const cb = vol.clusterBytes;
-    await apply(image, [{ path: 'filler.bin', bytes: bytes((vol.freeClusters() - 4) * cb, 40) }]);
+    await apply(image, [{ path: 'filler.bin', bytes: seededBytes((vol.freeClusters() - 4) * cb, 40) }]);
     // Three data clusters and one for the new directory: exactly the four left.
-    const last = { path: 'cloud/seed.bin', bytes: bytes(3 * cb - 10, 41) };
+    const last = { path: 'cloud/seed.bin', bytes: seededBytes(3 * cb - 10, 41) };
     await apply(image, [last]);
     const out = fsckClean(image);
     expect(new Uint8Array(mtype(image, last.path))).toEqual(last.bytes);
-    const after = await FatVolume.open(fileReader(image), 0);
+    const after = await FatVolume.open(fileReadAt(image), 0);
     expect(after.freeClusters()).toBe(0);
     const info = readFileSyncBytes(image).subarray(after.bpb.fsInfoSector * 512, after.bpb.fsInfoSector * 512 + 512);
     expect(new DataView(info.buffer, info.byteOffset).getUint32(488, true)).toBe(0);
@@ -200,13 +178,13 @@ describeWith(['tool:mkfs.fat', 'tool:fsck.fat', 'tool:mcopy', 'tool:mmd'], 'FAT 
 
   it('refuses when the fixed FAT16 root directory is full', async () => {
     const image = makeVolume('root.img', 16, 8 * 1024, ['-r', '16']);
-    const error = await editFat(fileReader(image), 0, Array.from({ length: 6 }, (_, i) => ({ path: `a-long-file-name-${i}.txt`, bytes: text('x') })), T).catch((e: unknown) => e);
+    const error = await editFat(fileReadAt(image), 0, Array.from({ length: 6 }, (_, i) => ({ path: `a-long-file-name-${i}.txt`, bytes: text('x') })), T).catch((e: unknown) => e);
     expect((error as CardsmithError).info.message).toMatch(/root directory is full \(16 entries\)/);
   });
 
   it('says what is wrong with a volume that is not FAT, naming the byte offset', async () => {
     const image = join(dir, 'zero.img');
     writeFileSync(image, new Uint8Array(4096));
-    await expect(editFat(fileReader(image), 1024, [{ path: 'x', bytes: text('x') }], T)).rejects.toThrow(/No FAT volume at byte 1024/);
+    await expect(editFat(fileReadAt(image), 1024, [{ path: 'x', bytes: text('x') }], T)).rejects.toThrow(/No FAT volume at byte 1024/);
   });
 });

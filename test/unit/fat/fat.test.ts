@@ -7,6 +7,7 @@ import { chooseGeometry, fatSizeFor, planFat, type FatDir, type FatFile, type Fa
 import { assignNames, encodeLongName, shortNameChecksum } from '../../../electron/engine/fs/fat/names';
 import { writeFat } from '../../../electron/engine/fs/fat/write';
 import { FileSink, MemorySink } from '../../../electron/engine/fs/sink';
+import { seededBytes } from '../../helpers/bytes';
 import { describeWith } from '../../helpers/needs';
 
 const dir = mkdtempSync(join(tmpdir(), 'cardsmith-fat-'));
@@ -14,16 +15,6 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const MIB = 1024 * 1024;
 const T = Date.UTC(2024, 4, 17, 10, 30, 42) / 1000;
 
-/** Deterministic pseudo-random bytes, so content checks catch misplaced clusters. */
-function bytes(length: number, seed: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let x = seed * 2654435761 + 1;
-  for (let i = 0; i < length; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    out[i] = x >>> 24;
-  }
-  return out;
-}
 function file(name: string, data: Uint8Array): FatFile {
   return {
     kind: 'file',
@@ -99,7 +90,7 @@ describe('FAT planning', () => {
   });
 
   it('writes the same bytes for the same inputs', async () => {
-    const tree = folder('', [file('config.txt', bytes(100, 1)), folder('overlays', [file('x.dtbo', bytes(5000, 2))])]);
+    const tree = folder('', [file('config.txt', seededBytes(100, 1)), folder('overlays', [file('x.dtbo', seededBytes(5000, 2))])]);
     const a = new MemorySink(16 * MIB);
     const b = new MemorySink(16 * MIB);
     await writeFat(planFat(tree, { sizeBytes: 16 * MIB, volumeId: 0x1234, mtime: T, label: 'BOOT' }), a);
@@ -127,15 +118,15 @@ async function build(name: string, tree: FatDir, sizeBytes: number, type?: 'fat1
 }
 
 describeWith(['tool:fsck.fat', 'tool:mdir', 'tool:mcopy'], 'FAT volumes judged by fsck.fat and mtools', () => {
-  const kernel = bytes(3 * MIB + 123, 7);
+  const kernel = seededBytes(3 * MIB + 123, 7);
   const long = 'a-very-long-device-tree-overlay-name-that-goes-on-and-on-ünïcödé-名前.dtbo';
-  const overlays = Array.from({ length: 40 }, (_, i) => file(`overlay-${String(i).padStart(2, '0')}.dtbo`, bytes(1000 + i * 37, i)));
+  const overlays = Array.from({ length: 40 }, (_, i) => file(`overlay-${String(i).padStart(2, '0')}.dtbo`, seededBytes(1000 + i * 37, i)));
   const tree = folder('', [
     file('vmlinuz', kernel),
     file('config.txt', new TextEncoder().encode('kernel=u-boot.bin\n')),
     file('EMPTY.TXT', new Uint8Array(0)),
     folder('extlinux', [file('extlinux.conf', new TextEncoder().encode('label linux\n'))]),
-    folder('overlays', [...overlays, file(long, bytes(77, 99)), folder('nested', [file('deep.bin', bytes(9000, 5))])]),
+    folder('overlays', [...overlays, file(long, seededBytes(77, 99)), folder('nested', [file('deep.bin', seededBytes(9000, 5))])]),
   ]);
 
   for (const [type, size] of [['fat16', 64 * MIB], ['fat32', 600 * MIB]] as const) {
@@ -153,9 +144,9 @@ describeWith(['tool:fsck.fat', 'tool:mdir', 'tool:mcopy'], 'FAT volumes judged b
       expect(mtype(image, '/vmlinuz').equals(Buffer.from(kernel))).toBe(true);
       expect(mtype(image, '/config.txt').toString()).toBe('kernel=u-boot.bin\n');
       expect(mtype(image, '/EMPTY.TXT').length).toBe(0);
-      expect(mtype(image, '/overlays/overlay-39.dtbo').equals(Buffer.from(bytes(1000 + 39 * 37, 39)))).toBe(true);
-      expect(mtype(image, `/overlays/${long}`).equals(Buffer.from(bytes(77, 99)))).toBe(true);
-      expect(mtype(image, '/overlays/nested/deep.bin').equals(Buffer.from(bytes(9000, 5)))).toBe(true);
+      expect(mtype(image, '/overlays/overlay-39.dtbo').equals(Buffer.from(seededBytes(1000 + 39 * 37, 39)))).toBe(true);
+      expect(mtype(image, `/overlays/${long}`).equals(Buffer.from(seededBytes(77, 99)))).toBe(true);
+      expect(mtype(image, '/overlays/nested/deep.bin').equals(Buffer.from(seededBytes(9000, 5)))).toBe(true);
       expect(mdir(image, '::/overlays/nested')).toMatch(/deep\s+bin\s+9000 2024-05-17\s+10:30/i);
     });
   }
