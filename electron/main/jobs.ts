@@ -1,8 +1,10 @@
 /**
- * Where a job runs. Main runs none itself: unprivileged operations (boards, drives, inspect,
+ * Where a job runs. Unprivileged operations (boards, drives, inspect,
  * build, planBuild, fetch, catalog…) go to the job host, a process of their own, so a long
  * synchronous stretch never freezes the window; operations that write or read a device
- * (needsPrivilege) go to the elevated worker. Either way the job's events reach `emit` ending
+ * (needsPrivilege) go to the elevated worker — which, where it cannot hand the card to a job of
+ * the user's (Windows), serves its bytes instead, and then the job runs here, in main, against the
+ * served card (served-jobs.ts). Either way the job's events reach `emit` ending
  * with exactly one `result` or `error`, and `cancel(job)` reaches whichever side runs it.
  */
 import { needsPrivilege, type JobEvent, type Request } from '../engine/api';
