@@ -62,7 +62,7 @@ export async function chooseFirstBoot(fat: BootFat | null, initFormat: string | 
     }
     if (initFormat !== 'armbian') return { kind: initFormat as FirstBootKind, reason: `the catalog says init_format ${initFormat}` };
     const found = await armbian();
-    if (!found.root) throw new CardsmithError('bad-input', `The catalog says this is an Armbian image, but ${found.reason}`, {});
+    if (!found.root) throw CardsmithError.keyed('bad-input', 'firstboot.notArmbian', { armbian: found.reason }, {});
     return { kind: 'armbian', reason: `the catalog says init_format armbian and ${found.reason}`, armbian: found.root };
   }
   if (fat) {
