@@ -8,6 +8,8 @@ import { cleanup, render } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RequestSchema, type Request } from '../../../electron/engine/api';
 import { checkArmbianSettings } from '../../../electron/engine/customise/firstboot/armbian';
+import { summariseCustomisation } from '../../../electron/engine/customise/firstboot/summary';
+import { CustomisationSummarySchema } from '../../../electron/engine/customise/firstboot/summary-model';
 import { parseSshKey } from '../../../electron/engine/customise/ssh-keys';
 import { toErrorInfo, type ErrorInfo } from '../../../electron/engine/errors';
 import { flashMany } from '../../../electron/engine/flash/many';
@@ -17,8 +19,11 @@ import { createClient, errorInfoFrom } from '../../../renderer/src/client/cardsm
 import { failureText } from '../../../renderer/src/components/card-rows';
 import { ErrorPanel } from '../../../renderer/src/components/error-panel';
 import { translate } from '../../../renderer/src/i18n/translate';
-import { createAppStore } from '../../../renderer/src/store/app-store';
+import { createAppStore, type InspectResult } from '../../../renderer/src/store/app-store';
+import { INITIAL_FLOW, type FlowState } from '../../../renderer/src/store/flow';
+import type { Loadable } from '../../../renderer/src/store/loadable';
 import { StoreProvider } from '../../../renderer/src/store/store-context';
+import { customiseRefusal } from '../../../renderer/src/view/customise-writes';
 import { errorWords } from '../../../renderer/src/view/messages';
 import { fakeApi } from './samples';
 
@@ -100,6 +105,18 @@ describe('the rest of the engine words in the German UI', () => {
     const file = { path: '/etc/x', bytes: new Uint8Array(1) };
     const twice = await rejected(() => editExt4(read, 0, [file, file], 0));
     expect(germanPanel(twice).message).toBe('Dieselbe Datei ist für eine ext4-Bearbeitung zweimal angegeben.');
+  });
+
+  it("the Customise step's refusal of a disk that takes no first-boot settings, in German", async () => {
+    const disk = new Uint8Array(4 << 20);
+    const summary = CustomisationSummarySchema.parse(await summariseCustomisation(async (offset, length) => disk.subarray(offset, offset + length), disk.length));
+    expect(summary.mechanism.kind).toBeNull();
+    const flow: FlowState = { ...INITIAL_FLOW, image: { kind: 'file', path: '/images/blank.img' } };
+    const info = { status: 'ready', value: { customisation: summary } } as unknown as Loadable<InspectResult>;
+    const german = customiseRefusal(flow, info, 'de') ?? '';
+    expect(german).toContain('Cardsmith kann nicht erkennen, wie dieses Abbild Einstellungen für den ersten Start annimmt');
+    expect(german).not.toContain('Cardsmith cannot tell');
+    expect(summary.mechanism.reason).toContain('Cardsmith cannot tell how this image takes first-boot settings');
   });
 
   it("the app's own error when no engine is in the window", async () => {
