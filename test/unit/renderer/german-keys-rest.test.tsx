@@ -116,6 +116,8 @@ describe('the rest of the engine words in the German UI', () => {
     const german = customiseRefusal(flow, info, 'de') ?? '';
     expect(german).toContain('Cardsmith kann nicht erkennen, wie dieses Abbild Einstellungen für den ersten Start annimmt');
     expect(german).not.toContain('Cardsmith cannot tell');
+    expect(german).toContain('Es hat keine ext4-Partition.');
+    expect(german).not.toContain('it has no ext4 partition');
     expect(summary.mechanism.reason).toContain('Cardsmith cannot tell how this image takes first-boot settings');
   });
 

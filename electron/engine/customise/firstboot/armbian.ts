@@ -30,34 +30,44 @@ export interface ArmbianRoot {
   readonly offset: number;
 }
 
+/** Whether the disk has an Armbian root with its first login pending; when not, why: in English and as keyed sentences. */
+export interface ArmbianSearch {
+  readonly root: ArmbianRoot | null;
+  readonly reason: string;
+  readonly said: readonly Message[];
+}
+
 /**
  * The disk's ext4 partition holding /etc/armbian-release (the first, when several do — Armbian
  * images with a separate ext4 /boot put the root second) when its first-login preset is still
  * pending; otherwise null and why (for the refusal the caller builds).
  */
-export async function findArmbianRoot(read: ReadAt, sizeBytes: number): Promise<{ root: ArmbianRoot | null; reason: string }> {
+export async function findArmbianRoot(read: ReadAt, sizeBytes: number): Promise<ArmbianSearch> {
   const layout = await readDiskLayout(read, sizeBytes);
   const seen: string[] = [];
+  const said: Message[] = [];
   for (const p of layout.partitions) {
     const magic = await read(p.start + 1024 + 0x38, 2);
     if (magic.length < 2 || magic[0] !== 0x53 || magic[1] !== 0xef) continue;
     try {
       if (!(await readExt4File(read, p.start, ARMBIAN_RELEASE))) {
         seen.push(`the ext4 partition at byte ${p.start} has no ${ARMBIAN_RELEASE}`);
+        said.push(message('armbian.why.noRelease', { offset: p.start, file: ARMBIAN_RELEASE }));
         continue;
       }
       if (!(await readExt4File(read, p.start, ARMBIAN_PRESET))) {
-        return { root: null, reason: `its Armbian root (byte ${p.start}) has no ${ARMBIAN_PRESET}, so its first login has already run or is not Armbian's` };
+        return { root: null, reason: `its Armbian root (byte ${p.start}) has no ${ARMBIAN_PRESET}, so its first login has already run or is not Armbian's`, said: [message('armbian.why.noPreset', { offset: p.start, file: ARMBIAN_PRESET })] };
       }
     } catch (error) {
       // "Not read yet" from a streamed image must reach the caller, which fetches the bytes.
       if (!(error instanceof CardsmithError) || error.info.cause === 'internal') throw error;
       seen.push(`the ext4 partition at byte ${p.start} could not be read: ${error.message}`);
+      said.push(message('armbian.why.unreadable', { offset: p.start }));
       continue;
     }
-    return { root: { offset: p.start }, reason: `its ext4 root at byte ${p.start} has ${ARMBIAN_RELEASE} and ${ARMBIAN_PRESET} (Armbian first login)` };
+    return { root: { offset: p.start }, reason: `its ext4 root at byte ${p.start} has ${ARMBIAN_RELEASE} and ${ARMBIAN_PRESET} (Armbian first login)`, said: [] };
   }
-  return { root: null, reason: seen.length > 0 ? seen.join('; ') : 'it has no ext4 partition' };
+  return { root: null, reason: seen.length > 0 ? seen.join('; ') : 'it has no ext4 partition', said: seen.length > 0 ? said : [message('armbian.why.noExt4')] };
 }
 
 /** Every setting Armbian's first login cannot take as Cardsmith holds it, in words. */
