@@ -33,12 +33,12 @@ export function parseAr(bytes: Uint8Array, what = 'package'): ArMember[] {
   const members: ArMember[] = [];
   let at = AR_MAGIC.length;
   while (at + AR_HEADER <= bytes.length) {
-    if (text(bytes, at + 58, 2) !== '`\n') throw new CardsmithError('source-corrupt', `${what}: bad ar member header at byte ${at}`, { offset: at });
+    if (text(bytes, at + 58, 2) !== '`\n') throw CardsmithError.keyed('source-corrupt', 'deb.badHeader', { what, offset: at }, { offset: at });
     const name = text(bytes, at, 16).trim().replace(/\/$/, '');
     const size = Number.parseInt(text(bytes, at + 48, 10).trim(), 10);
     const offset = at + AR_HEADER;
     if (!Number.isFinite(size) || size < 0 || offset + size > bytes.length) {
-      throw new CardsmithError('source-corrupt', `${what}: ar member "${name}" at byte ${at} runs past the end of the file`, { offset: at });
+      throw CardsmithError.keyed('source-corrupt', 'deb.pastEnd', { what, name, offset: at }, { offset: at });
     }
     members.push({ name, offset, size });
     at = offset + size + (size % 2);
@@ -94,7 +94,7 @@ interface TarScan {
 /** One streaming pass over data.tar keeping the regular files `keep` accepts. */
 async function scanTar(body: Uint8Array, member: string, label: string, keep: (path: string) => boolean): Promise<TarScan> {
   const format = detectFormat(body.subarray(0, 6));
-  if (format === 'zip') throw new CardsmithError('source-corrupt', `${label}: ${member} is not a tar stream`, { package: label });
+  if (format === 'zip') throw CardsmithError.keyed('source-corrupt', 'deb.notTar', { package: label, member }, { package: label });
   const decoder = createDecompressor(format);
   Readable.from([body]).pipe(decoder);
   const files = new Map<string, Uint8Array>();

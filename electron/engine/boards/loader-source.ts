@@ -100,10 +100,11 @@ export async function filesFromDeb(board: Board, deb: Uint8Array, label: string)
   const missing = folder.files.filter((file) => !files.has(file));
   if (missing.length > 0) {
     const there = [...new Set(contents.map((path) => path.split('/').slice(0, 4).join('/')))];
-    throw new CardsmithError(
+    const said = { package: label, missing: missing.map((file) => `${folder.dir}/${file}`).join(', '), board: board.name, expected: `${folder.package}:${folder.arch}` };
+    throw CardsmithError.keyed(
       'bad-input',
-      `Package ${label} has no ${missing.map((file) => `${folder.dir}/${file}`).join(', ')} for ${board.name} (expected ${folder.package}:${folder.arch}); ` +
-        (files.size > 0 ? `that folder holds: ${[...files.keys()].sort().join(', ')}` : `it contains: ${there.join(', ') || 'no usr/lib/u-boot folders'}`),
+      files.size > 0 ? 'loader.debFolderHolds' : there.length > 0 ? 'loader.debContains' : 'loader.debNoFolders',
+      { ...said, found: files.size > 0 ? [...files.keys()].sort().join(', ') : there.join(', ') },
       { board: board.id, package: label, expectedPackage: `${folder.package}:${folder.arch}`, path: folder.dir, missing, contains: files.size > 0 ? [...files.keys()].sort() : there },
     );
   }
@@ -129,7 +130,8 @@ async function filesFromDir(dir: string): Promise<Map<string, Uint8Array>> {
 export async function resolveLoaderFiles(board: Board, from: string | undefined, options: { imagePath?: string; partitionStarts?: readonly number[]; signal?: AbortSignal } = {}): Promise<LoaderFiles> {
   if (board.bootMethod !== 'raw-offset') {
     const note = board.loader.kind === 'debian' ? '' : ` (${board.loader.note})`;
-    throw new CardsmithError('bad-input', `${board.name} has no loader at raw card offsets${note}; ${board.bootMethod === 'firmware-files' ? `its files (${board.bootPartition.firmwareFiles.join(', ')}) go into the first FAT partition, which \`cardsmith build\` writes` : 'nothing is written to the card'}`, { board: board.id, bootMethod: board.bootMethod });
+    const said = { board: board.name, note, files: board.bootPartition.firmwareFiles.join(', ') };
+    throw CardsmithError.keyed('bad-input', board.bootMethod === 'firmware-files' ? 'loader.firmwareFiles' : 'loader.nothingWritten', said, { board: board.id, bootMethod: board.bootMethod });
   }
   if (from === undefined) return defaultSource(board);
   if (from.startsWith('image:')) return filesFromImage(board, from.slice('image:'.length), options);

@@ -92,7 +92,7 @@ export function chooseWrites(board: Board, label?: string): readonly LoaderWrite
   if (label === undefined) return board.writes;
   const alternative = board.alternativeWrites.find((candidate) => candidate.label === label);
   if (!alternative) {
-    throw new CardsmithError('bad-input', `${board.name} has no loader layout "${label}"`, {
+    throw CardsmithError.keyed('bad-input', 'loader.noLayout', { board: board.name, label }, {
       board: board.id,
       layouts: board.alternativeWrites.map((candidate) => candidate.label),
     });

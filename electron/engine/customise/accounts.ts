@@ -136,7 +136,7 @@ function copyNode(view: RootfsView, node: FsNode, path: string, uid: number, gid
       return;
     case 'file': {
       const content = view.bytes(node);
-      if (!content) throw new CardsmithError('bad-input', `/etc/skel holds ${path.split('/').slice(2).join('/')}, too large (${node.size} bytes) to copy into a home`, { path, bytes: node.size });
+      if (!content) throw CardsmithError.keyed('bad-input', 'accounts.skelTooLarge', { path: path.split('/').slice(2).join('/'), size: node.size }, { path, bytes: node.size });
       edits.push({ kind: 'file', path, mode: node.mode & 0o777, uid, gid, content });
       return;
     }

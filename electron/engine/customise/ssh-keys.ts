@@ -5,6 +5,7 @@
  * private key or a key with a swapped type is refused before it is written to a card.
  */
 import { CardsmithError } from '../errors';
+import { message, type MessageKey, type ParamsOf } from '../messages';
 
 /** The fields (SSH wire strings / mpints) after the type, per key type. */
 const KEY_FIELDS: Record<string, { fields: number; curve?: string }> = {
@@ -45,23 +46,24 @@ function splitStrings(blob: Uint8Array): { strings: Uint8Array[] } | { badOffset
 
 /** Parses one public key line; `where` names it in errors (a file and line, or a field). */
 export function parseSshKey(line: string, where: string): SshKey {
-  const bad = (message: string, details: Record<string, unknown> = {}): CardsmithError =>
-    new CardsmithError('bad-input', `${where}: ${message}`, { where, ...details }, `Give a public key as ssh-keygen writes it (id_ed25519.pub); supported types: ${SSH_KEY_TYPES.join(', ')}.`);
+  // Every `ssh.*` template starts with `where`, which this adds.
+  const bad = <K extends MessageKey>(key: K, params: Omit<ParamsOf<K>, 'where'>, details: Record<string, unknown> = {}): CardsmithError =>
+    CardsmithError.keyed('bad-input', key, { ...params, where } as unknown as ParamsOf<K>, { where, ...details }, { hint: message('ssh.hint', { types: SSH_KEY_TYPES.join(', ') }) });
   const [type = '', body = '', ...rest] = line.trim().split(/\s+/);
-  if (line.includes('PRIVATE KEY')) throw bad('this is a private key; give the public one (.pub)');
+  if (line.includes('PRIVATE KEY')) throw bad('ssh.private', {});
   const spec = KEY_FIELDS[type];
-  if (!spec) throw bad(`"${type.slice(0, 40)}" is not a supported SSH public key type`);
+  if (!spec) throw bad('ssh.type', { type: type.slice(0, 40) });
   const blob = decodeBase64(body);
-  if (!blob) throw bad('the key is not valid base64');
+  if (!blob) throw bad('ssh.base64', {});
   const split = splitStrings(blob);
-  if ('badOffset' in split) throw bad(`the key blob is truncated at byte ${split.badOffset}`, { offset: split.badOffset });
+  if ('badOffset' in split) throw bad('ssh.truncated', { offset: split.badOffset }, { offset: split.badOffset });
   const [inner, ...fields] = split.strings;
   const innerType = new TextDecoder().decode(inner ?? new Uint8Array());
-  if (innerType !== type) throw bad(`the key says it is ${type} but its blob holds ${innerType.slice(0, 40) || 'nothing'}`);
-  if (fields.length !== spec.fields) throw bad(`a ${type} key has ${spec.fields} fields after its type; this one has ${fields.length}`);
-  if (spec.curve && new TextDecoder().decode(fields[0]) !== spec.curve) throw bad(`the ${type} key is not on curve ${spec.curve}`);
+  if (innerType !== type) throw innerType ? bad('ssh.innerType', { type, inner: innerType.slice(0, 40) }) : bad('ssh.innerEmpty', { type });
+  if (fields.length !== spec.fields) throw bad('ssh.fields', { type, expected: spec.fields, count: fields.length });
+  if (spec.curve && new TextDecoder().decode(fields[0]) !== spec.curve) throw bad('ssh.curve', { type, curve: spec.curve });
   if ((type === 'ssh-ed25519' || type === 'sk-ssh-ed25519@openssh.com') && fields[0]!.length !== 32) {
-    throw bad(`an ed25519 key is 32 bytes; this one is ${fields[0]!.length}`);
+    throw bad('ssh.ed25519', { size: fields[0]!.length });
   }
   return { type, blob, comment: rest.join(' ') };
 }

@@ -101,7 +101,7 @@ function encodeEntries(partitions: readonly GptPartitionSpec[], entryCount: numb
     view.setBigUint64(at + 32, BigInt(p.firstLba), true);
     view.setBigUint64(at + 40, BigInt(p.lastLba), true);
     view.setBigUint64(at + 48, p.attributes ?? 0n, true);
-    if (p.name.length > 36) throw new CardsmithError('bad-input', `GPT partition name "${p.name}" is longer than 36 characters`);
+    if (p.name.length > 36) throw CardsmithError.keyed('bad-input', 'gpt.longName', { name: p.name });
     for (let c = 0; c < p.name.length; c++) view.setUint16(at + 56 + c * 2, p.name.charCodeAt(c), true);
   });
   return array;
@@ -131,15 +131,15 @@ export function buildGpt(options: GptBuildOptions): GptBuilt {
   const entryCount = options.entryCount ?? GPT_DEFAULT_ENTRIES;
   const entriesLba = options.entriesLba ?? 2;
   const arraySectors = entryArraySectors(entryCount);
-  if (entriesLba < 2) throw new CardsmithError('bad-input', `The GPT entry array cannot start at LBA ${entriesLba}`);
+  if (entriesLba < 2) throw CardsmithError.keyed('bad-input', 'gpt.entriesAt', { lba: entriesLba });
   if (options.partitions.length > entryCount) {
-    throw new CardsmithError('bad-input', `${options.partitions.length} partitions do not fit ${entryCount} GPT entries`);
+    throw CardsmithError.keyed('bad-input', 'gpt.tooMany', { count: options.partitions.length, entries: entryCount });
   }
   const usable = gptUsableRange(options.diskSectors, entriesLba, entryCount, options.firstUsableLba);
   const sorted = [...options.partitions].sort((a, b) => a.firstLba - b.firstLba);
   sorted.forEach((p, i) => {
     if (p.firstLba < usable.first || p.lastLba > usable.last || p.lastLba < p.firstLba) {
-      throw new CardsmithError('overlap', `GPT partition "${p.name}" (LBA ${p.firstLba}..${p.lastLba}) lies outside the usable LBAs ${usable.first}..${usable.last}`, {
+      throw CardsmithError.keyed('overlap', 'gpt.outside', { name: p.name, first: p.firstLba, last: p.lastLba, usableFirst: usable.first, usableLast: usable.last }, {
         firstLba: p.firstLba,
         lastLba: p.lastLba,
         ...usable,
@@ -147,7 +147,7 @@ export function buildGpt(options: GptBuildOptions): GptBuilt {
     }
     const next = sorted[i + 1];
     if (next && next.firstLba <= p.lastLba) {
-      throw new CardsmithError('overlap', `GPT partitions "${p.name}" and "${next.name}" overlap at LBA ${next.firstLba}`);
+      throw CardsmithError.keyed('overlap', 'gpt.overlap', { name: p.name, other: next.name, lba: next.firstLba });
     }
   });
   const entries = encodeEntries(options.partitions, entryCount);

@@ -10,7 +10,7 @@ import { CardsmithError } from '../errors';
 const GUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function guidToBytes(text: string): Uint8Array {
-  if (!GUID_TEXT.test(text)) throw new CardsmithError('bad-input', `"${text}" is not a GUID`);
+  if (!GUID_TEXT.test(text)) throw CardsmithError.keyed('bad-input', 'guid.bad', { text });
   const hex = text.replace(/-/g, '');
   const plain = Uint8Array.from({ length: 16 }, (_, i) => parseInt(hex.slice(i * 2, i * 2 + 2), 16));
   const out = new Uint8Array(16);

@@ -55,12 +55,12 @@ function writeEntry(sector: Uint8Array, slot: number, entry: Omit<MbrEntry, 'ind
 
 function checkEntry(entry: Omit<MbrEntry, 'index'>): void {
   if (entry.startLba < 1 || entry.sectors < 1 || entry.startLba + entry.sectors > 0x1_0000_0000) {
-    throw new CardsmithError('bad-input', 'An MBR partition must start after sector 0 and end within 2 TiB', {
+    throw CardsmithError.keyed('bad-input', 'mbr.range', {}, {
       startLba: entry.startLba,
       sectors: entry.sectors,
     });
   }
-  if (entry.type < 1 || entry.type > 0xff) throw new CardsmithError('bad-input', `MBR partition type ${entry.type} is not 1..255`);
+  if (entry.type < 1 || entry.type > 0xff) throw CardsmithError.keyed('bad-input', 'mbr.type', { type: entry.type });
 }
 
 /**
@@ -68,7 +68,7 @@ function checkEntry(entry: Omit<MbrEntry, 'index'>): void {
  * boot-code area is zero). Write `sector.subarray(MBR_SIGNATURE_OFFSET)` at 440 to keep boot code.
  */
 export function buildMbr(diskSignature: number, entries: readonly Omit<MbrEntry, 'index'>[]): Uint8Array {
-  if (entries.length > 4) throw new CardsmithError('bad-input', `An MBR holds 4 primary partitions, not ${entries.length}`);
+  if (entries.length > 4) throw CardsmithError.keyed('bad-input', 'mbr.tooMany', { count: entries.length });
   const sector = new Uint8Array(SECTOR);
   const view = new DataView(sector.buffer);
   view.setUint32(MBR_SIGNATURE_OFFSET, diskSignature >>> 0, true);

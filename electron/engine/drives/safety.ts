@@ -67,7 +67,7 @@ function assertSafe(drive: Drive): void {
     throw CardsmithError.keyed('unsafe-target', 'safety.unsafe', { device: drive.device }, { device: drive.device, reasons: drive.unsafeReasons }, { notes: drive.unsafeKeys.slice(0, 8) });
   }
   if (drive.unsafeReasons.length > 0) {
-    throw new CardsmithError('unsafe-target', `${drive.device} is not a safe target: ${drive.unsafeReasons.join('; ')}`, {
+    throw CardsmithError.keyed('unsafe-target', 'safety.unsafeBecause', { device: drive.device, reasons: drive.unsafeReasons.join('; ') }, {
       device: drive.device,
       reasons: drive.unsafeReasons,
     });

@@ -11,7 +11,8 @@
  * followed by `length` payload bytes for a WRITE only.
  * Reply (worker → client): the same header with op 0x80 (done) or 0x81 (failed), the request's
  * id, offset and session, and `length` bytes of payload: the data of a READ, or a UTF-8 message
- * "cause\nmessage" (an ErrorInfo cause). Id 0xffffffff: the worker ended the session.
+ * "cause\nkeyed\nmessage" (an ErrorInfo cause; `keyed` the message key and params as one JSON line,
+ * or empty, which only the unprivileged client parses). Id 0xffffffff: the worker ended the session.
  */
 export const HEADER_BYTES = 32;
 /** The largest READ or WRITE: the writer's chunk. */
@@ -25,6 +26,15 @@ export type OpCode = (typeof Op)[keyof typeof Op];
 export const Reply = { DONE: 0x80, FAILED: 0x81 } as const;
 /** The id of the FAILED reply that tells the client the worker has ended its session. */
 export const SESSION_ENDED_ID = 0xffffffff;
+
+/** The longest keyed line a failure carries; a longer one is left out and the English stays. */
+const MAX_KEYED = 512;
+
+/** A FAILED reply's text: the keyed line first, so cutting a long message at MAX_MESSAGE keeps it whole. */
+export function failureText(info: { readonly cause: string; readonly message: string; readonly key?: string; readonly params?: unknown }): string {
+  const keyed = info.key === undefined ? '' : JSON.stringify({ key: info.key, params: info.params ?? {} });
+  return `${info.cause}\n${keyed.length <= MAX_KEYED ? keyed : ''}\n${info.message}`;
+}
 
 export interface Header {
   readonly op: number;

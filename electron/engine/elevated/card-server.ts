@@ -19,7 +19,7 @@ import type { Duplex } from 'node:stream';
 import { alignedBuffers } from '../flash/aligned';
 import { toErrorInfo, type ErrorInfo } from '../errors';
 import type { TargetDevice } from '../flash/device';
-import { decodeHeader, encodeReply, HEADER_BYTES, MAX_TRANSFER, Op, requestProblem, SESSION_ENDED_ID, type Header, type ServedLimits } from './card-frames';
+import { decodeHeader, encodeReply, failureText, HEADER_BYTES, MAX_TRANSFER, Op, requestProblem, SESSION_ENDED_ID, type Header, type ServedLimits } from './card-frames';
 
 export const MAX_IN_FLIGHT = 4;
 const HEAD_BYTES = 1 << 20;
@@ -158,7 +158,7 @@ export class CardServer {
         }
       } catch (error) {
         const info = toErrorInfo(error);
-        reply = encodeReply(header, `${info.cause}\n${info.message}`);
+        reply = encodeReply(header, failureText(info));
       }
       if (!session.done) this.send(reply);
     })();
@@ -250,7 +250,7 @@ export class CardServer {
   private stop(session: Session, error: ErrorInfo): void {
     if (session.done) return;
     this.retire(session);
-    if (this.broken === null) this.send(encodeReply({ op: 0, id: SESSION_ENDED_ID, length: 0, offset: 0n, session: session.limits.session }, `${error.cause}\n${error.message}`));
+    if (this.broken === null) this.send(encodeReply({ op: 0, id: SESSION_ENDED_ID, length: 0, offset: 0n, session: session.limits.session }, failureText(error)));
     void (async () => {
       await Promise.allSettled([...session.running]);
       if (session.wrote) {

@@ -31,7 +31,7 @@ export function parsePasswdLine(line: string): InvokingUser | null {
 /** The uid the elevated part was started for, from the environment its elevator set. */
 export function invokingUid(env: NodeJS.ProcessEnv, ownUid: number): number {
   const raw = env.PKEXEC_UID ?? env.SUDO_UID ?? String(ownUid);
-  if (!/^\d{1,10}$/.test(raw)) throw new CardsmithError('permission', `The elevating tool passed an invalid user id "${raw.slice(0, 32)}"`);
+  if (!/^\d{1,10}$/.test(raw)) throw CardsmithError.keyed('permission', 'elevated.badUid', { uid: raw.slice(0, 32) });
   return Number(raw);
 }
 

@@ -12,6 +12,7 @@ import { deviceKeyOfFd, isPartition } from '../drives/identity';
 import { checkTarget } from '../drives/safety';
 import { releaseCard } from '../drives/unmount';
 import { CardsmithError, toErrorInfo } from '../errors';
+import { message } from '../messages';
 import { openTarget } from '../flash/device';
 import type { JobContext } from '../job';
 
@@ -67,7 +68,7 @@ export async function openCards(devices: readonly string[], mode: 'write' | 'rea
       await checkTarget(device, { allowLoop: options.allowLoop });
     } catch (error) {
       const info = toErrorInfo(error);
-      throw new CardsmithError(info.cause, `${device}: ${info.message}; no card was opened`, { ...info.details, device }, info.hint);
+      throw CardsmithError.fromInfo({ ...info, details: { ...info.details, device } }, undefined, { notes: [message('elevated.noCardOpened', { device })] });
     }
   }
   const opened: OpenedCard[] = [];

@@ -145,7 +145,7 @@ export class FanOut {
     const own = await this.reopen();
     tap.own = own;
     if ((await own.skip(tap.bytes)) !== tap.bytes) {
-      throw new CardsmithError('source-corrupt', `The image ${own.path} ended before byte ${tap.bytes} when read again`, { path: own.path, offset: tap.bytes });
+      throw CardsmithError.keyed('source-corrupt', 'flash.imageEndedAgain', { path: own.path, offset: tap.bytes }, { path: own.path, offset: tap.bytes });
     }
     return own;
   }

@@ -74,11 +74,11 @@ export async function flashMany(request: FlashManyRequest, outer: JobContext, ac
       cards.push(await access(device, { allowLoop: request.allowLoop, sourcePath: request.source }));
     } catch (error) {
       const info = toErrorInfo(error);
-      throw new CardsmithError(info.cause, `${device}: ${info.message}; no card was written`, { ...info.details, device }, info.hint);
+      throw CardsmithError.fromInfo({ ...info, details: { ...info.details, device } }, undefined, { notes: [message('flash.noCardWritten', { device })] });
     }
   }
   const keys = new Set(cards.map((c) => c.info.key));
-  if (keys.size !== cards.length) throw new CardsmithError('bad-input', 'Two of the devices named are the same card; no card was written', { devices: request.devices });
+  if (keys.size !== cards.length) throw CardsmithError.keyed('bad-input', 'flash.sameCardTwice', {}, { devices: request.devices });
   outer.throwIfCancelled();
 
   const inputOptions = { bmapPath: request.bmap };
@@ -139,7 +139,7 @@ export async function flashMany(request: FlashManyRequest, outer: JobContext, ac
   const good = list.filter((o) => o.ok).length;
   if (outer.signal.aborted && good < list.length) {
     const stopped = list.filter((o) => !o.ok).map((o) => o.device);
-    throw new CardsmithError('cancelled', `Cancelled; not written: ${stopped.join(', ')} (a card stopped while being written has its first MiB zeroed; see its log)`, {
+    throw CardsmithError.keyed('cancelled', 'flash.cancelledMany', { devices: stopped.join(', ') }, {
       written: list.filter((o) => o.ok).map((o) => o.device),
       stopped,
     });

@@ -8,7 +8,7 @@
  */
 import type { Duplex } from 'node:stream';
 import { decodeHeader, encodeHeader, HEADER_BYTES, MAX_MESSAGE, MAX_TRANSFER, Op, Reply, SESSION_ENDED_ID, type OpCode } from '../elevated/card-frames';
-import { CardsmithError } from '../errors';
+import { CardsmithError, KeyedMessageSchema } from '../errors';
 import { isErrorCause } from '../shared/pure';
 import { refuseOwnSource, type CardAccess, type CardInfo } from './card';
 import type { TargetDevice } from './device';
@@ -32,12 +32,22 @@ interface SessionState {
   ended: Error | null;
 }
 
-/** The failure a reply carries: "cause\nmessage", as the worker classified it. */
+/** The failure a reply carries: "cause\nkeyed\nmessage", as the worker classified it (card-frames.ts). */
 function replyError(payload: Buffer, device: string): CardsmithError {
   const text = payload.toString('utf8');
-  const split = text.indexOf('\n');
-  const cause = text.slice(0, Math.max(split, 0));
-  return isErrorCause(cause) ? new CardsmithError(cause, text.slice(split + 1), { device }) : new CardsmithError('io', text, { device });
+  const [cause = '', keyedLine = '', ...rest] = text.split('\n');
+  if (!isErrorCause(cause) || rest.length === 0) return new CardsmithError('io', text, { device });
+  const keyed = keyedLine === '' ? null : KeyedMessageSchema.safeParse(parsedJson(keyedLine));
+  const said = keyed?.success ? { key: keyed.data.key, params: keyed.data.params } : {};
+  return CardsmithError.fromInfo({ cause, message: rest.join('\n'), details: { device }, ...said });
+}
+
+function parsedJson(line: string): unknown {
+  try {
+    return JSON.parse(line);
+  } catch {
+    return null;
+  }
 }
 
 /** The client end of one byte channel: any number of sessions, one after another or at once. */

@@ -44,13 +44,13 @@ export async function iconDataUrl(url: string, cache: DownloadCache, signal?: Ab
 }
 
 async function fetchIcon(url: string, signal: AbortSignal | undefined): Promise<{ type: string; bytes: Buffer }> {
-  if (!isHttpUrl(url)) throw new CardsmithError('bad-input', `The logo ${url} is not an http(s) URL`, { url });
+  if (!isHttpUrl(url)) throw CardsmithError.keyed('bad-input', 'icon.notHttp', { url }, { url });
   const response = await get(url, {}, { signal, idleTimeoutMs: ICON_TIMEOUT_MS });
   const type = (response.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   const matches = SIGNATURES[type];
   if (!matches) {
     response.resume();
-    throw new CardsmithError('source-corrupt', `The logo ${url} is served as "${type}", not PNG, JPEG, WebP or SVG`, { url, contentType: type });
+    throw CardsmithError.keyed('source-corrupt', 'icon.type', { url, type }, { url, contentType: type });
   }
   const parts: Buffer[] = [];
   let size = 0;
@@ -59,7 +59,7 @@ async function fetchIcon(url: string, signal: AbortSignal | undefined): Promise<
       size += (chunk as Buffer).length;
       if (size > ICON_MAX_BYTES) {
         response.destroy();
-        throw new CardsmithError('source-corrupt', `The logo ${url} is larger than ${ICON_MAX_BYTES} bytes`, { url, limitBytes: ICON_MAX_BYTES });
+        throw CardsmithError.keyed('source-corrupt', 'icon.tooLarge', { url, max: ICON_MAX_BYTES }, { url, limitBytes: ICON_MAX_BYTES });
       }
       parts.push(chunk as Buffer);
     }
@@ -67,7 +67,7 @@ async function fetchIcon(url: string, signal: AbortSignal | undefined): Promise<
     throw classify(error, signal);
   }
   const bytes = Buffer.concat(parts);
-  if (!matches(bytes)) throw new CardsmithError('source-corrupt', `The logo ${url} is not the ${type} its server says it is`, { url, contentType: type, offset: 0 });
+  if (!matches(bytes)) throw CardsmithError.keyed('source-corrupt', 'icon.notType', { url, type }, { url, contentType: type, offset: 0 });
   return { type, bytes };
 }
 

@@ -57,7 +57,7 @@ export async function openImageRef(ref: string, ctx: JobContext, options: { read
 /** A local image: its own path and sha256, hashed with progress (the station's report names it). */
 async function hashLocal(path: string, ctx: JobContext): Promise<{ path: string; sha256: string; sizeBytes: number }> {
   const info = await stat(path).catch(() => null);
-  if (!info?.isFile()) throw new CardsmithError('bad-input', `There is no image file at ${path}`, { path });
+  if (!info?.isFile()) throw CardsmithError.keyed('bad-input', 'source.noImageFile', { path }, { path });
   const sizeBytes = info.size;
   ctx.phase('fetch', 'start', path);
   const progress = ctx.progress('fetch', sizeBytes);

@@ -29,7 +29,7 @@ export function parseSize(text: string, option: string): number {
   const match = /^(\d+(?:\.\d+)?)\s*([KMGT]B?|)$/i.exec(text.trim());
   const unit = match ? UNITS[(match[2] ?? '').toUpperCase()] : undefined;
   if (!match || unit === undefined) {
-    throw new CardsmithError('bad-input', `${option} takes a size such as 8G (GiB), 16GB (decimal) or a byte count, not "${text}"`);
+    throw CardsmithError.keyed('bad-input', 'station.size', { option, text });
   }
   return Math.round(Number(match[1]) * unit);
 }

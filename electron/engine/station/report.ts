@@ -10,7 +10,7 @@ export { CSV_COLUMNS, toCsv, toJson } from './report-text';
 /** The report's format, from its file name: FILE.csv or FILE.json. */
 export function reportFormat(path: string): 'csv' | 'json' {
   const match = /\.(csv|json)$/i.exec(path);
-  if (!match) throw new CardsmithError('bad-input', `--report ${path}: the file name must end in .csv or .json`, { path });
+  if (!match) throw CardsmithError.keyed('bad-input', 'station.reportName', { path }, { path });
   return (match[1] as string).toLowerCase() as 'csv' | 'json';
 }
 

@@ -10,7 +10,8 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { JobEvent, StationEvent, StationRow } from '../api';
 import type { Drive } from '../drives/model';
 import { scanDrives } from '../drives/scan';
-import { CardsmithError } from '../errors';
+import { CardsmithError, type ErrorInfo } from '../errors';
+import { message } from '../messages';
 import { runRequest } from '../operations';
 import { arrivals, readerOf, refusal, type StationFilter } from './filter';
 import { renderReport } from './report';
@@ -33,15 +34,19 @@ export interface StationOptions {
  * Station asks it the same): a local image is hashed where it is, anything else fetched once.
  */
 async function resolveSource(source: string, signal: AbortSignal): Promise<{ path: string; sha256: string }> {
-  let failure: string | undefined;
+  let failure: ErrorInfo | undefined;
   const fetched = await runRequest<'fetch'>(
     { op: 'fetch', source: existsSync(source) ? resolve(source) : source },
     (event) => {
-      if (event.type === 'error') failure = event.error.message;
+      if (event.type === 'error') failure = event.error;
     },
     signal,
   );
-  if (!fetched) throw new CardsmithError('bad-input', `the station could not fetch ${source}: ${failure ?? 'no result'}`);
+  if (!fetched) {
+    throw failure
+      ? CardsmithError.fromInfo({ ...failure, cause: 'bad-input' }, undefined, { notes: [message('station.fetchFailed', { source })] })
+      : CardsmithError.keyed('bad-input', 'station.fetchNoResult', { source });
+  }
   return { path: fetched.path, sha256: fetched.sha256 };
 }
 

@@ -7,6 +7,7 @@
 import type { CardsmithApi, JobEvent, Op, RequestInput, ResultOf, SourceSettings } from '../../../electron/engine/api';
 import type { ErrorInfo } from '../../../electron/engine/errors';
 import { isErrorCause } from '../../../electron/engine/shared/pure';
+import { appError } from '../i18n/translate';
 
 export type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: ErrorInfo };
 
@@ -71,11 +72,7 @@ export function errorInfoFrom(thrown: unknown): ErrorInfo {
   return { cause: 'internal', message: String(thrown) };
 }
 
-const DISCONNECTED: ErrorInfo = {
-  cause: 'internal',
-  message: 'The Cardsmith engine is not connected to this window.',
-  details: { missing: 'window.cardsmith' },
-};
+const DISCONNECTED: ErrorInfo = { ...appError('internal', 'error.app.disconnected'), details: { missing: 'window.cardsmith' } };
 
 export function createClient(api: CardsmithApi | undefined): CardsmithClient {
   let counter = 0;

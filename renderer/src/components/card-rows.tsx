@@ -7,11 +7,11 @@ import { memo, type ReactNode } from 'react';
 import type { Drive } from '../../../electron/engine/drives/model';
 import type { ErrorInfo } from '../../../electron/engine/errors';
 import type { Slot } from '../../../electron/engine/station/slots';
-import type { Translator } from '../i18n/translate';
+import type { Language, Translator } from '../i18n/translate';
 import { aggregateSpeed } from '../store/station';
 import { useI18n } from '../store/store-context';
 import { formatBytes, formatPercent, formatSpeed } from '../view/format';
-import { driveLabel } from '../view/messages';
+import { driveLabel, errorWords } from '../view/messages';
 
 export interface CardRow {
   /** Stable per card job (a device can hold several cards in turn at a station). */
@@ -22,16 +22,18 @@ export interface CardRow {
 }
 
 /** A failed card's reason: the cause in the UI language, then the engine's words (they name the offset). */
-export function failureText(error: ErrorInfo | null, fallback: string | null, t: Translator): string {
+/** Why a card failed, in the UI language when the error came keyed (the English message otherwise). */
+export function failureText(error: ErrorInfo | null, fallback: string | null, t: Translator, language: Language): string {
   if (!error) return fallback ?? '';
-  return `${t(`cause.${error.cause}`)}: ${error.message}`;
+  const words = errorWords(error, language);
+  return [`${t(`cause.${error.cause}`)}: ${words.message ?? error.message}`, ...words.notes].join(' ');
 }
 
 const Row = memo(function Row({ drive, slot, error }: Omit<CardRow, 'id'>): ReactNode {
   const { t, language } = useI18n();
   const percent = formatPercent((slot.percent ?? 0) / 100, language);
   const state =
-    slot.state === 'failed' ? t('station.state.failed', { reason: failureText(error, slot.error, t) }) : t(`station.state.${slot.state}`, { percent });
+    slot.state === 'failed' ? t('station.state.failed', { reason: failureText(error, slot.error, t, language) }) : t(`station.state.${slot.state}`, { percent });
   const label = `${driveLabel(drive, t)} (${drive.device}, ${formatBytes(drive.sizeBytes, language)})`;
   return (
     <tr data-device={drive.device} data-state={slot.state} className={`card-row card-${slot.state}`}>

@@ -388,6 +388,12 @@ export const de: Readonly<Record<MessageKey, string>> = {
   'many.done.verified': 'geschrieben und geprüft ✓',
   'many.done.written': 'geschrieben ✓ (nicht geprüft)',
   'error.technical': 'Technische Angaben (auf Englisch)',
+  'error.app.cancelled': 'Vom Benutzer abgebrochen',
+  'error.app.needsBoard': 'Um ein Abbild zu bauen, braucht es ein Board-Profil; „Allgemein — kein Bootloader“ schreibt nur fertige Abbilder.',
+  'error.app.needsBoardHint': 'Gehen Sie zurück zu „Board“ und wählen Sie Ihr Board oder eines der allgemeinen armv7/aarch64-Profile.',
+  'error.app.stationImage': 'Die Station schreibt ein fertiges Abbild; ein Root-Dateisystem wird immer nur für eine Karte gebaut.',
+  'error.app.noOutcome': 'Der Auftrag hat für diese Karte kein Ergebnis gemeldet.',
+  'error.app.disconnected': 'Die Cardsmith-Engine ist mit diesem Fenster nicht verbunden.',
   // The engine's message keys, in their own file.
   ...engineDe,
 };

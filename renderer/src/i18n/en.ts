@@ -387,6 +387,12 @@ export const en = {
   'many.done.verified': 'written and verified ✓',
   'many.done.written': 'written ✓ (not verified)',
   'error.technical': 'Technical details (in English)',
+  'error.app.cancelled': 'Cancelled by the user',
+  'error.app.needsBoard': 'Building an image needs a board profile; "Generic — no bootloader" only writes finished images.',
+  'error.app.needsBoardHint': 'Go back to Board and pick your board, or one of the generic armv7/aarch64 profiles.',
+  'error.app.stationImage': 'The station writes a finished image; a rootfs is built for one card at a time.',
+  'error.app.noOutcome': 'The job named no outcome for this card.',
+  'error.app.disconnected': 'The Cardsmith engine is not connected to this window.',
   // The engine's message keys, in their own file.
   ...engineEn,
 } as const;

@@ -377,6 +377,12 @@ export const fr: Readonly<Record<MessageKey, string>> = {
   'many.done.verified': 'écrite et vérifiée ✓',
   'many.done.written': 'écrite ✓ (non vérifiée)',
   'error.technical': 'Détails techniques (en anglais)',
+  'error.app.cancelled': 'Annulé par l’utilisateur',
+  'error.app.needsBoard': 'Construire une image demande un profil de carte mère ; « Générique — sans chargeur » n’écrit que des images finies.',
+  'error.app.needsBoardHint': 'Revenez à l’étape « Carte mère » et choisissez votre carte mère, ou l’un des profils génériques armv7/aarch64.',
+  'error.app.stationImage': 'La Station écrit une image finie ; un système de fichiers racine se construit pour une seule carte à la fois.',
+  'error.app.noOutcome': 'La tâche n’a donné aucun résultat pour cette carte.',
+  'error.app.disconnected': 'Le moteur de Cardsmith n’est pas connecté à cette fenêtre.',
   // The engine's message keys, in their own file.
   ...engineFr,
 };

@@ -6,6 +6,7 @@ import { de } from './de';
 import { en, type MessageKey } from './en';
 import { fr } from './fr';
 import type { LanguageSetting } from '../store/settings';
+import type { ErrorCause, ErrorInfo } from '../../../electron/engine/errors';
 import { renderTemplate, type KeyedText } from '../../../electron/engine/messages';
 import { formatBytes } from '../view/format';
 
@@ -64,3 +65,9 @@ export function keyedText(language: Language, keyed: KeyedText): string | null {
 }
 
 export type Translator = (key: MessageKey, params?: Params) => string;
+
+/** An error the app itself makes: keyed with the app's own catalogue (the panel shows it in the UI language), English for the log. */
+export function appError(cause: ErrorCause, key: MessageKey, hintKey?: MessageKey): ErrorInfo {
+  const hint = hintKey === undefined ? {} : { hint: translate('en', hintKey), hintKey, hintParams: {} };
+  return { cause, message: translate('en', key), key, params: {}, ...hint };
+}

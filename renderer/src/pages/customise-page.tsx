@@ -12,11 +12,11 @@ import { customiseRefusal } from '../view/customise-writes';
 type TextField = Exclude<FormField, 'sudo' | 'sshPasswordLogin' | 'sshKeys'>;
 
 export function CustomisePage(): ReactNode {
-  const { t } = useI18n();
+  const { t, language } = useI18n();
   const actions = useActions();
   const chosen = useApp((s) => s.flow.customise);
   const offer = useApp((s) => s.flow.presetOffer);
-  const refusal = useApp((s) => customiseRefusal(s.flow, s.imageInfo));
+  const refusal = useApp((s) => customiseRefusal(s.flow, s.imageInfo, language));
   // Opened from Review (a card already chosen), the step returns there; otherwise it goes on to Card.
   const onward = useApp((s) => (canEnter(s.flow, 'review') ? 'review' : 'card'));
   const [form, setForm] = useState<CustomiseForm>(() => formOf(chosen));

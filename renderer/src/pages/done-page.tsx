@@ -24,7 +24,7 @@ export function ejectOutcome(job: JobState | null): EjectOutcome {
 
 /** Several cards: each card's own outcome — written (and verified), or failed and why. */
 function ManyDone(): ReactNode {
-  const { t } = useI18n();
+  const { t, language } = useI18n();
   const actions = useActions();
   const many = useApp((s) => s.many);
   const outcomes = useApp((s) => s.manyResult);
@@ -37,7 +37,7 @@ function ManyDone(): ReactNode {
       <ul className="many-outcomes">
         {many.map((card) => {
           const outcome = card.outcome;
-          const text = outcome?.ok ? t(outcome.verified ? 'many.done.verified' : 'many.done.written') : t('station.state.failed', { reason: failureText(outcome?.error ?? null, card.slot.error, t) });
+          const text = outcome?.ok ? t(outcome.verified ? 'many.done.verified' : 'many.done.written') : t('station.state.failed', { reason: failureText(outcome?.error ?? null, card.slot.error, t, language) });
           return (
             <li key={card.drive.device} data-device={card.drive.device} data-ok={outcome?.ok ? 'true' : 'false'} className={outcome?.ok ? 'done-safe' : 'done-not-safe'}>
               {card.drive.device}: {text}

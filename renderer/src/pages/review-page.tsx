@@ -52,9 +52,9 @@ export function ReviewPage(): ReactNode {
   const needsWord = needsTypedConfirmation(drive);
   const word = confirmationWord(drive);
   const summary = customiseSummary(flowState.customise, t);
-  const writes = customiseWrites(flowState, imageInfo, buildPlan, firstBootPlan, t);
+  const writes = customiseWrites(flowState, imageInfo, buildPlan, firstBootPlan, t, language);
   // An image that cannot take settings greys the option out (it stays open to undo a choice).
-  const refusal = flowState.customise === null ? customiseRefusal(flowState, imageInfo) : null;
+  const refusal = flowState.customise === null ? customiseRefusal(flowState, imageInfo, language) : null;
   // Several cards: each is listed and erased alike; the pictures describe one card, so they are left out.
   const several = isSeveral(flowState);
   const devices = flowState.cards.map((d) => d.device).join(', ');

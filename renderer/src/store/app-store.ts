@@ -17,7 +17,7 @@ import { fromOutcome, IDLE, LOADING, type Loadable } from './loadable';
 import { createLatest } from './latest';
 import { driveRows } from '../view/drives';
 import { imageFileProblem, unreadableFile } from '../view/messages';
-import { resolveLanguage, translate, type Language, type Translator } from '../i18n/translate';
+import { appError, resolveLanguage, translate, type Language, type Translator } from '../i18n/translate';
 import { formatBytes } from '../view/format';
 import type { ManyCard } from './many';
 import { createManyJob } from './many-job';
@@ -169,7 +169,7 @@ export function createAppStore(deps: StoreDeps): AppStore {
 
     /** Runs one engine job as part of the current UI job; stops early once cancelled. */
     async function step<T>(run: (jobId: string) => Promise<Outcome<T>>, prefix: string): Promise<Outcome<T>> {
-      if (get().job?.cancelling) return { ok: false, error: { cause: 'cancelled', message: 'Cancelled by the user' } };
+      if (get().job?.cancelling) return { ok: false, error: appError('cancelled', 'error.app.cancelled') };
       const id = client.newJobId(prefix);
       setJobId(id);
       return run(id);
@@ -469,8 +469,4 @@ export function imageBytesOf(info: Loadable<InspectResult>): number | null {
   return info.status === 'ready' ? (info.value.image?.sizeBytes ?? info.value.inspection.sizeBytes) : null;
 }
 
-const NEEDS_BOARD: ErrorInfo = {
-  cause: 'bad-input',
-  message: 'Building an image needs a board profile; "Generic — no bootloader" only writes finished images.',
-  hint: 'Go back to Board and pick your board, or one of the generic armv7/aarch64 profiles.',
-};
+const NEEDS_BOARD: ErrorInfo = appError('bad-input', 'error.app.needsBoard', 'error.app.needsBoardHint');

@@ -7,6 +7,7 @@ import type { CardOutcome, JobEvent } from '../../../electron/engine/api';
 import type { Drive } from '../../../electron/engine/drives/model';
 import type { ErrorInfo } from '../../../electron/engine/errors';
 import { advance, isFinished, newSlot, type Slot } from '../../../electron/engine/station/slots';
+import { appError } from '../i18n/translate';
 
 export interface ManyCard {
   readonly drive: Drive;
@@ -33,7 +34,7 @@ export function manyEvents(cards: readonly ManyCard[], events: readonly JobEvent
 export function manyFinished(cards: readonly ManyCard[], outcomes: readonly CardOutcome[]): readonly ManyCard[] {
   return cards.map((card) => {
     const outcome = outcomes.find((o) => o.device === card.drive.device) ?? null;
-    const error: ErrorInfo = outcome?.error ?? { cause: 'internal', message: 'The job named no outcome for this card.' };
+    const error: ErrorInfo = outcome?.error ?? appError('internal', 'error.app.noOutcome');
     const event: JobEvent = outcome?.ok ? { type: 'result', op: 'flashMany', result: { bytesWritten: outcome.bytesWritten } } : { type: 'error', error };
     return { ...card, slot: advance(card.slot, event), outcome };
   });

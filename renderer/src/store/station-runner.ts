@@ -9,6 +9,7 @@ import type { Drive } from '../../../electron/engine/drives/model';
 import type { StationFilter } from '../../../electron/engine/station/rules';
 import type { CardsmithClient } from '../client/cardsmith-client';
 import { BATCH_MS, createBatcher, type Timers } from './batch';
+import { appError } from '../i18n/translate';
 import { sourceOf, type ImageChoice } from './flow';
 import { cardEnded, cardEvents, cardStarted, IDLE_STATION, stationScanned, stationStarted, stationStopping, type StationState } from './station';
 
@@ -88,7 +89,7 @@ export function createStationRunner(deps: StationRunnerDeps): StationRunner {
       deps.set({ ...IDLE_STATION, status: 'starting', filter });
       const source = sourceOf(image);
       if (source === null || image.kind === 'rootfs') {
-        deps.set({ ...IDLE_STATION, status: 'stopped', error: { cause: 'bad-input', message: 'The station writes a finished image; a rootfs is built for one card at a time.' } });
+        deps.set({ ...IDLE_STATION, status: 'stopped', error: appError('bad-input', 'error.app.stationImage') });
         return;
       }
       // The engine resolves the source once (`fetch`): a download into the cache, a local file hashed

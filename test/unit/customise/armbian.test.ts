@@ -7,6 +7,7 @@ import { armbianRefusals, presetFile, presetValues, renamedHosts } from '../../.
 import { chooseFirstBoot, findBootFat, firstBootEdit } from '../../../electron/engine/customise/firstboot/detect';
 import { summariseCustomisation } from '../../../electron/engine/customise/firstboot/summary';
 import { CustomiseSchema, type Customise } from '../../../electron/engine/customise/model';
+import { english } from '../../../electron/engine/messages';
 import { fileReadAt } from '../../helpers/bytes';
 import { writeExt4Image } from '../../helpers/ext4-image';
 import { describeWith } from '../../helpers/needs';
@@ -60,7 +61,7 @@ describe('the Armbian preset and what it refuses', () => {
 
   it('refuses, one reason each, what Armbian cannot take as Cardsmith holds it', () => {
     expect(armbianRefusals(ARMBIAN)).toEqual([]);
-    const refused = armbianRefusals({ ...EVERYTHING, user: { name: 'ada-l', passwordHash: EVERYTHING.user!.passwordHash!, sudo: false } });
+    const refused = armbianRefusals({ ...EVERYTHING, user: { name: 'ada-l', passwordHash: EVERYTHING.user!.passwordHash!, sudo: false } }).map(english);
     expect(refused).toHaveLength(7);
     expect(refused.join('\n')).toMatch(/user name "ada-l".*letters and digits/);
     expect(refused.join('\n')).toMatch(/password: armbian-firstlogin passes PRESET_USER_PASSWORD to passwd as plain text/);
@@ -69,7 +70,7 @@ describe('the Armbian preset and what it refuses', () => {
     expect(refused.join('\n')).toMatch(/keyboard layout/);
     expect(refused.join('\n')).toMatch(/hidden Wi-Fi/);
     expect(refused.join('\n')).toMatch(/Wi-Fi network name: .*cannot hold "/);
-    expect(armbianRefusals({ ssh: { enabled: true } })).toEqual(['SSH settings: armbian-firstlogin has no preset for the SSH server']);
+    expect(armbianRefusals({ ssh: { enabled: true } }).map(english)).toEqual(['SSH settings: armbian-firstlogin has no preset for the SSH server']);
   });
 
   it('renames the host in /etc/hosts, and adds a 127.0.1.1 line when there is none', () => {

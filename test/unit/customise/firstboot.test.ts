@@ -166,7 +166,7 @@ describeWith(['tool:mkfs.fat', 'tool:mcopy'], 'inspect summary of seeds Cardsmit
 
   it('says why a disk cannot be customised, for the GUI to show', async () => {
     const other = await summariseCustomisation(fileReader(fatWith('efi.img', { 'EFI.TXT': '' })), 8192 * 1024);
-    expect(other.mechanism).toEqual({ kind: null, reason: expect.stringMatching(/cannot tell how this image takes first-boot settings/) });
+    expect(other.mechanism).toEqual({ kind: null, reason: expect.stringMatching(/cannot tell how this image takes first-boot settings/), said: [{ key: 'firstboot.unknownImage', params: { offset: 0 } }, { key: 'armbian.why.noExt4', params: {} }] });
     const blank = join(dir, 'blank.img');
     writeFileSync(blank, Buffer.alloc(1 << 20));
     const none = await summariseCustomisation(fileReader(blank), 1 << 20);

@@ -62,7 +62,7 @@ describeWith(['tool:mkfs.fat', 'tool:mcopy'], 'inspect: what a flash with these 
 
   it('gives the refusal’s reason instead of files: an unknown OS, an unknown init_format, a boot FAT without room', async () => {
     const other = fatWith('efi.img', { 'EFI.TXT': '' });
-    expect((await planned(other, { customise: { hostname: 'lab' } }))?.planned).toEqual({ kind: null, reason: expect.stringMatching(/cannot tell how this image takes first-boot settings/), files: [] });
+    expect((await planned(other, { customise: { hostname: 'lab' } }))?.planned).toEqual({ kind: null, reason: expect.stringMatching(/cannot tell how this image takes first-boot settings/), said: [{ key: 'firstboot.unknownImage', params: { offset: 0 } }, { key: 'armbian.why.noExt4', params: {} }], files: [] });
     const raspios = fatWith('raspios-2.img', { 'cmdline.txt': 'x\n', 'config.txt': '' });
     expect((await planned(raspios, { customise: { hostname: 'lab' }, initFormat: 'ignition' }))?.planned).toMatchObject({ kind: null, reason: expect.stringMatching(/"ignition"/) });
     // Filled to the last cluster: firstrun.sh cannot fit.

@@ -13,7 +13,8 @@ import { WorkerLineSchema } from '../../../electron/engine/api';
 import { decodeHeader, encodeHeader, encodeReply, HEADER_BYTES, MAX_TRANSFER, Op, Reply, requestProblem, type Header } from '../../../electron/engine/elevated/card-frames';
 import { chooseHandover, openByteChannel } from '../../../electron/engine/elevated/byte-handover';
 import { CardServer } from '../../../electron/engine/elevated/card-server';
-import { deviceOnFd } from '../../../electron/engine/flash/device';
+import { CardsmithError } from '../../../electron/engine/errors';
+import { deviceOnFd, type TargetDevice } from '../../../electron/engine/flash/device';
 import { ByteChannelClient, type ServedCard } from '../../../electron/engine/flash/remote-card';
 
 const MiB = 1 << 20;
@@ -119,6 +120,30 @@ describe('the server and the client over a Unix socket', { timeout: 30_000 }, ()
     const card2 = readFileSync(file);
     expect(card2.subarray(0, image.length).equals(image)).toBe(true);
     expect(card2.subarray(12 * MiB, 13 * MiB).equals(image.subarray(0, MiB))).toBe(true);
+  });
+
+  it("carries a failure's message key and params to the client, so the app can translate a card error from the privileged writer", async () => {
+    const base = deviceOnFd(openSync(file, 'r+'), file, false, 512);
+    const failing: TargetDevice = {
+      ...base,
+      write: async () => {
+        throw CardsmithError.keyed('io', 'os.deviceIoAt', { action: 'writing', device: '/dev/sdx', offset: 4096, code: 'EIO' }, { device: '/dev/sdx' });
+      },
+    };
+    const served = server.serve({ sizeBytes: 16 * MiB, blockSize: 512, writable: true }, failing);
+    const card: ServedCard = { ...served, device: file, key: 'file', sizeBytes: 16 * MiB, blockSize: 512, direct: false, writable: true, description: 'a file', warnings: [] };
+    const remote = new ByteChannelClient(client).open(card);
+    const error = await remote.target().write(Buffer.alloc(4096), 4096).then(() => null, (thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(CardsmithError);
+    expect((error as CardsmithError).info).toMatchObject({
+      cause: 'io',
+      message: 'I/O error writing /dev/sdx at byte 4096 (EIO)',
+      key: 'os.deviceIoAt',
+      params: { action: 'writing', device: '/dev/sdx', offset: 4096, code: 'EIO' },
+    });
+    remote.askEject();
+    await remote.finish().catch(() => undefined);
+    await base.close();
   });
 
   it('ends the session on a bad frame, zeroes the head it wrote, and serves the next session after garbage', async () => {

@@ -15,6 +15,7 @@
  */
 import { readDiskLayout, type ReadAt } from '../../disk/read-layout';
 import { CardsmithError } from '../../errors';
+import { english, message, type Message } from '../../messages';
 import { readExt4File, type Ext4File } from '../../fs/ext4/edit';
 import type { Customise } from '../model';
 import { shQuote } from './firstrun';
@@ -29,56 +30,69 @@ export interface ArmbianRoot {
   readonly offset: number;
 }
 
+/** Whether the disk has an Armbian root with its first login pending; when not, why: in English and as keyed sentences. */
+export interface ArmbianSearch {
+  readonly root: ArmbianRoot | null;
+  readonly reason: string;
+  readonly said: readonly Message[];
+}
+
 /**
  * The disk's ext4 partition holding /etc/armbian-release (the first, when several do — Armbian
  * images with a separate ext4 /boot put the root second) when its first-login preset is still
  * pending; otherwise null and why (for the refusal the caller builds).
  */
-export async function findArmbianRoot(read: ReadAt, sizeBytes: number): Promise<{ root: ArmbianRoot | null; reason: string }> {
+export async function findArmbianRoot(read: ReadAt, sizeBytes: number): Promise<ArmbianSearch> {
   const layout = await readDiskLayout(read, sizeBytes);
   const seen: string[] = [];
+  const said: Message[] = [];
   for (const p of layout.partitions) {
     const magic = await read(p.start + 1024 + 0x38, 2);
     if (magic.length < 2 || magic[0] !== 0x53 || magic[1] !== 0xef) continue;
     try {
       if (!(await readExt4File(read, p.start, ARMBIAN_RELEASE))) {
         seen.push(`the ext4 partition at byte ${p.start} has no ${ARMBIAN_RELEASE}`);
+        said.push(message('armbian.why.noRelease', { offset: p.start, file: ARMBIAN_RELEASE }));
         continue;
       }
       if (!(await readExt4File(read, p.start, ARMBIAN_PRESET))) {
-        return { root: null, reason: `its Armbian root (byte ${p.start}) has no ${ARMBIAN_PRESET}, so its first login has already run or is not Armbian's` };
+        return { root: null, reason: `its Armbian root (byte ${p.start}) has no ${ARMBIAN_PRESET}, so its first login has already run or is not Armbian's`, said: [message('armbian.why.noPreset', { offset: p.start, file: ARMBIAN_PRESET })] };
       }
     } catch (error) {
       // "Not read yet" from a streamed image must reach the caller, which fetches the bytes.
       if (!(error instanceof CardsmithError) || error.info.cause === 'internal') throw error;
       seen.push(`the ext4 partition at byte ${p.start} could not be read: ${error.message}`);
+      said.push(message('armbian.why.unreadable', { offset: p.start }));
       continue;
     }
-    return { root: { offset: p.start }, reason: `its ext4 root at byte ${p.start} has ${ARMBIAN_RELEASE} and ${ARMBIAN_PRESET} (Armbian first login)` };
+    return { root: { offset: p.start }, reason: `its ext4 root at byte ${p.start} has ${ARMBIAN_RELEASE} and ${ARMBIAN_PRESET} (Armbian first login)`, said: [] };
   }
-  return { root: null, reason: seen.length > 0 ? seen.join('; ') : 'it has no ext4 partition' };
+  return { root: null, reason: seen.length > 0 ? seen.join('; ') : 'it has no ext4 partition', said: seen.length > 0 ? said : [message('armbian.why.noExt4')] };
 }
 
 /** Every setting Armbian's first login cannot take as Cardsmith holds it, in words. */
-export function armbianRefusals(settings: Customise): string[] {
-  const out: string[] = [];
+export function armbianRefusals(settings: Customise): Message[] {
+  const out: Message[] = [];
   const user = settings.user;
-  if (user && !ARMBIAN_USER.test(user.name)) out.push(`the user name "${user.name}": armbian-firstlogin accepts only letters and digits, starting with a letter`);
-  if (user?.passwordHash) out.push('the password: armbian-firstlogin passes PRESET_USER_PASSWORD to passwd as plain text, and Cardsmith keeps only its hash (the first login asks for it instead)');
-  if (user?.sudo === false) out.push('a user without sudo: armbian-firstlogin always adds the user to the sudo group');
-  if (settings.ssh?.authorizedKeys?.length) out.push('SSH keys: armbian-firstlogin only downloads them from a URL (PRESET_USER_KEY), it takes no key text');
-  else if (settings.ssh) out.push('SSH settings: armbian-firstlogin has no preset for the SSH server');
-  if (settings.keymap) out.push('the keyboard layout: armbian-firstlogin has no preset for it');
-  if (settings.wifi?.hidden) out.push('a hidden Wi-Fi network: the netplan file armbian-firstlogin writes cannot mark it hidden');
+  if (user && !ARMBIAN_USER.test(user.name)) out.push(message('armbian.userName', { name: user.name }));
+  if (user?.passwordHash) out.push(message('armbian.password'));
+  if (user?.sudo === false) out.push(message('armbian.noSudo'));
+  if (settings.ssh?.authorizedKeys?.length) out.push(message('armbian.sshKeys'));
+  else if (settings.ssh) out.push(message('armbian.ssh'));
+  if (settings.keymap) out.push(message('armbian.keymap'));
+  if (settings.wifi?.hidden) out.push(message('armbian.hiddenWifi'));
   // The SSID reaches netplan inside a double-quoted YAML string, built with `echo -e`.
-  if (settings.wifi && /["\\\p{Cc}]/u.test(settings.wifi.ssid)) out.push('this Wi-Fi network name: armbian-firstlogin writes it unescaped into YAML, so it cannot hold ", \\ or control characters');
+  if (settings.wifi && /["\\\p{Cc}]/u.test(settings.wifi.ssid)) out.push(message('armbian.ssid'));
   return out;
 }
 
 export function checkArmbianSettings(settings: Customise): void {
   const refused = armbianRefusals(settings);
   if (refused.length > 0) {
-    throw new CardsmithError('bad-input', `This Armbian image cannot take these settings through its first-login preset: ${refused.join('; ')}. Remove them and try again.`, { refused });
+    // The English message lists the refusals inline; the app shows the keyed sentence and each refusal as a translated note.
+    const said = refused.map(english);
+    const text = `This Armbian image cannot take these settings through its first-login preset: ${said.join('; ')}. Remove them and try again.`;
+    throw CardsmithError.fromInfo({ cause: 'bad-input', message: text, key: 'armbian.refused', params: {}, details: { refused: said }, notes: refused });
   }
 }
 
@@ -133,7 +147,7 @@ export async function armbianFiles(read: ReadAt, root: ArmbianRoot, settings: Cu
     files.push({ path: '/etc/hostname', bytes: utf8(`${settings.hostname}\n`) });
     files.push({ path: '/etc/hosts', bytes: utf8(renamedHosts(hosts, old, settings.hostname)) });
   }
-  if (files.length === 0) throw new CardsmithError('bad-input', 'None of these settings can be handed to an Armbian image', {});
+  if (files.length === 0) throw CardsmithError.keyed('bad-input', 'armbian.nothing', {}, {});
   return files;
 }
 

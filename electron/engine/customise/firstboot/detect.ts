@@ -9,12 +9,13 @@
  */
 import { readDiskLayout, type ReadAt } from '../../disk/read-layout';
 import { CardsmithError } from '../../errors';
+import { english, message, type Message } from '../../messages';
 import type { Patch } from '../../flash/patch';
 import { editExt4 } from '../../fs/ext4/edit';
 import { editFat, type FatAddition } from '../../fs/fat/edit';
 import { FatVolume, findEntry, parseBpb } from '../../fs/fat/volume';
 import type { Customise } from '../model';
-import { armbianFiles, findArmbianRoot, type ArmbianRoot } from './armbian';
+import { armbianFiles, findArmbianRoot, type ArmbianRoot, type ArmbianSearch } from './armbian';
 import { metaData, networkConfig, userData } from './cloud-init';
 import { firstrunScript, hookedCmdline } from './firstrun';
 
@@ -55,14 +56,14 @@ export async function findBootFat(read: ReadAt, sizeBytes: number): Promise<Boot
  * root (only when the FAT does not decide, so a Raspberry Pi OS root is never read).
  */
 export async function chooseFirstBoot(fat: BootFat | null, initFormat: string | undefined, disk?: { read: ReadAt; sizeBytes: number }): Promise<FirstBootChoice> {
-  const armbian = async (): Promise<{ root: ArmbianRoot | null; reason: string }> => (disk ? findArmbianRoot(disk.read, disk.sizeBytes) : { root: null, reason: 'its root filesystem was not read' });
+  const armbian = async (): Promise<ArmbianSearch> => (disk ? findArmbianRoot(disk.read, disk.sizeBytes) : { root: null, reason: 'its root filesystem was not read', said: [message('armbian.why.notRead')] });
   if (initFormat !== undefined) {
     if (!(FIRST_BOOT_KINDS as readonly string[]).includes(initFormat)) {
       throw CardsmithError.keyed('bad-input', 'firstboot.unknownFormat', { format: initFormat, known: FIRST_BOOT_KINDS.join(', ') }, { initFormat });
     }
     if (initFormat !== 'armbian') return { kind: initFormat as FirstBootKind, reason: `the catalog says init_format ${initFormat}` };
     const found = await armbian();
-    if (!found.root) throw new CardsmithError('bad-input', `The catalog says this is an Armbian image, but ${found.reason}`, {});
+    if (!found.root) throw notArmbian(message('firstboot.notArmbian'), `The catalog says this is an Armbian image, but ${found.reason}`, found);
     return { kind: 'armbian', reason: `the catalog says init_format armbian and ${found.reason}`, armbian: found.root };
   }
   if (fat) {
@@ -73,8 +74,13 @@ export async function chooseFirstBoot(fat: BootFat | null, initFormat: string | 
   }
   const found = await armbian();
   if (found.root) return { kind: 'armbian', reason: found.reason, armbian: found.root };
-  if (!fat) throw CardsmithError.keyed('bad-input', 'firstboot.noFat', { armbian: found.reason }, {});
-  throw CardsmithError.keyed('bad-input', 'firstboot.unknownImage', { offset: fat.offset, armbian: found.reason }, { offset: fat.offset });
+  const main = fat ? message('firstboot.unknownImage', { offset: fat.offset }) : message('firstboot.noFat');
+  throw notArmbian(main, `${english(main)} (${found.reason})`, found, fat ? { offset: fat.offset } : {});
+}
+
+/** A refusal that names why the disk is no Armbian image: in the English line inline, for the app as keyed notes. */
+function notArmbian(main: Message, text: string, found: ArmbianSearch, details: Record<string, unknown> = {}): CardsmithError {
+  return CardsmithError.fromInfo({ cause: 'bad-input', message: text, key: main.key, params: main.params, details, notes: [...found.said] });
 }
 
 /** The files the mechanism reads, with their contents, for `settings`. */

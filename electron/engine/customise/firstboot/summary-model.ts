@@ -4,6 +4,9 @@ import { z } from 'zod';
 export const FIRST_BOOT_KINDS = ['systemd', 'cloudinit', 'cloudinit-rpi', 'armbian'] as const;
 export type FirstBootKind = (typeof FIRST_BOOT_KINDS)[number];
 
+/** A refusal's reason as keyed sentences (the message, then its notes), which the app translates. */
+const SaidSchema = z.array(z.object({ key: z.string(), params: z.record(z.string(), z.union([z.string(), z.number()])) })).optional();
+
 export const CustomisationSummarySchema = z.object({
   /** Absent when the disk has no FAT partition. */
   bootPartitionOffset: z.number().int().nonnegative().optional(),
@@ -13,7 +16,7 @@ export const CustomisationSummarySchema = z.object({
    * How the disk takes first-boot settings, judged from the disk alone (a catalog's init_format
    * comes first when there is one); kind null: it cannot, and the reason says why (the GUI shows it).
    */
-  mechanism: z.object({ kind: z.enum(FIRST_BOOT_KINDS).nullable(), reason: z.string() }),
+  mechanism: z.object({ kind: z.enum(FIRST_BOOT_KINDS).nullable(), reason: z.string(), said: SaidSchema }),
   /** First-boot files present on the boot partition (or the Armbian preset, by its path). */
   firstBootFiles: z.array(z.string()),
   /** cmdline.txt runs firstrun.sh on the next boot. */
@@ -29,7 +32,7 @@ export const CustomisationSummarySchema = z.object({
    * written — the mechanism, why, and the boot partition's files it writes; kind null: refused,
    * and the reason says why (the card would be left untouched).
    */
-  planned: z.object({ kind: z.enum(FIRST_BOOT_KINDS).nullable(), reason: z.string(), files: z.array(z.string()) }).optional(),
+  planned: z.object({ kind: z.enum(FIRST_BOOT_KINDS).nullable(), reason: z.string(), said: SaidSchema, files: z.array(z.string()) }).optional(),
   /** Why the files could not be read, when they could not. */
   problem: z.string().optional(),
 });

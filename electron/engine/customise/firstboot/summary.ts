@@ -77,13 +77,20 @@ function fromNetworkConfig(text: string, into: CustomisationSummary): void {
   });
 }
 
+/** Why the disk takes no first-boot settings: the English line, and the keyed sentences when the error has them. */
+function refusal(error: unknown): { kind: null; reason: string; said?: { key: string; params: Record<string, string | number> }[] } {
+  const info = toErrorInfo(error);
+  if (info.key === undefined) return { kind: null, reason: info.message };
+  return { kind: null, reason: info.message, said: [{ key: info.key, params: { ...info.params } }, ...(info.notes ?? []).map((note) => ({ key: note.key, params: { ...note.params } }))] };
+}
+
 /** The edit a flash with `settings` would make on this disk, run in full (patches and all) but not written. */
 async function plannedEdit(read: ReadAt, sizeBytes: number, settings: Customise, initFormat: string | undefined): Promise<NonNullable<CustomisationSummary['planned']>> {
   try {
     const edit = await firstBootEdit(read, sizeBytes, settings, { ...(initFormat === undefined ? {} : { initFormat }), mtime: Math.floor(Date.now() / 1000), instanceId: 'cardsmith-review' });
     return { kind: edit.choice.kind, reason: edit.choice.reason, files: [...edit.files] };
   } catch (error) {
-    return { kind: null, reason: toErrorInfo(error).message, files: [] };
+    return { ...refusal(error), files: [] };
   }
 }
 
@@ -123,7 +130,7 @@ export async function summariseCustomisation(read: ReadAt, sizeBytes: number, pl
       armbian = choice.armbian;
       return { kind: choice.kind, reason: choice.reason };
     },
-    (error: unknown) => ({ kind: null, reason: toErrorInfo(error).message }),
+    (error: unknown) => refusal(error),
   );
   const summary: CustomisationSummary = { firstBootFiles: [], cmdlineHook: false, users: [], sshKeys: 0, wifiNetworks: [], mechanism };
   if (armbian) await fromArmbian(read, armbian, summary);

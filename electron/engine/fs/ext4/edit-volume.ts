@@ -151,20 +151,20 @@ export class Ext4Volume {
     const sb = Uint8Array.from(await read(offset + 1024, 1024));
     const v = new DataView(sb.buffer);
     if (sb.length < 1024 || v.getUint16(0x38, true) !== 0xef53) {
-      throw new CardsmithError('bad-input', `No ext4 superblock at byte ${offset + 1024} (magic 0xEF53 missing)`, { offset });
+      throw CardsmithError.keyed('bad-input', 'ext4.noSuperblock', { offset: offset + 1024 }, { offset });
     }
     const incompat = v.getUint32(0x60, true);
     const roCompat = v.getUint32(0x64, true);
     const bad = [...featureNames(incompat & ~INCOMPAT_OK, INCOMPAT_NAMES), ...featureNames(roCompat & ~RO_COMPAT_OK, RO_COMPAT_NAMES)];
     if (bad.length > 0) {
-      throw new CardsmithError('bad-input', `The ext4 filesystem at byte ${offset} uses ${bad.join(', ')}, which Cardsmith cannot edit in place`, { offset, features: bad });
+      throw CardsmithError.keyed('bad-input', 'ext4.features', { offset, features: bad.join(', ') }, { offset, features: bad });
     }
-    if ((incompat & 0x40) === 0) throw new CardsmithError('bad-input', `The filesystem at byte ${offset} has no extents (ext2/ext3 style); Cardsmith edits only ext4 with extents`, { offset });
+    if ((incompat & 0x40) === 0) throw CardsmithError.keyed('bad-input', 'ext4.noExtents', { offset }, { offset });
     if ((v.getUint16(0x3a, true) & 0x3) !== 0x1) {
-      throw new CardsmithError('bad-input', `The ext4 filesystem at byte ${offset} was not cleanly unmounted or has errors recorded; run e2fsck on it first`, { offset });
+      throw CardsmithError.keyed('bad-input', 'ext4.unclean', { offset }, { offset });
     }
     if ((roCompat & RO_METADATA_CSUM) !== 0 && crc32c(0xffffffff, sb.subarray(0, 0x3fc)) !== v.getUint32(0x3fc, true)) {
-      throw new CardsmithError('bad-input', `The ext4 superblock at byte ${offset + 1024} has a wrong checksum`, { offset: offset + 1024 });
+      throw CardsmithError.keyed('bad-input', 'ext4.superblockChecksum', { offset: offset + 1024 }, { offset: offset + 1024 });
     }
     const blockSize = 1024 << v.getUint32(0x18, true);
     const is64 = (incompat & INCOMPAT_64BIT) !== 0;
@@ -172,7 +172,7 @@ export class Ext4Volume {
     const groups = Math.ceil((blocks - v.getUint32(0x14, true)) / v.getUint32(0x20, true));
     const descSize = is64 ? v.getUint16(0xfe, true) : 32;
     if (blockSize > 65536 || descSize < 32 || groups <= 0 || v.getUint32(0x20, true) > blockSize * 8 || v.getUint32(0x28, true) > blockSize * 8) {
-      throw new CardsmithError('bad-input', `The ext4 superblock at byte ${offset + 1024} has an impossible geometry`, { offset: offset + 1024 });
+      throw CardsmithError.keyed('bad-input', 'ext4.geometry', { offset: offset + 1024 }, { offset: offset + 1024 });
     }
     const gdtBytes = Math.ceil((groups * descSize) / blockSize) * blockSize;
     const gdt = Uint8Array.from(await read(offset + (v.getUint32(0x14, true) + 1) * blockSize, gdtBytes));
@@ -188,7 +188,7 @@ export class Ext4Volume {
     const known = this.blocks.get(block);
     if (known) return known;
     if (block < this.firstDataBlock || block >= this.blocksCount) {
-      throw new CardsmithError('bad-input', `The ext4 filesystem at byte ${this.offset} points outside itself (block ${block} of ${this.blocksCount})`, { offset: this.byteOf(block) });
+      throw CardsmithError.keyed('bad-input', 'ext4.outside', { offset: this.offset, block, blocks: this.blocksCount }, { offset: this.byteOf(block) });
     }
     const bytes = Uint8Array.from(await this.read(this.byteOf(block), this.blockSize));
     this.blocks.set(block, bytes);
@@ -208,7 +208,7 @@ export class Ext4Volume {
 
   private inodeWhere(ino: number): { block: number; at: number } {
     const group = this.groups[this.groupOfInode(ino)];
-    if (ino < 1 || !group) throw new CardsmithError('bad-input', `Inode ${ino} is outside the ext4 filesystem at byte ${this.offset}`, { offset: this.offset, ino });
+    if (ino < 1 || !group) throw CardsmithError.keyed('bad-input', 'ext4.inodeOutside', { ino, offset: this.offset }, { offset: this.offset, ino });
     const byte = ((ino - 1) % this.inodesPerGroup) * this.inodeSize;
     return { block: group.inodeTable + Math.floor(byte / this.blockSize), at: byte % this.blockSize };
   }

@@ -10,6 +10,7 @@
  */
 import type { ReadAt } from '../../disk/read-layout';
 import { CardsmithError } from '../../errors';
+import type { MessageKey, ParamsOf } from '../../messages';
 import type { Patch } from '../../flash/patch';
 import { crc32c } from './crc32c';
 import { entrySize } from './directory';
@@ -72,25 +73,26 @@ class Editor {
     private readonly mtime: number,
   ) {}
 
-  private fail(message: string, details: Record<string, unknown> = {}): never {
-    throw new CardsmithError('bad-input', `${message} (ext4 filesystem at byte ${this.vol.offset})`, { offset: this.vol.offset, ...details });
+  /** Every `ext4edit.*` template ends in the filesystem's byte offset, which this adds. */
+  private fail<K extends MessageKey>(key: K, params: Omit<ParamsOf<K>, 'offset'>, details: Record<string, unknown> = {}): never {
+    throw CardsmithError.keyed('bad-input', key, { ...params, offset: this.vol.offset } as unknown as ParamsOf<K>, { offset: this.vol.offset, ...details });
   }
 
   /** The extents in an inode's depth-0 root; deeper trees and block maps are refused. */
   extentsOf(inode: Uint8Array, what: string): Extent[] {
     const v = view(inode);
     const flags = v.getUint32(0x20, true);
-    if (flags & INLINE_DATA_FL) this.fail(`${what} keeps its data inline (inline_data)`, { path: what });
-    if (!(flags & EXTENTS_FL)) this.fail(`${what} uses block maps instead of extents`, { path: what });
-    if (v.getUint16(0x28, true) !== EXTENT_MAGIC) this.fail(`${what} has a damaged extent header`, { path: what });
-    if (v.getUint16(0x28 + 6, true) !== 0) this.fail(`${what} has an extent tree deeper than its inode (a large or fragmented file)`, { path: what });
+    if (flags & INLINE_DATA_FL) this.fail('ext4edit.inline', { path: what }, { path: what });
+    if (!(flags & EXTENTS_FL)) this.fail('ext4edit.blockMaps', { path: what }, { path: what });
+    if (v.getUint16(0x28, true) !== EXTENT_MAGIC) this.fail('ext4edit.extentHeader', { path: what }, { path: what });
+    if (v.getUint16(0x28 + 6, true) !== 0) this.fail('ext4edit.deepTree', { path: what }, { path: what });
     return parseLeaf(inode.subarray(0x28, 0x28 + 60), Math.min(4, v.getUint16(0x28 + 2, true)));
   }
 
   /** Every extent of a directory, walking index blocks of a deeper tree (read only). */
   private async treeExtents(node: Uint8Array, path: string, level = 0): Promise<FoundExtent[]> {
     const v = view(node);
-    if (v.getUint16(0, true) !== EXTENT_MAGIC || level > 5) this.fail(`${path} has a damaged extent tree`, { path });
+    if (v.getUint16(0, true) !== EXTENT_MAGIC || level > 5) this.fail('ext4edit.extentTree', { path }, { path });
     const entries = v.getUint16(2, true);
     const depth = v.getUint16(6, true);
     if (depth === 0) return parseLeaf(node, entries);
@@ -119,7 +121,7 @@ class Editor {
     const v = view(block);
     for (let at = 0; at + 8 <= block.length; ) {
       const recLen = v.getUint16(at + 4, true);
-      if (recLen < 8 || at + recLen > block.length) this.fail(`a directory block has a bad entry length at byte ${at}`);
+      if (recLen < 8 || at + recLen > block.length) this.fail('ext4edit.entryLength', { at });
       const nameLen = block[at + 6]!;
       yield { at, ino: v.getUint32(at, true), recLen, name: block.subarray(at + 8, at + 8 + nameLen) };
       at += recLen;
@@ -128,17 +130,17 @@ class Editor {
 
   async lookup(path: string): Promise<{ parent: Lookup; parentPath: string; name: Uint8Array; found: Lookup | null }> {
     const parts = path.split('/').filter(Boolean);
-    if (!path.startsWith('/') || parts.length === 0 || parts.some((p) => p === '.' || p === '..')) this.fail(`"${path}" is not an absolute file path`, { path });
+    if (!path.startsWith('/') || parts.length === 0 || parts.some((p) => p === '.' || p === '..')) this.fail('ext4edit.notAbsolute', { path }, { path });
     let dir: Lookup = { ino: ROOT_INO, inode: await this.vol.inode(ROOT_INO) };
     let dirPath = '/';
     for (const [i, part] of parts.entries()) {
       const name = new TextEncoder().encode(part);
-      if (name.length > 255) this.fail(`"${part}" is longer than 255 bytes`, { path });
-      if ((view(dir.inode).getUint16(0, true) & S_IFMT) !== S_IFDIR) this.fail(`"${dirPath}" is not a directory`, { path: dirPath });
+      if (name.length > 255) this.fail('ext4edit.longName', { name: part }, { path });
+      if ((view(dir.inode).getUint16(0, true) & S_IFMT) !== S_IFDIR) this.fail('ext4edit.notDir', { path: dirPath }, { path: dirPath });
       const ino = await this.findIn(dir, dirPath, name);
       const last = i === parts.length - 1;
       if (last) return { parent: dir, parentPath: dirPath, name, found: ino === 0 ? null : { ino, inode: await this.vol.inode(ino) } };
-      if (ino === 0) this.fail(`"${path}" needs the directory "/${parts.slice(0, i + 1).join('/')}", which does not exist`, { path });
+      if (ino === 0) this.fail('ext4edit.noDir', { path, dir: `/${parts.slice(0, i + 1).join('/')}` }, { path });
       dir = { ino, inode: await this.vol.inode(ino) };
       dirPath = `/${parts.slice(0, i + 1).join('/')}`;
     }
@@ -160,9 +162,9 @@ class Editor {
     const { found } = await this.lookup(path);
     if (!found) return null;
     const v = view(found.inode);
-    if ((v.getUint16(0, true) & S_IFMT) !== S_IFREG) this.fail(`"${path}" is not a regular file`, { path });
+    if ((v.getUint16(0, true) & S_IFMT) !== S_IFREG) this.fail('ext4edit.notFile', { path }, { path });
     const size = v.getUint32(0x4, true) + v.getUint32(0x6c, true) * 2 ** 32;
-    if (size > limit) this.fail(`"${path}" is ${size} bytes, more than the ${limit} Cardsmith reads`, { path });
+    if (size > limit) this.fail('ext4edit.tooLargeToRead', { path, size, limit }, { path });
     const out = new Uint8Array(size);
     const bs = this.vol.blockSize;
     for (const { logical, block } of await this.dirBlocks(found, path)) {
@@ -196,7 +198,7 @@ class Editor {
     const chosen = run.length === count ? run : free;
     if (chosen.length < count) {
       const bytes = count * this.vol.blockSize;
-      throw new CardsmithError('too-small', `The ext4 filesystem at byte ${this.vol.offset} has no room for ${what}: ${bytes} bytes needed, ${this.vol.freeBlocksTotal() * this.vol.blockSize} free`, {
+      throw CardsmithError.keyed('too-small', 'ext4.noRoom', { offset: this.vol.offset, path: what, needed: bytes, free: this.vol.freeBlocksTotal() * this.vol.blockSize }, {
         offset: this.vol.offset,
         neededBytes: bytes,
       });
@@ -211,7 +213,7 @@ class Editor {
       if (last && last.physical + last.length === physical && last.length < MAX_EXTENT_LENGTH) extents[extents.length - 1] = { ...last, length: last.length + 1 };
       else extents.push({ logical, physical, length: 1 });
     });
-    if (extents.length > 4) this.fail(`the free space is too fragmented for ${what} (it would need ${extents.length} extents, at most 4 fit in the inode)`, { path: what });
+    if (extents.length > 4) this.fail('ext4edit.fragmented', { path: what, extents: extents.length }, { path: what });
     return extents;
   }
 
@@ -243,7 +245,7 @@ class Editor {
         return ino;
       }
     }
-    throw new CardsmithError('too-small', `The ext4 filesystem at byte ${this.vol.offset} has no free inode for "${path}"`, { offset: this.vol.offset, path });
+    throw CardsmithError.keyed('too-small', 'ext4.noInode', { offset: this.vol.offset, path }, { offset: this.vol.offset, path });
   }
 
   private writeData(extents: readonly Extent[], data: Uint8Array): void {
@@ -295,8 +297,8 @@ class Editor {
 
   async replace(file: Ext4File, found: { ino: number; inode: Uint8Array }): Promise<void> {
     const inode = found.inode;
-    if ((view(inode).getUint16(0, true) & S_IFMT) !== S_IFREG) this.fail(`"${file.path}" exists and is not a regular file`, { path: file.path });
-    if (view(inode).getUint16(0x1a, true) > 1) this.fail(`"${file.path}" has hard links; replacing it would change them all`, { path: file.path });
+    if ((view(inode).getUint16(0, true) & S_IFMT) !== S_IFREG) this.fail('ext4edit.existsNotFile', { path: file.path }, { path: file.path });
+    if (view(inode).getUint16(0x1a, true) > 1) this.fail('ext4edit.hardLinks', { path: file.path }, { path: file.path });
     const old = this.extentsOf(inode, file.path);
     await this.freeBlocks(old);
     const count = Math.ceil(file.bytes.length / this.vol.blockSize);
@@ -309,7 +311,7 @@ class Editor {
 
   async create(file: Ext4File, parent: Lookup, parentPath: string, name: Uint8Array): Promise<void> {
     if (view(parent.inode).getUint32(0x20, true) & INDEX_FL) {
-      this.fail(`the directory "${parentPath}" is htree-indexed; Cardsmith adds entries only to linear directories`, { path: parentPath });
+      this.fail('ext4edit.htree', { path: parentPath }, { path: parentPath });
     }
     const goal = this.vol.groupOfInode(parent.ino);
     const ino = await this.allocateInode(goal, file.path);
@@ -350,7 +352,7 @@ class Editor {
     if (last && last.logical + last.length === logical && last.physical + last.length === grown!.physical && last.length < MAX_EXTENT_LENGTH) {
       extents[extents.length - 1] = { ...last, length: last.length + 1 };
     } else {
-      if (extents.length === 4) this.fail(`the directory "${path}" is full and its inode holds no more extents`, { path });
+      if (extents.length === 4) this.fail('ext4edit.dirFull', { path }, { path });
       extents.push({ logical, physical: grown!.physical, length: 1 });
     }
     const bytes = new Uint8Array(this.vol.blockSize);
@@ -379,7 +381,7 @@ class Editor {
     if (!this.vol.metadataCsum) return;
     const v = view(block);
     const at = block.length - DIR_TAIL;
-    if (v.getUint32(at, true) !== 0 || v.getUint16(at + 4, true) !== DIR_TAIL || block[at + 7] !== 0xde) this.fail('a directory block lacks its checksum tail');
+    if (v.getUint32(at, true) !== 0 || v.getUint16(at + 4, true) !== DIR_TAIL || block[at + 7] !== 0xde) this.fail('ext4edit.noTail', {});
     v.setUint32(at + 8, crc32c(seed, block.subarray(0, at)), true);
   }
 
@@ -396,10 +398,10 @@ class Editor {
 export async function editExt4(read: ReadAt, offset: number, files: readonly Ext4File[], mtime: number): Promise<Patch[]> {
   for (const f of files) {
     if (f.bytes.length > MAX_EDIT_BYTES) {
-      throw new CardsmithError('bad-input', `"${f.path}" is ${f.bytes.length} bytes; Cardsmith writes files of at most ${MAX_EDIT_BYTES} bytes into an existing ext4 filesystem`, { path: f.path });
+      throw CardsmithError.keyed('bad-input', 'ext4.editTooLarge', { path: f.path, size: f.bytes.length, max: MAX_EDIT_BYTES }, { path: f.path });
     }
   }
-  if (new Set(files.map((f) => f.path)).size !== files.length) throw new CardsmithError('bad-input', 'A file is given twice for the same ext4 edit', {});
+  if (new Set(files.map((f) => f.path)).size !== files.length) throw CardsmithError.keyed('bad-input', 'ext4.twice', {}, {});
   const vol = await Ext4Volume.open(read, offset);
   const editor = new Editor(vol, mtime);
   for (const file of files) {

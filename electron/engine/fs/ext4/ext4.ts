@@ -138,7 +138,7 @@ async function writeContents(plan: Ext4Plan, sink: BlockSink, contents: AsyncIte
         const logical = Math.floor(offset / BLOCK_SIZE);
         hint = findExtent(inode.extents, logical, hint);
         if (hint < 0 || offset + rest.length > file.size) {
-          throw new CardsmithError('source-corrupt', `"${inode.path}" has data outside its declared size or data map`, { path: inode.path, offset });
+          throw CardsmithError.keyed('source-corrupt', 'ext4.dataOutside', { path: inode.path }, { path: inode.path, offset });
         }
         const extent = inode.extents[hint]!;
         const extentEnd = (extent.logical + extent.length) * BLOCK_SIZE;
@@ -151,12 +151,12 @@ async function writeContents(plan: Ext4Plan, sink: BlockSink, contents: AsyncIte
       options.onProgress?.((total += chunk.data.length));
     }
     const expected = dataSegments(file).reduce((n, s) => n + s.length, 0);
-    if (bytes !== expected) throw new CardsmithError('source-corrupt', `"${inode.path}" changed while it was read`, { path: inode.path });
+    if (bytes !== expected) throw CardsmithError.keyed('source-corrupt', 'ext4.changed', { path: inode.path }, { path: inode.path });
     await stager.flush();
   }
   for (const [file, inode] of plan.fileInodes) {
     if (!seen.has(file) && inode.extents.length > 0) {
-      throw new CardsmithError('source-corrupt', `The content of "${inode.path}" never arrived`, { path: inode.path });
+      throw CardsmithError.keyed('source-corrupt', 'ext4.neverArrived', { path: inode.path }, { path: inode.path });
     }
   }
 }

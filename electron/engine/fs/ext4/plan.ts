@@ -391,7 +391,7 @@ function searchMinimal(numbered: Numbered, options: Ext4Options, headroomBlocks:
 export function planExt4(tree: FsTree, options: Ext4Options): Ext4Plan {
   const journal = options.journalBlocks;
   if (journal !== undefined && !(Number.isInteger(journal) && journal >= MIN_JOURNAL_BLOCKS && journal <= MAX_JOURNAL_BLOCKS)) {
-    throw new CardsmithError('bad-input', `An ext4 journal of ${journal} blocks is outside jbd2's ${MIN_JOURNAL_BLOCKS}…${MAX_JOURNAL_BLOCKS}`, { journalBlocks: journal });
+    throw CardsmithError.keyed('bad-input', 'ext4.journal', { blocks: journal, min: MIN_JOURNAL_BLOCKS, max: MAX_JOURNAL_BLOCKS }, { journalBlocks: journal });
   }
   const numbered = prepare(numberInodes(tree, options), tree.files);
   // Inodes: one per entry, SPARE_INODES more, and one per BYTES_PER_INODE of free space (a

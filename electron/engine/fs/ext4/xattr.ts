@@ -55,10 +55,10 @@ function encodeAll(xattrs: ReadonlyMap<string, Uint8Array>, path: string): Encod
   const encoded: Encoded[] = [];
   for (const [full, value] of xattrs) {
     const match = PREFIXES.find(([prefix]) => full.startsWith(prefix));
-    if (!match) throw new CardsmithError('bad-input', `Extended attribute "${full}" on "${path}" has no namespace ext4 knows`, { path, xattr: full });
+    if (!match) throw CardsmithError.keyed('bad-input', 'ext4.xattrNamespace', { name: full, path }, { path, xattr: full });
     const [prefix, index] = match;
     const name = Buffer.from(full.slice(prefix.length), 'utf8');
-    if (name.length > 255) throw new CardsmithError('bad-input', `Extended attribute name "${full}" on "${path}" is too long`, { path });
+    if (name.length > 255) throw CardsmithError.keyed('bad-input', 'ext4.xattrLong', { name: full, path }, { path });
     encoded.push({ index, name, value: index === 2 || index === 3 ? aclToExt4(value, path) : value });
   }
   // The kernel keeps entries ordered by index, name length, then name.

@@ -31,7 +31,7 @@ const DOTDOT = Uint8Array.from('..         ', (c) => c.charCodeAt(0));
 
 function splitPath(path: string): string[] {
   const parts = path.split('/').filter(Boolean);
-  if (parts.length === 0) throw new CardsmithError('bad-input', `"${path}" is not a file path on a FAT volume`, { path });
+  if (parts.length === 0) throw CardsmithError.keyed('bad-input', 'fat.notPath', { path }, { path });
   parts.forEach((part, i) => checkLongName(part, parts.slice(0, i + 1).join('/')));
   return parts;
 }
@@ -102,7 +102,7 @@ class Editor {
         continue;
       }
       const entry = findEntry(current.dir, part);
-      if (entry && !entry.isDir) throw new CardsmithError('bad-input', `"${path}" is a file on the FAT volume, not a directory`, { path });
+      if (entry && !entry.isDir) throw CardsmithError.keyed('bad-input', 'fat.fileNotDir', { path }, { path });
       if (entry) {
         current = await this.track(await this.vol.loadDir(path, entry.firstCluster));
         continue;
@@ -169,7 +169,7 @@ class Editor {
     const parent = await this.dirAt(parts.slice(0, -1));
     const name = parts[parts.length - 1]!;
     const existing = findEntry(parent.dir, name);
-    if (existing?.isDir) throw new CardsmithError('bad-input', `"${addition.path}" is a directory on the FAT volume`, { path: addition.path });
+    if (existing?.isDir) throw CardsmithError.keyed('bad-input', 'fat.isDir', { path: addition.path }, { path: addition.path });
     if (existing && existing.firstCluster >= 2) for (const c of this.vol.chain(existing.firstCluster, addition.path)) this.vol.set(c, 0);
     const clusters = addition.bytes.length === 0 ? [] : this.allocate(Math.ceil(addition.bytes.length / this.vol.clusterBytes), addition.path);
     this.writeData(clusters, addition.bytes);
@@ -280,7 +280,7 @@ export async function editFat(read: ReadAt, offset: number, additions: readonly 
   const seen = new Set<string>();
   for (const a of additions) {
     const key = splitPath(a.path).join('/').toUpperCase();
-    if (seen.has(key)) throw new CardsmithError('bad-input', `"${a.path}" is given twice (FAT ignores case)`, { path: a.path });
+    if (seen.has(key)) throw CardsmithError.keyed('bad-input', 'fat.twice', { path: a.path }, { path: a.path });
     seen.add(key);
   }
   const { needed, reclaimed } = await clustersNeeded(vol, additions);

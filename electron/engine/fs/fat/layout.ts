@@ -116,7 +116,7 @@ export function chooseGeometry(sizeBytes: number, type: FatType = sizeBytes < 51
   // With one-sector clusters a volume has about as many clusters as sectors: far below the
   // minimum it is too small, otherwise too large for the type (FAT16 ends near 4 GiB).
   const tooSmall = totalSectors < 2 * (type === 'fat16' ? FAT16_MIN_CLUSTERS : FAT16_MAX_CLUSTERS + 1);
-  throw new CardsmithError(tooSmall ? 'too-small' : 'bad-input', `${sizeBytes} bytes cannot hold a valid ${type.toUpperCase()} volume`, { sizeBytes, type });
+  throw CardsmithError.keyed(tooSmall ? 'too-small' : 'bad-input', 'fat.noValidVolume', { size: sizeBytes, type: type.toUpperCase() }, { sizeBytes, type });
 }
 
 interface Walked {

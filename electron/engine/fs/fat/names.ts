@@ -99,7 +99,7 @@ export function assignNames(names: readonly string[], existing: ReadonlySet<stri
         return { short: ascii(candidate), long: name };
       }
     }
-    throw new CardsmithError('bad-input', `Too many similar names in one FAT directory (near "${name}")`);
+    throw CardsmithError.keyed('bad-input', 'fat.similarNames', { name });
   });
 }
 

@@ -21,7 +21,7 @@ export interface FatWriteReport {
 export function labelBytes(label: string | undefined): Uint8Array {
   const text = (label ?? 'NO NAME').toUpperCase();
   if (text.length > 11 || !/^[A-Z0-9 !#$%&'()\-@^_`{}~]*$/.test(text)) {
-    throw new CardsmithError('bad-input', `FAT label "${label}" must be at most 11 letters, digits or simple punctuation`);
+    throw CardsmithError.keyed('bad-input', 'fat.label', { label: label ?? '' });
   }
   return Uint8Array.from(text.padEnd(11, ' '), (c) => c.charCodeAt(0));
 }
@@ -179,7 +179,7 @@ export async function writeFat(plan: FatPlan, sink: BlockSink, onBytes?: (done: 
     };
     for await (const chunk of f.node.content()) {
       if (offset + pendingBytes + chunk.length > f.node.size) {
-        throw new CardsmithError('source-corrupt', `"${f.path}" is longer than the ${f.node.size} bytes planned for it`, { path: f.path, expected: f.node.size });
+        throw CardsmithError.keyed('source-corrupt', 'fat.longer', { path: f.path, size: f.node.size }, { path: f.path, expected: f.node.size });
       }
       pending.push(chunk);
       pendingBytes += chunk.length;
@@ -187,7 +187,7 @@ export async function writeFat(plan: FatPlan, sink: BlockSink, onBytes?: (done: 
     }
     await flush();
     if (offset !== f.node.size) {
-      throw new CardsmithError('source-corrupt', `"${f.path}" ended after ${offset} of the ${f.node.size} bytes planned for it`, { path: f.path, expected: f.node.size, got: offset });
+      throw CardsmithError.keyed('source-corrupt', 'fat.shorter', { path: f.path, got: offset, size: f.node.size }, { path: f.path, expected: f.node.size, got: offset });
     }
   }
   return {
