@@ -326,17 +326,22 @@ export type WorkerCommand = z.infer<typeof WorkerCommandSchema>;
  * What the elevated part hands the unprivileged card job beside the open card (its descriptor is
  * inherited as `fd`): the drive it validated, by number, and how the descriptor was opened.
  */
-export const CardGrantSchema = z.object({
-  fd: z.number().int().min(3).max(1024),
+/** What the elevated part says of a card it opened and validated, however it passes it on. */
+const OpenedCardFields = {
   device: z.string().min(1).max(4096),
-  /** "major:minor" of the whole disk the descriptor refers to. */
-  key: z.string().regex(/^\d+:\d+$/),
   sizeBytes: z.number().int().positive(),
   description: z.string().max(4096),
   warnings: z.array(z.string().max(4096)).max(32),
   writable: z.boolean(),
   direct: z.boolean(),
   blockSize: z.number().int().positive(),
+};
+
+export const CardGrantSchema = z.object({
+  fd: z.number().int().min(3).max(1024),
+  /** "major:minor" of the whole disk the descriptor refers to. */
+  key: z.string().regex(/^\d+:\d+$/),
+  ...OpenedCardFields,
 });
 export type CardGrant = z.infer<typeof CardGrantSchema>;
 
@@ -349,15 +354,9 @@ export const ServedCardSchema = z.object({
   state: z.literal('served'),
   /** The session every frame of this card carries, as 16 hex digits. */
   session: z.string().regex(/^[0-9a-f]{16}$/),
-  device: z.string().min(1).max(4096),
   /** "major:minor" on Linux, else the device path. */
   key: z.string().min(1).max(4096),
-  sizeBytes: z.number().int().positive(),
-  description: z.string().max(4096),
-  warnings: z.array(z.string().max(4096)).max(32),
-  writable: z.boolean(),
-  direct: z.boolean(),
-  blockSize: z.number().int().positive(),
+  ...OpenedCardFields,
 });
 export type ServedCardLine = z.infer<typeof ServedCardSchema>;
 
