@@ -21,6 +21,8 @@ export interface CardsmithClient {
   /** The local path of a dropped File, or null when it has none (or no engine is connected). */
   pathForFile(file: File): string | null;
   newJobId(prefix: string): string;
+  /** The OS the engine runs on (`process.platform`), '' when no engine is connected. */
+  readonly platform: string;
 }
 
 export { isErrorCause };
@@ -77,6 +79,7 @@ const DISCONNECTED: ErrorInfo = { ...appError('internal', 'error.app.disconnecte
 export function createClient(api: CardsmithApi | undefined): CardsmithClient {
   let counter = 0;
   return {
+    platform: api?.platform ?? '',
     async run<O extends Op>(request: RequestFor<O>, onEvent?: (event: JobEvent) => void, job?: string) {
       if (!api) return { ok: false, error: DISCONNECTED } as const;
       try {

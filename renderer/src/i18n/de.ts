@@ -377,6 +377,7 @@ export const de: Readonly<Record<MessageKey, string>> = {
   'many.toggle': 'Mehrere Karten auf einmal',
   'many.blocked.build': 'Mehrere Karten brauchen ein fertiges Abbild: ein Rootfs wird für je eine Karte gebaut.',
   'many.blocked.customise': 'Mehrere Karten bekommen das Abbild unverändert: Anpassungen werden für je eine Karte geschrieben.',
+  'many.blocked.platform': 'Auf diesem System beschreibt Cardsmith eine Karte pro Auftrag: Beschreiben Sie die Karten nacheinander.',
   'many.large': 'Großes Laufwerk: bitte einzeln schreiben.',
   'many.chosen.one': '{count} Karte gewählt',
   'many.chosen.other': '{count} Karten gewählt',

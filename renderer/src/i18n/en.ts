@@ -376,6 +376,7 @@ export const en = {
   'many.toggle': 'Several cards at once',
   'many.blocked.build': 'Several cards take a finished image: a rootfs is built for one card at a time.',
   'many.blocked.customise': 'Several cards take the image as it is: customisation is written for one card at a time.',
+  'many.blocked.platform': 'On this system the writer takes one card per job: flash the cards one after another.',
   'many.large': 'Large drive: flash it on its own.',
   'many.chosen.one': '{count} card chosen',
   'many.chosen.other': '{count} cards chosen',

@@ -366,6 +366,7 @@ export const fr: Readonly<Record<MessageKey, string>> = {
   'many.toggle': 'Plusieurs cartes à la fois',
   'many.blocked.build': 'Plusieurs cartes demandent une image finie : un rootfs se construit pour une seule carte à la fois.',
   'many.blocked.customise': 'Plusieurs cartes reçoivent l’image telle quelle : la personnalisation s’écrit pour une seule carte à la fois.',
+  'many.blocked.platform': 'Sur ce système, Cardsmith écrit une carte par tâche : écrivez les cartes l’une après l’autre.',
   'many.large': 'Grand disque : écrivez-le seul.',
   'many.chosen.one': '{count} carte choisie',
   'many.chosen.other': '{count} cartes choisies',

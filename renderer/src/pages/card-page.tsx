@@ -25,7 +25,7 @@ export function CardPage(): ReactNode {
   const showAll = useApp((s) => s.showAllDrives);
   const chosen = useApp((s) => s.flow.drive);
   const cards = useApp((s) => s.flow.cards);
-  const severalWhy = useApp((s) => severalBlock(s.flow));
+  const severalWhy = useApp((s) => (s.oneCardPerJob ? 'platform' : severalBlock(s.flow)));
   const [several, setSeveral] = useState(cards.length > 0);
   const many = several && severalWhy === null;
   const isChosen = (drive: Drive): boolean => (cards.length > 0 ? cards.some((d) => d.device === drive.device) : chosen?.device === drive.device);
@@ -95,7 +95,7 @@ export function CardPage(): ReactNode {
         </label>
         {severalWhy ? (
           <span id="several-why" className="muted">
-            {t(severalWhy === 'build' ? 'many.blocked.build' : 'many.blocked.customise')}
+            {t(`many.blocked.${severalWhy}`)}
           </span>
         ) : null}
         {many ? <span className="muted">{t(pluralKey(language, chosenCount, 'many.chosen.one', 'many.chosen.other'), { count: chosenCount })}</span> : null}

@@ -60,6 +60,12 @@ export interface AppData {
   readonly many: readonly ManyCard[] | null;
   readonly manyResult: readonly CardOutcome[] | null;
   readonly station: StationState;
+  /**
+   * The elevated part writes one card per job here: on Windows it serves a card's bytes to the app
+   * instead of handing it over (docs/security.md), one card per session, so several cards at once
+   * are not offered.
+   */
+  readonly oneCardPerJob: boolean;
 }
 
 export interface AppActions {
@@ -119,7 +125,7 @@ export interface StoreDeps {
   readonly notify?: (title: string, body: string) => void;
 }
 
-export function initialData(settings: Settings = DEFAULT_SETTINGS, systemLanguages: readonly string[] = []): AppData {
+export function initialData(settings: Settings = DEFAULT_SETTINGS, systemLanguages: readonly string[] = [], platform = ''): AppData {
   return {
     flow: flow.INITIAL_FLOW,
     settings,
@@ -144,6 +150,7 @@ export function initialData(settings: Settings = DEFAULT_SETTINGS, systemLanguag
     many: null,
     manyResult: null,
     station: IDLE_STATION,
+    oneCardPerJob: platform === 'win32',
   };
 }
 
@@ -460,7 +467,7 @@ export function createAppStore(deps: StoreDeps): AppStore {
       pathForDroppedFile: (file) => client.pathForFile(file),
     };
 
-    return { ...initialData(settings, deps.systemLanguages), actions };
+    return { ...initialData(settings, deps.systemLanguages, deps.client.platform), actions };
   });
 }
 

@@ -109,6 +109,23 @@ describe('several cards at once', { timeout: 30_000 }, () => {
   });
 });
 
+describe('several cards where the writer takes one card per job', { timeout: 30_000 }, () => {
+  it('keeps the toggle off on Windows and says why', async () => {
+    const api = fakeApi({
+      listBoards: async () => ({ boards: [board()] }),
+      catalog: async () => ({ entries: [], problems: [] }),
+      inspect: async () => image,
+      listDrives: async () => ({ drives: [SDB, SDC] }),
+    });
+    api.platform = 'win32';
+    mountApp(api);
+    await toCardStep(api);
+    const toggle = screen.getByRole('checkbox', { name: 'Several cards at once' }) as HTMLInputElement;
+    expect(toggle.disabled).toBe(true);
+    expect(screen.getByText(/the writer takes one card per job/)).toBeTruthy();
+  });
+});
+
 describe('Station page', { timeout: 30_000 }, () => {
   it('lists the untouched drives, a row per card taken, the refused ones with why, and saves the report', async () => {
     const reader = (path: string) => ({ vendor: 'Generic', model: 'STORAGE DEVICE', serial: '0819', path });
