@@ -40,9 +40,10 @@ interface Station {
   stderr(): string;
 }
 
-/** The installed station as `sudo` starts it for nobody, with --json; cards only from `cardsDir`. */
-function station(source: string, cardsDir: string, options: { cwd: string; env: Record<string, string> }): Station {
-  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', CARDSMITH_PUBLIC_CATALOGS: '0', SUDO_UID: String(NOBODY), SUDO_GID: String(NOBODY), SUDO_USER: 'nobody', ...options.env };
+/** The installed station as `sudo` starts it for nobody (`asUser: false`: a root login), with --json; cards only from `cardsDir`. */
+function station(source: string, cardsDir: string, options: { cwd: string; env: Record<string, string>; asUser?: boolean }): Station {
+  const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', CARDSMITH_PUBLIC_CATALOGS: '0', ...options.env };
+  if (options.asUser !== false) Object.assign(env, { SUDO_UID: String(NOBODY), SUDO_GID: String(NOBODY), SUDO_USER: 'nobody' });
   const args = [installed.cli, 'station', source, '--allow-loop', '--yes', '--json', '--count', '1', '--reader', cardsDir];
   const child = spawn(installed.node, args, { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: Station['lines'] = [];
@@ -129,6 +130,11 @@ describeWith(['root', 'tool:setpriv', 'tool:losetup'], 'the station under sudo r
       const end = run.lines.find((line) => line.kind === 'end') as Extract<StationEvent, { kind: 'end' }> | undefined;
       expect(end?.rows).toMatchObject([{ device: attached, result: 'ok', bytesWritten: imageBytes.length, error: null }]);
       expect(sha256(readFileSync(attached).subarray(0, imageBytes.length))).toBe(sha256(imageBytes));
+      // The person sees the same slot events and tally as from an in-process station.
+      const states = run.lines.filter((line) => line.kind === 'slot').map((line) => line.state);
+      expect(states).toContain('verifying');
+      expect(states.at(-1)).toBe('done');
+      expect(run.lines.filter((line) => line.kind === 'tally').at(-1)).toMatchObject({ ok: 1, failed: 0, running: 0 });
     } finally {
       if (run.child.exitCode === null) run.child.kill('SIGKILL');
       if (attached) detachLoop(attached);
@@ -170,5 +176,20 @@ describeWith(['root', 'tool:setpriv', 'tool:losetup'], 'the station under sudo r
     expect(run.lines.find((line) => line.kind === 'start')).toMatchObject({ imageSha256: sha256(imageBytes) });
     expect(readdirSync(join(cache, 'objects'))).toContain(sha256(imageBytes));
     expect(ownedByOthers(cache, NOBODY)).toEqual([]);
+  }, 60_000);
+
+  it('without an invoking user (a root login) runs in its own process, and says so once', async () => {
+    const image = join(scene.rootDir, 'root-station.img');
+    writeFileSync(image, imageBytes, { mode: 0o600 });
+    const run = station(image, cardsDir('root'), { cwd: scene.rootDir, asUser: false, env: { CARDSMITH_CACHE: join(scene.rootDir, 'root-cache') } });
+    try {
+      await run.waitFor((line) => line.kind === 'start');
+      run.child.kill('SIGINT');
+      expect(await run.exited(), run.stderr()).toBe(0);
+    } finally {
+      if (run.child.exitCode === null) run.child.kill('SIGKILL');
+    }
+    expect(run.stderr().split('no invoking user')).toHaveLength(2);
+    expect(run.lines.find((line) => line.kind === 'start')).toMatchObject({ imageSha256: sha256(imageBytes) });
   }, 60_000);
 });
