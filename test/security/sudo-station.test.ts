@@ -41,10 +41,10 @@ interface Station {
 }
 
 /** The installed station as `sudo` starts it for nobody (`asUser: false`: a root login), with --json; cards only from `cardsDir`. */
-function station(source: string, cardsDir: string, options: { cwd: string; env: Record<string, string>; asUser?: boolean }): Station {
+function station(source: string, cardsDir: string, options: { cwd: string; env: Record<string, string>; asUser?: boolean; extra?: readonly string[] }): Station {
   const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', CARDSMITH_PUBLIC_CATALOGS: '0', ...options.env };
   if (options.asUser !== false) Object.assign(env, { SUDO_UID: String(NOBODY), SUDO_GID: String(NOBODY), SUDO_USER: 'nobody' });
-  const args = [installed.cli, 'station', source, '--allow-loop', '--yes', '--json', '--count', '1', '--reader', cardsDir];
+  const args = [installed.cli, 'station', source, '--allow-loop', '--yes', '--json', '--count', '1', '--reader', cardsDir, ...(options.extra ?? [])];
   const child = spawn(installed.node, args, { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: Station['lines'] = [];
   const waiters: { test: (line: Station['lines'][number]) => boolean; resolve: (line: Station['lines'][number]) => void }[] = [];
@@ -116,10 +116,10 @@ afterAll(async () => {
 });
 
 describeWith(['root', 'tool:setpriv', 'tool:losetup'], 'the station under sudo runs its jobs as the invoking user', () => {
-  it('flashes a card attached while it runs; the card job’s log is the user’s', async () => {
+  it('flashes a card attached while it runs; the card job’s log and the report are the user’s', async () => {
     const cards = cardsDir('flash');
     let attached: string | undefined;
-    const run = station('card.img', cards, { cwd: scene.attackerDir, env: { CARDSMITH_CACHE: 'station-cache' } });
+    const run = station('card.img', cards, { cwd: scene.attackerDir, env: { CARDSMITH_CACHE: 'station-cache' }, extra: ['--report', 'station.csv'] });
     try {
       const start = await run.waitFor((line) => line.kind === 'start');
       expect(start).toMatchObject({ source: join(scene.attackerDir, 'card.img'), imageSha256: sha256(imageBytes) });
@@ -142,6 +142,9 @@ describeWith(['root', 'tool:setpriv', 'tool:losetup'], 'the station under sudo r
     const logs = join(scene.attackerDir, 'station-cache', 'logs');
     expect(readdirSync(logs).length).toBeGreaterThan(0);
     expect(ownedByOthers(join(scene.attackerDir, 'station-cache'), NOBODY)).toEqual([]);
+    const report = join(scene.attackerDir, 'station.csv');
+    expect(statSync(report).uid).toBe(NOBODY);
+    expect(readFileSync(report, 'utf8')).toContain(`,${sha256(imageBytes)},${imageBytes.length},ok,`);
   }, 120_000);
 
   it('cannot read for the user an image only root can: it fails with permission naming the file, nothing written', async () => {
@@ -160,6 +163,20 @@ describeWith(['root', 'tool:setpriv', 'tool:losetup'], 'the station under sudo r
     expect(failure.error.hint).toMatch(/runs as nobody \(uid 65534\)/);
     expect(JSON.stringify(run.lines)).not.toContain(scene.secretBytes.subarray(0, 16).toString('hex'));
     expect(snapshot(scene.rootDir)).toBe(rootBefore);
+  }, 60_000);
+
+  it('writes no report where only root could: a report in a root-owned folder fails with permission naming it', async () => {
+    const report = join(scene.rootDir, 'root-report.csv');
+    const run = station('card.img', cardsDir('report'), { cwd: scene.attackerDir, env: { CARDSMITH_CACHE: 'report-cache' }, extra: ['--report', report] });
+    try {
+      await run.waitFor((line) => line.kind === 'start');
+      run.child.kill('SIGINT'); // no card: the station stops and writes its (empty) report
+      expect(await run.exited(), run.stderr()).toBe(1);
+    } finally {
+      if (run.child.exitCode === null) run.child.kill('SIGKILL');
+    }
+    expect(run.lines.at(-1)).toMatchObject({ type: 'error', error: { cause: 'permission', details: { path: report } } });
+    expect(readdirSync(scene.rootDir).filter((name) => name.includes('root-report'))).toEqual([]);
   }, 60_000);
 
   it('downloads the source from 127.0.0.1 into the user’s cache: nothing in it is root’s', async () => {

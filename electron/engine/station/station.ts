@@ -37,11 +37,14 @@ type RequestOf<O extends RequestInput['op']> = Extract<RequestInput, { op: O }>;
 export interface StationJobs {
   fetch(request: RequestOf<'fetch'>, emit: (event: JobEvent) => void, signal: AbortSignal): Promise<ResultOf<'fetch'> | undefined>;
   flash(request: RequestOf<'flash'>, emit: (event: JobEvent) => void, signal: AbortSignal): Promise<unknown>;
+  /** Writes one report file (all of it or nothing under its name). */
+  writeReport(path: string, rows: readonly StationRow[]): Promise<void>;
 }
 
 const inProcess: StationJobs = {
   fetch: (request, emit, signal) => runRequest<'fetch'>(request, emit, signal),
   flash: (request, emit, signal) => runRequest<'flash'>(request, emit, signal),
+  writeReport: async (path, rows) => writeReportAtomically(path, rows),
 };
 
 /**
@@ -150,7 +153,7 @@ export async function runStation(options: StationOptions, emit: (event: StationE
     }
   }
   while (jobs.size > 0) await Promise.all([...jobs]);
-  for (const report of options.reports) writeReportAtomically(report, rows);
+  for (const report of options.reports) await run.writeReport(report, rows);
   emit({ type: 'station', kind: 'end', rows, reports: [...options.reports] });
   return rows;
 }
