@@ -19,7 +19,12 @@ export const ROOT_LOGIN_NOTE = 'Running as root with no invoking user (SUDO_UID 
 
 /** Where a request runs: in this process, or as the user who ran sudo/pkexec (throws on a bad SUDO_UID). */
 export function cardRoute(request: Request, env: NodeJS.ProcessEnv = process.env, uid: number | undefined = process.getuid?.()): CardRoute {
-  if (uid !== 0 || cardsOf(request).length === 0) return { kind: 'in-process' };
+  return cardsOf(request).length === 0 ? { kind: 'in-process' } : userRoute(env, uid);
+}
+
+/** Whether this process runs as root for someone else (sudo/pkexec): then its jobs run as that user. */
+export function userRoute(env: NodeJS.ProcessEnv = process.env, uid: number | undefined = process.getuid?.()): CardRoute {
+  if (uid !== 0) return { kind: 'in-process' };
   if (invokingUid(env, 0) === 0) return { kind: 'in-process', note: ROOT_LOGIN_NOTE };
   return { kind: 'as-user', user: invokingUser(env) };
 }
@@ -64,6 +69,8 @@ export function withAbsolutePaths(request: Request, cwd: string): Request {
       return { ...request, source: imageRef(request.source, cwd), bmap: optionalPath(request.bmap, cwd), loaderFrom: loaderRef(request.loaderFrom, cwd) };
     case 'verify':
       return { ...request, source: imageRef(request.source, cwd), loaderFrom: loaderRef(request.loaderFrom, cwd) };
+    case 'fetch':
+      return { ...request, source: imageRef(request.source, cwd), output: optionalPath(request.output, cwd) };
     case 'installLoader':
       return { ...request, from: loaderRef(request.from, cwd) };
     default:

@@ -1,10 +1,12 @@
 import type { StationEvent } from '../engine/api';
-import { toErrorInfo } from '../engine/errors';
+import { toErrorInfo, type ErrorInfo } from '../engine/errors';
 import { parseSize, type StationFilter } from '../engine/station/filter';
-import { runStation } from '../engine/station/station';
+import { runStation, type StationJobs } from '../engine/station/station';
+import { userRoute } from './as-user';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, type Command, type CommandIO } from './command';
 import { confirm } from './flash';
 import { formatBytes, formatError } from './render';
+import { stationJobsAs } from './station-as-user';
 
 function countFrom(value: unknown): number | undefined {
   if (value === undefined) return undefined;
@@ -54,6 +56,12 @@ function printer(io: CommandIO): (event: StationEvent) => void {
   };
 }
 
+function fail(info: ErrorInfo, io: CommandIO): number {
+  if (io.json) io.out(`${JSON.stringify({ type: 'error', error: info })}\n`);
+  else io.err(`${formatError(info)}\n`);
+  return info.cause === 'bad-input' ? EXIT_USAGE : EXIT_FAILED;
+}
+
 export const stationCommand: Command = {
   name: 'station',
   summary: 'Flash and verify every card inserted while it runs (a flashing station), with a report',
@@ -89,6 +97,15 @@ export const stationCommand: Command = {
         return EXIT_USAGE;
       }
     }
+    let jobs: StationJobs | undefined;
+    try {
+      // Under sudo/pkexec the fetch and every card's job run as the invoking user (station-as-user.ts).
+      const route = userRoute();
+      if (route.kind === 'as-user') jobs = stationJobsAs(route.user, process.cwd());
+      else if (route.note) io.err(`station: ${route.note}\n`);
+    } catch (error) {
+      return fail(toErrorInfo(error), io);
+    }
     const controller = new AbortController();
     const onSigint = (): void => controller.abort();
     process.once('SIGINT', onSigint);
@@ -101,16 +118,14 @@ export const stationCommand: Command = {
           reports: Array.isArray(values.report) ? values.report.filter((r): r is string => typeof r === 'string') : [],
           filter,
           allowLoop: values['allow-loop'] === true,
+          jobs,
         },
         printer(io),
         controller.signal,
       );
       return rows.every((row) => row.result === 'ok') ? EXIT_OK : EXIT_FAILED;
     } catch (error) {
-      const info = toErrorInfo(error);
-      if (io.json) io.out(`${JSON.stringify({ type: 'error', error: info })}\n`);
-      else io.err(`${formatError(info)}\n`);
-      return info.cause === 'bad-input' ? EXIT_USAGE : EXIT_FAILED;
+      return fail(toErrorInfo(error), io);
     } finally {
       process.off('SIGINT', onSigint);
     }

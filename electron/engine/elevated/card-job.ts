@@ -38,8 +38,26 @@ function failure(message: string, details?: Record<string, unknown>): JobEvent {
   return { type: 'error', error };
 }
 
+/** A Cardsmith command run as the invoking user, its contract events relayed from its stdout. */
+export interface UserJobStart {
+  /** The command and its arguments after the entry (`card-job`, or `fetch --json -- <source>`). */
+  readonly args: readonly string[];
+  /** Written to the job's stdin, which is then closed. */
+  readonly input: string;
+  /** Descriptors handed to the job as 3, 4, … */
+  readonly fds: readonly number[];
+  readonly user: InvokingUser;
+  readonly entry: readonly string[];
+  readonly env?: NodeJS.ProcessEnv;
+}
+
 export function startCardJob(start: CardJobStart, onEvent: (event: JobEvent) => void): RunningCardJob {
-  const child = spawn(process.execPath, [...start.entry, 'card-job'], {
+  const input = `${JSON.stringify({ request: start.request, grants: start.grants })}\n`;
+  return startUserJob({ args: ['card-job'], input, fds: start.fds, user: start.user, entry: start.entry, env: start.env }, onEvent);
+}
+
+export function startUserJob(start: UserJobStart, onEvent: (event: JobEvent) => void): RunningCardJob {
+  const child = spawn(process.execPath, [...start.entry, ...start.args], {
     uid: start.user.uid,
     gid: start.user.gid,
     cwd: '/',
@@ -74,7 +92,7 @@ export function startCardJob(start: CardJobStart, onEvent: (event: JobEvent) => 
     for (const line of splitter.push(chunk)) receive(line);
   });
   stdin.on('error', () => undefined);
-  stdin.end(`${JSON.stringify({ request: start.request, grants: start.grants })}\n`);
+  stdin.end(start.input);
   const ended = new Promise<JobEvent>((resolve) => {
     let spawnError: Error | null = null;
     child.once('error', (error) => (spawnError = error));

@@ -7,7 +7,7 @@
  */
 import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { JobEvent, StationEvent, StationRow } from '../api';
+import type { JobEvent, RequestInput, ResultOf, StationEvent, StationRow } from '../api';
 import type { Drive } from '../drives/model';
 import { scanDrives } from '../drives/scan';
 import { CardsmithError, type ErrorInfo } from '../errors';
@@ -27,15 +27,33 @@ export interface StationOptions {
   readonly filter: StationFilter;
   readonly allowLoop: boolean;
   readonly intervalMs?: number;
+  /** Who runs the fetch and each card's flash (default: this process; under sudo, the user). */
+  readonly jobs?: StationJobs;
 }
+
+type RequestOf<O extends RequestInput['op']> = Extract<RequestInput, { op: O }>;
+
+/** Runs one request, emitting its events (the last one its result or error). */
+export interface StationJobs {
+  fetch(request: RequestOf<'fetch'>, emit: (event: JobEvent) => void, signal: AbortSignal): Promise<ResultOf<'fetch'> | undefined>;
+  flash(request: RequestOf<'flash'>, emit: (event: JobEvent) => void, signal: AbortSignal): Promise<unknown>;
+  /** Writes one report file (all of it or nothing under its name). */
+  writeReport(path: string, rows: readonly StationRow[]): Promise<void>;
+}
+
+const inProcess: StationJobs = {
+  fetch: (request, emit, signal) => runRequest<'fetch'>(request, emit, signal),
+  flash: (request, emit, signal) => runRequest<'flash'>(request, emit, signal),
+  writeReport: async (path, rows) => writeReportAtomically(path, rows),
+};
 
 /**
  * The file every card is flashed from and its sha256, from the `fetch` operation (the app's
  * Station asks it the same): a local image is hashed where it is, anything else fetched once.
  */
-async function resolveSource(source: string, signal: AbortSignal): Promise<{ path: string; sha256: string }> {
+async function resolveSource(source: string, jobs: StationJobs, signal: AbortSignal): Promise<{ path: string; sha256: string }> {
   let failure: ErrorInfo | undefined;
-  const fetched = await runRequest<'fetch'>(
+  const fetched = await jobs.fetch(
     { op: 'fetch', source: existsSync(source) ? resolve(source) : source },
     (event) => {
       if (event.type === 'error') failure = event.error;
@@ -44,7 +62,7 @@ async function resolveSource(source: string, signal: AbortSignal): Promise<{ pat
   );
   if (!fetched) {
     throw failure
-      ? CardsmithError.fromInfo({ ...failure, cause: 'bad-input' }, undefined, { notes: [message('station.fetchFailed', { source })] })
+      ? CardsmithError.fromInfo({ ...failure, cause: failure.cause === 'permission' ? 'permission' : 'bad-input' }, undefined, { notes: [message('station.fetchFailed', { source })] })
       : CardsmithError.keyed('bad-input', 'station.fetchNoResult', { source });
   }
   return { path: fetched.path, sha256: fetched.sha256 };
@@ -70,7 +88,8 @@ const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
 
 export async function runStation(options: StationOptions, emit: (event: StationEvent) => void, signal: AbortSignal): Promise<StationRow[]> {
   for (const report of options.reports) renderReport(report, []); // a bad report name fails before any card
-  const image = await resolveSource(options.source, signal);
+  const run = options.jobs ?? inProcess;
+  const image = await resolveSource(options.source, run, signal);
   const scan = (): Promise<Drive[]> => scanDrives({ all: true, allowLoop: options.allowLoop, sourcePath: image.path });
   let occupied = arrivals(new Set(), await scan()).occupied;
   emit({ type: 'station', kind: 'start', source: image.path, imageSha256: image.sha256, untouched: [...occupied] });
@@ -92,7 +111,7 @@ export async function runStation(options: StationOptions, emit: (event: StationE
       slots[index] = next;
       emit(slotEvent(next));
     };
-    await runRequest<'flash'>(
+    await run.flash(
       // A loop device has nothing to eject; a real reader's card is ejected so it can be pulled.
       { op: 'flash', source: image.path, device: drive.device, board: options.board, verify: true, eject: drive.readerKind !== 'loop', allowLoop: options.allowLoop },
       onEvent,
@@ -134,7 +153,7 @@ export async function runStation(options: StationOptions, emit: (event: StationE
     }
   }
   while (jobs.size > 0) await Promise.all([...jobs]);
-  for (const report of options.reports) writeReportAtomically(report, rows);
+  for (const report of options.reports) await run.writeReport(report, rows);
   emit({ type: 'station', kind: 'end', rows, reports: [...options.reports] });
   return rows;
 }
