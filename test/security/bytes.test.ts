@@ -7,7 +7,6 @@
  * as after a cancelled flash, and the worker still serves the next session.
  */
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { closeSync, constants, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
@@ -19,7 +18,7 @@ import { withLoopDevice, type LoopDevice } from '../helpers/loop';
 import { describeWith } from '../helpers/needs';
 import { installForAnyUser, type Installed } from '../helpers/worker-process';
 import { BytesWorker, WORKER_ARGS } from './bytes-worker';
-import { asNobody, NOBODY, stage, type Stage } from './hostile';
+import { asNobody, NOBODY, pattern, sha256, stage, type Stage } from './hostile';
 
 const MiB = 1 << 20;
 const CARD = 16 * MiB;
@@ -28,14 +27,6 @@ let scene: Stage;
 let image: Buffer;
 let imagePath: string;
 let clientJs: string;
-
-const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
-
-function pattern(size: number, seed: number): Buffer {
-  const out = Buffer.alloc(size);
-  for (let i = 0; i < size; i += 32) createHash('sha256').update(`${seed}:${i}`).digest().copy(out, i);
-  return out;
-}
 
 beforeAll(async () => {
   installed = installForAnyUser();

@@ -4,7 +4,6 @@
  * running as that user (`nobody` here). Each attack must have no effect: the victim file, the
  * root-only secret and the refused devices stay exactly as they were.
  */
-import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,7 +14,7 @@ import { rescanPartitions, withLoopDevice } from '../helpers/loop';
 import { describeWith } from '../helpers/needs';
 import { installForAnyUser, WorkerProcess, type Installed } from '../helpers/worker-process';
 import { startTestServer, type TestServer } from '../integration/sources/test-server';
-import { asNobody, NOBODY, snapshot, spawnAsNobody, stage, type Stage } from './hostile';
+import { asNobody, NOBODY, pattern, sha256, snapshot, spawnAsNobody, stage, type Stage } from './hostile';
 
 const MiB = 1 << 20;
 let installed: Installed;
@@ -23,14 +22,6 @@ let scene: Stage;
 let image: string;
 let imageBytes: Buffer;
 let server: TestServer;
-
-const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
-
-function pattern(size: number, seed: number): Buffer {
-  const out = Buffer.alloc(size);
-  for (let i = 0; i < size; i += 32) createHash('sha256').update(`${seed}:${i}`).digest().copy(out, i);
-  return out;
-}
 
 /** The worker as pkexec starts it for `uid` (nobody unless a test says otherwise). */
 function elevated(options: { uid?: number; logDir?: boolean } = {}): WorkerProcess {

@@ -6,12 +6,39 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NOBODY } from '../helpers/worker-process';
 
 export { NOBODY };
+
+export const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+
+/** `size` bytes no two tests share by accident: sha256 of the seed and offset, repeated. */
+export function pattern(size: number, seed: number): Buffer {
+  const out = Buffer.alloc(size);
+  for (let i = 0; i < size; i += 32) createHash('sha256').update(`${seed}:${i}`).digest().copy(out, i);
+  return out;
+}
+
+/** Every file and folder under `dir` with an owner other than `uid`. */
+export function ownedByOthers(dir: string, uid: number): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (statSync(path).uid !== uid) out.push(path);
+    if (entry.isDirectory()) out.push(...ownedByOthers(path, uid));
+  }
+  return out;
+}
+
+/** The environment `sudo` gives the CLI for nobody (`asUser: false`: a real root login, no invoking user). */
+export function sudoEnvironment(asUser: boolean, extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', CARDSMITH_PUBLIC_CATALOGS: '0', ...extra };
+  if (asUser) Object.assign(env, { SUDO_UID: String(NOBODY), SUDO_GID: String(NOBODY), SUDO_USER: 'nobody' });
+  return env;
+}
 
 const SETPRIV = ['--reuid', String(NOBODY), '--regid', String(NOBODY), '--clear-groups'];
 

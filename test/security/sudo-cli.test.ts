@@ -5,7 +5,6 @@
  * an invoking user (a real root login) the CLI still runs the job in its own process.
  */
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -14,7 +13,7 @@ import { withLoopDevice } from '../helpers/loop';
 import { describeWith } from '../helpers/needs';
 import { installForAnyUser, type Installed } from '../helpers/worker-process';
 import { startTestServer, type TestServer } from '../integration/sources/test-server';
-import { asNobody, NOBODY, snapshot, stage, type Stage } from './hostile';
+import { asNobody, NOBODY, ownedByOthers, pattern, sha256, snapshot, stage, type Stage, sudoEnvironment } from './hostile';
 
 const MiB = 1 << 20;
 let installed: Installed;
@@ -22,14 +21,7 @@ let scene: Stage;
 let server: TestServer;
 let imageBytes: Buffer;
 
-const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 const cardHead = (device: string, bytes: number): Buffer => readFileSync(device).subarray(0, bytes);
-
-function pattern(size: number, seed: number): Buffer {
-  const out = Buffer.alloc(size);
-  for (let i = 0; i < size; i += 32) createHash('sha256').update(`${seed}:${i}`).digest().copy(out, i);
-  return out;
-}
 
 interface CliRun {
   readonly status: number | null;
@@ -44,8 +36,7 @@ interface CliRun {
  * `cwd`. Not spawnSync: the test's HTTP server runs in this process and must keep answering.
  */
 async function cardsmith(args: readonly string[], options: { cwd: string; asUser?: boolean; env?: Record<string, string> }): Promise<CliRun> {
-  const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', CARDSMITH_PUBLIC_CATALOGS: '0', ...options.env };
-  if (options.asUser !== false) Object.assign(env, { SUDO_UID: String(NOBODY), SUDO_GID: String(NOBODY), SUDO_USER: 'nobody' });
+  const env = sudoEnvironment(options.asUser !== false, options.env);
   const child = spawn(installed.node, [installed.cli, ...args], { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -54,17 +45,6 @@ async function cardsmith(args: readonly string[], options: { cwd: string; asUser
   const status = await new Promise<number | null>((resolve) => child.once('close', resolve));
   const events = args.includes('--json') ? stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line) as CliRun['events'][number]) : [];
   return { status, stdout, stderr, events };
-}
-
-/** Every file and folder under `dir` with an owner other than `uid`. */
-function ownedByOthers(dir: string, uid: number): string[] {
-  const out: string[] = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (statSync(path).uid !== uid) out.push(path);
-    if (entry.isDirectory()) out.push(...ownedByOthers(path, uid));
-  }
-  return out;
 }
 
 beforeAll(async () => {

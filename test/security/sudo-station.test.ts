@@ -5,7 +5,6 @@
  * can run, with real loop devices attached while the station runs and a real HTTP server.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -14,21 +13,13 @@ import { attachLoop, detachLoop } from '../helpers/loop';
 import { describeWith } from '../helpers/needs';
 import { installForAnyUser, type Installed } from '../helpers/worker-process';
 import { startTestServer, type TestServer } from '../integration/sources/test-server';
-import { NOBODY, snapshot, stage, type Stage } from './hostile';
+import { NOBODY, ownedByOthers, pattern, sha256, snapshot, stage, type Stage, sudoEnvironment } from './hostile';
 
 const MiB = 1 << 20;
 let installed: Installed;
 let scene: Stage;
 let server: TestServer;
 let imageBytes: Buffer;
-
-const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
-
-function pattern(size: number, seed: number): Buffer {
-  const out = Buffer.alloc(size);
-  for (let i = 0; i < size; i += 32) createHash('sha256').update(`${seed}:${i}`).digest().copy(out, i);
-  return out;
-}
 
 interface Station {
   readonly child: ChildProcess;
@@ -42,8 +33,7 @@ interface Station {
 
 /** The installed station as `sudo` starts it for nobody (`asUser: false`: a root login), with --json; cards only from `cardsDir`. */
 function station(source: string, cardsDir: string, options: { cwd: string; env: Record<string, string>; asUser?: boolean; extra?: readonly string[] }): Station {
-  const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', CARDSMITH_PUBLIC_CATALOGS: '0', ...options.env };
-  if (options.asUser !== false) Object.assign(env, { SUDO_UID: String(NOBODY), SUDO_GID: String(NOBODY), SUDO_USER: 'nobody' });
+  const env = sudoEnvironment(options.asUser !== false, options.env);
   const args = [installed.cli, 'station', source, '--allow-loop', '--yes', '--json', '--count', '1', '--reader', cardsDir, ...(options.extra ?? [])];
   const child = spawn(installed.node, args, { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: Station['lines'] = [];
@@ -88,17 +78,6 @@ function cardsDir(name: string): string {
   const dir = join(scene.rootDir, `cards-${name}`);
   mkdirSync(dir);
   return realpathSync(dir);
-}
-
-/** Every file and folder under `dir` with an owner other than `uid`. */
-function ownedByOthers(dir: string, uid: number): string[] {
-  const out: string[] = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (statSync(path).uid !== uid) out.push(path);
-    if (entry.isDirectory()) out.push(...ownedByOthers(path, uid));
-  }
-  return out;
 }
 
 beforeAll(async () => {
