@@ -101,6 +101,30 @@ describeWith(['root', 'tool:losetup', 'tool:xz'], 'flashMany to loop devices', (
   });
 });
 
+describeWith(['root', 'tool:losetup', 'tool:zip'], 'flashMany from a damaged source', () => {
+  it('calls no card good when the shared source fails its checksum at the end: every card fails, heads zeroed', async () => {
+    const path = join(work, 'damaged.img');
+    writePatternImage(path, 12 * MiB, 17);
+    // A stored (not deflated) entry: a byte changed in its data leaves the archive readable to the
+    // end, where the entry's CRC-32 no longer matches — found only after the body went to the cards.
+    const zip = join(work, 'damaged.zip');
+    execFileSync('zip', ['-q', '-0', '-j', zip, path]);
+    const bytes = readFileSync(zip);
+    const dataStart = 30 + bytes.readUInt16LE(26) + bytes.readUInt16LE(28);
+    bytes[dataStart + 6 * MiB] = (bytes[dataStart + 6 * MiB] as number) ^ 0xff;
+    writeFileSync(zip, bytes);
+    await withCards([{ loop: 16 * MiB }, { loop: 16 * MiB }], async (devices) => {
+      for (const device of devices) fillStart(device, 0x66, 2 * MiB);
+      const { cards } = await flashMany({ source: zip, devices });
+      expect(cards).toHaveLength(2);
+      for (const card of cards ?? []) {
+        expect(card).toMatchObject({ ok: false, verified: false, error: { cause: 'source-corrupt' } });
+        expect(readBytesAt(card.device, 0, MiB).every((b) => b === 0)).toBe(true);
+      }
+    });
+  });
+});
+
 const LOADER_DIR = fixturePath('u-boot-sunxi_armhf', 'usr/lib/u-boot/nanopi_neo');
 
 describeWith(['root', 'tool:losetup', 'tool:sfdisk', `file:${LOADER_DIR}`], 'flashMany with a board', () => {
